@@ -1,0 +1,187 @@
+# TIP: top-level, non-recursive Makefile.
+#
+# Honours CC, CROSS_COMPILE, CPPFLAGS, CFLAGS, LDFLAGS, DESTDIR, PREFIX and
+# O= (out-of-tree build folder, default ./build).  Flags the code needs live
+# in TIP_* variables so `make CFLAGS=...` (OpenWrt, Buildroot) cannot drop
+# them.  The configuration is $(O)/.config (Kconfig); without one, `make`
+# starts from configs/defconfig.
+#
+#   make defconfig | menuconfig | all | check | bench | demo | install | clean
+
+O ?= build
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DEFCONFIG ?= configs/defconfig
+
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+STRIP ?= $(CROSS_COMPILE)strip
+PKG_CONFIG ?= pkg-config
+
+CFLAGS ?= -O2 -g
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+TIP_CPPFLAGS := -D_GNU_SOURCE -DTIP_VERSION='"$(VERSION)"' -I$(O)/include -Istore -Isensor -Itools
+TIP_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -pthread -MMD -MP
+TIP_LDFLAGS := -pthread
+ifeq ($(SANITIZE),1)
+TIP_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+TIP_LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIBS_STORE := -lcdb
+LIBS_SENSOR := -lev -ludns -lcdb
+LIBS_TLS := -lbearssl
+LIBS_TEST := -lcmocka
+
+config := $(O)/.config
+cfghdr := $(O)/include/tip_config.h
+
+cfg_on = $(shell grep -q '^CONFIG_$(1)=y' $(config) 2>/dev/null && echo 1)
+
+store_src := $(wildcard store/*.c)
+tools_src := $(wildcard tools/*.c)
+sensor_src := $(wildcard sensor/*.c)
+unit_src := $(wildcard tests/unit/test_*.c)
+bench_src := $(wildcard tests/bench/bench_*.c)
+helper_src := $(wildcard tests/helpers/*.c)
+
+store_obj := $(store_src:%.c=$(O)/%.o)
+tools_obj := $(filter-out $(O)/tools/main.o,$(tools_src:%.c=$(O)/%.o))
+sensor_obj := $(filter-out $(O)/sensor/main.o,$(sensor_src:%.c=$(O)/%.o))
+unit_bin := $(unit_src:tests/unit/%.c=$(O)/tests/%)
+bench_bin := $(bench_src:tests/bench/%.c=$(O)/tests/%)
+helper_bin := $(helper_src:tests/helpers/%.c=$(O)/tests/%)
+
+progs :=
+ifeq ($(call cfg_on,TIP),1)
+progs += $(O)/tip
+endif
+ifeq ($(call cfg_on,TIPD),1)
+progs += $(O)/tipd
+endif
+ifeq ($(call cfg_on,TLS),1)
+LIBS_SENSOR += $(LIBS_TLS)
+endif
+
+.PHONY: all defconfig menuconfig oldconfig savedefconfig deps tests check check-unit \
+	check-asan check-cross bench demo install clean distclean
+.DEFAULT_GOAL := all
+
+all: $(cfghdr) $(progs)
+
+# ---- configuration -------------------------------------------------------
+KCONF_ENV = KCONFIG_CONFIG=$(config) KCONFIG_AUTOHEADER=$(O)/include/generated/autoconf.h \
+	KCONFIG_AUTOCONFIG=$(O)/include/config/auto.conf KCONFIG_TRISTATE=$(O)/include/config/tristate.conf
+
+defconfig:
+	@mkdir -p $(O)/include/config $(O)/include/generated
+	@$(KCONF_ENV) kconfig-conf --defconfig=$(DEFCONFIG) Kconfig >/dev/null
+	@$(MAKE) -s --no-print-directory $(cfghdr)
+	@echo "configured $(O) from $(DEFCONFIG)"
+
+%_defconfig:
+	@$(MAKE) --no-print-directory defconfig DEFCONFIG=configs/$@
+
+menuconfig: | $(config)
+	@$(KCONF_ENV) kconfig-mconf Kconfig
+
+oldconfig: | $(config)
+	@$(KCONF_ENV) kconfig-conf --olddefconfig Kconfig
+
+savedefconfig: | $(config)
+	@$(KCONF_ENV) kconfig-conf --savedefconfig=$(O)/defconfig Kconfig && echo "wrote $(O)/defconfig"
+
+$(config):
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory defconfig
+
+$(cfghdr): $(config) Kconfig scripts/kconfig-header.sh
+	@mkdir -p $(dir $@)
+	@scripts/kconfig-header.sh Kconfig $(config) > $@.tmp && mv $@.tmp $@
+
+deps:
+	@scripts/deps.sh build
+
+# ---- objects and programs ------------------------------------------------
+$(O)/%.o: %.c | $(cfghdr)
+	@mkdir -p $(dir $@)
+	$(CC) $(TIP_CPPFLAGS) $(CPPFLAGS) $(TIP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/libtipstore.a: $(store_obj)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/libtipsensor.a: $(sensor_obj)
+	@rm -f $@
+	$(AR) rcs $@ $^ $(if $^,,$(error no sensor objects))
+
+$(O)/libtiptools.a: $(tools_obj)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(O)/libtipstore.a
+	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LDLIBS)
+
+$(O)/tipd: $(O)/sensor/main.o $(O)/libtipsensor.a $(O)/libtipstore.a
+	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SENSOR) $(LDLIBS)
+
+# ---- tests ---------------------------------------------------------------
+test_libs = $(O)/libtiptools.a $(if $(sensor_obj),$(O)/libtipsensor.a) $(O)/libtipstore.a
+test_ldlibs = $(LIBS_TEST) $(if $(sensor_obj),$(LIBS_SENSOR)) $(LIBS_STORE) -lm $(LDLIBS)
+
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(test_libs)
+	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
+
+$(O)/tests/bench_%: $(O)/tests/bench/bench_%.o $(test_libs)
+	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs) -lsqlite3
+
+$(O)/tests/%: $(O)/tests/helpers/%.o $(test_libs)
+	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
+
+tests: all $(unit_bin) $(helper_bin)
+
+# `make check` is the README's test command and all CI runs: plain unit
+# tests, the same under ASan+UBSan, integration tests with real servers,
+# and the store tests on big-endian and 32-bit targets under qemu-user.
+check:
+	@scripts/deps.sh check cross
+	@$(MAKE) --no-print-directory tests
+	@tests/check.sh "$(O)"
+
+check-unit: tests
+	@tests/run-unit.sh "$(O)"
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all $(bench_bin) $(helper_bin) CFLAGS="-O2 -g"
+	@tests/bench/run.sh "$(O)"
+
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh "$(O)"
+
+# ---- install -------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	$(if $(filter $(O)/tip,$(progs)),install -m 0755 $(O)/tip $(DESTDIR)$(BINDIR)/tip)
+	$(if $(filter $(O)/tipd,$(progs)),install -m 0755 $(O)/tipd $(DESTDIR)$(SBINDIR)/tipd)
+	for m in $(wildcard doc/*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+	for m in $(wildcard doc/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+
+clean:
+	rm -rf $(O)/store $(O)/tools $(O)/sensor $(O)/tests $(O)/*.a $(O)/tip $(O)/tipd $(O)/asan $(O)/cross
+
+distclean:
+	rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

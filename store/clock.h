@@ -1,0 +1,28 @@
+/*
+ * clock: the one wall clock of TIP.  Tests replace it with a fake that
+ * they advance by hand; nothing else in the tree calls clock_gettime for
+ * wall time.
+ *
+ * Routers boot with a wrong clock and set it later by NTP.  Until the
+ * clock is known to be set, records carry REC_F_CLOCK_UNSET so analysts
+ * can tell their times apart.  It is "known" when the owner says so
+ * (clock_set_synced) or when the time is past CLOCK_SANE_US.
+ */
+#ifndef TIP_CLOCK_H
+#define TIP_CLOCK_H
+
+#include <stdint.h>
+
+/* 2024-01-01T00:00:00Z: a clock before this has not been set. */
+#define CLOCK_SANE_US 1704067200000000LL
+
+int64_t clock_now_us(void);		/* wall clock, microseconds since 1970 UTC */
+int64_t clock_mono_us(void);		/* monotonic, for intervals */
+int clock_is_set(void);			/* 1 when the wall clock can be trusted */
+void clock_set_synced(int synced);	/* -1 back to the heuristic */
+
+/* Tests: a fake clock, frozen at `us` (monotonic follows it). 0 = real. */
+void clock_fake(int64_t us);
+void clock_advance(int64_t us);
+
+#endif

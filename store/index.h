@@ -1,0 +1,91 @@
+/*
+ * index: the CDB index of a sealed segment.
+ *
+ * <segment>.cdb maps a key to the ascending offsets of the records that
+ * carry it, as one value per key: LEB128 varints of the first offset and
+ * then the gaps.  Keys are a one-byte kind and the key bytes:
+ *     'd' domain (query name, lower case, no final dot)
+ *     'r' a name in an answer (NS, CNAME, PTR target)
+ *     '4' IPv4 address (4 bytes), '6' IPv6 address (16 bytes)
+ *     'i' indicator, 's' source (reserved for feeds and spam)
+ * and one meta entry under the key "\0meta" (struct index_meta), which
+ * ties the index to the exact segment it was built from: an index whose
+ * size or seal CRC does not match its segment is stale.
+ *
+ * Files are published by writing <name>.cdb.tmp, fsync, rename, fsync of
+ * the directory: a reader sees an old index, a new one, or none.
+ */
+#ifndef TIP_INDEX_H
+#define TIP_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cdb.h>
+
+#define INDEX_KEY_MAX (1 + 255)
+
+enum index_kind {
+	IX_DOMAIN = 'd',
+	IX_RNAME = 'r',
+	IX_IP4 = '4',
+	IX_IP6 = '6',
+	IX_INDICATOR = 'i',
+	IX_SOURCE = 's',
+};
+
+struct index_meta {
+	uint32_t version;
+	uint32_t seq;
+	uint64_t seg_size;	/* bytes of the segment, seal frame included */
+	uint32_t seal_crc;	/* CRC of the seal frame */
+	uint64_t records;
+	int64_t ts_first_us;
+	int64_t ts_last_us;
+	uint64_t per_type[8];	/* records of types 1..7 (0: other) */
+	uint64_t keys;
+};
+
+struct index_build_stats {
+	uint64_t records;
+	uint64_t keys;
+	uint64_t refs;		/* key -> record references */
+	uint64_t bytes;		/* size of the index file */
+};
+
+/*
+ * Build cdb_path from the sealed segment seg_path.  0, or -1 with errno
+ * and a message (EINVAL when the segment is not sealed or is damaged).
+ */
+int index_build(const char *seg_path, const char *cdb_path, struct index_build_stats *st,
+		char *err, size_t errlen);
+
+struct index {
+	int fd;
+	struct cdb cdb;
+	struct index_meta meta;
+};
+
+/* Map an index: 0, or -1 (errno; EINVAL when it is no TIP index). */
+int index_open(struct index *ix, const char *cdb_path);
+void index_close(struct index *ix);
+
+struct index_iter {
+	const uint8_t *p, *end;
+	uint64_t pos;
+	int started;
+};
+
+/* Find key: 1 with it set up to walk the offsets, 0 not there, -1 damaged. */
+int index_find(struct index *ix, const void *key, size_t klen, struct index_iter *it);
+/* Next offset: 1, 0 at the end, -1 damaged value. */
+int index_iter_next(struct index_iter *it, uint64_t *pos);
+
+/* Keys.  Return the key length, or 0 when the input cannot be a key. */
+size_t index_key_domain(uint8_t *out, const char *name, size_t len);
+size_t index_key_kind(uint8_t *out, uint8_t kind, const char *name, size_t len);
+size_t index_key_ip(uint8_t *out, int family, const void *addr);
+/* From text: a domain or an IPv4/IPv6 address as typed by a user. */
+size_t index_key_parse(uint8_t *out, const char *text);
+
+#endif

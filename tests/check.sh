@@ -1,0 +1,67 @@
+#!/bin/bash
+# make check: every test TIP has, in one run, ending with one tally line.
+#  1. unit tests (cmocka), plain build
+#  2. the same under ASan + UBSan (a separate build in $O/asan)
+#  3. integration tests with real servers (tests/integration/*.sh)
+#  4. store tests on big-endian s390x and 32-bit armhf under qemu-user
+# Integration scripts print "ok NAME", "not ok NAME" or "skip NAME: why"
+# lines and exit non-zero on failure.
+set -u
+O=${1:-build}
+cd "$(dirname "$0")/.." || exit 2
+pass=0; fail=0; skip=0
+
+tally() {	# read "label: N passed, N failed[, N skipped]" lines
+	local line p f s
+	while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		*" passed, "*" failed"*)
+			p=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p')
+			f=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
+			s=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) skipped.*/\1/p')
+			pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+			;;
+		esac
+	done
+}
+
+stage() { echo; echo "=== $*"; }
+
+stage "unit tests"
+tally < <(tests/run-unit.sh "$O"; echo "rc=$?" >/dev/null)
+
+stage "unit tests under ASan+UBSan"
+mkdir -p "$O/asan"
+cp "$O/.config" "$O/asan/.config"
+if make -s --no-print-directory O="$O/asan" SANITIZE=1 CFLAGS="-O1 -g" tests >"$O/asan.log" 2>&1; then
+	tally < <(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		LABEL=asan tests/run-unit.sh "$O/asan")
+else
+	cat "$O/asan.log" | tail -30
+	echo "asan build: 0 passed, 1 failed"; fail=$((fail + 1))
+fi
+
+stage "integration tests"
+for t in tests/integration/*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	out=$(O="$O" timeout 900 bash "$t" 2>&1); rc=$?
+	p=$(printf '%s\n' "$out" | grep -c '^ok ')
+	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	s=$(printf '%s\n' "$out" | grep -c '^skip ')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	if [ "$f" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then printf '%s\n' "$out" | tail -40; fi
+	printf '%s\n' "$out" | grep '^skip ' || true
+	echo "$name: $p passed, $f failed, $s skipped"
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+done
+
+stage "cross-architecture store tests"
+if [ -x tests/cross/run.sh ]; then
+	tally < <(tests/cross/run.sh "$O" 2>&1)
+fi
+
+echo
+echo "check: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

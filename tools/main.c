@@ -1,0 +1,60 @@
+/*
+ * tip: command dispatch.  Commands are looked up by name in one table so
+ * `tip help` and the usage lines cannot drift from what exists.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tip.h"
+#include "tip_config.h"
+
+static const struct tip_cmd cmds[] = {
+	{"import", cmd_import, "import cof FILE... --store DIR"},
+	{"dump", cmd_dump, "dump STORE"},
+	{"verify", cmd_verify, "verify STORE..."},
+	{"stats", cmd_stats, "stats STORE"},
+	{"submit", cmd_submit, "submit [-s SOCKET] NAME..."},
+	{"status", cmd_status, "status [-s SOCKET]"},
+};
+
+#define NCMDS (sizeof cmds / sizeof cmds[0])
+
+static void help(FILE *f)
+{
+	fprintf(f, "usage: tip COMMAND [ARGS]\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(f, "  tip %s\n", cmds[i].usage);
+}
+
+int tip_usage(const char *cmd)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, cmd) == 0) {
+			fprintf(stderr, "tip %s: usage: tip %s\n", cmd, cmds[i].usage);
+			return 2;
+		}
+	help(stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		help(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("tip %s\n", TIP_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, argv[1]) == 0)
+			return cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "tip: unknown command: %s\n", argv[1]);
+	help(stderr);
+	return 2;
+}
