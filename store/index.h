@@ -23,6 +23,8 @@
 
 #include <cdb.h>
 
+#include "rec.h"
+
 #define INDEX_KEY_MAX (1 + 255)
 
 enum index_kind {
@@ -38,6 +40,7 @@ struct index_meta {
 	uint32_t version;
 	uint32_t seq;
 	uint64_t seg_size;	/* bytes of the segment, seal frame included */
+	uint64_t seal_off;	/* where the seal frame starts */
 	uint32_t seal_crc;	/* CRC of the seal frame */
 	uint64_t records;
 	int64_t ts_first_us;
@@ -80,6 +83,13 @@ struct index_iter {
 int index_find(struct index *ix, const void *key, size_t klen, struct index_iter *it);
 /* Next offset: 1, 0 at the end, -1 damaged value. */
 int index_iter_next(struct index_iter *it, uint64_t *pos);
+
+/* Call fn for every key of record r (a key may come more than once). */
+int index_rec_keys(const struct rec *r, int (*fn)(void *ctx, const uint8_t *key, size_t klen),
+		   void *ctx);
+
+/* 1 when the index was built from exactly this segment (size and seal). */
+int index_matches(const struct index *ix, const uint8_t *seg_map, size_t seg_size);
 
 /* Keys.  Return the key length, or 0 when the input cannot be a key. */
 size_t index_key_domain(uint8_t *out, const char *name, size_t len);

@@ -112,6 +112,8 @@ struct seg_reader {
 	struct seg_header hdr;
 	uint64_t records;	/* decoded so far */
 	int sealed;		/* a REC_SEAL frame was read */
+	size_t seal_off;	/* where it starts */
+	uint32_t seal_crc;	/* its CRC */
 	size_t fault_off;
 	const char *fault;
 	char path[4096];

@@ -1,0 +1,502 @@
+/*
+ * index: build and read the CDB index of a sealed segment (index.h).
+ *
+ * The build reads the sealed segment once and groups record offsets by key
+ * in a hash table whose offset lists are delta-coded varints in a bump
+ * arena, so memory is about (unique keys x 40 bytes) + 2 bytes a reference:
+ * one entry per key keeps the index near 2 bytes per reference on disk
+ * instead of the 30+ bytes one CDB entry per reference would cost.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "index.h"
+#include "seg.h"
+#include "tip_config.h"
+
+#define META_KEY "\0meta"
+#define META_KEYLEN 5
+#define META_VERSION 1
+#define META_SIZE (4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 8 * 8 + 8)
+#define ARENA_BLOCK (1u << 20)
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used;
+	uint8_t data[];
+};
+
+struct ix_entry {
+	uint32_t hash;
+	uint16_t klen;
+	uint8_t *key;		/* in the arena */
+	uint8_t *list;		/* in the arena */
+	uint32_t len, cap;
+	uint64_t last;		/* last offset added, for the gap */
+	int any;
+};
+
+struct ix_build {
+	struct ix_entry *tab;
+	size_t size, used;	/* size is a power of two */
+	struct arena_block *arena;
+	uint64_t refs;
+};
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void *arena_alloc(struct ix_build *b, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (!b->arena || b->arena->used + n > ARENA_BLOCK) {
+		size_t sz = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		struct arena_block *a = malloc(sizeof *a + sz);
+		if (!a)
+			return NULL;
+		a->next = b->arena;
+		a->used = 0;
+		b->arena = a;
+		if (n > ARENA_BLOCK) {
+			a->used = n;
+			return a->data;
+		}
+	}
+	void *p = b->arena->data + b->arena->used;
+	b->arena->used += n;
+	return p;
+}
+
+static uint32_t hash_key(const uint8_t *k, size_t n)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h;
+}
+
+static int grow(struct ix_build *b)
+{
+	size_t nsize = b->size ? b->size * 2 : 1024;
+	struct ix_entry *nt = calloc(nsize, sizeof *nt);
+	if (!nt)
+		return -1;
+	for (size_t i = 0; i < b->size; i++) {
+		if (!b->tab[i].key)
+			continue;
+		size_t j = b->tab[i].hash & (nsize - 1);
+		while (nt[j].key)
+			j = (j + 1) & (nsize - 1);
+		nt[j] = b->tab[i];
+	}
+	free(b->tab);
+	b->tab = nt;
+	b->size = nsize;
+	return 0;
+}
+
+static int add_ref(struct ix_build *b, const uint8_t *key, size_t klen, uint64_t pos)
+{
+	if (b->used * 2 >= b->size && grow(b) < 0)
+		return -1;
+	uint32_t h = hash_key(key, klen);
+	size_t j = h & (b->size - 1);
+	struct ix_entry *e;
+	for (;; j = (j + 1) & (b->size - 1)) {
+		e = &b->tab[j];
+		if (!e->key)
+			break;
+		if (e->hash == h && e->klen == klen && !memcmp(e->key, key, klen))
+			goto found;
+	}
+	e->key = arena_alloc(b, klen);
+	if (!e->key)
+		return -1;
+	memcpy(e->key, key, klen);
+	e->klen = (uint16_t)klen;
+	e->hash = h;
+	b->used++;
+found:
+	if (e->any && e->last == pos)
+		return 0;	/* the same key twice in one record */
+	uint8_t v[10];
+	struct buf_wr w;
+	buf_wr_init(&w, v, sizeof v);
+	buf_put_varint(&w, e->any ? pos - e->last : pos);
+	if (e->len + w.off > e->cap) {
+		uint32_t ncap = e->cap ? e->cap * 2 : 8;
+		while (ncap < e->len + w.off)
+			ncap *= 2;
+		uint8_t *nl = arena_alloc(b, ncap);
+		if (!nl)
+			return -1;
+		if (e->len)
+			memcpy(nl, e->list, e->len);
+		e->list = nl;
+		e->cap = ncap;
+	}
+	memcpy(e->list + e->len, v, w.off);
+	e->len += (uint32_t)w.off;
+	e->last = pos;
+	e->any = 1;
+	b->refs++;
+	return 0;
+}
+
+static void build_free(struct ix_build *b)
+{
+	free(b->tab);
+	while (b->arena) {
+		struct arena_block *n = b->arena->next;
+		free(b->arena);
+		b->arena = n;
+	}
+}
+
+size_t index_key_kind(uint8_t *out, uint8_t kind, const char *name, size_t len)
+{
+	if (len && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > INDEX_KEY_MAX - 1)
+		return 0;
+	out[0] = kind;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		out[1 + i] = (uint8_t)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	return len + 1;
+}
+
+size_t index_key_domain(uint8_t *out, const char *name, size_t len)
+{
+	return index_key_kind(out, IX_DOMAIN, name, len);
+}
+
+size_t index_key_ip(uint8_t *out, int family, const void *addr)
+{
+	if (family == 4) {
+		out[0] = IX_IP4;
+		memcpy(out + 1, addr, 4);
+		return 5;
+	}
+	if (family == 6) {
+		out[0] = IX_IP6;
+		memcpy(out + 1, addr, 16);
+		return 17;
+	}
+	return 0;
+}
+
+size_t index_key_parse(uint8_t *out, const char *text)
+{
+	uint8_t a[16];
+	if (inet_pton(AF_INET, text, a) == 1)
+		return index_key_ip(out, 4, a);
+	if (inet_pton(AF_INET6, text, a) == 1)
+		return index_key_ip(out, 6, a);
+	return index_key_domain(out, text, strlen(text));
+}
+
+int index_rec_keys(const struct rec *r, int (*fn)(void *ctx, const uint8_t *key, size_t klen),
+		   void *ctx)
+{
+	uint8_t k[INDEX_KEY_MAX];
+	size_t n;
+	int rc = 0;
+	switch (r->type) {
+	case REC_DNS: {
+		const struct rec_dns *d = &r->u.dns;
+		if ((n = index_key_domain(k, d->name, d->name_len)))
+			rc |= fn(ctx, k, n);
+		for (uint32_t i = 0; i < d->n_a4; i++)
+			rc |= fn(ctx, k, index_key_ip(k, 4, d->a4 + 4 * i));
+		for (uint32_t i = 0; i < d->n_a6; i++)
+			rc |= fn(ctx, k, index_key_ip(k, 6, d->a6 + 16 * i));
+		if (d->qtype != 16) {	/* TXT strings are not names */
+			size_t off = 0, len;
+			const char *nm;
+			while (rec_dns_name_next(d, &off, &nm, &len))
+				if ((n = index_key_kind(k, IX_RNAME, nm, len)))
+					rc |= fn(ctx, k, n);
+		}
+		break;
+	}
+	case REC_ENRICH:
+		if ((n = index_key_ip(k, r->u.enrich.ip.family, r->u.enrich.ip.addr)))
+			rc |= fn(ctx, k, n);
+		if ((n = index_key_kind(k, IX_RNAME, r->u.enrich.ptr, r->u.enrich.ptr_len)))
+			rc |= fn(ctx, k, n);
+		break;
+	case REC_SCORE:
+		if ((n = index_key_domain(k, r->u.score.name, r->u.score.name_len)))
+			rc |= fn(ctx, k, n);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+struct add_ctx {
+	struct ix_build *b;
+	uint64_t pos;
+};
+
+static int add_one(void *ctx, const uint8_t *key, size_t klen)
+{
+	struct add_ctx *a = ctx;
+	return add_ref(a->b, key, klen, a->pos);
+}
+
+static int add_record(struct ix_build *b, const struct rec *r, uint64_t pos)
+{
+	struct add_ctx a = {b, pos};
+	return index_rec_keys(r, add_one, &a);
+}
+
+int index_matches(const struct index *ix, const uint8_t *seg_map, size_t seg_size)
+{
+	const struct index_meta *m = &ix->meta;
+	return m->seg_size == seg_size && m->seal_off + 4 <= seg_size &&
+	       buf_le32(seg_map + m->seal_off) == m->seal_crc;
+}
+
+static void meta_encode(uint8_t *out, const struct index_meta *m)
+{
+	struct buf_wr w;
+	buf_wr_init(&w, out, META_SIZE);
+	buf_put_le32(&w, m->version);
+	buf_put_le32(&w, m->seq);
+	buf_put_le64(&w, m->seg_size);
+	buf_put_le64(&w, m->seal_off);
+	buf_put_le32(&w, m->seal_crc);
+	buf_put_le64(&w, m->records);
+	buf_put_le64(&w, (uint64_t)m->ts_first_us);
+	buf_put_le64(&w, (uint64_t)m->ts_last_us);
+	for (int i = 0; i < 8; i++)
+		buf_put_le64(&w, m->per_type[i]);
+	buf_put_le64(&w, m->keys);
+}
+
+static int meta_decode(const uint8_t *p, size_t len, struct index_meta *m)
+{
+	struct buf_rd r;
+	if (len != META_SIZE)
+		return -1;
+	buf_rd_init(&r, p, len);
+	m->version = buf_get_le32(&r);
+	m->seq = buf_get_le32(&r);
+	m->seg_size = buf_get_le64(&r);
+	m->seal_off = buf_get_le64(&r);
+	m->seal_crc = buf_get_le32(&r);
+	m->records = buf_get_le64(&r);
+	m->ts_first_us = (int64_t)buf_get_le64(&r);
+	m->ts_last_us = (int64_t)buf_get_le64(&r);
+	for (int i = 0; i < 8; i++)
+		m->per_type[i] = buf_get_le64(&r);
+	m->keys = buf_get_le64(&r);
+	return r.err || m->version != META_VERSION ? -1 : 0;
+}
+
+int index_build(const char *seg_path, const char *cdb_path, struct index_build_stats *st,
+		char *err, size_t errlen)
+{
+	struct seg_reader r;
+	struct ix_build b = {0};
+	struct index_meta m = {.version = META_VERSION};
+	struct rec rec;
+	uint64_t pos;
+	char tmp[PATH_MAX];
+	struct cdb_make cm;
+	int fd = -1, e;
+
+	if (seg_reader_open(&r, seg_path) < 0) {
+		say(err, errlen, "%s: %s", seg_path, r.fault);
+		return -1;
+	}
+	m.seq = r.hdr.seq;
+	m.ts_first_us = INT64_MAX;
+	m.ts_last_us = INT64_MIN;
+	for (;;) {
+		int c = seg_reader_next(&r, &rec, &pos);
+		if (c == 0)
+			break;
+		if (c < 0) {
+			if (!seg_reader_resync(&r))
+				break;
+			continue;
+		}
+		m.records++;
+		m.per_type[rec.type < 8 ? rec.type : 0]++;
+		if (rec.ts_us < m.ts_first_us)
+			m.ts_first_us = rec.ts_us;
+		if (rec.ts_us > m.ts_last_us)
+			m.ts_last_us = rec.ts_us;
+		if (rec.type == REC_DNS && (rec.flags & REC_F_COALESCED) &&
+		    rec.u.dns.ts_last_us > m.ts_last_us)
+			m.ts_last_us = rec.u.dns.ts_last_us;
+		if (add_record(&b, &rec, pos) < 0) {
+			say(err, errlen, "%s: out of memory building the index", seg_path);
+			errno = ENOMEM;
+			goto fail;
+		}
+	}
+	if (!r.sealed) {
+		say(err, errlen, "%s: not sealed", seg_path);
+		errno = EINVAL;
+		goto fail;
+	}
+	if (!m.records)
+		m.ts_first_us = m.ts_last_us = 0;
+	m.seg_size = r.size;
+	m.seal_off = r.seal_off;
+	m.seal_crc = r.seal_crc;
+	m.keys = b.used;
+
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", cdb_path) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		goto fail_say;
+	}
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || cdb_make_start(&cm, fd) < 0)
+		goto fail_say;
+	uint8_t meta[META_SIZE];
+	meta_encode(meta, &m);
+	if (cdb_make_add(&cm, META_KEY, META_KEYLEN, meta, META_SIZE) < 0)
+		goto fail_make;
+	for (size_t i = 0; i < b.size; i++) {
+		const struct ix_entry *x = &b.tab[i];
+		if (x->key && cdb_make_add(&cm, x->key, x->klen, x->list, x->len) < 0)
+			goto fail_make;
+	}
+	if (cdb_make_finish(&cm) < 0)
+		goto fail_say;
+	if (ENABLE_STORE_FSYNC && fsync(fd) < 0)
+		goto fail_say;
+	off_t size = lseek(fd, 0, SEEK_END);
+	close(fd);
+	fd = -1;
+	if (rename(tmp, cdb_path) < 0)
+		goto fail_say;
+	{
+		/* the rename is durable only once the directory is */
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s", cdb_path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			snprintf(dir, sizeof dir, ".");
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			if (ENABLE_STORE_FSYNC)
+				(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	if (st) {
+		st->records = m.records;
+		st->keys = b.used;
+		st->refs = b.refs;
+		st->bytes = (uint64_t)size;
+	}
+	seg_reader_close(&r);
+	build_free(&b);
+	return 0;
+fail_make:
+	e = errno;
+	(void)cdb_make_finish(&cm);	/* the only way tinycdb frees its lists */
+	errno = e;
+fail_say:
+	say(err, errlen, "%s: %s", cdb_path, strerror(errno));
+fail:
+	e = errno;
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	seg_reader_close(&r);
+	build_free(&b);
+	errno = e;
+	return -1;
+}
+
+int index_open(struct index *ix, const char *cdb_path)
+{
+	memset(ix, 0, sizeof *ix);
+	ix->fd = open(cdb_path, O_RDONLY | O_CLOEXEC);
+	if (ix->fd < 0)
+		return -1;
+	if (cdb_init(&ix->cdb, ix->fd) < 0)
+		goto bad;
+	int c = cdb_find(&ix->cdb, META_KEY, META_KEYLEN);
+	if (c <= 0)
+		goto bad;
+	const uint8_t *p = cdb_get(&ix->cdb, cdb_datalen(&ix->cdb), cdb_datapos(&ix->cdb));
+	if (!p || meta_decode(p, cdb_datalen(&ix->cdb), &ix->meta) < 0)
+		goto bad_free;
+	return 0;
+bad_free:
+	cdb_free(&ix->cdb);
+bad:
+	close(ix->fd);
+	ix->fd = -1;
+	errno = EINVAL;
+	return -1;
+}
+
+void index_close(struct index *ix)
+{
+	if (ix->fd >= 0) {
+		cdb_free(&ix->cdb);
+		close(ix->fd);
+	}
+	ix->fd = -1;
+}
+
+int index_find(struct index *ix, const void *key, size_t klen, struct index_iter *it)
+{
+	int c = cdb_find(&ix->cdb, key, (unsigned)klen);
+	if (c <= 0)
+		return c < 0 ? -1 : 0;
+	unsigned len = cdb_datalen(&ix->cdb);
+	const uint8_t *p = cdb_get(&ix->cdb, len, cdb_datapos(&ix->cdb));
+	if (!p)
+		return -1;
+	it->p = p;
+	it->end = p + len;
+	it->pos = 0;
+	it->started = 0;
+	return 1;
+}
+
+int index_iter_next(struct index_iter *it, uint64_t *pos)
+{
+	struct buf_rd b;
+	if (it->p >= it->end)
+		return 0;
+	buf_rd_init(&b, it->p, (size_t)(it->end - it->p));
+	uint64_t v = buf_get_varint(&b);
+	if (b.err || (it->started && v == 0))
+		return -1;
+	it->p += b.off;
+	it->pos = it->started ? it->pos + v : v;
+	it->started = 1;
+	*pos = it->pos;
+	return 1;
+}

@@ -1,0 +1,670 @@
+/*
+ * seg: segment writer and reader (seg.h).
+ *
+ * Writer invariants:
+ *  - file_size is the offset of the end of the last whole frame handed to
+ *    the kernel; a failed or short write is cut back to it with ftruncate,
+ *    so a full disk never leaves a partial frame behind a good one;
+ *  - records are acknowledged durable (stats.durable) only after fdatasync
+ *    of the segment and, for a new segment, fsync of its directory;
+ *  - a segment with a REC_SEAL frame is never opened for writing again.
+ * Recovery (seg_writer_new) cuts an unsealed segment back to the end of
+ * its last frame that checks, seals it and indexes it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "crc32c.h"
+#include "index.h"
+#include "seg.h"
+#include "store.h"
+#include "tip_config.h"
+
+#define DEF_MAX_BYTES (16u << 20)
+#define DEF_MAX_AGE_S 3600
+#define DEF_SYNC_MS 1000
+#define DEF_BUF (64u << 10)
+
+struct seg_writer {
+	char dir[PATH_MAX];
+	struct seg_policy pol;
+	int fd;				/* active segment, -1 none */
+	char name[SEG_NAME_MAX];
+	uint32_t seq;			/* of the active segment, or the last one */
+	int64_t base_us;
+	int64_t opened_mono;
+	uint64_t file_size;
+	uint64_t seg_records;		/* in the active segment, buffered included */
+	uint8_t *buf;
+	size_t buf_len;
+	uint64_t buf_records;
+	uint64_t unsynced;		/* records written but not synced */
+	int64_t unsynced_since;		/* monotonic time of the oldest, 0 none */
+	struct seg_writer_stats st;
+};
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+void seg_name_make(char *out, size_t cap, uint32_t seq, int64_t start_us)
+{
+	time_t t = (time_t)(start_us / 1000000);
+	struct tm tm;
+	if (start_us < 0 || !gmtime_r(&t, &tm))
+		memset(&tm, 0, sizeof tm), tm.tm_year = 70, tm.tm_mday = 1;
+	snprintf(out, cap, "%04d%02d%02dT%02d%02d%02dZ-%08u", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, seq);
+}
+
+int seg_name_parse(const char *name, uint32_t *seq, int64_t *start_us)
+{
+	struct tm tm;
+	unsigned long s;
+	char *end;
+	memset(&tm, 0, sizeof tm);
+	/* YYYYmmddTHHMMSSZ-NNNNNNNN */
+	for (int i = 0; i < 16; i++) {
+		char c = name[i];
+		int digit = c >= '0' && c <= '9';
+		if (i == 8 ? c != 'T' : i == 15 ? c != 'Z' : !digit)
+			return 0;
+	}
+	if (name[16] != '-' || name[17] < '0' || name[17] > '9')
+		return 0;
+	errno = 0;
+	s = strtoul(name + 17, &end, 10);
+	if (errno || s > UINT32_MAX || end - (name + 17) < 8)
+		return 0;
+	if (*end != '\0' && *end != '.')
+		return 0;
+#define D(o, n) (int)strtol((char[]){name[o], n > 1 ? name[o + 1] : 0, n > 2 ? name[o + 2] : 0, \
+				      n > 3 ? name[o + 3] : 0, 0}, NULL, 10)
+	tm.tm_year = D(0, 4) - 1900;
+	tm.tm_mon = D(4, 2) - 1;
+	tm.tm_mday = D(6, 2);
+	tm.tm_hour = D(9, 2);
+	tm.tm_min = D(11, 2);
+	tm.tm_sec = D(13, 2);
+#undef D
+	*seq = (uint32_t)s;
+	*start_us = (int64_t)timegm(&tm) * 1000000;
+	return 1;
+}
+
+/* ---- reader ----------------------------------------------------------- */
+
+static int parse_header(const uint8_t *p, size_t size, struct seg_header *h, const char **why)
+{
+	struct buf_rd b;
+	if (size < SEG_HDR_SIZE) {
+		*why = "short segment header";
+		return -1;
+	}
+	if (memcmp(p, SEG_MAGIC, 8) != 0) {
+		*why = "not a TIP segment (bad magic)";
+		return -1;
+	}
+	if (crc32c(0, p, SEG_HDR_SIZE - 4) != buf_le32(p + SEG_HDR_SIZE - 4)) {
+		*why = "bad segment header CRC";
+		return -1;
+	}
+	buf_rd_init(&b, p + 8, SEG_HDR_SIZE - 8);
+	h->version = buf_get_le16(&b);
+	uint16_t hsize = buf_get_le16(&b);
+	h->flags = buf_get_le32(&b);
+	h->seq = buf_get_le32(&b);
+	h->base_us = (int64_t)buf_get_le64(&b);
+	if (h->version != SEG_VERSION || hsize != SEG_HDR_SIZE) {
+		*why = "unsupported segment version";
+		return -1;
+	}
+	return 0;
+}
+
+int seg_reader_open(struct seg_reader *r, const char *path)
+{
+	struct stat sb;
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+	snprintf(r->path, sizeof r->path, "%s", path);
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		r->fault = strerror(errno);
+		return -1;
+	}
+	if (fstat(r->fd, &sb) < 0)
+		goto fail_errno;
+	if (!S_ISREG(sb.st_mode)) {
+		errno = EINVAL;
+		r->fault = "not a regular file";
+		goto fail;
+	}
+	r->size = (size_t)sb.st_size;
+	if ((off_t)r->size != sb.st_size) {
+		errno = EFBIG;
+		r->fault = "segment too large for this host";
+		goto fail;
+	}
+	if (r->size >= SEG_HDR_SIZE) {
+		void *m = mmap(NULL, r->size, PROT_READ, MAP_SHARED, r->fd, 0);
+		if (m == MAP_FAILED)
+			goto fail_errno;
+		r->map = m;
+	}
+	if (parse_header(r->map, r->size, &r->hdr, &r->fault) < 0) {
+		errno = EINVAL;
+		goto fail;
+	}
+	r->off = SEG_HDR_SIZE;
+	return 0;
+fail_errno:
+	r->fault = strerror(errno);
+fail:;
+	int e = errno;
+	seg_reader_close(r);
+	r->fault_off = 0;
+	errno = e;
+	return -1;
+}
+
+void seg_reader_close(struct seg_reader *r)
+{
+	if (r->map)
+		munmap((void *)r->map, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->map = NULL;
+	r->fd = -1;
+}
+
+int seg_reader_next(struct seg_reader *r, struct rec *rec, uint64_t *pos)
+{
+	size_t flen;
+	const char *why;
+	if (!r->map)
+		return 0;
+	if (r->off >= r->size)
+		return 0;
+	if (r->sealed) {
+		r->fault_off = r->off;
+		r->fault = "data after the seal";
+		return -1;
+	}
+	int c = rec_frame_check(r->map + r->off, r->size - r->off, &flen, &why);
+	if (c == 0) {
+		r->fault_off = r->off;
+		r->fault = "torn tail";
+		return -1;
+	}
+	if (c < 0 || rec_decode(r->map + r->off, flen, r->hdr.base_us, rec, &why) < 0) {
+		r->fault_off = r->off;
+		r->fault = why;
+		return -1;
+	}
+	if (pos)
+		*pos = r->off;
+	r->off += flen;
+	if (rec->type == REC_SEAL) {
+		r->sealed = 1;
+		r->seal_off = r->off - flen;
+		r->seal_crc = buf_le32(r->map + r->seal_off);
+		if (rec->u.seal.records != r->records) {
+			r->fault_off = r->off - flen;
+			r->fault = "seal counts a different number of records";
+			return -1;
+		}
+		return seg_reader_next(r, rec, pos);
+	}
+	r->records++;
+	return 1;
+}
+
+int seg_reader_resync(struct seg_reader *r)
+{
+	size_t flen;
+	const char *why;
+	for (size_t o = r->fault_off + 1; o + REC_FRAME_HDR <= r->size; o++) {
+		/* a resync candidate longer than 1 MiB is not worth a CRC */
+		if ((buf_le32(r->map + o + 4) & REC_MAX_PAYLOAD) > (1u << 20))
+			continue;
+		if (rec_frame_check(r->map + o, r->size - o, &flen, &why) == 1) {
+			r->off = o;
+			r->sealed = 0;
+			return 1;
+		}
+	}
+	r->off = r->size;
+	return 0;
+}
+
+int seg_reader_at(struct seg_reader *r, uint64_t pos, struct rec *rec)
+{
+	size_t flen;
+	const char *why = "offset outside the segment";
+	if (!r->map || pos < SEG_HDR_SIZE || pos >= r->size)
+		goto bad;
+	int c = rec_frame_check(r->map + pos, r->size - (size_t)pos, &flen, &why);
+	if (c == 0)
+		why = "torn tail";
+	if (c <= 0 || rec_decode(r->map + pos, flen, r->hdr.base_us, rec, &why) < 0)
+		goto bad;
+	return 1;
+bad:
+	r->fault_off = (size_t)pos;
+	r->fault = why;
+	return -1;
+}
+
+/* ---- writer ----------------------------------------------------------- */
+
+static int fsync_dir(const char *dir)
+{
+	if (!ENABLE_STORE_FSYNC)
+		return 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int data_sync(const struct seg_writer *w, int fd)
+{
+	if (!ENABLE_STORE_FSYNC || w->pol.no_fsync)
+		return 0;
+	return fdatasync(fd);
+}
+
+static void log_dir(const struct seg_writer *w, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/log", w->dir);
+}
+
+static void seg_path(const struct seg_writer *w, char *out, size_t cap, const char *ext)
+{
+	store_seg_path(out, cap, w->dir, w->name, ext);
+}
+
+/* write(2) all of p, or cut the file back to where it was and fail. */
+static int write_all(struct seg_writer *w, const uint8_t *p, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t k = write(w->fd, p + done, n - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			int e = k < 0 ? errno : ENOSPC;
+			if (ftruncate(w->fd, (off_t)w->file_size) < 0 ||
+			    lseek(w->fd, (off_t)w->file_size, SEEK_SET) < 0) {
+				/* cannot even cut back: stop writing this file */
+			}
+			w->st.write_errors++;
+			errno = e;
+			return -1;
+		}
+		done += (size_t)k;
+	}
+	w->file_size += n;
+	w->st.bytes += n;
+	return 0;
+}
+
+static int open_segment(struct seg_writer *w)
+{
+	char path[PATH_MAX + 80], ld[PATH_MAX + 8];
+	uint8_t h[SEG_HDR_SIZE];
+	struct buf_wr b;
+	uint32_t seq = w->seq + 1;
+	int64_t now = clock_now_us();
+
+	seg_name_make(w->name, sizeof w->name, seq, now);
+	seg_path(w, path, sizeof path, "tlog");
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	buf_wr_init(&b, h, sizeof h);
+	buf_put_bytes(&b, SEG_MAGIC, 8);
+	buf_put_le16(&b, SEG_VERSION);
+	buf_put_le16(&b, SEG_HDR_SIZE);
+	buf_put_le32(&b, clock_is_set() ? 0 : SEG_F_CLOCK_UNSET);
+	buf_put_le32(&b, seq);
+	buf_put_le64(&b, (uint64_t)now);
+	buf_put_le32(&b, crc32c(0, h, SEG_HDR_SIZE - 4));
+	w->fd = fd;
+	w->file_size = 0;
+	if (write_all(w, h, sizeof h) < 0 || data_sync(w, fd) < 0)
+		goto fail;
+	log_dir(w, ld, sizeof ld);
+	if (fsync_dir(ld) < 0)
+		goto fail;
+	w->seq = seq;
+	w->base_us = now;
+	w->opened_mono = clock_mono_us();
+	w->seg_records = 0;
+	return 0;
+fail:;
+	int e = errno;
+	close(fd);
+	unlink(path);
+	w->fd = -1;
+	errno = e;
+	return -1;
+}
+
+int seg_writer_flush(struct seg_writer *w)
+{
+	if (!w->buf_len)
+		return 0;
+	if (w->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (write_all(w, w->buf, w->buf_len) < 0)
+		return -1;
+	if (!w->unsynced)
+		w->unsynced_since = clock_mono_us();
+	w->unsynced += w->buf_records;
+	w->st.written += w->buf_records;
+	w->buf_len = 0;
+	w->buf_records = 0;
+	return 0;
+}
+
+int seg_writer_sync(struct seg_writer *w)
+{
+	if (seg_writer_flush(w) < 0)
+		return -1;
+	if (w->fd >= 0 && w->unsynced && data_sync(w, w->fd) < 0) {
+		w->st.write_errors++;
+		return -1;
+	}
+	w->st.durable = w->st.written;
+	w->unsynced = 0;
+	w->unsynced_since = 0;
+	return 0;
+}
+
+/* Append a seal frame to fd (at file_size) and make it durable. */
+static int write_seal(struct seg_writer *w, uint64_t records)
+{
+	uint8_t f[64];
+	struct rec s = {.type = REC_SEAL};
+	rec_stamp(&s);
+	s.u.seal.records = records;
+	s.u.seal.bytes = w->file_size;
+	long n = rec_encode(f, sizeof f, &s, w->base_us);
+	if (n < 0 || write_all(w, f, (size_t)n) < 0)
+		return -1;
+	if (data_sync(w, w->fd) < 0) {
+		w->st.write_errors++;
+		return -1;
+	}
+	return 0;
+}
+
+static void build_index(struct seg_writer *w)
+{
+	char sp[PATH_MAX + 80], cp[PATH_MAX + 80];
+	if (w->pol.no_index)
+		return;
+	seg_path(w, sp, sizeof sp, "tlog");
+	seg_path(w, cp, sizeof cp, "cdb");
+	/* A failed index (disk full) leaves the segment sealed and readable
+	 * by scan; `tip verify` reports it and the next recovery rebuilds it. */
+	if (index_build(sp, cp, NULL, NULL, 0) < 0)
+		w->st.write_errors++;
+}
+
+int seg_writer_seal(struct seg_writer *w)
+{
+	if (w->fd < 0)
+		return 0;
+	if (seg_writer_sync(w) < 0)
+		return -1;
+	if (write_seal(w, w->seg_records) < 0)
+		return -1;
+	close(w->fd);
+	w->fd = -1;
+	w->st.durable = w->st.written;
+	w->st.segments++;
+	build_index(w);
+	if (w->pol.quota_bytes) {
+		int n = store_retention(w->dir, w->pol.quota_bytes);
+		if (n > 0)
+			w->st.removed += (uint64_t)n;
+	}
+	return 0;
+}
+
+int seg_writer_append(struct seg_writer *w, const struct rec *r)
+{
+	long n;
+	if (w->fd < 0 && open_segment(w) < 0)
+		return -1;
+	n = rec_encode(w->buf + w->buf_len, w->pol.buf_bytes - w->buf_len, r, w->base_us);
+	if (n < 0 && errno == ENOBUFS) {
+		if (seg_writer_flush(w) < 0)
+			return -1;	/* the buffer is full and the disk refuses */
+		n = rec_encode(w->buf, w->pol.buf_bytes, r, w->base_us);
+		if (n < 0 && errno == ENOBUFS) {
+			/* a record larger than the buffer: write it alone */
+			size_t cap = REC_FRAME_HDR + REC_MAX_PAYLOAD;
+			uint8_t *big = malloc(cap);
+			if (!big)
+				return -1;
+			n = rec_encode(big, cap, r, w->base_us);
+			int rc = n < 0 ? -1 : write_all(w, big, (size_t)n);
+			free(big);
+			if (rc < 0)
+				return -1;
+			if (!w->unsynced)
+				w->unsynced_since = clock_mono_us();
+			w->unsynced++;
+			w->st.written++;
+			goto taken;
+		}
+	}
+	if (n < 0)
+		return -1;
+	w->buf_len += (size_t)n;
+	w->buf_records++;
+taken:
+	w->seg_records++;
+	w->st.appended++;
+	if (w->pol.sync_every_n && w->unsynced + w->buf_records >= w->pol.sync_every_n)
+		(void)seg_writer_sync(w);	/* a failure is retried at the next call */
+	if (w->file_size + w->buf_len >= w->pol.max_bytes)
+		(void)seg_writer_seal(w);
+	return 0;
+}
+
+int seg_writer_tick(struct seg_writer *w)
+{
+	int64_t now = clock_mono_us();
+	int rc = 0;
+	if (w->fd < 0)
+		return 0;
+	if ((w->buf_len || w->unsynced) && w->pol.sync_every_ms) {
+		int64_t since = w->unsynced ? w->unsynced_since : now;
+		if (w->buf_len && !w->unsynced)
+			since = now - (int64_t)w->pol.sync_every_ms * 1000;	/* buffered: sync now */
+		if (now - since >= (int64_t)w->pol.sync_every_ms * 1000)
+			rc = seg_writer_sync(w);
+	}
+	if (w->seg_records && now - w->opened_mono >= (int64_t)w->pol.max_age_s * 1000000)
+		rc |= seg_writer_seal(w);
+	return rc;
+}
+
+void seg_writer_stats(const struct seg_writer *w, struct seg_writer_stats *st)
+{
+	*st = w->st;
+	st->seq = w->fd >= 0 ? w->seq : 0;
+}
+
+const char *seg_writer_dir(const struct seg_writer *w)
+{
+	return w->dir;
+}
+
+/*
+ * Recover one unsealed segment: keep every frame that checks (skipping
+ * damage by resync), cut the file after the last one, seal it.
+ */
+static int recover_segment(struct seg_writer *w, const struct store_seg *s, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 80];
+	struct seg_reader r;
+	struct rec rec;
+	uint64_t records = 0;
+	size_t end = SEG_HDR_SIZE;
+
+	store_seg_path(path, sizeof path, w->dir, s->name, "tlog");
+	if (seg_reader_open(&r, path) < 0) {
+		if (s->size < SEG_HDR_SIZE) {
+			/* created, header never completed: holds no record */
+			return unlink(path);
+		}
+		/* not ours to repair: leave it for `tip verify` to report */
+		return 0;
+	}
+	for (;;) {
+		int c = seg_reader_next(&r, &rec, NULL);
+		if (c > 0) {
+			records++;
+			end = r.off;
+			continue;
+		}
+		if (c == 0)
+			break;
+		if (!seg_reader_resync(&r))
+			break;
+	}
+	int already_sealed = r.sealed && r.off == r.size;
+	int64_t base_us = r.hdr.base_us;
+	seg_reader_close(&r);
+	snprintf(w->name, sizeof w->name, "%s", s->name);
+	if (!already_sealed) {
+		w->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (w->fd < 0 || ftruncate(w->fd, (off_t)end) < 0 ||
+		    lseek(w->fd, (off_t)end, SEEK_SET) < 0) {
+			say(err, errlen, "%s: cannot recover: %s", path, strerror(errno));
+			goto fail;
+		}
+		w->file_size = end;
+		w->base_us = base_us;
+		if (write_seal(w, records) < 0) {
+			say(err, errlen, "%s: cannot seal: %s", path, strerror(errno));
+			goto fail;
+		}
+		close(w->fd);
+		w->fd = -1;
+	}
+	build_index(w);
+	return 0;
+fail:
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	return -1;
+}
+
+struct seg_writer *seg_writer_new(const char *store_dir, const char *sensor,
+				  const struct seg_policy *policy, char *err, size_t errlen)
+{
+	struct store_listing ls;
+	struct seg_writer *w = calloc(1, sizeof *w);
+	if (!w) {
+		say(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->fd = -1;
+	if (policy)
+		w->pol = *policy;
+	if (!w->pol.max_bytes)
+		w->pol.max_bytes = DEF_MAX_BYTES;
+	if (!w->pol.max_age_s)
+		w->pol.max_age_s = DEF_MAX_AGE_S;
+	if (!w->pol.sync_every_ms && !w->pol.sync_every_n)
+		w->pol.sync_every_ms = DEF_SYNC_MS;
+	if (!w->pol.buf_bytes)
+		w->pol.buf_bytes = DEF_BUF;
+	if (w->pol.buf_bytes < 256)
+		w->pol.buf_bytes = 256;
+	if (snprintf(w->dir, sizeof w->dir, "%s", store_dir) >= (int)sizeof w->dir) {
+		errno = ENAMETOOLONG;
+		say(err, errlen, "%s: path too long", store_dir);
+		goto fail;
+	}
+	w->buf = malloc(w->pol.buf_bytes);
+	if (!w->buf) {
+		say(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (store_create(store_dir, sensor, err, errlen) < 0)
+		goto fail;
+	if (store_list(store_dir, &ls) < 0) {
+		say(err, errlen, "%s/log: %s", store_dir, strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < ls.n; i++) {
+		if (ls.segs[i].seq > w->seq)
+			w->seq = ls.segs[i].seq;
+		if (!ls.segs[i].has_index && recover_segment(w, &ls.segs[i], err, errlen) < 0) {
+			store_listing_free(&ls);
+			goto fail;
+		}
+	}
+	store_listing_free(&ls);
+	w->name[0] = '\0';
+	return w;
+fail:;
+	int e = errno;
+	free(w->buf);
+	free(w);
+	errno = e;
+	return NULL;
+}
+
+int seg_writer_close(struct seg_writer *w)
+{
+	int rc = seg_writer_seal(w);
+	if (rc < 0 && w->fd >= 0)
+		close(w->fd);
+	free(w->buf);
+	free(w);
+	return rc;
+}
+
+void seg_writer_free(struct seg_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->buf);
+	free(w);
+}
