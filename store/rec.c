@@ -3,8 +3,9 @@
  *
  * Payload layouts after "u8 flags | svarint ts delta":
  *   DNS     varint qtype | u8 rcode | varint ttl | u8 len, name |
- *           u8 server family [4 or 16 bytes] | varint n4, 4*n4 bytes |
- *           varint n6, 16*n6 bytes | varint nn, nn*(u8 len, bytes) |
+ *           [flag 0x10: u8 server family, 4 or 16 bytes] |
+ *           varint n4, 4*n4 bytes | [flag 0x20: varint n6, 16*n6 bytes] |
+ *           [flag 0x40: varint nn, nn*(u8 len, bytes)] |
  *           COALESCED: svarint (ts_last - ts) | varint count
  *   ENRICH  u8 family, addr | varint asn | 2 bytes country |
  *           varint len, AS name | u8 len, PTR name
@@ -22,6 +23,14 @@
 #include "clock.h"
 #include "crc32c.h"
 #include "rec.h"
+
+/*
+ * Flag bits 0x10-0x40 of a DNS payload are the codec's own: which optional
+ * parts follow (server, IPv6 answers, names).  They never reach callers.
+ */
+#define F_SERVER 0x10
+#define F_A6 0x20
+#define F_NAMES 0x40
 
 static void put_ip(struct buf_wr *b, const struct rec_ip *ip)
 {
@@ -67,7 +76,13 @@ long rec_encode(void *out, size_t cap, const struct rec *r, int64_t base_us)
 	buf_wr_init(&b, out, cap);
 	buf_put_le32(&b, 0);	/* CRC, filled in below */
 	buf_put_le32(&b, 0);	/* length and type */
-	buf_put_u8(&b, r->flags);
+	uint8_t flags = r->flags & REC_F_PUBLIC;
+	if (r->type == REC_DNS) {
+		const struct rec_dns *d = &r->u.dns;
+		flags |= (d->server.family ? F_SERVER : 0) | (d->n_a6 ? F_A6 : 0) |
+			 (d->n_names ? F_NAMES : 0);
+	}
+	buf_put_u8(&b, flags);
 	buf_put_svarint(&b, r->ts_us - base_us);
 
 	switch (r->type) {
@@ -80,13 +95,18 @@ long rec_encode(void *out, size_t cap, const struct rec *r, int64_t base_us)
 		buf_put_varint(&b, d->ttl);
 		buf_put_u8(&b, (uint8_t)d->name_len);
 		buf_put_bytes(&b, d->name, d->name_len);
-		put_ip(&b, &d->server);
+		if (flags & F_SERVER)
+			put_ip(&b, &d->server);
 		buf_put_varint(&b, d->n_a4);
 		buf_put_bytes(&b, d->a4, (size_t)d->n_a4 * 4);
-		buf_put_varint(&b, d->n_a6);
-		buf_put_bytes(&b, d->a6, (size_t)d->n_a6 * 16);
-		buf_put_varint(&b, d->n_names);
-		buf_put_bytes(&b, d->names, d->names_len);
+		if (flags & F_A6) {
+			buf_put_varint(&b, d->n_a6);
+			buf_put_bytes(&b, d->a6, (size_t)d->n_a6 * 16);
+		}
+		if (flags & F_NAMES) {
+			buf_put_varint(&b, d->n_names);
+			buf_put_bytes(&b, d->names, d->names_len);
+		}
 		if (r->flags & REC_F_COALESCED) {
 			buf_put_svarint(&b, d->ts_last_us - r->ts_us);
 			buf_put_varint(&b, d->count);
@@ -192,7 +212,8 @@ int rec_decode(const void *frame, size_t frame_len, int64_t base_us, struct rec 
 	memset(r, 0, sizeof *r);
 	r->type = f[7];
 	buf_rd_init(&b, f + REC_FRAME_HDR, frame_len - REC_FRAME_HDR);
-	r->flags = buf_get_u8(&b);
+	uint8_t flags = buf_get_u8(&b);
+	r->flags = flags & REC_F_PUBLIC;
 	r->ts_us = base_us + buf_get_svarint(&b);
 
 	switch (r->type) {
@@ -209,19 +230,19 @@ int rec_decode(const void *frame, size_t frame_len, int64_t base_us, struct rec 
 		d->ttl = (uint32_t)v;
 		d->name_len = buf_get_u8(&b);
 		d->name = (const char *)buf_get_bytes(&b, d->name_len);
-		if (get_ip(&b, &d->server) < 0)
+		if ((flags & F_SERVER) && get_ip(&b, &d->server) < 0)
 			goto bad;
 		v = buf_get_varint(&b);
 		if (v > buf_left(&b) / 4)
 			goto bad;
 		d->n_a4 = (uint32_t)v;
 		d->a4 = buf_get_bytes(&b, (size_t)v * 4);
-		v = buf_get_varint(&b);
+		v = flags & F_A6 ? buf_get_varint(&b) : 0;
 		if (v > buf_left(&b) / 16)
 			goto bad;
 		d->n_a6 = (uint32_t)v;
 		d->a6 = buf_get_bytes(&b, (size_t)v * 16);
-		v = buf_get_varint(&b);
+		v = flags & F_NAMES ? buf_get_varint(&b) : 0;
 		if (v > buf_left(&b))
 			goto bad;
 		d->n_names = (uint32_t)v;

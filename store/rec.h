@@ -42,6 +42,7 @@ enum rec_type {
 /* Flags, common to every type. */
 #define REC_F_CLOCK_UNSET 0x01	/* ts_us was taken before the clock was set */
 #define REC_F_COALESCED 0x02	/* DNS: ts_last_us and count are meaningful */
+#define REC_F_PUBLIC 0x0f	/* bits callers may set; the codec owns the rest */
 
 enum rec_event_kind {
 	REC_EV_START = 1,

@@ -1,0 +1,126 @@
+/* Unit tests for store/buf.c: the bounds-checked cursor. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+
+static void test_buf_le_round_trip(void **state)
+{
+	uint8_t m[32];
+	struct buf_wr w;
+	struct buf_rd r;
+	buf_wr_init(&w, m, sizeof m);
+	buf_put_u8(&w, 0xab);
+	buf_put_le16(&w, 0x1234);
+	buf_put_le32(&w, 0xdeadbeef);
+	buf_put_le64(&w, 0x0102030405060708ull);
+	buf_put_be16(&w, 0x1234);
+	buf_put_be32(&w, 0xcafebabe);
+	assert_false(w.err);
+	assert_int_equal(w.off, 1 + 2 + 4 + 8 + 2 + 4);
+	/* little-endian on every host: the byte order is fixed */
+	assert_int_equal(m[1], 0x34);
+	assert_int_equal(m[2], 0x12);
+	assert_int_equal(m[3], 0xef);
+	assert_int_equal(m[7], 0x08);
+	assert_int_equal(m[15], 0x12);
+	assert_int_equal(m[16], 0x34);
+	buf_rd_init(&r, m, w.off);
+	assert_int_equal(buf_get_u8(&r), 0xab);
+	assert_int_equal(buf_get_le16(&r), 0x1234);
+	assert_int_equal(buf_get_le32(&r), 0xdeadbeef);
+	assert_true(buf_get_le64(&r) == 0x0102030405060708ull);
+	assert_int_equal(buf_get_be16(&r), 0x1234);
+	assert_int_equal(buf_get_be32(&r), 0xcafebabe);
+	assert_false(r.err);
+	assert_int_equal(buf_left(&r), 0);
+}
+
+static void test_buf_short_read_is_sticky(void **state)
+{
+	uint8_t m[3] = {1, 2, 3};
+	struct buf_rd r;
+	buf_rd_init(&r, m, sizeof m);
+	assert_int_equal(buf_get_le16(&r), 0x0201);
+	assert_int_equal(buf_get_le32(&r), 0);	/* only one byte left */
+	assert_true(r.err);
+	assert_int_equal(buf_get_u8(&r), 0);	/* sticky: even though a byte is left */
+	assert_null(buf_get_bytes(&r, 1));
+	assert_int_equal(buf_left(&r), 0);
+}
+
+static void test_buf_write_overflow_writes_nothing(void **state)
+{
+	uint8_t m[4] = {9, 9, 9, 9};
+	struct buf_wr w;
+	buf_wr_init(&w, m, 3);
+	buf_put_le32(&w, 0x01020304);
+	assert_true(w.err);
+	assert_int_equal(w.off, 0);
+	assert_int_equal(m[0], 9);
+	assert_int_equal(m[3], 9);
+	buf_put_u8(&w, 1);
+	assert_int_equal(m[0], 9);
+}
+
+static void test_buf_varint_edges(void **state)
+{
+	const uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, (uint64_t)1 << 63,
+				 UINT64_MAX};
+	const int64_t svals[] = {0, -1, 1, -64, 64, INT64_MIN, INT64_MAX, -1234567890123LL};
+	uint8_t m[256];
+	struct buf_wr w;
+	struct buf_rd r;
+	buf_wr_init(&w, m, sizeof m);
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+		buf_put_varint(&w, vals[i]);
+	for (size_t i = 0; i < sizeof svals / sizeof svals[0]; i++)
+		buf_put_svarint(&w, svals[i]);
+	assert_false(w.err);
+	assert_int_equal(m[0], 0);	/* 0 is one byte */
+	buf_rd_init(&r, m, w.off);
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+		assert_true(buf_get_varint(&r) == vals[i]);
+	for (size_t i = 0; i < sizeof svals / sizeof svals[0]; i++)
+		assert_true(buf_get_svarint(&r) == svals[i]);
+	assert_false(r.err);
+	assert_int_equal(buf_left(&r), 0);
+}
+
+static void test_buf_varint_rejects_overlong(void **state)
+{
+	uint8_t eleven[11];
+	struct buf_rd r;
+	memset(eleven, 0x80, sizeof eleven);
+	buf_rd_init(&r, eleven, sizeof eleven);
+	buf_get_varint(&r);
+	assert_true(r.err);
+	/* ten bytes whose last carries more than the 64th bit */
+	uint8_t big[10];
+	memset(big, 0xff, 9);
+	big[9] = 0x02;
+	buf_rd_init(&r, big, sizeof big);
+	buf_get_varint(&r);
+	assert_true(r.err);
+	/* a varint cut short */
+	uint8_t cut[2] = {0x80, 0x80};
+	buf_rd_init(&r, cut, sizeof cut);
+	buf_get_varint(&r);
+	assert_true(r.err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_le_round_trip),
+		cmocka_unit_test(test_buf_short_read_is_sticky),
+		cmocka_unit_test(test_buf_write_overflow_writes_nothing),
+		cmocka_unit_test(test_buf_varint_edges),
+		cmocka_unit_test(test_buf_varint_rejects_overlong),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
