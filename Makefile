@@ -28,7 +28,8 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-TIP_CPPFLAGS := -D_GNU_SOURCE -DTIP_VERSION='"$(VERSION)"' -I$(O)/include -Istore -Isensor -Itools
+# -iquote: project headers (sensor/sched.h) must not shadow system ones (<sched.h>).
+TIP_CPPFLAGS := -D_GNU_SOURCE -DTIP_VERSION='"$(VERSION)"' -I$(O)/include -iquote store -iquote sensor -iquote tools
 TIP_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -pthread -MMD -MP
 TIP_LDFLAGS := -pthread

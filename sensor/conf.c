@@ -1,0 +1,710 @@
+/*
+ * conf: parse tipd.conf into a tree, then read the core's keys (conf.h).
+ *
+ * The file is read whole (at most CONF_MAX_FILE bytes) and walked with
+ * the bounds-checked cursor of store/buf.h, one line at a time: a line is
+ * cut into words, then classified as a key line, a section opening (last
+ * word an unquoted '{') or a closing '}'.  Any error stops the parse with
+ * the line it happened on; the caller's struct conf is left on defaults.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+
+void conf_init(struct conf *c)
+{
+	*c = (struct conf){0};
+	c->log_level = LOG_LVL_INFO;
+	c->pidfile = CONF_DEFAULT_PIDFILE;
+	c->socket = CONF_DEFAULT_SOCKET;
+	c->store_dir = CONF_DEFAULT_STORE;
+	c->queue = CONF_DEFAULT_QUEUE;
+	c->record_candidates = 1;
+}
+
+static void node_free(struct conf_node *n)
+{
+	while (n) {
+		struct conf_node *next = n->next;
+		node_free(n->child);
+		for (int i = 0; i < n->argc; i++)
+			free(n->argv[i]);
+		free(n->argv);
+		free(n->key);
+		free(n);
+		n = next;
+	}
+}
+
+void conf_free(struct conf *c)
+{
+	node_free(c->root);
+	free(c->path);
+	conf_init(c);
+}
+
+int conf_error(const struct conf *c, const struct conf_node *n, char *err, size_t errlen,
+	       const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (err && errlen)
+		snprintf(err, errlen, "%s:%d: %s", c->path ? c->path : "(built-in)", n ? n->line : 0,
+			 msg);
+	return -1;
+}
+
+static int line_error(const char *name, int line, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int line_error(const char *name, int line, char *err, size_t errlen, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (err && errlen)
+		snprintf(err, errlen, "%s:%d: %s", name, line, msg);
+	return -1;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static int parse_num(const char *s, uint64_t *v, const char **end)
+{
+	uint64_t x = 0;
+	const char *p = s;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (x > (UINT64_MAX - 9) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	*v = x;
+	*end = p;
+	return 0;
+}
+
+int conf_duration(const char *s, int64_t *us)
+{
+	uint64_t v, mul;
+	const char *e;
+	if (parse_num(s, &v, &e) < 0)
+		return -1;
+	if (!strcmp(e, "") || !strcmp(e, "s"))
+		mul = 1000000;
+	else if (!strcmp(e, "ms"))
+		mul = 1000;
+	else if (!strcmp(e, "m"))
+		mul = 60000000;
+	else if (!strcmp(e, "h"))
+		mul = 3600000000ULL;
+	else if (!strcmp(e, "d"))
+		mul = 86400000000ULL;
+	else
+		return -1;
+	if (v > (uint64_t)INT64_MAX / mul / 4)	/* keep room for sums */
+		return -1;
+	*us = (int64_t)(v * mul);
+	return 0;
+}
+
+int conf_size(const char *s, uint64_t *bytes)
+{
+	uint64_t v;
+	const char *e;
+	unsigned shift;
+	if (parse_num(s, &v, &e) < 0)
+		return -1;
+	if (!strcmp(e, "") || !strcmp(e, "b"))
+		shift = 0;
+	else if (!strcmp(e, "k") || !strcmp(e, "K"))
+		shift = 10;
+	else if (!strcmp(e, "m") || !strcmp(e, "M"))
+		shift = 20;
+	else if (!strcmp(e, "g") || !strcmp(e, "G"))
+		shift = 30;
+	else
+		return -1;
+	if (v > (UINT64_MAX >> 2) >> shift)
+		return -1;
+	*bytes = v << shift;
+	return 0;
+}
+
+int conf_bool(const char *s, int *v)
+{
+	static const char *const yes[] = {"yes", "on", "true", "1"};
+	static const char *const no[] = {"no", "off", "false", "0"};
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(s, yes[i])) {
+			*v = 1;
+			return 0;
+		}
+		if (!strcmp(s, no[i])) {
+			*v = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int conf_uint(const char *s, uint64_t max, uint64_t *v)
+{
+	const char *e;
+	if (parse_num(s, v, &e) < 0 || *e || *v > max)
+		return -1;
+	return 0;
+}
+
+int conf_clock_time(const char *s, int *secs)
+{
+	uint64_t h, m;
+	const char *e;
+	if (parse_num(s, &h, &e) < 0 || *e != ':' || e - s > 2 || h > 23)
+		return -1;
+	s = e + 1;
+	if (parse_num(s, &m, &e) < 0 || *e || e - s != 2 || m > 59)
+		return -1;
+	*secs = (int)(h * 3600 + m * 60);
+	return 0;
+}
+
+int conf_arg1(const struct conf *c, const struct conf_node *n, char *err, size_t errlen)
+{
+	if (n->section)
+		return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
+	if (n->argc != 1)
+		return conf_error(c, n, err, errlen, "'%s' takes one value", n->key);
+	return 0;
+}
+
+int conf_get_duration(const struct conf *c, const struct conf_node *n, int64_t *us, char *err,
+		      size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (conf_duration(n->argv[0], us) < 0)
+		return conf_error(c, n, err, errlen, "%s: bad duration '%s' (use 30s, 5m, 2h, 1d)",
+				  n->key, n->argv[0]);
+	return 0;
+}
+
+int conf_get_size(const struct conf *c, const struct conf_node *n, uint64_t *v, char *err,
+		  size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (conf_size(n->argv[0], v) < 0)
+		return conf_error(c, n, err, errlen, "%s: bad size '%s' (use 512k, 16M, 1G)",
+				  n->key, n->argv[0]);
+	return 0;
+}
+
+int conf_get_bool(const struct conf *c, const struct conf_node *n, int *v, char *err,
+		  size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (conf_bool(n->argv[0], v) < 0)
+		return conf_error(c, n, err, errlen, "%s: '%s' is not yes or no", n->key,
+				  n->argv[0]);
+	return 0;
+}
+
+int conf_get_uint(const struct conf *c, const struct conf_node *n, uint64_t max, uint64_t *v,
+		  char *err, size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (conf_uint(n->argv[0], max, v) < 0)
+		return conf_error(c, n, err, errlen, "%s: '%s' is not a number up to %llu", n->key,
+				  n->argv[0], (unsigned long long)max);
+	return 0;
+}
+
+const struct conf_node *conf_get(const struct conf_node *sec, const char *key)
+{
+	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next)
+		if (!strcmp(n->key, key))
+			return n;
+	return NULL;
+}
+
+const struct conf_node *conf_module(const struct conf *c, const char *name)
+{
+	for (const struct conf_node *n = c->root; n; n = n->next)
+		if (n->section && !strcmp(n->key, "module") && n->argc == 1 &&
+		    !strcmp(n->argv[0], name))
+			return n;
+	return NULL;
+}
+
+/* ---- the tree ------------------------------------------------------------ */
+
+struct word {
+	char *s;
+	int quoted;
+};
+
+struct lexer {
+	const char *name;
+	int line;
+	char *err;
+	size_t errlen;
+};
+
+/* The words of one line [p, p+len): 0 with *nw words, or -1. */
+static int split_line(struct lexer *lx, const uint8_t *p, size_t len, struct word *w, int *nw)
+{
+	struct buf_rd b;
+	char tok[CONF_MAX_LINE + 1];
+	int n = 0;
+
+	buf_rd_init(&b, p, len);
+	*nw = 0;
+	for (;;) {
+		while (buf_left(&b) && (b.p[b.off] == ' ' || b.p[b.off] == '\t' || b.p[b.off] == '\r'))
+			buf_skip(&b, 1);
+		if (!buf_left(&b) || b.p[b.off] == '#')
+			break;
+		if (n == CONF_MAX_ARGS + 2)
+			return line_error(lx->name, lx->line, lx->err, lx->errlen,
+					  "too many words (at most %d values)", CONF_MAX_ARGS);
+		size_t t = 0;
+		int quoted = 0;
+		uint8_t c = b.p[b.off];
+		if (c == '{' || c == '}') {
+			buf_skip(&b, 1);
+			tok[t++] = (char)c;
+		} else if (c == '"') {
+			quoted = 1;
+			buf_skip(&b, 1);
+			for (;;) {
+				if (!buf_left(&b))
+					return line_error(lx->name, lx->line, lx->err, lx->errlen,
+							  "unterminated string");
+				c = buf_get_u8(&b);
+				if (c == '"')
+					break;
+				if (c == '\\') {
+					if (!buf_left(&b))
+						return line_error(lx->name, lx->line, lx->err,
+								  lx->errlen, "unterminated string");
+					c = buf_get_u8(&b);
+					if (c == 'n')
+						c = '\n';
+					else if (c == 't')
+						c = '\t';
+					else if (c != '\\' && c != '"')
+						return line_error(lx->name, lx->line, lx->err,
+								  lx->errlen, "unknown escape '\\%c'",
+								  c >= 0x20 && c < 0x7f ? c : '?');
+				}
+				tok[t++] = (char)c;
+			}
+		} else {
+			while (buf_left(&b)) {
+				c = b.p[b.off];
+				if (c == ' ' || c == '\t' || c == '\r' || c == '#' || c == '{' ||
+				    c == '}' || c == '"')
+					break;
+				tok[t++] = (char)c;
+				buf_skip(&b, 1);
+			}
+		}
+		tok[t] = 0;
+		w[n].s = strdup(tok);
+		if (!w[n].s)
+			return line_error(lx->name, lx->line, lx->err, lx->errlen, "out of memory");
+		w[n].quoted = quoted;
+		*nw = ++n;
+	}
+	return 0;
+}
+
+static struct conf_node *node_new(struct lexer *lx, struct word *w, int nw)
+{
+	struct conf_node *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->line = lx->line;
+	n->key = w[0].s;
+	w[0].s = NULL;
+	n->argc = nw - 1;
+	if (n->argc) {
+		n->argv = calloc((size_t)n->argc, sizeof *n->argv);
+		if (!n->argv) {
+			free(n->key);
+			free(n);
+			return NULL;
+		}
+		for (int i = 0; i < n->argc; i++) {
+			n->argv[i] = w[i + 1].s;
+			w[i + 1].s = NULL;
+		}
+	}
+	return n;
+}
+
+static int is_bare(const struct word *w, const char *s)
+{
+	return !w->quoted && !strcmp(w->s, s);
+}
+
+static int valid_key(const char *k)
+{
+	if (!*k)
+		return 0;
+	for (; *k; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '-' ||
+		      *k == '_'))
+			return 0;
+	return 1;
+}
+
+static int parse_tree(struct conf *c, const uint8_t *text, size_t len, char *err, size_t errlen)
+{
+	struct lexer lx = {c->path, 0, err, errlen};
+	struct conf_node **tail[CONF_MAX_DEPTH + 1];
+	struct conf_node *open[CONF_MAX_DEPTH + 1];
+	struct word w[CONF_MAX_ARGS + 2];
+	int depth = 0, rc = -1, nw = 0;
+	struct buf_rd b;
+
+	tail[0] = &c->root;
+	open[0] = NULL;
+	buf_rd_init(&b, text, len);
+	while (buf_left(&b)) {
+		const uint8_t *start = b.p + b.off;
+		size_t n = 0;
+		lx.line++;
+		while (buf_left(&b) && b.p[b.off] != '\n') {
+			if (b.p[b.off] == 0)
+				return line_error(c->path, lx.line, err, errlen, "NUL byte");
+			buf_skip(&b, 1);
+			n++;
+		}
+		if (buf_left(&b))
+			buf_skip(&b, 1);	/* the newline */
+		if (n > CONF_MAX_LINE)
+			return line_error(c->path, lx.line, err, errlen, "line longer than %d bytes",
+					  CONF_MAX_LINE);
+		if (split_line(&lx, start, n, w, &nw) < 0)
+			goto out;
+		if (nw == 0)
+			continue;
+		for (int i = 0; i < nw; i++) {
+			int last = i == nw - 1;
+			if (is_bare(&w[i], "}") && !(i == 0 && nw == 1)) {
+				line_error(c->path, lx.line, err, errlen,
+					   "'}' must be on a line of its own");
+				goto out;
+			}
+			if (is_bare(&w[i], "{") && !last) {
+				line_error(c->path, lx.line, err, errlen, "'{' must end the line");
+				goto out;
+			}
+		}
+		if (is_bare(&w[0], "}")) {
+			if (depth == 0) {
+				line_error(c->path, lx.line, err, errlen, "'}' without a section");
+				goto out;
+			}
+			depth--;
+		} else {
+			int sec = is_bare(&w[nw - 1], "{");
+			if (sec && nw == 1) {
+				line_error(c->path, lx.line, err, errlen, "'{' without a section name");
+				goto out;
+			}
+			if (w[0].quoted || !valid_key(w[0].s)) {
+				char esc[LOG_ESC_MAX];
+				line_error(c->path, lx.line, err, errlen,
+					   "bad key '%s' (letters, digits, '-' and '_')",
+					   log_esc(esc, sizeof esc, w[0].s, strlen(w[0].s)));
+				goto out;
+			}
+			if (sec && depth == CONF_MAX_DEPTH) {
+				line_error(c->path, lx.line, err, errlen, "sections nested too deep");
+				goto out;
+			}
+			struct conf_node *node = node_new(&lx, w, sec ? nw - 1 : nw);
+			if (!node) {
+				line_error(c->path, lx.line, err, errlen, "out of memory");
+				goto out;
+			}
+			node->section = sec;
+			*tail[depth] = node;
+			tail[depth] = &node->next;
+			if (sec) {
+				depth++;
+				open[depth] = node;
+				tail[depth] = &node->child;
+			}
+		}
+		for (int i = 0; i < nw; i++)
+			free(w[i].s);
+		nw = 0;
+	}
+	if (depth > 0) {
+		line_error(c->path, lx.line, err, errlen, "missing '}' for '%s' opened at line %d",
+			   open[depth]->key, open[depth]->line);
+		return -1;
+	}
+	return 0;
+out:
+	for (int i = 0; i < nw; i++)
+		free(w[i].s);
+	return rc;
+}
+
+/* ---- the core's keys ------------------------------------------------------- */
+
+/*
+ * n is not a section and was not given before it in its list (`first` is
+ * the section's first child, or the root): a key given twice is an error,
+ * not "the last one wins".
+ */
+static int no_section(const struct conf *c, const struct conf_node *first,
+		      const struct conf_node *n, char *err, size_t errlen)
+{
+	if (n->section)
+		return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
+	for (const struct conf_node *q = first; q && q != n; q = q->next)
+		if (!q->section && !strcmp(q->key, n->key))
+			return conf_error(c, n, err, errlen, "'%s' given twice (first at line %d)",
+					  n->key, q->line);
+	return 0;
+}
+
+static int read_store(struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
+{
+	uint64_t v;
+	int64_t d;
+	int b;
+
+	if (sec->argc)
+		return conf_error(c, sec, err, errlen, "'store' takes no name");
+	for (const struct conf_node *n = sec->child; n; n = n->next) {
+		if (no_section(c, sec->child, n, err, errlen) < 0)
+			return -1;
+		if (!strcmp(n->key, "dir")) {
+			if (conf_arg1(c, n, err, errlen) < 0)
+				return -1;
+			if (!n->argv[0][0])
+				return conf_error(c, n, err, errlen, "dir: empty path");
+			c->store_dir = n->argv[0];
+		} else if (!strcmp(n->key, "sensor")) {
+			if (conf_arg1(c, n, err, errlen) < 0)
+				return -1;
+			c->sensor = n->argv[0];
+		} else if (!strcmp(n->key, "segment-size")) {
+			if (conf_get_size(c, n, &v, err, errlen) < 0)
+				return -1;
+			if (v < 4096 || v > (4ULL << 30) - 1)
+				return conf_error(c, n, err, errlen,
+						  "segment-size: between 4k and 4G (an index is "
+						  "limited to 4 GiB)");
+			c->policy.max_bytes = v;
+		} else if (!strcmp(n->key, "segment-age")) {
+			if (conf_get_duration(c, n, &d, err, errlen) < 0)
+				return -1;
+			if (d < 1000000 || d > 366 * 86400000000LL)
+				return conf_error(c, n, err, errlen,
+						  "segment-age: between 1s and 366d");
+			c->policy.max_age_s = (uint32_t)(d / 1000000);
+		} else if (!strcmp(n->key, "sync-interval")) {
+			if (conf_get_duration(c, n, &d, err, errlen) < 0)
+				return -1;
+			if (d < 1000 || d > 86400000000LL)
+				return conf_error(c, n, err, errlen,
+						  "sync-interval: between 1ms and 1d");
+			c->policy.sync_every_ms = (uint32_t)(d / 1000);
+		} else if (!strcmp(n->key, "sync-every")) {
+			if (conf_get_uint(c, n, 100000000, &v, err, errlen) < 0)
+				return -1;
+			c->policy.sync_every_n = (uint32_t)v;
+		} else if (!strcmp(n->key, "quota")) {
+			if (conf_get_size(c, n, &v, err, errlen) < 0)
+				return -1;
+			c->policy.quota_bytes = v;
+		} else if (!strcmp(n->key, "queue")) {
+			if (conf_get_uint(c, n, 1000000, &v, err, errlen) < 0)
+				return -1;
+			if (v < 16)
+				return conf_error(c, n, err, errlen, "queue: at least 16 records");
+			c->queue = (uint32_t)v;
+		} else if (!strcmp(n->key, "fsync")) {
+			if (conf_get_bool(c, n, &b, err, errlen) < 0)
+				return -1;
+			c->policy.no_fsync = !b;
+		} else if (!strcmp(n->key, "record-candidates")) {
+			if (conf_get_bool(c, n, &b, err, errlen) < 0)
+				return -1;
+			c->record_candidates = b;
+		} else {
+			return conf_error(c, n, err, errlen, "unknown key '%s' in store", n->key);
+		}
+	}
+	return 0;
+}
+
+static int read_control(struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
+{
+	if (sec->argc)
+		return conf_error(c, sec, err, errlen, "'control' takes no name");
+	for (const struct conf_node *n = sec->child; n; n = n->next) {
+		if (no_section(c, sec->child, n, err, errlen) < 0)
+			return -1;
+		if (!strcmp(n->key, "socket")) {
+			if (conf_arg1(c, n, err, errlen) < 0)
+				return -1;
+			if (strlen(n->argv[0]) >= 108)	/* sun_path */
+				return conf_error(c, n, err, errlen, "socket: path too long");
+			c->socket = n->argv[0];
+		} else if (!strcmp(n->key, "group")) {
+			if (conf_arg1(c, n, err, errlen) < 0)
+				return -1;
+			c->socket_group = n->argv[0];
+		} else {
+			return conf_error(c, n, err, errlen, "unknown key '%s' in control", n->key);
+		}
+	}
+	return 0;
+}
+
+static int read_core(struct conf *c, char *err, size_t errlen)
+{
+	int seen_store = 0, seen_control = 0;
+	for (const struct conf_node *n = c->root; n; n = n->next) {
+		if (!strcmp(n->key, "module")) {
+			if (!n->section || n->argc != 1)
+				return conf_error(c, n, err, errlen,
+						  "usage: module NAME { ... }");
+			const struct conf_node *first = conf_module(c, n->argv[0]);
+			if (first != n)
+				return conf_error(c, n, err, errlen,
+						  "module '%s' configured twice (first at line %d)",
+						  n->argv[0], first->line);
+			continue;	/* checked by the module table */
+		}
+		if (!strcmp(n->key, "store") && n->section) {
+			if (seen_store++)
+				return conf_error(c, n, err, errlen, "second 'store' section");
+			if (read_store(c, n, err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		if (!strcmp(n->key, "control") && n->section) {
+			if (seen_control++)
+				return conf_error(c, n, err, errlen, "second 'control' section");
+			if (read_control(c, n, err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		if (no_section(c, c->root, n, err, errlen) < 0)
+			return -1;
+		if (!strcmp(n->key, "user")) {
+			if (conf_arg1(c, n, err, errlen) < 0)
+				return -1;
+			c->user = n->argv[0];
+		} else if (!strcmp(n->key, "pidfile")) {
+			if (conf_arg1(c, n, err, errlen) < 0)
+				return -1;
+			c->pidfile = n->argv[0];
+		} else if (!strcmp(n->key, "log-level")) {
+			if (conf_arg1(c, n, err, errlen) < 0)
+				return -1;
+			int l = log_level_parse(n->argv[0]);
+			if (l < 0)
+				return conf_error(c, n, err, errlen,
+						  "log-level: '%s' is not error, warn, info or debug",
+						  n->argv[0]);
+			c->log_level = l;
+		} else if (!strcmp(n->key, "trace")) {
+			if (n->argc < 1)
+				return conf_error(c, n, err, errlen, "trace: name at least one module");
+			c->trace = n;
+		} else {
+			return conf_error(c, n, err, errlen, "unknown key '%s'", n->key);
+		}
+	}
+	return 0;
+}
+
+int conf_parse(struct conf *c, const char *name, const char *text, size_t len, char *err,
+	       size_t errlen)
+{
+	conf_init(c);
+	c->path = strdup(name ? name : "(built-in)");
+	if (!c->path) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	if (parse_tree(c, (const uint8_t *)text, len, err, errlen) < 0 ||
+	    read_core(c, err, errlen) < 0) {
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *text = NULL;
+	size_t got = 0;
+	int rc = -1;
+
+	conf_init(c);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CONF_MAX_FILE) {
+		snprintf(err, errlen, "%s: larger than %u bytes", path, CONF_MAX_FILE);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, text + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	rc = conf_parse(c, path, text, got, err, errlen);
+out:
+	free(text);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,118 @@
+/*
+ * conf: tipd's configuration file (format in doc/tipd.conf.5).
+ *
+ *     # comment
+ *     key value...
+ *     section [name] {
+ *         key value...
+ *     }
+ *
+ * Words are separated by blanks; "double quotes" keep blanks and take
+ * \" \\ \n \t escapes.  A file is parsed into a tree of nodes, then the
+ * core's keys are read into struct conf; module sections are kept as
+ * nodes for the module table to check (module_conf_check) and read.
+ * Every error is one line "FILE:LINE: message".  Nothing is applied while
+ * parsing: a reload parses into a fresh struct conf and swaps it in only
+ * when everything checked.
+ *
+ * Ownership: struct conf owns its tree; the strings in it point into the
+ * tree or at static defaults and live until conf_free.
+ */
+#ifndef TIP_CONF_H
+#define TIP_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seg.h"
+
+#define CONF_DEFAULT_PATH "/etc/tipd.conf"
+#define CONF_DEFAULT_PIDFILE "/var/run/tipd.pid"
+#define CONF_DEFAULT_SOCKET "/var/run/tipd.sock"
+#define CONF_DEFAULT_STORE "/var/lib/tip"
+#define CONF_DEFAULT_QUEUE 4096
+
+#define CONF_MAX_ARGS 16
+#define CONF_MAX_DEPTH 3
+#define CONF_MAX_LINE 4096
+#define CONF_MAX_FILE (1u << 20)
+
+struct conf_node {
+	char *key;
+	int argc;
+	char **argv;		/* argc words after the key */
+	int line;
+	int section;		/* 1: opened with '{' (children may be empty) */
+	struct conf_node *child;
+	struct conf_node *next;
+};
+
+struct conf {
+	char *path;		/* file name for messages; "(built-in)" without one */
+	struct conf_node *root;
+
+	const char *user;	/* NULL: keep the user tipd was started as */
+	const char *pidfile;	/* "" or "none": no pidfile */
+	int log_level;		/* enum log_level */
+	const struct conf_node *trace;	/* the `trace` line, or NULL */
+
+	const char *socket;	/* control socket; "" or "none": none */
+	const char *socket_group;	/* NULL: the user's group */
+
+	const char *store_dir;
+	const char *sensor;	/* NULL: sensor.id of the store, or the host name */
+	struct seg_policy policy;
+	uint32_t queue;		/* records waiting for the writer, at most */
+	int record_candidates;	/* write a note for each candidate into the store */
+};
+
+/* Built-in defaults, no file. */
+void conf_init(struct conf *c);
+void conf_free(struct conf *c);
+
+/*
+ * Parse a file (conf_load) or a buffer (conf_parse; name is for messages)
+ * into c, which is conf_init'ed first.  0, or -1 with "FILE:LINE: message"
+ * in err (c is then freed and left with the defaults).
+ */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+int conf_parse(struct conf *c, const char *name, const char *text, size_t len, char *err,
+	       size_t errlen);
+
+/* The section `module NAME { }`, or NULL. */
+const struct conf_node *conf_module(const struct conf *c, const char *name);
+/* First key `key` among the children of sec, or NULL. */
+const struct conf_node *conf_get(const struct conf_node *sec, const char *key);
+
+/* Format "FILE:LINE: message" for node n into err; returns -1. */
+int conf_error(const struct conf *c, const struct conf_node *n, char *err, size_t errlen,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Values.  0 on success, -1 when the text is not one.
+ *   duration: 90, 90s, 1500ms, 5m, 2h, 1d (plain numbers are seconds)
+ *   size: 4096, 64k, 16M, 1G (powers of 1024)
+ *   bool: yes/no, on/off, true/false, 1/0
+ */
+int conf_duration(const char *s, int64_t *us);
+int conf_size(const char *s, uint64_t *bytes);
+int conf_bool(const char *s, int *v);
+int conf_uint(const char *s, uint64_t max, uint64_t *v);
+/* "HH:MM" (UTC) -> seconds after midnight. */
+int conf_clock_time(const char *s, int *secs);
+
+/*
+ * Node helpers for checkers: one argument of the given kind, with an
+ * error naming the key on failure.  Return 0 or -1.
+ */
+int conf_arg1(const struct conf *c, const struct conf_node *n, char *err, size_t errlen);
+int conf_get_duration(const struct conf *c, const struct conf_node *n, int64_t *us, char *err,
+		      size_t errlen);
+int conf_get_size(const struct conf *c, const struct conf_node *n, uint64_t *v, char *err,
+		  size_t errlen);
+int conf_get_bool(const struct conf *c, const struct conf_node *n, int *v, char *err,
+		  size_t errlen);
+int conf_get_uint(const struct conf *c, const struct conf_node *n, uint64_t max, uint64_t *v,
+		  char *err, size_t errlen);
+
+#endif

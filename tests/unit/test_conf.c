@@ -1,0 +1,272 @@
+/*
+ * test_conf: the config parser: what valid files give, and that every
+ * kind of mistake is reported as "FILE:LINE: message" with the right line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "log.h"
+
+static char err[512];
+
+static int parse(struct conf *c, const char *text)
+{
+	err[0] = 0;
+	return conf_parse(c, "t.conf", text, strlen(text), err, sizeof err);
+}
+
+/* The parse fails with an error that starts with "t.conf:LINE: " and contains what. */
+static void expect_error(const char *text, int line, const char *what)
+{
+	struct conf c;
+	char prefix[32];
+	assert_int_equal(parse(&c, text), -1);
+	snprintf(prefix, sizeof prefix, "t.conf:%d: ", line);
+	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, what))
+		fail_msg("got \"%s\", want \"%s...%s\"", err, prefix, what);
+	/* Left on defaults, nothing to free twice. */
+	assert_null(c.root);
+	conf_free(&c);
+}
+
+static void test_conf_defaults_without_file(void **state)
+{
+	struct conf c;
+	conf_init(&c);
+	assert_string_equal(c.socket, CONF_DEFAULT_SOCKET);
+	assert_string_equal(c.store_dir, CONF_DEFAULT_STORE);
+	assert_string_equal(c.pidfile, CONF_DEFAULT_PIDFILE);
+	assert_null(c.user);
+	assert_int_equal(c.log_level, LOG_LVL_INFO);
+	assert_int_equal(c.queue, CONF_DEFAULT_QUEUE);
+	conf_free(&c);
+	assert_int_equal(parse(&c, ""), 0);
+	assert_string_equal(c.store_dir, CONF_DEFAULT_STORE);
+	conf_free(&c);
+}
+
+static void test_conf_reads_core_keys_and_sections(void **state)
+{
+	struct conf c;
+	const char *text =
+		"# a comment\n"
+		"user tip   # trailing comment\n"
+		"log-level debug\n"
+		"trace sched bus\n"
+		"pidfile \"/tmp/my tipd.pid\"\n"
+		"\n"
+		"store {\n"
+		"\tdir /tmp/store\n"
+		"\tsegment-size 1M\n"
+		"\tsegment-age 10m\n"
+		"\tsync-interval 250ms\n"
+		"\tquota 64M\n"
+		"\tqueue 100\n"
+		"\tfsync no\n"
+		"}\n"
+		"control {\n"
+		"  socket /tmp/t.sock\n"
+		"  group wheel\n"
+		"}\n"
+		"module watchlist {\n"
+		"  file /etc/tip/watch\n"
+		"  interval 30s\n"
+		"}\n";
+	assert_int_equal(parse(&c, text), 0);
+	assert_string_equal(c.user, "tip");
+	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+	assert_non_null(c.trace);
+	assert_int_equal(c.trace->argc, 2);
+	assert_string_equal(c.pidfile, "/tmp/my tipd.pid");
+	assert_string_equal(c.store_dir, "/tmp/store");
+	assert_int_equal(c.policy.max_bytes, 1 << 20);
+	assert_int_equal(c.policy.max_age_s, 600);
+	assert_int_equal(c.policy.sync_every_ms, 250);
+	assert_int_equal(c.policy.quota_bytes, 64 << 20);
+	assert_int_equal(c.policy.no_fsync, 1);
+	assert_int_equal(c.queue, 100);
+	assert_string_equal(c.socket, "/tmp/t.sock");
+	assert_string_equal(c.socket_group, "wheel");
+	const struct conf_node *m = conf_module(&c, "watchlist");
+	assert_non_null(m);
+	assert_int_equal(m->line, 20);
+	const struct conf_node *f = conf_get(m, "file");
+	assert_non_null(f);
+	assert_string_equal(f->argv[0], "/etc/tip/watch");
+	assert_int_equal(f->line, 21);
+	assert_null(conf_get(m, "nothing"));
+	assert_null(conf_module(&c, "fastflux"));
+	conf_free(&c);
+}
+
+static void test_conf_quotes_and_escapes(void **state)
+{
+	struct conf c;
+	assert_int_equal(parse(&c, "module x {\n k \"a b\" \"q\\\"\\\\\" \"#not comment\" \"{\"\n}\n"), 0);
+	const struct conf_node *k = conf_get(conf_module(&c, "x"), "k");
+	assert_int_equal(k->argc, 4);
+	assert_string_equal(k->argv[0], "a b");
+	assert_string_equal(k->argv[1], "q\"\\");
+	assert_string_equal(k->argv[2], "#not comment");
+	assert_string_equal(k->argv[3], "{");
+	conf_free(&c);
+}
+
+static void test_conf_error_unknown_key_has_line(void **state)
+{
+	expect_error("user tip\n\nfrobnicate 3\n", 3, "unknown key 'frobnicate'");
+	expect_error("store {\n dir /x\n colour red\n}\n", 3, "unknown key 'colour' in store");
+}
+
+static void test_conf_error_unterminated_string(void **state)
+{
+	expect_error("user tip\npidfile \"/var/run\n", 2, "unterminated string");
+}
+
+static void test_conf_error_missing_close_brace(void **state)
+{
+	expect_error("module a {\n x 1\n\n", 3, "missing '}' for 'module' opened at line 1");
+}
+
+static void test_conf_error_stray_close_brace(void **state)
+{
+	expect_error("user tip\n}\n", 2, "'}' without a section");
+	expect_error("module a {\n x 1 }\n}\n", 2, "'}' must be on a line of its own");
+	expect_error("module a { x\n}\n", 1, "'{' must end the line");
+	expect_error("{\n}\n", 1, "'{' without a section name");
+}
+
+static void test_conf_error_duplicates(void **state)
+{
+	expect_error("user a\nlog-level info\nuser b\n", 3, "'user' given twice (first at line 1)");
+	expect_error("module w {\n}\nmodule w {\n}\n", 3, "configured twice (first at line 1)");
+	expect_error("store {\n}\nstore {\n}\n", 3, "second 'store' section");
+}
+
+static void test_conf_error_bad_values(void **state)
+{
+	expect_error("store {\n sync-interval soon\n}\n", 2, "bad duration 'soon'");
+	expect_error("store {\n quota 12X\n}\n", 2, "bad size '12X'");
+	expect_error("store {\n fsync maybe\n}\n", 2, "not yes or no");
+	expect_error("store {\n queue 2\n}\n", 2, "at least 16");
+	expect_error("store {\n segment-size 8G\n}\n", 2, "between 4k and 4G");
+	expect_error("log-level loud\n", 1, "log-level: 'loud'");
+	expect_error("user\n", 1, "'user' takes one value");
+	expect_error("user a b\n", 1, "'user' takes one value");
+	expect_error("trace\n", 1, "trace: name at least one module");
+	expect_error("module {\n}\n", 1, "usage: module NAME");
+	expect_error("user {\n}\n", 1, "'user' is not a section");
+}
+
+static void test_conf_error_bad_bytes(void **state)
+{
+	struct conf c;
+	static const char nul[] = "user tip\nlog-level\0info\n";
+	assert_int_equal(conf_parse(&c, "t.conf", nul, sizeof nul - 1, err, sizeof err), -1);
+	assert_string_equal(err, "t.conf:2: NUL byte");
+	expect_error("user tip\nBad-Key 1\n", 2, "bad key 'Bad-Key'");
+	expect_error("\"quoted\" 1\n", 1, "bad key");
+	expect_error("k \"\\q\"\n", 1, "unknown escape '\\q'");
+}
+
+static void test_conf_error_limits(void **state)
+{
+	expect_error("a {\n b {\n  c {\n   d {\n   }\n  }\n }\n}\n", 4, "nested too deep");
+	char *big = malloc(CONF_MAX_LINE + 64);
+	memset(big, 'x', CONF_MAX_LINE + 10);
+	strcpy(big + CONF_MAX_LINE + 10, "\n");
+	memcpy(big, "user ", 5);
+	expect_error(big, 1, "line longer than");
+	free(big);
+	char many[256] = "user";
+	for (int i = 0; i < CONF_MAX_ARGS + 2; i++)
+		strcat(many, " x");
+	strcat(many, "\n");
+	expect_error(many, 1, "too many words");
+}
+
+static void test_conf_values(void **state)
+{
+	int64_t us;
+	uint64_t v;
+	int b, secs;
+	assert_int_equal(conf_duration("90", &us), 0);
+	assert_int_equal(us, 90000000);
+	assert_int_equal(conf_duration("1500ms", &us), 0);
+	assert_int_equal(us, 1500000);
+	assert_int_equal(conf_duration("5m", &us), 0);
+	assert_int_equal(us, 300000000);
+	assert_int_equal(conf_duration("2h", &us), 0);
+	assert_int_equal(conf_duration("1d", &us), 0);
+	assert_int_equal(us, 86400000000LL);
+	assert_int_equal(conf_duration("", &us), -1);
+	assert_int_equal(conf_duration("-5s", &us), -1);
+	assert_int_equal(conf_duration("5 s", &us), -1);
+	assert_int_equal(conf_duration("99999999999999999999", &us), -1);
+	assert_int_equal(conf_duration("9999999999999d", &us), -1);
+	assert_int_equal(conf_size("64k", &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(conf_size("16M", &v), 0);
+	assert_int_equal(v, 16 << 20);
+	assert_int_equal(conf_size("1T", &v), -1);
+	assert_int_equal(conf_bool("on", &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(conf_bool("false", &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(conf_bool("Yes", &b), -1);
+	assert_int_equal(conf_uint("12", 12, &v), 0);
+	assert_int_equal(conf_uint("13", 12, &v), -1);
+	assert_int_equal(conf_uint("1x", 100, &v), -1);
+	assert_int_equal(conf_clock_time("03:30", &secs), 0);
+	assert_int_equal(secs, 3 * 3600 + 1800);
+	assert_int_equal(conf_clock_time("24:00", &secs), -1);
+	assert_int_equal(conf_clock_time("3:5", &secs), -1);
+}
+
+static void test_conf_load_file_and_missing(void **state)
+{
+	struct conf c;
+	char path[] = "/tmp/test_conf.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = "user tip\nstore {\n  dir /tmp/x\n  nonsense 1\n}\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(conf_load(&c, path, err, sizeof err), -1);
+	char want[256];
+	snprintf(want, sizeof want, "%s:4: unknown key 'nonsense' in store", path);
+	assert_string_equal(err, want);
+	unlink(path);
+	assert_int_equal(conf_load(&c, path, err, sizeof err), -1);
+	assert_non_null(strstr(err, "No such file"));
+	conf_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conf_defaults_without_file),
+		cmocka_unit_test(test_conf_reads_core_keys_and_sections),
+		cmocka_unit_test(test_conf_quotes_and_escapes),
+		cmocka_unit_test(test_conf_error_unknown_key_has_line),
+		cmocka_unit_test(test_conf_error_unterminated_string),
+		cmocka_unit_test(test_conf_error_missing_close_brace),
+		cmocka_unit_test(test_conf_error_stray_close_brace),
+		cmocka_unit_test(test_conf_error_duplicates),
+		cmocka_unit_test(test_conf_error_bad_values),
+		cmocka_unit_test(test_conf_error_bad_bytes),
+		cmocka_unit_test(test_conf_error_limits),
+		cmocka_unit_test(test_conf_values),
+		cmocka_unit_test(test_conf_load_file_and_missing),
+	};
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}
