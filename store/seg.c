@@ -50,6 +50,7 @@ struct seg_writer {
 	uint8_t *buf;
 	size_t buf_len;
 	uint64_t buf_records;
+	int64_t buf_since;		/* monotonic time of the oldest buffered record */
 	uint64_t unsynced;		/* records written but not synced */
 	int64_t unsynced_since;		/* monotonic time of the oldest, 0 none */
 	struct seg_writer_stats st;
@@ -385,7 +386,7 @@ int seg_writer_flush(struct seg_writer *w)
 	if (write_all(w, w->buf, w->buf_len) < 0)
 		return -1;
 	if (!w->unsynced)
-		w->unsynced_since = clock_mono_us();
+		w->unsynced_since = w->buf_since;
 	w->unsynced += w->buf_records;
 	w->st.written += w->buf_records;
 	w->buf_len = 0;
@@ -489,6 +490,8 @@ int seg_writer_append(struct seg_writer *w, const struct rec *r)
 	}
 	if (n < 0)
 		return -1;
+	if (!w->buf_records)
+		w->buf_since = clock_mono_us();
 	w->buf_len += (size_t)n;
 	w->buf_records++;
 taken:
@@ -507,10 +510,10 @@ int seg_writer_tick(struct seg_writer *w)
 	int rc = 0;
 	if (w->fd < 0)
 		return 0;
-	if ((w->buf_len || w->unsynced) && w->pol.sync_every_ms) {
-		int64_t since = w->unsynced ? w->unsynced_since : now;
-		if (w->buf_len && !w->unsynced)
-			since = now - (int64_t)w->pol.sync_every_ms * 1000;	/* buffered: sync now */
+	if ((w->buf_records || w->unsynced) && w->pol.sync_every_ms) {
+		int64_t since = w->unsynced ? w->unsynced_since : w->buf_since;
+		if (w->buf_records && w->buf_since < since)
+			since = w->buf_since;
 		if (now - since >= (int64_t)w->pol.sync_every_ms * 1000)
 			rc = seg_writer_sync(w);
 	}
