@@ -15,6 +15,7 @@ static const struct tip_cmd cmds[] = {
 	{"stats", cmd_stats, "stats STORE"},
 	{"submit", cmd_submit, "submit [-s SOCKET] NAME..."},
 	{"status", cmd_status, "status [-s SOCKET]"},
+	{"asn", cmd_asn, "asn import --asn FILE --country FILE -o OUT"},
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])
