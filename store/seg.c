@@ -544,6 +544,7 @@ static int recover_segment(struct seg_writer *w, const struct store_seg *s, char
 	struct rec rec;
 	uint64_t records = 0;
 	size_t end = SEG_HDR_SIZE;
+	int faults = 0;
 
 	store_seg_path(path, sizeof path, w->dir, s->name, "tlog");
 	if (seg_reader_open(&r, path) < 0) {
@@ -551,8 +552,14 @@ static int recover_segment(struct seg_writer *w, const struct store_seg *s, char
 			/* created, header never completed: holds no record */
 			return unlink(path);
 		}
-		/* not ours to repair: leave it for `tip verify` to report */
-		return 0;
+		/*
+		 * A damaged header: a torn creation or bit rot.  Its bytes are
+		 * kept, renamed out of the sequence (verify lists it as a
+		 * foreign file), so it neither blocks the writer nor is lost.
+		 */
+		char aside[PATH_MAX + 96];
+		snprintf(aside, sizeof aside, "%s.damaged", path);
+		return rename(path, aside);
 	}
 	for (;;) {
 		int c = seg_reader_next(&r, &rec, NULL);
@@ -563,10 +570,12 @@ static int recover_segment(struct seg_writer *w, const struct store_seg *s, char
 		}
 		if (c == 0)
 			break;
+		faults++;
 		if (!seg_reader_resync(&r))
 			break;
 	}
-	int already_sealed = r.sealed && r.off == r.size;
+	/* sealed, but killed before the index was published */
+	int already_sealed = r.sealed && !faults;
 	int64_t base_us = r.hdr.base_us;
 	seg_reader_close(&r);
 	snprintf(w->name, sizeof w->name, "%s", s->name);
