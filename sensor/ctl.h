@@ -1,0 +1,85 @@
+/*
+ * ctl: the control socket of tipd, a UNIX stream socket (mode 0660).
+ *
+ * Protocol (text, one request per line, at most CTL_LINE_MAX bytes):
+ *     submit NAME...          add candidates to the bus
+ *     status                  modules, tasks, queues, counters
+ *     trace MODULE on|off     switch a module's trace flag
+ * Each request gets zero or more reply lines, then one final line:
+ * "ok[ detail]" or "error: message".  A malformed request (unknown
+ * command, bad byte, a name that is no domain, too long) gets an error
+ * and changes nothing: a submit line is checked whole before any name is
+ * published.  A client may send several lines; the server closes the
+ * connection after the client's end of file and the last reply, after a
+ * line that is too long, or after CTL_IDLE_S seconds of silence.
+ *
+ * ctl_parse is the whole of the parsing, separate from the socket, so it
+ * is tested (and fuzzed) alone.  What the commands do is the daemon's
+ * business, through struct ctl_ops.
+ */
+#ifndef TIP_CTL_H
+#define TIP_CTL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sbuf.h"
+
+#define CTL_LINE_MAX 4096
+#define CTL_ARGS_MAX 512
+#define CTL_CONNS_MAX 16
+#define CTL_IDLE_S 10
+#define CTL_REPLY_MAX (1u << 20)
+
+enum ctl_cmd {
+	CTL_SUBMIT = 1,
+	CTL_STATUS,
+	CTL_TRACE,
+};
+
+struct ctl_req {
+	int cmd;		/* enum ctl_cmd */
+	int argc;
+	char *argv[CTL_ARGS_MAX];	/* point into the parsed line */
+};
+
+/*
+ * Parse one request line (without its newline; it is cut into words in
+ * place, so line must have room for len + 1 bytes).  0, or -1 with a message for the client in err.
+ */
+int ctl_parse(char *line, size_t len, struct ctl_req *req, char *err, size_t errlen);
+
+/* Operations: append reply lines to out; 0 ("ok" + detail) or -1 (err). */
+struct ctl_ops {
+	int (*submit)(void *arg, int argc, char **argv, struct sbuf *out, char *detail,
+		      size_t len);
+	int (*status)(void *arg, struct sbuf *out, char *detail, size_t len);
+	int (*trace)(void *arg, const char *module, int on, struct sbuf *out, char *detail,
+		     size_t len);
+};
+
+/*
+ * Run one request line through ctl_parse and ops; the reply lines go to
+ * out.  line must have room for len + 1 bytes.  0 when it ended "ok".
+ */
+int ctl_execute(const struct ctl_ops *ops, void *arg, char *line, size_t len, struct sbuf *out);
+
+struct ev_loop;
+struct ctl;
+
+struct ctl_stats {
+	unsigned conns;		/* open now */
+	unsigned long long accepted, refused, requests, errors;
+};
+
+/*
+ * Listen on path (a stale socket there is removed; a live one is an
+ * error), mode 0660, group gid unless (gid_t)-1.  NULL with err on failure.
+ */
+struct ctl *ctl_open(struct ev_loop *loop, const char *path, gid_t gid, const struct ctl_ops *ops,
+		     void *arg, char *err, size_t errlen);
+/* Close the socket and every connection, remove the path. */
+void ctl_close(struct ctl *c);
+void ctl_get_stats(const struct ctl *c, struct ctl_stats *st);
+
+#endif

@@ -1,0 +1,679 @@
+/*
+ * tipd: the sensor daemon.  Start-up reads and checks the configuration,
+ * opens what needs privileges (pidfile, store, control socket), starts
+ * the modules, drops privileges as the last step and runs the loop.
+ *
+ * One libev loop drives everything: an ev_prepare hands the records of
+ * the iteration to the writer thread and arms one ev_timer at the
+ * scheduler's next due time; signals are ev_signal watchers, so handlers
+ * never run inside other code.  SIGHUP re-reads the configuration into a
+ * new struct conf and swaps it in only when it checked; SIGTERM/SIGINT
+ * leave the loop, and the writer syncs and seals before exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "clock.h"
+#include "ctl.h"
+#include "log.h"
+#include "sbuf.h"
+#include "tip_config.h"
+#include "tipd.h"
+#include "writer.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+struct daemon {
+	struct tipd d;
+	const char *conf_opt;	/* -c FILE */
+	int debug;
+	ev_prepare prepare;
+	ev_timer timer;
+	ev_signal sig_hup, sig_term, sig_int, sig_usr1;
+	ev_async wake;		/* the writer's disk state changed */
+	struct bus_sub journal;
+	int pid_fd;
+	int writer_disk_error;
+	uint64_t writer_lost_noted;
+};
+
+static const char *const core_trace[] = {"sched", "bus", "ctl", "writer", "conf"};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tipd [-dfnV] [-c file]\n");
+	exit(2);
+}
+
+static void version(void)
+{
+	printf("tipd %s\n", TIP_VERSION);
+	printf("modules:");
+	for (size_t i = 0; i < module_table_len; i++)
+		if (module_table[i])
+			printf(" %s", module_table[i]->name);
+	printf("\nfeatures: %ctls %cipv6 %cfsync\n", ENABLE_TLS ? '+' : '-',
+	       ENABLE_IPV6 ? '+' : '-', ENABLE_STORE_FSYNC ? '+' : '-');
+}
+
+/* ---- configuration ------------------------------------------------------------ */
+
+/* The file to read: -c, else the default path when it exists, else none. */
+static const char *conf_path(const char *opt)
+{
+	if (opt)
+		return opt;
+	return access(CONF_DEFAULT_PATH, F_OK) == 0 ? CONF_DEFAULT_PATH : NULL;
+}
+
+static int conf_check_all(struct conf *c, char *err, size_t errlen)
+{
+	if (module_conf_check(c, err, errlen) < 0)
+		return -1;
+	if (c->trace)
+		for (int i = 0; i < c->trace->argc; i++) {
+			const char *name = c->trace->argv[i];
+			int known = !strcmp(name, "all");
+			for (size_t k = 0; !known && k < module_table_len; k++)
+				known = module_table[k] && !strcmp(module_table[k]->name, name);
+			for (size_t k = 0; !known && k < sizeof core_trace / sizeof *core_trace; k++)
+				known = !strcmp(core_trace[k], name);
+			if (!known)
+				return conf_error(c, c->trace, err, errlen,
+						  "trace: unknown module '%s'", name);
+		}
+	return 0;
+}
+
+static int config_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	if (!path) {
+		conf_init(c);
+		return 0;
+	}
+	if (conf_load(c, path, err, errlen) < 0)
+		return -1;
+	if (conf_check_all(c, err, errlen) < 0) {
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void apply_trace(const struct conf *c)
+{
+	log_trace_clear();
+	if (c->trace)
+		for (int i = 0; i < c->trace->argc; i++)
+			log_trace_set(c->trace->argv[i], 1);
+}
+
+/* ---- records -------------------------------------------------------------------- */
+
+int tipd_record(struct tipd *d, const struct rec *r)
+{
+	if (!d->writer) {
+		errno = ENODEV;
+		return -1;
+	}
+	return writer_put(d->writer, r);
+}
+
+void tipd_event(struct tipd *d, int kind, const char *fmt, ...)
+{
+	char text[REC_TEXT_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	struct rec r = {.type = REC_EVENT};
+	r.u.event.kind = (uint8_t)kind;
+	r.u.event.text = text;
+	r.u.event.text_len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+	rec_stamp(&r);
+	tipd_record(d, &r);
+}
+
+/* Candidates go into the store as notes, so nothing an operator submits is lost. */
+static void journal_on_candidate(struct bus_sub *sub, const struct bus_cand *c)
+{
+	struct daemon *dm = sub->arg;
+	if (!dm->d.conf.record_candidates)
+		return;
+	tipd_event(&dm->d, REC_EV_NOTE, "candidate %s %s", bus_source_name(c->source), c->name);
+	dm->d.candidates_recorded++;
+}
+
+/* ---- status ------------------------------------------------------------------------ */
+
+/* Whole seconds between a monotonic time and now: "12s", or "-" for never. */
+static void fmt_secs(char *buf, size_t cap, int64_t a, int64_t b)
+{
+	int64_t d = a - b;
+	snprintf(buf, cap, "%llds", (long long)((d < 0 ? 0 : d) / 1000000));
+}
+
+static void task_line(struct sbuf *out, const struct sched_task *t, const char *parent,
+		      int64_t now)
+{
+	char last[32] = "-", next[32];
+	if (t->runs)
+		fmt_secs(last, sizeof last, now, t->last_start_us);
+	if (t->state == SCHED_QUEUED)
+		fmt_secs(next, sizeof next, t->due_us, now);
+	else
+		snprintf(next, sizeof next, "%s", t->state == SCHED_IDLE ? "event" : "running");
+	sbuf_printf(out,
+		    "task name=%s%s%s state=%s runs=%llu fails=%llu failures=%u last_ago=%s "
+		    "last_ok=%s next_in=%s\n",
+		    parent ? parent : "", parent ? "/" : "", t->name, sched_state_name(t),
+		    (unsigned long long)t->runs, (unsigned long long)t->fails, t->failures, last,
+		    t->runs ? (t->last_ok ? "yes" : "no") : "-", next);
+}
+
+struct emit_ctx {
+	struct sbuf *out;
+};
+
+static void emit_stat(void *ctx, const char *key, uint64_t v)
+{
+	struct emit_ctx *e = ctx;
+	sbuf_printf(e->out, " %s=%llu", key, (unsigned long long)v);
+}
+
+static void status_report(struct daemon *dm, struct sbuf *out)
+{
+	struct tipd *d = &dm->d;
+	int64_t now = clock_mono_us();
+	char tr[256];
+
+	log_trace_list(tr, sizeof tr);
+	sbuf_printf(out, "tipd version=%s pid=%d uptime=%llds config=%s level=%s trace=%s\n",
+		    TIP_VERSION, (int)getpid(),
+		    (long long)((clock_now_us() - d->started_us) / 1000000),
+		    d->conf_path ? d->conf_path : "(built-in)", log_level_name(log_get_level()),
+		    tr[0] ? tr : "-");
+	for (size_t i = 0; i < d->nmods; i++) {
+		struct module *m = &d->mods[i];
+		sbuf_printf(out, "module name=%s state=%s", m->ops->name,
+			    module_state_name(m->state));
+		if (m->state == MODULE_RUNNING && m->ops->stats) {
+			struct emit_ctx e = {out};
+			m->ops->stats(m, emit_stat, &e);
+		}
+		sbuf_printf(out, "\n");
+	}
+	for (const struct sched_task *t = d->sched.tasks; t; t = t->next) {
+		task_line(out, t, NULL, now);
+		for (const struct sched_task *c = t->child; c; c = c->next)
+			task_line(out, c, t->name, now);
+	}
+	sbuf_printf(out, "sched queued=%zu dispatched=%llu\n", sched_queued(&d->sched),
+		    (unsigned long long)d->sched.dispatched);
+	unsigned subs = 0;
+	for (struct bus_sub *s = d->bus.subs; s; s = s->next)
+		subs++;
+	sbuf_printf(out, "bus published=%llu invalid=%llu dropped=%llu subscribers=%u\n",
+		    (unsigned long long)d->bus.published, (unsigned long long)d->bus.invalid,
+		    (unsigned long long)d->bus.dropped, subs);
+	if (d->writer) {
+		struct writer_stats ws;
+		writer_stats(d->writer, &ws);
+		sbuf_printf(out,
+			    "writer queued=%llu max=%u accepted=%llu dropped=%llu lost=%llu "
+			    "stored=%llu durable=%llu segments=%llu seq=%u errors=%llu disk=%s\n",
+			    (unsigned long long)ws.queued, ws.max_queue,
+			    (unsigned long long)ws.accepted, (unsigned long long)ws.dropped,
+			    (unsigned long long)ws.lost, (unsigned long long)ws.stored,
+			    (unsigned long long)ws.seg.durable, (unsigned long long)ws.seg.segments,
+			    ws.seg.seq, (unsigned long long)ws.seg.write_errors,
+			    ws.disk_error ? "error" : "ok");
+	}
+	if (d->ctl) {
+		struct ctl_stats cs;
+		ctl_get_stats(d->ctl, &cs);
+		sbuf_printf(out, "ctl conns=%u accepted=%llu refused=%llu requests=%llu errors=%llu\n",
+			    cs.conns, cs.accepted, cs.refused, cs.requests, cs.errors);
+	}
+	sbuf_printf(out, "conf reloads=%llu reload_errors=%llu candidates_recorded=%llu\n",
+		    (unsigned long long)d->reloads, (unsigned long long)d->reload_errors,
+		    (unsigned long long)d->candidates_recorded);
+}
+
+/* ---- control socket operations ---------------------------------------------------- */
+
+static int op_submit(void *arg, int argc, char **argv, struct sbuf *out, char *detail, size_t len)
+{
+	struct daemon *dm = arg;
+	int n = 0;
+	for (int i = 0; i < argc; i++)
+		if (bus_publish(&dm->d.bus, argv[i], strlen(argv[i]), BUS_SRC_OPERATOR) == 0)
+			n++;
+	log_trace(log_trace_id("ctl"), "ctl: submit: %d of %d names published", n, argc);
+	snprintf(detail, len, "submitted %d", n);
+	return 0;
+}
+
+static int op_status(void *arg, struct sbuf *out, char *detail, size_t len)
+{
+	status_report(arg, out);
+	return 0;
+}
+
+static int op_trace(void *arg, const char *module, int on, struct sbuf *out, char *detail,
+		    size_t len)
+{
+	char esc[LOG_ESC_MAX];
+	if (log_trace_set(module, on) < 0) {
+		snprintf(detail, len, "no trace flag \"%s\"",
+			 log_esc(esc, sizeof esc, module, strlen(module)));
+		return -1;
+	}
+	log_info("ctl: trace %s %s", module, on ? "on" : "off");
+	return 0;
+}
+
+static const struct ctl_ops ctl_ops = {op_submit, op_status, op_trace};
+
+/* ---- modules ---------------------------------------------------------------------- */
+
+static void module_up(struct tipd *d, struct module *m)
+{
+	m->sec = conf_module(&d->conf, m->ops->name);
+	if ((m->ops->init && m->ops->init(m) < 0) || (m->ops->start && m->ops->start(m) < 0)) {
+		log_warn("%s: cannot start", m->ops->name);
+		if (m->ops->stop)
+			m->ops->stop(m);
+		m->state = MODULE_FAILED;
+		return;
+	}
+	m->state = MODULE_RUNNING;
+	log_debug("%s: started", m->ops->name);
+}
+
+static void module_down(struct module *m)
+{
+	if (m->state == MODULE_RUNNING && m->ops->stop)
+		m->ops->stop(m);
+	m->state = MODULE_OFF;
+	m->priv = NULL;
+}
+
+static void modules_start(struct tipd *d)
+{
+	for (size_t i = 0; i < module_table_len && d->nmods < TIPD_MODULES_MAX; i++) {
+		const struct module_ops *ops = module_table[i];
+		if (!ops)
+			continue;
+		struct module *m = &d->mods[d->nmods++];
+		*m = (struct module){.ops = ops, .d = d, .trace = log_trace_id(ops->name)};
+		if (module_enabled(&d->conf, ops))
+			module_up(d, m);
+	}
+}
+
+static void modules_stop(struct tipd *d)
+{
+	for (size_t i = d->nmods; i-- > 0;)
+		module_down(&d->mods[i]);
+}
+
+/* Settings read only at start: say so when a reload changes them. */
+static void restart_only(const struct conf *o, const struct conf *n)
+{
+#define SAME(a, b) ((!(a) && !(b)) || ((a) && (b) && !strcmp((a), (b))))
+	const char *what = NULL;
+	if (!SAME(o->store_dir, n->store_dir))
+		what = "store dir";
+	else if (!SAME(o->sensor, n->sensor))
+		what = "store sensor";
+	else if (memcmp(&o->policy, &n->policy, sizeof o->policy) || o->queue != n->queue)
+		what = "store policy";
+	else if (!SAME(o->socket, n->socket) || !SAME(o->socket_group, n->socket_group))
+		what = "control socket";
+	else if (!SAME(o->user, n->user))
+		what = "user";
+	else if (!SAME(o->pidfile, n->pidfile))
+		what = "pidfile";
+	if (what)
+		log_warnx("conf: reload: the %s changed; it takes effect at restart", what);
+#undef SAME
+}
+
+static void reload(struct daemon *dm)
+{
+	struct tipd *d = &dm->d;
+	const char *path = conf_path(dm->conf_opt);
+	struct conf nc, old;
+	char err[512];
+
+	if (config_load(path, &nc, err, sizeof err) < 0) {
+		d->reload_errors++;
+		log_warnx("conf: reload: %s; keeping the running configuration", err);
+		return;
+	}
+	restart_only(&d->conf, &nc);
+	old = d->conf;
+	d->conf = nc;
+	d->conf_path = path;
+	if (!dm->debug)
+		log_set_level(d->conf.log_level);
+	apply_trace(&d->conf);
+	for (size_t i = 0; i < d->nmods; i++) {
+		struct module *m = &d->mods[i];
+		int on = module_enabled(&d->conf, m->ops);
+		if (m->state == MODULE_RUNNING && on) {
+			m->sec = conf_module(&d->conf, m->ops->name);
+			if (m->ops->reload && m->ops->reload(m) < 0)
+				log_warnx("%s: reload failed; it keeps running as it was",
+					  m->ops->name);
+		} else if (m->state == MODULE_RUNNING) {
+			module_down(m);
+			log_info("%s: stopped by the new configuration", m->ops->name);
+		} else if (on) {
+			module_up(d, m);
+		}
+	}
+	/* Modules now point into the new tree only. */
+	conf_free(&old);
+	d->reloads++;
+	sched_event(&d->sched, SCHED_EV_RELOAD);
+	tipd_event(d, REC_EV_CONFIG, "configuration reloaded from %s", path ? path : "(built-in)");
+	log_info("conf: reloaded %s", path ? path : "(built-in defaults)");
+}
+
+/* ---- loop callbacks ----------------------------------------------------------------- */
+
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct daemon *dm = container_of(w, struct daemon, prepare);
+	if (dm->d.writer)
+		writer_kick(dm->d.writer);
+	int64_t due = sched_next_due(&dm->d.sched);
+	ev_timer_stop(loop, &dm->timer);
+	if (due < 0)
+		return;
+	ev_now_update(loop);
+	double after = (double)(due - clock_mono_us()) / 1e6;
+	ev_timer_set(&dm->timer, after > 0 ? after : 0, 0);
+	ev_timer_start(loop, &dm->timer);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *dm = container_of(w, struct daemon, timer);
+	unsigned n = sched_run(&dm->d.sched);
+	if (n)
+		log_trace(log_trace_id("sched"), "sched: %u runs", n);
+}
+
+static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	reload(container_of(w, struct daemon, sig_hup));
+}
+
+static void term_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_info("tipd: signal %d: stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *dm = container_of(w, struct daemon, sig_usr1);
+	struct sbuf out = {0};
+	status_report(dm, &out);
+	for (char *line = out.p, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = 0;
+		log_info("status: %s", line);
+	}
+	sbuf_free(&out);
+}
+
+/* The writer's disk state changed: leave a trace of lost records in the store itself. */
+static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct daemon *dm = container_of(w, struct daemon, wake);
+	struct writer_stats ws;
+	writer_stats(dm->d.writer, &ws);
+	if (dm->writer_disk_error && !ws.disk_error && ws.lost > dm->writer_lost_noted) {
+		tipd_event(&dm->d, REC_EV_NOTE, "store refused %llu records (disk full or I/O error)",
+			   (unsigned long long)(ws.lost - dm->writer_lost_noted));
+		dm->writer_lost_noted = ws.lost;
+	}
+	dm->writer_disk_error = ws.disk_error;
+}
+
+static void writer_notify(void *arg)
+{
+	struct daemon *dm = arg;
+	ev_async_send(dm->d.loop, &dm->wake);
+}
+
+/* ---- start-up helpers ----------------------------------------------------------------- */
+
+static int pidfile_open(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fatal("tipd: pidfile %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		buf[n > 0 ? n : 0] = 0;
+		buf[strcspn(buf, "\n")] = 0;
+		fatalx("tipd: %s: another tipd runs (pid %s)", path, buf);
+	}
+	int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		fatal("tipd: pidfile %s", path);
+	return fd;
+}
+
+static int path_none(const char *p)
+{
+	return !p || !*p || !strcmp(p, "none");
+}
+
+/* The store's directories belong to the user tipd runs as after the drop. */
+static void store_chown(const char *dir, uid_t uid, gid_t gid)
+{
+	static const char *const sub[] = {"", "/log", "/state", "/sensor.id"};
+	char path[4096];
+	for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) {
+		snprintf(path, sizeof path, "%s%s", dir, sub[i]);
+		if (chown(path, uid, gid) < 0 && errno != ENOENT)
+			log_warn("tipd: chown %s", path);
+	}
+}
+
+static void drop_privileges(const struct passwd *pw)
+{
+	if (pw) {
+		if (setgroups(1, &pw->pw_gid) < 0)
+			fatal("tipd: setgroups");
+		if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0)
+			fatal("tipd: setresgid");
+		if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+			fatal("tipd: setresuid");
+		if (pw->pw_uid != 0 && setuid(0) == 0)
+			fatalx("tipd: could regain root after dropping it");
+		log_info("tipd: running as %s (uid %d)", pw->pw_name, (int)pw->pw_uid);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("tipd: PR_SET_NO_NEW_PRIVS");
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon dm;	/* static: the loop's watchers live as long as the process */
+	struct tipd *d = &dm.d;
+	int foreground = 0, check = 0, ch, rc = 0;
+	char err[512];
+
+	while ((ch = getopt(argc, argv, "c:dfnVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			dm.conf_opt = optarg;
+			break;
+		case 'd':
+			dm.debug = 1;
+			foreground = 1;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			version();
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	for (size_t i = 0; i < sizeof core_trace / sizeof *core_trace; i++)
+		log_trace_id(core_trace[i]);
+	for (size_t i = 0; i < module_table_len; i++)
+		if (module_table[i])
+			log_trace_id(module_table[i]->name);
+
+	d->conf_path = conf_path(dm.conf_opt);
+	if (config_load(d->conf_path, &d->conf, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", d->conf_path ? d->conf_path : "(built-in defaults)");
+		conf_free(&d->conf);
+		return 0;
+	}
+
+	struct passwd *pw = NULL;
+	gid_t sock_gid = (gid_t)-1;
+	if (d->conf.user) {
+		pw = getpwnam(d->conf.user);
+		if (!pw) {
+			fprintf(stderr, "tipd: user %s: no such user\n", d->conf.user);
+			return 1;
+		}
+		if (geteuid() != 0) {
+			if (pw->pw_uid != geteuid())
+				fprintf(stderr, "tipd: not root: staying uid %d, not %s\n",
+					(int)geteuid(), d->conf.user);
+			pw = NULL;
+		} else {
+			sock_gid = pw->pw_gid;
+		}
+	}
+	if (d->conf.socket_group) {
+		struct group *gr = getgrnam(d->conf.socket_group);
+		if (!gr) {
+			fprintf(stderr, "tipd: group %s: no such group\n", d->conf.socket_group);
+			return 1;
+		}
+		sock_gid = gr->gr_gid;
+	}
+
+	log_init("tipd", foreground, dm.debug ? LOG_LVL_DEBUG : d->conf.log_level);
+	apply_trace(&d->conf);
+	if (!foreground && daemon(0, 0) < 0)
+		fatal("tipd: daemon");
+	signal(SIGPIPE, SIG_IGN);
+
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d->loop)
+		fatalx("tipd: cannot start the event loop");
+	d->started_us = clock_now_us();
+	dm.pid_fd = path_none(d->conf.pidfile) ? -1 : pidfile_open(d->conf.pidfile);
+
+	d->writer = writer_new(d->conf.store_dir, d->conf.sensor, &d->conf.policy, d->conf.queue,
+			       err, sizeof err);
+	if (!d->writer)
+		fatalx("tipd: store: %s", err);
+	if (pw)
+		store_chown(d->conf.store_dir, pw->pw_uid, pw->pw_gid);
+	if (!path_none(d->conf.socket)) {
+		d->ctl = ctl_open(d->loop, d->conf.socket, sock_gid, &ctl_ops, &dm, err, sizeof err);
+		if (!d->ctl)
+			fatalx("tipd: %s", err);
+	}
+
+	sched_init(&d->sched);
+	sched_seed(&d->sched, (uint64_t)clock_now_us() ^ ((uint64_t)getpid() << 32));
+	bus_init(&d->bus, &d->sched);
+	dm.journal = (struct bus_sub){.name = "journal", .on_candidate = journal_on_candidate,
+				      .arg = &dm};
+	modules_start(d);
+	bus_subscribe(&d->bus, &dm.journal);	/* after the modules: they see candidates first */
+
+	ev_prepare_init(&dm.prepare, prepare_cb);
+	ev_prepare_start(d->loop, &dm.prepare);
+	ev_init(&dm.timer, timer_cb);
+	ev_signal_init(&dm.sig_hup, hup_cb, SIGHUP);
+	ev_signal_init(&dm.sig_term, term_cb, SIGTERM);
+	ev_signal_init(&dm.sig_int, term_cb, SIGINT);
+	ev_signal_init(&dm.sig_usr1, usr1_cb, SIGUSR1);
+	ev_signal_start(d->loop, &dm.sig_hup);
+	ev_signal_start(d->loop, &dm.sig_term);
+	ev_signal_start(d->loop, &dm.sig_int);
+	ev_signal_start(d->loop, &dm.sig_usr1);
+	ev_async_init(&dm.wake, wake_cb);
+	ev_async_start(d->loop, &dm.wake);
+	writer_set_notify(d->writer, writer_notify, &dm);
+
+	tipd_event(d, REC_EV_START, "tipd %s started, config %s", TIP_VERSION,
+		   d->conf_path ? d->conf_path : "(built-in)");
+	log_info("tipd: %s started (config %s, store %s)", TIP_VERSION,
+		 d->conf_path ? d->conf_path : "built-in", d->conf.store_dir);
+
+	/* The last steps before the loop: drop privileges, then start the writer thread
+	 * (no_new_privs is per thread: the writer inherits it). */
+	drop_privileges(pw);
+	if (writer_start(d->writer) < 0)
+		fatal("tipd: writer thread");
+
+	ev_run(d->loop, 0);
+
+	modules_stop(d);
+	bus_unsubscribe(&d->bus, &dm.journal);
+	tipd_event(d, REC_EV_STOP, "tipd stopped");
+	ctl_close(d->ctl);
+	if (writer_close(d->writer) < 0) {
+		log_warnx("tipd: the store could not be made durable");
+		rc = 1;
+	}
+	sched_fini(&d->sched);
+	bus_fini(&d->bus);
+	if (dm.pid_fd >= 0) {
+		unlink(d->conf.pidfile);	/* may fail after the drop: harmless */
+		close(dm.pid_fd);
+	}
+	log_info("tipd: stopped");
+	conf_free(&d->conf);
+	ev_loop_destroy(d->loop);
+	return rc;
+}

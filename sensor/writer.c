@@ -1,0 +1,405 @@
+/*
+ * writer: a thread that owns the store's segment writer (writer.h).
+ *
+ * Invariants: only the writer thread touches `sw` once the thread runs
+ * (before, writer_new and writer_close use it while no thread exists).
+ * Records move loop list -> (lock) -> thread list -> seg_writer_append
+ * -> free; `queued` counts both lists and is changed under the lock, so
+ * the bound holds whatever the threads do.  The thread sleeps on a
+ * condition variable with a timeout short enough for the fsync interval
+ * when something is unsynced, and one second otherwise (segment age).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "writer.h"
+
+struct wrec {
+	struct rec r;		/* first: a struct rec * to it is the allocation */
+	struct wrec *next;
+	/* then the bytes r points to */
+};
+
+struct writer {
+	struct seg_writer *sw;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+
+	/* Loop side (loop thread only). */
+	struct wrec *head, **tail;
+	uint64_t local_n;
+	int dropping;		/* logged the start of a run of drops */
+	uint64_t dropped_at_log;
+
+	/* Shared, under mu. */
+	struct wrec *q_head, **q_tail;
+	uint64_t queued;	/* both lists */
+	int stop, sync_req, seal_req;
+	struct writer_stats st;
+	uint32_t sync_ms;
+
+	void (*notify)(void *);
+	void *notify_arg;
+	int trace;
+};
+
+/* ---- copying records ----------------------------------------------------- */
+
+struct part {
+	const void **pp;	/* where the pointer lives in the copy */
+	const void *src;
+	size_t len;
+};
+
+static int rec_parts(struct rec *r, struct part *p, int *n)
+{
+	*n = 0;
+#define PART(field, length)                                                        \
+	do {                                                                       \
+		p[*n] = (struct part){(const void **)&(field), (field), (length)}; \
+		(*n)++;                                                            \
+	} while (0)
+	switch (r->type) {
+	case REC_DNS:
+		PART(r->u.dns.name, r->u.dns.name_len);
+		PART(r->u.dns.a4, (size_t)r->u.dns.n_a4 * 4);
+		PART(r->u.dns.a6, (size_t)r->u.dns.n_a6 * 16);
+		PART(r->u.dns.names, r->u.dns.names_len);
+		break;
+	case REC_ENRICH:
+		PART(r->u.enrich.as_name, r->u.enrich.as_name_len);
+		PART(r->u.enrich.ptr, r->u.enrich.ptr_len);
+		break;
+	case REC_SCORE:
+		PART(r->u.score.name, r->u.score.name_len);
+		break;
+	case REC_EVENT:
+		PART(r->u.event.text, r->u.event.text_len);
+		break;
+	case REC_SEAL:
+		break;
+	default:
+		if (r->type == 0)
+			return -1;
+		PART(r->u.raw.p, r->u.raw.len);
+		break;
+	}
+#undef PART
+	for (int i = 0; i < *n; i++)
+		if (p[i].len > REC_MAX_PAYLOAD || (p[i].len && !p[i].src))
+			return -1;
+	return 0;
+}
+
+static struct wrec *wrec_dup(const struct rec *src)
+{
+	struct part parts[4];
+	struct rec tmp = *src;
+	size_t total = 0;
+	int n;
+
+	if (rec_parts(&tmp, parts, &n) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (int i = 0; i < n; i++)
+		total += parts[i].len + 1;	/* +1: names stay NUL-terminated */
+	struct wrec *w = malloc(sizeof *w + total);
+	if (!w)
+		return NULL;
+	w->next = NULL;
+	w->r = *src;
+	rec_parts(&w->r, parts, &n);	/* now pointing at the copy's fields */
+	uint8_t *data = (uint8_t *)(w + 1);
+	for (int i = 0; i < n; i++) {
+		if (parts[i].len)
+			memcpy(data, parts[i].src, parts[i].len);
+		data[parts[i].len] = 0;
+		*parts[i].pp = data;
+		data += parts[i].len + 1;
+	}
+	return w;
+}
+
+struct rec *writer_rec_dup(const struct rec *r)
+{
+	struct wrec *w = wrec_dup(r);
+	return w ? &w->r : NULL;
+}
+
+static void free_list(struct wrec *r)
+{
+	while (r) {
+		struct wrec *next = r->next;
+		free(r);
+		r = next;
+	}
+}
+
+/* ---- the thread -------------------------------------------------------------- */
+
+static void notify(struct writer *w)
+{
+	if (w->notify)
+		w->notify(w->notify_arg);
+}
+
+/* Append one list, account under the lock; returns the records refused. */
+static uint64_t write_list(struct writer *w, struct wrec *list, uint64_t n, int *err)
+{
+	uint64_t stored = 0, lost = 0;
+
+	for (struct wrec *r = list; r; r = r->next) {
+		if (seg_writer_append(w->sw, &r->r) == 0) {
+			stored++;
+		} else {
+			lost++;
+			*err = errno ? errno : EIO;
+		}
+	}
+	free_list(list);
+	pthread_mutex_lock(&w->mu);
+	w->queued -= n;
+	w->st.stored += stored;
+	w->st.lost += lost;
+	pthread_mutex_unlock(&w->mu);
+	if (lost)
+		log_trace(w->trace, "writer: %llu records refused", (unsigned long long)lost);
+	return lost;
+}
+
+/* Log when the store starts or stops refusing; err 0 means all went well. */
+static void disk_state(struct writer *w, int err)
+{
+	int was;
+	uint64_t lost;
+	pthread_mutex_lock(&w->mu);
+	was = w->st.disk_error;
+	w->st.disk_error = err;
+	lost = w->st.lost;
+	seg_writer_stats(w->sw, &w->st.seg);
+	pthread_mutex_unlock(&w->mu);
+	if (!was && err) {
+		log_warnx("writer: %s: %s: records are being lost until it clears",
+			  seg_writer_dir(w->sw), strerror(err));
+		notify(w);
+	} else if (was && !err) {
+		log_warnx("writer: %s: writing again; %llu records lost in all",
+			  seg_writer_dir(w->sw), (unsigned long long)lost);
+		notify(w);
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	struct writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->q_head && !w->stop && !w->sync_req && !w->seal_req) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);	/* the condvar's clock */
+			long ms = (w->st.seg.appended > w->st.seg.durable) ? w->sync_ms : 1000;
+			if (ms > 1000)
+				ms = 1000;
+			if (ms < 10)
+				ms = 10;
+			ts.tv_nsec += ms * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) == ETIMEDOUT)
+				break;
+		}
+		struct wrec *list = w->q_head;
+		uint64_t n = 0;
+		for (struct wrec *r = list; r; r = r->next)
+			n++;
+		w->q_head = NULL;
+		w->q_tail = &w->q_head;
+		int stop = w->stop, sync_req = w->sync_req, seal_req = w->seal_req;
+		w->sync_req = w->seal_req = 0;
+		pthread_mutex_unlock(&w->mu);
+
+		int err = 0;
+		if (list)
+			write_list(w, list, n, &err);
+		if (stop)
+			break;
+		errno = 0;
+		int rc = seal_req ? seg_writer_seal(w->sw)
+			 : sync_req ? seg_writer_sync(w->sw) : seg_writer_tick(w->sw);
+		if (rc < 0 && !err)
+			err = errno ? errno : EIO;
+		disk_state(w, err);
+		pthread_mutex_lock(&w->mu);
+	}
+	return NULL;
+}
+
+/* ---- the loop side ------------------------------------------------------------ */
+
+struct writer *writer_new(const char *store_dir, const char *sensor, const struct seg_policy *pol,
+			  uint32_t max_queue, char *err, size_t errlen)
+{
+	struct writer *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errlen, "writer: out of memory");
+		return NULL;
+	}
+	w->sw = seg_writer_new(store_dir, sensor, pol, err, errlen);
+	if (!w->sw) {
+		free(w);
+		return NULL;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->tail = &w->head;
+	w->q_tail = &w->q_head;
+	w->st.max_queue = max_queue ? max_queue : 4096;
+	w->sync_ms = pol && pol->sync_every_ms ? pol->sync_every_ms : 1000;
+	seg_writer_stats(w->sw, &w->st.seg);
+	w->trace = log_trace_id("writer");
+	return w;
+}
+
+int writer_start(struct writer *w)
+{
+	int e = pthread_create(&w->thread, NULL, thread_main, w);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	w->started = 1;
+	return 0;
+}
+
+void writer_set_notify(struct writer *w, void (*fn)(void *), void *arg)
+{
+	w->notify = fn;
+	w->notify_arg = arg;
+}
+
+int writer_put(struct writer *w, const struct rec *r)
+{
+	pthread_mutex_lock(&w->mu);
+	int full = w->queued >= w->st.max_queue;
+	if (full)
+		w->st.dropped++;
+	else
+		w->queued++;
+	uint64_t dropped = w->st.dropped;
+	pthread_mutex_unlock(&w->mu);
+	if (full) {
+		if (!w->dropping) {
+			w->dropping = 1;
+			log_warnx("writer: queue full (%u records): dropping records",
+				  w->st.max_queue);
+		}
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (w->dropping) {
+		w->dropping = 0;
+		log_warnx("writer: queue has room again; %llu records dropped in all",
+			  (unsigned long long)dropped);
+	}
+	struct wrec *c = wrec_dup(r);
+	if (!c) {
+		int e = errno;
+		pthread_mutex_lock(&w->mu);
+		w->queued--;
+		w->st.dropped++;
+		pthread_mutex_unlock(&w->mu);
+		errno = e;
+		return -1;
+	}
+	*w->tail = c;
+	w->tail = &c->next;
+	w->local_n++;
+	pthread_mutex_lock(&w->mu);
+	w->st.accepted++;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+void writer_kick(struct writer *w)
+{
+	if (!w->head)
+		return;
+	pthread_mutex_lock(&w->mu);
+	*w->q_tail = w->head;
+	w->q_tail = w->tail;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	w->head = NULL;
+	w->tail = &w->head;
+	w->local_n = 0;
+}
+
+static void request(struct writer *w, int *flag)
+{
+	writer_kick(w);
+	pthread_mutex_lock(&w->mu);
+	*flag = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void writer_sync(struct writer *w)
+{
+	request(w, &w->sync_req);
+}
+
+void writer_seal(struct writer *w)
+{
+	request(w, &w->seal_req);
+}
+
+void writer_stats(struct writer *w, struct writer_stats *st)
+{
+	pthread_mutex_lock(&w->mu);
+	*st = w->st;
+	st->queued = w->queued;
+	if (!w->started)
+		seg_writer_stats(w->sw, &st->seg);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int writer_close(struct writer *w)
+{
+	int rc;
+	if (!w)
+		return 0;
+	if (w->started) {
+		request(w, &w->stop);
+		pthread_join(w->thread, NULL);
+	} else {
+		/* Never started: write what was put on this thread. */
+		writer_kick(w);
+		struct wrec *list = w->q_head;
+		w->q_head = NULL;
+		uint64_t n = 0;
+		int err = 0;
+		for (struct wrec *r = list; r; r = r->next)
+			n++;
+		write_list(w, list, n, &err);
+	}
+	uint64_t lost = w->st.lost, dropped = w->st.dropped;
+	rc = seg_writer_close(w->sw);
+	if (rc < 0)
+		log_warn("writer: closing the store");
+	if (lost || dropped)
+		log_warnx("writer: %llu records dropped (queue full), %llu lost (store refused)",
+			  (unsigned long long)dropped, (unsigned long long)lost);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	return rc;
+}
