@@ -64,6 +64,8 @@ int bus_name_norm(const char *name, size_t len, char *out)
 		}
 		out[i] = (char)c;
 	}
+	if (label == 0)
+		return -1;	/* "a." after the final dot went: an empty last label */
 	out[len] = 0;
 	return (int)len;
 }

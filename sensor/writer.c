@@ -123,7 +123,7 @@ static struct wrec *wrec_dup(const struct rec *src)
 		if (parts[i].len)
 			memcpy(data, parts[i].src, parts[i].len);
 		data[parts[i].len] = 0;
-		*parts[i].pp = data;
+		*parts[i].pp = parts[i].src ? data : NULL;	/* absent stays absent */
 		data += parts[i].len + 1;
 	}
 	return w;

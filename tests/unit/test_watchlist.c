@@ -1,0 +1,177 @@
+/*
+ * test_watchlist: the watch-list module through its ops, with a real
+ * scheduler and bus and the fake clock: names published on start and on
+ * change only, bad lines counted, a missing file waited for, config
+ * checked with line numbers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "module.h"
+#include "tipd.h"
+
+/* The daemon is not linked: its record sink is this stub. */
+int tipd_record(struct tipd *d, const struct rec *r)
+{
+	return 0;
+}
+
+extern const struct module_ops mod_watchlist_ops;
+
+static char got[4096];
+static int ngot;
+
+static void on_cand(struct bus_sub *s, const struct bus_cand *c)
+{
+	strcat(got, c->name);
+	strcat(got, " ");
+	ngot++;
+}
+
+static char dir[64], file[128], err[512];
+
+static void write_file(const char *text)
+{
+	char tmp[160];
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(rename(tmp, file), 0);	/* a new inode: seen as a change */
+}
+
+static void conf_for(struct conf *c, const char *interval)
+{
+	char text[512];
+	snprintf(text, sizeof text, "module watchlist {\n  file %s\n  interval %s\n}\n", file,
+		 interval);
+	assert_int_equal(conf_parse(c, "t.conf", text, strlen(text), err, sizeof err), 0);
+	assert_int_equal(module_conf_check(c, err, sizeof err), 0);
+}
+
+static struct {
+	int n;
+	uint64_t bad;
+} seen;
+
+static void emit(void *ctx, const char *key, uint64_t v)
+{
+	seen.n++;
+	if (!strcmp(key, "bad_lines"))
+		seen.bad = v;
+}
+
+static void test_watchlist_publishes_on_start_and_change(void **state)
+{
+	static struct tipd d;
+	struct module m = {.ops = &mod_watchlist_ops, .d = &d, .trace = -1};
+	struct bus_sub sub = {.name = "test", .on_candidate = on_cand};
+
+	strcpy(dir, "/tmp/test_wl.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof file, "%s/watch", dir);
+	write_file("# watched\nExample.COM\n\n  www.example.net.  # a comment\nbad..name\n");
+
+	clock_fake(1750000000LL * 1000000);
+	sched_init(&d.sched);
+	bus_init(&d.bus, &d.sched);
+	bus_subscribe(&d.bus, &sub);
+	conf_for(&d.conf, "10s");
+	m.sec = conf_module(&d.conf, "watchlist");
+	assert_true(module_enabled(&d.conf, m.ops));
+	assert_int_equal(m.ops->init(&m), 0);
+	assert_int_equal(m.ops->start(&m), 0);
+
+	got[0] = 0;
+	ngot = 0;
+	sched_run(&d.sched);
+	assert_string_equal(got, "example.com www.example.net ");
+
+	/* Unchanged: nothing published again. */
+	clock_advance(10 * 1000000);
+	sched_run(&d.sched);
+	assert_int_equal(ngot, 2);
+
+	/* Changed: published again, with the new name. */
+	write_file("example.com\nnew.example\n");
+	clock_advance(10 * 1000000);
+	sched_run(&d.sched);
+	assert_int_equal(ngot, 4);
+	assert_string_equal(got, "example.com www.example.net example.com new.example ");
+
+	/* Gone: not a failure, waits for it to come back. */
+	unlink(file);
+	clock_advance(10 * 1000000);
+	sched_run(&d.sched);
+	struct sched_task *t = d.sched.tasks;
+	assert_non_null(t);
+	assert_int_equal(t->failures, 0);
+	write_file("back.example\n");
+	clock_advance(10 * 1000000);
+	sched_run(&d.sched);
+	assert_int_equal(ngot, 5);
+
+	/* Reload to a shorter interval keeps running on the new period. */
+	struct conf nc, old = d.conf;
+	conf_for(&nc, "2s");
+	d.conf = nc;
+	m.sec = conf_module(&d.conf, "watchlist");
+	assert_int_equal(m.ops->reload(&m), 0);
+	conf_free(&old);
+	assert_int_equal(t->period_us, 2 * 1000000);
+
+	seen.n = 0;
+	m.ops->stats(&m, emit, NULL);
+	assert_true(seen.n >= 3);
+	assert_int_equal(seen.bad, 1);
+
+	m.ops->stop(&m);
+	assert_null(d.sched.tasks);
+	conf_free(&d.conf);
+	sched_fini(&d.sched);
+	unlink(file);
+	rmdir(dir);
+	clock_fake(0);
+}
+
+static void test_watchlist_config_errors(void **state)
+{
+	struct conf c;
+	const char *bad[][2] = {
+		{"module watchlist {\n  interval 5s\n}\n", "t.conf:1: module watchlist: 'file' is missing"},
+		{"module watchlist {\n  file rel/path\n}\n", "t.conf:2: file: use an absolute path"},
+		{"module watchlist {\n  file /x\n  colour red\n}\n",
+		 "t.conf:3: unknown key 'colour' in module watchlist"},
+		{"module watchlist {\n  file /x\n  interval 10s\n  jitter 6s\n}\n",
+		 "t.conf:4: jitter: at most half the interval"},
+		{"module watchlist {\n  file /x\n  at 25:00\n}\n", "t.conf:3: at: '25:00' is not HH:MM (UTC)"},
+		{"module nosuch {\n}\n", "t.conf:1: unknown module 'nosuch'"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(conf_parse(&c, "t.conf", bad[i][0], strlen(bad[i][0]), err, sizeof err), 0);
+		assert_int_equal(module_conf_check(&c, err, sizeof err), -1);
+		assert_string_equal(err, bad[i][1]);
+		conf_free(&c);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_watchlist_publishes_on_start_and_change),
+		cmocka_unit_test(test_watchlist_config_errors),
+	};
+	return cmocka_run_group_tests_name("watchlist", tests, NULL, NULL);
+}
