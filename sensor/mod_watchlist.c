@@ -60,7 +60,11 @@ static int wl_check(const struct conf *c, const struct conf_node *sec, char *err
 					  n->key);
 		}
 	}
-	if (sec && !conf_get(sec, "file"))
+	int on = 1;
+	const struct conf_node *en = conf_get(sec, "enable");
+	if (en && en->argc == 1)
+		conf_bool(en->argv[0], &on);
+	if (sec && on && !conf_get(sec, "file"))
 		return conf_error(c, sec, err, errlen, "module watchlist: 'file' is missing");
 	return 0;
 }
