@@ -219,7 +219,8 @@ foreign:
 		ls->n_foreign++;
 	}
 	closedir(d);
-	qsort(ls->segs, ls->n, sizeof *ls->segs, seg_cmp);
+	if (ls->n)
+		qsort(ls->segs, ls->n, sizeof *ls->segs, seg_cmp);
 	/* pair indexes with their segments; an index alone is foreign */
 	for (size_t i = 0; i < ncdb; i++) {
 		size_t bl = strlen(cdbs[i]) - 4;
@@ -380,7 +381,8 @@ int store_set_add(struct store_set *set, const char *path, char *err, size_t err
 		n++;
 	}
 	closedir(d);
-	qsort(subs, n, sizeof *subs, name_cmp);
+	if (n)
+		qsort(subs, n, sizeof *subs, name_cmp);
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!rc && set_push(set, subs[i]) < 0)
