@@ -214,4 +214,5 @@ clean:
 distclean:
 	rm -rf $(O)
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# -type f: $(O)/cross holds sysroots, whose etc/ld.so.conf.d is a directory.
+-include $(shell find $(O) -name '*.d' -type f 2>/dev/null)
