@@ -13,7 +13,7 @@
  * 70% are flux domains of 8 botnets: TTL 180-300 s, each answer 5 distinct
  * addresses drawn from the botnet's pool of 2500 bot IPs.  30% are stable:
  * TTL 300-3600 s, the same 5 addresses every time.  So every lookup answers
- * 5 A records; about 265,000 lookups, 1.3 million A records.  A record is
+ * 5 A records; about 270,000 lookups, 1.36 million A records.  A record is
  * the DNS observation the sensor writes: name, qtype A, rcode, TTL, the
  * resolver's address and the 5 addresses, timestamped in microseconds.
  *
@@ -35,8 +35,9 @@
  *  - lookup: the index opened once, then for random existing keys (all
  *    domains and addresses of the segment, uniformly) index_find and a walk
  *    of every offset; anchor cdb_find of the same keys in the same file
- *    through its own cdb_init.  Also split by key kind, and index_find
- *    alone.  Warm: one untimed pass first; best of 3.
+ *    through its own cdb_init.  Also split by key kind, index_find alone,
+ *    and the cost of one offset of the walk (keys of an 8-hour segment
+ *    carry about 60).  Warm: one untimed pass first; best of 3.
  *  - size: the workload written as a sensor would (default rotation: 16 MiB
  *    or an hour, indexes built at seal), bytes of segments, and of segments
  *    plus indexes, per A record.  Anchors: the SQLite file above, and
