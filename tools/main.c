@@ -16,6 +16,10 @@ static const struct tip_cmd cmds[] = {
 	{"submit", cmd_submit, "submit [-s SOCKET] NAME..."},
 	{"status", cmd_status, "status [-s SOCKET]"},
 	{"asn", cmd_asn, "asn import --asn FILE --country FILE -o OUT"},
+	{"query", cmd_query, "query domain NAME | ip ADDR | flux [--min-score S] [--since T] "
+			     "[--until T] [--asn FILE] [--format table|csv|json|cof] --store DIR..."},
+	{"blacklist", cmd_blacklist, "blacklist --format dnsmasq|unbound|hosts|nftables "
+				     "[--min-score S] [--since T] [--until T] [--asn FILE] --store DIR..."},
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])

@@ -20,6 +20,8 @@ int cmd_stats(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_asn(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_blacklist(int argc, char **argv);
 
 /* Print "tip CMD: usage: ..." and return 2. */
 int tip_usage(const char *cmd);

@@ -1,0 +1,1084 @@
+/*
+ * agg: aggregation of DNS observations (agg.h).  Invariants: every set is
+ * counted through flux_score.h (sets, never lists); nothing kept here
+ * points into a mapped segment once a store callback returns (names and
+ * answers are copied); every table has a documented bound.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agg.h"
+#include "index.h"
+#include "util.h"
+
+/* ---- time window ------------------------------------------------------ */
+
+void agg_filter_init(struct agg_filter *f)
+{
+	f->since_us = INT64_MIN;
+	f->until_us = INT64_MAX;
+}
+
+int agg_filter_match(const struct agg_filter *f, int64_t first_us, int64_t last_us)
+{
+	return last_us >= f->since_us && first_us <= f->until_us;
+}
+
+void agg_dns_times(const struct rec *r, int64_t *first_us, int64_t *last_us, uint64_t *count)
+{
+	*first_us = r->ts_us;
+	*last_us = r->ts_us;
+	*count = 1;
+	if (r->flags & REC_F_COALESCED) {
+		if (r->u.dns.ts_last_us > r->ts_us)
+			*last_us = r->u.dns.ts_last_us;
+		*count = r->u.dns.count;
+	}
+}
+
+static int digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int agg_parse_time(const char *s, int64_t *us)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return -1;
+	if (strspn(s, "0123456789") == n) {
+		if (n > 12)	/* beyond year 9999 */
+			return -1;
+		*us = strtoll(s, NULL, 10) * 1000000;
+		return 0;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	if (n < 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
+	    digits(s + 8, 2, &d))
+		return -1;
+	const char *p = s + 10;
+	if (*p == 'T' || *p == ' ') {
+		if (strlen(p) < 6 || p[3] != ':' || digits(p + 1, 2, &h) || digits(p + 4, 2, &mi))
+			return -1;
+		p += 6;
+		if (*p == ':') {
+			if (digits(p + 1, 2, &sec) || strlen(p) < 3)
+				return -1;
+			p += 3;
+		}
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm);
+	if (tm.tm_mday != d)	/* 2024-02-31 normalised to March */
+		return -1;
+	*us = (int64_t)t * 1000000;
+	return 0;
+}
+
+void agg_on_fault(void *ctx, const char *path, uint64_t off, const char *why)
+{
+	struct agg_faults *f = ctx ? *(struct agg_faults **)ctx : NULL;
+	if (f) {
+		f->n++;
+		fprintf(stderr, "tip %s: ", f->cmd);
+	} else {
+		fputs("tip: ", stderr);
+	}
+	util_fault(stderr, path, off, 0, "%s", why ? why : "fault");
+}
+
+/* ---- ip info ---------------------------------------------------------- */
+
+struct info_ctx {
+	struct agg_faults *faults;	/* first: agg_on_fault reads it */
+	uint8_t addr[4];
+	struct agg_ipinfo *out;
+	int64_t best_us;
+};
+
+static int on_enrich(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+		     const struct rec *r)
+{
+	struct info_ctx *c = ctx;
+	const struct rec_enrich *e = &r->u.enrich;
+	if (r->type != REC_ENRICH || e->ip.family != 4 || memcmp(e->ip.addr, c->addr, 4))
+		return 0;
+	if (c->out->enriched && r->ts_us < c->best_us)
+		return 0;
+	struct agg_ipinfo *o = c->out;
+	c->best_us = r->ts_us;
+	o->enriched = 1;
+	o->asn = e->asn;
+	o->as_name_len = e->as_name_len < sizeof o->as_name ? e->as_name_len : sizeof o->as_name - 1;
+	memcpy(o->as_name, e->as_name, o->as_name_len);
+	o->as_name[o->as_name_len] = '\0';
+	o->cc[0] = '\0';
+	if (e->country[0] && e->country[1]) {
+		o->cc[0] = e->country[0];
+		o->cc[1] = e->country[1];
+		o->cc[2] = '\0';
+	}
+	o->ptr_len = e->ptr_len <= REC_NAME_MAX ? e->ptr_len : REC_NAME_MAX;
+	memcpy(o->ptr, e->ptr, o->ptr_len);
+	o->ptr[o->ptr_len] = '\0';
+	return 0;
+}
+
+int agg_ip_info(const struct store_set *set, const struct asn_db *db, uint32_t ipv4,
+		struct agg_ipinfo *out, struct agg_faults *faults)
+{
+	struct info_ctx c;
+	uint8_t key[INDEX_KEY_MAX];
+	memset(out, 0, sizeof *out);
+	memset(&c, 0, sizeof c);
+	c.addr[0] = (uint8_t)(ipv4 >> 24);
+	c.addr[1] = (uint8_t)(ipv4 >> 16);
+	c.addr[2] = (uint8_t)(ipv4 >> 8);
+	c.addr[3] = (uint8_t)ipv4;
+	c.out = out;
+	c.faults = faults;
+	if (set) {
+		size_t kl = index_key_ip(key, 4, c.addr);
+		store_set_lookup(set, key, kl, on_enrich, agg_on_fault, &c);
+	}
+	if (db) {
+		struct asn_info ai;
+		if (asn_db_lookup(db, ipv4, &ai)) {
+			if (!out->asn && ai.asn)
+				out->asn = ai.asn;
+			if (!out->cc[0] && ai.cc[0])
+				memcpy(out->cc, ai.cc, 3);
+		}
+		if (out->asn && !out->as_name_len) {
+			const char *nm = asn_db_name(db, out->asn);
+			size_t l = strlen(nm);
+			if (l >= sizeof out->as_name)
+				l = sizeof out->as_name - 1;
+			memcpy(out->as_name, nm, l);
+			out->as_name[l] = '\0';
+			out->as_name_len = l;
+		}
+	}
+	return 0;
+}
+
+/* ---- RRsets ----------------------------------------------------------- */
+
+/*
+ * Key: u8 sensor length, sensor | u8 name length, name | be16 qtype |
+ * be32 n, n sorted IPv4 | be32 n, n sorted IPv6 | be32 n, n sorted
+ * (u8 length, name).  Big-endian counts keep the byte order meaningful.
+ */
+
+void agg_rrsets_init(struct agg_rrsets *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+void agg_rrsets_fini(struct agg_rrsets *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].key);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+static int cmp4(const void *a, const void *b)
+{
+	return memcmp(a, b, 4);
+}
+
+static int cmp16(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+struct nm {
+	const uint8_t *p;	/* u8 length, bytes */
+};
+
+static int cmp_nm(const void *a, const void *b)
+{
+	const uint8_t *x = ((const struct nm *)a)->p, *y = ((const struct nm *)b)->p;
+	size_t lx = x[0], ly = y[0];
+	int c = memcmp(x + 1, y + 1, lx < ly ? lx : ly);
+	return c ? c : (lx > ly) - (lx < ly);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int cmp_rrset(const void *a, const void *b)
+{
+	const struct agg_rrset *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+void agg_rrsets_finish(struct agg_rrsets *s)
+{
+	if (s->n < 2) {
+		s->merged = s->n;
+		return;
+	}
+	qsort(s->v, s->n, sizeof *s->v, cmp_rrset);
+	size_t o = 0;
+	for (size_t i = 1; i < s->n; i++) {
+		struct agg_rrset *k = &s->v[o], *r = &s->v[i];
+		if (cmp_rrset(k, r) == 0) {
+			if (r->first_us < k->first_us)
+				k->first_us = r->first_us;
+			if (r->last_us > k->last_us)
+				k->last_us = r->last_us;
+			k->count += r->count;
+			free(r->key);
+		} else {
+			s->v[++o] = *r;
+		}
+	}
+	s->n = s->merged = o + 1;
+}
+
+int agg_rrsets_add(struct agg_rrsets *s, const char *sensor, const struct rec *r)
+{
+	const struct rec_dns *d = &r->u.dns;
+	if (r->type != REC_DNS || d->n_a4 + d->n_a6 + d->n_names == 0)
+		return 0;
+	size_t sl = strlen(sensor);
+	if (sl > 255)
+		sl = 255;
+	size_t klen = 1 + sl + 1 + d->name_len + 2 + 12 + 4 * (size_t)d->n_a4 + 16 * (size_t)d->n_a6 +
+		      d->names_len;
+	uint8_t *k = malloc(klen);
+	struct nm *nms = d->n_names ? calloc(d->n_names, sizeof *nms) : NULL;
+	if (!k || (d->n_names && !nms)) {
+		free(k);
+		free(nms);
+		return -1;
+	}
+	size_t o = 0;
+	k[o++] = (uint8_t)sl;
+	memcpy(k + o, sensor, sl);
+	o += sl;
+	k[o++] = (uint8_t)d->name_len;
+	memcpy(k + o, d->name, d->name_len);
+	o += d->name_len;
+	k[o++] = (uint8_t)(d->qtype >> 8);
+	k[o++] = (uint8_t)d->qtype;
+	put_be32(k + o, d->n_a4);
+	o += 4;
+	if (d->n_a4) {	/* NULL pointers when empty: memcpy and qsort must not see them */
+		memcpy(k + o, d->a4, 4 * (size_t)d->n_a4);
+		qsort(k + o, d->n_a4, 4, cmp4);
+	}
+	o += 4 * (size_t)d->n_a4;
+	put_be32(k + o, d->n_a6);
+	o += 4;
+	if (d->n_a6) {
+		memcpy(k + o, d->a6, 16 * (size_t)d->n_a6);
+		qsort(k + o, d->n_a6, 16, cmp16);
+	}
+	o += 16 * (size_t)d->n_a6;
+	size_t noff = 0, nlen, nn = 0;
+	const char *nmp;
+	while (nn < d->n_names && rec_dns_name_next(d, &noff, &nmp, &nlen))
+		nms[nn++].p = (const uint8_t *)nmp - 1;
+	if (nn)
+		qsort(nms, nn, sizeof *nms, cmp_nm);
+	put_be32(k + o, (uint32_t)nn);
+	o += 4;
+	for (size_t i = 0; i < nn; i++) {
+		memcpy(k + o, nms[i].p, 1 + (size_t)nms[i].p[0]);
+		o += 1 + (size_t)nms[i].p[0];
+	}
+	free(nms);
+
+	if (s->n == s->alloc) {
+		/* merge first: memory follows the distinct sets, not the records */
+		agg_rrsets_finish(s);
+		if (s->n == s->alloc || s->n * 2 > s->alloc) {
+			size_t na = s->alloc ? s->alloc * 2 : 64;
+			void *nv = realloc(s->v, na * sizeof *s->v);
+			if (!nv) {
+				free(k);
+				return -1;
+			}
+			s->v = nv;
+			s->alloc = na;
+		}
+	}
+	struct agg_rrset *e = &s->v[s->n++];
+	e->key = k;
+	e->klen = o;
+	agg_dns_times(r, &e->first_us, &e->last_us, &e->count);
+	return 0;
+}
+
+void agg_rrset_view(const struct agg_rrset *r, struct agg_rrset_view *v)
+{
+	const uint8_t *k = r->key;
+	size_t o = 0;
+	v->sensor_len = k[o++];
+	v->sensor = (const char *)k + o;
+	o += v->sensor_len;
+	v->name_len = k[o++];
+	v->name = (const char *)k + o;
+	o += v->name_len;
+	v->qtype = (uint16_t)(k[o] << 8 | k[o + 1]);
+	o += 2;
+	v->n_a4 = get_be32(k + o);
+	o += 4;
+	v->a4 = k + o;
+	o += 4 * (size_t)v->n_a4;
+	v->n_a6 = get_be32(k + o);
+	o += 4;
+	v->a6 = k + o;
+	o += 16 * (size_t)v->n_a6;
+	v->n_names = get_be32(k + o);
+	o += 4;
+	v->names = k + o;
+}
+
+/* ---- one domain ------------------------------------------------------- */
+
+void agg_domain_init(struct agg_domain *d, const char *name, size_t len, int keep_ips)
+{
+	memset(d, 0, sizeof *d);
+	if (len > REC_NAME_MAX)
+		len = REC_NAME_MAX;
+	memcpy(d->name, name, len);
+	d->name[len] = '\0';
+	d->name_len = len;
+	flux_sets_init(&d->sets, 0, 0, 0);
+	d->first_us = INT64_MAX;
+	d->last_us = INT64_MIN;
+	d->keep_ips = keep_ips;
+}
+
+void agg_domain_fini(struct agg_domain *d)
+{
+	flux_sets_fini(&d->sets);
+	free(d->ips);
+	d->ips = NULL;
+	d->n_ips = d->alloc_ips = 0;
+}
+
+static int ip_note(struct agg_domain *d, uint32_t ip, int64_t first, int64_t last, uint64_t count)
+{
+	size_t lo = 0, hi = d->n_ips;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (d->ips[mid].ip < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < d->n_ips && d->ips[lo].ip == ip) {
+		struct agg_ip *e = &d->ips[lo];
+		if (first < e->first_us)
+			e->first_us = first;
+		if (last > e->last_us)
+			e->last_us = last;
+		e->count += count;
+		return 0;
+	}
+	if (d->n_ips >= AGG_IPS_MAX) {
+		d->ips_over++;
+		return 0;
+	}
+	if (d->n_ips == d->alloc_ips) {
+		size_t na = d->alloc_ips ? d->alloc_ips * 2 : 16;
+		void *nv = realloc(d->ips, na * sizeof *d->ips);
+		if (!nv)
+			return -1;
+		d->ips = nv;
+		d->alloc_ips = na;
+	}
+	memmove(d->ips + lo + 1, d->ips + lo, (d->n_ips - lo) * sizeof *d->ips);
+	d->ips[lo] = (struct agg_ip){ip, 0, first, last, count};
+	d->n_ips++;
+	return 0;
+}
+
+static uint32_t a4_at(const uint8_t *p)
+{
+	return get_be32(p);
+}
+
+int agg_domain_add(struct agg_domain *d, const struct rec *r, const struct agg_filter *f)
+{
+	const struct rec_dns *dn = &r->u.dns;
+	if (r->type != REC_DNS || dn->name_len != d->name_len || memcmp(dn->name, d->name, d->name_len))
+		return 0;
+	d->found = 1;
+	int64_t first, last;
+	uint64_t count;
+	agg_dns_times(r, &first, &last, &count);
+	if (!agg_filter_match(f, first, last))
+		return 0;
+	if (dn->n_a4 + dn->n_a6 + dn->n_names == 0)
+		return 0;
+	d->records++;
+	d->lookups += count;
+	if (first < d->first_us)
+		d->first_us = first;
+	if (last > d->last_us)
+		d->last_us = last;
+	for (uint32_t i = 0; i < dn->n_a4; i++) {
+		uint32_t ip = a4_at(dn->a4 + 4 * i);
+		if (flux_sets_add_a(&d->sets, ip) < 0 && errno == ENOMEM)
+			return -1;
+		if (d->keep_ips && ip_note(d, ip, first, last, count) < 0)
+			return -1;
+	}
+	if (dn->n_a4)
+		flux_sets_answer(&d->sets, dn->n_a4);
+	if (dn->qtype == 2) {	/* NS */
+		size_t off = 0, len;
+		const char *nm;
+		while (rec_dns_name_next(dn, &off, &nm, &len))
+			if (flux_sets_add_ns(&d->sets, nm, len) < 0 && errno == ENOMEM)
+				return -1;
+	}
+	return 0;
+}
+
+static void sets_finish(struct flux_sets *s, struct flux_verdict *v, agg_asn_fn asn_of, void *ctx)
+{
+	const uint32_t *a = s->a.v;
+	for (unsigned i = 0; asn_of && i < s->a.n; i++) {
+		uint32_t asn = asn_of(ctx, a[i]);
+		if (asn)
+			flux_sets_add_asn(s, asn);
+	}
+	flux_sets_verdict(s, v);
+}
+
+void agg_domain_finish(struct agg_domain *d, agg_asn_fn asn_of, void *ctx)
+{
+	sets_finish(&d->sets, &d->v, asn_of, ctx);
+}
+
+struct dom_ctx {
+	struct agg_faults *faults;	/* first: agg_on_fault reads it */
+	struct agg_domain *d;
+	const struct agg_filter *f;
+	struct agg_rrsets *rr;
+	int err;
+};
+
+static int on_domain(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+		     const struct rec *r)
+{
+	struct dom_ctx *c = ctx;
+	if (r->type != REC_DNS)
+		return 0;
+	if (agg_domain_add(c->d, r, c->f) < 0)
+		goto fail;
+	const struct rec_dns *dn = &r->u.dns;
+	int64_t first, last;
+	uint64_t count;
+	agg_dns_times(r, &first, &last, &count);
+	if (c->rr && dn->name_len == c->d->name_len && !memcmp(dn->name, c->d->name, dn->name_len) &&
+	    agg_filter_match(c->f, first, last) && agg_rrsets_add(c->rr, sensor, r) < 0)
+		goto fail;
+	return 0;
+fail:
+	c->err = 1;
+	return 1;
+}
+
+static uint32_t asn_from_ips(void *ctx, uint32_t ip)
+{
+	struct agg_domain *d = ctx;
+	size_t lo = 0, hi = d->n_ips;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (d->ips[mid].ip < ip)
+			lo = mid + 1;
+		else if (d->ips[mid].ip > ip)
+			hi = mid;
+		else
+			return d->ips[mid].asn;
+	}
+	return 0;
+}
+
+int agg_domain_lookup(const struct store_set *set, const struct asn_db *db, const char *name,
+		      const struct agg_filter *f, struct agg_domain *d, struct agg_rrsets *rrsets,
+		      struct agg_faults *faults)
+{
+	uint8_t key[INDEX_KEY_MAX];
+	char norm[REC_NAME_MAX + 1];
+	size_t len = strlen(name);
+	if (len && name[len - 1] == '.')
+		len--;
+	if (len > REC_NAME_MAX)
+		len = REC_NAME_MAX;
+	for (size_t i = 0; i < len; i++)
+		norm[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+	agg_domain_init(d, norm, len, 1);
+	size_t kl = index_key_domain(key, norm, len);
+	if (!kl)
+		return 0;
+	struct dom_ctx c = {faults, d, f, rrsets, 0};
+	store_set_lookup(set, key, kl, on_domain, agg_on_fault, &c);
+	if (c.err)
+		return -1;
+	if (rrsets)
+		agg_rrsets_finish(rrsets);
+	for (size_t i = 0; i < d->n_ips; i++) {
+		struct agg_ipinfo info;
+		agg_ip_info(set, db, d->ips[i].ip, &info, faults);
+		d->ips[i].asn = info.asn;
+	}
+	agg_domain_finish(d, asn_from_ips, d);
+	return 0;
+}
+
+/* ---- one address ------------------------------------------------------ */
+
+struct ipq_ctx {
+	struct agg_faults *faults;	/* first: agg_on_fault reads it */
+	struct agg_ipq *q;
+	const struct agg_filter *f;
+	struct agg_rrsets *rr;
+	int err;
+};
+
+static int has_addr(const struct rec_dns *d, int family, const uint8_t *addr)
+{
+	if (family == 4) {
+		for (uint32_t i = 0; i < d->n_a4; i++)
+			if (!memcmp(d->a4 + 4 * i, addr, 4))
+				return 1;
+	} else {
+		for (uint32_t i = 0; i < d->n_a6; i++)
+			if (!memcmp(d->a6 + 16 * i, addr, 16))
+				return 1;
+	}
+	return 0;
+}
+
+static int on_ip(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+		 const struct rec *r)
+{
+	struct ipq_ctx *c = ctx;
+	struct agg_ipq *q = c->q;
+	const struct rec_dns *d = &r->u.dns;
+	if (r->type != REC_DNS || !has_addr(d, q->family, q->addr))
+		return 0;
+	q->found = 1;
+	int64_t first, last;
+	uint64_t count;
+	agg_dns_times(r, &first, &last, &count);
+	if (!agg_filter_match(c->f, first, last))
+		return 0;
+	if (first < q->first_us)
+		q->first_us = first;
+	if (last > q->last_us)
+		q->last_us = last;
+	q->count += count;
+	if (c->rr && agg_rrsets_add(c->rr, sensor, r) < 0)
+		goto fail;
+	size_t lo = 0, hi = q->n_doms;
+	int cmp = 1;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct agg_ipdom *m = &q->doms[mid];
+		cmp = memcmp(m->name, d->name, m->name_len < d->name_len ? m->name_len : d->name_len);
+		if (!cmp)
+			cmp = (m->name_len > d->name_len) - (m->name_len < d->name_len);
+		if (cmp < 0)
+			lo = mid + 1;
+		else if (cmp > 0)
+			hi = mid;
+		else {
+			lo = mid;
+			break;
+		}
+	}
+	if (lo < q->n_doms && cmp == 0) {
+		struct agg_ipdom *e = &q->doms[lo];
+		if (first < e->first_us)
+			e->first_us = first;
+		if (last > e->last_us)
+			e->last_us = last;
+		e->count += count;
+		return 0;
+	}
+	if (q->n_doms == q->alloc_doms) {
+		size_t na = q->alloc_doms ? q->alloc_doms * 2 : 16;
+		void *nv = realloc(q->doms, na * sizeof *q->doms);
+		if (!nv)
+			goto fail;
+		q->doms = nv;
+		q->alloc_doms = na;
+	}
+	char *nm = malloc(d->name_len + 1);
+	if (!nm)
+		goto fail;
+	memcpy(nm, d->name, d->name_len);
+	nm[d->name_len] = '\0';
+	memmove(q->doms + lo + 1, q->doms + lo, (q->n_doms - lo) * sizeof *q->doms);
+	q->doms[lo] = (struct agg_ipdom){nm, d->name_len, first, last, count};
+	q->n_doms++;
+	return 0;
+fail:
+	c->err = 1;
+	return 1;
+}
+
+int agg_ip_lookup(const struct store_set *set, const struct asn_db *db, int family,
+		  const uint8_t *addr, const struct agg_filter *f, struct agg_ipq *q,
+		  struct agg_rrsets *rrsets, struct agg_faults *faults)
+{
+	uint8_t key[INDEX_KEY_MAX];
+	memset(q, 0, sizeof *q);
+	q->family = family;
+	memcpy(q->addr, addr, family == 4 ? 4 : 16);
+	q->first_us = INT64_MAX;
+	q->last_us = INT64_MIN;
+	size_t kl = index_key_ip(key, family, addr);
+	struct ipq_ctx c = {faults, q, f, rrsets, 0};
+	store_set_lookup(set, key, kl, on_ip, agg_on_fault, &c);
+	if (c.err)
+		return -1;
+	if (rrsets)
+		agg_rrsets_finish(rrsets);
+	if (family == 4)
+		agg_ip_info(set, db, a4_at(addr), &q->info, faults);
+	return 0;
+}
+
+void agg_ipq_fini(struct agg_ipq *q)
+{
+	for (size_t i = 0; i < q->n_doms; i++)
+		free(q->doms[i].name);
+	free(q->doms);
+	q->doms = NULL;
+	q->n_doms = 0;
+}
+
+/* ---- every domain ------------------------------------------------------ */
+
+/* Address -> ASN of the newest enrichment; open addressing, grown to a cap. */
+struct emap_e {
+	uint32_t ip, asn;	/* asn 0: empty slot */
+	int64_t ts_us;
+};
+
+struct emap {
+	struct emap_e *v;
+	size_t n, cap;		/* cap is a power of two */
+	int full;
+};
+
+static size_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
+static struct emap_e *emap_slot(struct emap *m, uint32_t ip)
+{
+	size_t i = hash32(ip) & (m->cap - 1);
+	while (m->v[i].asn && m->v[i].ip != ip)
+		i = (i + 1) & (m->cap - 1);
+	return &m->v[i];
+}
+
+static int emap_put(struct emap *m, uint32_t ip, uint32_t asn, int64_t ts)
+{
+	if (!asn)
+		return 0;
+	if ((m->n + 1) * 2 > m->cap) {
+		if (m->n >= AGG_ENRICH_MAX) {
+			m->full = 1;
+			return 0;
+		}
+		size_t nc = m->cap ? m->cap * 2 : 1024;
+		struct emap_e *nv = calloc(nc, sizeof *nv), *old = m->v;
+		if (!nv)
+			return -1;
+		size_t oc = m->cap;
+		m->v = nv;
+		m->cap = nc;
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].asn)
+				*emap_slot(m, old[i].ip) = old[i];
+		free(old);
+	}
+	struct emap_e *e = emap_slot(m, ip);
+	if (e->asn && e->ts_us > ts)
+		return 0;
+	if (!e->asn)
+		m->n++;
+	*e = (struct emap_e){ip, asn, ts};
+	return 0;
+}
+
+static uint32_t emap_get(const struct emap *m, uint32_t ip)
+{
+	if (!m->cap)
+		return 0;
+	size_t i = hash32(ip) & (m->cap - 1);
+	while (m->v[i].asn) {
+		if (m->v[i].ip == ip)
+			return m->v[i].asn;
+		i = (i + 1) & (m->cap - 1);
+	}
+	return 0;
+}
+
+struct sdom {
+	uint64_t h;
+	struct flux_sets sets;
+	int64_t first_us, last_us;
+	uint64_t lookups;
+	size_t name_len;
+	char name[];
+};
+
+struct scan {
+	struct agg_faults *faults;	/* first: agg_on_fault reads it */
+	const struct agg_flux_opts *o;
+	struct emap em;
+	struct sdom **tab;	/* open addressing, cap a power of two */
+	size_t n, cap, max;
+	uint64_t mod, res;	/* this pass: names whose hash % mod == res */
+	int overflow, err;
+};
+
+static void tab_clear(struct scan *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->tab[i]) {
+			flux_sets_fini(&s->tab[i]->sets);
+			free(s->tab[i]);
+			s->tab[i] = NULL;
+		}
+	s->n = 0;
+}
+
+static struct sdom *tab_get(struct scan *s, const char *name, size_t len, uint64_t h)
+{
+	size_t i = (size_t)h & (s->cap - 1);
+	while (s->tab[i]) {
+		struct sdom *e = s->tab[i];
+		if (e->h == h && e->name_len == len && !memcmp(e->name, name, len))
+			return e;
+		i = (i + 1) & (s->cap - 1);
+	}
+	if (s->n >= s->max) {
+		s->overflow = 1;
+		return NULL;
+	}
+	struct sdom *e = malloc(sizeof *e + len + 1);
+	if (!e) {
+		s->err = 1;
+		return NULL;
+	}
+	e->h = h;
+	flux_sets_init(&e->sets, 0, 0, 0);
+	e->first_us = INT64_MAX;
+	e->last_us = INT64_MIN;
+	e->lookups = 0;
+	e->name_len = len;
+	memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	s->tab[i] = e;
+	s->n++;
+	return e;
+}
+
+static int on_scan(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+		   const struct rec *r)
+{
+	struct scan *s = ctx;
+	if (r->type == REC_ENRICH) {
+		const struct rec_enrich *e = &r->u.enrich;
+		if (e->ip.family == 4 && emap_put(&s->em, a4_at(e->ip.addr), e->asn, r->ts_us) < 0) {
+			s->err = 1;
+			return 1;
+		}
+		return 0;
+	}
+	if (r->type != REC_DNS)
+		return 0;
+	const struct rec_dns *d = &r->u.dns;
+	if (d->n_a4 == 0 && !(d->qtype == 2 && d->n_names))
+		return 0;
+	int64_t first, last;
+	uint64_t count;
+	agg_dns_times(r, &first, &last, &count);
+	if (!agg_filter_match(&s->o->filter, first, last))
+		return 0;
+	uint64_t h = flux_name_hash(d->name, d->name_len);
+	if (s->mod > 1 && h % s->mod != s->res)
+		return 0;
+	struct sdom *e = tab_get(s, d->name, d->name_len, h);
+	if (!e)
+		return 1;
+	e->lookups += count;
+	if (first < e->first_us)
+		e->first_us = first;
+	if (last > e->last_us)
+		e->last_us = last;
+	for (uint32_t i = 0; i < d->n_a4; i++)
+		if (flux_sets_add_a(&e->sets, a4_at(d->a4 + 4 * i)) < 0 && errno == ENOMEM)
+			goto fail;
+	if (d->n_a4)
+		flux_sets_answer(&e->sets, d->n_a4);
+	if (d->qtype == 2) {
+		size_t off = 0, len;
+		const char *nm;
+		while (rec_dns_name_next(d, &off, &nm, &len))
+			if (flux_sets_add_ns(&e->sets, nm, len) < 0 && errno == ENOMEM)
+				goto fail;
+	}
+	return 0;
+fail:
+	s->err = 1;
+	return 1;
+}
+
+static uint32_t scan_asn(void *ctx, uint32_t ip)
+{
+	struct scan *s = ctx;
+	uint32_t asn = emap_get(&s->em, ip);
+	struct asn_info ai;
+	if (!asn && s->o->db && asn_db_lookup(s->o->db, ip, &ai))
+		asn = ai.asn;
+	return asn;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct agg_flux_row *x = a, *y = b;
+	if (x->v.score_x100 != y->v.score_x100)
+		return x->v.score_x100 > y->v.score_x100 ? -1 : 1;
+	int c = memcmp(x->name, y->name, x->name_len < y->name_len ? x->name_len : y->name_len);
+	return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
+}
+
+static int keep_rows(struct scan *s, struct agg_flux *out)
+{
+	for (size_t i = 0; i < s->cap; i++) {
+		struct sdom *e = s->tab[i];
+		if (!e)
+			continue;
+		struct flux_verdict v;
+		out->domains++;
+		sets_finish(&e->sets, &v, scan_asn, s);
+		if (s->o->use_min ? v.score_x100 < s->o->min_x100 : !v.flux)
+			continue;
+		if (out->n == out->alloc) {
+			size_t na = out->alloc ? out->alloc * 2 : 64;
+			void *nv = realloc(out->rows, na * sizeof *out->rows);
+			if (!nv)
+				return -1;
+			out->rows = nv;
+			out->alloc = na;
+		}
+		char *nm = malloc(e->name_len + 1);
+		if (!nm)
+			return -1;
+		memcpy(nm, e->name, e->name_len + 1);
+		out->rows[out->n++] = (struct agg_flux_row){nm, e->name_len, v, e->first_us, e->last_us,
+							    e->lookups};
+	}
+	return 0;
+}
+
+int agg_flux_scan(const struct store_set *set, const struct agg_flux_opts *o, struct agg_flux *out,
+		  struct agg_faults *faults)
+{
+	struct scan s;
+	memset(out, 0, sizeof *out);
+	memset(&s, 0, sizeof s);
+	s.o = o;
+	s.faults = faults;
+	s.max = o->max_domains ? o->max_domains : AGG_MAX_DOMAINS;
+	for (s.cap = 16; s.cap < s.max * 2; s.cap *= 2)
+		;
+	s.tab = calloc(s.cap, sizeof *s.tab);
+	/* residue classes still to read: (mod, res) pairs, split on overflow */
+	size_t qn = 1, qalloc = 16;
+	uint64_t(*q)[2] = malloc(qalloc * sizeof *q);
+	int rc = -1;
+	if (!s.tab || !q)
+		goto out;
+	q[0][0] = 1;
+	q[0][1] = 0;
+	while (qn) {
+		s.mod = q[qn - 1][0];
+		s.res = q[qn - 1][1];
+		qn--;
+		s.overflow = 0;
+		out->passes++;
+		/* faults are reported on the first pass only */
+		store_set_scan(set, on_scan, out->passes == 1 ? agg_on_fault : NULL, &s);
+		if (s.err)
+			goto out;
+		if (s.overflow) {
+			tab_clear(&s);
+			if (s.mod >= (1ull << 40)) {
+				errno = ENOMEM;
+				goto out;
+			}
+			if (qn + 2 > qalloc) {
+				qalloc *= 2;
+				void *nq = realloc(q, qalloc * sizeof *q);
+				if (!nq)
+					goto out;
+				q = nq;
+			}
+			q[qn][0] = s.mod * 2;
+			q[qn][1] = s.res + s.mod;
+			q[qn + 1][0] = s.mod * 2;
+			q[qn + 1][1] = s.res;
+			qn += 2;
+			continue;
+		}
+		if (keep_rows(&s, out) < 0)
+			goto out;
+		tab_clear(&s);
+	}
+	qsort(out->rows, out->n, sizeof *out->rows, row_cmp);
+	out->enrich_full = s.em.full;
+	rc = 0;
+out:
+	if (s.tab)
+		tab_clear(&s);
+	free(s.tab);
+	free(s.em.v);
+	free(q);
+	return rc;
+}
+
+void agg_flux_fini(struct agg_flux *out)
+{
+	for (size_t i = 0; i < out->n; i++)
+		free(out->rows[i].name);
+	free(out->rows);
+	memset(out, 0, sizeof *out);
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+void agg_fmt_score(char *out, size_t cap, int32_t x100)
+{
+	int64_t v = x100;
+	const char *sign = v < 0 ? "-" : "";
+	if (v < 0)
+		v = -v;
+	snprintf(out, cap, "%s%lld.%02lld", sign, (long long)(v / 100), (long long)(v % 100));
+}
+
+int agg_parse_score(const char *s, int32_t *x100)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(s, &end);
+	if (!*s || *end || errno || d != d || d > 2e7 || d < -2e7)
+		return -1;
+	d *= 100.0;
+	*x100 = (int32_t)(d < 0 ? d - 0.5 : d + 0.5);	/* no libm in tip */
+	return 0;
+}
+
+int agg_hostname_ok(const char *name, size_t len)
+{
+	size_t lab = 0, labels = 0;
+	if (len == 0 || len > 253)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || name[i] == '.') {
+			if (lab == 0 || lab > 63 || name[i - 1] == '-' || name[i - lab] == '-')
+				return 0;
+			labels++;
+			lab = 0;
+			continue;
+		}
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return 0;
+		lab++;
+	}
+	return labels >= 2;
+}
+
+/* Shared by the commands that read stores: --store, --asn. */
+int agg_cli_store(struct store_set *set, const char *cmd, const char *path)
+{
+	char err[512];
+	if (store_set_add(set, path, err, sizeof err) < 0) {
+		fprintf(stderr, "tip %s: ", cmd);
+		util_put_text(stderr, err, strlen(err));
+		fputc('\n', stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int agg_cli_asn(struct asn_db *db, const char *cmd, const char *path)
+{
+	const char *why = NULL;
+	if (asn_db_open(db, path, &why) < 0) {
+		fprintf(stderr, "tip %s: ", cmd);
+		util_put_text(stderr, path, strlen(path));
+		fprintf(stderr, ": not a usable ASN table: %s\n", why ? why : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The Holz score and the offline ASN table are the sensor's code
+ * (sensor/flux_score.c, sensor/asn.c), compiled into tip here rather than
+ * copied, so both programs score alike.  The Makefile links tip from
+ * libtiptools and libtipstore only; including the two pure files (no I/O
+ * besides asn_db_open's mmap, no globals) keeps that rule and the
+ * Makefile unchanged.  A program linking both libraries takes them from
+ * whichever archive comes first: the code is the same.
+ */
+#include "../sensor/flux_score.c"
+#include "../sensor/asn.c"
