@@ -1,0 +1,350 @@
+/*
+ * import: `tip import cof FILE... --store DIR [--sensor NAME]`.
+ *
+ * Reads Passive DNS COF NDJSON (cof.h) and appends one coalesced DNS
+ * observation per line to the store through the segment writer, which
+ * seals and indexes the segment when the import closes it.  A malformed
+ * line is reported as "FILE:LINE: reason (column N)" and skipped; the rest
+ * is imported.
+ *
+ * Exit status: 0 every non-blank line was imported; 1 some lines were
+ * malformed and skipped (the others are in the store); 2 a usage error, a
+ * file that could not be read, or a store that could not be written (what
+ * was appended before is sealed and kept).
+ *
+ * The sensor: a store holds one sensor's data.  A new store takes --sensor,
+ * else the sensor_id of the first imported line, else the directory's
+ * name.  An existing store keeps its own; --sensor naming another one is a
+ * usage error.  Lines whose sensor_id differs from the store's are still
+ * imported and counted in one warning at the end.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cof.h"
+#include "seg.h"
+#include "store.h"
+#include "tip.h"
+#include "util.h"
+
+#define MAX_REPORTS 1000	/* malformed lines reported per file; the rest are counted */
+
+struct imp {
+	const char *store;
+	const char *sensor_opt;
+	char store_id[STORE_ID_MAX];
+	int have_id;
+	struct seg_writer *w;
+	struct cof *cof;
+	char *line;
+	uint64_t imported, skipped, other_sensor;
+	char other_first[STORE_ID_MAX];
+	int io_error;
+	int fatal;
+};
+
+/*
+ * Read one line into l[0..cap) without its newline.  1 with *len (the
+ * line's full length: > cap when it did not fit and was cut), 0 at the
+ * end, -1 on a read error.
+ */
+static int read_line(FILE *f, char *l, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	int c;
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n < cap)
+			l[n] = (char)c;
+		n++;
+	}
+	if (c == EOF && ferror(f))
+		return -1;
+	if (c == EOF && n == 0)
+		return 0;
+	*len = n;
+	return 1;
+}
+
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int empty = 1;
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+/* Open the writer at the first record, when the sensor may come from it. */
+static int open_writer(struct imp *im)
+{
+	char err[512];
+	if (!im->have_id) {
+		const char *s = im->sensor_opt;
+		size_t n = s ? strlen(s) : 0;
+		if (!s && im->cof->sensor_id && im->cof->sensor_id_len) {
+			s = im->cof->sensor_id;
+			n = im->cof->sensor_id_len;
+		}
+		if (!s) {
+			/* the directory's name, as store_sensor_id would have it */
+			size_t e = strlen(im->store);
+			while (e > 1 && im->store[e - 1] == '/')
+				e--;
+			size_t b = e;
+			while (b > 0 && im->store[b - 1] != '/')
+				b--;
+			s = im->store + b;
+			n = e - b;
+		}
+		util_sensor_name(im->store_id, sizeof im->store_id, s, n);
+		if (!im->store_id[0])
+			snprintf(im->store_id, sizeof im->store_id, "import");
+		im->have_id = 1;
+	}
+	im->w = seg_writer_new(im->store, im->store_id, NULL, err, sizeof err);
+	if (!im->w) {
+		fprintf(stderr, "tip import: ");
+		util_put_text(stderr, err, strlen(err));
+		fprintf(stderr, "\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void note_sensor(struct imp *im)
+{
+	char id[STORE_ID_MAX];
+	if (!im->cof->sensor_id)
+		return;
+	util_sensor_name(id, sizeof id, im->cof->sensor_id, im->cof->sensor_id_len);
+	if (!strcmp(id, im->store_id))
+		return;
+	if (!im->other_sensor++)
+		snprintf(im->other_first, sizeof im->other_first, "%s", id);
+}
+
+static void import_file(struct imp *im, const char *path)
+{
+	const char *label = strcmp(path, "-") ? path : "<stdin>";
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	uint64_t lineno = 0, reported = 0, skipped = 0;
+	size_t len;
+	int c;
+
+	if (!f) {
+		fprintf(stderr, "tip import: ");
+		util_put_text(stderr, label, strlen(label));
+		fprintf(stderr, ": %s\n", strerror(errno));
+		im->io_error = 1;
+		return;
+	}
+	while (!im->fatal && (c = read_line(f, im->line, COF_LINE_MAX, &len)) > 0) {
+		const char *why;
+		size_t col;
+		int r;
+		lineno++;
+		if (len > COF_LINE_MAX) {
+			why = "line longer than 1 MiB";
+			col = 0;
+			r = -1;
+		} else {
+			r = cof_parse_line(im->cof, im->line, len, &why, &col);
+		}
+		if (r == 0)
+			continue;
+		if (r < 0) {
+			skipped++;
+			if (reported++ < MAX_REPORTS) {
+				util_put_text(stderr, label, strlen(label));
+				fprintf(stderr, ":%llu: %s", (unsigned long long)lineno, why);
+				if (col)
+					fprintf(stderr, " (column %zu)", col);
+				fprintf(stderr, "\n");
+			}
+			continue;
+		}
+		if (!im->w && open_writer(im) < 0) {
+			im->fatal = 1;
+			break;
+		}
+		note_sensor(im);
+		if (seg_writer_append(im->w, &im->cof->rec) < 0) {
+			int e = errno;
+			fprintf(stderr, "tip import: ");
+			util_put_text(stderr, im->store, strlen(im->store));
+			fprintf(stderr, ": cannot append: %s\n", strerror(e));
+			im->fatal = 1;
+			break;
+		}
+		im->imported++;
+	}
+	if (!im->fatal && c < 0) {
+		fprintf(stderr, "tip import: ");
+		util_put_text(stderr, label, strlen(label));
+		fprintf(stderr, ": read error after line %llu: %s\n", (unsigned long long)lineno,
+			strerror(errno));
+		im->io_error = 1;
+	}
+	if (reported > MAX_REPORTS) {
+		util_put_text(stderr, label, strlen(label));
+		fprintf(stderr, ": %llu more malformed lines not shown\n",
+			(unsigned long long)(reported - MAX_REPORTS));
+	}
+	im->skipped += skipped;
+	if (f != stdin)
+		fclose(f);
+	else
+		clearerr(stdin);
+}
+
+int cmd_import(int argc, char **argv)
+{
+	struct imp im;
+	const char **files;
+	int nfiles = 0, rc;
+	struct stat sb;
+
+	memset(&im, 0, sizeof im);
+	if (argc < 2)
+		return tip_usage("import");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs("usage: tip import cof FILE... --store DIR [--sensor NAME]\n"
+		      "Passive DNS Common Output Format (NDJSON) into DNS observations; - reads stdin.\n"
+		      "A malformed line is reported as FILE:LINE: reason (column N) and skipped.\n"
+		      "A new store takes --sensor, else the first line's sensor_id, else its\n"
+		      "directory's name; an existing store keeps its own.\n"
+		      "Exit status: 0 every line imported; 1 malformed lines were skipped (the\n"
+		      "rest is imported); 2 usage error, unreadable file or unwritable store.\n",
+		      stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "cof") != 0) {
+		fprintf(stderr, "tip import: unknown format: ");
+		util_put_text(stderr, argv[1], strlen(argv[1]));
+		fprintf(stderr, " (known: cof)\n");
+		return 2;
+	}
+	files = calloc((size_t)argc, sizeof *files);
+	if (!files) {
+		fprintf(stderr, "tip import: out of memory\n");
+		return 2;
+	}
+	int opts = 1;
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+		if (opts && !strcmp(a, "--")) {
+			opts = 0;
+			continue;
+		}
+		if (opts && !strncmp(a, "--store", 7) && (a[7] == '\0' || a[7] == '='))
+			slot = &im.store;
+		else if (opts && !strncmp(a, "--sensor", 8) && (a[8] == '\0' || a[8] == '='))
+			slot = &im.sensor_opt;
+		if (slot) {
+			const char *eq = strchr(a, '=');
+			if (eq) {
+				*slot = eq + 1;
+			} else if (i + 1 < argc) {
+				*slot = argv[++i];
+			} else {
+				fprintf(stderr, "tip import: %s needs a value\n", a);
+				free(files);
+				return tip_usage("import");
+			}
+			continue;
+		}
+		if (opts && a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "tip import: unknown option: ");
+			util_put_text(stderr, a, strlen(a));
+			fprintf(stderr, "\n");
+			free(files);
+			return tip_usage("import");
+		}
+		files[nfiles++] = a;
+	}
+	if (!im.store || !im.store[0] || !nfiles) {
+		fprintf(stderr, "tip import: %s\n", !nfiles ? "no input FILE" : "--store DIR is required");
+		free(files);
+		return tip_usage("import");
+	}
+	if (im.sensor_opt && !im.sensor_opt[0]) {
+		fprintf(stderr, "tip import: --sensor needs a name\n");
+		free(files);
+		return 2;
+	}
+
+	/* an existing store keeps its sensor; never turn a random directory into one */
+	if (stat(im.store, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "tip import: ");
+			util_put_text(stderr, im.store, strlen(im.store));
+			fprintf(stderr, ": not a directory\n");
+			free(files);
+			return 2;
+		}
+		if (store_is_store(im.store)) {
+			char want[STORE_ID_MAX];
+			store_sensor_id(im.store, im.store_id, sizeof im.store_id);
+			im.have_id = 1;
+			if (im.sensor_opt) {
+				util_sensor_name(want, sizeof want, im.sensor_opt, strlen(im.sensor_opt));
+				if (strcmp(want, im.store_id)) {
+					fprintf(stderr, "tip import: ");
+					util_put_text(stderr, im.store, strlen(im.store));
+					fprintf(stderr, ": the store belongs to sensor %s, not %s\n",
+						im.store_id, want);
+					free(files);
+					return 2;
+				}
+			}
+		} else if (!dir_is_empty(im.store)) {
+			fprintf(stderr, "tip import: ");
+			util_put_text(stderr, im.store, strlen(im.store));
+			fprintf(stderr, ": not a store, and not empty\n");
+			free(files);
+			return 2;
+		}
+	}
+
+	im.cof = cof_new();
+	im.line = malloc(COF_LINE_MAX);
+	if (!im.cof || !im.line) {
+		fprintf(stderr, "tip import: out of memory\n");
+		cof_free(im.cof);
+		free(im.line);
+		free(files);
+		return 2;
+	}
+	for (int i = 0; i < nfiles && !im.fatal; i++)
+		import_file(&im, files[i]);
+	if (im.w && seg_writer_close(im.w) < 0) {
+		fprintf(stderr, "tip import: ");
+		util_put_text(stderr, im.store, strlen(im.store));
+		fprintf(stderr, ": cannot seal the segment: %s\n", strerror(errno));
+		im.fatal = 1;
+	}
+	if (im.other_sensor)
+		fprintf(stderr,
+			"tip import: warning: %llu lines name another sensor (first: %s) than the "
+			"store's (%s)\n",
+			(unsigned long long)im.other_sensor, im.other_first, im.store_id);
+	printf("tip import: imported %llu, skipped %llu\n", (unsigned long long)im.imported,
+	       (unsigned long long)im.skipped);
+	rc = im.fatal || im.io_error ? 2 : im.skipped ? 1 : 0;
+	cof_free(im.cof);
+	free(im.line);
+	free(files);
+	return rc;
+}
