@@ -9,10 +9,10 @@
 #include "tip_config.h"
 
 static const struct tip_cmd cmds[] = {
-	{"import", cmd_import, "import cof FILE... --store DIR"},
-	{"dump", cmd_dump, "dump STORE"},
-	{"verify", cmd_verify, "verify STORE..."},
-	{"stats", cmd_stats, "stats STORE"},
+	{"import", cmd_import, "import cof FILE... --store DIR [--sensor NAME]"},
+	{"dump", cmd_dump, "dump STORE..."},
+	{"verify", cmd_verify, "verify [-q] STORE..."},
+	{"stats", cmd_stats, "stats STORE..."},
 	{"submit", cmd_submit, "submit [-s SOCKET] NAME..."},
 	{"status", cmd_status, "status [-s SOCKET]"},
 	{"asn", cmd_asn, "asn import --asn FILE --country FILE -o OUT"},
