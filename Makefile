@@ -133,8 +133,13 @@ $(O)/libtiptools.a: $(tools_obj)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(O)/libtipstore.a
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) $(LDLIBS)
+# tip shares two pure pieces with the sensor, so both score alike: the Holz
+# score and the offline ASN table.  They are linked as objects, not through
+# libtipsensor, so tip needs none of the sensor's libraries.
+tip_shared := $(O)/sensor/flux_score.o $(O)/sensor/asn.o
+
+$(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(tip_shared) $(O)/libtipstore.a
+	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) -lm $(LDLIBS)
 
 $(O)/tipd: $(O)/sensor/main.o $(O)/libtipsensor.a $(O)/libtipstore.a
 	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SENSOR) $(LDLIBS)

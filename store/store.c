@@ -164,7 +164,22 @@ int store_list(const char *dir, struct store_listing *ls)
 	d = opendir(p);
 	if (!d)
 		return -1;
-	while ((de = readdir(d))) {
+	for (;;) {
+		errno = 0;
+		if (!(de = readdir(d))) {
+			if (errno) {
+				/* a listing cut short would restart sequence numbers */
+				int e = errno;
+				closedir(d);
+				for (size_t i = 0; i < ncdb; i++)
+					free(cdbs[i]);
+				free(cdbs);
+				store_listing_free(ls);
+				errno = e;
+				return -1;
+			}
+			break;
+		}
 		const char *n = de->d_name;
 		uint32_t seq;
 		int64_t start;

@@ -1070,15 +1070,3 @@ int agg_cli_asn(struct asn_db *db, const char *cmd, const char *path)
 	}
 	return 0;
 }
-
-/*
- * The Holz score and the offline ASN table are the sensor's code
- * (sensor/flux_score.c, sensor/asn.c), compiled into tip here rather than
- * copied, so both programs score alike.  The Makefile links tip from
- * libtiptools and libtipstore only; including the two pure files (no I/O
- * besides asn_db_open's mmap, no globals) keeps that rule and the
- * Makefile unchanged.  A program linking both libraries takes them from
- * whichever archive comes first: the code is the same.
- */
-#include "../sensor/flux_score.c"
-#include "../sensor/asn.c"
