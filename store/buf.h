@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf_rd {
 	const uint8_t *p;
@@ -63,17 +64,6 @@ int64_t buf_get_svarint(struct buf_rd *b);
 const uint8_t *buf_get_bytes(struct buf_rd *b, size_t n);
 void buf_skip(struct buf_rd *b, size_t n);
 
-/* Writes: nothing and err set when the bytes do not fit. */
-void buf_put_u8(struct buf_wr *b, uint8_t v);
-void buf_put_le16(struct buf_wr *b, uint16_t v);
-void buf_put_le32(struct buf_wr *b, uint32_t v);
-void buf_put_le64(struct buf_wr *b, uint64_t v);
-void buf_put_be16(struct buf_wr *b, uint16_t v);
-void buf_put_be32(struct buf_wr *b, uint32_t v);
-void buf_put_varint(struct buf_wr *b, uint64_t v);
-void buf_put_svarint(struct buf_wr *b, int64_t v);
-void buf_put_bytes(struct buf_wr *b, const void *p, size_t n);
-
 /* Host-independent little-endian loads and stores on raw memory. */
 static inline uint32_t buf_le32(const uint8_t *p)
 {
@@ -86,6 +76,107 @@ static inline void buf_set_le32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 8);
 	p[2] = (uint8_t)(v >> 16);
 	p[3] = (uint8_t)(v >> 24);
+}
+
+/*
+ * Writes: nothing and err set when the bytes do not fit.  Inline: they are
+ * the inner loop of every append and index build.
+ */
+static inline uint8_t *buf_room(struct buf_wr *b, size_t n)
+{
+	if (b->err || n > b->cap - b->off) {
+		b->err = 1;
+		return NULL;
+	}
+	uint8_t *p = b->p + b->off;
+	b->off += n;
+	return p;
+}
+
+static inline void buf_put_u8(struct buf_wr *b, uint8_t v)
+{
+	uint8_t *p = buf_room(b, 1);
+	if (p)
+		p[0] = v;
+}
+
+static inline void buf_put_le16(struct buf_wr *b, uint16_t v)
+{
+	uint8_t *p = buf_room(b, 2);
+	if (p) {
+		p[0] = (uint8_t)v;
+		p[1] = (uint8_t)(v >> 8);
+	}
+}
+
+static inline void buf_put_le32(struct buf_wr *b, uint32_t v)
+{
+	uint8_t *p = buf_room(b, 4);
+	if (p)
+		buf_set_le32(p, v);
+}
+
+static inline void buf_put_le64(struct buf_wr *b, uint64_t v)
+{
+	uint8_t *p = buf_room(b, 8);
+	if (p) {
+		buf_set_le32(p, (uint32_t)v);
+		buf_set_le32(p + 4, (uint32_t)(v >> 32));
+	}
+}
+
+static inline void buf_put_be16(struct buf_wr *b, uint16_t v)
+{
+	uint8_t *p = buf_room(b, 2);
+	if (p) {
+		p[0] = (uint8_t)(v >> 8);
+		p[1] = (uint8_t)v;
+	}
+}
+
+static inline void buf_put_be32(struct buf_wr *b, uint32_t v)
+{
+	uint8_t *p = buf_room(b, 4);
+	if (p) {
+		p[0] = (uint8_t)(v >> 24);
+		p[1] = (uint8_t)(v >> 16);
+		p[2] = (uint8_t)(v >> 8);
+		p[3] = (uint8_t)v;
+	}
+}
+
+static inline void buf_put_varint(struct buf_wr *b, uint64_t v)
+{
+	if (v < 0x80) {
+		buf_put_u8(b, (uint8_t)v);
+		return;
+	}
+	uint8_t tmp[10];
+	size_t n = 0;
+	do {
+		tmp[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			tmp[n] |= 0x80;
+		n++;
+	} while (v);
+	uint8_t *p = buf_room(b, n);
+	if (p)
+		memcpy(p, tmp, n);
+}
+
+static inline void buf_put_svarint(struct buf_wr *b, int64_t v)
+{
+	buf_put_varint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static inline void buf_put_bytes(struct buf_wr *b, const void *src, size_t n)
+{
+	if (!n)
+		return;
+	uint8_t *p = buf_room(b, n);
+	if (p)
+		memcpy(p, src, n);
 }
 
 #endif

@@ -272,7 +272,8 @@ static int add_record(struct ix_build *b, const struct rec *r, uint64_t pos)
 int index_matches(const struct index *ix, const uint8_t *seg_map, size_t seg_size)
 {
 	const struct index_meta *m = &ix->meta;
-	return m->seg_size == seg_size && m->seal_off + 4 <= seg_size &&
+	/* the meta comes from a file: no arithmetic on it that can wrap */
+	return m->seg_size == seg_size && seg_size >= 4 && m->seal_off <= seg_size - 4 &&
 	       buf_le32(seg_map + m->seal_off) == m->seal_crc;
 }
 
