@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""PowerDNS test harness for TIP's resolver and fast-flux tests.
+
+    harness.py generate DIR [--seed N] [--data DIR] [--zone Z] [--asn-zone Z]
+    harness.py up DIR [--port P] [--silent-port P] [generate options]
+    harness.py down DIR
+    harness.py silent PORT                (a UDP server that never answers)
+
+`generate` writes, deterministically from the seed and the ip-location-db
+CSVs in ../shared/data/asn, the zones, a named.conf for PowerDNS's bind
+backend and scenario.json, which says what every name serves (pools, the
+ASN and country of each address, the expected verdict).  `up` generates,
+then starts pdns_server (bind backend, LUA records on) as a child process
+on 127.0.0.1:PORT in the foreground mode (--daemon=no --guardian=no), plus
+the silent server, waits until PowerDNS answers, writes DIR/env (shell
+lines PDNS_PORT=, SILENT_PORT=, PDNS_PID=, SILENT_PID=) and prints the
+same lines.  `down` stops exactly those two processes by their pids.
+
+Everything listens on 127.0.0.1 only.  PowerDNS is told not to look up
+its security status and caches nothing, so every query of a LUA record is
+a fresh sample.
+
+Zone <zone> (default flux.test):
+  ff1..ff3   LUA A pickrandomsample(N, pool) over 60, 30, 12 addresses in 50,
+             25, 12 ASNs and many countries (N = 5, 4, 4), TTL 30: fast flux
+  cdn        LUA A pickrandomsample(8, pool) over 40 addresses in 2 ASNs,
+             TTL 20: CDN-like, low TTL but few ASNs (benign)
+  rr1..rr3   static round-robin A sets, TTL 300 (benign)
+  v6         AAAA records
+  big        250 A records: too big for UDP (PowerDNS truncates at 1232
+             bytes), so it needs TCP
+  servfail   a LUA record that raises an error: SERVFAIL
+  dflux      LUA NS pickrandomsample(2, ns names) whose hosts dns1..dns6
+             have LUA A records over the flux pool: double flux
+  any other name: NXDOMAIN
+Zone <asn-zone> (default origin.asn.test): Team Cymru origin TXT lines
+  "ASN | prefix | CC | registry | " for every pool address, and zone
+  asn.<tld-of-asn-zone> (AS<n>.asn.test): "ASN | CC | registry | | name".
+Zone in-addr.arpa: a PTR for every pool address.
+"""
+import argparse
+import bisect
+import csv
+import ipaddress
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DATA = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "data"))
+
+# A plausible registry per country, for the Cymru lines (only a label here).
+RIR = {
+    "US": "arin", "CA": "arin", "BR": "lacnic", "AR": "lacnic", "MX": "lacnic",
+    "CL": "lacnic", "CO": "lacnic", "AU": "apnic", "CN": "apnic", "JP": "apnic",
+    "KR": "apnic", "IN": "apnic", "ID": "apnic", "TW": "apnic", "HK": "apnic",
+    "SG": "apnic", "TH": "apnic", "VN": "apnic", "NZ": "apnic", "ZA": "afrinic",
+    "EG": "afrinic", "NG": "afrinic", "KE": "afrinic", "MA": "afrinic",
+}
+
+
+def ip2int(s):
+    return int(ipaddress.IPv4Address(s))
+
+
+def int2ip(n):
+    return str(ipaddress.IPv4Address(n))
+
+
+def load_asn(path):
+    """Rows (start, end, asn, org) of an ip2asn-style CSV, bad lines skipped."""
+    rows = []
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        for rec in csv.reader(f):
+            if len(rec) != 4:
+                continue
+            try:
+                rows.append((ip2int(rec[0].strip()), ip2int(rec[1].strip()), int(rec[2]), rec[3].strip()))
+            except ValueError:
+                continue
+    rows.sort()
+    return rows
+
+
+def load_cc(path):
+    starts, rows = [], []
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        for rec in csv.reader(f):
+            if len(rec) != 3:
+                continue
+            try:
+                rows.append((ip2int(rec[0].strip()), ip2int(rec[1].strip()), rec[2].strip().upper()))
+            except ValueError:
+                continue
+    rows.sort()
+    starts = [r[0] for r in rows]
+    return starts, rows
+
+
+def country(cc_index, ip):
+    starts, rows = cc_index
+    i = bisect.bisect_right(starts, ip) - 1
+    if i >= 0 and rows[i][0] <= ip <= rows[i][1]:
+        return rows[i][2]
+    return ""
+
+
+def prefix_of(start, end, ip):
+    """The CIDR block of the range [start, end] that holds ip."""
+    for net in ipaddress.summarize_address_range(ipaddress.IPv4Address(start), ipaddress.IPv4Address(end)):
+        if ipaddress.IPv4Address(ip) in net:
+            return str(net)
+    return "%s/32" % int2ip(ip)
+
+
+def zone_str(s):
+    """A zone-file character-string: quoted, with \\" \\\\ and \\DDD escapes."""
+    out = []
+    for b in s.encode("utf-8"):
+        if b in (0x22, 0x5C) or b < 0x20 or b > 0x7E:
+            out.append("\\%03d" % b)
+        else:
+            out.append(chr(b))
+    return '"' + "".join(out) + '"'
+
+
+def pick_pool(rng, rows, cc_index, n_addrs, n_asns, exclude_asns, countries_min=1):
+    """n_addrs addresses spread over n_asns distinct ASNs (one range each
+    at first, then more addresses inside the same ASNs' ranges)."""
+    by_asn = {}
+    for r in rows:
+        if r[2] == 0 or r[2] in exclude_asns or r[1] - r[0] < 16:
+            continue
+        by_asn.setdefault(r[2], []).append(r)
+    asns = sorted(by_asn)
+    rng.shuffle(asns)
+    chosen, seen_cc = [], set()
+    for a in asns:
+        if len(chosen) == n_asns:
+            break
+        r = by_asn[a][rng.randrange(len(by_asn[a]))]
+        cc = country(cc_index, r[0])
+        # prefer new countries while we still need them
+        if len(seen_cc) < countries_min and cc in seen_cc and len(asns) - len(chosen) > n_asns:
+            continue
+        seen_cc.add(cc)
+        chosen.append(a)
+    pool, used = [], set()
+    k = 0
+    while len(pool) < n_addrs:
+        a = chosen[k % len(chosen)]
+        k += 1
+        r = by_asn[a][rng.randrange(len(by_asn[a]))]
+        ip = rng.randint(r[0] + 1, r[1] - 1)
+        if ip in used:
+            continue
+        used.add(ip)
+        pool.append({
+            "ip": int2ip(ip), "asn": a, "org": r[3], "cc": country(cc_index, ip),
+            "prefix": prefix_of(r[0], r[1], ip),
+        })
+    return pool
+
+
+def lua_list(items):
+    return "{" + ",".join("'%s'" % x for x in items) + "}"
+
+
+def generate(args):
+    rng = random.Random(args.seed)
+    data = args.data
+    rows = load_asn(os.path.join(data, "asn", "asn-ipv4-1-45.csv"))
+    cc_index = load_cc(os.path.join(data, "asn", "asn-country-ipv4.csv"))
+    zone, asn_zone = args.zone.rstrip("."), args.asn_zone.rstrip(".")
+    asname_zone = "asn." + asn_zone.split(".", 2)[-1] if asn_zone.count(".") >= 2 else "asn.test"
+    d = os.path.abspath(args.dir)
+    os.makedirs(d, exist_ok=True)
+
+    names = {}
+    used_asns = set()
+
+    def flux_name(label, n_addrs, n_asns, sample):
+        pool = pick_pool(rng, rows, cc_index, n_addrs, n_asns, used_asns, countries_min=n_asns // 2)
+        used_asns.update(p["asn"] for p in pool)
+        names[label] = {"kind": "flux", "ttl": 30, "sample": sample, "pool": pool, "expect": "flux"}
+
+    flux_name("ff1", 60, 50, 5)
+    flux_name("ff2", 30, 25, 4)
+    flux_name("ff3", 12, 12, 4)
+    # CDN-like: 40 addresses in two ASNs
+    cdn = pick_pool(rng, rows, cc_index, 40, 2, used_asns)
+    used_asns.update(p["asn"] for p in cdn)
+    names["cdn"] = {"kind": "cdn", "ttl": 20, "sample": 8, "pool": cdn, "expect": "benign"}
+    for i, n in ((1, 2), (2, 3), (3, 4)):
+        pool = pick_pool(rng, rows, cc_index, n, 1, used_asns)
+        used_asns.update(p["asn"] for p in pool)
+        names["rr%d" % i] = {"kind": "rr", "ttl": 300, "pool": pool, "expect": "benign"}
+    big = pick_pool(rng, rows, cc_index, 250, 5, set())
+    names["big"] = {"kind": "big", "ttl": 60, "pool": big, "expect": "benign"}
+    ns_hosts = ["dns%d.%s" % (i, zone) for i in range(1, 7)]
+    names["dflux"] = {"kind": "dflux", "ttl": 30, "sample": 2, "ns": ns_hosts, "expect": "double-flux"}
+    v6 = ["2001:db8:%x::%x" % (rng.randrange(1, 0xffff), i + 1) for i in range(3)]
+    names["v6"] = {"kind": "v6", "ttl": 300, "aaaa": v6}
+    names["servfail"] = {"kind": "servfail"}
+    names["nx"] = {"kind": "nxdomain"}
+
+    # ---- the main zone
+    flux_pool = [p["ip"] for p in names["ff1"]["pool"]]
+    z = ["$TTL 300",
+         "@ IN SOA ns1.%s. hostmaster.%s. %d 3600 600 86400 60" % (zone, zone, args.seed),
+         "@ IN NS ns1.%s." % zone,
+         "ns1 IN A 127.0.0.1"]
+    for label, n in sorted(names.items()):
+        k = n["kind"]
+        if k in ("flux", "cdn"):
+            z.append('%s %d IN LUA A "pickrandomsample(%d, %s)"' %
+                     (label, n["ttl"], n["sample"], lua_list(p["ip"] for p in n["pool"])))
+        elif k in ("rr", "big"):
+            z.extend("%s %d IN A %s" % (label, n["ttl"], p["ip"]) for p in n["pool"])
+        elif k == "v6":
+            z.extend("%s %d IN AAAA %s" % (label, n["ttl"], a) for a in n["aaaa"])
+        elif k == "servfail":
+            z.append("%s IN LUA A \"error('servfail by design')\"" % label)
+        elif k == "dflux":
+            z.append('%s %d IN LUA NS "pickrandomsample(%d, %s)"' %
+                     (label, n["ttl"], n["sample"], lua_list(h + "." for h in n["ns"])))
+            for h in n["ns"]:
+                z.append('%s %d IN LUA A "pickrandomsample(1, %s)"' %
+                         (h.split(".")[0], n["ttl"], lua_list(flux_pool)))
+    files = {zone: z}
+
+    # ---- Cymru-style zones and PTRs for every pool address
+    origin, asname, ptr = [], [], []
+    seen_ip, seen_asn = set(), set()
+    for label, n in sorted(names.items()):
+        for p in n.get("pool", []):
+            if p["ip"] in seen_ip:
+                continue
+            seen_ip.add(p["ip"])
+            rev = ".".join(reversed(p["ip"].split(".")))
+            rir = RIR.get(p["cc"], "ripencc")
+            origin.append("%s 3600 IN TXT %s" % (rev, zone_str("%d | %s | %s | %s | " % (
+                p["asn"], p["prefix"], p["cc"], rir))))
+            o = p["ip"].split(".")
+            # some look dynamic, some do not: PTR heuristics get both
+            host = ("%s-%s-%s-%s.dyn.isp%d.test" % (o[0], o[1], o[2], o[3], p["asn"] % 7)
+                    if int(o[3]) % 2 else "host%d.example%d.test" % (int(o[3]), p["asn"] % 5))
+            p["ptr"] = host
+            ptr.append("%s 3600 IN PTR %s." % (rev + ".in-addr.arpa.", host))
+            if p["asn"] not in seen_asn:
+                seen_asn.add(p["asn"])
+                asname.append("AS%d 3600 IN TXT %s" % (p["asn"], zone_str("%d | %s | %s | | %s" % (
+                    p["asn"], p["cc"], rir, p["org"]))))
+    soa = lambda z: ["$TTL 3600", "@ IN SOA ns1.%s. hostmaster.%s. %d 3600 600 86400 60" % (zone, zone, args.seed),
+                     "@ IN NS ns1.%s." % zone]
+    files[asn_zone] = soa(asn_zone) + origin
+    files[asname_zone] = soa(asname_zone) + asname
+    files["in-addr.arpa"] = soa("in-addr.arpa") + ptr
+
+    conf = []
+    for zname, lines in files.items():
+        path = os.path.join(d, zname + ".zone")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        conf.append('zone "%s" { type master; file "%s"; };' % (zname, path))
+    with open(os.path.join(d, "named.conf"), "w") as f:
+        f.write("\n".join(conf) + "\n")
+    open(os.path.join(d, "pdns.conf"), "w").close()
+    scenario = {"seed": args.seed, "zone": zone, "asn_zone": asn_zone, "asname_zone": asname_zone,
+                "names": names}
+    with open(os.path.join(d, "scenario.json"), "w") as f:
+        json.dump(scenario, f, indent=1, sort_keys=True)
+    return scenario
+
+
+def free_port(rng=None):
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(200):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        port = u.getsockname()[1]
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind(("127.0.0.1", port))
+        except OSError:
+            u.close()
+            t.close()
+            continue
+        u.close()
+        t.close()
+        return port
+    raise SystemExit("harness: no free port")
+
+
+def dns_probe(port, name, timeout=0.5):
+    """1 when 127.0.0.1:port answers a SOA query for name."""
+    q = bytearray(b"\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00")
+    for lab in name.split("."):
+        q += bytes([len(lab)]) + lab.encode()
+    q += b"\x00\x00\x06\x00\x01"
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(q, ("127.0.0.1", port))
+        r = s.recv(4096)
+        return len(r) >= 12 and r[0:2] == b"\x12\x34"
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def up(args):
+    scenario = generate(args)
+    d = os.path.abspath(args.dir)
+    port = args.port or free_port()
+    silent = args.silent_port or free_port()
+    log = open(os.path.join(d, "pdns.log"), "w")
+    cmd = ["pdns_server", "--config-dir=" + d, "--local-address=127.0.0.1", "--local-port=%d" % port,
+           "--launch=bind", "--bind-config=" + os.path.join(d, "named.conf"), "--socket-dir=" + d,
+           "--guardian=no", "--daemon=no", "--disable-syslog", "--enable-lua-records=yes",
+           "--write-pid=no", "--security-poll-suffix=", "--cache-ttl=0", "--query-cache-ttl=0",
+           "--negquery-cache-ttl=0", "--loglevel=4", "--distributor-threads=1", "--receiver-threads=1"]
+    pdns = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    sil = subprocess.Popen([sys.executable, os.path.abspath(__file__), "silent", str(silent)],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    env = ["PDNS_PORT=%d" % port, "SILENT_PORT=%d" % silent, "PDNS_PID=%d" % pdns.pid,
+           "SILENT_PID=%d" % sil.pid, "PDNS_DIR=%s" % d, "PDNS_ZONE=%s" % scenario["zone"],
+           "PDNS_ASN_ZONE=%s" % scenario["asn_zone"]]
+    with open(os.path.join(d, "env"), "w") as f:
+        f.write("\n".join(env) + "\n")
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if pdns.poll() is not None:
+            down(argparse.Namespace(dir=d))
+            sys.stderr.write("harness: pdns_server exited; see %s/pdns.log\n" % d)
+            sys.exit(1)
+        if dns_probe(port, scenario["zone"]):
+            print("\n".join(env))
+            return
+        time.sleep(0.1)
+    down(argparse.Namespace(dir=d))
+    sys.stderr.write("harness: pdns_server did not answer; see %s/pdns.log\n" % d)
+    sys.exit(1)
+
+
+def ours(pid, marker):
+    """1 while pid runs and is the process we started (not a zombie, not a
+    recycled pid: its command line still holds marker)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return marker.encode() in f.read()
+    except (OSError, IndexError):
+        return False
+
+
+def down(args):
+    d = os.path.abspath(args.dir)
+    path = os.path.join(d, "env")
+    try:
+        env = dict(l.strip().split("=", 1) for l in open(path) if "=" in l)
+    except OSError:
+        return
+    for key, marker in (("PDNS_PID", "--config-dir=" + d), ("SILENT_PID", "silent")):
+        pid = int(env.get(key, "0"))
+        if pid <= 0 or not ours(pid, marker):
+            continue
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            if not ours(pid, marker):
+                break
+            time.sleep(0.05)
+        else:
+            if ours(pid, marker):
+                os.kill(pid, signal.SIGKILL)
+    os.unlink(path)
+
+
+def silent(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", args.port))
+    while True:
+        s.recv(65535)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="PowerDNS harness for TIP tests")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("generate", "up"):
+        p = sub.add_parser(name)
+        p.add_argument("dir")
+        p.add_argument("--seed", type=int, default=1)
+        p.add_argument("--data", default=os.environ.get("TIP_SHARED_DATA", DEFAULT_DATA))
+        p.add_argument("--zone", default="flux.test")
+        p.add_argument("--asn-zone", default="origin.asn.test")
+        if name == "up":
+            p.add_argument("--port", type=int, default=0)
+            p.add_argument("--silent-port", type=int, default=0)
+    p = sub.add_parser("down")
+    p.add_argument("dir")
+    p = sub.add_parser("silent")
+    p.add_argument("port", type=int)
+    args = ap.parse_args()
+    {"generate": generate, "up": up, "down": down, "silent": silent}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
