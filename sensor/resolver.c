@@ -39,6 +39,7 @@
 
 #include "dnsmsg.h"
 #include "dnstcp.h"
+#include "log.h"
 #include "resolver.h"
 
 #define MAX_SERVERS 6		/* DNS_MAXSERV */
@@ -117,6 +118,7 @@ struct resolver {
 	struct resolver_rr *out_rr;
 	char qname[DNSMSG_TEXT_NAME_MAX];
 	uint64_t rand_state;
+	int trace;		/* log trace flag "resolver" */
 };
 
 static void kick_start(struct resolver *r);
@@ -414,7 +416,12 @@ static void ctx_dbg(int code, const struct sockaddr *sa, unsigned salen, dnscc_t
 	}
 }
 
-/* The same hook, for events no query owns; udns passes no context, so count globally. */
+/*
+ * The same hook, for events no query owns (a reply udns could not parse
+ * or match): udns passes neither the context nor our data then, so these
+ * three counters go to the most recently created resolver.  tipd has one;
+ * with several, only these counters are shared out wrongly.
+ */
 static struct resolver *dbg_owner;
 
 static void ctx_dbg_any(int code, const struct sockaddr *sa, unsigned salen, dnscc_t *pkt, int plen,
@@ -527,6 +534,13 @@ static void deliver(struct resolver *r, struct resolver_query *q, struct resolve
 	if ((unsigned)a->outcome < RESOLVER__OUTCOMES)
 		r->st.outcome[a->outcome]++;
 	r->st.dropped_rr += a->dropped;
+	if (log_trace_on(r->trace)) {
+		char esc[LOG_ESC_MAX];
+		log_trace(r->trace, "resolver: %s %s: %s rcode=%d n=%u ttl=%u sent=%u tcp=%d %.3fs%s%s",
+			  log_esc(esc, sizeof esc, r->qname, strlen(r->qname)), dnsmsg_type_name(q->type),
+			  resolver_outcome_name(a->outcome), a->rcode, a->n, a->ttl, a->sent, a->tcp,
+			  a->elapsed, a->why ? ": " : "", a->why ? a->why : "");
+	}
 	if (q->cb)
 		q->cb(q, a, q->arg);
 	recycle(r, q);
@@ -844,6 +858,7 @@ struct resolver *resolver_new(struct ev_loop *loop, const struct resolver_config
 	}
 	r->loop = loop;
 	r->cfg = *cfg;
+	r->trace = log_trace_id("resolver");
 	struct resolver_config *c = &r->cfg;
 	if (c->contexts == 0 || c->contexts > MAX_CONTEXTS || c->per_ctx_inflight == 0 ||
 	    c->timeout < 1 || c->timeout > 300 || c->tries < 1 || c->tries > 50 ||

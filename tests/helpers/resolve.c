@@ -8,8 +8,11 @@
  *   flux NAME lookups=K nA=.. nASN=.. score=.. margin=.. flux=0|1 fluxiness=.. ttl=.. unknown=..
  *   addrs NAME A,A,...              (after each flux line: the unique addresses)
  *   stats submitted=.. ok=.. ... tcp_started=..
+ *   bench n=.. ok=.. wall=SEC qps=.. cpu_us=..   (--bench N: N lookups of the
+ *                                   names in turn, as fast as the caps allow)
  *
  * usage: resolve [-s SERVER]... [-t TIMEOUT] [-T TRIES] [-e EDNS] [-q QPS]
+ *                [-C CONTEXTS] [-P PER_CONTEXT] [--bench N]
  *                [--cancel-after SEC] [--flux COUNT] [--interval SEC]
  *                [--asn-zone ZONE | --asn-db FILE] TYPE NAME [TYPE NAME]...
  * TYPE is A, AAAA, NS, PTR or TXT.  Without -s it uses /etc/resolv.conf
@@ -19,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +63,55 @@ static double interval;
 static const char *asn_zone = "origin.asn.test";
 static struct asn_db db;
 static int have_db;
+
+/* --bench */
+static long bench_n, bench_sent, bench_done, bench_ok;
+static int bench_next;
+
+static void bench_submit(void);
+
+static void on_bench(struct resolver_query *q, const struct resolver_answer *a, void *arg)
+{
+	(void)q;
+	(void)arg;
+	bench_done++;
+	bench_ok += a->outcome == RESOLVER_OK;
+	if (bench_sent < bench_n)
+		bench_submit();
+	else if (bench_done == bench_n)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void bench_submit(void)
+{
+	struct job *j = &jobs[bench_next++ % njobs];
+	if (!resolver_submit(res, j->type, j->name, on_bench, NULL)) {
+		perror("resolve: bench submit");
+		exit(2);
+	}
+	bench_sent++;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void bench(void)
+{
+	long window = 2000;
+	ev_now_update(loop);
+	double t0 = ev_now(loop), c0 = cpu_seconds();
+	while (bench_sent < bench_n && bench_sent < window)
+		bench_submit();
+	ev_run(loop, 0);
+	ev_now_update(loop);
+	double wall = ev_now(loop) - t0, cpu = cpu_seconds() - c0;
+	printf("bench n=%ld ok=%ld wall=%.3f qps=%.0f cpu_us=%.2f\n", bench_done, bench_ok, wall,
+	       wall > 0 ? bench_done / wall : 0.0, bench_done ? cpu * 1e6 / bench_done : 0.0);
+}
 
 static const char *type_name(enum resolver_type t)
 {
@@ -289,6 +342,7 @@ static void print_stats(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: resolve [-s SERVER]... [-t TIMEOUT] [-T TRIES] [-e EDNS] [-q QPS]\n"
+			"               [-C CONTEXTS] [-P PER_CONTEXT] [--bench N]\n"
 			"               [--cancel-after SEC] [--flux COUNT] [--interval SEC]\n"
 			"               [--asn-zone ZONE | --asn-db FILE] TYPE NAME [TYPE NAME]...\n");
 	exit(2);
@@ -302,6 +356,7 @@ int main(int argc, char **argv)
 		{"interval", required_argument, NULL, 'i'},
 		{"asn-zone", required_argument, NULL, 'z'},
 		{"asn-db", required_argument, NULL, 'd'},
+		{"bench", required_argument, NULL, 'b'},
 		{NULL, 0, NULL, 0},
 	};
 	struct resolver_config cfg;
@@ -313,7 +368,7 @@ int main(int argc, char **argv)
 	resolver_config_defaults(&cfg);
 	cfg.timeout = 1;
 	cfg.tries = 2;
-	while ((opt = getopt_long(argc, argv, "s:t:T:e:q:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:t:T:e:q:C:P:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			if (strlen(servers) + strlen(optarg) + 2 > sizeof servers)
@@ -325,6 +380,9 @@ int main(int argc, char **argv)
 		case 'T': cfg.tries = (unsigned)atoi(optarg); break;
 		case 'e': cfg.edns_size = (unsigned)atoi(optarg); break;
 		case 'q': cfg.qps = (unsigned)atoi(optarg); break;
+		case 'C': cfg.contexts = (unsigned)atoi(optarg); break;
+		case 'P': cfg.per_ctx_inflight = (unsigned)atoi(optarg); break;
+		case 'b': bench_n = atol(optarg); break;
 		case 'c': cancel_after = atof(optarg); break;
 		case 'f': flux_count = atoi(optarg); break;
 		case 'i': interval = atof(optarg); break;
@@ -343,6 +401,7 @@ int main(int argc, char **argv)
 		usage();
 	if (servers[0])
 		cfg.servers = servers;
+	cfg.max_inflight = 0;	/* contexts x per-context */
 	loop = ev_default_loop(0);
 	res = resolver_new(loop, &cfg, &why);
 	if (!res) {
@@ -354,6 +413,8 @@ int main(int argc, char **argv)
 		if (parse_type(argv[i], &j->type) < 0)
 			usage();
 		j->name = argv[i + 1];
+		if (bench_n > 0)
+			continue;
 		open_jobs++;
 		if (flux_count > 0) {
 			flux_sets_init(&j->sets, 0, 0, 0);
@@ -365,6 +426,12 @@ int main(int argc, char **argv)
 			printf("answer %s %s refused-by-submit\n", j->name, type_name(j->type));
 			job_finished();
 		}
+	}
+	if (bench_n > 0) {
+		bench();
+		print_stats();
+		resolver_free(res);
+		return 0;
 	}
 	ev_timer ct;
 	if (cancel_after >= 0) {

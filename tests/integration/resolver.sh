@@ -75,6 +75,10 @@ rev=$(echo "$ip" | awk -F. '{print $4"."$3"."$2"."$1}')
 "$R" -s "$S" A "rr2.$Z" AAAA "v6.$Z" NS "dflux.$Z" NS "$Z" PTR "$rev.in-addr.arpa" \
 	TXT "$rev.$PDNS_ASN_ZONE" A "big.$Z" A "nx.$Z" A "servfail.$Z" AAAA "rr1.$Z" \
 	> "$T/batch.out" 2> "$T/batch.err"
+rc=$?
+if [ $rc -ne 0 ] || [ -s "$T/batch.err" ]; then
+	notok resolver-driver "exit $rc: $(head -5 "$T/batch.err")"
+fi
 line() { grep "^answer $1 $2 " "$T/batch.out"; }
 
 l=$(line "rr2.$Z" A)
@@ -153,7 +157,8 @@ flux_check() {	# flux_check LABEL OUTPUT-FILE
 	if [ -z "$bad" ]; then ok "$tag"; else notok "$tag" "$bad"; fi
 }
 "$R" -s "$S" --flux 10 --asn-zone "$PDNS_ASN_ZONE" A "ff1.$Z" A "ff2.$Z" A "ff3.$Z" A "cdn.$Z" \
-	A "rr1.$Z" A "rr2.$Z" A "rr3.$Z" > "$T/flux.out"
+	A "rr1.$Z" A "rr2.$Z" A "rr3.$Z" > "$T/flux.out" 2> "$T/flux.err" || notok resolver-driver "flux run failed"
+[ -s "$T/flux.err" ] && notok resolver-driver "$(head -5 "$T/flux.err")"
 flux_check resolver-flux-cymru "$T/flux.out"
 
 # the same with the offline table built by `tip asn import`
