@@ -209,7 +209,8 @@ static const char *arena_text(struct dnsmsg_arena *a, const char *s, size_t n)
 	if (a->text_cap - a->text_used < n + 1)
 		return NULL;
 	char *p = a->text + a->text_used;
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	a->text_used += n + 1;
 	return p;
@@ -344,8 +345,16 @@ static int decode_rdata(const uint8_t *pkt, size_t len, const struct rrhdr *h, s
 		rr->len = (uint16_t)n;
 		return 0;
 	}
-	default:
-		return fail(why, "unsupported record type");
+	default: {
+		/* another type: its raw rdata (names in it stay compressed) */
+		const uint8_t *raw = buf_get_bytes(&c, h->rdlen);
+		if (!raw && h->rdlen)
+			return fail(why, "rdata runs off the end");
+		rr->u.text = arena_text(a, (const char *)raw, h->rdlen);
+		rr->len = h->rdlen;
+		*nospace = rr->u.text == NULL;
+		return 0;
+	}
 	}
 }
 

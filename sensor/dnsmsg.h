@@ -40,7 +40,8 @@ struct dnsmsg_rr {
 	uint16_t len;		/* 4 or 16 for addresses, else strlen of text */
 	union {
 		uint8_t addr[16];	/* A, AAAA: network byte order */
-		const char *text;	/* NS, PTR, CNAME: a name; TXT: its strings joined */
+		const char *text;	/* NS, PTR, CNAME: a name; TXT: its strings joined;
+					   any other type: the raw rdata (len bytes) */
 	} u;
 };
 

@@ -1210,6 +1210,309 @@ static void test_dnstcp_exchanges_and_fails_cleanly(void **state)
 	assert_int_equal(errno, EMSGSIZE);
 }
 
+/* ---- real captures: ../shared/data/dns/pcap and tshark's decode of them ---------- */
+
+static const char *pcap_dir(void)
+{
+	static char path[512];
+	static const char *const roots[] = {"../../shared/data", "../shared/data", "/work/shared/data"};
+	const char *env = getenv("TIP_SHARED_DATA");
+	for (size_t i = 0; i < (env ? 1 : sizeof roots / sizeof roots[0]); i++) {
+		snprintf(path, sizeof path, "%s/dns/pcap", env ? env : roots[i]);
+		char tsv[600];
+		snprintf(tsv, sizeof tsv, "%s/responses-by-tshark.tsv", path);
+		if (access(tsv, R_OK) == 0)
+			return path;
+	}
+	return NULL;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p = NULL;
+	size_t cap = 0, n = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			p = realloc(p, cap);
+			assert_non_null(p);
+		}
+		size_t k = fread(p + n, 1, cap - n, f);
+		if (k == 0)
+			break;
+		n += k;
+	}
+	fclose(f);
+	*len = n;
+	return p;
+}
+
+/* The DNS message of one link-layer frame (UDP or TCP port 53, unfragmented IP). */
+static int frame_dns(uint32_t linktype, const uint8_t *p, size_t len, const uint8_t **msg, size_t *mlen)
+{
+	struct buf_rd c;
+	unsigned ethertype = 0, proto;
+	buf_rd_init(&c, p, len);
+	if (linktype == 1) {
+		buf_skip(&c, 12);
+		ethertype = buf_get_be16(&c);
+		while (ethertype == 0x8100 || ethertype == 0x88a8) {
+			buf_skip(&c, 2);
+			ethertype = buf_get_be16(&c);
+		}
+	} else if (linktype == 0) {
+		uint32_t fam = buf_get_le32(&c);
+		ethertype = fam == 2 ? 0x0800 : (fam == 24 || fam == 28 || fam == 30) ? 0x86dd : 0;
+	} else if (linktype == 101 || linktype == 12) {
+		ethertype = buf_left(&c) && (c.p[c.off] >> 4) == 6 ? 0x86dd : 0x0800;
+	} else {
+		return 0;
+	}
+	size_t l4;
+	if (ethertype == 0x0800) {
+		size_t ip = c.off;
+		uint8_t vihl = buf_get_u8(&c);
+		buf_skip(&c, 1);
+		uint16_t total = buf_get_be16(&c);
+		buf_skip(&c, 2);
+		uint16_t frag = buf_get_be16(&c);
+		buf_skip(&c, 1);
+		proto = buf_get_u8(&c);
+		if (c.err || (vihl >> 4) != 4 || (frag & 0x3fff) != 0 || total < (vihl & 15) * 4u)
+			return 0;
+		l4 = ip + (vihl & 15) * 4u;
+		if (ip + total < len)
+			len = ip + total;	/* Ethernet padding */
+	} else if (ethertype == 0x86dd) {
+		size_t ip = c.off;
+		buf_skip(&c, 6);
+		proto = buf_get_u8(&c);
+		l4 = ip + 40;
+	} else {
+		return 0;
+	}
+	buf_rd_init(&c, p, len);
+	buf_skip(&c, l4);
+	uint16_t sport = buf_get_be16(&c), dport = buf_get_be16(&c);
+	if (c.err || (sport != 53 && dport != 53))
+		return 0;
+	if (proto == 17) {
+		buf_skip(&c, 4);
+	} else if (proto == 6) {
+		buf_skip(&c, 8);
+		uint8_t off = buf_get_u8(&c);
+		buf_skip(&c, (off >> 4) * 4u - 13);
+		uint16_t l = buf_get_be16(&c);
+		if (c.err || l > buf_left(&c))
+			return 0;
+		len = c.off + l;
+	} else {
+		return 0;
+	}
+	if (c.err || c.off >= len)
+		return 0;
+	*msg = p + c.off;
+	*mlen = len - c.off;
+	return 1;
+}
+
+struct tsv_row {
+	char pcap[64];
+	unsigned frame, qtype, rcode, ancount;
+	char qname[256];
+	char a[1024];
+};
+
+static int tsv_find(FILE *f, const char *pcap, unsigned frame, struct tsv_row *row)
+{
+	char line[8192];
+	rewind(f);
+	while (fgets(line, sizeof line, f)) {
+		char *fld[9] = {0};
+		int n = 0;
+		char *save, *tok = line;
+		for (char *p = line; n < 9; p++) {
+			if (*p == '\t' || *p == '\n' || *p == '\0') {
+				int end = *p == '\0' || *p == '\n';
+				*p = '\0';
+				fld[n++] = tok;
+				tok = p + 1;
+				if (end)
+					break;
+			}
+		}
+		(void)save;
+		if (n < 6 || strcmp(fld[0], pcap) != 0 || (unsigned)atoi(fld[1]) != frame)
+			continue;
+		snprintf(row->pcap, sizeof row->pcap, "%s", fld[0]);
+		row->frame = frame;
+		snprintf(row->qname, sizeof row->qname, "%s", fld[2]);
+		row->qtype = (unsigned)atoi(fld[3]);
+		row->rcode = (unsigned)atoi(fld[4]);
+		row->ancount = (unsigned)atoi(fld[5]);
+		snprintf(row->a, sizeof row->a, "%s", n > 6 && fld[6] ? fld[6] : "");
+		return 1;
+	}
+	return 0;
+}
+
+static void check_against_tshark(FILE *tsv, const char *file, unsigned frame, const uint8_t *msg, size_t mlen,
+				 unsigned *matched)
+{
+	struct tsv_row row;
+	struct dnsmsg_rr rr[64];
+	static char text[65536];
+	struct dnsmsg_arena a;
+	struct dnsmsg_reply r;
+	const char *why = NULL;
+
+	dnsmsg_arena_init(&a, rr, 64, text, sizeof text);
+	int rc = dnsmsg_parse(msg, mlen, &a, &r, &why);
+	if (!tsv_find(tsv, file, frame, &row))
+		return;	/* a query, or a response tshark could not decode either */
+	if (rc < 0) {
+		/* tshark shows what it could of a damaged message: a name error, two
+		   questions, or answers it counted but could not decode */
+		if (strchr(row.qname, '<') || strchr(row.qname, ',') ||
+		    (row.qtype == DNS_TYPE_A && row.ancount && !row.a[0]) ||
+		    /* an IQUERY answer: we only ever send opcode QUERY */
+		    !strcmp(why, "not a standard query response")) {
+			(*matched)++;
+			return;
+		}
+		fail_msg("%s frame %u: tshark decodes it, we say: %s", file, frame, why);
+	}
+	assert_int_equal(r.rcode, row.rcode);
+	assert_int_equal(r.qtype, row.qtype);
+	assert_int_equal(r.ancount, row.ancount);
+	if (strcasecmp(r.qname, row.qname) != 0 && !(!strcmp(r.qname, ".") && !strcmp(row.qname, "<Root>")))
+		fail_msg("%s frame %u: qname %s, tshark %s", file, frame, r.qname, row.qname);
+	if (row.qtype == DNS_TYPE_A) {
+		char want[1100];
+		unsigned n_tsv = 0;
+		snprintf(want, sizeof want, ",%s,", row.a);
+		for (char *p = row.a; *p; p++)
+			n_tsv += *p == ',';
+		n_tsv += row.a[0] != '\0';
+		for (unsigned i = 0; i < r.n; i++) {
+			char ip[32];
+			snprintf(ip, sizeof ip, ",%u.%u.%u.%u,", r.rr[i].u.addr[0], r.rr[i].u.addr[1],
+				 r.rr[i].u.addr[2], r.rr[i].u.addr[3]);
+			if (!strstr(want, ip))
+				fail_msg("%s frame %u: %s not in tshark's %s", file, frame, ip, row.a);
+		}
+		/* no CNAME and no extra A records: exactly the same set */
+		if (n_tsv == row.ancount)
+			assert_int_equal(r.n, row.ancount);
+	}
+	(*matched)++;
+}
+
+static void test_dnsmsg_parse_real_captures(void **state)
+{
+	const char *dir = pcap_dir();
+	char path[700];
+	unsigned frames = 0, parsed = 0, refused = 0, matched = 0;
+	(void)state;
+	if (!dir) {
+		skip();
+		return;
+	}
+	snprintf(path, sizeof path, "%s/responses-by-tshark.tsv", dir);
+	FILE *tsv = fopen(path, "r");
+	assert_non_null(tsv);
+	static const char *const files[] = {
+		"maltrail-dns_dga_labels.pcap", "maltrail-dns_malformed.pcap", "maltrail-dns_nxdomain_flood.pcap",
+		"maltrail-dns_queries.pcap", "maltrail-dns_responses.pcap", "ndpi-dns-invalid-chars.pcap",
+		"ndpi-dns.pcap", "ndpi-dns_ambiguous_names.pcap", "ndpi-dns_fragmented.pcap",
+		"ndpi-dns_invert_query.pcapng", "ndpi-dns_long_domainname.pcap", "ndpi-malformed_dns.pcap",
+		"tcpdump-dns-badcookie.pcap", "tcpdump-dns-badlabel.pcap", "tcpdump-dns-zlip-1.pcap",
+		"tcpdump-dns_fwdptr.pcap", "tcpdump-dns_tcp.pcap", "tcpdump-dns_udp.pcap", "tcpdump-dnssec.pcap",
+		"tcpdump-edns-opts.pcap",
+	};
+	for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
+		size_t len = 0;
+		snprintf(path, sizeof path, "%s/%s", dir, files[fi]);
+		uint8_t *p = slurp(path, &len);
+		assert_non_null(p);
+		struct buf_rd c;
+		buf_rd_init(&c, p, len);
+		uint32_t magic = buf_get_le32(&c), linktype = 1;
+		unsigned frame = 0;
+		if (magic == 0x0a0d0d0a) {
+			/* pcapng: interface blocks give the link type, packet blocks the frames */
+			buf_rd_init(&c, p, len);
+			while (buf_left(&c) >= 12) {
+				size_t start = c.off;
+				uint32_t type = buf_get_le32(&c), blen = buf_get_le32(&c);
+				if (blen < 12 || blen > len - start)
+					break;
+				if (type == 1) {
+					linktype = buf_get_le16(&c);
+				} else if (type == 6 || type == 3) {
+					uint32_t cap;
+					if (type == 6) {
+						buf_skip(&c, 12);
+						cap = buf_get_le32(&c);
+						buf_skip(&c, 4);
+					} else {
+						cap = buf_get_le32(&c);
+					}
+					const uint8_t *pkt = buf_get_bytes(&c, cap);
+					const uint8_t *msg;
+					size_t mlen;
+					frame++;
+					if (pkt && frame_dns(linktype, pkt, cap, &msg, &mlen)) {
+						frames++;
+						check_against_tshark(tsv, files[fi], frame, msg, mlen, &matched);
+					}
+				}
+				buf_rd_init(&c, p, len);
+				buf_skip(&c, start + blen);
+			}
+		} else {
+			assert_true(magic == 0xa1b2c3d4u || magic == 0xa1b23c4du);
+			buf_skip(&c, 16);
+			linktype = buf_get_le32(&c);
+			while (buf_left(&c) >= 16) {
+				buf_skip(&c, 8);
+				uint32_t cap = buf_get_le32(&c);
+				buf_skip(&c, 4);
+				const uint8_t *pkt = buf_get_bytes(&c, cap);
+				const uint8_t *msg;
+				size_t mlen;
+				if (!pkt)
+					break;
+				frame++;
+				if (!frame_dns(linktype, pkt, cap, &msg, &mlen))
+					continue;
+				frames++;
+				struct dnsmsg_rr rr[8];
+				char text[2048];
+				struct dnsmsg_arena a;
+				struct dnsmsg_reply r;
+				dnsmsg_arena_init(&a, rr, 8, text, sizeof text);
+				if (dnsmsg_parse(msg, mlen, &a, &r, NULL) == 0)
+					parsed++;
+				else
+					refused++;
+				/* every truncation of every real message: no crash, no overrun */
+				for (size_t k = 0; k < mlen; k++)
+					dnsmsg_parse(msg, k, &a, &r, NULL);
+				check_against_tshark(tsv, files[fi], frame, msg, mlen, &matched);
+			}
+		}
+		free(p);
+	}
+	fclose(tsv);
+	print_message("dnsmsg: %u DNS frames, %u responses parsed, %u refused (queries, damage), %u checked against tshark\n",
+		      frames, parsed, refused, matched);
+	assert_true(matched >= 60);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1219,6 +1522,7 @@ int main(void)
 		cmocka_unit_test(test_dnsmsg_parse_names_txt_cname),
 		cmocka_unit_test(test_dnsmsg_parse_rejects_malformed),
 		cmocka_unit_test(test_dnsmsg_parse_survives_mutations),
+		cmocka_unit_test(test_dnsmsg_parse_real_captures),
 		cmocka_unit_test(test_dnstcp_exchanges_and_fails_cleanly),
 		cmocka_unit_test(test_resolver_answers_each_type),
 		cmocka_unit_test(test_resolver_negative_outcomes),
