@@ -264,6 +264,53 @@ static void test_rec_decode_survives_garbage_with_valid_crc(void **state)
 	}
 }
 
+static void test_rec_fast_and_checked_paths_agree(void **state)
+{
+	/* a large buffer takes the unchecked DNS path, an exact one the
+	 * checked path: both must write the same bytes */
+	uint8_t big[4096], exact[4096], names[600], a4s[400], a6s[320];
+	char name[256];
+	srand(11);
+	for (int iter = 0; iter < 2000; iter++) {
+		struct rec r = {.type = REC_DNS};
+		size_t nl = (size_t)rand() % 200, nlen = 0;
+		for (size_t i = 0; i < nl; i++)
+			name[i] = (char)('a' + rand() % 26);
+		r.ts_us = BASE + (int64_t)(rand() % 2000000000) * (rand() % 2 ? 1 : -1) * 1000;
+		r.flags = (uint8_t)(rand() % 4);
+		r.u.dns.name = name;
+		r.u.dns.name_len = nl;
+		r.u.dns.qtype = (uint16_t)rand();
+		r.u.dns.rcode = (uint8_t)(rand() % 20);
+		r.u.dns.ttl = (uint32_t)rand() * (uint32_t)rand();
+		if (rand() % 2) {
+			r.u.dns.server.family = rand() % 2 ? 4 : 6;
+			memset(r.u.dns.server.addr, rand(), 16);
+		}
+		r.u.dns.n_a4 = (uint32_t)(rand() % 100);
+		for (int i = 0; i < 400; i++)
+			a4s[i] = (uint8_t)rand();
+		r.u.dns.a4 = a4s;
+		r.u.dns.n_a6 = (uint32_t)(rand() % 3 ? 0 : rand() % 20);
+		memset(a6s, rand(), sizeof a6s);
+		r.u.dns.a6 = a6s;
+		for (int k = rand() % 4; k > 0; k--)
+			rec_names_add(names, sizeof names, &nlen, name, nl % 100);
+		r.u.dns.names = names;
+		r.u.dns.names_len = nlen;
+		for (size_t off = 0; off < nlen; off += 1 + names[off])
+			r.u.dns.n_names++;
+		r.u.dns.ts_last_us = r.ts_us + rand();
+		r.u.dns.count = (uint64_t)rand() * (uint64_t)rand();
+		long n = rec_encode(big, sizeof big, &r, BASE);
+		assert_true(n > 0);
+		long m = rec_encode(exact, (size_t)n, &r, BASE);
+		assert_int_equal(m, n);
+		assert_memory_equal(big, exact, (size_t)n);
+		assert_int_equal(rec_encode(exact, (size_t)n - 1, &r, BASE), -1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_rec_encode_rejects_bad_input),
 		cmocka_unit_test(test_rec_frame_check_finds_every_flip),
 		cmocka_unit_test(test_rec_decode_survives_garbage_with_valid_crc),
+		cmocka_unit_test(test_rec_fast_and_checked_paths_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
