@@ -488,14 +488,24 @@ int index_find(struct index *ix, const void *key, size_t klen, struct index_iter
 
 int index_iter_next(struct index_iter *it, uint64_t *pos)
 {
-	struct buf_rd b;
-	if (it->p >= it->end)
+	/* a bounded varint read: every byte checked against it->end */
+	uint64_t v = 0;
+	const uint8_t *p = it->p;
+	int shift = 0;
+	if (p >= it->end)
 		return 0;
-	buf_rd_init(&b, it->p, (size_t)(it->end - it->p));
-	uint64_t v = buf_get_varint(&b);
-	if (b.err || (it->started && v == 0))
-		return -1;
-	it->p += b.off;
+	for (;;) {
+		if (p >= it->end || shift > 63)
+			return -1;
+		uint8_t c = *p++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			break;
+		shift += 7;
+	}
+	if (it->started && v == 0)
+		return -1;	/* offsets strictly grow */
+	it->p = p;
 	it->pos = it->started ? it->pos + v : v;
 	it->started = 1;
 	*pos = it->pos;
