@@ -98,7 +98,8 @@ static long encode_dns_fast(uint8_t *f, const struct rec *r, int64_t base_us, ui
 	*o++ = d->rcode;
 	o = put_varint_raw(o, d->ttl);
 	*o++ = (uint8_t)d->name_len;
-	memcpy(o, d->name, d->name_len);
+	if (d->name_len)	/* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(o, d->name, d->name_len);
 	o += d->name_len;
 	if (flags & F_SERVER) {
 		size_t al = d->server.family == 4 ? 4 : 16;
@@ -107,7 +108,8 @@ static long encode_dns_fast(uint8_t *f, const struct rec *r, int64_t base_us, ui
 		o += al;
 	}
 	o = put_varint_raw(o, d->n_a4);
-	memcpy(o, d->a4, (size_t)d->n_a4 * 4);
+	if (d->n_a4)
+		memcpy(o, d->a4, (size_t)d->n_a4 * 4);
 	o += (size_t)d->n_a4 * 4;
 	if (flags & F_A6) {
 		o = put_varint_raw(o, d->n_a6);
