@@ -144,8 +144,12 @@ $(O)/libtiptools.a: $(tools_obj)
 # libtipsensor, so tip needs none of the sensor's libraries.
 tip_shared := $(O)/sensor/flux_score.o $(O)/sensor/asn.o
 
+# LIBS_TIP: libev for `tip serve`'s event loop (the one library tip adds
+# to the store's; the sensor links it already).
+LIBS_TIP := -lev
+
 $(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(tip_shared) $(O)/libtipstore.a
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) -lm $(LDLIBS)
+	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TIP) $(LIBS_STORE) -lm $(LDLIBS)
 
 $(O)/tipd: $(O)/sensor/main.o $(O)/libtipsensor.a $(O)/libtipstore.a
 	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SENSOR) $(LDLIBS)

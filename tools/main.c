@@ -20,6 +20,10 @@ static const struct tip_cmd cmds[] = {
 			     "[--until T] [--asn FILE] [--format table|csv|json|cof] --store DIR..."},
 	{"blacklist", cmd_blacklist, "blacklist --format dnsmasq|unbound|hosts|nftables "
 				     "[--min-score S] [--since T] [--until T] [--asn FILE] --store DIR..."},
+	{"graph", cmd_graph, "graph domain NAME -o FILE.svg [--since T] [--until T] [--asn FILE] "
+			     "[--source auto|samples|lookups] --store DIR..."},
+	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--asn FILE] [--timeout S] "
+			     "[--max-conn N] --store DIR..."},
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])

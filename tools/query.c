@@ -271,6 +271,71 @@ static void ipinfo_csv(FILE *f, const struct agg_ipinfo *in)
 	csv_put(f, in->cc, strlen(in->cc));
 }
 
+/* ---- output shared with tip serve -------------------------------------- */
+
+/* The CSV and COF forms of `tip query`, written to any stream (tip.h). */
+
+void query_put_cof(FILE *f, const struct agg_rrsets *rr)
+{
+	put_cof(f, rr);
+}
+
+void query_csv_flux_header(FILE *f)
+{
+	fputs("domain,score,margin,hosts,asns,ns,lookups,first_seen,last_seen,flux\r\n", f);
+}
+
+void query_csv_flux_row(FILE *f, const struct agg_flux_row *r)
+{
+	flux_row_csv(f, r->name, r->name_len, &r->v, r->first_us, r->last_us, r->lookups);
+}
+
+void query_cof_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
+		      const struct agg_filter *filter, const char *name)
+{
+	struct agg_domain d;
+	struct agg_rrsets rr;
+	agg_rrsets_init(&rr);
+	if (agg_domain_lookup(set, db, name, filter, &d, &rr, NULL) == 0)
+		put_cof(f, &rr);
+	agg_domain_fini(&d);
+	agg_rrsets_fini(&rr);
+}
+
+void query_csv_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
+		      const struct agg_domain *d, struct agg_faults *faults)
+{
+	fputs("domain,ip,hostname,asn,as_name,country,first_seen,last_seen,count\r\n", f);
+	for (size_t i = 0; i < d->n_ips; i++) {
+		struct agg_ipinfo in;
+		char ip[INET_ADDRSTRLEN], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
+		agg_ip_info(set, db, d->ips[i].ip, &in, faults);
+		ip_text(ip, d->ips[i].ip);
+		csv_put(f, d->name, d->name_len);
+		fprintf(f, ",%s,", ip);
+		ipinfo_csv(f, &in);
+		fmt_time(t1, sizeof t1, d->ips[i].first_us);
+		fmt_time(t2, sizeof t2, d->ips[i].last_us);
+		fprintf(f, ",%s,%s,%llu\r\n", t1, t2, (unsigned long long)d->ips[i].count);
+	}
+}
+
+void query_csv_ip(FILE *f, const struct agg_ipq *q)
+{
+	char ip[INET6_ADDRSTRLEN], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
+	inet_ntop(q->family == 4 ? AF_INET : AF_INET6, q->addr, ip, sizeof ip);
+	fputs("ip,hostname,asn,as_name,country,domain,first_seen,last_seen,count\r\n", f);
+	for (size_t i = 0; i < q->n_doms; i++) {
+		fprintf(f, "%s,", ip);
+		ipinfo_csv(f, &q->info);
+		fputc(',', f);
+		csv_put(f, q->doms[i].name, q->doms[i].name_len);
+		fmt_time(t1, sizeof t1, q->doms[i].first_us);
+		fmt_time(t2, sizeof t2, q->doms[i].last_us);
+		fprintf(f, ",%s,%s,%llu\r\n", t1, t2, (unsigned long long)q->doms[i].count);
+	}
+}
+
 static int q_domain(struct qopt *o, const char *name)
 {
 	struct agg_domain d;
@@ -306,19 +371,7 @@ static int q_domain(struct qopt *o, const char *name)
 		tbl_free(&t);
 		tbl_free(&a);
 	} else if (o->fmt == F_CSV) {
-		fputs("domain,ip,hostname,asn,as_name,country,first_seen,last_seen,count\r\n", stdout);
-		for (size_t i = 0; i < d.n_ips; i++) {
-			struct agg_ipinfo in;
-			char ip[INET_ADDRSTRLEN], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
-			agg_ip_info(&o->set, o->have_db ? &o->db : NULL, d.ips[i].ip, &in, &o->faults);
-			ip_text(ip, d.ips[i].ip);
-			csv_put(stdout, d.name, d.name_len);
-			printf(",%s,", ip);
-			ipinfo_csv(stdout, &in);
-			fmt_time(t1, sizeof t1, d.ips[i].first_us);
-			fmt_time(t2, sizeof t2, d.ips[i].last_us);
-			printf(",%s,%s,%llu\r\n", t1, t2, (unsigned long long)d.ips[i].count);
-		}
+		query_csv_domain(stdout, &o->set, o->have_db ? &o->db : NULL, &d, &o->faults);
 	} else {
 		flux_row_json(stdout, d.name, d.name_len, &d.v, d.first_us, d.last_us, d.lookups);
 		fputs(",\"a\":[", stdout);
@@ -396,16 +449,7 @@ static int q_ip(struct qopt *o, const char *text)
 		tbl_free(&t);
 		tbl_free(&dt);
 	} else if (o->fmt == F_CSV) {
-		fputs("ip,hostname,asn,as_name,country,domain,first_seen,last_seen,count\r\n", stdout);
-		for (size_t i = 0; i < q.n_doms; i++) {
-			printf("%s,", ip);
-			ipinfo_csv(stdout, &q.info);
-			fputc(',', stdout);
-			csv_put(stdout, q.doms[i].name, q.doms[i].name_len);
-			fmt_time(t1, sizeof t1, q.doms[i].first_us);
-			fmt_time(t2, sizeof t2, q.doms[i].last_us);
-			printf(",%s,%s,%llu\r\n", t1, t2, (unsigned long long)q.doms[i].count);
-		}
+		query_csv_ip(stdout, &q);
 	} else {
 		printf("{\"ip\":\"%s\"", ip);
 		ipinfo_json(stdout, &q.info);
@@ -455,12 +499,9 @@ static int q_flux(struct qopt *o)
 		tbl_print(stdout, &t);
 		tbl_free(&t);
 	} else if (o->fmt == F_CSV) {
-		fputs("domain,score,margin,hosts,asns,ns,lookups,first_seen,last_seen,flux\r\n", stdout);
-		for (size_t i = 0; i < fl.n; i++) {
-			const struct agg_flux_row *r = &fl.rows[i];
-			flux_row_csv(stdout, r->name, r->name_len, &r->v, r->first_us, r->last_us,
-				     r->lookups);
-		}
+		query_csv_flux_header(stdout);
+		for (size_t i = 0; i < fl.n; i++)
+			query_csv_flux_row(stdout, &fl.rows[i]);
 	} else if (o->fmt == F_JSON) {
 		fputs("[", stdout);
 		for (size_t i = 0; i < fl.n; i++) {
@@ -472,16 +513,8 @@ static int q_flux(struct qopt *o)
 		}
 		fputs("\n]\n", stdout);
 	} else {
-		for (size_t i = 0; i < fl.n; i++) {
-			struct agg_domain d;
-			struct agg_rrsets rr;
-			agg_rrsets_init(&rr);
-			if (agg_domain_lookup(&o->set, fo.db, fl.rows[i].name, &o->filter, &d, &rr,
-					      NULL) == 0)
-				put_cof(stdout, &rr);
-			agg_domain_fini(&d);
-			agg_rrsets_fini(&rr);
-		}
+		for (size_t i = 0; i < fl.n; i++)
+			query_cof_domain(stdout, &o->set, fo.db, &o->filter, fl.rows[i].name);
 	}
 	int rc = fl.n ? 0 : 1;
 	agg_flux_fini(&fl);

@@ -22,6 +22,32 @@ int cmd_status(int argc, char **argv);
 int cmd_asn(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_blacklist(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+/*
+ * The CSV and COF output of `tip query` (query.c), to any stream, shared
+ * with `tip serve` so a download is byte for byte what the command prints.
+ */
+#include <stdio.h>
+struct agg_rrsets;
+struct agg_flux_row;
+struct agg_domain;
+struct agg_ipq;
+struct agg_filter;
+struct agg_faults;
+struct asn_db;
+struct store_set;
+void query_put_cof(FILE *f, const struct agg_rrsets *rr);
+void query_csv_flux_header(FILE *f);
+void query_csv_flux_row(FILE *f, const struct agg_flux_row *r);
+/* Every RRset of name (agg_domain_lookup) as COF lines. */
+void query_cof_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
+		      const struct agg_filter *filter, const char *name);
+/* Header and one line per address of d (ASN, PTR and country by agg_ip_info). */
+void query_csv_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
+		      const struct agg_domain *d, struct agg_faults *faults);
+void query_csv_ip(FILE *f, const struct agg_ipq *q);
 
 /* Print "tip CMD: usage: ..." and return 2. */
 int tip_usage(const char *cmd);
