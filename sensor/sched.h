@@ -80,6 +80,9 @@ struct sched_task {
 	struct sched *s;
 	struct sched_task *parent;
 	struct sched_task *child, *next;	/* children; siblings (or first-level list) */
+	struct sched_task **pprev;	/* the pointer to this task in its list: O(1) removal */
+	struct sched_task *child_last;	/* appends in O(1), keeping the children's order */
+	unsigned dependents;	/* registered tasks whose `after` is this one */
 	int state;		/* enum sched_state */
 	int64_t due_us;		/* QUEUED: when (monotonic) */
 	int64_t slot_us;	/* periodic grid: the slot of the next or current run */

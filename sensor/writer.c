@@ -11,6 +11,9 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +204,15 @@ static void disk_state(struct writer *w, int err)
 static void *thread_main(void *arg)
 {
 	struct writer *w = arg;
+#ifdef __linux__
+	/*
+	 * The disk work yields to the loop: on a one- or two-core router an
+	 * index build at nice 0 competes with the loop for the CPU (measured:
+	 * worst loop stall 4.2-4.6 ms at nice 0, 2.9-3.4 ms at nice 10, all on
+	 * one core).  Linux nice values are per thread.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+#endif
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->q_head && !w->stop && !w->sync_req && !w->seal_req) {

@@ -26,4 +26,17 @@ for b in "$O"/tests/bench_*; do
 	echo "# $name: $(( $(date +%s) - start )) s"
 	rm -rf "$tmp"
 done
+# Benchmarks that drive whole programs (tipd, tip, servers) are scripts:
+# tests/bench/*.sh, each given the build folder.
+for sh in tests/bench/*.sh; do
+	[ -f "$sh" ] || continue
+	[ "$(basename "$sh")" = run.sh ] && continue
+	echo "# $(basename "$sh")"
+	start=$(date +%s)
+	if ! bash "$sh" "$O"; then
+		echo "$(basename "$sh"): failed" >&2
+		rc=1
+	fi
+	echo "# $(basename "$sh"): $(( $(date +%s) - start )) s"
+done
 exit $rc

@@ -519,6 +519,44 @@ static void test_sched_many_tasks_stay_ordered(void **state)
 		sched_del(&j[i].t);
 }
 
+static void test_sched_del_keeps_lists_and_dependents(void **state)
+{
+	struct sched *s = *state;
+	struct parent pa;
+	struct job a, b, w;
+	parent_setup(s, &pa, SCHED_OK);
+	/* delete the last and a middle child, then add: order and ends hold */
+	sched_del(&pa.c[2].t);
+	sched_del(&pa.c[0].t);
+	job_init(&w, "w", SCHED_OK);
+	assert_int_equal(sched_add_child(&pa.p.t, &w.t), 0);
+	assert_ptr_equal(pa.p.t.child, &pa.c[1].t);
+	assert_ptr_equal(pa.p.t.child->next, &w.t);
+	assert_null(w.t.next);
+	assert_ptr_equal(pa.p.t.child_last, &w.t);
+	sched_run(s);
+	assert_string_equal(order, "Pyw");
+	/* b waits for a, set after both joined; deleting a releases b */
+	job_init(&a, "a", SCHED_OK);
+	job_init(&b, "b", SCHED_OK);
+	sched_every(&a.t, 60 * S, 0);
+	sched_add(s, &a.t);
+	sched_add(s, &b.t);
+	sched_after(&b.t, &a.t);
+	assert_int_equal(a.t.dependents, 1);
+	sched_del(&a.t);
+	assert_null(b.t.after);
+	assert_int_equal(a.t.dependents, 0);
+	/* the first-level list is still whole: every task is reachable once */
+	int n = 0;
+	for (struct sched_task *t = s->tasks; t; t = t->next)
+		n++;
+	assert_int_equal(n, 2);	/* P and b */
+	sched_del(&b.t);
+	assert_ptr_equal(s->tasks, &pa.p.t);
+	assert_null(s->tasks->next);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -543,6 +581,7 @@ int main(void)
 		T(test_sched_done_inside_run),
 		T(test_sched_run_yields_after_max),
 		T(test_sched_many_tasks_stay_ordered),
+		T(test_sched_del_keeps_lists_and_dependents),
 	};
 	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);
 }
