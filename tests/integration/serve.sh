@@ -1,0 +1,396 @@
+#!/bin/bash
+# Integration test of `tip serve` at the HTTP level, with curl and a small
+# python3 client for what curl will not send (oversized, malformed, slow
+# and pipelined requests).  Data: `tip import cof` of the generated sample
+# and of names carrying markup, the mkserve helper's store whose PTR and
+# AS names carry script, and the ASN table of ../shared/data/asn when
+# present.  The server listens on 127.0.0.1 port 0 (a free port the
+# kernel picks) and says which on stderr.
+# Prints ok/not ok/skip lines; exits non-zero when anything failed.
+set -u
+O=${O:-build}
+tip=$O/tip
+cd "$(dirname "$0")/../.." || exit 2
+fails=0
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+check() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1" "${3:-}"; fi; }
+if [ ! -x "$tip" ]; then
+	echo "not ok serve: $tip not built"
+	exit 1
+fi
+if ! command -v curl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+	echo "skip serve: curl and python3 are needed"
+	exit 0
+fi
+d=$(mktemp -d)
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$d"
+}
+trap cleanup EXIT
+
+# ---- data -------------------------------------------------------------------
+hostile_cof() {
+	local t=1764000000 i=0
+	for n in '<script>alert(1)<\/script>.example' '\"onmouseover=alert(1)\".example' \
+		"x' onfocus='alert(1).example" '<img src=x onerror=alert(1)>.evil.test'; do
+		i=$((i + 1))
+		printf '{"rrname":"%s","rrtype":"A","rdata":[' "$n"
+		for k in 1 2 3 4 5 6 7 8; do printf '%s"%d.%d.1.%d"' "$([ $k = 1 ] || echo ,)" $((k * 20 + 3)) $((i * 9)) $k; done
+		printf '],"time_first":%d,"time_last":%d,"count":2,"sensor_id":"h"}\n' $t $((t + 60))
+	done
+}
+mkdir -p "$d/all"
+scripts/sample-cof.sh | "$tip" import cof - --store "$d/all/s1" --sensor s1 >/dev/null 2>&1
+check import-sample $?
+hostile_cof | "$tip" import cof - --store "$d/all/s2" --sensor s2 >/dev/null 2>&1
+check import-hostile $?
+if [ -x "$O/tests/mkserve" ]; then
+	"$O/tests/mkserve" hostile "$d/all/s3" >/dev/null 2>&1
+	check mkserve-hostile-store $?
+	have_ptr=1
+else
+	echo "skip hostile-ptr: $O/tests/mkserve not built"
+	have_ptr=0
+fi
+asn=""
+data=/work/shared/data/asn
+[ -d "$data" ] || data=../shared/data/asn
+if [ -f "$data/asn-ipv4.csv.gz" ] && [ -f "$data/asn-country-ipv4.csv" ]; then
+	zcat "$data/asn-ipv4.csv.gz" >"$d/asn.csv"
+	"$tip" asn import --asn "$d/asn.csv" --country "$data/asn-country-ipv4.csv" -o "$d/asn.db" >/dev/null 2>&1
+	check asn-table $?
+	asn="--asn $d/asn.db"
+else
+	echo "skip asn-table: ../shared/data/asn is absent"
+fi
+
+# ---- server -------------------------------------------------------------------
+start() {	# start tip serve with the given arguments; sets pid, port, u
+	"$tip" serve --listen 127.0.0.1:0 "$@" 2>"$d/serve.log" &
+	pid=$!
+	port=""
+	for _ in $(seq 100); do
+		port=$(sed -n 's|^tip serve: listening on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$d/serve.log")
+		[ -n "$port" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	u=http://127.0.0.1:$port
+	[ -n "$port" ]
+}
+stop() {
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	local rc=$?
+	pid=""
+	return $rc
+}
+start --store "$d/all" $asn --timeout 1
+check server-starts $? "$(cat "$d/serve.log")"
+
+# GET: status and body to $d/body, headers to $d/hdr
+get() { curl -s --path-as-is -D "$d/hdr" -o "$d/body" -w '%{http_code}' "$@"; }
+status_is() {	# NAME WANT URL [curl args]
+	local name=$1 want=$2; shift 2
+	local got; got=$(get "$@")
+	[ "$got" = "$want" ]; check "$name" $? "status $got, want $want"
+}
+
+# ---- pages and routes -------------------------------------------------------
+status_is root-200 200 "$u/"
+grep -q '<table id="flux">' "$d/body"; check root-is-flux-table $?
+status_is flux-200 200 "$u/flux"
+grep -qi '^content-type: text/html; charset=utf-8' "$d/hdr"; check flux-content-type $?
+if [ -n "$asn" ]; then
+	n=$(grep -c '<tr class="flux"><td><a href="/domain?name=flux[0-9]*\.example-botnet\.test">' "$d/body")
+	[ "$n" = 12 ]; check flux-table-lists-12-botnet-names $? "got $n"
+fi
+status_is flux-sorted-by-domain 200 "$u/flux?sort=domain&order=asc&min=0"
+grep -o 'href="/domain?name=[^"]*"' "$d/body" | sed 's/.*name=//; s/"$//' >"$d/names"
+sort -c "$d/names" 2>/dev/null && [ "$(wc -l <"$d/names")" -gt 20 ]
+check flux-sort-domain-ascending $?
+status_is flux-sorted-by-hosts 200 "$u/flux?sort=hosts&order=asc&min=0"
+grep -o '</a></td><td class="n">[0-9.]*</td><td class="n">[0-9]*' "$d/body" | sed 's/.*>//' >"$d/hosts"
+sort -n -c "$d/hosts" && [ "$(wc -l <"$d/hosts")" -gt 20 ]; check flux-sort-hosts-ascending $?
+status_is flux-window-empty 200 "$u/flux?since=2030-01-01&min=0"
+! grep -q 'href="/domain?name=' "$d/body"; check flux-window-filters-rows $?
+status_is flux-min-score-high 200 "$u/flux?min=100000"
+! grep -q 'href="/domain?name=' "$d/body"; check flux-min-score-filters-rows $?
+status_is flux-paging 200 "$u/flux?min=0&n=5&page=2"
+[ "$(grep -c 'href="/domain?name=' "$d/body")" = 5 ] && grep -q 'rel="prev"' "$d/body" && grep -q 'rel="next"' "$d/body"
+check flux-page-2-of-5-rows $?
+status_is flux-bad-min-400 400 "$u/flux?min=lots"
+status_is flux-bad-since-400 400 "$u/flux?since=yesterday"
+status_is flux-bad-sort-400 400 "$u/flux?sort=%3Cx%3E"
+status_is flux-since-after-until-400 400 "$u/flux?since=2026-01-01&until=2025-01-01"
+
+status_is domain-200 200 "$u/domain?name=flux03.example-botnet.test"
+grep -q '<figure id="graph"><svg ' "$d/body" && grep -q '<polyline class="score"' "$d/body"
+check domain-inline-svg-graph $?
+grep -q '<table id="a-records">' "$d/body" && grep -q '<th>IP Address</th><th>Hostname</th><th>ASN (name)</th><th>Country</th><th>First seen</th><th>Last seen</th>' "$d/body"
+check domain-a-record-table $?
+n=$(grep -c '<tr><td><a href="/ip?a=' "$d/body")
+h=$("$tip" query domain flux03.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["hosts"])')
+[ "$n" = "$h" ]; check domain-one-row-per-address $? "$n rows, $h hosts"
+grep -q 'id="per-answer">5.00' "$d/body"; check domain-answers-per-lookup $?
+grep -q 'id="ttl"' "$d/body" && grep -q 'NS history' "$d/body"; check domain-ttl-and-ns-sections $?
+if [ -n "$asn" ]; then
+	s=$("$tip" query domain flux03.example-botnet.test --store "$d/all" $asn --format json | python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["score"])')
+	grep -q "<dd id=\"score\">$s " "$d/body"; check domain-score-equals-query $? "query says $s"
+	grep -Eq '<td>[0-9]+ \([^<]+\)</td><td>[A-Z][A-Z]</td>' "$d/body"; check domain-asn-name-country $?
+fi
+status_is domain-case-insensitive 200 "$u/domain?name=FLUX03.Example-Botnet.Test."
+status_is domain-unknown-404 404 "$u/domain?name=no-such.test"
+status_is domain-no-name-400 400 "$u/domain"
+status_is domain-nul-400 400 "$u/domain?name=a%00b"
+status_is domain-bad-escape-400 400 "$u/domain?name=a%zz"
+
+status_is ip-200 200 "$u/ip?a=192.0.2.13"
+grep -q 'href="/domain?name=www.site3.example"' "$d/body"; check ip-lists-domain $?
+grep -q '<dt>Observations</dt><dd>144</dd>' "$d/body"; check ip-observation-count $?
+status_is ip-bad-400 400 "$u/ip?a=1.2.3.999"
+status_is ip-unknown-404 404 "$u/ip?a=203.0.113.250"
+status_is ip-v6-unknown-404 404 "$u/ip?a=2001:db8::1"
+
+status_is search-ip-302 302 "$u/search?q=192.0.2.13"
+grep -qi '^location: /ip?a=192.0.2.13' "$d/hdr"; check search-ip-location $?
+status_is search-domain-302 302 "$u/search?q=%20WWW.Site3.Example%20"
+grep -qi '^location: /domain?name=www.site3.example' "$d/hdr"; check search-domain-location $?
+status_is search-part-200 200 "$u/search?q=example-botnet"
+n=$(grep -c 'href="/domain?name=flux' "$d/body"); [ "$n" = 12 ]; check search-part-lists-12 $? "got $n"
+status_is search-prefix-200 200 "$u/search?q=192.0.2.0/28"
+n=$(grep -c '<tr><td><a href="/ip?a=192\.0\.2\.' "$d/body"); [ "$n" = 6 ]; check search-prefix-addresses $? "got $n"
+status_is search-nothing-404 404 "$u/search?q=zzzz-nothing"
+status_is search-empty-200 200 "$u/search?q="
+status_is search-crlf-not-found 404 "$u/search?q=a.b%0d%0aSet-Cookie:%20x=1"
+! grep -qi '^set-cookie' "$d/hdr"; check search-no-header-injection $?
+
+status_is sensors-200 200 "$u/sensors"
+grep -q '<td>s1</td>' "$d/body" && grep -q '<td>s2</td>' "$d/body"; check sensors-lists-stores $?
+grep -q 'class="good">ok</span>' "$d/body" && ! grep -q 'with errors' "$d/body"; check sensors-check-ok $?
+status_is style-200 200 "$u/style.css"
+grep -qi '^content-type: text/css' "$d/hdr"; check style-content-type $?
+
+# ---- downloads: the bytes tip query prints --------------------------------
+dl_same() {	# NAME URL query-args...
+	local name=$1 url=$2; shift 2
+	local got; got=$(get "$u$url")
+	"$tip" query "$@" --store "$d/all" $asn >"$d/want" 2>/dev/null
+	[ "$got" = 200 ] && cmp -s "$d/body" "$d/want"; check "$name" $? "status $got; $(cmp "$d/body" "$d/want" 2>&1 | head -1)"
+}
+dl_same download-flux-csv "/flux.csv?min=0" flux --min-score 0 --format csv
+dl_same download-flux-cof "/flux.cof?min=0" flux --min-score 0 --format cof
+dl_same download-domain-csv "/domain.csv?name=flux01.example-botnet.test" domain flux01.example-botnet.test --format csv
+dl_same download-domain-cof "/domain.cof?name=flux01.example-botnet.test" domain flux01.example-botnet.test --format cof
+dl_same download-ip-csv "/ip.csv?a=192.0.2.13" ip 192.0.2.13 --format csv
+dl_same download-ip-cof "/ip.cof?a=192.0.2.13" ip 192.0.2.13 --format cof
+get "$u/domain.csv?name=flux01.example-botnet.test" >/dev/null
+grep -qi '^content-disposition: attachment' "$d/hdr"; check download-is-attachment $?
+
+# ---- hostile names are text ----------------------------------------------
+markup_free() {	# FILE: no tag or attribute from a payload survives
+	! grep -Eq '<script>alert|<script>window|<img src=x|<b>ns</b>|"onmouseover=|'"'"'onfocus='"'"'|" onerror=' "$1"
+}
+status_is hostile-flux-200 200 "$u/flux?min=0&n=1000"
+markup_free "$d/body"; check hostile-flux-no-markup $?
+grep -q '&lt;script&gt;alert(1)&lt;/script&gt;.example' "$d/body" && grep -q '&quot;onmouseover=alert(1)&quot;.example' "$d/body"
+check hostile-flux-shown-escaped $?
+grep -q 'href="/domain?name=%3cscript%3ealert%281%29%3c%2fscript%3e.example"' "$d/body"
+check hostile-link-url-encoded $?
+status_is hostile-domain-200 200 "$u/domain?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E.example"
+markup_free "$d/body"; check hostile-domain-no-markup $?
+grep -q '<span id="name">&lt;script&gt;alert(1)&lt;/script&gt;.example</span>' "$d/body"; check hostile-domain-title-text $?
+status_is hostile-quote-domain-200 200 "$u/domain?name=x%27%20onfocus%3D%27alert(1).example"
+markup_free "$d/body"; check hostile-quote-domain-no-markup $?
+status_is hostile-search-404 404 "$u/search?q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E"
+markup_free "$d/body" && grep -q 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' "$d/body"
+check hostile-search-box-escaped $?
+if [ "$have_ptr" = 1 ]; then
+	status_is hostile-ptr-domain-200 200 "$u/domain?name=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E.example"
+	markup_free "$d/body" && grep -q '&lt;script&gt;window.__pwned=1&lt;/script&gt;.ptr.example' "$d/body"
+	check hostile-ptr-escaped $?
+	grep -q '&lt;script&gt;window.__pwned=3&lt;/script&gt;AS &quot;evil&quot; &amp; co' "$d/body"
+	check hostile-as-name-escaped $?
+	grep -q '\\u202eelpmaxe.ptr' "$d/body"; check hostile-bidi-override-shown $?
+	status_is hostile-ptr-ip-200 200 "$u/ip?a=30.1.7.1"
+	markup_free "$d/body"; check hostile-ip-page-no-markup $?
+	status_is hostile-ns-200 200 "$u/domain?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E.example"
+	grep -q '&lt;b&gt;ns&lt;/b&gt;.example' "$d/body" && markup_free "$d/body"; check hostile-ns-name-escaped $?
+fi
+
+# ---- headers, methods, traversal -------------------------------------------
+for path in / /flux /nope "/flux?min=x" /style.css "/domain?name=flux01.example-botnet.test"; do
+	get "$u$path" >/dev/null
+	grep -qi "^content-security-policy: default-src 'none'; style-src 'self'" "$d/hdr" &&
+		grep -qi '^x-content-type-options: nosniff' "$d/hdr" && grep -qi "frame-ancestors 'none'" "$d/hdr"
+	check "security-headers $path" $?
+done
+status_is not-found-404 404 "$u/favicon.ico"
+for path in '/../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/style.css/../../../../etc/passwd' \
+	'/..%2f..%2f..%2fetc%2fpasswd' '//etc/passwd' '/flux/../../etc/passwd' '/%2e%2e%5c%2e%2e%5cetc%5cpasswd'; do
+	code=$(get "$u$path")
+	{ [ "$code" = 404 ] || [ "$code" = 400 ]; } && ! grep -q 'root:' "$d/body"
+	check "traversal $path" $? "status $code"
+done
+code=$(curl -s -o "$d/body" -D "$d/hdr" -w '%{http_code}' -X POST -d 'x=1' "$u/flux")
+[ "$code" = 405 ] && grep -qi '^allow: GET, HEAD' "$d/hdr"; check post-405-allow $? "status $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$u/")
+[ "$code" = 405 ]; check delete-405 $?
+# HEAD: the GET's headers, no body
+get "$u/sensors" >/dev/null
+glen=$(wc -c <"$d/body")
+hlen=$(curl -s -I "$u/sensors" | tr -d '\r' | sed -n 's/^Content-Length: //Ip')
+n=$(curl -s -X HEAD --max-time 5 -o "$d/hbody" -w '%{size_download}' "$u/sensors" 2>/dev/null)
+[ "$hlen" = "$glen" ] && [ "${n:-0}" = 0 ]; check head-same-length-no-body $? "HEAD $hlen GET $glen body $n"
+
+# ---- raw requests: limits, bad heads, slow clients, pipelining ------------------
+cat >"$d/raw.py" <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+def conn():
+    return socket.create_connection(("127.0.0.1", port), timeout=10)
+def ask(data, wait_close=True):
+    s = conn()
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+            if not wait_close and b"\r\n\r\n" in out:
+                break
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    return out
+def status(resp):
+    try:
+        return int(resp.split(b" ", 2)[1])
+    except Exception:
+        return 0
+name = sys.argv[2]
+if name == "status":            # status of one raw request given as a python literal
+    print(status(ask(eval(sys.argv[3]))))
+elif name == "pipeline":        # two requests in one write: two answers, in order
+    r = ask(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    print(r.count(b"HTTP/1.1 200 OK"), r.count(b"HTTP/1.1 404 Not Found"), r.find(b"200 OK") < r.find(b"404 Not"))
+elif name == "keepalive":       # two requests one after the other on one connection
+    s = conn()
+    n = 0
+    for _ in range(2):
+        s.sendall(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += s.recv(65536)
+        head, body = buf.split(b"\r\n\r\n", 1)
+        ln = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+        while len(body) < ln:
+            body += s.recv(65536)
+        n += head.startswith(b"HTTP/1.1 200")
+    print(n)
+elif name == "slowloris":       # a stalled and a dribbling client; others are served meanwhile
+    stalled = conn()
+    stalled.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+    idle = [conn() for _ in range(50)]
+    drip = conn()
+    drip.sendall(b"G")
+    served = 0
+    for _ in range(3):
+        r = ask(b"GET /style.css HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        served += status(r) == 200
+    # the stalled client is still connected while the others were served
+    stalled.setblocking(False)
+    try:
+        alive = stalled.recv(1) == b"" and 0 or 1
+    except BlockingIOError:
+        alive = 1
+    stalled.setblocking(True)
+    stalled.settimeout(15)
+    # the dribbler keeps sending a byte at a time; its deadline still ends it
+    drip.settimeout(0.2)
+    got = b""
+    for ch in b"ET / HTTP/1.1\r\nHost: a\r\nX-Slow: " + b"y" * 200:
+        try:
+            drip.sendall(bytes([ch]))
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        try:
+            b = drip.recv(65536)
+            if not b:
+                break
+            got += b
+            break
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            break
+    stalled_resp = b""
+    try:
+        while True:
+            b = stalled.recv(65536)
+            if not b:
+                break
+            stalled_resp += b
+    except (socket.timeout, ConnectionResetError):
+        pass
+    print(served, alive, status(stalled_resp), status(got))
+    for s in idle:
+        s.close()
+EOF
+raw() { timeout 60 python3 "$d/raw.py" "$port" "$@"; }
+r=$(raw status 'b"GET /" + b"a" * 3000 + b" HTTP/1.1\r\nHost: a\r\n\r\n"'); [ "$r" = 414 ]; check uri-too-long-414 $? "got $r"
+r=$(raw status 'b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n"'); [ "$r" = 431 ]; check header-too-large-431 $? "got $r"
+r=$(raw status 'b"GET / HTTP/1.1\r\nHost: a\r\n" + b"X-N: 1\r\n" * 100 + b"\r\n"'); [ "$r" = 431 ]; check too-many-headers-431 $? "got $r"
+r=$(raw status 'b"HELLO\r\n\r\n"'); [ "$r" = 400 ]; check garbage-400 $? "got $r"
+r=$(raw status 'b"GET / HTTP/1.1\r\n\r\n"'); [ "$r" = 400 ]; check no-host-400 $? "got $r"
+r=$(raw status 'b"GET /\x00 HTTP/1.1\r\nHost: a\r\n\r\n"'); [ "$r" = 400 ]; check nul-in-target-400 $? "got $r"
+r=$(raw status 'b"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n"'); [ "$r" = 400 ]; check obs-fold-400 $? "got $r"
+r=$(raw status 'b"GET / HTTP/2.0\r\nHost: a\r\n\r\n"'); [ "$r" = 505 ]; check http2-version-505 $? "got $r"
+r=$(raw status 'b"GET http://evil.test/ HTTP/1.1\r\nHost: a\r\n\r\n"'); [ "$r" = 400 ]; check absolute-form-400 $? "got $r"
+r=$(raw status 'b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello"'); [ "$r" = 400 ]; check two-content-lengths-400 $? "got $r"
+r=$(raw status 'b"GET / HTTP/1.0\r\n\r\n"'); [ "$r" = 200 ]; check http10-200 $? "got $r"
+r=$(raw pipeline); [ "$r" = "1 1 True" ]; check pipelined-requests-answered-in-order $? "got $r"
+r=$(raw keepalive); [ "$r" = 2 ]; check keep-alive-two-requests $? "got $r"
+r=$(raw slowloris)
+[ "$r" = "3 1 408 408" ]; check slow-clients-do-not-block-others $? "served, stalled-alive, stalled-status, dribbler-status: $r"
+# the server still answers after all that
+status_is still-serving 200 "$u/style.css"
+
+# ---- the cache follows the stores ----------------------------------------------
+get "$u/flux?min=0&n=1000" >/dev/null
+! grep -q 'late-arrival' "$d/body"; check cache-before-import $?
+printf '{"rrname":"late-arrival.example","rrtype":"A","rdata":["198.18.0.1"],"time_first":1764000000,"time_last":1764000000}\n' |
+	"$tip" import cof - --store "$d/all/s2" >/dev/null 2>&1
+get "$u/flux?min=0&n=1000" >/dev/null
+grep -q 'late-arrival.example' "$d/body"; check cache-sees-new-segment $?
+
+# ---- stop -------------------------------------------------------------------------
+stop; rc=$?
+[ $rc = 0 ] && grep -q 'tip serve: stopped' "$d/serve.log"; check sigterm-graceful-exit-0 $? "rc=$rc"
+start --store "$d/all"
+kill -INT "$pid"; wait "$pid"; rc=$?; pid=""
+[ $rc = 0 ]; check sigint-exit-0 $? "rc=$rc"
+
+# ---- arguments --------------------------------------------------------------------
+bad() {	# NAME, then arguments: exit 2 with "tip serve:" on stderr
+	local name=$1; shift
+	timeout 10 "$tip" serve "$@" >/dev/null 2>"$d/err"
+	local rc=$?
+	[ $rc = 2 ] && grep -q '^tip serve: ' "$d/err"; check "bad-args-$name" $? "rc=$rc $(head -c 200 "$d/err")"
+}
+bad no-store --listen 127.0.0.1:0
+bad bad-listen --listen nowhere --store "$d/all"
+bad bad-port --listen 127.0.0.1:99999 --store "$d/all"
+bad unknown-store --listen 127.0.0.1:0 --store "$d/nope"
+bad bad-timeout --listen 127.0.0.1:0 --store "$d/all" --timeout 0
+bad unknown-option --listen 127.0.0.1:0 --store "$d/all" --frob
+
+[ $fails = 0 ]
