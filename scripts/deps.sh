@@ -7,9 +7,9 @@
 set -eu
 
 pkgs_build="build-essential pkg-config kconfig-frontends libev-dev libudns-dev libbearssl-dev libcdb-dev"
-pkgs_check="libcmocka-dev python3 pdns-server pdns-backend-bind dnsutils iproute2"
+pkgs_check="libcmocka-dev python3 pdns-server pdns-backend-bind dnsutils iproute2 curl chromium"
 pkgs_cross="qemu-user gcc-s390x-linux-gnu gcc-arm-linux-gnueabihf dpkg-dev"
-pkgs_bench="sqlite3 libsqlite3-dev nsd"
+pkgs_bench="sqlite3 libsqlite3-dev nsd wrk curl"
 pkgs_demo="pdns-server pdns-backend-bind"
 
 want=""

@@ -23,7 +23,7 @@ static const struct tip_cmd cmds[] = {
 	{"graph", cmd_graph, "graph domain NAME -o FILE.svg [--since T] [--until T] [--asn FILE] "
 			     "[--source auto|samples|lookups] --store DIR..."},
 	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--asn FILE] [--timeout S] "
-			     "[--max-conn N] --store DIR..."},
+			     "[--max-conn N] [--workers N] --store DIR..."},
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])

@@ -2,9 +2,15 @@
  * serve: `tip serve [--listen ADDR:PORT] [--asn FILE] [--timeout S]
  *        [--max-conn N] --store DIR...`: a read-only web view of stores.
  *
- * One thread, one libev loop, non-blocking sockets: a client that sends
- * slowly or never, or sends garbage, holds only its own connection, which
- * its timer ends.  Per connection: an 8 KiB head buffer (http.h limits),
+ * One libev loop thread owns every socket, non-blocking: a client that
+ * sends slowly or never, or sends garbage, holds only its own connection,
+ * which its timer ends.  Pages that read the stores are made by --workers
+ * threads (default 2) from a copy of the request, into their own buffer,
+ * and handed back with ev_async; the loop meanwhile goes on serving the
+ * fixed routes, error answers and every other connection's bytes, so a
+ * page that takes long (a scan of a year of segments) stalls no socket.
+ * The workers share only read-only things (stores, ASN table) and the
+ * flux cache, under its mutex.  Per connection: an 8 KiB head buffer (http.h limits),
  * one deadline for the whole head counted from its first byte (a client
  * dribbling bytes does not extend it: slowloris), the same deadline for
  * writing the answer, an idle deadline between keep-alive requests.
@@ -30,9 +36,9 @@
  * The flux table needs a scan of every store; its result (all names with
  * their scores, for one time window) is cached, keyed by the window and a
  * signature of the store listings (segment sequence numbers and sizes),
- * so a new segment or a grown active one invalidates it.  A scan runs on
- * the loop: while it runs (seconds for a year of data) other clients
- * wait; the cache makes that once per change.
+ * so a new segment or a grown active one invalidates it.  A scan holds
+ * the cache's lock: other flux and search pages wait for it (seconds for
+ * a year of data), once per change of the stores.
  *
  * Stop: SIGTERM or SIGINT closes the listener and idle connections, lets
  * answers being written finish (bounded by their deadline), and returns 0.
@@ -44,6 +50,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -73,7 +80,7 @@
 #define SERVE_LINGER_S 2.0		/* draining a client after an error answer */
 #define SERVE_PAGE_ROWS 100
 #define SERVE_PAGE_ROWS_MAX 1000
-#define SERVE_A_ROWS 1000		/* A records listed on a domain page */
+#define SERVE_A_ROWS 500		/* A records on one page of a domain page */
 #define SERVE_MATCH_MAX 200		/* names listed by a text search */
 #define SERVE_PREFIX_MAX 4096		/* addresses collected by a prefix search */
 #define SERVE_PREFIX_INFO 256		/* of which enriched (ASN, PTR) */
@@ -81,9 +88,30 @@
 #define SERVE_SCORE_POINTS 2000		/* sensor score samples drawn at most */
 #define SERVE_SEG_ROWS 50		/* segments listed per store */
 
-enum cstate { C_READ, C_WRITE, C_LINGER };
+enum cstate { C_READ, C_WORK, C_WRITE, C_LINGER };
 
 struct srv;
+struct conn;
+
+/*
+ * One request's answer, built by a page function on a worker thread (or
+ * on the loop for the fixed and error answers).  The page functions see
+ * only this, the read-only stores and the cache under its lock: nothing
+ * of the loop.
+ */
+struct job {
+	struct srv *s;
+	struct conn *conn;	/* NULL when the connection went away first */
+	struct http_req req;
+	int head_only;
+	int status;
+	int close_after;
+	char ctype[64];		/* "" none */
+	char extra[640];	/* whole header lines */
+	struct hbuf body;
+	struct agg_faults faults;
+	struct job *next;
+};
 
 struct conn {
 	ev_io io;
@@ -94,6 +122,7 @@ struct conn {
 	int close_after;
 	uint8_t in[HTTP_HEAD_MAX];
 	size_t in_len;
+	struct job *job;	/* C_WORK: the request a worker has */
 	struct hbuf out;
 	size_t out_off;
 	struct conn *prev, *next;
@@ -118,9 +147,17 @@ struct srv {
 	size_t nconn, max_conn;
 	int stopping;
 	struct conn *conns;
-	struct hbuf body;	/* the page being built (one at a time: one thread) */
 	struct fcache cache[2];	/* [0]: no time window, [1]: the last window asked */
-	struct agg_faults faults;
+	pthread_mutex_t cache_mu;	/* held while a page uses the cache */
+	/* workers: queue -> page function -> done -> ev_async -> the loop sends */
+	pthread_t *workers;
+	unsigned n_workers, started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *queue, **queue_tail, *done;
+	int quit;
+	ev_async async;
+	size_t pending;		/* jobs handed to workers and not back yet (loop only) */
 };
 
 /* ---- small formatting helpers ----------------------------------------- */
@@ -214,44 +251,32 @@ static size_t norm_name(char *out, const char *in)
 
 /* ---- responses ------------------------------------------------------ */
 
-static int conn_write_start(struct conn *c);
-
-/* Queue a whole response: head, then body unless HEAD. */
-static int respond(struct conn *c, int head_only, int status, const char *ctype, const char *body,
-		    size_t len, const char *extra)
+/* Set the answer: status, type, extra header lines, body (copied unless it is j->body). */
+static int respond(struct job *c, int head_only, int status, const char *ctype, const char *body,
+		   size_t len, const char *extra)
 {
-	char date[HTTP_DATE_MAX];
-	http_date(date, clock_now_us() / 1000000);
-	hbuf_reset(&c->out);
-	http_head(&c->out, status, ctype, len, !c->close_after, date, extra);
-	if (!head_only)
-		hbuf_put(&c->out, body, len);
-	if (c->out.err) {	/* too large: say so instead */
-		static const char msg[] = "response too large\n";
-		hbuf_reset(&c->out);
-		c->close_after = 1;
-		http_head(&c->out, 500, "text/plain; charset=utf-8", sizeof msg - 1, 0, date, NULL);
-		if (!head_only)
-			hbuf_puts(&c->out, msg);
+	c->status = status;
+	snprintf(c->ctype, sizeof c->ctype, "%s", ctype ? ctype : "");
+	if (snprintf(c->extra, sizeof c->extra, "%s", extra ? extra : "") >= (int)sizeof c->extra)
+		c->extra[0] = '\0';
+	if (!c->body.p || body != c->body.p) {
+		hbuf_reset(&c->body);
+		hbuf_put(&c->body, body, len);
 	}
-	c->out_off = 0;
-	conn_write_start(c);
 	return 0;
 }
 
-static int respond_page(struct conn *c, int head_only, int status)
+static int respond_page(struct job *c, int head_only, int status)
 {
-	struct hbuf *b = &c->s->body;
-	respond(c, head_only, status, "text/html; charset=utf-8", b->p ? b->p : "", b->len,
-		"Cache-Control: no-store\r\n");
-	return 0;
+	return respond(c, head_only, status, "text/html; charset=utf-8", c->body.p ? c->body.p : "",
+		       c->body.len, "Cache-Control: no-store\r\n");
 }
 
 /* An error page; msg is trusted text, detail untrusted (escaped). */
-static int respond_error(struct conn *c, int head_only, int status, const char *msg,
-			  const char *detail)
+static int respond_error(struct job *c, int head_only, int status, const char *msg,
+			 const char *detail)
 {
-	struct hbuf *b = &c->s->body;
+	struct hbuf *b = &c->body;
 	char title[64];
 	snprintf(title, sizeof title, "%d %s", status, http_reason(status));
 	hbuf_reset(b);
@@ -268,11 +293,10 @@ static int respond_error(struct conn *c, int head_only, int status, const char *
 					  : "Cache-Control: no-store\r\n";
 	if (status >= 400 && status != 404)
 		c->close_after = 1;
-	respond(c, head_only, status, "text/html; charset=utf-8", b->p, b->len, extra);
-	return 0;
+	return respond(c, head_only, status, "text/html; charset=utf-8", b->p, b->len, extra);
 }
 
-static int redirect(struct conn *c, int head_only, const char *prefix, const char *val)
+static int redirect(struct job *c, int head_only, const char *prefix, const char *val)
 {
 	struct hbuf loc;
 	hbuf_init(&loc, 4 * HTTP_LINE_MAX);
@@ -286,15 +310,14 @@ static int redirect(struct conn *c, int head_only, const char *prefix, const cha
 }
 
 /* A download: what query.c's writer put in a memory stream. */
-static int respond_stream(struct conn *c, int head_only, char *data, size_t len, const char *ctype,
-			   const char *filename)
+static int respond_stream(struct job *c, int head_only, char *data, size_t len, const char *ctype,
+			  const char *filename)
 {
 	char extra[200];
 	snprintf(extra, sizeof extra,
 		 "Content-Disposition: attachment; filename=\"%s\"\r\nCache-Control: no-store\r\n",
 		 filename);
-	respond(c, head_only, 200, ctype, data ? data : "", len, extra);
-	return 0;
+	return respond(c, head_only, 200, ctype, data ? data : "", len, extra);
 }
 
 /* ---- the flux scan cache ---------------------------------------------- */
@@ -326,8 +349,12 @@ static uint64_t store_sig(const struct store_set *set)
 	return h;
 }
 
-/* All names with their scores for a window (min score: none).  NULL: no memory. */
-static const struct agg_flux *flux_rows(struct srv *s, const struct agg_filter *f)
+/*
+ * All names with their scores for a window (min score: none).  NULL: no
+ * memory.  The caller holds s->cache_mu while it uses the result.
+ */
+static const struct agg_flux *flux_rows(struct srv *s, const struct agg_filter *f,
+					struct agg_faults *faults)
 {
 	int slot = f->since_us == INT64_MIN && f->until_us == INT64_MAX ? 0 : 1;
 	struct fcache *fc = &s->cache[slot];
@@ -338,7 +365,7 @@ static const struct agg_flux *flux_rows(struct srv *s, const struct agg_filter *
 		agg_flux_fini(&fc->fl);
 	fc->valid = 0;
 	struct agg_flux_opts o = {*f, dbp(s), 1, INT32_MIN, 0};
-	if (agg_flux_scan(&s->set, &o, &fc->fl, &s->faults) < 0) {
+	if (agg_flux_scan(&s->set, &o, &fc->fl, faults) < 0) {
 		agg_flux_fini(&fc->fl);
 		return NULL;
 	}
@@ -516,18 +543,21 @@ static size_t *flux_select(const struct agg_flux *fl, const struct fluxq *fq, si
 
 /* ---- pages --------------------------------------------------------------- */
 
-static int page_flux(struct conn *c, int head_only, const struct params *p)
+static int page_flux(struct job *c, int head_only, const struct params *p)
 {
 	struct srv *s = c->s;
-	struct hbuf *b = &s->body;
+	struct hbuf *b = &c->body;
 	struct fluxq fq;
 	const char *why;
 	if (fluxq_parse(p, &fq, &why) < 0)
 		return respond_error(c, head_only, 400, "bad parameter", why);
-	const struct agg_flux *fl = flux_rows(s, &fq.f);
+	pthread_mutex_lock(&s->cache_mu);
+	const struct agg_flux *fl = flux_rows(s, &fq.f, &c->faults);
 	size_t n = 0, *idx = fl ? flux_select(fl, &fq, &n) : NULL;
-	if (!idx)
+	if (!idx) {
+		pthread_mutex_unlock(&s->cache_mu);
 		return respond_error(c, head_only, 500, "out of memory", NULL);
+	}
 	hbuf_reset(b);
 	html_begin(b, "Fast-flux domains", 17, HTML_NAV_FLUX, NULL);
 	hbuf_puts(b, "<h1>Fast-flux domains</h1>\n<form class=\"filter\" action=\"/flux\" "
@@ -595,24 +625,27 @@ static int page_flux(struct conn *c, int head_only, const struct params *p)
 		hbuf_puts(b, "</p>\n");
 	}
 	html_end(b);
+	pthread_mutex_unlock(&s->cache_mu);
 	free(idx);
 	respond_page(c, head_only, 200);
 	return 0;
 }
 
-static int page_flux_dl(struct conn *c, int head_only, const struct params *p, int cof)
+static int page_flux_dl(struct job *c, int head_only, const struct params *p, int cof)
 {
 	struct srv *s = c->s;
 	struct fluxq fq;
 	const char *why;
 	if (fluxq_parse(p, &fq, &why) < 0)
 		return respond_error(c, head_only, 400, "bad parameter", why);
-	const struct agg_flux *fl = flux_rows(s, &fq.f);
+	pthread_mutex_lock(&s->cache_mu);
+	const struct agg_flux *fl = flux_rows(s, &fq.f, &c->faults);
 	size_t n = 0, *idx = fl ? flux_select(fl, &fq, &n) : NULL;
 	char *data = NULL;
 	size_t len = 0;
 	FILE *f = idx ? open_memstream(&data, &len) : NULL;
 	if (!f) {
+		pthread_mutex_unlock(&s->cache_mu);
 		free(idx);
 		return respond_error(c, head_only, 500, "out of memory", NULL);
 	}
@@ -624,6 +657,7 @@ static int page_flux_dl(struct conn *c, int head_only, const struct params *p, i
 		else
 			query_csv_flux_row(f, &fl->rows[idx[i]]);
 	}
+	pthread_mutex_unlock(&s->cache_mu);
 	fclose(f);
 	free(idx);
 	respond_stream(c, head_only, data, len,
@@ -716,10 +750,10 @@ static int cmp_rrset_time(const void *a, const void *b)
 	return c ? c : cmp3(x->last_us, y->last_us);
 }
 
-static int page_domain(struct conn *c, int head_only, const struct params *p, int dl)
+static int page_domain(struct job *c, int head_only, const struct params *p, int dl)
 {
 	struct srv *s = c->s;
-	struct hbuf *b = &s->body;
+	struct hbuf *b = &c->body;
 	char raw[REC_NAME_MAX * 3 + 8], name[REC_NAME_MAX + 1];
 	int r = param(p, "name", raw, sizeof raw);
 	if (r <= 0)
@@ -727,6 +761,17 @@ static int page_domain(struct conn *c, int head_only, const struct params *p, in
 	size_t nl = norm_name(name, raw);
 	if (!nl || strlen(raw) > REC_NAME_MAX + 1)
 		return respond_error(c, head_only, 400, "not a domain name", raw);
+	size_t apage = 1;
+	char pg[24];
+	if ((r = param(p, "page", pg, sizeof pg)) < 0)
+		return respond_error(c, head_only, 400, "bad parameter", "page");
+	if (r == 1) {
+		char *e;
+		unsigned long x = strtoul(pg, &e, 10);
+		if (*e || x < 1 || x > AGG_IPS_MAX)
+			return respond_error(c, head_only, 400, "bad parameter", "page (a positive number)");
+		apage = x;
+	}
 	struct agg_filter all;
 	agg_filter_init(&all);
 	if (dl) {
@@ -739,8 +784,8 @@ static int page_domain(struct conn *c, int head_only, const struct params *p, in
 			query_cof_domain(f, &s->set, dbp(s), &all, name);
 		} else {
 			struct agg_domain d;
-			if (agg_domain_lookup(&s->set, dbp(s), name, &all, &d, NULL, &s->faults) == 0)
-				query_csv_domain(f, &s->set, dbp(s), &d, &s->faults);
+			if (agg_domain_lookup(&s->set, dbp(s), name, &all, &d, NULL, &c->faults) == 0)
+				query_csv_domain(f, &s->set, dbp(s), &d, &c->faults);
 			agg_domain_fini(&d);
 		}
 		fclose(f);
@@ -753,7 +798,7 @@ static int page_domain(struct conn *c, int head_only, const struct params *p, in
 	struct agg_domain d;
 	struct agg_rrsets rr;
 	agg_rrsets_init(&rr);
-	if (agg_domain_lookup(&s->set, dbp(s), name, &all, &d, &rr, &s->faults) < 0) {
+	if (agg_domain_lookup(&s->set, dbp(s), name, &all, &d, &rr, &c->faults) < 0) {
 		agg_domain_fini(&d);
 		agg_rrsets_fini(&rr);
 		return respond_error(c, head_only, 500, "out of memory", NULL);
@@ -848,10 +893,11 @@ static int page_domain(struct conn *c, int head_only, const struct params *p, in
 	hbuf_printf(b, "<h2>A records</h2>\n<table id=\"a-records\"><thead>");
 	html_th_row(b, ah, 7);
 	hbuf_puts(b, "</thead><tbody>\n");
-	for (size_t i = 0; i < d.n_ips && i < SERVE_A_ROWS; i++) {
+	size_t from = (apage - 1) * SERVE_A_ROWS;
+	for (size_t i = from; i < d.n_ips && i < from + SERVE_A_ROWS; i++) {
 		struct agg_ipinfo in;
 		char ip[INET_ADDRSTRLEN];
-		agg_ip_info(&s->set, dbp(s), d.ips[i].ip, &in, &s->faults);
+		agg_ip_info(&s->set, dbp(s), d.ips[i].ip, &in, &c->faults);
 		ip4_text(ip, d.ips[i].ip);
 		hbuf_puts(b, "<tr><td>");
 		link_ip(b, ip);
@@ -864,9 +910,22 @@ static int page_domain(struct conn *c, int head_only, const struct params *p, in
 		hbuf_printf(b, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)d.ips[i].count);
 	}
 	hbuf_puts(b, "</tbody></table>\n");
-	if (d.n_ips > SERVE_A_ROWS || d.ips_over)
-		hbuf_printf(b, "<p class=\"muted\">%zu of %zu addresses listed%s; the CSV has them all.</p>\n",
-			    (size_t)SERVE_A_ROWS, d.n_ips, d.ips_over ? " (more beyond the cap)" : "");
+	if (d.n_ips > SERVE_A_ROWS || d.ips_over) {
+		size_t pages = (d.n_ips + SERVE_A_ROWS - 1) / SERVE_A_ROWS;
+		hbuf_printf(b, "<p class=\"pages\">Addresses %zu to %zu of %zu%s (page %zu of %zu; the CSV "
+			       "has them all). ",
+			    from + 1, from + SERVE_A_ROWS < d.n_ips ? from + SERVE_A_ROWS : d.n_ips, d.n_ips,
+			    d.ips_over ? ", more beyond the cap" : "", apage, pages);
+		for (int k = -1; k <= 1; k += 2) {
+			size_t to = apage + (size_t)k;
+			if (to < 1 || to > pages)
+				continue;
+			hbuf_printf(b, "<a rel=\"%s\" href=\"/domain?name=", k < 0 ? "prev" : "next");
+			html_url(b, d.name, d.name_len);
+			hbuf_printf(b, "&amp;page=%zu\">%s</a> ", to, k < 0 ? "Previous" : "Next");
+		}
+		hbuf_puts(b, "</p>\n");
+	}
 
 	/* NS history: the distinct NS sets, oldest first */
 	const struct agg_rrset **ns = calloc(rr.n ? rr.n : 1, sizeof *ns);
@@ -925,10 +984,10 @@ static int page_domain(struct conn *c, int head_only, const struct params *p, in
 	return 0;
 }
 
-static int page_ip(struct conn *c, int head_only, const struct params *p, int dl)
+static int page_ip(struct job *c, int head_only, const struct params *p, int dl)
 {
 	struct srv *s = c->s;
-	struct hbuf *b = &s->body;
+	struct hbuf *b = &c->body;
 	char text[INET6_ADDRSTRLEN + 8], ip[INET6_ADDRSTRLEN];
 	uint8_t a[16];
 	int family = 4;
@@ -944,7 +1003,7 @@ static int page_ip(struct conn *c, int head_only, const struct params *p, int dl
 	struct agg_ipq q;
 	struct agg_rrsets rr;
 	agg_rrsets_init(&rr);
-	if (agg_ip_lookup(&s->set, dbp(s), family, a, &all, &q, dl == 2 ? &rr : NULL, &s->faults) < 0) {
+	if (agg_ip_lookup(&s->set, dbp(s), family, a, &all, &q, dl == 2 ? &rr : NULL, &c->faults) < 0) {
 		agg_ipq_fini(&q);
 		agg_rrsets_fini(&rr);
 		return respond_error(c, head_only, 500, "out of memory", NULL);
@@ -1132,10 +1191,10 @@ static int parse_prefix(const char *q, struct pfx *x)
 	return 1;
 }
 
-static int page_prefix(struct conn *c, int head_only, const char *q, struct pfx *x)
+static int page_prefix(struct job *c, int head_only, const char *q, struct pfx *x)
 {
 	struct srv *s = c->s;
-	struct hbuf *b = &s->body;
+	struct hbuf *b = &c->body;
 	store_set_scan(&s->set, on_prefix, NULL, x);
 	if (x->err) {
 		free(x->v);
@@ -1161,7 +1220,7 @@ static int page_prefix(struct conn *c, int head_only, const char *q, struct pfx 
 			const uint8_t *a = x->v[i].a;
 			agg_ip_info(&s->set, dbp(s),
 				    (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3],
-				    &in, &s->faults);
+				    &in, &c->faults);
 		}
 		hbuf_puts(b, "<tr><td>");
 		link_ip(b, ip);
@@ -1200,10 +1259,10 @@ static int contains_ci(const char *hay, size_t hn, const char *needle, size_t nn
 	return 0;
 }
 
-static int page_search(struct conn *c, int head_only, const struct params *p)
+static int page_search(struct job *c, int head_only, const struct params *p)
 {
 	struct srv *s = c->s;
-	struct hbuf *b = &s->body;
+	struct hbuf *b = &c->body;
 	char raw[HTTP_LINE_MAX], q[REC_NAME_MAX + 1];
 	uint8_t a[16];
 	int r = param(p, "q", raw, sizeof raw);
@@ -1234,15 +1293,18 @@ static int page_search(struct conn *c, int head_only, const struct params *p)
 	struct agg_filter all;
 	agg_filter_init(&all);
 	struct agg_domain d;
-	int found = ql && agg_domain_lookup(&s->set, dbp(s), q, &all, &d, NULL, &s->faults) == 0 &&
+	int found = ql && agg_domain_lookup(&s->set, dbp(s), q, &all, &d, NULL, &c->faults) == 0 &&
 		    d.found;
 	if (ql)
 		agg_domain_fini(&d);
 	if (found)
 		return redirect(c, head_only, "/domain?name=", q);
-	const struct agg_flux *fl = flux_rows(s, &all);
-	if (!fl)
+	pthread_mutex_lock(&s->cache_mu);
+	const struct agg_flux *fl = flux_rows(s, &all, &c->faults);
+	if (!fl) {
+		pthread_mutex_unlock(&s->cache_mu);
 		return respond_error(c, head_only, 500, "out of memory", NULL);
+	}
 	hbuf_reset(b);
 	html_begin(b, t, tl, HTML_NAV_NONE, t);
 	hbuf_puts(b, "<h1>Names containing <span id=\"needle\">");
@@ -1272,6 +1334,7 @@ static int page_search(struct conn *c, int head_only, const struct params *p)
 		put_time(b, row->last_us);
 		hbuf_puts(b, "</td></tr>\n");
 	}
+	pthread_mutex_unlock(&s->cache_mu);
 	hbuf_puts(b, "</tbody></table>\n");
 	hbuf_printf(b, "<p class=\"muted\" id=\"count\">%zu name%s found%s.</p>\n", total,
 		    total == 1 ? "" : "s", total > shown ? "; the highest scores are listed" : "");
@@ -1361,10 +1424,10 @@ static void seg_check(const char *dir, const struct store_seg *sg, int newest, s
 	seg_reader_close(&r);
 }
 
-static int page_sensors(struct conn *c, int head_only)
+static int page_sensors(struct job *c, int head_only)
 {
 	struct srv *s = c->s;
-	struct hbuf *b = &s->body;
+	struct hbuf *b = &c->body;
 	hbuf_reset(b);
 	html_begin(b, "Sensors", 7, HTML_NAV_SENSORS, NULL);
 	hbuf_printf(b, "<h1>Sensors</h1>\n<p class=\"muted\">%zu store%s. The check looks at each "
@@ -1468,7 +1531,26 @@ static int page_sensors(struct conn *c, int head_only)
 
 /* ---- routing -------------------------------------------------------------- */
 
-static int route(struct conn *c, const struct http_req *r)
+enum rkind { R_INLINE, R_WORKER };
+
+/* Which routes read the stores (a worker's) and which are fixed (the loop's). */
+static enum rkind route_kind(const struct http_req *r)
+{
+	const char *path, *query;
+	size_t pl, ql;
+	http_split_target(r->target, r->target_len, &path, &pl, &query, &ql);
+	static const char *const data[] = {"/", "/flux", "/flux.csv", "/flux.cof", "/domain",
+					   "/domain.csv", "/domain.cof", "/ip", "/ip.csv", "/ip.cof",
+					   "/search", "/sensors"};
+	if (r->method == HTTP_OTHER)
+		return R_INLINE;
+	for (size_t i = 0; i < sizeof data / sizeof data[0]; i++)
+		if (strlen(data[i]) == pl && !memcmp(path, data[i], pl))
+			return R_WORKER;
+	return R_INLINE;
+}
+
+static int route(struct job *c, const struct http_req *r)
 {
 	const char *path, *query;
 	size_t pl, ql;
@@ -1505,18 +1587,64 @@ static int route(struct conn *c, const struct http_req *r)
 		return respond(c, head, 200, "text/css; charset=utf-8", html_css, strlen(html_css),
 			       "Cache-Control: max-age=3600\r\n");
 #undef IS
-	respond_error(c, head, 404, "no such page", NULL);
-	return 0;
+	return respond_error(c, head, 404, "no such page", NULL);
+}
+
+/* ---- jobs ------------------------------------------------------------------- */
+
+static struct job *job_new(struct srv *s, struct conn *c)
+{
+	struct job *j = calloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->s = s;
+	j->conn = c;
+	j->faults.cmd = "serve";
+	hbuf_init(&j->body, SERVE_BODY_MAX);
+	return j;
+}
+
+static void job_free(struct job *j)
+{
+	hbuf_fini(&j->body);
+	free(j);
+}
+
+static void *worker_main(void *arg)
+{
+	struct srv *s = arg;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->queue && !s->quit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		struct job *j = s->queue;
+		if (!j) {	/* quit, and nothing left */
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+		s->queue = j->next;
+		if (!s->queue)
+			s->queue_tail = &s->queue;
+		pthread_mutex_unlock(&s->mu);
+		route(j, &j->req);
+		pthread_mutex_lock(&s->mu);
+		j->next = s->done;
+		s->done = j;
+		pthread_mutex_unlock(&s->mu);
+		ev_async_send(s->loop, &s->async);
+	}
 }
 
 /* ---- connections ---------------------------------------------------------- */
 
-static int conn_close(struct conn *c)
+static void conn_close(struct conn *c)
 {
 	struct srv *s = c->s;
 	ev_io_stop(s->loop, &c->io);
 	ev_timer_stop(s->loop, &c->tm);
 	close(c->fd);
+	if (c->job)
+		c->job->conn = NULL;	/* a worker has it: its answer is dropped */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -1527,7 +1655,6 @@ static int conn_close(struct conn *c)
 	free(c);
 	if (s->nconn-- == s->max_conn && !s->stopping)
 		ev_io_start(s->loop, &s->accept_w);
-	return 0;
 }
 
 static void conn_set_timer(struct conn *c, double after)
@@ -1544,18 +1671,54 @@ static void conn_watch(struct conn *c, int events)
 	ev_io_start(c->s->loop, &c->io);
 }
 
-static int conn_write_start(struct conn *c)
+/* Turn a job's answer into bytes on the connection, and start writing. */
+static void conn_answer(struct conn *c, struct job *j)
 {
+	char date[HTTP_DATE_MAX];
+	http_date(date, clock_now_us() / 1000000);
+	if (j->close_after)
+		c->close_after = 1;
+	hbuf_reset(&c->out);
+	int large = j->body.err;
+	if (!large) {
+		http_head(&c->out, j->status, j->ctype[0] ? j->ctype : NULL, j->body.len,
+			  !c->close_after, date, j->extra[0] ? j->extra : NULL);
+		if (!j->head_only)
+			hbuf_put(&c->out, j->body.p, j->body.len);
+	}
+	if (large || c->out.err) {	/* too large: say so instead */
+		static const char msg[] = "response too large\n";
+		hbuf_reset(&c->out);
+		c->close_after = 1;
+		http_head(&c->out, 500, "text/plain; charset=utf-8", sizeof msg - 1, 0, date, NULL);
+		if (!j->head_only)
+			hbuf_puts(&c->out, msg);
+	}
+	c->out_off = 0;
 	c->st = C_WRITE;
 	conn_watch(c, EV_WRITE);
 	conn_set_timer(c, c->s->timeout_s);
-	return 0;
 }
 
-static int conn_process(struct conn *c);
+/* An error answered by the loop itself (bad head, timeout); then close. */
+static void conn_fail(struct conn *c, int status, const char *msg)
+{
+	struct job *j = job_new(c->s, c);
+	c->close_after = 1;
+	c->in_len = 0;
+	if (!j) {
+		conn_close(c);
+		return;
+	}
+	respond_error(j, 0, status, msg, NULL);
+	conn_answer(c, j);
+	job_free(j);
+}
+
+static void conn_process(struct conn *c);
 
 /* The answer is out: next request, or drain and close. */
-static int conn_written(struct conn *c)
+static void conn_written(struct conn *c)
 {
 	if (c->out.cap > (1u << 20))	/* do not keep a large download's memory */
 		hbuf_fini(&c->out), hbuf_init(&c->out, SERVE_BODY_MAX);
@@ -1565,34 +1728,84 @@ static int conn_written(struct conn *c)
 		c->in_len = 0;
 		conn_watch(c, EV_READ);
 		conn_set_timer(c, SERVE_LINGER_S);
-		return 0;
+		return;
 	}
 	c->st = C_READ;
 	conn_watch(c, EV_READ);
 	conn_set_timer(c, c->in_len ? c->s->timeout_s : SERVE_IDLE_S);
 	if (c->in_len)
 		conn_process(c);	/* a pipelined request is already here */
-	return 0;
 }
 
-static int conn_process(struct conn *c)
+static void conn_process(struct conn *c)
 {
-	struct http_req r;
-	int k = http_parse(&r, c->in, c->in_len);
-	if (k == HTTP_MORE)
-		return 0;
-	if (k == HTTP_ERROR) {
-		c->close_after = 1;
-		c->in_len = 0;
-		return respond_error(c, 0, r.status, "the request could not be served", NULL);
+	struct srv *s = c->s;
+	struct job *j = job_new(s, c);
+	if (!j) {
+		conn_close(c);
+		return;
 	}
-	if (r.has_body || !r.keep_alive)
+	int k = http_parse(&j->req, c->in, c->in_len);
+	if (k == HTTP_MORE) {
+		job_free(j);
+		return;
+	}
+	if (k == HTTP_ERROR) {
+		int st = j->req.status;
+		job_free(j);
+		conn_fail(c, st, "the request could not be served");
+		return;
+	}
+	if (j->req.has_body || !j->req.keep_alive)
 		c->close_after = 1;
-	size_t rest = c->in_len - r.head_len;
-	memmove(c->in, c->in + r.head_len, rest);
+	size_t rest = c->in_len - j->req.head_len;
+	memmove(c->in, c->in + j->req.head_len, rest);
 	c->in_len = c->close_after ? 0 : rest;
-	route(c, &r);
-	return 0;
+	j->head_only = j->req.method == HTTP_HEAD;
+	if (route_kind(&j->req) == R_INLINE) {
+		route(j, &j->req);
+		conn_answer(c, j);
+		job_free(j);
+		return;
+	}
+	/* to a worker: the connection waits, reading nothing more meanwhile */
+	c->st = C_WORK;
+	c->job = j;
+	ev_io_stop(s->loop, &c->io);
+	ev_timer_stop(s->loop, &c->tm);
+	pthread_mutex_lock(&s->mu);
+	*s->queue_tail = j;
+	s->queue_tail = &j->next;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	s->pending++;
+}
+
+static void srv_maybe_done(struct srv *s)
+{
+	if (s->stopping && !s->pending)
+		ev_async_stop(s->loop, &s->async);	/* nothing keeps the loop: ev_run returns */
+}
+
+static void srv_on_async(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct srv *s = container_of(w, struct srv, async);
+	pthread_mutex_lock(&s->mu);
+	struct job *j = s->done;
+	s->done = NULL;
+	pthread_mutex_unlock(&s->mu);
+	while (j) {
+		struct job *nx = j->next;
+		s->pending--;
+		struct conn *c = j->conn;
+		if (c) {
+			c->job = NULL;
+			conn_answer(c, j);
+		}
+		job_free(j);
+		j = nx;
+	}
+	srv_maybe_done(s);
 }
 
 static int again(void)
@@ -1634,19 +1847,18 @@ static void conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 		conn_process(c);
 		break;
 	}
+	case C_WORK:
+		break;
 	}
 }
 
 static void conn_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = container_of(w, struct conn, tm);
-	if (c->st == C_READ && c->in_len) {
-		c->close_after = 1;
-		c->in_len = 0;
-		respond_error(c, 0, 408, "the request took too long", NULL);
-	} else {
+	if (c->st == C_READ && c->in_len)
+		conn_fail(c, 408, "the request took too long");
+	else
 		conn_close(c);	/* idle, a stalled reader, or the end of lingering */
-	}
 }
 
 static void srv_on_accept(struct ev_loop *loop, ev_io *w, int revents)
@@ -1702,9 +1914,10 @@ static void srv_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_signal_stop(loop, &s->sig_term);
 	for (struct conn *c = s->conns, *nx; c; c = nx) {
 		nx = c->next;
-		if (c->st != C_WRITE)
-			conn_close(c);	/* answers being written finish, then close */
+		if (c->st == C_READ || c->st == C_LINGER)
+			conn_close(c);	/* answers being made or written finish, then close */
 	}
+	srv_maybe_done(s);
 }
 
 /* ---- start-up --------------------------------------------------------------- */
@@ -1792,7 +2005,8 @@ int cmd_serve(int argc, char **argv)
 	static const struct option lo[] = {
 		{"listen", required_argument, NULL, 'l'}, {"store", required_argument, NULL, 's'},
 		{"asn", required_argument, NULL, 'a'},    {"timeout", required_argument, NULL, 't'},
-		{"max-conn", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0},
+		{"max-conn", required_argument, NULL, 'm'}, {"workers", required_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0},
 	};
 	struct srv *s = calloc(1, sizeof *s);
 	const char *listen_spec = "127.0.0.1:8080", *asn_path = NULL;
@@ -1804,8 +2018,11 @@ int cmd_serve(int argc, char **argv)
 	s->fd = -1;
 	s->timeout_s = 10;
 	s->max_conn = 512;
-	s->faults.cmd = "serve";
-	hbuf_init(&s->body, SERVE_BODY_MAX);
+	s->n_workers = 2;
+	s->queue_tail = &s->queue;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->cache_mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "l:s:", lo, NULL)) != -1) {
@@ -1832,6 +2049,13 @@ int cmd_serve(int argc, char **argv)
 			s->max_conn = strtoul(optarg, &e, 10);
 			if (*e || s->max_conn < 1 || s->max_conn > 65536) {
 				fprintf(stderr, "tip serve: --max-conn: 1 to 65536\n");
+				goto out;
+			}
+			break;
+		case 'w':
+			s->n_workers = (unsigned)strtoul(optarg, &e, 10);
+			if (*e || s->n_workers < 1 || s->n_workers > 64) {
+				fprintf(stderr, "tip serve: --workers: 1 to 64\n");
 				goto out;
 			}
 			break;
@@ -1871,10 +2095,29 @@ int cmd_serve(int argc, char **argv)
 	s->sig_int.data = s->sig_term.data = s;
 	ev_signal_start(s->loop, &s->sig_int);
 	ev_signal_start(s->loop, &s->sig_term);
+	ev_async_init(&s->async, srv_on_async);
+	ev_async_start(s->loop, &s->async);
+	s->workers = calloc(s->n_workers, sizeof *s->workers);
+	for (; s->workers && s->started < s->n_workers; s->started++)
+		if (pthread_create(&s->workers[s->started], NULL, worker_main, s) != 0)
+			break;
+	if (!s->started) {
+		fprintf(stderr, "tip serve: cannot start a worker thread\n");
+		goto out;
+	}
 	ev_run(s->loop, 0);
 	fprintf(stderr, "tip serve: stopped\n");
 	rc = 0;
 out:
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (unsigned i = 0; i < s->started; i++)
+		pthread_join(s->workers[i], NULL);
+	free(s->workers);
+	for (struct job *j = s->done, *nx; j; j = nx)
+		nx = j->next, job_free(j);
 	while (s->conns)
 		conn_close(s->conns);
 	if (s->fd >= 0)
@@ -1884,7 +2127,9 @@ out:
 			agg_flux_fini(&s->cache[i].fl);
 	if (s->have_db)
 		asn_db_close(&s->db);
-	hbuf_fini(&s->body);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->cache_mu);
+	pthread_cond_destroy(&s->cv);
 	store_set_free(&s->set);
 	free(s);
 	return rc;

@@ -50,8 +50,10 @@ static void date_label(char *out, size_t cap, int64_t us, int64_t span_us)
 	}
 	if (span_us > 4LL * 86400 * 1000000)
 		strftime(out, cap, "%Y-%m-%d", &tm);
-	else
+	else if (span_us > 4LL * 3600 * 1000000)
 		strftime(out, cap, "%m-%d %H:%M", &tm);
+	else
+		strftime(out, cap, "%H:%M:%S", &tm);
 }
 
 void svg_score_graph(svg_put_fn put, void *ctx, const struct svg_point *pts, size_t n, int width,

@@ -364,6 +364,19 @@ r=$(raw slowloris)
 # the server still answers after all that
 status_is still-serving 200 "$u/style.css"
 
+# ---- in a browser (tests/browser/run.sh: Chromium, screenshots in $O/screenshots) ----
+if [ "${SKIP_BROWSER:-}" = 1 ]; then
+	echo "skip browser: SKIP_BROWSER=1"
+else
+	bash tests/browser/run.sh "$O" "$u" >"$d/browser.out" 2>&1
+	brc=$?
+	cat "$d/browser.out"
+	if [ $brc != 0 ] && ! grep -q '^not ok' "$d/browser.out"; then
+		nok browser "tests/browser/run.sh exited $brc"
+	fi
+	fails=$((fails + $(grep -c '^not ok' "$d/browser.out")))
+fi
+
 # ---- the cache follows the stores ----------------------------------------------
 get "$u/flux?min=0&n=1000" >/dev/null
 ! grep -q 'late-arrival' "$d/body"; check cache-before-import $?
