@@ -1,11 +1,12 @@
 /*
- * import: `tip import cof FILE... --store DIR [--sensor NAME]`.
+ * import: `tip import cof|passivedns FILE... --store DIR [--sensor NAME]`.
  *
- * Reads Passive DNS COF NDJSON (cof.h) and appends one coalesced DNS
- * observation per line to the store through the segment writer, which
- * seals and indexes the segment when the import closes it.  A malformed
- * line is reported as "FILE:LINE: reason (column N)" and skipped; the rest
- * is imported.
+ * Reads Passive DNS COF NDJSON (cof.h), one coalesced DNS observation per
+ * line, or gamelinux/passivedns logs (passivedns.h), one observation per
+ * group of consecutive lines of one response, and appends them to the
+ * store through the segment writer, which seals and indexes the segment
+ * when the import closes it.  A malformed line is reported as
+ * "FILE:LINE: reason (column N)" and skipped; the rest is imported.
  *
  * Exit status: 0 every non-blank line was imported; 1 some lines were
  * malformed and skipped (the others are in the store); 2 a usage error, a
@@ -26,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "cof.h"
+#include "passivedns.h"
 #include "seg.h"
 #include "store.h"
 #include "tip.h"
@@ -39,7 +41,8 @@ struct imp {
 	char store_id[STORE_ID_MAX];
 	int have_id;
 	struct seg_writer *w;
-	struct cof *cof;
+	struct cof *cof;	/* format cof */
+	struct pdns *pdns;	/* format passivedns */
 	char *line;
 	uint64_t imported, skipped, other_sensor;
 	char other_first[STORE_ID_MAX];
@@ -92,7 +95,7 @@ static int open_writer(struct imp *im)
 	if (!im->have_id) {
 		const char *s = im->sensor_opt;
 		size_t n = s ? strlen(s) : 0;
-		if (!s && im->cof->sensor_id && im->cof->sensor_id_len) {
+		if (!s && im->cof && im->cof->sensor_id && im->cof->sensor_id_len) {
 			s = im->cof->sensor_id;
 			n = im->cof->sensor_id_len;
 		}
@@ -125,13 +128,30 @@ static int open_writer(struct imp *im)
 static void note_sensor(struct imp *im)
 {
 	char id[STORE_ID_MAX];
-	if (!im->cof->sensor_id)
+	if (!im->cof || !im->cof->sensor_id)
 		return;
 	util_sensor_name(id, sizeof id, im->cof->sensor_id, im->cof->sensor_id_len);
 	if (!strcmp(id, im->store_id))
 		return;
 	if (!im->other_sensor++)
 		snprintf(im->other_first, sizeof im->other_first, "%s", id);
+}
+
+/* Append one observation, opening the writer at the first.  0, or -1 (fatal). */
+static int put(struct imp *im, const struct rec *r)
+{
+	if (!im->w && open_writer(im) < 0)
+		return -1;
+	note_sensor(im);
+	if (seg_writer_append(im->w, r) < 0) {
+		int e = errno;
+		fprintf(stderr, "tip import: ");
+		util_put_text(stderr, im->store, strlen(im->store));
+		fprintf(stderr, ": cannot append: %s\n", strerror(e));
+		return -1;
+	}
+	im->imported++;
+	return 0;
 }
 
 static void import_file(struct imp *im, const char *path)
@@ -154,12 +174,16 @@ static void import_file(struct imp *im, const char *path)
 		size_t col;
 		int r;
 		lineno++;
+		const struct rec *rec = NULL;
 		if (len > COF_LINE_MAX) {
 			why = "line longer than 1 MiB";
 			col = 0;
 			r = -1;
+		} else if (im->pdns) {
+			r = pdns_feed(im->pdns, im->line, len, &rec, &why, &col);
 		} else {
 			r = cof_parse_line(im->cof, im->line, len, &why, &col);
+			rec = &im->cof->rec;
 		}
 		if (r == 0)
 			continue;
@@ -174,21 +198,14 @@ static void import_file(struct imp *im, const char *path)
 			}
 			continue;
 		}
-		if (!im->w && open_writer(im) < 0) {
+		if (put(im, rec) < 0) {
 			im->fatal = 1;
 			break;
 		}
-		note_sensor(im);
-		if (seg_writer_append(im->w, &im->cof->rec) < 0) {
-			int e = errno;
-			fprintf(stderr, "tip import: ");
-			util_put_text(stderr, im->store, strlen(im->store));
-			fprintf(stderr, ": cannot append: %s\n", strerror(e));
-			im->fatal = 1;
-			break;
-		}
-		im->imported++;
 	}
+	const struct rec *last;
+	if (im->pdns && pdns_flush(im->pdns, &last) == 1 && !im->fatal && put(im, last) < 0)
+		im->fatal = 1;
 	if (!im->fatal && c < 0) {
 		fprintf(stderr, "tip import: ");
 		util_put_text(stderr, label, strlen(label));
@@ -219,8 +236,11 @@ int cmd_import(int argc, char **argv)
 	if (argc < 2)
 		return tip_usage("import");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs("usage: tip import cof FILE... --store DIR [--sensor NAME]\n"
-		      "Passive DNS Common Output Format (NDJSON) into DNS observations; - reads stdin.\n"
+		fputs("usage: tip import cof|passivedns FILE... --store DIR [--sensor NAME]\n"
+		      "cof: Passive DNS Common Output Format (NDJSON), one observation a line.\n"
+		      "passivedns: gamelinux/passivedns logs (ts||client||server||class||query||type||\n"
+		      "answer||ttl||count), one observation per group of consecutive lines of the\n"
+		      "same query, type, server and second.  - reads stdin.\n"
 		      "A malformed line is reported as FILE:LINE: reason (column N) and skipped.\n"
 		      "A new store takes --sensor, else the first line's sensor_id, else its\n"
 		      "directory's name; an existing store keeps its own.\n"
@@ -229,10 +249,11 @@ int cmd_import(int argc, char **argv)
 		      stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "cof") != 0) {
+	int passivedns = !strcmp(argv[1], "passivedns");
+	if (strcmp(argv[1], "cof") != 0 && !passivedns) {
 		fprintf(stderr, "tip import: unknown format: ");
 		util_put_text(stderr, argv[1], strlen(argv[1]));
-		fprintf(stderr, " (known: cof)\n");
+		fprintf(stderr, " (known: cof, passivedns)\n");
 		return 2;
 	}
 	files = calloc((size_t)argc, sizeof *files);
@@ -318,11 +339,15 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 
-	im.cof = cof_new();
+	if (passivedns)
+		im.pdns = pdns_new();
+	else
+		im.cof = cof_new();
 	im.line = malloc(COF_LINE_MAX);
-	if (!im.cof || !im.line) {
+	if ((!im.cof && !im.pdns) || !im.line) {
 		fprintf(stderr, "tip import: out of memory\n");
 		cof_free(im.cof);
+		pdns_free(im.pdns);
 		free(im.line);
 		free(files);
 		return 2;
@@ -344,6 +369,7 @@ int cmd_import(int argc, char **argv)
 	       (unsigned long long)im.skipped);
 	rc = im.fatal || im.io_error ? 2 : im.skipped ? 1 : 0;
 	cof_free(im.cof);
+	pdns_free(im.pdns);
 	free(im.line);
 	free(files);
 	return rc;

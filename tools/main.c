@@ -9,7 +9,7 @@
 #include "tip_config.h"
 
 static const struct tip_cmd cmds[] = {
-	{"import", cmd_import, "import cof FILE... --store DIR [--sensor NAME]"},
+	{"import", cmd_import, "import cof|passivedns FILE... --store DIR [--sensor NAME]"},
 	{"dump", cmd_dump, "dump STORE..."},
 	{"verify", cmd_verify, "verify [-q] STORE..."},
 	{"stats", cmd_stats, "stats STORE..."},
