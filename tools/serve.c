@@ -128,6 +128,14 @@ struct conn {
 	struct conn *prev, *next;
 };
 
+struct sigcache {
+	int valid;
+	struct timespec mt;	/* of <store>/log */
+	char active[PATH_MAX];	/* the newest segment */
+	uint64_t active_size;
+	uint64_t sig;
+};
+
 struct fcache {
 	int valid;
 	int64_t since, until;
@@ -148,6 +156,7 @@ struct srv {
 	int stopping;
 	struct conn *conns;
 	struct fcache cache[2];	/* [0]: no time window, [1]: the last window asked */
+	struct sigcache *sigs;	/* one per store */
 	pthread_mutex_t cache_mu;	/* held while a page uses the cache */
 	/* workers: queue -> page function -> done -> ev_async -> the loop sends */
 	pthread_t *workers;
@@ -328,24 +337,60 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h * 0x100000001b3ULL;
 }
 
-/* A signature of what the stores hold: segment numbers, sizes, indexes. */
-static uint64_t store_sig(const struct store_set *set)
+/*
+ * A signature of what one store holds: its segments' numbers, sizes and
+ * indexes, from a listing.  Listing a year of hourly segments costs a
+ * quarter of a second, so it is redone only when log/ changed (its mtime:
+ * every publish is a create or rename there) or the newest segment grew
+ * (appends do not touch the directory).  An mtime less than two seconds
+ * older than the listing is not trusted (the file system's clock is
+ * coarse: a change in the same tick would not show), as git does with
+ * its index.
+ */
+static uint64_t store_sig_one(struct sigcache *sc, const char *dir)
+{
+	char lp[PATH_MAX], ap[PATH_MAX + 80];
+	struct stat ld, as;
+	snprintf(lp, sizeof lp, "%s/log", dir);
+	if (stat(lp, &ld) < 0)
+		return 0xdead;
+	if (sc->valid && ld.st_mtim.tv_sec == sc->mt.tv_sec && ld.st_mtim.tv_nsec == sc->mt.tv_nsec &&
+	    (!sc->active[0] || (stat(sc->active, &as) == 0 && (uint64_t)as.st_size == sc->active_size)))
+		return sc->sig;
+	struct store_listing ls;
+	if (store_list(dir, &ls) < 0) {
+		sc->valid = 0;
+		return 0xdead;
+	}
+	uint64_t h = mix(1469598103934665603ULL, ls.n);
+	for (size_t k = 0; k < ls.n; k++) {
+		h = mix(h, ls.segs[k].seq);
+		h = mix(h, ls.segs[k].size);
+		h = mix(h, (uint64_t)ls.segs[k].has_index);
+	}
+	sc->active[0] = '\0';
+	sc->active_size = 0;
+	if (ls.n) {
+		store_seg_path(ap, sizeof ap, dir, ls.segs[ls.n - 1].name, "tlog");
+		if (strlen(ap) < sizeof sc->active) {
+			strcpy(sc->active, ap);
+			sc->active_size = ls.segs[ls.n - 1].size;
+		}
+	}
+	store_listing_free(&ls);
+	sc->sig = h;
+	sc->mt = ld.st_mtim;
+	sc->valid = clock_now_us() / 1000000 - (int64_t)ld.st_mtim.tv_sec >= 2 &&
+		    (ls.n == 0 || sc->active[0]);
+	return h;
+}
+
+/* The signature of every store (caller holds cache_mu: it owns s->sigs). */
+static uint64_t store_sig(struct srv *s)
 {
 	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < set->n; i++) {
-		struct store_listing ls;
-		if (store_list(set->dirs[i], &ls) < 0) {
-			h = mix(h, 0xdead);
-			continue;
-		}
-		h = mix(h, ls.n);
-		for (size_t k = 0; k < ls.n; k++) {
-			h = mix(h, ls.segs[k].seq);
-			h = mix(h, ls.segs[k].size);
-			h = mix(h, (uint64_t)ls.segs[k].has_index);
-		}
-		store_listing_free(&ls);
-	}
+	for (size_t i = 0; i < s->set.n; i++)
+		h = mix(h, s->sigs ? store_sig_one(&s->sigs[i], s->set.dirs[i]) : 0xdead);
 	return h;
 }
 
@@ -358,7 +403,7 @@ static const struct agg_flux *flux_rows(struct srv *s, const struct agg_filter *
 {
 	int slot = f->since_us == INT64_MIN && f->until_us == INT64_MAX ? 0 : 1;
 	struct fcache *fc = &s->cache[slot];
-	uint64_t sig = store_sig(&s->set);
+	uint64_t sig = store_sig(s);
 	if (fc->valid && fc->sig == sig && fc->since == f->since_us && fc->until == f->until_us)
 		return &fc->fl;
 	if (fc->valid)
@@ -2075,6 +2120,7 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "tip serve: no store given (--store DIR)\n");
 		goto out;
 	}
+	s->sigs = calloc(s->set.n, sizeof *s->sigs);
 	if (asn_path) {
 		if (agg_cli_asn(&s->db, "serve", asn_path) < 0)
 			goto out;
@@ -2127,6 +2173,7 @@ out:
 			agg_flux_fini(&s->cache[i].fl);
 	if (s->have_db)
 		asn_db_close(&s->db);
+	free(s->sigs);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->cache_mu);
 	pthread_cond_destroy(&s->cv);

@@ -309,7 +309,7 @@ elif name == "slowloris":       # a stalled and a dribbling client; others are s
     # the stalled client is still connected while the others were served
     stalled.setblocking(False)
     try:
-        alive = stalled.recv(1) == b"" and 0 or 1
+        alive = 0 if stalled.recv(1, socket.MSG_PEEK) == b"" else 1
     except BlockingIOError:
         alive = 1
     stalled.setblocking(True)
@@ -391,6 +391,17 @@ stop; rc=$?
 start --store "$d/all"
 kill -INT "$pid"; wait "$pid"; rc=$?; pid=""
 [ $rc = 0 ]; check sigint-exit-0 $? "rc=$rc"
+
+# ---- the sensors page reports a sealed segment without its index ---------------------
+mkdir -p "$d/dmg"
+cp -r "$d/all/s1" "$d/dmg/s1"
+rm -f "$d/dmg/s1/log/"*.cdb
+start --store "$d/dmg"
+status_is sensors-damaged-200 200 "$u/sensors"
+grep -q 'with errors' "$d/body" && grep -q 'sealed without its index' "$d/body"
+check sensors-reports-missing-index $?
+status_is damaged-store-still-queried 200 "$u/domain?name=www.site3.example"
+stop
 
 # ---- arguments --------------------------------------------------------------------
 bad() {	# NAME, then arguments: exit 2 with "tip serve:" on stderr
