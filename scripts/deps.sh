@@ -2,13 +2,14 @@
 # Install what a TIP target needs on Debian: apt-get when root, otherwise print
 # the exact command and fail.  Usage: scripts/deps.sh GROUP...
 # Groups: build (compile tipd and tip), check (unit and integration tests),
-# cross (big-endian and 32-bit store tests), bench, demo.
+# cross (big-endian and 32-bit store tests; musl for the OpenWrt-like
+# build of tests/integration/ports.sh), bench, demo.
 # The lists live here only, so the README, CI and the make targets agree.
 set -eu
 
 pkgs_build="build-essential pkg-config kconfig-frontends libev-dev libudns-dev libbearssl-dev libcdb-dev"
 pkgs_check="libcmocka-dev python3 pdns-server pdns-backend-bind dnsutils iproute2 curl chromium"
-pkgs_cross="qemu-user gcc-s390x-linux-gnu gcc-arm-linux-gnueabihf dpkg-dev"
+pkgs_cross="qemu-user gcc-s390x-linux-gnu gcc-arm-linux-gnueabihf dpkg-dev musl-tools"
 pkgs_bench="sqlite3 libsqlite3-dev nsd wrk curl"
 pkgs_demo="pdns-server pdns-backend-bind"
 

@@ -15,10 +15,15 @@
 #   - a router-like build: tipd for armhf with -Os and the router profile
 #     against Debian armhf packages unpacked into a sysroot, run under
 #     qemu-arm (-V, -n on the rendered file, a short run whose store the
-#     host's tip verifies), with its stripped size.
+#     host's tip verifies), with its stripped size;
+#   - the package recipes (OpenWrt net/tip and libs/bearssl, Buildroot tip,
+#     udns, tinycdb) run by stand-ins for OpenWrt's and Buildroot's package
+#     variables (ports/tests), on Debian's source tarballs, for armhf;
+#   - musl, OpenWrt's C library: a static tipd through lifecycle.sh.
 # Prints "ok NAME" / "not ok NAME" / "skip NAME: why"; exits 1 on failure.
 # Caches: .debs in $O/cross/debs (shared with tests/cross/run.sh), the
-# sysroot in $O/ports-sysroot-armhf, the build in $O/ports-armhf.
+# sysroot in $O/ports-sysroot-armhf, Debian sources in $O/ports-src, builds
+# in $O/ports-*.  About 40 s warm, a minute cold.
 set -u
 O=${O:-build}
 cd "$(dirname "$0")/../.." || exit 2
@@ -94,7 +99,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev
 	RUN_USER=nobody
 	RUN_GROUP=$(id -gn nobody)
 else
-	RUN_USER= RUN_GROUP=	# not root: tipd runs as the tester
+	RUN_USER='' RUN_GROUP=''	# not root: tipd runs as the tester
 fi
 mkdir -p "$T/uci" "$T/var/etc" "$T/var/run"
 printf 'example.com\nexample.net\n' >"$T/watchlist"
@@ -440,10 +445,10 @@ fi
 # ports/tests/openwrt-sdk and ports/tests/buildroot-emul.mk give the
 # package Makefiles the variables OpenWrt and Buildroot give them, so their
 # prepare/configure/build/install commands run here for armhf.  Sources of
-# udns, tinycdb and BearSSL: Debian's source packages (apt-get source; the
-# BearSSL one is Debian's repack, standing for upstream's tarball).
+# udns, tinycdb, BearSSL and libev: Debian's source packages (apt-get
+# source; the BearSSL one is Debian's repack, standing for upstream's).
 SRC=$O/ports-src
-SRC_FILES="udns_0.4.orig.tar.gz tinycdb_0.78.tar.gz bearssl_0.6+dfsg.1.orig.tar.xz"
+SRC_FILES="udns_0.4.orig.tar.gz tinycdb_0.78.tar.gz bearssl_0.6+dfsg.1.orig.tar.xz libev_4.33.orig.tar.gz"
 fetch_sources() {	# sets WHY
 	local f need=0 codename apt
 	for f in $SRC_FILES; do [ -f "$SRC/$f" ] || need=1; done
@@ -456,7 +461,7 @@ fetch_sources() {	# sets WHY
 	apt=(-o Dir::Etc::sourcelist="$SRC/apt/sources.list" -o Dir::Etc::sourceparts=-
 		-o Dir::State::Lists="$SRC/apt/lists" -o APT::Get::List-Cleanup=0)
 	if ! apt-get "${apt[@]}" update >"$SRC/apt/update.log" 2>&1 ||
-		! (cd "$SRC" && apt-get "${apt[@]}" source --download-only udns tinycdb bearssl) \
+		! (cd "$SRC" && apt-get "${apt[@]}" source --download-only udns tinycdb bearssl libev) \
 			>"$SRC/apt/source.log" 2>&1; then
 		WHY="apt-get source failed: $(grep -E '^(E|W):' "$SRC/apt/"*.log | head -n1)"
 		return 1
@@ -543,6 +548,71 @@ else
 	elif [ "$built" -eq 1 ]; then
 		tail -n 10 "$E/tip.log"
 		notok "buildroot tip: builds"
+	fi
+fi
+
+# ---- musl, OpenWrt's C library: a static tipd, run through lifecycle.sh ----------
+# libev, udns and tinycdb built with musl-gcc from Debian's sources (the
+# recipes' commands), tipd and tip linked statically with the router
+# profile, then the lifecycle integration test run on those binaries.
+ML=$O/ports-musl-libs
+MB=$O/ports-musl
+if ! command -v musl-gcc >/dev/null 2>&1; then
+	skip "musl build" "no musl-gcc (Debian package musl-tools; scripts/deps.sh cross)"
+elif [ ! -f "$SRC/libev_4.33.orig.tar.gz" ]; then
+	skip "musl build" "no Debian sources (see the package recipes above)"
+else
+	musl_libs() {
+		[ -f "$ML/.done" ] && [ "$(cat "$ML/.done")" = "$SRC_FILES" ] && return 0
+		rm -rf "$ML"
+		mkdir -p "$ML/src" "$ML/root/usr/include" "$ML/root/usr/lib"
+		(
+			set -e
+			cd "$ML/src"
+			for f in libev_4.33.orig.tar.gz udns_0.4.orig.tar.gz tinycdb_0.78.tar.gz; do
+				tar xf "$SRC/$f"
+			done
+			cd libev-4.33
+			./configure -q CC=musl-gcc CFLAGS=-Os --disable-shared --prefix=/usr
+			make -j2
+			make install DESTDIR="$ML/root"
+			cd ../udns-0.4
+			printf '%s\n' '#define HAVE_GETOPT 1' '#define HAVE_INET_PTON_NTOP 1' \
+				'#define HAVE_IPv6 1' '#define HAVE_POLL 1' >config.h
+			make -f Makefile.in CC=musl-gcc CFLAGS=-Os CDEFS=-DHAVE_CONFIG_H LD=musl-gcc LIBS= staticlib
+			cp udns.h "$ML/root/usr/include/"
+			cp libudns.a "$ML/root/usr/lib/"
+			cd ../tinycdb-0.78
+			make CC=musl-gcc CFLAGS=-Os staticlib
+			cp cdb.h "$ML/root/usr/include/"
+			cp libcdb.a "$ML/root/usr/lib/"
+		) >"$ML.log" 2>&1 || return 1
+		echo "$SRC_FILES" >"$ML/.done"
+	}
+	if ! musl_libs; then
+		tail -n 10 "$ML.log"
+		notok "musl: libev, udns and tinycdb build with musl-gcc"
+	else
+		mkdir -p "$MB"
+		[ configs/openwrt_defconfig -nt "$MB/.config" ] && cp configs/openwrt_defconfig "$MB/.config"
+		if make -s --no-print-directory -j"${JOBS:-2}" O="$MB" CC=musl-gcc CFLAGS=-Os \
+			CPPFLAGS="-I$ML/root/usr/include" LDFLAGS="-static -L$ML/root/usr/lib" all \
+			>"$T/musl-build.log" 2>&1 && out=$("$MB/tipd" -V 2>&1); then
+			strip -o "$MB/tipd.stripped" "$MB/tipd"
+			ok "musl: static tipd and tip with the router profile ($(stat -c %s "$MB/tipd.stripped") bytes stripped, amd64, libraries included)"
+			rel=$(realpath -m --relative-to="$TOP" "$MB")
+			O=$rel timeout 300 bash tests/integration/lifecycle.sh 2>&1 |
+				sed -n -e 's/^ok /ok musl: lifecycle /p' -e 's/^not ok /not ok musl: lifecycle /p' \
+					-e 's/^skip /skip musl: lifecycle /p' >"$T/musl-lifecycle.out"
+			cat "$T/musl-lifecycle.out"
+			if grep -q '^not ok' "$T/musl-lifecycle.out" || ! grep -q '^ok' "$T/musl-lifecycle.out"; then
+				fail=1
+				grep -q '^ok' "$T/musl-lifecycle.out" || echo "not ok musl: lifecycle ran no test"
+			fi
+		else
+			grep -E 'error|undefined' "$T/musl-build.log" | head -n 10
+			notok "musl: static tipd and tip with the router profile"
+		fi
 	fi
 fi
 
