@@ -51,7 +51,7 @@ struct daemon {
 	uint64_t writer_lost_noted;
 };
 
-static const char *const core_trace[] = {"sched", "bus", "ctl", "writer", "conf"};
+static const char *const core_trace[] = {"sched", "bus", "ctl", "writer", "conf", "resolver"};
 
 static void usage(void)
 {

@@ -10,7 +10,7 @@
 #include "tip_config.h"
 
 extern const struct module_ops mod_watchlist_ops;
-/* extern const struct module_ops mod_fastflux_ops;   (sensor/fastflux.c) */
+extern const struct module_ops mod_fastflux_ops;
 
 /*
  * Order matters: modules start in this order and stop in the reverse, so
@@ -18,7 +18,7 @@ extern const struct module_ops mod_watchlist_ops;
  * see the first candidates.
  */
 const struct module_ops *const module_table[] = {
-	/* ENABLE_MODULE_FASTFLUX ? &mod_fastflux_ops : NULL, */
+	ENABLE_MODULE_FASTFLUX ? &mod_fastflux_ops : NULL,
 	ENABLE_MODULE_WATCHLIST ? &mod_watchlist_ops : NULL,
 };
 const size_t module_table_len = sizeof module_table / sizeof module_table[0];
