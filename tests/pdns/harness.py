@@ -5,6 +5,8 @@
     harness.py up DIR [--port P] [--silent-port P] [generate options]
     harness.py down DIR
     harness.py silent PORT                (a UDP server that never answers)
+    harness.py tap DIR [--port P] [--drop NAME]...
+                                          (a recording proxy in front of PowerDNS)
 
 `generate` writes, deterministically from the seed and the ip-location-db
 CSVs in ../shared/data/asn, the zones, a named.conf for PowerDNS's bind
@@ -37,6 +39,16 @@ Zone <asn-zone> (default origin.asn.test): Team Cymru origin TXT lines
   "ASN | prefix | CC | registry | " for every pool address, and zone
   asn.<tld-of-asn-zone> (AS<n>.asn.test): "ASN | CC | registry | | name".
 Zone in-addr.arpa: a PTR for every pool address.
+
+`tap` (after `up`) starts a proxy on 127.0.0.1:PORT, UDP and TCP, that
+forwards every query to the PowerDNS of DIR/env and writes each reply it
+relays as one JSON line to DIR/served.jsonl: {"t": Unix time of the
+relay, "proto", "qname", "qtype", "rcode", "tc", "a": [...], "ns": [...],
+"txt": [...], "ptr": [...]}, so a test knows exactly what was served
+(LUA records answer a fresh random sample each time).  Queries for a
+--drop name get no reply at all (a timeout for that name only) and are
+logged with "dropped": true.  It appends TAP_PORT= and TAP_PID= to
+DIR/env; `down` stops it too.
 """
 import argparse
 import bisect
@@ -49,6 +61,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -371,7 +384,8 @@ def down(args):
         env = dict(l.strip().split("=", 1) for l in open(path) if "=" in l)
     except OSError:
         return
-    for key, marker in (("PDNS_PID", "--config-dir=" + d), ("SILENT_PID", "silent")):
+    for key, marker in (("PDNS_PID", "--config-dir=" + d), ("SILENT_PID", "silent"),
+                        ("TAP_PID", "tap")):
         pid = int(env.get(key, "0"))
         if pid <= 0 or not ours(pid, marker):
             continue
@@ -393,6 +407,195 @@ def silent(args):
         s.recv(65535)
 
 
+# ---- tap: a recording proxy -------------------------------------------------
+
+def dns_name(msg, off):
+    """(name, next offset) of a possibly compressed name at off."""
+    labels, jumped, end, hops = [], False, off, 0
+    while True:
+        if off >= len(msg) or hops > 64:
+            raise ValueError("bad name")
+        n = msg[off]
+        if n & 0xC0 == 0xC0:
+            if off + 1 >= len(msg):
+                raise ValueError("bad pointer")
+            if not jumped:
+                end = off + 2
+            off = ((n & 0x3F) << 8) | msg[off + 1]
+            jumped, hops = True, hops + 1
+            continue
+        if n == 0:
+            if not jumped:
+                end = off + 1
+            return ".".join(labels).lower(), end
+        labels.append(msg[off + 1:off + 1 + n].decode("latin-1"))
+        off += 1 + n
+
+
+def dns_summary(msg):
+    """What a reply says, as the dict tap logs (without time and proto)."""
+    out = {"qname": "", "qtype": 0, "rcode": -1, "tc": False, "a": [], "ns": [], "txt": [], "ptr": []}
+    if len(msg) < 12:
+        return out
+    flags = int.from_bytes(msg[2:4], "big")
+    out["rcode"], out["tc"] = flags & 0xF, bool(flags & 0x200)
+    qd, an = int.from_bytes(msg[4:6], "big"), int.from_bytes(msg[6:8], "big")
+    off = 12
+    try:
+        for _ in range(qd):
+            out["qname"], off = dns_name(msg, off)
+            out["qtype"] = int.from_bytes(msg[off:off + 2], "big")
+            off += 4
+        for _ in range(an):
+            _, off = dns_name(msg, off)
+            rtype = int.from_bytes(msg[off:off + 2], "big")
+            rdlen = int.from_bytes(msg[off + 8:off + 10], "big")
+            rdata = off + 10
+            if rtype == 1 and rdlen == 4:
+                out["a"].append(int2ip(int.from_bytes(msg[rdata:rdata + 4], "big")))
+            elif rtype in (2, 12):
+                out["ns" if rtype == 2 else "ptr"].append(dns_name(msg, rdata)[0])
+            elif rtype == 16:
+                p, txt = rdata, b""
+                while p < rdata + rdlen:
+                    txt += msg[p + 1:p + 1 + msg[p]]
+                    p += 1 + msg[p]
+                out["txt"].append(txt.decode("latin-1"))
+            off = rdata + rdlen
+    except (ValueError, IndexError):
+        out["malformed"] = True
+    return out
+
+
+def query_name(msg):
+    try:
+        return dns_name(msg, 12)[0] if len(msg) > 12 else ""
+    except ValueError:
+        return ""
+
+
+class Tap:
+    def __init__(self, d, upstream, drop):
+        self.upstream = ("127.0.0.1", upstream)
+        self.drop = {n.rstrip(".").lower() for n in drop}
+        self.log = open(os.path.join(d, "served.jsonl"), "a", buffering=1)
+        self.lock = threading.Lock()
+
+    def write(self, proto, reply=None, qname=None):
+        rec = {"t": time.time(), "proto": proto}
+        if reply is None:
+            rec.update({"qname": qname, "dropped": True})
+        else:
+            rec.update(dns_summary(reply))
+        with self.lock:
+            self.log.write(json.dumps(rec, sort_keys=True) + "\n")
+
+    def tcp_client(self, conn):
+        try:
+            up = socket.create_connection(self.upstream, timeout=10)
+        except OSError:
+            conn.close()
+            return
+        try:
+            while True:
+                hdr = self.recv_all(conn, 2)
+                if not hdr:
+                    break
+                q = self.recv_all(conn, int.from_bytes(hdr, "big"))
+                if q is None:
+                    break
+                if query_name(q) in self.drop:
+                    self.write("tcp", None, query_name(q))
+                    continue
+                up.sendall(hdr + q)
+                rh = self.recv_all(up, 2)
+                r = self.recv_all(up, int.from_bytes(rh, "big")) if rh else None
+                if r is None:
+                    break
+                self.write("tcp", r)
+                conn.sendall(rh + r)
+        except OSError:
+            pass
+        finally:
+            up.close()
+            conn.close()
+
+    @staticmethod
+    def recv_all(s, n):
+        b = b""
+        while len(b) < n:
+            c = s.recv(n - len(b))
+            if not c:
+                return None
+            b += c
+        return b
+
+    def serve(self, port):
+        us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        us.bind(("127.0.0.1", port))
+        ts = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ts.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ts.bind(("127.0.0.1", port))
+        ts.listen(16)
+        pending = {}    # upstream socket -> (client address, time sent)
+        import select
+        while True:
+            now = time.time()
+            for s, (_, t0) in list(pending.items()):
+                if now - t0 > 10:
+                    s.close()
+                    del pending[s]
+            ready, _, _ = select.select([us, ts] + list(pending), [], [], 1.0)
+            for s in ready:
+                if s is us:
+                    q, client = us.recvfrom(65535)
+                    if query_name(q) in self.drop:
+                        self.write("udp", None, query_name(q))
+                        continue
+                    up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    up.connect(self.upstream)
+                    up.send(q)
+                    pending[up] = (client, time.time())
+                elif s is ts:
+                    conn, _ = ts.accept()
+                    threading.Thread(target=self.tcp_client, args=(conn,), daemon=True).start()
+                else:
+                    client, _ = pending.pop(s)
+                    try:
+                        r = s.recv(65535)
+                        self.write("udp", r)
+                        us.sendto(r, client)
+                    except OSError:
+                        pass
+                    s.close()
+
+
+def tap(args):
+    d = os.path.abspath(args.dir)
+    env = dict(l.strip().split("=", 1) for l in open(os.path.join(d, "env")) if "=" in l)
+    if args.serve:
+        Tap(d, int(env["PDNS_PORT"]), args.drop).serve(args.port)
+        return
+    port = args.port or free_port()
+    cmd = [sys.executable, os.path.abspath(__file__), "tap", d, "--serve", "--port", str(port)]
+    for n in args.drop:
+        cmd += ["--drop", n]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(d, "tap.log"), "w"), start_new_session=True)
+    lines = ["TAP_PORT=%d" % port, "TAP_PID=%d" % p.pid]
+    with open(os.path.join(d, "env"), "a") as f:
+        f.write("\n".join(lines) + "\n")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if p.poll() is not None:
+            sys.exit("harness: the tap exited; see %s/tap.log" % d)
+        if dns_probe(port, env["PDNS_ZONE"]):
+            print("\n".join(lines))
+            return
+        time.sleep(0.05)
+    sys.exit("harness: the tap did not answer")
+
+
 def main():
     ap = argparse.ArgumentParser(description="PowerDNS harness for TIP tests")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -410,8 +613,13 @@ def main():
     p.add_argument("dir")
     p = sub.add_parser("silent")
     p.add_argument("port", type=int)
+    p = sub.add_parser("tap")
+    p.add_argument("dir")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--drop", action="append", default=[])
+    p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    {"generate": generate, "up": up, "down": down, "silent": silent}[args.cmd](args)
+    {"generate": generate, "up": up, "down": down, "silent": silent, "tap": tap}[args.cmd](args)
 
 
 if __name__ == "__main__":
