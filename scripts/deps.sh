@@ -8,7 +8,8 @@
 set -eu
 
 pkgs_build="build-essential pkg-config kconfig-frontends libev-dev libudns-dev libbearssl-dev libcdb-dev"
-pkgs_check="libcmocka-dev python3 pdns-server pdns-backend-bind dnsutils iproute2 curl chromium"
+pkgs_check="libcmocka-dev python3 pdns-server pdns-backend-bind dnsutils iproute2 curl chromium
+	libxml2-utils clickhouse-server clickhouse-client"
 pkgs_cross="qemu-user gcc-s390x-linux-gnu gcc-arm-linux-gnueabihf dpkg-dev musl-tools"
 pkgs_bench="sqlite3 libsqlite3-dev nsd wrk curl"
 pkgs_demo="pdns-server pdns-backend-bind"
@@ -56,6 +57,11 @@ if [ "$(id -u)" -eq 0 ]; then
 	# tests run their own on loopback ports and need none.
 	if [ -x /usr/sbin/pdns_server ] && command -v systemctl >/dev/null 2>&1; then
 		systemctl disable --now pdns >/dev/null 2>&1 || true
+	fi
+	# clickhouse-server likewise (ports 8123 and 9000); tests/integration/
+	# clickhouse.sh runs its own on free loopback ports.
+	if [ -x /usr/sbin/clickhouse-server ] && command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now clickhouse-server >/dev/null 2>&1 || true
 	fi
 	exit 0
 fi

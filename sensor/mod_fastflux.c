@@ -312,8 +312,9 @@ static int conf_read(const struct conf *c, const struct conf_node *sec, struct f
 			   "benign-max is shorter than ttl-max");
 		goto fail;
 	}
-	if (cf->rc.max_inflight > cf->rc.contexts * cf->rc.per_ctx_inflight) {
-		conf_error(c, conf_get(sec, "inflight"), err, errlen,
+	if ((n = conf_get(sec, "inflight")) != NULL &&
+	    cf->rc.max_inflight > cf->rc.contexts * cf->rc.per_ctx_inflight) {
+		conf_error(c, n, err, errlen,
 			   "inflight: at most contexts x context-inflight (%u)",
 			   cf->rc.contexts * cf->rc.per_ctx_inflight);
 		goto fail;

@@ -22,6 +22,8 @@ static const struct tip_cmd cmds[] = {
 				     "[--min-score S] [--since T] [--until T] [--asn FILE] --store DIR..."},
 	{"graph", cmd_graph, "graph domain NAME -o FILE.svg [--since T] [--until T] [--asn FILE] "
 			     "[--source auto|samples|lookups] --store DIR..."},
+	{"export", cmd_export, "export --format cof|csv|clickhouse [--since T] [--until T] "
+			       "[--asn FILE] [-o FILE] --store DIR..."},
 	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--asn FILE] [--timeout S] "
 			     "[--max-conn N] [--workers N] --store DIR..."},
 };

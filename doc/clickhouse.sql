@@ -1,0 +1,80 @@
+-- TIP DNS observations in ClickHouse: the table `tip export --format
+-- clickhouse` writes rows for (JSONEachRow, one row per observation).
+-- Checked against ClickHouse 18.16 (Debian 12's clickhouse-server) by
+-- tests/integration/clickhouse.sh; newer servers accept it as it is.
+--
+--   clickhouse-client --multiquery < doc/clickhouse.sql
+--   tip export --format clickhouse --store DIR |
+--       clickhouse-client --query "INSERT INTO tip.dns FORMAT JSONEachRow"
+--
+-- One row is one observation as the store holds it: one lookup, or a
+-- coalesced record standing for `count` lookups of the same answer set
+-- between time_first and time_last (passive DNS imports, `tip compact`).
+-- So sum(count), never count(), is the number of lookups, and sets
+-- (uniqExact, groupUniqArray) are invariant under compaction.
+--
+-- Columns:
+--   sensor      the store's sensor name (sensor.id)
+--   time_first  first seen, UTC, whole seconds
+--   time_last   last seen, UTC (= time_first for a single lookup)
+--   first_us    first seen, microseconds since 1970 UTC
+--   last_us     last seen, microseconds since 1970 UTC
+--   count       lookups this row stands for (1 unless coalesced)
+--   rrname      query name: lower case, no final dot; any byte a resolver
+--               can carry, bytes that are not UTF-8 arrive as U+0080-U+00FF
+--   rrtype      query type mnemonic ("A", "NS", "TYPE65280")
+--   qtype       query type number
+--   rcode       DNS rcode (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ...), or an
+--               outcome that is no DNS rcode: 16 timeout, 17 malformed reply,
+--               18 truncated, 19 network error
+--   ttl         smallest TTL of the answer set (seconds)
+--   server      the address that answered, '' when unknown
+--   a           IPv4 answers (dotted quads), in answer order
+--   a_asn       origin AS number of each IPv4 answer, same order as `a`
+--               (from the stores' newest enrichment of the address, else
+--               tip export --asn's table; 0 unknown)
+--   aaaa        IPv6 answers
+--   names       name answers (NS, CNAME, PTR, DNAME targets; TXT strings;
+--               the text of other types)
+
+CREATE DATABASE IF NOT EXISTS tip;
+
+CREATE TABLE IF NOT EXISTS tip.dns
+(
+    sensor      String,
+    time_first  DateTime,
+    time_last   DateTime,
+    first_us    Int64,
+    last_us     Int64,
+    count       UInt64,
+    rrname      String,
+    rrtype      String,
+    qtype       UInt16,
+    rcode       UInt8,
+    ttl         UInt32,
+    server      String,
+    a           Array(String),
+    a_asn       Array(UInt32),
+    aaaa        Array(String),
+    names       Array(String)
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(time_first)
+ORDER BY (rrname, time_first);
+
+-- The fast-flux table of `tip query flux` (Holz et al.: 1.32 nA + 18.54
+-- nASN, flux above 142.38), in hundredths as tip computes it.  tip caps
+-- its sets (512 addresses, 256 ASNs a name); beyond the caps tip's score
+-- is a lower bound and this one the exact count.
+--
+-- SELECT rrname,
+--        length(groupUniqArrayArray(a)) AS hosts,
+--        length(arrayFilter(x -> x != 0, groupUniqArrayArray(a_asn))) AS asns,
+--        132 * hosts + 1854 * asns AS score_x100,
+--        sum(count) AS lookups,
+--        min(first_us) AS first_us, max(last_us) AS last_us
+-- FROM tip.dns
+-- WHERE length(a) > 0
+-- GROUP BY rrname
+-- HAVING score_x100 > 14238
+-- ORDER BY score_x100 DESC, rrname;

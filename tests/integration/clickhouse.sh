@@ -1,0 +1,188 @@
+#!/bin/bash
+# Integration test of tip export --format clickhouse against a real
+# ClickHouse (Debian's clickhouse-server): started here as a foreground
+# process on loopback ports with its own configuration in a temporary
+# folder (no system service), the table of doc/clickhouse.sql created, an
+# export of a generated store set loaded, and then the counts, an address
+# query, a time window and the fast-flux table computed by ClickHouse must
+# agree with tip query on the same stores.  The server is stopped on exit.
+# When the server is missing or cannot start here, prints
+# "skip clickhouse: why" and passes nothing.
+set -u
+O=${O:-build}
+tip=$O/tip
+cd "$(dirname "$0")/../.." || exit 2
+root=$(pwd)
+fails=0
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+check() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1" "${3:-}"; fi; }
+for b in "$tip" "$O/tests/mkyear"; do
+	if [ ! -x "$b" ]; then
+		echo "not ok clickhouse: $b not built"
+		exit 1
+	fi
+done
+server=$(command -v clickhouse-server || ls /usr/sbin/clickhouse-server 2>/dev/null)
+client=$(command -v clickhouse-client)
+if [ -z "$server" ] || [ -z "$client" ]; then
+	echo "skip clickhouse: clickhouse-server or clickhouse-client is not installed (scripts/deps.sh check)"
+	exit 0
+fi
+
+d=$(mktemp -d)
+pid=""
+stop() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -rf "$d"
+}
+trap stop EXIT
+
+# two free loopback ports (bound and released: the kernel picks them)
+read -r http_port tcp_port < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+mkdir -p "$d/ch/data" "$d/ch/tmp" "$d/ch/user_files" "$d/ch/format_schemas" "$d/ch/log"
+cat >"$d/ch/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$d/ch/log/server.log</log><errorlog>$d/ch/log/error.log</errorlog></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>$http_port</http_port>
+  <tcp_port>$tcp_port</tcp_port>
+  <path>$d/ch/data/</path>
+  <tmp_path>$d/ch/tmp/</tmp_path>
+  <user_files_path>$d/ch/user_files/</user_files_path>
+  <format_schema_path>$d/ch/format_schemas/</format_schema_path>
+  <users_config>$d/ch/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mark_cache_size>268435456</mark_cache_size>
+</yandex>
+EOF
+cat >"$d/ch/users.xml" <<'EOF'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
+    <profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
+    <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time>
+  </interval></default></quotas>
+</yandex>
+EOF
+(cd "$d/ch" && exec "$server" --config-file="$d/ch/config.xml") >"$d/ch/stdout" 2>&1 &
+pid=$!
+ch() { "$client" --host 127.0.0.1 --port "$tcp_port" "$@"; }
+up=0
+for _ in $(seq 1 300); do
+	if ! kill -0 "$pid" 2>/dev/null; then break; fi
+	if ch --query 'SELECT 1' >/dev/null 2>&1; then up=1; break; fi
+	sleep 0.1
+done
+if [ $up = 0 ]; then
+	why=$(cat "$d/ch/log/error.log" "$d/ch/stdout" 2>/dev/null | grep -v '^Logging' | tail -n 1)
+	kill -0 "$pid" 2>/dev/null && why="no answer on 127.0.0.1:$tcp_port after 30 s${why:+ ($why)}"
+	echo "skip clickhouse: the server did not start: ${why:-exited without a message}"
+	exit 0
+fi
+ok "server-started $(ch --query 'SELECT version()')"
+
+ch --multiquery <"$root/doc/clickhouse.sql" 2>"$d/err"
+check create-table-from-doc $? "$(head -3 "$d/err")"
+
+# ---- a generated store set: 3 sensors, a day each, hostile names ---------
+"$O/tests/mkyear" "$d/st" --sensors 3 --hours 24 --hostile >/dev/null 2>&1
+check mkyear $?
+"$tip" export --format clickhouse --store "$d/st" -o "$d/x.json" 2>"$d/err"
+check export-exit-0 $? "$(cat "$d/err")"
+ch --query 'INSERT INTO tip.dns FORMAT JSONEachRow' <"$d/x.json" 2>"$d/err"
+check load-jsoneachrow $? "$(head -3 "$d/err")"
+
+rows=$(wc -l <"$d/x.json")
+n=$(ch --query 'SELECT count() FROM tip.dns')
+[ "$n" = "$rows" ] && [ "$rows" = 2985 ]; check rows-loaded $? "$n of $rows"
+# the lookups per sensor: tip stats-free, from the store's own records
+want=$("$tip" dump "$d/st" | python3 -c '
+import json, sys, collections
+c = collections.Counter()
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["type"] == "dns": c[o["sensor"]] += o.get("count", 1)
+print(" ".join("%s=%d" % kv for kv in sorted(c.items())))')
+got=$(ch --query 'SELECT sensor, sum(count) FROM tip.dns GROUP BY sensor ORDER BY sensor FORMAT TSV' | tr '\t' = | paste -sd' ')
+[ "$got" = "$want" ]; check lookups-per-sensor-agree $? "clickhouse: $got; store: $want"
+
+# one name, one address: the counts of tip query
+q=$("$tip" query domain www.site007.example --store "$d/st" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["lookups"])')
+c=$(ch --query "SELECT sum(count) FROM tip.dns WHERE rrname = 'www.site007.example' AND length(a) > 0")
+[ "$q" = "$c" ] && [ "$q" = 72 ]; check domain-lookups-agree $? "tip $q, clickhouse $c"
+q=$("$tip" query ip 198.51.100.3 --store "$d/st" --format json | python3 -c '
+import json,sys; o=json.load(sys.stdin); print(o["count"], len(o["domains"]))')
+c=$(ch --query "SELECT sum(count), uniqExact(rrname) FROM tip.dns WHERE has(a, '198.51.100.3') FORMAT TSV" | tr '\t' ' ')
+[ "$q" = "$c" ]; check ip-count-agrees $? "tip $q, clickhouse $c"
+
+# ---- the fast-flux table: every scored name, then the flux verdicts -------
+flux_sql="SELECT rrname, length(groupUniqArrayArray(a)) AS hosts,
+	length(arrayFilter(x -> x != 0, groupUniqArrayArray(a_asn))) AS asns,
+	132 * hosts + 1854 * asns AS score_x100, sum(count) AS lookups,
+	min(first_us) AS first_us, max(last_us) AS last_us
+	FROM tip.dns WHERE length(a) > 0 %s GROUP BY rrname %s
+	ORDER BY score_x100 DESC, rrname FORMAT JSONEachRow"
+compare_flux() {	# NAME TIP-OUTPUT CLICKHOUSE-OUTPUT
+	python3 - "$2" "$3" <<'EOF'
+import json, sys, datetime
+tip = json.load(open(sys.argv[1]))
+ch = [json.loads(l) for l in open(sys.argv[2])]
+def iso(us):
+    t = datetime.datetime.fromtimestamp(int(us) // 1000000, datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + ".%06dZ" % (int(us) % 1000000)
+a = [(r["domain"], round(r["score"] * 100), r["hosts"], r["asns"], r["lookups"],
+      r["first_seen"], r["last_seen"]) for r in tip]
+b = [(r["rrname"], int(r["score_x100"]), int(r["hosts"]), int(r["asns"]), int(r["lookups"]),
+      iso(r["first_us"]), iso(r["last_us"])) for r in ch]
+if a != b or not a:
+    for x, y in zip(a, b):
+        if x != y: print("tip", x, "\nclickhouse", y); break
+    print(len(a), "rows from tip,", len(b), "from clickhouse")
+    sys.exit(1)
+EOF
+}
+"$tip" query flux --store "$d/st" --min-score 0 --format json >"$d/tip.json" 2>"$d/err"
+ch --query "$(printf "$flux_sql" "" "")" >"$d/ch.json" 2>>"$d/err"
+out=$(compare_flux all "$d/tip.json" "$d/ch.json"); check every-score-agrees $? "$out $(head -2 "$d/err")"
+"$tip" query flux --store "$d/st" --format json >"$d/tip.json" 2>"$d/err"
+ch --query "$(printf "$flux_sql" "" "HAVING score_x100 > 14238")" >"$d/ch.json" 2>>"$d/err"
+out=$(compare_flux flux "$d/tip.json" "$d/ch.json"); check flux-query-agrees $? "$out"
+n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$d/tip.json")
+[ "$n" = 10 ]; check flux-query-finds-the-10-flux-names $? "$n"
+# hostile names arrive as tip's JSON output shows them
+ch --query "SELECT DISTINCT rrname FROM tip.dns WHERE rrname LIKE '%evil.test' ORDER BY rrname FORMAT JSONEachRow" >"$d/chn.json"
+"$tip" query flux --store "$d/st" --min-score 0 --format json | python3 -c '
+import json, sys
+tip = sorted(r["domain"] for r in json.load(sys.stdin) if r["domain"].endswith("evil.test"))
+ch = sorted(json.loads(l)["rrname"] for l in open(sys.argv[1]))
+assert tip == ch and len(tip) == 11, (tip, ch)' "$d/chn.json"
+check hostile-names-agree $?
+
+# ---- a time window: the export's --since/--until is tip query's ---------
+since=2025-01-01T06:00:00Z until=2025-01-01T11:59:59Z
+"$tip" export --format clickhouse --store "$d/st" --since $since --until $until >"$d/w.json" 2>/dev/null
+ch --query 'CREATE TABLE tip.dns_window AS tip.dns' && ch --query 'INSERT INTO tip.dns_window FORMAT JSONEachRow' <"$d/w.json"
+check load-window $?
+"$tip" query flux --store "$d/st" --min-score 0 --since $since --until $until --format json >"$d/tip.json" 2>/dev/null
+ch --query "$(printf "$flux_sql" "" "" | sed 's/FROM tip.dns /FROM tip.dns_window /')" >"$d/ch.json"
+out=$(compare_flux window "$d/tip.json" "$d/ch.json"); check window-scores-agree $? "$out"
+n=$(ch --query "SELECT sum(count) FROM tip.dns WHERE first_us <= toInt64(toUnixTimestamp(toDateTime('2025-01-01 11:59:59'))) * 1000000 AND last_us >= toInt64(toUnixTimestamp(toDateTime('2025-01-01 06:00:00'))) * 1000000")
+w=$(ch --query 'SELECT sum(count) FROM tip.dns_window')
+[ "$n" = "$w" ] && [ "$w" -gt 0 ]; check window-equals-sql-window $? "export $w, sql $n"
+
+[ $fails = 0 ]
