@@ -9,6 +9,8 @@
 #                         50 concurrent keep-alive clients of wrk on loopback
 #                         for DURATION seconds; anchor: the fixed /style.css
 #                         route of the same server, same clients, same run
+#   serve_domain_csv_rps  the same domain's CSV download (what tip query
+#                         domain --format csv computes), beside the page
 #   serve_flux_ttfb_cold_ms  time to first byte of the flux table over a
 #                         year of hourly segments (8760 sealed and indexed
 #                         segments from tests/helpers/mkserve): a full scan
@@ -87,8 +89,11 @@ page="$u/domain?name=flux11.example-botnet.test"
 bytes=$(curl -s "$page" | wc -c)
 anchor=$(rps "$u/style.css")
 dom=$(rps "$page")
+csv=$(rps "$u/domain.csv?name=flux11.example-botnet.test")
 echo "bench serve_domain_rps ${dom:-0} req/s style_css_rps=${anchor:-0} ratio=$(ratio "${dom:-0}" "${anchor:-0}")" \
 	"(50 clients, ${DURATION}s, page $bytes bytes${asn:+, with the ASN table})"
+echo "bench serve_domain_csv_rps ${csv:-0} req/s serve_domain_rps=${dom:-0} ratio=$(ratio "${csv:-0}" "${dom:-0}")" \
+	"(the same domain as CSV: tip query's agg_domain_lookup and agg_ip_info per address, no page)"
 stop
 
 # ---- the flux table over a year -------------------------------------------------
