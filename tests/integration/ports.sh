@@ -537,9 +537,13 @@ else
 			usr/lib/systemd/system/tipd.service usr/lib/tmpfiles.d/tipd.conf; do
 			[ -e "$E/target/$f" ] || missing="$missing $f"
 		done
-		if [ -z "$missing" ] && echo "$out" | grep -q '^tipd ' &&
-			echo "$out" | grep -q "init: $E/target/usr/lib/libudns.so.0" &&
-			echo "$out" | grep -q "init: $E/target/usr/lib/libcdb.so.1"; then
+		# every library of the tree that tipd needs is loaded from the target
+		for l in libudns.so.0 libcdb.so.1; do
+			case " $libs " in *" $l "*) ;; *) continue ;; esac
+			echo "$out" | grep -q "init: $E/target/usr/lib/$l" || missing="$missing loaded:$l"
+		done
+		case " $libs " in *" libcdb.so.1 "*) ;; *) missing="$missing needed:libcdb.so.1" ;; esac
+		if [ -z "$missing" ] && echo "$out" | grep -q '^tipd '; then
 			ok "buildroot tip: builds on the tree's udns and tinycdb ($libs), installs, runs under qemu-arm"
 		else
 			notok "buildroot tip: builds, installs, runs on the tree's udns and tinycdb" \
