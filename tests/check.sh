@@ -2,7 +2,8 @@
 # make check: every test TIP has, in one run, ending with one tally line.
 #  1. unit tests (cmocka), plain build
 #  2. the same under ASan + UBSan (a separate build in $O/asan)
-#  3. integration tests with real servers (tests/integration/*.sh)
+#  3. integration tests with real servers (tests/integration/*.sh), against
+#     the plain build and again against the ASan+UBSan build
 #  4. store tests on big-endian s390x and 32-bit armhf under qemu-user
 # Integration scripts print "ok NAME", "not ok NAME" or "skip NAME: why"
 # lines and exit non-zero on failure.
@@ -42,20 +43,39 @@ else
 	echo "asan build: 0 passed, 1 failed"; fail=$((fail + 1))
 fi
 
+# integration BUILD LABEL: every tests/integration/*.sh against the
+# programs in BUILD.  Under ASan a script whose text has the line
+# "# asan: skip" (it builds its own programs, e.g. for another target) is
+# left out.
+integration() {
+	local b=$1 label=$2 t name out rc p f s
+	for t in tests/integration/*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .sh)
+		if [ -n "$label" ] && grep -qx '# asan: skip' "$t"; then
+			continue
+		fi
+		out=$(O="$b" timeout 900 bash "$t" 2>&1); rc=$?
+		p=$(printf '%s\n' "$out" | grep -c '^ok ')
+		f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+		s=$(printf '%s\n' "$out" | grep -c '^skip ')
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		if [ "$f" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then printf '%s\n' "$out" | tail -40; fi
+		printf '%s\n' "$out" | grep '^skip ' || true
+		echo "$name${label:+ ($label)}: $p passed, $f failed, $s skipped"
+		pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	done
+}
+
 stage "integration tests"
-for t in tests/integration/*.sh; do
-	[ -f "$t" ] || continue
-	name=$(basename "$t" .sh)
-	out=$(O="$O" timeout 900 bash "$t" 2>&1); rc=$?
-	p=$(printf '%s\n' "$out" | grep -c '^ok ')
-	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
-	s=$(printf '%s\n' "$out" | grep -c '^skip ')
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	if [ "$f" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then printf '%s\n' "$out" | tail -40; fi
-	printf '%s\n' "$out" | grep '^skip ' || true
-	echo "$name: $p passed, $f failed, $s skipped"
-	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
-done
+integration "$O" ""
+
+stage "integration tests under ASan+UBSan"
+if [ -x "$O/asan/tip" ]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	integration "$O/asan" asan
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
 
 stage "cross-architecture store tests"
 if [ -x tests/cross/run.sh ]; then

@@ -981,7 +981,8 @@ int agg_flux_scan(const struct store_set *set, const struct agg_flux_opts *o, st
 			goto out;
 		tab_clear(&s);
 	}
-	qsort(out->rows, out->n, sizeof *out->rows, row_cmp);
+	if (out->n)	/* rows is NULL when nothing matched */
+		qsort(out->rows, out->n, sizeof *out->rows, row_cmp);
 	out->enrich_full = s.em.full;
 	rc = 0;
 out:

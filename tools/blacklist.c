@@ -171,7 +171,8 @@ int cmd_blacklist(int argc, char **argv)
 		}
 	}
 	if (fmt == B_NFT) {
-		qsort(ips, n_ips, sizeof *ips, cmp_u32);
+		if (n_ips)
+			qsort(ips, n_ips, sizeof *ips, cmp_u32);
 		printf("# tip blacklist: addresses of fast-flux domains\n"
 		       "table inet tip_blacklist {\n\tset flux_v4 {\n\t\ttype ipv4_addr\n");
 		size_t u = 0;
