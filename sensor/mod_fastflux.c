@@ -63,8 +63,11 @@
 #include "resolver.h"
 #include "store.h"
 #include "tipd.h"
+#include "writer.h"
 
-#define FF_SETTLE_US (200000LL)		/* enrichment answers are settled in batches */
+#define FF_SETTLE_US (200000LL)
+#define FF_BACKLOG_US (1000LL)		/* how often the writer's backlog is looked at */
+#define FF_PAUSE_US (2000LL)		/* no new lookup for this long when it is high */		/* enrichment answers are settled in batches */
 #define FF_RETRY_US (1000000LL)		/* resolver queue full: try again */
 #define FF_NEG_TTL_S 600		/* an enrichment that failed is asked again after */
 #define FF_ASN_KEEP 2			/* origin ASNs kept per address (MOAS) */
@@ -404,7 +407,7 @@ struct ff_stats {
 	uint64_t cand, cand_known, cand_dropped_queue, cand_dropped_full, cand_invalid;
 	uint64_t lookups, answers, ns_lookups, ns_changes, new_addrs;
 	uint64_t outcome[RESOLVER__OUTCOMES];	/* A and NS lookups of domains */
-	uint64_t submit_busy, submit_invalid, nomem;
+	uint64_t submit_busy, submit_invalid, nomem, writer_pauses;
 	uint64_t classified_flux, classified_benign, promoted, expired;
 	uint64_t cap_a, cap_asn, cap_ns;
 	uint64_t rec_dns, rec_enrich, rec_score, rec_dropped;
@@ -450,6 +453,8 @@ struct ff {
 
 	int64_t next_log_us;
 	uint64_t logged_lookups;
+	int64_t backlog_at_us;	/* when the writer's backlog was last looked at */
+	int64_t paused_until_us;	/* no new lookup before (the writer is behind) */
 	struct ff_stats st;
 };
 
@@ -1333,6 +1338,8 @@ static void arm(struct ff *ff)
 	int64_t now = clock_mono_us(), due = INT64_MAX;
 	if (ff->nheap && ff->busy < ff->cf.lookups)
 		due = ff->heap[0]->due_us;	/* when all are busy, answers dispatch */
+	if (due < ff->paused_until_us)
+		due = ff->paused_until_us;
 	if (ff->settle_needed && now + FF_SETTLE_US < due)
 		due = now + FF_SETTLE_US;
 	if (ff->cf.log_interval_us > 0 && ff->next_log_us < due)
@@ -1387,11 +1394,41 @@ static int lookup_start(struct ff *ff, struct ffdom *d)
 	return 0;
 }
 
+/*
+ * 1 while the store writer is more than half full: no new lookup starts
+ * (the answers in flight still come and are stored), so a loop faster
+ * than the disk slows down instead of losing records.  The writer is
+ * asked at most once a millisecond.
+ */
+static int writer_behind(struct ff *ff, int64_t now)
+{
+	struct writer *w = ff->m->d->writer;
+	if (!w)
+		return 0;
+	if (now < ff->paused_until_us)
+		return 1;
+	if (now - ff->backlog_at_us < FF_BACKLOG_US)
+		return 0;
+	struct writer_stats ws;
+	ff->backlog_at_us = now;
+	writer_stats(w, &ws);
+	if (ws.queued * 2 <= ws.max_queue)
+		return 0;
+	ff->paused_until_us = now + FF_PAUSE_US;
+	ff->st.writer_pauses++;
+	return 1;
+}
+
 static void dispatch(struct ff *ff)
 {
 	if (!ff->res)
 		return;
 	int64_t now = clock_mono_us();
+	if (ff->nheap && ff->heap[0]->due_us <= now && writer_behind(ff, now)) {
+		arm(ff);
+		enrich_dispatch(ff);
+		return;
+	}
 	while (ff->busy < ff->cf.lookups && ff->nheap && ff->heap[0]->due_us <= now) {
 		struct ffdom *d = ff->heap[0];
 		heap_remove(ff, d);
@@ -2138,6 +2175,7 @@ static void ff_stats(struct module *m, module_emit_fn emit, void *ctx)
 	emit(ctx, "cache_misses", s->cache_misses);
 	emit(ctx, "cache_evicted", s->enrich_evicted);
 	emit(ctx, "submit_busy", s->submit_busy);
+	emit(ctx, "writer_pauses", s->writer_pauses);
 	emit(ctx, "nomem", s->nomem);
 	emit(ctx, "rebuilt_domains", s->rebuilt_domains);
 	emit(ctx, "rebuilt_records", s->rebuilt_records);
