@@ -24,7 +24,9 @@
 
 #define META_KEY "\0meta"
 #define META_KEYLEN 5
-#define META_VERSION 1
+/* 2: enrichment records also under 'e' + address; a version-1 index is
+ * not used (readers scan its segment) */
+#define META_VERSION 2
 #define META_SIZE (4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 8 * 8 + 8)
 #define ARENA_BLOCK (1u << 20)
 
@@ -202,6 +204,14 @@ size_t index_key_ip(uint8_t *out, int family, const void *addr)
 	return 0;
 }
 
+size_t index_key_enrich(uint8_t *out, int family, const void *addr)
+{
+	size_t n = index_key_ip(out, family, addr);
+	if (n)
+		out[0] = IX_ENRICH;
+	return n;
+}
+
 size_t index_key_parse(uint8_t *out, const char *text)
 {
 	uint8_t a[16];
@@ -238,6 +248,8 @@ int index_rec_keys(const struct rec *r, int (*fn)(void *ctx, const uint8_t *key,
 	}
 	case REC_ENRICH:
 		if ((n = index_key_ip(k, r->u.enrich.ip.family, r->u.enrich.ip.addr)))
+			rc |= fn(ctx, k, n);
+		if ((n = index_key_enrich(k, r->u.enrich.ip.family, r->u.enrich.ip.addr)))
 			rc |= fn(ctx, k, n);
 		if ((n = index_key_kind(k, IX_RNAME, r->u.enrich.ptr, r->u.enrich.ptr_len)))
 			rc |= fn(ctx, k, n);

@@ -7,6 +7,9 @@
  *     'd' domain (query name, lower case, no final dot)
  *     'r' a name in an answer (NS, CNAME, PTR target)
  *     '4' IPv4 address (4 bytes), '6' IPv6 address (16 bytes)
+ *     'e' + 4 or 16 bytes: the enrichment records of an address alone
+ *         (an address of a flux pool has thousands of 4/6 references;
+ *         what is known of it is in a few)
  *     'i' indicator, 's' source (reserved for feeds and spam)
  * and one meta entry under the key "\0meta" (struct index_meta), which
  * ties the index to the exact segment it was built from: an index whose
@@ -34,6 +37,7 @@ enum index_kind {
 	IX_IP6 = '6',
 	IX_INDICATOR = 'i',
 	IX_SOURCE = 's',
+	IX_ENRICH = 'e',
 };
 
 struct index_meta {
@@ -95,6 +99,8 @@ int index_matches(const struct index *ix, const uint8_t *seg_map, size_t seg_siz
 size_t index_key_domain(uint8_t *out, const char *name, size_t len);
 size_t index_key_kind(uint8_t *out, uint8_t kind, const char *name, size_t len);
 size_t index_key_ip(uint8_t *out, int family, const void *addr);
+/* 'e' + address: the key of an address's enrichment records. */
+size_t index_key_enrich(uint8_t *out, int family, const void *addr);
 /* From text: a domain or an IPv4/IPv6 address as typed by a user. */
 size_t index_key_parse(uint8_t *out, const char *text);
 

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,7 +142,84 @@ int store_sensor_id(const char *dir, char *out, size_t cap)
 static int seg_cmp(const void *a, const void *b)
 {
 	const struct store_seg *x = a, *y = b;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	/* the same seq: the plain segment first, then compacted ones by name */
+	int cx = x->cover_first != x->seq, cy = y->cover_first != y->seq;
+	if (cx != cy)
+		return cx - cy;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * The first seq a segment name covers: <first> of "<start>-<seq>.c<first>"
+ * (at least 8 digits, first < seq), else seq itself.
+ */
+static uint32_t cover_first(const char *name, uint32_t seq)
+{
+	const char *p = name + 17;	/* after "YYYYmmddTHHMMSSZ-" */
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p[0] != '.' || p[1] != 'c')
+		return seq;
+	p += 2;
+	uint64_t v = 0;
+	int n = 0;
+	for (; *p >= '0' && *p <= '9' && n < 11; p++, n++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	return *p || n < 8 || v >= seq ? seq : (uint32_t)v;
+}
+
+static int push_foreign(struct store_listing *ls, size_t *fcap, const char *name, const char *ext)
+{
+	if (ls->n_foreign == *fcap) {
+		size_t nc = *fcap ? *fcap * 2 : 8;
+		void *nn = realloc(ls->foreign, nc * sizeof *ls->foreign);
+		if (!nn)
+			return -1;
+		ls->foreign = nn;
+		*fcap = nc;
+	}
+	size_t n = strlen(name) + strlen(ext) + 2;
+	char *s = malloc(n);
+	if (!s)
+		return -1;
+	snprintf(s, n, "%s.%s", name, ext);
+	ls->foreign[ls->n_foreign++] = s;
+	return 0;
+}
+
+/*
+ * Hide the segments a compacted one covers.  In listing order a segment
+ * is covered when a later compacted one starts at or before its first
+ * seq (a later one has a seq at least its own); covers never cross,
+ * since compaction only merges whole listed segments.
+ */
+static int hide_superseded(struct store_listing *ls, size_t *fcap)
+{
+	uint64_t minfirst = UINT64_MAX;
+	size_t keep = ls->n;
+	for (size_t i = ls->n; i-- > 0;) {
+		struct store_seg *s = &ls->segs[i];
+		if (s->cover_first >= minfirst) {
+			if (push_foreign(ls, fcap, s->name, "tlog") < 0 ||
+			    (s->has_index && push_foreign(ls, fcap, s->name, "cdb") < 0))
+				return -1;
+			s->has_index = -1;	/* mark: dropped below */
+			keep--;
+			continue;
+		}
+		if (s->cover_first != s->seq && s->cover_first < minfirst)
+			minfirst = s->cover_first;
+	}
+	if (keep == ls->n)
+		return 0;
+	size_t o = 0;
+	for (size_t i = 0; i < ls->n; i++)
+		if (ls->segs[i].has_index >= 0)
+			ls->segs[o++] = ls->segs[i];
+	ls->n = o;
+	return 0;
 }
 
 static int ends_with(const char *s, const char *suf)
@@ -204,6 +282,7 @@ int store_list(const char *dir, struct store_listing *ls)
 			memset(s, 0, sizeof *s);
 			snprintf(s->name, sizeof s->name, "%.*s", (int)(len - 5), n);
 			s->seq = seq;
+			s->cover_first = cover_first(s->name, seq);
 			s->start_us = start;
 			s->size = (uint64_t)sb.st_size;
 			continue;
@@ -259,6 +338,11 @@ foreign:
 		ls->foreign[ls->n_foreign++] = cdbs[i];
 	}
 	free(cdbs);
+	if (hide_superseded(ls, &fcap) < 0) {
+		store_listing_free(ls);
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 nomem:
 	closedir(d);
@@ -566,4 +650,188 @@ int store_set_lookup(const struct store_set *set, const void *key, size_t klen, 
 int store_set_scan(const struct store_set *set, store_rec_cb cb, store_fault_cb fault, void *ctx)
 {
 	return walk(set, NULL, 0, cb, fault, ctx);
+}
+
+/* ---- many keys ---------------------------------------------------------- */
+
+struct many {
+	const uint8_t *const *keys;
+	const size_t *klens;
+	size_t n;
+	size_t *order;		/* key indexes sorted by key bytes, for the scan */
+	store_key_cb cb;
+	store_fault_cb fault;
+	void *ctx;
+	/* the record being scanned */
+	const char *id;
+	const struct store_seg *seg;
+	uint64_t pos;
+	const struct rec *rec;
+	int stop;
+};
+
+static const struct many *sort_many;
+
+static int key_cmp3(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : (al > bl) - (al < bl);
+}
+
+static int order_cmp(const void *x, const void *y)
+{
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	return key_cmp3(sort_many->keys[i], sort_many->klens[i], sort_many->keys[j],
+			sort_many->klens[j]);
+}
+
+/* index_rec_keys callback of a scanned record: report every wanted key. */
+static int many_match(void *ctx, const uint8_t *k, size_t kl)
+{
+	struct many *m = ctx;
+	size_t lo = 0, hi = m->n;
+	if (m->stop)
+		return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2, i = m->order[mid];
+		int c = key_cmp3(m->keys[i], m->klens[i], k, kl);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m->n; lo++) {
+		size_t i = m->order[lo];
+		if (key_cmp3(m->keys[i], m->klens[i], k, kl))
+			break;
+		if (m->cb(m->ctx, i, m->id, m->seg, m->pos, m->rec)) {
+			m->stop = 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+static void many_scan(struct many *m, const char *dir, const struct store_seg *s)
+{
+	char p[PATH_MAX + 80];
+	struct seg_reader r;
+	struct rec rec;
+	uint64_t pos;
+	store_seg_path(p, sizeof p, dir, s->name, "tlog");
+	if (seg_reader_open(&r, p) < 0) {
+		if (m->fault)
+			m->fault(m->ctx, p, 0, r.fault);
+		return;
+	}
+	while (!m->stop) {
+		int c = seg_reader_next(&r, &rec, &pos);
+		if (c == 0)
+			break;
+		if (c < 0) {
+			if (m->fault)
+				m->fault(m->ctx, p, r.fault_off, r.fault);
+			if (!seg_reader_resync(&r))
+				break;
+			continue;
+		}
+		m->seg = s;
+		m->pos = pos;
+		m->rec = &rec;
+		index_rec_keys(&rec, many_match, m);
+	}
+	seg_reader_close(&r);
+}
+
+static void many_segment(struct many *m, const char *dir, const struct store_seg *s)
+{
+	char cp[PATH_MAX + 80], sp[PATH_MAX + 80];
+	struct index ix;
+	struct seg_reader r;
+	struct index_iter it;
+	struct rec rec;
+	uint64_t pos;
+
+	if (!s->has_index) {
+		many_scan(m, dir, s);
+		return;
+	}
+	store_seg_path(cp, sizeof cp, dir, s->name, "cdb");
+	store_seg_path(sp, sizeof sp, dir, s->name, "tlog");
+	if (index_open(&ix, cp) < 0) {
+		if (m->fault)
+			m->fault(m->ctx, cp, 0, "unreadable index; scanning the segment");
+		many_scan(m, dir, s);
+		return;
+	}
+	if (seg_reader_open(&r, sp) < 0) {
+		if (m->fault)
+			m->fault(m->ctx, sp, 0, r.fault);
+		index_close(&ix);
+		return;
+	}
+	if (!index_matches(&ix, r.map, r.size)) {
+		if (m->fault)
+			m->fault(m->ctx, cp, 0, "stale index; scanning the segment");
+		seg_reader_close(&r);
+		index_close(&ix);
+		many_scan(m, dir, s);
+		return;
+	}
+	for (size_t i = 0; i < m->n && !m->stop; i++) {
+		int c = index_find(&ix, m->keys[i], m->klens[i], &it);
+		if (c < 0 && m->fault)
+			m->fault(m->ctx, cp, 0, "damaged index entry");
+		if (c <= 0)
+			continue;
+		while (!m->stop && (c = index_iter_next(&it, &pos)) > 0) {
+			if (seg_reader_at(&r, pos, &rec) < 0) {
+				if (m->fault)
+					m->fault(m->ctx, sp, pos, r.fault);
+				continue;
+			}
+			if (m->cb(m->ctx, i, m->id, s, pos, &rec))
+				m->stop = 1;
+		}
+		if (c < 0 && m->fault)
+			m->fault(m->ctx, cp, 0, "damaged index entry");
+	}
+	seg_reader_close(&r);
+	index_close(&ix);
+}
+
+int store_set_lookup_many(const struct store_set *set, const uint8_t *const *keys,
+			  const size_t *klens, size_t n, store_key_cb cb, store_fault_cb fault,
+			  void *ctx)
+{
+	struct many m = {keys, klens, n, NULL, cb, fault, ctx, NULL, NULL, 0, NULL, 0};
+	if (!n)
+		return 0;
+	m.order = malloc(n * sizeof *m.order);
+	if (!m.order)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		m.order[i] = i;
+	/* qsort has no context argument; the sort runs under no lock, so this
+	 * is not thread-safe: serialise it (tip serve's workers call this) */
+	static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&sort_mu);
+	sort_many = &m;
+	qsort(m.order, n, sizeof *m.order, order_cmp);
+	sort_many = NULL;
+	pthread_mutex_unlock(&sort_mu);
+	for (size_t i = 0; i < set->n && !m.stop; i++) {
+		struct store_listing ls;
+		if (store_list(set->dirs[i], &ls) < 0) {
+			if (fault)
+				fault(ctx, set->dirs[i], 0, strerror(errno));
+			continue;
+		}
+		m.id = set->ids[i];
+		for (size_t j = 0; j < ls.n && !m.stop; j++)
+			many_segment(&m, set->dirs[i], &ls.segs[j]);
+		store_listing_free(&ls);
+	}
+	free(m.order);
+	return m.stop ? -1 : 0;
 }

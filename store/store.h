@@ -9,6 +9,13 @@
  * Anything else in log/ is foreign: listed, reported by verify, never
  * touched.  Several sensors' stores rsynced side by side under one parent
  * are read together as a store set, in (sensor, seq) order.
+ *
+ * A compacted segment (compact.h) is named <start>-<seq>.c<first>: it
+ * holds the records of every segment of seq first..seq.  The listing
+ * hides the segments it covers (they are superseded: listed as foreign,
+ * left for `tip compact` to remove), so a store that still holds both,
+ * after a crash or an rsync without --delete, reads the same as one that
+ * holds only the compacted segment.
  */
 #ifndef TIP_STORE_H
 #define TIP_STORE_H
@@ -28,10 +35,11 @@ struct store_seg {
 	int64_t start_us;
 	uint64_t size;		/* bytes of the .tlog */
 	int has_index;		/* a .cdb exists beside it */
+	uint32_t cover_first;	/* first seq it holds: seq, or <first> of a compacted segment */
 };
 
 struct store_listing {
-	struct store_seg *segs;	/* ascending seq */
+	struct store_seg *segs;	/* ascending seq (a compacted one after a plain one of its seq) */
 	size_t n;
 	char **foreign;		/* names in log/ that are no segment or index */
 	size_t n_foreign;
@@ -46,7 +54,10 @@ int store_is_store(const char *dir);
 /* Read sensor.id into out (a sanitised name). 0 or -1. */
 int store_sensor_id(const char *dir, char *out, size_t cap);
 
-/* List segments; free with store_listing_free.  0 or -1 with errno. */
+/*
+ * List segments, superseded ones left out (listed as foreign); free with
+ * store_listing_free.  0 or -1 with errno.
+ */
 int store_list(const char *dir, struct store_listing *ls);
 void store_listing_free(struct store_listing *ls);
 
@@ -87,6 +98,19 @@ typedef void (*store_fault_cb)(void *ctx, const char *path, uint64_t off, const 
  */
 int store_set_lookup(const struct store_set *set, const void *key, size_t klen,
 		     store_rec_cb cb, store_fault_cb fault, void *ctx);
+
+/*
+ * Every record carrying any of the n keys, reading each segment's index
+ * (or, without one, the segment) once for all of them: the lookups of many
+ * addresses over many segments.  Records come segment by segment and, in a
+ * segment, key by key; key_i says which key matched (a record carrying two
+ * of the keys comes twice).  0, or -1 when the callback stopped the walk.
+ */
+typedef int (*store_key_cb)(void *ctx, size_t key_i, const char *sensor,
+			    const struct store_seg *seg, uint64_t pos, const struct rec *r);
+int store_set_lookup_many(const struct store_set *set, const uint8_t *const *keys,
+			  const size_t *klens, size_t n, store_key_cb cb, store_fault_cb fault,
+			  void *ctx);
 
 /* Every record of every store, in order. */
 int store_set_scan(const struct store_set *set, store_rec_cb cb, store_fault_cb fault, void *ctx);

@@ -146,23 +146,9 @@ static int on_enrich(void *ctx, const char *sensor, const struct store_seg *seg,
 	return 0;
 }
 
-int agg_ip_info(const struct store_set *set, const struct asn_db *db, uint32_t ipv4,
-		struct agg_ipinfo *out, struct agg_faults *faults)
+/* What the store lacks (ASN, AS name, country) from the offline table. */
+static void apply_db(const struct asn_db *db, uint32_t ipv4, struct agg_ipinfo *out)
 {
-	struct info_ctx c;
-	uint8_t key[INDEX_KEY_MAX];
-	memset(out, 0, sizeof *out);
-	memset(&c, 0, sizeof c);
-	c.addr[0] = (uint8_t)(ipv4 >> 24);
-	c.addr[1] = (uint8_t)(ipv4 >> 16);
-	c.addr[2] = (uint8_t)(ipv4 >> 8);
-	c.addr[3] = (uint8_t)ipv4;
-	c.out = out;
-	c.faults = faults;
-	if (set) {
-		size_t kl = index_key_ip(key, 4, c.addr);
-		store_set_lookup(set, key, kl, on_enrich, agg_on_fault, &c);
-	}
 	if (db) {
 		struct asn_info ai;
 		if (asn_db_lookup(db, ipv4, &ai)) {
@@ -181,7 +167,82 @@ int agg_ip_info(const struct store_set *set, const struct asn_db *db, uint32_t i
 			out->as_name_len = l;
 		}
 	}
+}
+
+int agg_ip_info(const struct store_set *set, const struct asn_db *db, uint32_t ipv4,
+		struct agg_ipinfo *out, struct agg_faults *faults)
+{
+	struct info_ctx c;
+	uint8_t key[INDEX_KEY_MAX];
+	memset(out, 0, sizeof *out);
+	memset(&c, 0, sizeof c);
+	c.addr[0] = (uint8_t)(ipv4 >> 24);
+	c.addr[1] = (uint8_t)(ipv4 >> 16);
+	c.addr[2] = (uint8_t)(ipv4 >> 8);
+	c.addr[3] = (uint8_t)ipv4;
+	c.out = out;
+	c.faults = faults;
+	if (set) {
+		/* 'e': the address's enrichment records, not its thousands of lookups */
+		size_t kl = index_key_enrich(key, 4, c.addr);
+		store_set_lookup(set, key, kl, on_enrich, agg_on_fault, &c);
+	}
+	apply_db(db, ipv4, out);
 	return 0;
+}
+
+struct infos_ctx {
+	struct agg_faults *faults;	/* first: agg_on_fault reads it */
+	struct agg_ipinfo *out;
+	int64_t *best_us;
+	const uint32_t *ips;
+};
+
+static int on_enrich_many(void *ctx, size_t i, const char *sensor, const struct store_seg *seg,
+			  uint64_t pos, const struct rec *r)
+{
+	struct infos_ctx *m = ctx;
+	struct info_ctx c = {m->faults, {0}, &m->out[i], m->best_us[i]};
+	uint32_t ip = m->ips[i];
+	c.addr[0] = (uint8_t)(ip >> 24);
+	c.addr[1] = (uint8_t)(ip >> 16);
+	c.addr[2] = (uint8_t)(ip >> 8);
+	c.addr[3] = (uint8_t)ip;
+	on_enrich(&c, sensor, seg, pos, r);
+	m->best_us[i] = c.best_us;
+	return 0;
+}
+
+int agg_ips_info(const struct store_set *set, const struct asn_db *db, const uint32_t *ips,
+		 size_t n, struct agg_ipinfo *out, struct agg_faults *faults)
+{
+	int rc = 0;
+	memset(out, 0, n * sizeof *out);
+	if (set && n) {
+		uint8_t *kb = malloc(n * 5);
+		const uint8_t **keys = malloc(n * sizeof *keys);
+		size_t *kl = malloc(n * sizeof *kl);
+		int64_t *best = calloc(n, sizeof *best);
+		if (!kb || !keys || !kl || !best) {
+			rc = -1;
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				uint8_t a[4] = {(uint8_t)(ips[i] >> 24), (uint8_t)(ips[i] >> 16),
+						(uint8_t)(ips[i] >> 8), (uint8_t)ips[i]};
+				kl[i] = index_key_enrich(kb + 5 * i, 4, a);
+				keys[i] = kb + 5 * i;
+			}
+			struct infos_ctx m = {faults, out, best, ips};
+			store_set_lookup_many(set, keys, kl, n, on_enrich_many, agg_on_fault, &m);
+		}
+		free(kb);
+		free(keys);
+		free(kl);
+		free(best);
+	}
+	for (size_t i = 0; i < n; i++)
+		apply_db(db, ips[i], &out[i]);
+	return rc;
 }
 
 /* ---- RRsets ----------------------------------------------------------- */
@@ -391,6 +452,8 @@ void agg_domain_fini(struct agg_domain *d)
 {
 	flux_sets_fini(&d->sets);
 	free(d->ips);
+	free(d->info);
+	d->info = NULL;
 	d->ips = NULL;
 	d->n_ips = d->alloc_ips = 0;
 }
@@ -559,10 +622,22 @@ int agg_domain_lookup(const struct store_set *set, const struct asn_db *db, cons
 		return -1;
 	if (rrsets)
 		agg_rrsets_finish(rrsets);
-	for (size_t i = 0; i < d->n_ips; i++) {
-		struct agg_ipinfo info;
-		agg_ip_info(set, db, d->ips[i].ip, &info, faults);
-		d->ips[i].asn = info.asn;
+	/* every address's enrichment in one pass over the segments' indexes */
+	if (d->n_ips) {
+		uint32_t *ips = malloc(d->n_ips * sizeof *ips);
+		d->info = malloc(d->n_ips * sizeof *d->info);
+		if (!ips || !d->info) {
+			free(ips);
+			return -1;
+		}
+		for (size_t i = 0; i < d->n_ips; i++)
+			ips[i] = d->ips[i].ip;
+		int rc = agg_ips_info(set, db, ips, d->n_ips, d->info, faults);
+		free(ips);
+		if (rc < 0)
+			return -1;
+		for (size_t i = 0; i < d->n_ips; i++)
+			d->ips[i].asn = d->info[i].asn;
 	}
 	agg_domain_finish(d, asn_from_ips, d);
 	return 0;
@@ -1070,4 +1145,12 @@ int agg_cli_asn(struct asn_db *db, const char *cmd, const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+void agg_domain_ipinfo(const struct agg_domain *d, size_t i, struct agg_ipinfo *out)
+{
+	if (d->info && i < d->n_ips)
+		*out = d->info[i];
+	else
+		memset(out, 0, sizeof *out);
 }

@@ -95,6 +95,14 @@ struct agg_ipinfo {
 int agg_ip_info(const struct store_set *set, const struct asn_db *db, uint32_t ipv4,
 		struct agg_ipinfo *out, struct agg_faults *faults);
 
+/*
+ * The same for n addresses at once, reading each segment's index once
+ * (store_set_lookup_many): what a domain page with thousands of addresses
+ * over thousands of segments needs.  0, or -1 on memory exhaustion.
+ */
+int agg_ips_info(const struct store_set *set, const struct asn_db *db, const uint32_t *ips,
+		 size_t n, struct agg_ipinfo *out, struct agg_faults *faults);
+
 /* ---- distinct RRsets (COF output) ---------------------------------- */
 
 /*
@@ -153,6 +161,7 @@ struct agg_domain {
 	uint64_t lookups;	/* sum of counts of its DNS records with answers */
 	uint64_t records;
 	struct agg_ip *ips;	/* keep_ips: sorted by address after finish */
+	struct agg_ipinfo *info;	/* agg_domain_lookup: what is known of ips[i] */
 	size_t n_ips, alloc_ips;
 	uint64_t ips_over;	/* observations of addresses beyond AGG_IPS_MAX */
 	int keep_ips;
@@ -164,6 +173,8 @@ typedef uint32_t (*agg_asn_fn)(void *ctx, uint32_t ipv4);
 
 void agg_domain_init(struct agg_domain *d, const char *name, size_t len, int keep_ips);
 void agg_domain_fini(struct agg_domain *d);
+/* What agg_domain_lookup learned of address i (zeros when it did not). */
+void agg_domain_ipinfo(const struct agg_domain *d, size_t i, struct agg_ipinfo *out);
 /* Count one DNS record of this name (others are ignored).  0 or -1 (ENOMEM). */
 int agg_domain_add(struct agg_domain *d, const struct rec *r, const struct agg_filter *f);
 /* Resolve the ASNs of the address set and compute the verdict. */

@@ -309,7 +309,7 @@ void query_csv_domain(FILE *f, const struct store_set *set, const struct asn_db 
 	for (size_t i = 0; i < d->n_ips; i++) {
 		struct agg_ipinfo in;
 		char ip[INET_ADDRSTRLEN], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
-		agg_ip_info(set, db, d->ips[i].ip, &in, faults);
+		agg_domain_ipinfo(d, i, &in);
 		ip_text(ip, d->ips[i].ip);
 		csv_put(f, d->name, d->name_len);
 		fprintf(f, ",%s,", ip);
@@ -358,7 +358,7 @@ static int q_domain(struct qopt *o, const char *name)
 		for (size_t i = 0; i < d.n_ips; i++) {
 			struct agg_ipinfo in;
 			char ip[INET_ADDRSTRLEN];
-			agg_ip_info(&o->set, o->have_db ? &o->db : NULL, d.ips[i].ip, &in, &o->faults);
+			agg_domain_ipinfo(&d, i, &in);
 			ip_text(ip, d.ips[i].ip);
 			ip_row_tbl(&a, ip, &in, d.ips[i].first_us, d.ips[i].last_us);
 		}
@@ -378,7 +378,7 @@ static int q_domain(struct qopt *o, const char *name)
 		for (size_t i = 0; i < d.n_ips; i++) {
 			struct agg_ipinfo in;
 			char ip[INET_ADDRSTRLEN];
-			agg_ip_info(&o->set, o->have_db ? &o->db : NULL, d.ips[i].ip, &in, &o->faults);
+			agg_domain_ipinfo(&d, i, &in);
 			ip_text(ip, d.ips[i].ip);
 			printf("%s{\"ip\":\"%s\"", i ? "," : "", ip);
 			ipinfo_json(stdout, &in);

@@ -942,7 +942,7 @@ static int page_domain(struct job *c, int head_only, const struct params *p, int
 	for (size_t i = from; i < d.n_ips && i < from + SERVE_A_ROWS; i++) {
 		struct agg_ipinfo in;
 		char ip[INET_ADDRSTRLEN];
-		agg_ip_info(&s->set, dbp(s), d.ips[i].ip, &in, &c->faults);
+		agg_domain_ipinfo(&d, i, &in);
 		ip4_text(ip, d.ips[i].ip);
 		hbuf_puts(b, "<tr><td>");
 		link_ip(b, ip);

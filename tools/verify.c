@@ -110,6 +110,9 @@ static char *key_text(char *out, size_t cap, const uint8_t *k, size_t n)
 		snprintf(out, cap, "ip %s", a);
 	else if (n == 17 && k[0] == IX_IP6 && inet_ntop(AF_INET6, k + 1, a, sizeof a))
 		snprintf(out, cap, "ip %s", a);
+	else if (k[0] == IX_ENRICH && (n == 5 || n == 17) &&
+		 inet_ntop(n == 5 ? AF_INET : AF_INET6, k + 1, a, sizeof a))
+		snprintf(out, cap, "enrichment of %s", a);
 	else if (n >= 1)
 		snprintf(out, cap, "%s \"%s\"",
 			 k[0] == IX_DOMAIN ? "domain" : k[0] == IX_RNAME ? "answer name" : "key",
@@ -242,6 +245,7 @@ static int key_well_formed(const uint8_t *k, unsigned n)
 	switch (n ? k[0] : 0) {
 	case IX_IP4: return n == 5;
 	case IX_IP6: return n == 17;
+	case IX_ENRICH: return n == 5 || n == 17;
 	case IX_DOMAIN:
 	case IX_RNAME:
 	case IX_INDICATOR:

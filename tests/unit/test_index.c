@@ -208,8 +208,8 @@ static void test_index_meta_and_iterator(void **state)
 	assert_true(ix.meta.ts_last_us == T0 + 199 * 1000000LL);
 	assert_int_equal(ix.meta.seq, ls.segs[0].seq);
 	assert_int_equal(ix.meta.seg_size, ls.segs[0].size);
-	/* 50 domains + 50 + 7 addresses + 5 NS names */
-	assert_int_equal(ix.meta.keys, 50 + 50 + 7 + 5);
+	/* 50 domains + 50 + 7 addresses + 5 NS names + 10 enriched addresses */
+	assert_int_equal(ix.meta.keys, 50 + 50 + 7 + 5 + 10);
 	size_t kl = index_key_parse(k, "d3.example.com");
 	assert_int_equal(index_find(&ix, k, kl, &it), 1);
 	int n = 0;
@@ -226,6 +226,14 @@ static void test_index_meta_and_iterator(void **state)
 	assert_int_equal(n, 8);	/* 4 lookups and 4 scores */
 	kl = index_key_parse(k, "nothere.example");
 	assert_int_equal(index_find(&ix, k, kl, &it), 0);
+	/* the enrichment of an address alone, under 'e' */
+	uint8_t a5[4] = {192, 0, 2, 5};
+	kl = index_key_enrich(k, 4, a5);
+	assert_int_equal(k[0], 'e');
+	assert_int_equal(index_find(&ix, k, kl, &it), 1);
+	for (n = 0; index_iter_next(&it, &pos) == 1; n++)
+		;
+	assert_int_equal(n, 4);	/* i = 5, 55, 105, 155 */
 	index_close(&ix);
 	store_listing_free(&ls);
 }
@@ -352,6 +360,55 @@ static void test_store_list_reports_foreign_files(void **state)
 	store_listing_free(&ls);
 }
 
+struct many_hits {
+	int per_key[8];
+};
+
+static int on_many(void *ctx, size_t i, const char *sensor, const struct store_seg *seg,
+		   uint64_t pos, const struct rec *r)
+{
+	((struct many_hits *)ctx)->per_key[i]++;
+	return 0;
+}
+
+static void test_lookup_many_agrees_with_single_lookups(void **state)
+{
+	struct seg_policy pol = {.max_bytes = 8192};
+	const char *texts[] = {"d5.example.com", "192.0.2.5", "198.51.100.3", "nothere.example",
+			       "d7.example.com"};
+	uint8_t kb[5][INDEX_KEY_MAX];
+	const uint8_t *keys[6];
+	size_t kl[6];
+	char err[256];
+	struct store_listing ls;
+	fill(dir, "s1", 1000, &pol);
+	/* one segment without its index: scanned */
+	assert_int_equal(store_list(dir, &ls), 0);
+	char p[4096];
+	store_seg_path(p, sizeof p, dir, ls.segs[1].name, "cdb");
+	assert_int_equal(unlink(p), 0);
+	store_listing_free(&ls);
+	for (int i = 0; i < 5; i++) {
+		kl[i] = index_key_parse(kb[i], texts[i]);
+		keys[i] = kb[i];
+	}
+	uint8_t a5[4] = {192, 0, 2, 5}, ek[INDEX_KEY_MAX];
+	kl[5] = index_key_enrich(ek, 4, a5);
+	keys[5] = ek;
+	struct store_set set = {0};
+	assert_int_equal(store_set_add(&set, dir, err, sizeof err), 0);
+	struct many_hits m = {{0}};
+	assert_int_equal(store_set_lookup_many(&set, keys, kl, 6, on_many, NULL, &m), 0);
+	for (int i = 0; i < 5; i++) {
+		struct hits h = lookup(texts[i]);
+		assert_int_equal(m.per_key[i], h.dns + h.score + h.enrich + h.other);
+	}
+	assert_int_equal(m.per_key[1], 40);	/* 20 lookups, 20 enrichments */
+	assert_int_equal(m.per_key[3], 0);
+	assert_int_equal(m.per_key[5], 20);	/* enrichments alone */
+	store_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +422,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_retention_removes_oldest_sealed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_list_reports_foreign_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_many_agrees_with_single_lookups, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
