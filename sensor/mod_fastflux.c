@@ -411,7 +411,7 @@ struct ff_stats {
 	uint64_t classified_flux, classified_benign, promoted, expired;
 	uint64_t cap_a, cap_asn, cap_ns;
 	uint64_t rec_dns, rec_enrich, rec_score, rec_dropped;
-	uint64_t txt, txt_fail, ptr, ptr_fail, enrich_dropped, enrich_evicted, asn_unknown;
+	uint64_t txt, txt_fail, ptr, ptr_fail, ptr_dynamic, enrich_dropped, enrich_evicted, asn_unknown;
 	uint64_t cache_hits, cache_misses;
 	uint64_t rebuilt_domains, rebuilt_records, rebuild_skipped, rebuild_ms;
 };
@@ -1239,6 +1239,49 @@ static void ff_on_txt(struct resolver_query *q, const struct resolver_answer *a,
 	enrich_done(ff, e);
 }
 
+/*
+ * 1 when a PTR name looks like a dynamic (residential) address: three of
+ * the address's octets among its labels ("45-237-76-135.dyn.isp.example"),
+ * or a label that starts like the pools of access providers do.  Flux
+ * agents run on such hosts; the count is kept, not scored.
+ */
+static int alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int ptr_looks_dynamic(const char *name, size_t len, uint32_t ip)
+{
+	static const char *const words[] = {"dyn", "dhcp", "pool", "ppp", "dsl", "adsl", "cable",
+					    "dial", "client", "cust", "broadband"};
+	unsigned octets = 0, seen = 0;
+	for (size_t i = 0; i < len;) {
+		char tok[64];
+		size_t n = 0;
+		while (i < len && !alnum(name[i]))
+			i++;
+		for (; i < len && alnum(name[i]); i++)
+			if (n + 1 < sizeof tok)	/* a longer label is cut: it matches nothing below */
+				tok[n++] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+		tok[n] = '\0';
+		if (!n)
+			continue;
+		for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+			if (!strncmp(tok, words[w], strlen(words[w])))
+				return 1;
+		for (unsigned k = 0; k < 4; k++) {
+			char oct[4];
+			snprintf(oct, sizeof oct, "%u", (ip >> (8 * k)) & 255);
+			if (!(seen & (1u << k)) && !strcmp(tok, oct)) {
+				seen |= 1u << k;
+				octets++;
+				break;
+			}
+		}
+	}
+	return octets >= 3;
+}
+
 static void ff_on_ptr(struct resolver_query *q, const struct resolver_answer *a, void *arg)
 {
 	struct ffjob *j = arg;
@@ -1260,6 +1303,8 @@ static void ff_on_ptr(struct resolver_query *q, const struct resolver_answer *a,
 		if (a->rr[i].type == RESOLVER_PTR && a->rr[i].len > 0 && a->rr[i].len <= REC_NAME_MAX)
 			rr = &a->rr[i];
 	if (rr) {
+		if (ptr_looks_dynamic(rr->u.text, rr->len, ip))
+			ff->st.ptr_dynamic++;
 		if (!e->ptr || strlen(e->ptr) != rr->len || memcmp(e->ptr, rr->u.text, rr->len)) {
 			char *p = malloc((size_t)rr->len + 1);
 			if (p) {
@@ -2165,6 +2210,7 @@ static void ff_stats(struct module *m, module_emit_fn emit, void *ctx)
 	emit(ctx, "txt_fail", s->txt_fail);
 	emit(ctx, "ptr", s->ptr);
 	emit(ctx, "ptr_fail", s->ptr_fail);
+	emit(ctx, "ptr_dynamic", s->ptr_dynamic);
 	emit(ctx, "asn_unknown", s->asn_unknown);
 	emit(ctx, "asn_waiting", ff->nwait);
 	emit(ctx, "enrich_inflight", ff->ejobs);

@@ -798,6 +798,7 @@ static void test_fastflux_records(void **state)
 	assert_int_equal(ns->u.dns.n_names, 0);
 	assert_int_equal(enrich, 3);
 	assert_int_equal(with_ptr, 2);
+	assert_int_equal(stat_of("ptr_dynamic"), 2);	/* "host-0-1.dyn.example" */
 	size_t scores = count_recs(REC_SCORE, n, 0);
 	assert_true(scores >= 1);
 	assert_int_equal(last_score(n, 0)->n_asn, 3);
@@ -914,6 +915,43 @@ static void test_fastflux_backs_off_when_the_resolver_is_full(void **state)
 	fk.refuse = 0;
 	pass(1);
 	assert_non_null(pending(RESOLVER_A, "full.example"));
+	ff_down();
+}
+
+/* A store writer more than half full holds new lookups back (no record lost), then they go on. */
+static void test_fastflux_waits_for_a_busy_writer(void **state)
+{
+	char sdir[4200], err[256];
+	struct seg_policy pol = {.no_fsync = 1};
+	snprintf(sdir, sizeof sdir, "%s/wstore", dir);
+	ff_up("  window 2\n  ns no\n  ptr no\n");
+	d.writer = writer_new(sdir, "t", &pol, 16, err, sizeof err);
+	assert_non_null(d.writer);
+	struct rec ev = {.type = REC_EVENT};
+	ev.u.event.kind = REC_EV_NOTE;
+	ev.u.event.text = "filler";
+	ev.u.event.text_len = 6;
+	for (int i = 0; i < 9; i++)	/* the thread is not started: they stay queued */
+		assert_int_equal(writer_put(d.writer, &ev), 0);
+	submit("slow.example");
+	assert_null(pending(RESOLVER_A, "slow.example"));
+	assert_int_equal(stat_of("writer_pauses"), 1);
+	pass(1);
+	assert_null(pending(RESOLVER_A, "slow.example"));
+	assert_int_equal(writer_start(d.writer), 0);
+	writer_kick(d.writer);
+	struct writer_stats ws;
+	for (int i = 0; i < 2000; i++) {	/* the thread writes them: wait, bounded */
+		writer_stats(d.writer, &ws);
+		if (!ws.queued)
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(ws.queued, 0);
+	pass(1);
+	assert_non_null(pending(RESOLVER_A, "slow.example"));
+	assert_int_equal(writer_close(d.writer), 0);
+	d.writer = NULL;
 	ff_down();
 }
 
@@ -1111,6 +1149,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fastflux_stop_cancels_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_backs_off_when_the_resolver_is_full, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fastflux_waits_for_a_busy_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_restart_rebuilds_from_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_rebuild_skips_idle_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_config_is_checked, setup, teardown),
