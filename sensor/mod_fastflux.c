@@ -1029,11 +1029,16 @@ static void maybe_write_enrich(struct ff *ff, struct ffip *e)
 	record_enrich(ff, e);
 }
 
+/*
+ * The origin ASN of an address counts once, the first one of a MOAS
+ * answer: the store keeps one ASN per address (REC_ENRICH), and tip query
+ * and the rebuild at start count from the store, so the sensor counts
+ * alike and a restart finds the same nASN.
+ */
 static void add_asns(struct ff *ff, struct ffdom *d, const struct ffip *e)
 {
-	for (int i = 0; i < FF_ASN_KEEP && e->asn[i]; i++)
-		if (flux_sets_add_asn(&d->sets, e->asn[i]) < 0 && errno == ENOSPC)
-			ff->st.cap_asn++;
+	if (e->asn[0] && flux_sets_add_asn(&d->sets, e->asn[0]) < 0 && errno == ENOSPC)
+		ff->st.cap_asn++;
 }
 
 static int pend_add(struct ff *ff, struct ffdom *d, uint32_t ip)

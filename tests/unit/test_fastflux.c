@@ -241,6 +241,7 @@ static void answer_ns(const char *name, const char *const *ns, unsigned n)
 /* The Cymru-style world the fake serves: ASN and country of an address. */
 static uint32_t (*world_asn)(uint32_t ip);
 static int ptr_answers;		/* 1: PTR answered with a name, 0: NXDOMAIN */
+static int moas;		/* 1: TXT lines list a second origin ASN (asn + 1000) */
 
 static uint32_t asn_by_second_octet(uint32_t ip)
 {
@@ -278,8 +279,11 @@ static unsigned serve_enrichment(void)
 					continue;
 				}
 				char line[128];
-				snprintf(line, sizeof line, "%u | %u.%u.0.0/16 | %s | ripencc | 2001-01-01",
-					 asn, ip >> 24, (ip >> 16) & 255, asn % 2 ? "NL" : "DE");
+				char second[16] = "";
+				if (moas)
+					snprintf(second, sizeof second, " %u", asn + 1000);
+				snprintf(line, sizeof line, "%u%s | %u.%u.0.0/16 | %s | ripencc | 2001-01-01",
+					 asn, second, ip >> 24, (ip >> 16) & 255, asn % 2 ? "NL" : "DE");
 				struct resolver_rr rr = {.ttl = 3600, .type = RESOLVER_TXT,
 							 .len = (uint16_t)strlen(line)};
 				rr.u.text = line;
@@ -376,6 +380,7 @@ static int setup(void **state)
 	server.sin_port = htons(5300);
 	world_asn = asn_by_second_octet;
 	ptr_answers = 0;
+	moas = 0;
 	clock_fake(T0);
 	dir = tu_tmpdir();
 	return 0;
@@ -833,6 +838,23 @@ static void test_fastflux_records(void **state)
 	ff_down();
 }
 
+/* A MOAS answer: the first origin ASN counts, as the store keeps it (tip query counts alike). */
+static void test_fastflux_moas_counts_the_first_origin(void **state)
+{
+	moas = 1;
+	ff_up("  window 2\n  ptr no\n  ns no\n");
+	submit("moas.example");
+	uint32_t *ips = spread(4, 4, 6);
+	answer_a("moas.example", 60, ips, 4);
+	serve_enrichment();
+	free(ips);
+	assert_int_equal(info("moas.example").v.n_asn, 4);
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i]->type == REC_ENRICH)
+			assert_true(recs[i]->u.enrich.asn >= 64500 && recs[i]->u.enrich.asn < 64756);
+	ff_down();
+}
+
 /* Enrichment questions are bounded in flight; the rest wait their turn. */
 static void test_fastflux_enrichment_is_bounded(void **state)
 {
@@ -1145,6 +1167,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fastflux_caps_bound_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_enrichment_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fastflux_moas_counts_the_first_origin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_offline_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_stop_cancels_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_backs_off_when_the_resolver_is_full, setup,
