@@ -506,6 +506,29 @@ else
 		else
 			notok "openwrt net/tip: tipd (TLS on) and tip build and install" "missing:$missing; $out"
 		fi
+		# every shared library a binary needs is in its package's DEPENDS
+		for pkg in tipd:usr/sbin/tipd tip:usr/bin/tip; do
+			deps=$(awk -v p="define Package/${pkg%%:*}" '$0 == p {on = 1} on && /DEPENDS:=/ {print; exit}' \
+				ports/openwrt/net/tip/Makefile)
+			lack=
+			for l in $($TRIPLE-readelf -d "$E/root/${pkg%%:*}/${pkg#*:}" |
+				sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+				case "$l" in
+				libc.so.* | libm.so.* | libpthread.so.* | ld-*) continue ;;
+				libev.so.*) want=libev ;;
+				libudns.so.*) want=libudns ;;
+				libcdb.so.*) want=tinycdb ;;
+				libbearssl.so.*) want=libbearssl ;;
+				*) want="?$l" ;;
+				esac
+				case "$deps " in *"+$want "* | *":$want "*) ;; *) lack="$lack $l($want)" ;; esac
+			done
+			if [ -z "$lack" ]; then
+				ok "openwrt ${pkg%%:*}: DEPENDS covers the libraries it needs"
+			else
+				notok "openwrt ${pkg%%:*}: DEPENDS covers the libraries it needs" "not in DEPENDS:$lack"
+			fi
+		done
 	else
 		tail -n 10 "$E/tip.log"
 		notok "openwrt net/tip: tipd and tip build"
