@@ -18,7 +18,8 @@
 # of the pairs' ratios.  With two cores or more,
 # NSD is pinned to the first and each client (tipd with its writer thread,
 # or the bare client) to the second, so both get the same one core and
-# the figures do not depend on where the kernel puts the processes.  Prints "bench NAME VALUE
+# the figures do not depend on where the kernel puts the processes
+# (BENCH_FLUX_PIN=0: no pinning).  Prints "bench NAME VALUE
 # UNIT" lines and asserts nothing (make bench).  Loopback only; every
 # process started here is stopped by pid.
 set -u
@@ -42,7 +43,7 @@ done
 S=$(mktemp -d "$PWD/$O/bench-flux.XXXXXX") || exit 2
 NSD_PID= TIPD_PID=
 PIN_SERVER= PIN_CLIENT=
-if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+if [ "${BENCH_FLUX_PIN:-1}" = 1 ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
 	PIN_SERVER="taskset -c 0"
 	PIN_CLIENT="taskset -c 1"
 fi
