@@ -84,7 +84,7 @@ LIBS_SENSOR += $(LIBS_TLS)
 endif
 
 .PHONY: all defconfig menuconfig oldconfig savedefconfig deps tests check check-unit \
-	check-asan check-cross store-tests bench demo install clean distclean
+	check-asan check-cross store-tests bench demo demo-offline install clean distclean
 .DEFAULT_GOAL := all
 
 all: $(cfghdr) $(progs)
@@ -210,8 +210,17 @@ bench:
 	@$(MAKE) --no-print-directory all $(bench_bin) $(helper_bin) CFLAGS="-O2 -g"
 	@tests/bench/run.sh "$(O)"
 
+# The main job: tipd's fast-flux module against a PowerDNS scenario on
+# loopback for about a minute, then the flux table, the top domain's
+# addresses and its graph.  demo-offline shows the tools on imported
+# passive DNS, no sensor and no server.
 demo:
 	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo-live.sh "$(O)"
+
+demo-offline:
+	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh "$(O)"
 

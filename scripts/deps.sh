@@ -12,7 +12,7 @@ pkgs_check="libcmocka-dev python3 pdns-server pdns-backend-bind dnsutils iproute
 	libxml2-utils clickhouse-server clickhouse-client"
 pkgs_cross="qemu-user gcc-s390x-linux-gnu gcc-arm-linux-gnueabihf dpkg-dev musl-tools"
 pkgs_bench="sqlite3 libsqlite3-dev nsd wrk curl"
-pkgs_demo="pdns-server pdns-backend-bind"
+pkgs_demo="pdns-server pdns-backend-bind python3"
 
 want=""
 for g in "$@"; do

@@ -115,6 +115,31 @@ def load_cc(path):
     return starts, rows
 
 
+def synthetic_asn(rng):
+    """600 ranges of /20 in 20.0.0.0-44.255.255.255 with private-use ASNs
+    (64512 and up), 1 to 3 ranges each, names and countries made up: the
+    shape of load_asn and load_cc, for machines without ../shared/data."""
+    ccs = ["US", "DE", "RU", "CN", "BR", "IN", "FR", "NL", "UA", "RO", "TR", "VN", "KR", "JP",
+           "GB", "PL", "IT", "ES", "AR", "ID"]
+    rows, crow = [], []
+    base = ip2int("20.0.0.0")
+    slots = rng.sample(range((ip2int("44.255.255.255") - base) >> 12), 600)
+    asn = 64512
+    i = 0
+    while i < len(slots):
+        for _ in range(1 + rng.randrange(3)):
+            if i == len(slots):
+                break
+            start = base + (slots[i] << 12)
+            rows.append((start, start + 4095, asn, "EXAMPLE-NET-%d" % asn))
+            crow.append((start, start + 4095, ccs[asn % len(ccs)]))
+            i += 1
+        asn += 1
+    rows.sort()
+    crow.sort()
+    return rows, ([r[0] for r in crow], crow)
+
+
 def country(cc_index, ip):
     starts, rows = cc_index
     i = bisect.bisect_right(starts, ip) - 1
@@ -187,8 +212,16 @@ def lua_list(items):
 def generate(args):
     rng = random.Random(args.seed)
     data = args.data
-    rows = load_asn(os.path.join(data, "asn", "asn-ipv4-1-45.csv"))
-    cc_index = load_cc(os.path.join(data, "asn", "asn-country-ipv4.csv"))
+    asn_csv = os.path.join(data, "asn", "asn-ipv4-1-45.csv")
+    cc_csv = os.path.join(data, "asn", "asn-country-ipv4.csv")
+    if os.path.exists(asn_csv) and os.path.exists(cc_csv):
+        rows = load_asn(asn_csv)
+        cc_index = load_cc(cc_csv)
+    else:
+        # No real IP-to-ASN data beside the repository (a user's machine):
+        # a synthetic table, same shape, so `make demo` works anywhere.
+        print("harness: %s not found: using a synthetic ASN table" % asn_csv, file=sys.stderr)
+        rows, cc_index = synthetic_asn(random.Random(args.seed))
     zone, asn_zone = args.zone.rstrip("."), args.asn_zone.rstrip(".")
     asname_zone = "asn." + asn_zone.split(".", 2)[-1] if asn_zone.count(".") >= 2 else "asn.test"
     d = os.path.abspath(args.dir)
