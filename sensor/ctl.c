@@ -94,6 +94,13 @@ int ctl_parse(char *line, size_t len, struct ctl_req *req, char *err, size_t err
 			return -1;
 		}
 		req->cmd = CTL_TRACE;
+	} else if (!strcmp(words[0], "clock")) {
+		if (n != 2 || (strcmp(words[1], "synced") && strcmp(words[1], "unsynced") &&
+			       strcmp(words[1], "auto"))) {
+			snprintf(err, errlen, "usage: clock synced|unsynced|auto");
+			return -1;
+		}
+		req->cmd = CTL_CLOCK;
 	} else {
 		char esc[LOG_ESC_MAX];
 		snprintf(err, errlen, "unknown command \"%s\"",
@@ -127,6 +134,13 @@ int ctl_execute(const struct ctl_ops *ops, void *arg, char *line, size_t len, st
 		case CTL_TRACE:
 			rc = ops->trace(arg, req->argv[0], !strcmp(req->argv[1], "on"), out, msg,
 					sizeof msg);
+			break;
+		case CTL_CLOCK:
+			rc = ops->clock ? ops->clock(arg, !strcmp(req->argv[0], "synced")     ? 1
+							  : !strcmp(req->argv[0], "unsynced") ? 0
+											      : -1,
+						     out, msg, sizeof msg)
+					: -1;
 			break;
 		}
 	}

@@ -35,6 +35,7 @@ enum ctl_cmd {
 	CTL_SUBMIT = 1,
 	CTL_STATUS,
 	CTL_TRACE,
+	CTL_CLOCK,		/* clock synced|unsynced|auto: what the time source says */
 };
 
 struct ctl_req {
@@ -56,6 +57,8 @@ struct ctl_ops {
 	int (*status)(void *arg, struct sbuf *out, char *detail, size_t len);
 	int (*trace)(void *arg, const char *module, int on, struct sbuf *out, char *detail,
 		     size_t len);
+	/* synced: 1 set, 0 not set, -1 back to the start-up heuristic */
+	int (*clock)(void *arg, int synced, struct sbuf *out, char *detail, size_t len);
 };
 
 /*

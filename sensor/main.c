@@ -289,7 +289,26 @@ static int op_trace(void *arg, const char *module, int on, struct sbuf *out, cha
 	return 0;
 }
 
-static const struct ctl_ops ctl_ops = {op_submit, op_status, op_trace};
+/*
+ * The time source (OpenWrt's NTP hotplug hook, a systemd timer) tells tipd
+ * whether the wall clock can be trusted; until then records carry
+ * REC_F_CLOCK_UNSET (a router boots with the time of its newest file).
+ */
+static int op_clock(void *arg, int synced, struct sbuf *out, char *detail, size_t len)
+{
+	struct daemon *dm = arg;
+	int was = clock_is_set();
+	clock_set_synced(synced);
+	int now = clock_is_set();
+	log_info("ctl: clock %s (%s)", synced > 0 ? "synced" : synced == 0 ? "unsynced" : "auto",
+		 now ? "trusted" : "not trusted");
+	if (was != now)
+		tipd_event(&dm->d, REC_EV_NOTE, "clock %s", now ? "set" : "not set");
+	snprintf(detail, len, "clock %s", now ? "trusted" : "not trusted");
+	return 0;
+}
+
+static const struct ctl_ops ctl_ops = {op_submit, op_status, op_trace, op_clock};
 
 /* ---- modules ---------------------------------------------------------------------- */
 

@@ -137,12 +137,44 @@ static int op_trace(void *arg, const char *m, int on, struct sbuf *out, char *d,
 	return 0;
 }
 
-static const struct ctl_ops ops = {op_submit, op_status, op_trace};
+static int clock_said = 99;
+
+static int op_clock(void *arg, int synced, struct sbuf *out, char *d, size_t len)
+{
+	clock_said = synced;
+	return 0;
+}
+
+static const struct ctl_ops ops = {op_submit, op_status, op_trace, op_clock};
 
 static void reset_ops(void)
 {
 	submits = statuses = traces = 0;
 	submitted[0] = 0;
+	clock_said = 99;
+}
+
+static void test_ctl_clock(void **state)
+{
+	struct sbuf out = {0};
+	const char *words[] = {"synced", "unsynced", "auto"};
+	const int want[] = {1, 0, -1};
+	for (int i = 0; i < 3; i++) {
+		reset_ops();
+		snprintf(line, sizeof line, "clock %s", words[i]);
+		assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), 0);
+		assert_int_equal(clock_said, want[i]);
+		sbuf_free(&out);
+	}
+	reset_ops();
+	strcpy(line, "clock maybe");
+	assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), -1);
+	assert_int_equal(clock_said, 99);	/* nothing changed */
+	assert_string_equal(out.p, "error: usage: clock synced|unsynced|auto\n");
+	sbuf_free(&out);
+	strcpy(line, "clock");
+	assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), -1);
+	sbuf_free(&out);
 }
 
 static void test_ctl_malformed_submit_changes_nothing(void **state)
@@ -256,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_ctl_parse_rejects_malformed),
 		cmocka_unit_test(test_ctl_parse_limits),
 		cmocka_unit_test(test_ctl_malformed_submit_changes_nothing),
+		cmocka_unit_test(test_ctl_clock),
 		cmocka_unit_test(test_ctl_socket_round_trip),
 	};
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
