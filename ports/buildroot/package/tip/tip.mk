@@ -12,6 +12,8 @@ TIP_SRCDIR = $(realpath $(BR2_EXTERNAL_TIP_PATH)/../..)
 TIP_VERSION = $(shell cat $(TIP_SRCDIR)/VERSION)
 TIP_SITE = $(TIP_SRCDIR)
 TIP_SITE_METHOD = local
+TIP_LICENSE = ISC
+TIP_LICENSE_FILES = LICENSE
 # A work tree's build folders are not sources.
 TIP_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude=/build --exclude='/build-*'
 TIP_DEPENDENCIES = libev udns tinycdb $(if $(BR2_PACKAGE_TIP_TLS),bearssl)
