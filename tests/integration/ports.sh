@@ -1,4 +1,5 @@
 #!/bin/bash
+# asan: skip
 # ports: the packaging in ports/, checked as far as a Debian host allows
 # (no OpenWrt SDK, no Buildroot tree here):
 #   - the shell scripts parse (sh -n, dash -n, shellcheck when present);
