@@ -9,7 +9,7 @@ set -eu
 
 pkgs_build="build-essential pkg-config kconfig-frontends libev-dev libudns-dev libbearssl-dev libcdb-dev"
 pkgs_check="libcmocka-dev python3 pdns-server pdns-backend-bind dnsutils iproute2 curl chromium
-	libxml2-utils clickhouse-server clickhouse-client"
+	libxml2-utils clickhouse-server clickhouse-client nftables"
 pkgs_cross="qemu-user gcc-s390x-linux-gnu gcc-arm-linux-gnueabihf dpkg-dev musl-tools"
 pkgs_bench="sqlite3 libsqlite3-dev nsd wrk curl"
 pkgs_demo="pdns-server pdns-backend-bind python3"
