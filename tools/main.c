@@ -24,6 +24,8 @@ static const struct tip_cmd cmds[] = {
 			     "[--source auto|samples|lookups] --store DIR..."},
 	{"export", cmd_export, "export --format cof|csv|clickhouse [--since T] [--until T] "
 			       "[--asn FILE] [-o FILE] --store DIR..."},
+	{"compact", cmd_compact, "compact STORE... [--before T] [--max-size BYTES] [--bucket SECONDS] "
+				 "[-q]"},
 	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--asn FILE] [--timeout S] "
 			     "[--max-conn N] [--workers N] --store DIR..."},
 };

@@ -24,6 +24,7 @@ int cmd_query(int argc, char **argv);
 int cmd_blacklist(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 /*
