@@ -3,7 +3,8 @@
 #
 # Prints "bench NAME VALUE UNIT [ANCHOR=VALUE ratio=X]" lines (ratio =
 # VALUE / ANCHOR) and asserts nothing:
-#   tipd_stripped_kib   size of a stripped copy of $O/tipd (budget 150 KB)
+#   tipd_stripped_kib   size of a stripped copy of $O/tipd
+#   tipd_stripped_os_kib the same configuration built with -Os (budget 150 KB)
 #   tipd_idle_pss_kib   PSS of a running, idle `tipd -f` (budget 1 MB)
 #   tipd_idle_private_kib, tipd_idle_rss_kib   beside it
 # all from /proc/PID/smaps_rollup, in KiB as the kernel counts them.
@@ -65,6 +66,18 @@ t_size=$(stripped_kib "$tipd") || fail "cannot strip $tipd with $STRIP"
 s_size=-
 [ -n "$skel" ] && { s_size=$(stripped_kib "$skel") || s_size=-; }
 echo "bench tipd_stripped_kib $t_size KiB skeleton=$s_size ratio=$(ratio "$t_size" "$s_size")"
+# Routers build with -Os (OpenWrt's and Buildroot's default): the same
+# configuration built so, in a folder of its own, is the figure to hold
+# against the budget.
+osdir=$O/size-os
+mkdir -p "$osdir"
+cp "$O/.config" "$osdir/.config" 2>/dev/null
+if make -s --no-print-directory O="$osdir" CFLAGS=-Os "$osdir/tipd" >"$tmp/os.log" 2>&1; then
+	o_size=$(stripped_kib "$osdir/tipd") &&
+		echo "bench tipd_stripped_os_kib $o_size KiB O2=$t_size ratio=$(ratio "$o_size" "$t_size") (-Os, as routers build it; budget 150 KB)"
+else
+	echo "# tipd.sh: -Os build failed: $(tail -n1 "$tmp/os.log")"
+fi
 
 # ---- idle memory --------------------------------------------------------------
 cat > "$tmp/tipd.conf" <<EOF
