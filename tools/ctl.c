@@ -219,3 +219,22 @@ int cmd_status(int argc, char **argv)
 	}
 	return finish(&c, 1, 0);
 }
+
+int cmd_clock(int argc, char **argv)
+{
+	struct ctl_client c = {.cmd = "clock"};
+	const char *sock = NULL;
+	char line[32];
+
+	if (parse_socket_opt(&argc, &argv, &sock) < 0 || argc != 1 ||
+	    (strcmp(argv[0], "synced") && strcmp(argv[0], "unsynced") && strcmp(argv[0], "auto")))
+		return tip_usage("clock");
+	if (ctl_connect(&c, socket_path(sock)) < 0)
+		return 2;
+	int n = snprintf(line, sizeof line, "clock %s\n", argv[0]);
+	if (send_all(&c, line, (size_t)n) < 0) {
+		close(c.fd);
+		return 2;
+	}
+	return finish(&c, 1, 0);
+}

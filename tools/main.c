@@ -15,6 +15,7 @@ static const struct tip_cmd cmds[] = {
 	{"stats", cmd_stats, "stats STORE..."},
 	{"submit", cmd_submit, "submit [-s SOCKET] NAME..."},
 	{"status", cmd_status, "status [-s SOCKET]"},
+	{"clock", cmd_clock, "clock [-s SOCKET] synced|unsynced|auto"},
 	{"asn", cmd_asn, "asn import --asn FILE --country FILE -o OUT"},
 	{"query", cmd_query, "query domain NAME | ip ADDR | flux [--min-score S] [--since T] "
 			     "[--until T] [--asn FILE] [--format table|csv|json|cof] --store DIR..."},

@@ -19,6 +19,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_clock(int argc, char **argv);
 int cmd_asn(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_blacklist(int argc, char **argv);

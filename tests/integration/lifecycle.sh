@@ -115,6 +115,14 @@ if [ $rc -eq 1 ] && [ "$before" = "$after" ] && echo "$out" | grep -q 'not a dom
 else
 	notok "submit_malformed_changes_nothing" "rc=$rc before=$before after=$after $out"
 fi
+# the time source tells tipd the clock is set, or not; a bad word changes nothing
+if out=$("$TIP" clock -s "$SOCK" unsynced 2>&1) && [ "${out#ok }" = "clock not trusted" ] &&
+	out=$("$TIP" clock -s "$SOCK" synced 2>&1) && [ "${out#ok }" = "clock trusted" ] &&
+	! "$TIP" clock -s "$SOCK" sometimes >/dev/null 2>&1; then
+	ok "clock"
+else
+	notok "clock" "$out"
+fi
 "$TIP" submit -s "$SOCK" three.example >/dev/null || notok "submit_three"
 st=$("$TIP" status -s "$SOCK")
 if echo "$st" | grep -q '^module name=watchlist state=running' &&
