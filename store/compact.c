@@ -123,6 +123,12 @@ struct input {
 	struct store_seg s;
 };
 
+/* Where an index says its segment's seal is. */
+struct seal_ref {
+	uint64_t off;
+	uint32_t crc;
+};
+
 struct centry {
 	uint64_t hash;
 	uint64_t off;		/* first occurrence: offset in input seg */
@@ -670,8 +676,8 @@ static void merge_free(struct merge *m)
  * not read to a clean seal (damaged): nothing was changed.
  */
 static int do_merge(const char *dir, const struct compact_opts *o, const struct store_seg *segs,
-		    size_t n, struct compact_stats *st, unsigned *step, uint64_t *done, uint64_t total,
-		    size_t *bad, char *err, size_t errlen)
+		    const struct seal_ref *seals, size_t n, struct compact_stats *st, unsigned *step,
+		    uint64_t *done, uint64_t total, size_t *bad, char *err, size_t errlen)
 {
 	struct merge m;
 	char ld[PATH_MAX], name[SEG_NAME_MAX + 16], tp[PATH_MAX + 96], sp[PATH_MAX + 96],
@@ -737,10 +743,11 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 			}
 		}
 		progress(&m, rd->size - last_off);
-		if (c < 0 || !rd->sealed) {
+		if (c < 0 || !rd->sealed || rd->hdr.seq != segs[i].seq || rd->seal_off != seals[i].off ||
+		    rd->seal_crc != seals[i].crc) {
 			errno = EIO;
 			say(err, errlen, "%s:%zu: %s; left as it is", rd->path, rd->fault_off,
-			    c < 0 ? rd->fault : "not sealed");
+			    c < 0 ? rd->fault : !rd->sealed ? "not sealed" : "its index is stale");
 			*bad = i;
 			rc = -2;
 			goto out;
@@ -937,29 +944,26 @@ static int clean_residue(const char *dir, struct compact_stats *st, int no_fsync
 
 /* ---- the store ------------------------------------------------------------ */
 
-/* 1 when the segment can be merged: sealed, its index matches, before the bound. */
-static int eligible(const char *dir, const struct store_seg *s, int64_t before_us)
+/*
+ * 1 when the segment can be merged: indexed for its seq and size, before
+ * the bound.  The seal the index names is kept in *seal and checked when
+ * the merge reads the segment (index_matches, without a second open).
+ */
+static int eligible(const char *dir, const struct store_seg *s, int64_t before_us,
+		    struct seal_ref *seal)
 {
-	char sp[PATH_MAX + 96], cp[PATH_MAX + 96];
+	char cp[PATH_MAX + 96];
 	struct index ix;
-	struct seg_reader r;
 	if (!s->has_index)
 		return 0;
 	store_seg_path(cp, sizeof cp, dir, s->name, "cdb");
-	store_seg_path(sp, sizeof sp, dir, s->name, "tlog");
 	if (index_open(&ix, cp) < 0)
 		return 0;
-	int ok = ix.meta.seq == s->seq;
+	int ok = ix.meta.seq == s->seq && ix.meta.seg_size == s->size;
 	if (ok && before_us && ix.meta.records && ix.meta.ts_last_us >= before_us)
 		ok = 0;
-	if (ok) {
-		if (seg_reader_open(&r, sp) < 0) {
-			ok = 0;
-		} else {
-			ok = r.hdr.seq == s->seq && index_matches(&ix, r.map, r.size);
-			seg_reader_close(&r);
-		}
-	}
+	seal->off = ix.meta.seal_off;
+	seal->crc = ix.meta.seal_crc;
 	index_close(&ix);
 	return ok;
 }
@@ -1008,13 +1012,16 @@ int compact_store(const char *dir, const struct compact_opts *opts, struct compa
 		goto out_lock;
 	}
 	int *ok = calloc(ls.n ? ls.n : 1, sizeof *ok);
-	if (!ok) {
+	struct seal_ref *seals = calloc(ls.n ? ls.n : 1, sizeof *seals);
+	if (!ok || !seals) {
+		free(ok);
+		free(seals);
 		store_listing_free(&ls);
 		goto out_lock;
 	}
 	uint64_t total = 0, done = 0;
 	for (size_t i = 0; i < ls.n; i++) {
-		ok[i] = eligible(dir, &ls.segs[i], o.before_us);
+		ok[i] = eligible(dir, &ls.segs[i], o.before_us, &seals[i]);
 		if (!ok[i])
 			st->skipped++;
 	}
@@ -1046,8 +1053,8 @@ int compact_store(const char *dir, const struct compact_opts *opts, struct compa
 				continue;
 			}
 			size_t bad = 0;
-			int r = do_merge(dir, &o, ls.segs + i, j - i, st, &step, &done, total, &bad, err,
-					 errlen);
+			int r = do_merge(dir, &o, ls.segs + i, seals + i, j - i, st, &step, &done, total,
+					 &bad, err, errlen);
 			if (r == -2) {
 				ok[i + bad] = 0;
 				st->skipped++;
@@ -1066,6 +1073,7 @@ int compact_store(const char *dir, const struct compact_opts *opts, struct compa
 		err[0] = '\0';	/* reported in the stats, not an error */
 out_plan:
 	free(ok);
+	free(seals);
 	store_listing_free(&ls);
 out_lock:
 	close(lfd);
