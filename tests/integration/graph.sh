@@ -140,6 +140,17 @@ else
 	echo "skip renders-with-rsvg: rsvg-convert not installed (librsvg2-bin)"
 fi
 
+# ---- a damaged segment: reported, the rest still drawn ----------------------
+cp -r "$d/cof" "$d/dmg"
+seg=$(ls "$d/dmg/log/"*.tlog | head -1)
+# the second record of the name, found by tip dump
+off=$("$tip" dump "$d/dmg" | grep '"name":"flux03.example-botnet.test"' | sed -n 2p | sed 's/.*"offset":\([0-9]*\).*/\1/')
+printf 'garbage' | dd of="$seg" bs=1 seek=$((off + 10)) conv=notrunc 2>/dev/null
+"$tip" graph domain flux03.example-botnet.test -o "$d/dmg.svg" --store "$d/dmg" >/dev/null 2>"$d/err"
+rc=$?
+[ $rc = 1 ] && grep -q 'dmg/log/.*tlog:[0-9]*: ' "$d/err" && xmllint --noout "$d/dmg.svg" 2>/dev/null
+check damaged-segment-reported-graph-written $? "rc=$rc $(head -2 "$d/err")"
+
 # ---- errors ---------------------------------------------------------------
 "$tip" graph domain no-such.test -o "$d/none.svg" --store "$d/cof" >/dev/null 2>"$d/err"
 [ $? = 1 ] && [ ! -e "$d/none.svg" ] && grep -q 'no observation' "$d/err"
