@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "agg.h"
 #include "store.h"
 #include "tip.h"
 #include "util.h"
@@ -247,7 +248,6 @@ int cmd_dump(int argc, char **argv)
 {
 	struct store_set set = {0};
 	struct dump dp = {.out = stdout};
-	char err[512];
 	int rc = 0;
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
@@ -265,10 +265,7 @@ int cmd_dump(int argc, char **argv)
 			store_set_free(&set);
 			return tip_usage("dump");
 		}
-		if (store_set_add(&set, a, err, sizeof err) < 0) {
-			fprintf(stderr, "tip dump: ");
-			util_put_text(stderr, err, strlen(err));
-			fprintf(stderr, "\n");
+		if (agg_cli_store(&set, "dump", a) < 0) {
 			store_set_free(&set);
 			return 2;
 		}

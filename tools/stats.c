@@ -22,6 +22,7 @@
 
 #include "index.h"
 #include "seg.h"
+#include "agg.h"
 #include "store.h"
 #include "tip.h"
 #include "util.h"
@@ -161,7 +162,6 @@ static int stats_store(const char *dir, const char *id, int first_block)
 int cmd_stats(int argc, char **argv)
 {
 	struct store_set set = {0};
-	char err[512];
 	int rc = 0, opts = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -179,10 +179,7 @@ int cmd_stats(int argc, char **argv)
 			store_set_free(&set);
 			return tip_usage("stats");
 		}
-		if (store_set_add(&set, a, err, sizeof err) < 0) {
-			fprintf(stderr, "tip stats: ");
-			util_put_text(stderr, err, strlen(err));
-			fprintf(stderr, "\n");
+		if (agg_cli_store(&set, "stats", a) < 0) {
 			store_set_free(&set);
 			return 2;
 		}

@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "index.h"
 #include "seg.h"
+#include "agg.h"
 #include "store.h"
 #include "tip.h"
 #include "util.h"
@@ -553,7 +554,6 @@ int cmd_verify(int argc, char **argv)
 {
 	struct store_set set = {0};
 	struct ver v = {.out = stdout};
-	char err[512];
 	int quiet = 0, opts = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -584,10 +584,7 @@ int cmd_verify(int argc, char **argv)
 			store_set_free(&set);
 			return tip_usage("verify");
 		}
-		if (store_set_add(&set, a, err, sizeof err) < 0) {
-			fprintf(stderr, "tip verify: ");
-			util_put_text(stderr, err, strlen(err));
-			fprintf(stderr, "\n");
+		if (agg_cli_store(&set, "verify", a) < 0) {
 			store_set_free(&set);
 			return 2;
 		}
