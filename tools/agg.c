@@ -1135,6 +1135,27 @@ int agg_cli_store(struct store_set *set, const char *cmd, const char *path)
 	return 0;
 }
 
+int agg_cli_time(const char *cmd, const char *opt, const char *arg, int64_t *us)
+{
+	if (agg_parse_time(arg, us) == 0)
+		return 0;
+	fprintf(stderr, "tip %s: --%s: not a time (Unix seconds or YYYY-MM-DD[THH:MM[:SS]][Z]): ",
+		cmd, opt);
+	util_put_text(stderr, arg, strlen(arg));
+	fputc('\n', stderr);
+	return -1;
+}
+
+int agg_cli_score(const char *cmd, const char *arg, int32_t *x100)
+{
+	if (agg_parse_score(arg, x100) == 0)
+		return 0;
+	fprintf(stderr, "tip %s: --min-score: not a number: ", cmd);
+	util_put_text(stderr, arg, strlen(arg));
+	fputc('\n', stderr);
+	return -1;
+}
+
 int agg_cli_asn(struct asn_db *db, const char *cmd, const char *path)
 {
 	const char *why = NULL;

@@ -268,6 +268,10 @@ int agg_hostname_ok(const char *name, size_t len);
  * path, open an --asn table.  0, or -1 after printing "tip CMD: why".
  */
 int agg_cli_store(struct store_set *set, const char *cmd, const char *path);
+/* agg_parse_time / agg_parse_score of an option's argument, with the error
+ * "tip CMD: --OPT: not a ..." on stderr.  0 or -1. */
+int agg_cli_time(const char *cmd, const char *opt, const char *arg, int64_t *us);
+int agg_cli_score(const char *cmd, const char *arg, int32_t *x100);
 int agg_cli_asn(struct asn_db *db, const char *cmd, const char *path);
 
 #endif

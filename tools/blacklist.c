@@ -73,22 +73,15 @@ int cmd_blacklist(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			if (agg_parse_score(optarg, &fo.min_x100) < 0) {
-				fprintf(stderr, "tip blacklist: --min-score: not a number: ");
-				util_put_text(stderr, optarg, strlen(optarg));
-				fputc('\n', stderr);
+			if (agg_cli_score("blacklist", optarg, &fo.min_x100) < 0)
 				goto out;
-			}
 			fo.use_min = 1;
 			break;
 		case 'S':
 		case 'U':
-			if (agg_parse_time(optarg, c == 'S' ? &fo.filter.since_us : &fo.filter.until_us) < 0) {
-				fprintf(stderr, "tip blacklist: --%s: not a time: ", c == 'S' ? "since" : "until");
-				util_put_text(stderr, optarg, strlen(optarg));
-				fputc('\n', stderr);
+			if (agg_cli_time("blacklist", c == 'S' ? "since" : "until", optarg,
+					 c == 'S' ? &fo.filter.since_us : &fo.filter.until_us) < 0)
 				goto out;
-			}
 			break;
 		case 'a':
 			asn_path = optarg;

@@ -105,13 +105,8 @@ int cmd_compact(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (agg_parse_time(optarg, &o.before_us) < 0) {
-				fprintf(stderr, "tip compact: --before: not a time (Unix seconds or "
-						"YYYY-MM-DD[THH:MM[:SS]][Z]): ");
-				util_put_text(stderr, optarg, strlen(optarg));
-				fputc('\n', stderr);
+			if (agg_cli_time("compact", "before", optarg, &o.before_us) < 0)
 				goto out;
-			}
 			if (o.before_us == 0)
 				o.before_us = 1;	/* 0 means no bound */
 			break;

@@ -796,13 +796,9 @@ int cmd_graph(int argc, char **argv)
 			break;
 		case 'S':
 		case 'U':
-			if (agg_parse_time(optarg, c == 'S' ? &f.since_us : &f.until_us) < 0) {
-				fprintf(stderr, "tip graph: --%s: not a time (Unix seconds or "
-						"YYYY-MM-DD[THH:MM[:SS]][Z]): ", c == 'S' ? "since" : "until");
-				util_put_text(stderr, optarg, strlen(optarg));
-				fputc('\n', stderr);
+			if (agg_cli_time("graph", c == 'S' ? "since" : "until", optarg,
+					 c == 'S' ? &f.since_us : &f.until_us) < 0)
 				goto out;
-			}
 			break;
 		case 'a':
 			asn_path = optarg;

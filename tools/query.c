@@ -560,23 +560,15 @@ int cmd_query(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			if (agg_parse_score(optarg, &o.min_x100) < 0) {
-				fprintf(stderr, "tip query: --min-score: not a number: ");
-				util_put_text(stderr, optarg, strlen(optarg));
-				fputc('\n', stderr);
+			if (agg_cli_score("query", optarg, &o.min_x100) < 0)
 				goto out;
-			}
 			o.use_min = 1;
 			break;
 		case 'S':
 		case 'U':
-			if (agg_parse_time(optarg, c == 'S' ? &o.filter.since_us : &o.filter.until_us) < 0) {
-				fprintf(stderr, "tip query: --%s: not a time (Unix seconds or "
-						"YYYY-MM-DD[THH:MM[:SS]][Z]): ", c == 'S' ? "since" : "until");
-				util_put_text(stderr, optarg, strlen(optarg));
-				fputc('\n', stderr);
+			if (agg_cli_time("query", c == 'S' ? "since" : "until", optarg,
+					 c == 'S' ? &o.filter.since_us : &o.filter.until_us) < 0)
 				goto out;
-			}
 			break;
 		case 'a':
 			asn_path = optarg;
