@@ -1,0 +1,637 @@
+/*
+ * tls: BearSSL engines pumped on non-blocking sockets, trust anchors from
+ * PEM, a client context per host, error names (tls.h).
+ *
+ * Invariants: nothing here blocks or allocates inside a pump; a failed
+ * socket read or write, or EOF, ends the connection for good (io_failed:
+ * every later pump returns -1, the error reads BR_ERR_IO), so callers
+ * see one way to stop; the X.509 wrapper
+ * decodes the end-entity certificate beside the minimal validator only to
+ * say which date failed ("expired on", "not valid before") and, in
+ * insecure mode, to take its key unchecked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "tls.h"
+
+#if ENABLE_TLS
+
+/* ---- trust anchors ----------------------------------------------------------- */
+
+struct dnbuf {
+	unsigned char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void dn_append(void *ctx, const void *p, size_t n)
+{
+	struct dnbuf *d = ctx;
+	if (d->err)
+		return;
+	if (d->len + n > d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 256;
+		while (cap < d->len + n)
+			cap *= 2;
+		unsigned char *q = realloc(d->p, cap);
+		if (!q) {
+			d->err = 1;
+			return;
+		}
+		d->p = q;
+		d->cap = cap;
+	}
+	memcpy(d->p + d->len, p, n);
+	d->len += n;
+}
+
+static void x509_push(void *ctx, const void *p, size_t n)
+{
+	br_x509_decoder_push(ctx, p, n);
+}
+
+static void *memdup(const void *p, size_t n, size_t *bytes)
+{
+	void *q = malloc(n ? n : 1);
+	if (q) {
+		memcpy(q, p, n);
+		*bytes += n;
+	}
+	return q;
+}
+
+/* Turn the decoded certificate into anchor a->ta[a->n]: 0, 1 skipped, -1 ENOMEM. */
+static int anchor_add(struct tls_anchors *a, size_t *cap, br_x509_decoder_context *dc, struct dnbuf *dn)
+{
+	br_x509_pkey *pk = br_x509_decoder_get_pkey(dc);
+	if (!pk || br_x509_decoder_last_error(dc) != 0 || dn->err)
+		return 1;
+	if (a->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		br_x509_trust_anchor *t = realloc(a->ta, nc * sizeof *t);
+		if (!t)
+			return -1;
+		a->ta = t;
+		*cap = nc;
+	}
+	br_x509_trust_anchor *ta = (br_x509_trust_anchor *)a->ta + a->n;
+	memset(ta, 0, sizeof *ta);
+	ta->dn.data = memdup(dn->p, dn->len, &a->bytes);
+	ta->dn.len = dn->len;
+	ta->flags = br_x509_decoder_isCA(dc) ? BR_X509_TA_CA : 0;
+	ta->pkey.key_type = pk->key_type;
+	if (!ta->dn.data)
+		return -1;
+	switch (pk->key_type) {
+	case BR_KEYTYPE_RSA:
+		ta->pkey.key.rsa.n = memdup(pk->key.rsa.n, pk->key.rsa.nlen, &a->bytes);
+		ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+		ta->pkey.key.rsa.e = memdup(pk->key.rsa.e, pk->key.rsa.elen, &a->bytes);
+		ta->pkey.key.rsa.elen = pk->key.rsa.elen;
+		if (!ta->pkey.key.rsa.n || !ta->pkey.key.rsa.e)
+			goto out_partial;
+		break;
+	case BR_KEYTYPE_EC:
+		ta->pkey.key.ec.curve = pk->key.ec.curve;
+		ta->pkey.key.ec.q = memdup(pk->key.ec.q, pk->key.ec.qlen, &a->bytes);
+		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
+		if (!ta->pkey.key.ec.q)
+			goto out_partial;
+		break;
+	default:
+		free(ta->dn.data);
+		return 1;
+	}
+	a->n++;
+	return 0;
+out_partial:
+	free(ta->dn.data);
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		free(ta->pkey.key.rsa.n);
+		free(ta->pkey.key.rsa.e);
+	} else {
+		free(ta->pkey.key.ec.q);
+	}
+	return -1;
+}
+
+int tls_anchors_load(struct tls_anchors *a, const char *path, char *why, size_t whylen)
+{
+	memset(a, 0, sizeof *a);
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	br_pem_decoder_context pc;
+	br_x509_decoder_context dc;
+	struct dnbuf dn = {0};
+	size_t cap = 0;
+	int in_cert = 0, in_obj = 0, rc = 0;
+	unsigned skipped = 0;
+	unsigned char buf[4096];
+	size_t got;
+
+	br_pem_decoder_init(&pc);
+	while (rc == 0 && (got = fread(buf, 1, sizeof buf, fp)) > 0) {
+		const unsigned char *p = buf;
+		while (rc == 0 && got > 0) {
+			size_t k = br_pem_decoder_push(&pc, p, got);
+			p += k;
+			got -= k;
+			switch (br_pem_decoder_event(&pc)) {
+			case BR_PEM_BEGIN_OBJ: {
+				const char *name = br_pem_decoder_name(&pc);
+				in_obj = 1;
+				in_cert = !strcmp(name, "CERTIFICATE") || !strcmp(name, "X509 CERTIFICATE");
+				if (in_cert) {
+					dn.len = 0;
+					dn.err = 0;
+					br_x509_decoder_init(&dc, dn_append, &dn);
+					br_pem_decoder_setdest(&pc, x509_push, &dc);
+				} else {
+					br_pem_decoder_setdest(&pc, NULL, NULL);
+				}
+				break;
+			}
+			case BR_PEM_END_OBJ:
+				if (in_cert) {
+					int k2 = anchor_add(a, &cap, &dc, &dn);
+					if (k2 < 0)
+						rc = -1;
+					else if (k2 > 0)
+						skipped++;
+				}
+				in_obj = in_cert = 0;
+				break;
+			case BR_PEM_ERROR:
+				snprintf(why, whylen, "%s: not a valid PEM file", path);
+				rc = -2;
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+		rc = -2;
+	}
+	fclose(fp);
+	free(dn.p);
+	if (rc == -1)
+		snprintf(why, whylen, "%s: out of memory", path);
+	if (rc == 0 && in_obj) {
+		snprintf(why, whylen, "%s: truncated PEM object", path);
+		rc = -2;
+	}
+	if (rc == 0 && a->n == 0) {
+		snprintf(why, whylen, "no usable certificate in %s%s", path,
+			 skipped ? " (only unsupported keys)" : "");
+		rc = -2;
+	}
+	if (rc < 0) {
+		tls_anchors_fini(a);
+		return -1;
+	}
+	a->bytes += cap * sizeof(br_x509_trust_anchor);
+	return (int)a->n;
+}
+
+void tls_anchors_fini(struct tls_anchors *a)
+{
+	br_x509_trust_anchor *t = a->ta;
+	for (size_t i = 0; i < a->n; i++) {
+		free(t[i].dn.data);
+		if (t[i].pkey.key_type == BR_KEYTYPE_RSA) {
+			free(t[i].pkey.key.rsa.n);
+			free(t[i].pkey.key.rsa.e);
+		} else {
+			free(t[i].pkey.key.ec.q);
+		}
+	}
+	free(a->ta);
+	memset(a, 0, sizeof *a);
+}
+
+/* ---- the engine on a socket ---------------------------------------------------- */
+
+void tls_conn_init(struct tls_conn *c, void *eng, int fd)
+{
+	memset(c, 0, sizeof *c);
+	c->eng = eng;
+	c->fd = fd;
+}
+
+int tls_conn_pump(struct tls_conn *c)
+{
+	br_ssl_engine_context *eng = c->eng;
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		int want = 0;
+		if ((st & BR_SSL_CLOSED) || c->io_failed)
+			return -1;
+		if (st & BR_SSL_SENDREC) {
+			size_t len;
+			unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
+			ssize_t k = send(c->fd, buf, len, MSG_NOSIGNAL);
+			if (k > 0) {
+				br_ssl_engine_sendrec_ack(eng, (size_t)k);
+				c->tx += (uint64_t)k;
+				continue;
+			}
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+				want |= TLS_WANT_WRITE;
+			} else {
+				c->sys_errno = k < 0 ? errno : EPIPE;
+				c->io_failed = 1;
+				return -1;
+			}
+		}
+		if (st & BR_SSL_RECVREC) {
+			size_t len;
+			unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
+			ssize_t k = recv(c->fd, buf, len, 0);
+			if (k > 0) {
+				br_ssl_engine_recvrec_ack(eng, (size_t)k);
+				c->rx += (uint64_t)k;
+				continue;
+			}
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+				want |= TLS_WANT_READ;
+			} else {
+				if (k == 0)
+					c->peer_closed = 1;
+				else
+					c->sys_errno = errno;
+				c->io_failed = 1;
+				return -1;
+			}
+		}
+		return want;
+	}
+}
+
+int tls_conn_ready(const struct tls_conn *c)
+{
+	unsigned st = br_ssl_engine_current_state(c->eng);
+	return !c->io_failed && !(st & BR_SSL_CLOSED) && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP));
+}
+
+const unsigned char *tls_conn_recv(struct tls_conn *c, size_t *n)
+{
+	unsigned char *p = br_ssl_engine_recvapp_buf(c->eng, n);
+	if (!p)
+		*n = 0;
+	return p;
+}
+
+void tls_conn_recv_ack(struct tls_conn *c, size_t k)
+{
+	if (k)
+		br_ssl_engine_recvapp_ack(c->eng, k);
+}
+
+size_t tls_conn_send(struct tls_conn *c, const void *p, size_t n)
+{
+	size_t room;
+	unsigned char *buf = br_ssl_engine_sendapp_buf(c->eng, &room);
+	if (!buf || !room)
+		return 0;
+	if (n > room)
+		n = room;
+	memcpy(buf, p, n);
+	br_ssl_engine_sendapp_ack(c->eng, n);
+	return n;
+}
+
+void tls_conn_flush(struct tls_conn *c)
+{
+	br_ssl_engine_flush(c->eng, 0);
+}
+
+void tls_conn_close(struct tls_conn *c)
+{
+	br_ssl_engine_close(c->eng);
+}
+
+int tls_conn_error(const struct tls_conn *c)
+{
+	int e = br_ssl_engine_last_error(c->eng);
+	return e ? e : c->io_failed ? BR_ERR_IO : 0;
+}
+
+/* ---- a client for one host ------------------------------------------------------- */
+
+/*
+ * The X.509 class the engine sees: the minimal validator, plus a decoder
+ * of the first (end-entity) certificate for its dates and, when insecure,
+ * its key.
+ */
+struct x509_wrap {
+	const br_x509_class *vtable;
+	br_x509_minimal_context *xm;
+	br_x509_decoder_context dc;
+	int depth;
+	int insecure;
+};
+
+static void dn_discard(void *ctx, const void *p, size_t n)
+{
+}
+
+static void xw_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct x509_wrap *w = (struct x509_wrap *)ctx;
+	w->depth = 0;
+	br_x509_decoder_init(&w->dc, dn_discard, NULL);
+	if (!w->insecure)
+		w->xm->vtable->start_chain(&w->xm->vtable, server_name);
+}
+
+static void xw_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct x509_wrap *w = (struct x509_wrap *)ctx;
+	if (!w->insecure)
+		w->xm->vtable->start_cert(&w->xm->vtable, length);
+}
+
+static void xw_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct x509_wrap *w = (struct x509_wrap *)ctx;
+	if (w->depth == 0)
+		br_x509_decoder_push(&w->dc, buf, len);
+	if (!w->insecure)
+		w->xm->vtable->append(&w->xm->vtable, buf, len);
+}
+
+static void xw_end_cert(const br_x509_class **ctx)
+{
+	struct x509_wrap *w = (struct x509_wrap *)ctx;
+	w->depth++;
+	if (!w->insecure)
+		w->xm->vtable->end_cert(&w->xm->vtable);
+}
+
+static unsigned xw_end_chain(const br_x509_class **ctx)
+{
+	struct x509_wrap *w = (struct x509_wrap *)ctx;
+	if (w->insecure) {
+		if (w->depth == 0)
+			return BR_ERR_X509_EMPTY_CHAIN;
+		int e = br_x509_decoder_last_error(&w->dc);
+		return e ? (unsigned)e : 0;
+	}
+	return w->xm->vtable->end_chain(&w->xm->vtable);
+}
+
+static const br_x509_pkey *xw_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	struct x509_wrap *w = (struct x509_wrap *)ctx;
+	if (w->insecure) {
+		if (usages)
+			*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+		return br_x509_decoder_get_pkey(&w->dc);
+	}
+	return w->xm->vtable->get_pkey(&w->xm->vtable, usages);
+}
+
+static const br_x509_class xw_class = {
+	sizeof(struct x509_wrap), xw_start_chain, xw_start_cert, xw_append,
+	xw_end_cert, xw_end_chain, xw_get_pkey,
+};
+
+struct tls_client {
+	br_ssl_client_context sc;
+	br_x509_minimal_context xc;
+	struct x509_wrap xw;
+	unsigned char iobuf[BR_SSL_BUFSIZE_MONO];
+};
+
+struct tls_client *tls_client_new(const struct tls_anchors *anchors, const char *host, int insecure)
+{
+	struct tls_client *tc = calloc(1, sizeof *tc);
+	if (!tc)
+		return NULL;
+	br_ssl_client_init_full(&tc->sc, &tc->xc, anchors ? anchors->ta : NULL, anchors ? anchors->n : 0);
+	int64_t t = clock_now_us() / 1000000;
+	if (t < 0)
+		t = 0;
+	/* 719528: days from 0000-01-01 to 1970-01-01 in BearSSL's calendar. */
+	br_x509_minimal_set_time(&tc->xc, (uint32_t)(719528 + t / 86400), (uint32_t)(t % 86400));
+	tc->xw.vtable = &xw_class;
+	tc->xw.xm = &tc->xc;
+	tc->xw.insecure = insecure;
+	br_ssl_engine_set_x509(&tc->sc.eng, &tc->xw.vtable);
+	/* Half duplex: the client sends its request, then reads; 16 KB saved. */
+	br_ssl_engine_set_buffer(&tc->sc.eng, tc->iobuf, sizeof tc->iobuf, 0);
+	if (!br_ssl_client_reset(&tc->sc, host, 0)) {
+		free(tc);
+		errno = EINVAL;
+		return NULL;
+	}
+	return tc;
+}
+
+void tls_client_free(struct tls_client *tc)
+{
+	free(tc);
+}
+
+void *tls_client_engine(struct tls_client *tc)
+{
+	return &tc->sc.eng;
+}
+
+size_t tls_client_bytes(void)
+{
+	return sizeof(struct tls_client);
+}
+
+/* "YYYY-MM-DD" from BearSSL days (since 0000-01-01). */
+static void days_str(uint32_t days, char *buf, size_t cap)
+{
+	int64_t t = ((int64_t)days - 719528) * 86400;
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm))
+		strftime(buf, cap, "%Y-%m-%d", &tm);
+	else
+		snprintf(buf, cap, "?");
+}
+
+int tls_client_cert_dates(struct tls_client *tc, char *buf, size_t cap)
+{
+	br_x509_decoder_context *dc = &tc->xw.dc;
+	if (tc->xw.depth == 0 || br_x509_decoder_last_error(dc) != 0)
+		return -1;
+	char nb[16], na[16];
+	days_str(dc->notbefore_days, nb, sizeof nb);
+	days_str(dc->notafter_days, na, sizeof na);
+	int64_t t = clock_now_us() / 1000000;
+	uint32_t now_days = (uint32_t)(719528 + t / 86400), now_secs = (uint32_t)(t % 86400);
+	int before = now_days < dc->notbefore_days ||
+		     (now_days == dc->notbefore_days && now_secs < dc->notbefore_seconds);
+	int after = now_days > dc->notafter_days ||
+		    (now_days == dc->notafter_days && now_secs > dc->notafter_seconds);
+	if (before)
+		snprintf(buf, cap, "not valid before %s", nb);
+	else if (after)
+		snprintf(buf, cap, "expired on %s", na);
+	else
+		snprintf(buf, cap, "valid %s to %s", nb, na);
+	return before || after;
+}
+
+#else /* !ENABLE_TLS */
+
+int tls_anchors_load(struct tls_anchors *a, const char *path, char *why, size_t whylen)
+{
+	memset(a, 0, sizeof *a);
+	snprintf(why, whylen, "built without TLS");
+	return -1;
+}
+
+void tls_anchors_fini(struct tls_anchors *a)
+{
+}
+
+void tls_conn_init(struct tls_conn *c, void *eng, int fd)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = fd;
+}
+
+int tls_conn_pump(struct tls_conn *c)
+{
+	return -1;
+}
+
+int tls_conn_ready(const struct tls_conn *c)
+{
+	return 0;
+}
+
+const unsigned char *tls_conn_recv(struct tls_conn *c, size_t *n)
+{
+	*n = 0;
+	return NULL;
+}
+
+void tls_conn_recv_ack(struct tls_conn *c, size_t k)
+{
+}
+
+size_t tls_conn_send(struct tls_conn *c, const void *p, size_t n)
+{
+	return 0;
+}
+
+void tls_conn_flush(struct tls_conn *c)
+{
+}
+
+void tls_conn_close(struct tls_conn *c)
+{
+}
+
+int tls_conn_error(const struct tls_conn *c)
+{
+	return -1;
+}
+
+struct tls_client *tls_client_new(const struct tls_anchors *anchors, const char *host, int insecure)
+{
+	errno = ENOSYS;
+	return NULL;
+}
+
+void tls_client_free(struct tls_client *tc)
+{
+}
+
+void *tls_client_engine(struct tls_client *tc)
+{
+	return NULL;
+}
+
+size_t tls_client_bytes(void)
+{
+	return 0;
+}
+
+int tls_client_cert_dates(struct tls_client *tc, char *buf, size_t cap)
+{
+	return -1;
+}
+
+#endif /* ENABLE_TLS */
+
+/* ---- errors ------------------------------------------------------------------------ */
+
+/* BearSSL's codes, numbered in bearssl_ssl.h and bearssl_x509.h. */
+static const struct {
+	int code;
+	const char *str;
+} tls_errs[] = {
+	{1, "bad parameter"}, {2, "bad record or message from the server"},
+	{3, "protocol version not supported by the peer"}, {4, "bad record version"},
+	{5, "bad record length"}, {6, "record too large"}, {7, "bad record MAC"},
+	{8, "no random source"}, {9, "unknown record type"}, {10, "unexpected message"},
+	{12, "bad ChangeCipherSpec"}, {13, "bad alert"}, {14, "bad handshake"},
+	{15, "oversized session id"}, {16, "no common cipher suite"},
+	{17, "no common compression"}, {18, "bad fragment length"},
+	{19, "bad secure renegotiation"}, {20, "bad extension"}, {21, "bad certificate message"},
+	{22, "bad ServerKeyExchange signature"}, {23, "bad protocol name"},
+	{24, "bad server certificate key"}, {25, "bad ServerKeyExchange"},
+	{26, "bad Finished"}, {27, "server sent an unexpected record"},
+	{31, "connection error or unexpected close"},
+	{33, "invalid value in a certificate"}, {34, "truncated certificate"},
+	{35, "empty certificate chain"}, {36, "truncated certificate element"},
+	{37, "bad certificate tag class"}, {38, "bad certificate tag value"},
+	{39, "indefinite length in certificate"}, {40, "extra element in certificate"},
+	{41, "unexpected element in certificate"}, {42, "expected constructed element"},
+	{43, "expected primitive element"}, {44, "partial byte in certificate"},
+	{45, "bad boolean in certificate"}, {46, "overflow in certificate"},
+	{47, "bad distinguished name"}, {48, "bad time in certificate"},
+	{49, "unsupported certificate feature"}, {50, "certificate chain limit exceeded"},
+	{51, "wrong key type"}, {52, "bad certificate signature"},
+	{53, "time unknown: certificate validity cannot be checked"},
+	{54, "certificate expired or not yet valid"}, {55, "certificate chain DN mismatch"},
+	{56, "certificate does not match the host name"},
+	{57, "unsupported critical extension in certificate"},
+	{58, "certificate issuer is not a CA"}, {59, "forbidden key usage"},
+	{60, "weak public key"}, {62, "unknown CA: certificate not trusted"},
+};
+
+const char *tls_err_str(int err)
+{
+	if (err == 0)
+		return "no error";
+	if (err >= 512)
+		return "fatal alert sent by us";
+	if (err >= 256)
+		return "fatal alert from the server";
+	for (size_t i = 0; i < sizeof tls_errs / sizeof *tls_errs; i++)
+		if (tls_errs[i].code == err)
+			return tls_errs[i].str;
+	return "TLS error";
+}
+
+enum tls_err_class tls_err_class(int err)
+{
+	if (err == 0)
+		return TLS_ERR_NONE;
+	if (err == 54 || err == 53)
+		return TLS_ERR_CERT_TIME;
+	if ((err >= 32 && err < 64) || err == 21 || err == 24)
+		return TLS_ERR_CERT;
+	return TLS_ERR_PROTO;
+}
