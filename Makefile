@@ -84,7 +84,7 @@ LIBS_SENSOR += $(LIBS_TLS)
 endif
 
 .PHONY: all defconfig menuconfig oldconfig savedefconfig deps tests check check-unit \
-	check-asan check-cross store-tests bench demo demo-offline install clean distclean
+	check-asan check-cross check-fresh store-tests bench demo demo-offline install clean distclean
 .DEFAULT_GOAL := all
 
 all: $(cfghdr) $(progs)
@@ -218,6 +218,11 @@ demo:
 	@scripts/deps.sh demo
 	@$(MAKE) --no-print-directory all
 	@scripts/demo-live.sh "$(O)"
+
+# The README's two commands on a brand-new Debian 12 root (mmdebstrap), as
+# a new user's machine runs them; CI runs this (.ci/run).  Needs root.
+check-fresh:
+	@scripts/check-fresh.sh
 
 demo-offline:
 	@scripts/deps.sh build
