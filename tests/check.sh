@@ -59,7 +59,11 @@ integration() {
 		p=$(printf '%s\n' "$out" | grep -c '^ok ')
 		f=$(printf '%s\n' "$out" | grep -c '^not ok ')
 		s=$(printf '%s\n' "$out" | grep -c '^skip ')
-		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			# A failure must say what failed, even when the script did not.
+			out=$(printf '%s\nnot ok %s: exited %s without a "not ok" line (last lines above)\n' "$out" "$name" "$rc")
+			f=1
+		fi
 		if [ "$f" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then printf '%s\n' "$out" | tail -40; fi
 		printf '%s\n' "$out" | grep '^skip ' || true
 		echo "$name${label:+ ($label)}: $p passed, $f failed, $s skipped"

@@ -15,12 +15,12 @@ PW_VERSION=1.65.1
 cd "$(dirname "$0")/../.." || exit 2
 chromium=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$chromium" ]; then
-	echo "skip browser: $chromium is not installed (Debian package chromium; scripts/deps.sh check)"
-	exit 0
+	echo "not ok browser: $chromium is not installed (Debian package chromium) (a missing package is a fault of scripts/deps.sh, which installs it)"
+	exit 1
 fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-	echo "skip browser: node and npm are needed for playwright-core"
-	exit 0
+	echo "not ok browser: node and npm are needed for playwright-core (a missing package is a fault of scripts/deps.sh, which installs it)"
+	exit 1
 fi
 nm="$O/node/node_modules/playwright-core"
 if [ ! -f "$nm/package.json" ] || ! grep -q "\"version\": \"$PW_VERSION\"" "$nm/package.json"; then

@@ -26,8 +26,8 @@ done
 server=$(command -v clickhouse-server || ls /usr/sbin/clickhouse-server 2>/dev/null)
 client=$(command -v clickhouse-client)
 if [ -z "$server" ] || [ -z "$client" ]; then
-	echo "skip clickhouse: clickhouse-server or clickhouse-client is not installed (scripts/deps.sh check)"
-	exit 0
+	echo "not ok clickhouse: clickhouse-server or clickhouse-client is not installed (a missing package is a fault of scripts/deps.sh, which installs it)"
+	exit 1
 fi
 
 d=$(mktemp -d)

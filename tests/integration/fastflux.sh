@@ -30,8 +30,8 @@ ok() { echo "ok $1"; }
 notok() { echo "not ok $1${2:+: $2}"; fail=1; }
 
 if ! command -v pdns_server >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
-	echo "skip fastflux: pdns_server or python3 missing (scripts/deps.sh check)"
-	exit 0
+	echo "not ok fastflux: pdns_server or python3 not installed (a missing package is a fault of scripts/deps.sh, which installs it)"
+	exit 1
 fi
 if [ ! -x "$TIPD" ] || [ ! -x "$TIP" ]; then
 	echo "not ok fastflux: $O/tipd or $O/tip not built"

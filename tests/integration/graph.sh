@@ -137,7 +137,7 @@ if command -v rsvg-convert >/dev/null 2>&1; then
 	rsvg-convert -o "$d/f.png" "$d/f.svg" 2>"$d/err" && [ -s "$d/f.png" ]
 	check renders-with-rsvg $? "$(head -2 "$d/err")"
 else
-	echo "skip renders-with-rsvg: rsvg-convert not installed (librsvg2-bin)"
+	check renders-with-rsvg 1 "rsvg-convert not installed (librsvg2-bin) (a missing package is a fault of scripts/deps.sh, which installs it)"
 fi
 
 # ---- a damaged segment: reported, the rest still drawn ----------------------

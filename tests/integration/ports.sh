@@ -73,7 +73,7 @@ if command -v shellcheck >/dev/null 2>&1; then
 		notok "shellcheck of the init and hotplug scripts" "$(echo "$err" | head -20)"
 	fi
 else
-	skip "shellcheck" "not installed"
+	notok "shellcheck of the init and hotplug scripts" "shellcheck not installed (a missing package is a fault of scripts/deps.sh, which installs it)"
 fi
 
 # ---- the router profile is a complete .config ----------------------------------

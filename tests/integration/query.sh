@@ -216,7 +216,7 @@ if [ -n "$asn" ]; then
 	if command -v nft >/dev/null 2>&1; then
 		nft -c -f "$d/bl" >/dev/null 2>&1; check blacklist-nftables-syntax $?
 	else
-		echo "skip blacklist-nftables-syntax: nft not installed"
+		check blacklist-nftables-syntax 1 "nft not installed (a missing package is a fault of scripts/deps.sh, which installs it)"
 	fi
 fi
 

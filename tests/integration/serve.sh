@@ -20,8 +20,8 @@ if [ ! -x "$tip" ]; then
 	exit 1
 fi
 if ! command -v curl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
-	echo "skip serve: curl and python3 are needed"
-	exit 0
+	echo "not ok serve: curl and python3 are needed (a missing package is a fault of scripts/deps.sh, which installs it)"
+	exit 1
 fi
 d=$(mktemp -d)
 pid=""

@@ -243,7 +243,7 @@ if command -v jq >/dev/null 2>&1; then
 		notok "dump_is_json_lines" "$(head -2 "$d/jq.err")"
 	fi
 else
-	skip "dump_is_json_lines" "no jq"
+	notok "dump_is_json_lines" "jq not installed (a missing package is a fault of scripts/deps.sh, which installs it)"
 fi
 if grep -q '[<>&]' "$d/dump"; then notok "dump_escapes_markup"; else ok "dump_escapes_markup"; fi
 
