@@ -53,7 +53,7 @@ cfghdr := $(O)/include/tip_config.h
 # The .config is make syntax: including it makes make build it first (by
 # the $(config) rule below) and restart with its values, so a fresh clone's
 # `make check` builds the programs the default configuration selects.
-ifeq ($(filter defconfig %_defconfig menuconfig distclean,$(MAKECMDGOALS)),)
+ifeq ($(filter defconfig %_defconfig menuconfig distclean check-fresh,$(MAKECMDGOALS)),)
 -include $(config)
 endif
 cfg_on = $(if $(filter y,$(CONFIG_$(1))),1)
