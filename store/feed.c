@@ -1,0 +1,1109 @@
+/*
+ * feed: streaming blacklist parsers (feed.h).
+ *
+ * Line formats collect one line into p->buf (bytes past FEED_LINE_MAX are
+ * dropped and the line counted bad), then read it through the bounds-
+ * checked cursor of buf.h.  JSON is a byte-at-a-time state machine that
+ * keeps one string and a stack of FEED_JSON_DEPTH container types, so a
+ * chunk boundary may fall anywhere, even inside a \u escape.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "feed.h"
+
+static const char *const format_names[] = {
+	NULL, "hosts", "domains", "ips", "cidr", "csv", "urls", "json", "ipsum", "trails",
+};
+static const char *const kind_names[] = {"any", "domain", "ip", "cidr", "url"};
+
+int feed_format_parse(const char *name)
+{
+	for (int i = 1; i < (int)(sizeof format_names / sizeof format_names[0]); i++)
+		if (!strcmp(name, format_names[i]))
+			return i;
+	return 0;
+}
+
+const char *feed_format_name(int format)
+{
+	if (format < 1 || format > FEED_TRAILS)
+		return "unknown";
+	return format_names[format];
+}
+
+int feed_kind_parse(const char *name)
+{
+	for (int i = 1; i < 5; i++)
+		if (!strcmp(name, kind_names[i]))
+			return i;
+	return -1;
+}
+
+const char *feed_kind_name(int kind)
+{
+	return kind >= 0 && kind <= 4 ? kind_names[kind] : "unknown";
+}
+
+/* ---- punycode (RFC 3492), encoding only ---------------------------------- */
+
+static uint32_t puny_adapt(uint32_t delta, uint32_t npoints, int first)
+{
+	uint32_t k = 0;
+	delta = first ? delta / 700 : delta / 2;
+	delta += delta / npoints;
+	while (delta > ((36 - 1) * 26) / 2) {
+		delta /= 36 - 1;
+		k += 36;
+	}
+	return k + (36 * delta) / (delta + 38);
+}
+
+static char puny_digit(uint32_t d)
+{
+	return (char)(d < 26 ? 'a' + d : '0' + (d - 26));
+}
+
+/* Encode cp[0..n) as "xn--..." into out[0..cap): length, or -1. */
+static int puny_encode(const uint32_t *cp, size_t n, char *out, size_t cap)
+{
+	size_t o = 0, b = 0;
+	if (cap < 5)
+		return -1;
+	memcpy(out, "xn--", 4);
+	o = 4;
+	for (size_t i = 0; i < n; i++)
+		if (cp[i] < 0x80) {
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = (char)cp[i];
+			b++;
+		}
+	if (b > 0) {
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = '-';
+	}
+	uint32_t nn = 128, delta = 0, bias = 72;
+	size_t h = b;
+	while (h < n) {
+		uint32_t m = UINT32_MAX;
+		for (size_t i = 0; i < n; i++)
+			if (cp[i] >= nn && cp[i] < m)
+				m = cp[i];
+		if ((uint64_t)(m - nn) * (h + 1) > UINT32_MAX - delta)
+			return -1;
+		delta += (m - nn) * (uint32_t)(h + 1);
+		nn = m;
+		for (size_t i = 0; i < n; i++) {
+			if (cp[i] < nn && ++delta == 0)
+				return -1;
+			if (cp[i] != nn)
+				continue;
+			uint32_t q = delta;
+			for (uint32_t k = 36;; k += 36) {
+				uint32_t t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+				if (q < t)
+					break;
+				if (o + 1 >= cap)
+					return -1;
+				out[o++] = puny_digit(t + (q - t) % (36 - t));
+				q = (q - t) / (36 - t);
+			}
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = puny_digit(q);
+			bias = puny_adapt(delta, (uint32_t)h + 1, h == b);
+			delta = 0;
+			h++;
+		}
+		delta++;
+		nn++;
+	}
+	return (int)o;
+}
+
+/* One UTF-8 code point from s[*i..n): it, or -1 (invalid, overlong, surrogate). */
+static int32_t utf8_next(const uint8_t *s, size_t n, size_t *i)
+{
+	uint8_t c = s[*i];
+	uint32_t cp, min;
+	int more;
+	if (c < 0x80) {
+		(*i)++;
+		return c;
+	} else if ((c & 0xe0) == 0xc0) {
+		cp = c & 0x1f, more = 1, min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		cp = c & 0x0f, more = 2, min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		cp = c & 0x07, more = 3, min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (*i + (size_t)more >= n)
+		return -1;
+	for (int k = 1; k <= more; k++) {
+		if ((s[*i + (size_t)k] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[*i + (size_t)k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*i += (size_t)more + 1;
+	return (int32_t)cp;
+}
+
+static int ldh(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+int feed_domain_norm(const char *in, size_t len, char *out)
+{
+	const uint8_t *s = (const uint8_t *)in;
+	size_t o = 0, labels = 0;
+	if (len && s[len - 1] == '.')
+		len--;
+	if (!len || len > 4 * FEED_NAME_MAX)
+		return -1;
+	size_t i = 0;
+	while (i <= len) {
+		size_t start = i;
+		int ascii = 1;
+		while (i < len && s[i] != '.') {
+			if (s[i] >= 0x80)
+				ascii = 0;
+			i++;
+		}
+		size_t ll = i - start;
+		if (ll == 0)
+			return -1;
+		if (o)
+			out[o++] = '.';
+		if (ascii) {
+			if (ll > 63 || o + ll > FEED_NAME_MAX)
+				return -1;
+			for (size_t k = start; k < i; k++) {
+				uint8_t c = s[k];
+				if (c >= 'A' && c <= 'Z')
+					c = (uint8_t)(c + 32);
+				if (!ldh(c))
+					return -1;
+				out[o++] = (char)c;
+			}
+		} else {
+			uint32_t cp[64];
+			size_t ncp = 0, k = start;
+			while (k < i) {
+				int32_t c = utf8_next(s, i, &k);
+				if (c < 0 || ncp == 64)
+					return -1;
+				if (c >= 'A' && c <= 'Z')
+					c += 32;
+				if (c < 0x80 && !ldh((uint8_t)c))
+					return -1;
+				cp[ncp++] = (uint32_t)c;
+			}
+			char lab[64];
+			int pl = puny_encode(cp, ncp, lab, sizeof lab);
+			if (pl < 0 || pl > 63 || o + (size_t)pl > FEED_NAME_MAX)
+				return -1;
+			memcpy(out + o, lab, (size_t)pl);
+			o += (size_t)pl;
+		}
+		labels++;
+		if (i == len)
+			break;
+		i++;
+	}
+	if (labels < 2)
+		return -1;
+	out[o] = 0;
+	return (int)o;
+}
+
+/* ---- addresses ----------------------------------------------------------- */
+
+/* s[0..n) as an IPv4 or IPv6 address: family, or 0. */
+static int parse_ip(const char *s, size_t n, uint8_t addr[16])
+{
+	char tmp[64];
+	if (n == 0 || n >= sizeof tmp)
+		return 0;
+	memcpy(tmp, s, n);
+	tmp[n] = 0;
+	memset(addr, 0, 16);
+	if (memchr(tmp, ':', n))
+		return inet_pton(AF_INET6, tmp, addr) == 1 ? 6 : 0;
+	return inet_pton(AF_INET, tmp, addr) == 1 ? 4 : 0;
+}
+
+static size_t ip_text(char *out, size_t cap, int family, const uint8_t *addr)
+{
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, out, (socklen_t)cap))
+		return 0;
+	return strlen(out);
+}
+
+/* "IP/len": 1 with e filled (IP kind when the prefix is the whole address), else 0. */
+static int parse_cidr(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e)
+{
+	const char *sl = memchr(s, '/', n);
+	if (!sl)
+		return 0;
+	int fam = parse_ip(s, (size_t)(sl - s), e->addr);
+	if (!fam)
+		return 0;
+	size_t dl = n - (size_t)(sl - s) - 1;
+	if (dl == 0 || dl > 3)
+		return 0;
+	unsigned pl = 0;
+	for (size_t i = 0; i < dl; i++) {
+		if (sl[1 + i] < '0' || sl[1 + i] > '9')
+			return 0;
+		pl = pl * 10 + (unsigned)(sl[1 + i] - '0');
+	}
+	unsigned bits = fam == 4 ? 32 : 128;
+	if (pl > bits)
+		return 0;
+	for (unsigned b = pl; b < bits; b++)
+		e->addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	e->family = (uint8_t)fam;
+	e->prefix = (uint8_t)pl;
+	size_t l = ip_text(p->val, sizeof p->val, fam, e->addr);
+	if (pl == bits) {
+		e->kind = FEED_K_IP;
+	} else {
+		e->kind = FEED_K_CIDR;
+		l += (size_t)snprintf(p->val + l, sizeof p->val - l, "/%u", pl);
+	}
+	e->value = p->val;
+	e->len = l;
+	return 1;
+}
+
+static int set_ip(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e)
+{
+	int fam = parse_ip(s, n, e->addr);
+	if (!fam)
+		return 0;
+	e->kind = FEED_K_IP;
+	e->family = (uint8_t)fam;
+	e->prefix = fam == 4 ? 32 : 128;
+	e->len = ip_text(p->val, sizeof p->val, fam, e->addr);
+	e->value = p->val;
+	return 1;
+}
+
+static int set_domain(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e)
+{
+	int l = feed_domain_norm(s, n, p->val);
+	if (l < 0)
+		return 0;
+	e->kind = FEED_K_DOMAIN;
+	e->value = p->val;
+	e->len = (size_t)l;
+	return 1;
+}
+
+/*
+ * A URL, with or without scheme: [scheme://][user@]host[:port][rest].
+ * host_only: give the host as the entry (domains format).  1 or 0.
+ */
+static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
+		   int host_only, const char **why)
+{
+	size_t o = 0, i = 0;
+	const char *sep = NULL;
+	for (size_t k = 0; k + 2 < n; k++)
+		if (s[k] == ':' && s[k + 1] == '/' && s[k + 2] == '/') {
+			sep = s + k;
+			break;
+		}
+	for (size_t k = 0; k < n; k++)
+		if ((uint8_t)s[k] <= 0x20 || s[k] == 0x7f) {
+			*why = "blank or control byte in a URL";
+			return 0;
+		}
+	if (n > FEED_VALUE_MAX - 8) {
+		*why = "URL too long";
+		return 0;
+	}
+	if (sep) {
+		size_t sl = (size_t)(sep - s);
+		if (sl == 0 || sl > 16) {
+			*why = "bad URL scheme";
+			return 0;
+		}
+		for (size_t k = 0; k < sl; k++) {
+			char c = s[k];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c + 32);
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+			      c == '-' || c == '.')) {
+				*why = "bad URL scheme";
+				return 0;
+			}
+			p->val[o++] = c;
+		}
+		memcpy(p->val + o, "://", 3);
+		o += 3;
+		i = sl + 3;
+	}
+	/* authority: up to / ? # */
+	size_t a0 = i;
+	while (i < n && s[i] != '/' && s[i] != '?' && s[i] != '#')
+		i++;
+	const char *auth = s + a0;
+	size_t al = i - a0;
+	const char *at = NULL;
+	for (size_t k = 0; k < al; k++)
+		if (auth[k] == '@')
+			at = auth + k;
+	if (at) {
+		size_t ul = (size_t)(at - auth) + 1;
+		memcpy(p->val + o, auth, ul);
+		o += ul;
+		al -= ul;
+		auth = at + 1;
+	}
+	const char *hs = auth, *port = NULL;
+	size_t hl = al;
+	if (al && auth[0] == '[') {
+		const char *rb = memchr(auth, ']', al);
+		if (!rb) {
+			*why = "bad IPv6 literal in a URL";
+			return 0;
+		}
+		hs = auth + 1;
+		hl = (size_t)(rb - auth) - 1;
+		if (rb + 1 < auth + al) {
+			if (rb[1] != ':') {
+				*why = "bad URL authority";
+				return 0;
+			}
+			port = rb + 1;
+		}
+	} else {
+		const char *c = memchr(auth, ':', al);
+		if (c) {
+			hl = (size_t)(c - auth);
+			port = c;
+		}
+	}
+	if (port) {
+		size_t pl = (size_t)(auth + al - port);
+		for (size_t k = 1; k < pl; k++)
+			if (port[k] < '0' || port[k] > '9') {
+				*why = "bad port in a URL";
+				return 0;
+			}
+	}
+	uint8_t addr[16];
+	int fam = parse_ip(hs, hl, addr);
+	size_t hostl;
+	if (fam) {
+		hostl = ip_text(p->host, sizeof p->host, fam, addr);
+	} else {
+		int l = feed_domain_norm(hs, hl, p->host);
+		if (l < 0) {
+			*why = "bad host in a URL";
+			return 0;
+		}
+		hostl = (size_t)l;
+	}
+	if (host_only) {
+		memcpy(p->val, p->host, hostl + 1);
+		e->value = p->val;
+		e->len = hostl;
+		if (fam) {
+			e->kind = FEED_K_IP;
+			e->family = (uint8_t)fam;
+			e->prefix = fam == 4 ? 32 : 128;
+			memcpy(e->addr, addr, 16);
+		} else {
+			e->kind = FEED_K_DOMAIN;
+		}
+		return 1;
+	}
+	if (fam == 6)
+		p->val[o++] = '[';
+	memcpy(p->val + o, p->host, hostl);
+	o += hostl;
+	if (fam == 6)
+		p->val[o++] = ']';
+	if (port) {
+		size_t pl = (size_t)(auth + al - port);
+		memcpy(p->val + o, port, pl);
+		o += pl;
+	}
+	memcpy(p->val + o, s + i, n - i);
+	o += n - i;
+	p->val[o] = 0;
+	e->kind = FEED_K_URL;
+	e->value = p->val;
+	e->len = o;
+	e->host = p->host;
+	e->host_len = hostl;
+	if (fam) {
+		e->family = (uint8_t)fam;
+		memcpy(e->addr, addr, 16);
+	}
+	return 1;
+}
+
+static int has_scheme(const char *s, size_t n)
+{
+	for (size_t k = 0; k + 2 < n && k < 17; k++)
+		if (s[k] == ':' && s[k + 1] == '/' && s[k + 2] == '/')
+			return 1;
+	return 0;
+}
+
+int feed_classify(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
+		  const char **why)
+{
+	memset(e, 0, sizeof *e);
+	*why = "not a domain, IP address, CIDR or URL";
+	if (n == 0) {
+		*why = "empty";
+		return 0;
+	}
+	if (has_scheme(s, n))
+		return set_url(p, s, n, e, 0, why);
+	if (set_ip(p, s, n, e) || parse_cidr(p, s, n, e) || set_domain(p, s, n, e))
+		return 1;
+	/* host/path without a scheme */
+	if (memchr(s, '/', n) && !parse_ip(s, (size_t)((const char *)memchr(s, '/', n) - s),
+					  e->addr))
+		return set_url(p, s, n, e, 0, why);
+	return 0;
+}
+
+/* ---- lines --------------------------------------------------------------- */
+
+static int blank(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static void bad(struct feed_parser *p, const char *why)
+{
+	p->bad++;
+	p->last_bad_line = p->lines;
+	p->last_bad_why = why;
+}
+
+static int emit(struct feed_parser *p, struct feed_entry *e, const char **why)
+{
+	if (p->kind && e->kind != p->kind) {
+		*why = "not of the configured kind";
+		return 0;
+	}
+	e->line = p->lines;
+	p->entries++;
+	if (p->emit(p->arg, e) < 0) {
+		p->stopped = 1;
+		return -1;
+	}
+	return 1;
+}
+
+/* Take one word of the cursor (blanks before it skipped): its bytes or NULL. */
+static const char *word(struct buf_rd *b, size_t *n, const char *stops)
+{
+	while (buf_left(b) && blank(b->p[b->off]))
+		buf_skip(b, 1);
+	const char *w = (const char *)b->p + b->off;
+	size_t k = 0;
+	while (buf_left(b) && !blank(b->p[b->off]) && !strchr(stops, b->p[b->off])) {
+		buf_skip(b, 1);
+		k++;
+	}
+	*n = k;
+	return k ? w : NULL;
+}
+
+static int is_boilerplate(const char *s, size_t n)
+{
+	static const char *const names[] = {
+		"localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost",
+		"ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes",
+		"ip6-allrouters", "ip6-allhosts", "0.0.0.0",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == n && !strncasecmp(names[i], s, n))
+			return 1;
+	return 0;
+}
+
+/* One CSV field of the line: column col, unquoted into out.  Its length, or -1. */
+static long csv_field(const char *line, size_t n, unsigned col, char *out, size_t cap)
+{
+	struct buf_rd b;
+	unsigned c = 0;
+	buf_rd_init(&b, line, n);
+	for (;;) {
+		size_t o = 0;
+		int q = 0;
+		if (buf_left(&b) && b.p[b.off] == '"') {
+			q = 1;
+			buf_skip(&b, 1);
+		}
+		for (;;) {
+			if (!buf_left(&b)) {
+				if (q)
+					return -1;	/* unterminated quote */
+				break;
+			}
+			uint8_t ch = buf_get_u8(&b);
+			if (q && ch == '"') {
+				if (buf_left(&b) && b.p[b.off] == '"') {
+					buf_skip(&b, 1);
+				} else {
+					q = 0;
+					continue;
+				}
+			} else if (!q && ch == ',') {
+				break;
+			}
+			if (c == col) {
+				if (o + 1 >= cap)
+					return -1;
+				out[o++] = (char)ch;
+			}
+		}
+		if (c == col) {
+			while (o && blank((uint8_t)out[o - 1]))
+				o--;
+			size_t s0 = 0;
+			while (s0 < o && blank((uint8_t)out[s0]))
+				s0++;
+			memmove(out, out + s0, o - s0);
+			out[o - s0] = 0;
+			return (long)(o - s0);
+		}
+		if (!buf_left(&b) && (b.off == 0 || b.p[b.off - 1] != ','))
+			return -1;	/* fewer columns */
+		c++;
+	}
+}
+
+static int csv_header(struct feed_parser *p, const char *line, size_t n)
+{
+	char f[FEED_PATH_MAX * 2];
+	for (unsigned c = 0; c < 256; c++) {
+		long l = csv_field(line, n, c, f, sizeof f);
+		if (l < 0)
+			break;
+		if (!strcasecmp(f, p->colname)) {
+			p->col = c;
+			p->have_header = 1;
+			return 0;
+		}
+	}
+	p->error = "csv: the column is not in the header";
+	p->stopped = 1;
+	return -1;
+}
+
+/* One whole line in p->buf[0..p->len), CR removed.  0 or -1 (stop). */
+static int line(struct feed_parser *p)
+{
+	const char *s = p->buf;
+	size_t n = p->len;
+	struct buf_rd b;
+	struct feed_entry e;
+	const char *why = "not an indicator";
+	const char *w;
+	size_t wl;
+	int r;
+
+	while (n && blank((uint8_t)s[n - 1]))
+		n--;
+	while (n && blank((uint8_t)*s))
+		s++, n--;
+	if (n == 0 || s[0] == '#' || (s[0] == ';' && (p->format == FEED_CIDR || p->format == FEED_IPS)) ||
+	    (s[0] == '!' && p->format == FEED_DOMAINS)) {
+		p->comments++;
+		return 0;
+	}
+	buf_rd_init(&b, s, n);
+	memset(&e, 0, sizeof e);
+	switch (p->format) {
+	case FEED_HOSTS: {
+		uint8_t a[16];
+		w = word(&b, &wl, "#");
+		if (!w)
+			goto none;
+		if (!parse_ip(w, wl, a)) {
+			/* a plain list of names */
+			if (is_boilerplate(w, wl)) {
+				p->ignored++;
+				return 0;
+			}
+			r = feed_classify(p, w, wl, &e, &why);
+			if (r && e.kind != FEED_K_DOMAIN)
+				r = 0, why = "not a domain";
+			break;
+		}
+		int any = 0;
+		while ((w = word(&b, &wl, "#"))) {
+			any = 1;
+			if (is_boilerplate(w, wl)) {
+				p->ignored++;
+				continue;
+			}
+			memset(&e, 0, sizeof e);
+			if (!set_domain(p, w, wl, &e)) {
+				bad(p, "not a domain name");
+				continue;
+			}
+			int er = emit(p, &e, &why);
+			if (er < 0)
+				return -1;
+			if (er == 0)
+				bad(p, why);
+		}
+		if (!any) {
+			bad(p, "address without a name");
+		}
+		return 0;
+	}
+	case FEED_DOMAINS:
+		w = word(&b, &wl, "#");
+		if (!w)
+			goto none;
+		if (has_scheme(w, wl) || memchr(w, '/', wl))
+			r = set_url(p, w, wl, &e, 1, &why);
+		else if ((r = set_ip(p, w, wl, &e)) == 0)
+			r = set_domain(p, w, wl, &e), why = "not a domain name";
+		break;
+	case FEED_IPS:
+	case FEED_CIDR:
+		w = word(&b, &wl, "#;,");
+		if (!w)
+			goto none;
+		r = set_ip(p, w, wl, &e) || parse_cidr(p, w, wl, &e);
+		why = "not an IP address or CIDR";
+		break;
+	case FEED_IPSUM: {
+		w = word(&b, &wl, "#");
+		if (!w)
+			goto none;
+		r = set_ip(p, w, wl, &e);
+		why = "not an IP address";
+		if (r) {
+			size_t cl;
+			const char *c = word(&b, &cl, "#");
+			uint64_t v = 0;
+			if (!c || cl > 9)
+				r = 0, why = "no count after the address";
+			for (size_t k = 0; r && k < cl; k++) {
+				if (c[k] < '0' || c[k] > '9')
+					r = 0, why = "count is not a number";
+				v = v * 10 + (uint64_t)(c[k] - '0');
+			}
+			e.count = v;
+		}
+		break;
+	}
+	case FEED_URLS:
+		w = word(&b, &wl, "");
+		if (!w)
+			goto none;
+		if (has_scheme(w, wl) || memchr(w, '/', wl)) {
+			r = set_url(p, w, wl, &e, 0, &why);
+		} else {
+			r = set_ip(p, w, wl, &e) || set_domain(p, w, wl, &e);
+			why = "not a URL";
+		}
+		break;
+	case FEED_TRAILS: {
+		w = word(&b, &wl, "#");
+		if (!w)
+			goto none;
+		const char *colon = memchr(w, ':', wl);
+		if (has_scheme(w, wl)) {
+			r = set_url(p, w, wl, &e, 0, &why);
+		} else if (set_ip(p, w, wl, &e) || parse_cidr(p, w, wl, &e)) {
+			r = 1;
+		} else if (colon && !memchr(w, '/', wl) && memchr(colon + 1, ':', wl - (size_t)(colon - w) - 1) == NULL) {
+			size_t pl = wl - (size_t)(colon - w) - 1;
+			unsigned port = 0;
+			r = pl > 0 && pl <= 5;
+			for (size_t k = 0; r && k < pl; k++) {
+				if (colon[1 + k] < '0' || colon[1 + k] > '9')
+					r = 0;
+				port = port * 10 + (unsigned)(colon[1 + k] - '0');
+			}
+			if (r && port <= 65535 && set_ip(p, w, (size_t)(colon - w), &e))
+				e.port = (uint16_t)port;
+			else if (r && port <= 65535 && set_domain(p, w, (size_t)(colon - w), &e))
+				e.port = (uint16_t)port;
+			else
+				r = 0;
+			why = "bad host:port trail";
+		} else if (w[0] == '/') {
+			r = 0, why = "a path without a host (matches any host; not kept)";
+		} else if (memchr(w, '/', wl)) {
+			r = set_url(p, w, wl, &e, 0, &why);
+		} else {
+			r = set_domain(p, w, wl, &e);
+			why = "not a trail";
+		}
+		break;
+	}
+	case FEED_CSV: {
+		if (p->col_by_name && !p->have_header)
+			return csv_header(p, s, n);
+		/* the field goes to its own buffer: classify writes p->val */
+		long l = csv_field(s, n, p->col, p->fld, sizeof p->fld);
+		if (l < 0) {
+			r = 0, why = "csv: no such column, bad quoting or field too long";
+			break;
+		}
+		r = feed_classify(p, p->fld, (size_t)l, &e, &why);
+		if (!r && !p->col_by_name && !p->have_header) {
+			p->have_header = 1;	/* a header row above numbered columns */
+			p->comments++;
+			return 0;
+		}
+		p->have_header = 1;
+		break;
+	}
+	default:
+		r = 0;
+		break;
+	}
+	if (!r) {
+		bad(p, why);
+		return 0;
+	}
+	if (emit(p, &e, &why) == 0)
+		bad(p, why);
+	return p->stopped ? -1 : 0;
+none:
+	bad(p, "no indicator on the line");
+	return 0;
+}
+
+static int lines_feed(struct feed_parser *p, const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = d[i];
+		if (c == '\n') {
+			p->lines++;
+			if (p->overlong) {
+				bad(p, "line too long");
+				p->overlong = 0;
+			} else {
+				if (!p->bom_checked) {
+					p->bom_checked = 1;
+					if (p->len >= 3 && !memcmp(p->buf, "\xef\xbb\xbf", 3)) {
+						memmove(p->buf, p->buf + 3, p->len - 3);
+						p->len -= 3;
+					}
+				}
+				if (line(p) < 0) {
+					p->len = 0;
+					return -1;
+				}
+			}
+			p->len = 0;
+			continue;
+		}
+		if (p->len < sizeof p->buf)
+			p->buf[p->len++] = (char)c;
+		else
+			p->overlong = 1;
+	}
+	return 0;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void utf8_put(struct feed_parser *p, uint32_t cp)
+{
+	uint8_t t[4];
+	size_t n;
+	if (cp < 0x80) {
+		t[0] = (uint8_t)cp, n = 1;
+	} else if (cp < 0x800) {
+		t[0] = (uint8_t)(0xc0 | cp >> 6), t[1] = (uint8_t)(0x80 | (cp & 0x3f)), n = 2;
+	} else if (cp < 0x10000) {
+		t[0] = (uint8_t)(0xe0 | cp >> 12), t[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		t[2] = (uint8_t)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		t[0] = (uint8_t)(0xf0 | cp >> 18), t[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		t[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)), t[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (p->len < FEED_LINE_MAX)
+			p->buf[p->len++] = (char)t[k];
+		else
+			p->jstr_over = 1;
+	}
+}
+
+enum { J_VALUE, J_AFTER, J_COLON, J_SCALAR };
+
+static int jfail(struct feed_parser *p, const char *why)
+{
+	p->error = why;
+	p->stopped = 1;
+	return -1;
+}
+
+/* A value begins at depth p->jdepth: is it directly inside the target array? */
+static int in_target(const struct feed_parser *p)
+{
+	return p->jtarget && p->jdepth == p->jtarget;
+}
+
+static int jstring_done(struct feed_parser *p)
+{
+	char *s = p->buf;
+	size_t n = p->len;
+	int d = p->jdepth;
+	if (p->jstack[d] == 'o' && p->jexpect_key[d]) {
+		p->jkey_match = !p->jstr_over && n == strlen(p->path) && !memcmp(s, p->path, n);
+		p->jexpect_key[d] = 0;
+		p->jstate = J_COLON;
+		return 0;
+	}
+	p->jstate = J_AFTER;
+	if (!in_target(p))
+		return 0;
+	p->lines++;	/* json counts array elements as lines */
+	if (p->jstr_over) {
+		bad(p, "string too long");
+		return 0;
+	}
+	while (n && blank((uint8_t)s[n - 1]))
+		n--;
+	while (n && blank((uint8_t)*s))
+		s++, n--;
+	struct feed_entry e;
+	const char *why;
+	if (!feed_classify(p, s, n, &e, &why)) {
+		bad(p, why);
+		return 0;
+	}
+	if (emit(p, &e, &why) == 0)
+		bad(p, why);
+	return p->stopped ? -1 : 0;
+}
+
+static int jopen(struct feed_parser *p, char type)
+{
+	if (p->jdepth >= FEED_JSON_DEPTH)
+		return jfail(p, "json: nested too deep");
+	int target = p->jkey_match && type == 'a' && !p->jtarget;
+	if (in_target(p)) {
+		p->lines++;
+		bad(p, "not a string");
+	}
+	p->jkey_match = 0;
+	p->jdepth++;
+	p->jstack[p->jdepth] = type;
+	p->jexpect_key[p->jdepth] = type == 'o';
+	if (target)
+		p->jtarget = p->jdepth;
+	p->jstate = J_VALUE;
+	return 0;
+}
+
+static int json_feed(struct feed_parser *p, const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = d[i];
+		if (p->jin_str) {
+			if (p->jesc == 1) {
+				p->jesc = 0;
+				switch (c) {
+				case '"': case '\\': case '/': utf8_put(p, c); break;
+				case 'b': utf8_put(p, 8); break;
+				case 'f': utf8_put(p, 12); break;
+				case 'n': utf8_put(p, 10); break;
+				case 'r': utf8_put(p, 13); break;
+				case 't': utf8_put(p, 9); break;
+				case 'u': p->jesc = 2, p->jhex = 0, p->jhex_n = 0; break;
+				default: return jfail(p, "json: bad escape");
+				}
+				continue;
+			}
+			if (p->jesc == 2) {
+				int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+					: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+				if (v < 0)
+					return jfail(p, "json: bad \\u escape");
+				p->jhex = p->jhex << 4 | (uint32_t)v;
+				if (++p->jhex_n < 4)
+					continue;
+				p->jesc = 0;
+				if (p->jhex >= 0xd800 && p->jhex < 0xdc00) {
+					p->jhigh = p->jhex;
+				} else if (p->jhex >= 0xdc00 && p->jhex < 0xe000 && p->jhigh) {
+					utf8_put(p, 0x10000 + ((p->jhigh - 0xd800) << 10) + (p->jhex - 0xdc00));
+					p->jhigh = 0;
+				} else {
+					utf8_put(p, p->jhex >= 0xd800 && p->jhex < 0xe000 ? 0xfffd : p->jhex);
+					p->jhigh = 0;
+				}
+				continue;
+			}
+			if (c == '\\') {
+				p->jesc = 1;
+			} else if (c == '"') {
+				p->jin_str = 0;
+				if (jstring_done(p) < 0)
+					return -1;
+			} else if (c < 0x20) {
+				return jfail(p, "json: control byte in a string");
+			} else if (p->len < FEED_LINE_MAX) {
+				p->buf[p->len++] = (char)c;
+			} else {
+				p->jstr_over = 1;
+			}
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			if (p->jstate == J_SCALAR)
+				p->jstate = J_AFTER;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			if (p->jstate != J_VALUE)
+				return jfail(p, "json: unexpected string");
+			p->jin_str = 1;
+			p->len = 0;
+			p->jstr_over = 0;
+			p->jhigh = 0;
+			continue;
+		case '{': case '[':
+			if (p->jstate != J_VALUE || (p->jstack[p->jdepth] == 'o' && p->jexpect_key[p->jdepth]))
+				return jfail(p, "json: unexpected bracket");
+			if (jopen(p, c == '{' ? 'o' : 'a') < 0)
+				return -1;
+			continue;
+		case '}': case ']':
+			if (p->jdepth == 0 || p->jstack[p->jdepth] != (c == '}' ? 'o' : 'a'))
+				return jfail(p, "json: mismatched bracket");
+			if (p->jstate == J_COLON)
+				return jfail(p, "json: member without a value");
+			if (p->jtarget == p->jdepth)
+				p->jtarget = 0;
+			p->jdepth--;
+			p->jstate = J_AFTER;
+			p->jkey_match = 0;
+			continue;
+		case ':':
+			if (p->jstate != J_COLON)
+				return jfail(p, "json: unexpected ':'");
+			p->jstate = J_VALUE;
+			continue;
+		case ',':
+			if (p->jstate != J_AFTER && p->jstate != J_SCALAR)
+				return jfail(p, "json: unexpected ','");
+			if (p->jdepth == 0)
+				return jfail(p, "json: ',' at the top level");
+			p->jexpect_key[p->jdepth] = p->jstack[p->jdepth] == 'o';
+			p->jstate = J_VALUE;
+			p->jkey_match = 0;
+			continue;
+		default:
+			if (p->jstate == J_SCALAR)
+				continue;
+			if (p->jstate != J_VALUE || !((c >= '0' && c <= '9') || c == '-' || c == 't' ||
+						     c == 'f' || c == 'n'))
+				return jfail(p, "json: unexpected byte");
+			if (p->jstack[p->jdepth] == 'o' && p->jexpect_key[p->jdepth])
+				return jfail(p, "json: a member name must be a string");
+			if (in_target(p)) {
+				p->lines++;
+				bad(p, "not a string");
+			}
+			p->jkey_match = 0;
+			p->jstate = J_SCALAR;
+			continue;
+		}
+	}
+	return 0;
+}
+
+/* ---- the parser ---------------------------------------------------------- */
+
+int feed_parser_init(struct feed_parser *p, const struct feed_opts *o, feed_emit_fn fn,
+		     void *arg)
+{
+	memset(p, 0, sizeof *p);
+	if (o->format < FEED_HOSTS || o->format > FEED_TRAILS || o->kind < 0 || o->kind > 4 ||
+	    !fn)
+		goto inval;
+	p->format = o->format;
+	p->kind = o->kind;
+	p->emit = fn;
+	p->arg = arg;
+	if (o->format == FEED_CSV) {
+		const char *c = o->column;
+		if (!c || !*c || strlen(c) > FEED_PATH_MAX)
+			goto inval;
+		if (strspn(c, "0123456789") == strlen(c)) {
+			unsigned long v = strtoul(c, NULL, 10);
+			if (v < 1 || v > 256)
+				goto inval;
+			p->col = (unsigned)v - 1;
+		} else {
+			p->col_by_name = 1;
+			strcpy(p->colname, c);
+		}
+	}
+	if (o->format == FEED_JSON) {
+		if (!o->path || !*o->path || strlen(o->path) > FEED_PATH_MAX)
+			goto inval;
+		strcpy(p->path, o->path);
+		p->jstate = J_VALUE;
+	}
+	return 0;
+inval:
+	errno = EINVAL;
+	return -1;
+}
+
+int feed_parser_feed(struct feed_parser *p, const void *data, size_t len)
+{
+	if (p->stopped)
+		return -1;
+	p->bytes += len;
+	if (p->format == FEED_JSON)
+		return json_feed(p, data, len);
+	return lines_feed(p, data, len);
+}
+
+int feed_parser_finish(struct feed_parser *p)
+{
+	if (p->stopped)
+		return -1;
+	if (p->format == FEED_JSON) {
+		if (p->jin_str || p->jdepth)
+			return jfail(p, "json: the feed ends inside a value");
+		return 0;
+	}
+	if ((p->len || p->overlong) && lines_feed(p, (const uint8_t *)"\n", 1) < 0)
+		return -1;
+	if (p->format == FEED_CSV && p->col_by_name && !p->have_header) {
+		p->error = "csv: no header line";
+		p->stopped = 1;
+		return -1;
+	}
+	return 0;
+}
