@@ -139,16 +139,11 @@ $(O)/libtiptools.a: $(tools_obj)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# tip shares two pure pieces with the sensor, so both score alike: the Holz
-# score and the offline ASN table.  They are linked as objects, not through
-# libtipsensor, so tip needs none of the sensor's libraries.
-tip_shared := $(O)/sensor/flux_score.o $(O)/sensor/asn.o
-
 # LIBS_TIP: libev for `tip serve`'s event loop (the one library tip adds
 # to the store's; the sensor links it already).
 LIBS_TIP := -lev
 
-$(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(tip_shared) $(O)/libtipstore.a
+$(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(O)/libtipstore.a
 	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TIP) $(LIBS_STORE) -lm $(LDLIBS)
 
 $(O)/tipd: $(O)/sensor/main.o $(O)/libtipsensor.a $(O)/libtipstore.a

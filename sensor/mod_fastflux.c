@@ -2,7 +2,7 @@
  * mod_fastflux: the fast-flux monitor.  Candidate domains come from the
  * bus (watch list, `tip submit`); each is resolved with resolver.h, its
  * addresses mapped to origin ASNs (Team Cymru TXT or the offline table of
- * asn.h), and scored with the Holz score of flux_score.h.
+ * asn_db.h), and scored with the Holz score of flux_score.h.
  *
  * Per domain: one struct ffdom in a hash table by name, with one set of
  * running totals since first seen (unique A, ASNs, NS names; answers and
@@ -52,7 +52,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "asn.h"
+#include "asn_db.h"
 #include "clock.h"
 #include "cymru.h"
 #include "fastflux.h"

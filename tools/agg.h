@@ -3,10 +3,10 @@
  * stores (query, blacklist, graph, export, serve).
  *
  * Scores are computed from the observations themselves, with the Holz
- * score of sensor/flux_score.h over sets: nA = unique IPv4 answers of a
+ * score of store/flux_score.h over sets: nA = unique IPv4 answers of a
  * name, nASN = unique origin ASNs of those addresses, nNS = unique names in
  * its NS answers.  The ASN of an address comes from the newest REC_ENRICH
- * record of the stores, else from an offline table (sensor/asn.h, `tip asn
+ * record of the stores, else from an offline table (store/asn_db.h, `tip asn
  * import`), else it is unknown and not counted: imported passive DNS has
  * no enrichment records and is scored with the table.
  *
@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "asn.h"
+#include "asn_db.h"
 #include "flux_score.h"
 #include "rec.h"
 #include "store.h"

@@ -1,6 +1,6 @@
 /*
  * tip asn import: build the offline IPv4 -> ASN/country table that tipd
- * maps (format in sensor/asn.h) from ip2asn-style CSVs:
+ * maps (format in store/asn_db.h) from ip2asn-style CSVs:
  *     range_start,range_end,asn,org        (org CSV-quoted when it holds a comma)
  *     range_start,range_end,cc
  * Input quirks accepted: CRLF, blank lines, trailing blanks, no final
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "asn.h"
+#include "asn_db.h"
 #include "buf.h"
 #include "crc32c.h"
 #include "tip.h"

@@ -29,7 +29,7 @@
 
 #include <ev.h>
 
-#include "asn.h"
+#include "asn_db.h"
 #include "cymru.h"
 #include "flux_score.h"
 #include "resolver.h"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # resolver: sensor/resolver.c (udns on libev, TCP fallback), cymru.c,
-# asn.c and flux_score.c against a real PowerDNS Authoritative on
+# store/asn_db.c and store/flux_score.c against a real PowerDNS Authoritative on
 # loopback, started by tests/pdns/harness.py from ../shared/data/asn, and
 # a silent UDP server for timeouts.  The driver is $O/tests/resolve
 # (tests/helpers/resolve.c).  Every expectation is read from the

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "asn.h"
+#include "asn_db.h"
 #include "buf.h"
 #include "crc32c.h"
 #include "tip.h"

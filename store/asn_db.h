@@ -1,11 +1,11 @@
 /*
- * asn: the offline IPv4 -> origin ASN, AS name and country table.
+ * asn_db: the offline IPv4 -> origin ASN, AS name and country table.
  *
  * `tip asn import` (tools/asn.c) builds the file from ip2asn-style CSVs;
  * tipd maps it read-only and answers lookups in O(log n) with no
- * allocation and no system call.  This header is the contract of the
- * file format for both sides (tools/asn.c includes it for the layout
- * only; it links nothing from sensor/).
+ * allocation and no system call; `tip query` and `tip graph` look
+ * addresses up in the same table through the same code.  This header is
+ * the contract of the file format for both sides.
  *
  * File layout, every integer little-endian, every section 4-aligned:
  *   header (ASN_DB_HDR_SIZE bytes)
@@ -27,8 +27,8 @@
  * name offset and the final NUL) once, so lookups need no bounds checks
  * of their own and a damaged or hostile file is refused, never trusted.
  */
-#ifndef TIP_ASN_H
-#define TIP_ASN_H
+#ifndef TIP_ASN_DB_H
+#define TIP_ASN_DB_H
 
 #include <stddef.h>
 #include <stdint.h>

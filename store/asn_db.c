@@ -1,5 +1,5 @@
 /*
- * asn: read side of the offline ASN/country table (format in asn.h).
+ * asn_db: read side of the offline ASN/country table (format in asn_db.h).
  * Invariant: once asn_db_init_mem has accepted the bytes, every array
  * lies inside them, starts are strictly increasing with start <= end and
  * no overlap, name ASNs are strictly increasing, every name offset points
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "asn.h"
+#include "asn_db.h"
 #include "buf.h"
 #include "crc32c.h"
 
