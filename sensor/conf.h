@@ -24,11 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_proto.h"
 #include "seg.h"
 
 #define CONF_DEFAULT_PATH "/etc/tipd.conf"
 #define CONF_DEFAULT_PIDFILE "/var/run/tipd.pid"
-#define CONF_DEFAULT_SOCKET "/var/run/tipd.sock"
+#define CONF_DEFAULT_SOCKET CTL_SOCKET_DEFAULT
 #define CONF_DEFAULT_STORE "/var/lib/tip"
 #define CONF_DEFAULT_QUEUE 4096
 

@@ -1,17 +1,11 @@
 /*
  * ctl: the control socket of tipd, a UNIX stream socket (mode 0660).
  *
- * Protocol (text, one request per line, at most CTL_LINE_MAX bytes):
- *     submit NAME...          add candidates to the bus
- *     status                  modules, tasks, queues, counters
- *     trace MODULE on|off     switch a module's trace flag
- * Each request gets zero or more reply lines, then one final line:
- * "ok[ detail]" or "error: message".  A malformed request (unknown
- * command, bad byte, a name that is no domain, too long) gets an error
- * and changes nothing: a submit line is checked whole before any name is
- * published.  A client may send several lines; the server closes the
- * connection after the client's end of file and the last reply, after a
- * line that is too long, or after CTL_IDLE_S seconds of silence.
+ * The protocol (requests, replies, the line limit) is store/ctl_proto.h,
+ * shared with tip's client.  A malformed request (unknown command, bad
+ * byte, a name that is no domain, too long) gets an error and changes
+ * nothing: a submit line is checked whole before any name is published.
+ * The server closes an idle connection after CTL_IDLE_S seconds.
  *
  * ctl_parse is the whole of the parsing, separate from the socket, so it
  * is tested (and fuzzed) alone.  What the commands do is the daemon's
@@ -23,9 +17,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ctl_proto.h"
 #include "sbuf.h"
 
-#define CTL_LINE_MAX 4096
 #define CTL_ARGS_MAX 512
 #define CTL_CONNS_MAX 16
 #define CTL_IDLE_S 10

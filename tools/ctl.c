@@ -7,7 +7,7 @@
  * closes its side and reads every reply: data lines go to stdout, errors
  * to stderr.  Exit 0 when every request ended "ok", 1 when tipd refused
  * one, 2 on usage or connection errors.  Depends on nothing in sensor/:
- * the protocol is the contract.
+ * the protocol is the contract, its constants in store/ctl_proto.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,10 +17,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl_proto.h"
 #include "tip.h"
 
-#define DEFAULT_SOCKET "/var/run/tipd.sock"
-#define LINE_BUDGET 4000	/* under the server's 4096 */
+#define LINE_BUDGET (CTL_LINE_MAX - 96)	/* under the server's limit, newline included */
 
 struct ctl_client {
 	const char *cmd;
@@ -31,7 +31,7 @@ struct ctl_client {
 static const char *socket_path(const char *opt)
 {
 	const char *env = getenv("TIP_SOCKET");
-	return opt ? opt : env && *env ? env : DEFAULT_SOCKET;
+	return opt ? opt : env && *env ? env : CTL_SOCKET_DEFAULT;
 }
 
 static int ctl_connect(struct ctl_client *c, const char *path)
