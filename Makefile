@@ -28,12 +28,22 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-# -iquote: project headers (sensor/sched.h) must not shadow system ones (<sched.h>).
 # _FILE_OFFSET_BITS=64: 64-bit off_t and getdents64 on 32-bit targets.
 # Without it readdir fails with EOVERFLOW on ext4 under a 64-bit kernel
 # (armhf userland on arm64, qemu-arm) and stat fails on files >= 2 GiB.
-TIP_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DTIP_VERSION='"$(VERSION)"' -I$(O)/include \
-	-iquote store -iquote sensor -iquote tools
+TIP_CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DTIP_VERSION='"$(VERSION)"' -I$(O)/include
+
+# Layering: each folder is compiled with only the headers it may use, so a
+# wrong include does not compile: store/ its own, sensor/ and tools/
+# store's and their own, tests/ all.  scripts/deps-graph.sh checks the
+# same rules (and the ones the compiler cannot see); `make deps-graph`
+# prints the graph.  -iquote: project headers (sensor/sched.h) must not
+# shadow system ones (<sched.h>).
+iquote_store := -iquote store
+iquote_sensor := -iquote store -iquote sensor
+iquote_tools := -iquote store -iquote tools
+iquote_tests := -iquote store -iquote sensor -iquote tools
+iquote = $(or $(iquote_$(firstword $(subst /, ,$(1)))),$(iquote_tests))
 TIP_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -pthread -MMD -MP
 TIP_LDFLAGS := -pthread
@@ -83,7 +93,7 @@ ifeq ($(call cfg_on,TLS),1)
 LIBS_SENSOR += $(LIBS_TLS)
 endif
 
-.PHONY: all defconfig menuconfig oldconfig savedefconfig deps tests check check-unit \
+.PHONY: all defconfig menuconfig oldconfig savedefconfig deps deps-graph tests check check-unit \
 	check-asan check-cross check-fresh store-tests bench demo demo-offline install clean distclean
 .DEFAULT_GOAL := all
 
@@ -125,7 +135,7 @@ deps:
 # ---- objects and programs ------------------------------------------------
 $(O)/%.o: %.c | $(cfghdr)
 	@mkdir -p $(dir $@)
-	$(CC) $(TIP_CPPFLAGS) $(CPPFLAGS) $(TIP_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(TIP_CPPFLAGS) $(call iquote,$<) $(CPPFLAGS) $(TIP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(O)/libtipstore.a: $(store_obj)
 	@rm -f $@
@@ -189,6 +199,7 @@ tests: all $(unit_bin) $(helper_bin)
 # and the store tests on big-endian and 32-bit targets under qemu-user.
 check:
 	@scripts/deps.sh check cross
+	@scripts/deps-graph.sh -q
 	@$(MAKE) --no-print-directory tests
 	@tests/check.sh "$(O)"
 
@@ -199,6 +210,11 @@ check-unit: tests
 check-cross:
 	@scripts/deps.sh cross
 	@tests/cross/run.sh "$(O)"
+
+# The include graph of store/, sensor/ and tools/, checked against the
+# layering above; fails on a file that includes what its folder may not.
+deps-graph:
+	@scripts/deps-graph.sh
 
 bench:
 	@scripts/deps.sh bench
