@@ -52,6 +52,20 @@ TIP_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-
 TIP_LDFLAGS += -fsanitize=address,undefined
 endif
 
+# Kernel-style output: one "  CC      store/rec.o" line a step; `make V=1`
+# prints the commands in full, `make -s` neither.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+say :=
+else
+say = @printf '  %-7s %s\n' '$(1)' '$(patsubst $(O)/%,%,$(2))'
+endif
+endif
+
 LIBS_STORE := -lcdb
 LIBS_SENSOR := -lev -ludns -lcdb
 LIBS_TLS := -lbearssl
@@ -135,42 +149,51 @@ deps:
 # ---- objects and programs ------------------------------------------------
 $(O)/%.o: %.c | $(cfghdr)
 	@mkdir -p $(dir $@)
-	$(CC) $(TIP_CPPFLAGS) $(call iquote,$<) $(CPPFLAGS) $(TIP_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(TIP_CPPFLAGS) $(call iquote,$<) $(CPPFLAGS) $(TIP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(O)/libtipstore.a: $(store_obj)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(O)/libtipsensor.a: $(sensor_obj)
 	@rm -f $@
-	$(AR) rcs $@ $^ $(if $^,,$(error no sensor objects))
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^ $(if $^,,$(error no sensor objects))
 
 $(O)/libtiptools.a: $(tools_obj)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 # LIBS_TIP: libev for `tip serve`'s event loop (the one library tip adds
 # to the store's; the sensor links it already).
 LIBS_TIP := -lev
 
 $(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(O)/libtipstore.a
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TIP) $(LIBS_STORE) -lm $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TIP) $(LIBS_STORE) -lm $(LDLIBS)
 
 $(O)/tipd: $(O)/sensor/main.o $(O)/libtipsensor.a $(O)/libtipstore.a
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SENSOR) $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SENSOR) $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------
 test_libs = $(O)/libtiptools.a $(if $(sensor_obj),$(O)/libtipsensor.a) $(O)/libtipstore.a
 test_ldlibs = $(LIBS_TEST) $(if $(sensor_obj),$(LIBS_SENSOR)) $(LIBS_STORE) -lm $(LDLIBS)
 
 $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(test_libs)
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
 
 $(O)/tests/bench_%: $(O)/tests/bench/bench_%.o $(test_libs)
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs) -lsqlite3
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs) -lsqlite3
 
 $(O)/tests/%: $(O)/tests/helpers/%.o $(test_libs)
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
 
 # Store-only programs: the store's unit tests (test_M.c for each store/M.c,
 # or the list in STORE_TESTS) and the helpers that write and read stores.
@@ -185,10 +208,12 @@ store_test_bin := $(patsubst tests/unit/%.c,$(O)/tests/%,\
 store_helper_bin := $(filter $(O)/tests/mkstore $(O)/tests/storecat,$(helper_bin))
 
 $(store_test_bin): $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/libtipstore.a
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_STORE) -lm $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_STORE) -lm $(LDLIBS)
 
 $(store_helper_bin): $(O)/tests/%: $(O)/tests/helpers/%.o $(O)/libtipstore.a
-	$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) -lm $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_STORE) -lm $(LDLIBS)
 
 store-tests: $(cfghdr) $(store_test_bin) $(store_helper_bin)
 
