@@ -279,5 +279,10 @@ clean:
 distclean:
 	rm -rf $(O)
 
-# -type f: $(O)/cross holds sysroots, whose etc/ld.so.conf.d is a directory.
--include $(shell find $(O) -name '*.d' -type f 2>/dev/null)
+# The test programs' objects are intermediate files of the pattern rules
+# above; kept, so a second `make tests` compiles nothing.
+.SECONDARY: $(unit_src:%.c=$(O)/%.o) $(bench_src:%.c=$(O)/%.o) $(helper_src:%.c=$(O)/%.o)
+
+# The dependency files of this build's objects only: $(O)/asan, $(O)/cross
+# and the ports' builds below $(O) are other builds with their own.
+-include $(shell find $(addprefix $(O)/,store sensor tools tests) -name '*.d' -type f 2>/dev/null)
