@@ -13,7 +13,6 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
-SYSCONFDIR ?= /etc
 DEFCONFIG ?= configs/defconfig
 
 ifeq ($(origin CC),default)
@@ -22,8 +21,6 @@ endif
 ifeq ($(origin AR),default)
 AR := $(CROSS_COMPILE)ar
 endif
-STRIP ?= $(CROSS_COMPILE)strip
-PKG_CONFIG ?= pkg-config
 
 CFLAGS ?= -O2 -g
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
