@@ -302,8 +302,7 @@ void query_cof_domain(FILE *f, const struct store_set *set, const struct asn_db 
 	agg_rrsets_fini(&rr);
 }
 
-void query_csv_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
-		      const struct agg_domain *d, struct agg_faults *faults)
+void query_csv_domain(FILE *f, const struct agg_domain *d)
 {
 	fputs("domain,ip,hostname,asn,as_name,country,first_seen,last_seen,count\r\n", f);
 	for (size_t i = 0; i < d->n_ips; i++) {
@@ -371,7 +370,7 @@ static int q_domain(struct qopt *o, const char *name)
 		tbl_free(&t);
 		tbl_free(&a);
 	} else if (o->fmt == F_CSV) {
-		query_csv_domain(stdout, &o->set, o->have_db ? &o->db : NULL, &d, &o->faults);
+		query_csv_domain(stdout, &d);
 	} else {
 		flux_row_json(stdout, d.name, d.name_len, &d.v, d.first_us, d.last_us, d.lookups);
 		fputs(",\"a\":[", stdout);

@@ -261,7 +261,7 @@ static size_t norm_name(char *out, const char *in)
 /* ---- responses ------------------------------------------------------ */
 
 /* Set the answer: status, type, extra header lines, body (copied unless it is j->body). */
-static int respond(struct job *c, int head_only, int status, const char *ctype, const char *body,
+static int respond(struct job *c, int status, const char *ctype, const char *body,
 		   size_t len, const char *extra)
 {
 	c->status = status;
@@ -275,14 +275,14 @@ static int respond(struct job *c, int head_only, int status, const char *ctype, 
 	return 0;
 }
 
-static int respond_page(struct job *c, int head_only, int status)
+static int respond_page(struct job *c, int status)
 {
-	return respond(c, head_only, status, "text/html; charset=utf-8", c->body.p ? c->body.p : "",
+	return respond(c, status, "text/html; charset=utf-8", c->body.p ? c->body.p : "",
 		       c->body.len, "Cache-Control: no-store\r\n");
 }
 
 /* An error page; msg is trusted text, detail untrusted (escaped). */
-static int respond_error(struct job *c, int head_only, int status, const char *msg,
+static int respond_error(struct job *c, int status, const char *msg,
 			 const char *detail)
 {
 	struct hbuf *b = &c->body;
@@ -302,10 +302,10 @@ static int respond_error(struct job *c, int head_only, int status, const char *m
 					  : "Cache-Control: no-store\r\n";
 	if (status >= 400 && status != 404)
 		c->close_after = 1;
-	return respond(c, head_only, status, "text/html; charset=utf-8", b->p, b->len, extra);
+	return respond(c, status, "text/html; charset=utf-8", b->p, b->len, extra);
 }
 
-static int redirect(struct job *c, int head_only, const char *prefix, const char *val)
+static int redirect(struct job *c, const char *prefix, const char *val)
 {
 	struct hbuf loc;
 	hbuf_init(&loc, 4 * HTTP_LINE_MAX);
@@ -313,20 +313,20 @@ static int redirect(struct job *c, int head_only, const char *prefix, const char
 	hbuf_puts(&loc, prefix);
 	html_urls(&loc, val);	/* percent-encoded: no CR, LF or space can reach the header */
 	hbuf_puts(&loc, "\r\nCache-Control: no-store\r\n");
-	respond(c, head_only, 302, NULL, "", 0, loc.err ? NULL : loc.p);
+	respond(c, 302, NULL, "", 0, loc.err ? NULL : loc.p);
 	hbuf_fini(&loc);
 	return 0;
 }
 
 /* A download: what query.c's writer put in a memory stream. */
-static int respond_stream(struct job *c, int head_only, char *data, size_t len, const char *ctype,
+static int respond_stream(struct job *c, char *data, size_t len, const char *ctype,
 			  const char *filename)
 {
 	char extra[200];
 	snprintf(extra, sizeof extra,
 		 "Content-Disposition: attachment; filename=\"%s\"\r\nCache-Control: no-store\r\n",
 		 filename);
-	return respond(c, head_only, 200, ctype, data ? data : "", len, extra);
+	return respond(c, 200, ctype, data ? data : "", len, extra);
 }
 
 /* ---- the flux scan cache ---------------------------------------------- */
@@ -588,20 +588,20 @@ static size_t *flux_select(const struct agg_flux *fl, const struct fluxq *fq, si
 
 /* ---- pages --------------------------------------------------------------- */
 
-static int page_flux(struct job *c, int head_only, const struct params *p)
+static int page_flux(struct job *c, const struct params *p)
 {
 	struct srv *s = c->s;
 	struct hbuf *b = &c->body;
 	struct fluxq fq;
 	const char *why;
 	if (fluxq_parse(p, &fq, &why) < 0)
-		return respond_error(c, head_only, 400, "bad parameter", why);
+		return respond_error(c, 400, "bad parameter", why);
 	pthread_mutex_lock(&s->cache_mu);
 	const struct agg_flux *fl = flux_rows(s, &fq.f, &c->faults);
 	size_t n = 0, *idx = fl ? flux_select(fl, &fq, &n) : NULL;
 	if (!idx) {
 		pthread_mutex_unlock(&s->cache_mu);
-		return respond_error(c, head_only, 500, "out of memory", NULL);
+		return respond_error(c, 500, "out of memory", NULL);
 	}
 	hbuf_reset(b);
 	html_begin(b, "Fast-flux domains", 17, HTML_NAV_FLUX, NULL);
@@ -672,17 +672,17 @@ static int page_flux(struct job *c, int head_only, const struct params *p)
 	html_end(b);
 	pthread_mutex_unlock(&s->cache_mu);
 	free(idx);
-	respond_page(c, head_only, 200);
+	respond_page(c, 200);
 	return 0;
 }
 
-static int page_flux_dl(struct job *c, int head_only, const struct params *p, int cof)
+static int page_flux_dl(struct job *c, const struct params *p, int cof)
 {
 	struct srv *s = c->s;
 	struct fluxq fq;
 	const char *why;
 	if (fluxq_parse(p, &fq, &why) < 0)
-		return respond_error(c, head_only, 400, "bad parameter", why);
+		return respond_error(c, 400, "bad parameter", why);
 	pthread_mutex_lock(&s->cache_mu);
 	const struct agg_flux *fl = flux_rows(s, &fq.f, &c->faults);
 	size_t n = 0, *idx = fl ? flux_select(fl, &fq, &n) : NULL;
@@ -692,7 +692,7 @@ static int page_flux_dl(struct job *c, int head_only, const struct params *p, in
 	if (!f) {
 		pthread_mutex_unlock(&s->cache_mu);
 		free(idx);
-		return respond_error(c, head_only, 500, "out of memory", NULL);
+		return respond_error(c, 500, "out of memory", NULL);
 	}
 	if (!cof)
 		query_csv_flux_header(f);
@@ -705,7 +705,7 @@ static int page_flux_dl(struct job *c, int head_only, const struct params *p, in
 	pthread_mutex_unlock(&s->cache_mu);
 	fclose(f);
 	free(idx);
-	respond_stream(c, head_only, data, len,
+	respond_stream(c, data, len,
 		       cof ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
 		       cof ? "flux.cof.json" : "flux.csv");
 	free(data);
@@ -795,26 +795,26 @@ static int cmp_rrset_time(const void *a, const void *b)
 	return c ? c : cmp3(x->last_us, y->last_us);
 }
 
-static int page_domain(struct job *c, int head_only, const struct params *p, int dl)
+static int page_domain(struct job *c, const struct params *p, int dl)
 {
 	struct srv *s = c->s;
 	struct hbuf *b = &c->body;
 	char raw[REC_NAME_MAX * 3 + 8], name[REC_NAME_MAX + 1];
 	int r = param(p, "name", raw, sizeof raw);
 	if (r <= 0)
-		return respond_error(c, head_only, 400, "give a domain name: /domain?name=NAME", NULL);
+		return respond_error(c, 400, "give a domain name: /domain?name=NAME", NULL);
 	size_t nl = norm_name(name, raw);
 	if (!nl || strlen(raw) > REC_NAME_MAX + 1)
-		return respond_error(c, head_only, 400, "not a domain name", raw);
+		return respond_error(c, 400, "not a domain name", raw);
 	size_t apage = 1;
 	char pg[24];
 	if ((r = param(p, "page", pg, sizeof pg)) < 0)
-		return respond_error(c, head_only, 400, "bad parameter", "page");
+		return respond_error(c, 400, "bad parameter", "page");
 	if (r == 1) {
 		char *e;
 		unsigned long x = strtoul(pg, &e, 10);
 		if (*e || x < 1 || x > AGG_IPS_MAX)
-			return respond_error(c, head_only, 400, "bad parameter", "page (a positive number)");
+			return respond_error(c, 400, "bad parameter", "page (a positive number)");
 		apage = x;
 	}
 	struct agg_filter all;
@@ -824,17 +824,17 @@ static int page_domain(struct job *c, int head_only, const struct params *p, int
 		size_t len = 0;
 		FILE *f = open_memstream(&data, &len);
 		if (!f)
-			return respond_error(c, head_only, 500, "out of memory", NULL);
+			return respond_error(c, 500, "out of memory", NULL);
 		if (dl == 2) {
 			query_cof_domain(f, &s->set, dbp(s), &all, name);
 		} else {
 			struct agg_domain d;
 			if (agg_domain_lookup(&s->set, dbp(s), name, &all, &d, NULL, &c->faults) == 0)
-				query_csv_domain(f, &s->set, dbp(s), &d, &c->faults);
+				query_csv_domain(f, &d);
 			agg_domain_fini(&d);
 		}
 		fclose(f);
-		respond_stream(c, head_only, data, len,
+		respond_stream(c, data, len,
 			       dl == 2 ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
 			       dl == 2 ? "domain.cof.json" : "domain.csv");
 		free(data);
@@ -846,19 +846,19 @@ static int page_domain(struct job *c, int head_only, const struct params *p, int
 	if (agg_domain_lookup(&s->set, dbp(s), name, &all, &d, &rr, &c->faults) < 0) {
 		agg_domain_fini(&d);
 		agg_rrsets_fini(&rr);
-		return respond_error(c, head_only, 500, "out of memory", NULL);
+		return respond_error(c, 500, "out of memory", NULL);
 	}
 	if (!d.found || !d.records) {
 		agg_domain_fini(&d);
 		agg_rrsets_fini(&rr);
-		return respond_error(c, head_only, 404, "no observation of this domain", name);
+		return respond_error(c, 404, "no observation of this domain", name);
 	}
 	/* the second pass: TTLs, the sensor's score samples, the recomputed graph */
 	struct dom_extra *x = calloc(1, sizeof *x);
 	if (!x) {
 		agg_domain_fini(&d);
 		agg_rrsets_fini(&rr);
-		return respond_error(c, head_only, 500, "out of memory", NULL);
+		return respond_error(c, 500, "out of memory", NULL);
 	}
 	x->d = &d;
 	x->k = d.last_us > d.first_us ? SERVE_GRAPH_POINTS : 1;
@@ -1024,12 +1024,12 @@ static int page_domain(struct job *c, int head_only, const struct params *p, int
 	agg_domain_fini(&d);
 	agg_rrsets_fini(&rr);
 	if (err)
-		return respond_error(c, head_only, 500, "out of memory", NULL);
-	respond_page(c, head_only, 200);
+		return respond_error(c, 500, "out of memory", NULL);
+	respond_page(c, 200);
 	return 0;
 }
 
-static int page_ip(struct job *c, int head_only, const struct params *p, int dl)
+static int page_ip(struct job *c, const struct params *p, int dl)
 {
 	struct srv *s = c->s;
 	struct hbuf *b = &c->body;
@@ -1039,9 +1039,9 @@ static int page_ip(struct job *c, int head_only, const struct params *p, int dl)
 	int r = param(p, "a", text, sizeof text);
 	if (r < 0 || (r == 1 && inet_pton(AF_INET, text, a) != 1 && (family = 6) &&
 		      inet_pton(AF_INET6, text, a) != 1))
-		return respond_error(c, head_only, 400, "not an IPv4 or IPv6 address", r < 0 ? NULL : text);
+		return respond_error(c, 400, "not an IPv4 or IPv6 address", r < 0 ? NULL : text);
 	if (r == 0)
-		return respond_error(c, head_only, 400, "give an address: /ip?a=ADDRESS", NULL);
+		return respond_error(c, 400, "give an address: /ip?a=ADDRESS", NULL);
 	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, ip, sizeof ip);
 	struct agg_filter all;
 	agg_filter_init(&all);
@@ -1051,7 +1051,7 @@ static int page_ip(struct job *c, int head_only, const struct params *p, int dl)
 	if (agg_ip_lookup(&s->set, dbp(s), family, a, &all, &q, dl == 2 ? &rr : NULL, &c->faults) < 0) {
 		agg_ipq_fini(&q);
 		agg_rrsets_fini(&rr);
-		return respond_error(c, head_only, 500, "out of memory", NULL);
+		return respond_error(c, 500, "out of memory", NULL);
 	}
 	if (dl) {
 		char *data = NULL;
@@ -1067,8 +1067,8 @@ static int page_ip(struct job *c, int head_only, const struct params *p, int dl)
 		agg_ipq_fini(&q);
 		agg_rrsets_fini(&rr);
 		if (!f)
-			return respond_error(c, head_only, 500, "out of memory", NULL);
-		respond_stream(c, head_only, data, len,
+			return respond_error(c, 500, "out of memory", NULL);
+		respond_stream(c, data, len,
 			       dl == 2 ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
 			       dl == 2 ? "ip.cof.json" : "ip.csv");
 		free(data);
@@ -1077,7 +1077,7 @@ static int page_ip(struct job *c, int head_only, const struct params *p, int dl)
 	if (!q.n_doms) {
 		agg_ipq_fini(&q);
 		agg_rrsets_fini(&rr);
-		return respond_error(c, head_only, 404, "no observation of this address", ip);
+		return respond_error(c, 404, "no observation of this address", ip);
 	}
 	hbuf_reset(b);
 	html_begin(b, ip, strlen(ip), HTML_NAV_NONE, NULL);
@@ -1120,7 +1120,7 @@ static int page_ip(struct job *c, int head_only, const struct params *p, int dl)
 	html_end(b);
 	agg_ipq_fini(&q);
 	agg_rrsets_fini(&rr);
-	respond_page(c, head_only, 200);
+	respond_page(c, 200);
 	return 0;
 }
 
@@ -1236,14 +1236,14 @@ static int parse_prefix(const char *q, struct pfx *x)
 	return 1;
 }
 
-static int page_prefix(struct job *c, int head_only, const char *q, struct pfx *x)
+static int page_prefix(struct job *c, const char *q, struct pfx *x)
 {
 	struct srv *s = c->s;
 	struct hbuf *b = &c->body;
 	store_set_scan(&s->set, on_prefix, NULL, x);
 	if (x->err) {
 		free(x->v);
-		return respond_error(c, head_only, 500, "out of memory", NULL);
+		return respond_error(c, 500, "out of memory", NULL);
 	}
 	hbuf_reset(b);
 	html_begin(b, q, strlen(q), HTML_NAV_NONE, q);
@@ -1280,7 +1280,7 @@ static int page_prefix(struct job *c, int head_only, const char *q, struct pfx *
 	hbuf_puts(b, "</tbody></table>\n");
 	html_end(b);
 	free(x->v);
-	respond_page(c, head_only, 200);
+	respond_page(c, 200);
 	return 0;
 }
 
@@ -1304,7 +1304,7 @@ static int contains_ci(const char *hay, size_t hn, const char *needle, size_t nn
 	return 0;
 }
 
-static int page_search(struct job *c, int head_only, const struct params *p)
+static int page_search(struct job *c, const struct params *p)
 {
 	struct srv *s = c->s;
 	struct hbuf *b = &c->body;
@@ -1312,7 +1312,7 @@ static int page_search(struct job *c, int head_only, const struct params *p)
 	uint8_t a[16];
 	int r = param(p, "q", raw, sizeof raw);
 	if (r < 0)
-		return respond_error(c, head_only, 400, "bad search text", NULL);
+		return respond_error(c, 400, "bad search text", NULL);
 	char *t = raw;
 	while (*t == ' ' || *t == '\t')
 		t++;
@@ -1325,15 +1325,15 @@ static int page_search(struct job *c, int head_only, const struct params *p)
 		hbuf_puts(b, "<h1>Search</h1><p>Type a domain name (or part of one), an IPv4 or IPv6 "
 			     "address, or a prefix such as <code>192.0.2.0/24</code>.</p>");
 		html_end(b);
-		return respond_page(c, head_only, 200);
+		return respond_page(c, 200);
 	}
 	if (inet_pton(AF_INET, t, a) == 1 || inet_pton(AF_INET6, t, a) == 1)
-		return redirect(c, head_only, "/ip?a=", t);
+		return redirect(c, "/ip?a=", t);
 	struct pfx x;
 	if (parse_prefix(t, &x))
-		return page_prefix(c, head_only, t, &x);
+		return page_prefix(c, t, &x);
 	if (tl > REC_NAME_MAX + 1)
-		return respond_error(c, head_only, 400, "search text too long for a domain name", NULL);
+		return respond_error(c, 400, "search text too long for a domain name", NULL);
 	size_t ql = norm_name(q, t);
 	struct agg_filter all;
 	agg_filter_init(&all);
@@ -1343,12 +1343,12 @@ static int page_search(struct job *c, int head_only, const struct params *p)
 	if (ql)
 		agg_domain_fini(&d);
 	if (found)
-		return redirect(c, head_only, "/domain?name=", q);
+		return redirect(c, "/domain?name=", q);
 	pthread_mutex_lock(&s->cache_mu);
 	const struct agg_flux *fl = flux_rows(s, &all, &c->faults);
 	if (!fl) {
 		pthread_mutex_unlock(&s->cache_mu);
-		return respond_error(c, head_only, 500, "out of memory", NULL);
+		return respond_error(c, 500, "out of memory", NULL);
 	}
 	hbuf_reset(b);
 	html_begin(b, t, tl, HTML_NAV_NONE, t);
@@ -1384,7 +1384,7 @@ static int page_search(struct job *c, int head_only, const struct params *p)
 	hbuf_printf(b, "<p class=\"muted\" id=\"count\">%zu name%s found%s.</p>\n", total,
 		    total == 1 ? "" : "s", total > shown ? "; the highest scores are listed" : "");
 	html_end(b);
-	respond_page(c, head_only, total ? 200 : 404);
+	respond_page(c, total ? 200 : 404);
 	return 0;
 }
 
@@ -1469,7 +1469,7 @@ static void seg_check(const char *dir, const struct store_seg *sg, int newest, s
 	seg_reader_close(&r);
 }
 
-static int page_sensors(struct job *c, int head_only)
+static int page_sensors(struct job *c)
 {
 	struct srv *s = c->s;
 	struct hbuf *b = &c->body;
@@ -1570,7 +1570,7 @@ static int page_sensors(struct job *c, int head_only)
 		b->err = 1;
 	hbuf_fini(&det);
 	html_end(b);
-	respond_page(c, head_only, 200);
+	respond_page(c, 200);
 	return 0;
 }
 
@@ -1599,40 +1599,39 @@ static int route(struct job *c, const struct http_req *r)
 {
 	const char *path, *query;
 	size_t pl, ql;
-	int head = r->method == HTTP_HEAD;
 	http_split_target(r->target, r->target_len, &path, &pl, &query, &ql);
 	struct params p = {query, ql};
 	if (r->method == HTTP_OTHER)
-		return respond_error(c, head, 405, "only GET and HEAD", NULL);
+		return respond_error(c, 405, "only GET and HEAD", NULL);
 	/* exact routes on the raw path: nothing is decoded, nothing maps to a file */
 #define IS(lit) (pl == sizeof(lit) - 1 && !memcmp(path, lit, pl))
 	if (IS("/") || IS("/flux"))
-		return page_flux(c, head, &p);
+		return page_flux(c, &p);
 	if (IS("/flux.csv"))
-		return page_flux_dl(c, head, &p, 0);
+		return page_flux_dl(c, &p, 0);
 	if (IS("/flux.cof"))
-		return page_flux_dl(c, head, &p, 1);
+		return page_flux_dl(c, &p, 1);
 	if (IS("/domain"))
-		return page_domain(c, head, &p, 0);
+		return page_domain(c, &p, 0);
 	if (IS("/domain.csv"))
-		return page_domain(c, head, &p, 1);
+		return page_domain(c, &p, 1);
 	if (IS("/domain.cof"))
-		return page_domain(c, head, &p, 2);
+		return page_domain(c, &p, 2);
 	if (IS("/ip"))
-		return page_ip(c, head, &p, 0);
+		return page_ip(c, &p, 0);
 	if (IS("/ip.csv"))
-		return page_ip(c, head, &p, 1);
+		return page_ip(c, &p, 1);
 	if (IS("/ip.cof"))
-		return page_ip(c, head, &p, 2);
+		return page_ip(c, &p, 2);
 	if (IS("/search"))
-		return page_search(c, head, &p);
+		return page_search(c, &p);
 	if (IS("/sensors"))
-		return page_sensors(c, head);
+		return page_sensors(c);
 	if (IS("/style.css"))
-		return respond(c, head, 200, "text/css; charset=utf-8", html_css, strlen(html_css),
+		return respond(c, 200, "text/css; charset=utf-8", html_css, strlen(html_css),
 			       "Cache-Control: max-age=3600\r\n");
 #undef IS
-	return respond_error(c, head, 404, "no such page", NULL);
+	return respond_error(c, 404, "no such page", NULL);
 }
 
 /* ---- jobs ------------------------------------------------------------------- */
@@ -1755,7 +1754,7 @@ static void conn_fail(struct conn *c, int status, const char *msg)
 		conn_close(c);
 		return;
 	}
-	respond_error(j, 0, status, msg, NULL);
+	respond_error(j, status, msg, NULL);
 	conn_answer(c, j);
 	job_free(j);
 }

@@ -48,8 +48,7 @@ void query_csv_flux_row(FILE *f, const struct agg_flux_row *r);
 void query_cof_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
 		      const struct agg_filter *filter, const char *name);
 /* Header and one line per address of d (ASN, PTR and country by agg_ip_info). */
-void query_csv_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
-		      const struct agg_domain *d, struct agg_faults *faults);
+void query_csv_domain(FILE *f, const struct agg_domain *d);
 void query_csv_ip(FILE *f, const struct agg_ipq *q);
 
 /* Print "tip CMD: usage: ..." and return 2. */
