@@ -22,6 +22,7 @@
 #include <ev.h>
 
 #include "bus.h"
+#include "cdefs.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -287,13 +288,13 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 	conn_flush(k);
 }
 
-static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void idle_cb(struct ev_loop *loop TIP_UNUSED, ev_timer *w, int revents TIP_UNUSED)
 {
 	struct conn *k = container_of(w, struct conn, idle);
 	conn_free(k);
 }
 
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 {
 	struct ctl *c = container_of(w, struct ctl, listen);
 	for (;;) {

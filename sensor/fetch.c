@@ -7,16 +7,18 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "cdefs.h"
 #include "fetch.h"
 
-struct fetch *fetch_start(struct ev_loop *loop, struct resolver *res, const struct fetch_opts *opts,
-			  const struct fetch_cb *cb, void *arg)
+struct fetch *fetch_start(struct ev_loop *loop TIP_UNUSED, struct resolver *res TIP_UNUSED,
+			  const struct fetch_opts *opts TIP_UNUSED, const struct fetch_cb *cb TIP_UNUSED,
+			  void *arg TIP_UNUSED)
 {
 	errno = ENOSYS;
 	return NULL;
 }
 
-void fetch_cancel(struct fetch *f)
+void fetch_cancel(struct fetch *f TIP_UNUSED)
 {
 }
 

@@ -27,6 +27,7 @@
 
 #include <ev.h>
 
+#include "cdefs.h"
 #include "clock.h"
 #include "ctl.h"
 #include "log.h"
@@ -258,7 +259,8 @@ static void status_report(struct daemon *dm, struct sbuf *out)
 
 /* ---- control socket operations ---------------------------------------------------- */
 
-static int op_submit(void *arg, int argc, char **argv, struct sbuf *out, char *detail, size_t len)
+static int op_submit(void *arg, int argc, char **argv, struct sbuf *out TIP_UNUSED, char *detail,
+		     size_t len)
 {
 	struct daemon *dm = arg;
 	int n = 0;
@@ -270,13 +272,14 @@ static int op_submit(void *arg, int argc, char **argv, struct sbuf *out, char *d
 	return 0;
 }
 
-static int op_status(void *arg, struct sbuf *out, char *detail, size_t len)
+static int op_status(void *arg, struct sbuf *out, char *detail TIP_UNUSED, size_t len TIP_UNUSED)
 {
 	status_report(arg, out);
 	return 0;
 }
 
-static int op_trace(void *arg, const char *module, int on, struct sbuf *out, char *detail,
+static int op_trace(void *arg TIP_UNUSED, const char *module, int on, struct sbuf *out TIP_UNUSED,
+		    char *detail,
 		    size_t len)
 {
 	char esc[LOG_ESC_MAX];
@@ -294,7 +297,7 @@ static int op_trace(void *arg, const char *module, int on, struct sbuf *out, cha
  * whether the wall clock can be trusted; until then records carry
  * REC_F_CLOCK_UNSET (a router boots with the time of its newest file).
  */
-static int op_clock(void *arg, int synced, struct sbuf *out, char *detail, size_t len)
+static int op_clock(void *arg, int synced, struct sbuf *out TIP_UNUSED, char *detail, size_t len)
 {
 	struct daemon *dm = arg;
 	int was = clock_is_set();
@@ -419,7 +422,7 @@ static void reload(struct daemon *dm)
 
 /* ---- loop callbacks ----------------------------------------------------------------- */
 
-static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents TIP_UNUSED)
 {
 	struct daemon *dm = container_of(w, struct daemon, prepare);
 	if (dm->d.writer)
@@ -434,7 +437,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	ev_timer_start(loop, &dm->timer);
 }
 
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void timer_cb(struct ev_loop *loop TIP_UNUSED, ev_timer *w, int revents TIP_UNUSED)
 {
 	struct daemon *dm = container_of(w, struct daemon, timer);
 	unsigned n = sched_run(&dm->d.sched);
@@ -442,18 +445,18 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		log_trace(log_trace_id("sched"), "sched: %u runs", n);
 }
 
-static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+static void hup_cb(struct ev_loop *loop TIP_UNUSED, ev_signal *w, int revents TIP_UNUSED)
 {
 	reload(container_of(w, struct daemon, sig_hup));
 }
 
-static void term_cb(struct ev_loop *loop, ev_signal *w, int revents)
+static void term_cb(struct ev_loop *loop, ev_signal *w, int revents TIP_UNUSED)
 {
 	log_info("tipd: signal %d: stopping", w->signum);
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
+static void usr1_cb(struct ev_loop *loop TIP_UNUSED, ev_signal *w, int revents TIP_UNUSED)
 {
 	struct daemon *dm = container_of(w, struct daemon, sig_usr1);
 	struct sbuf out = {0};
@@ -469,7 +472,7 @@ static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 /* The writer's disk state changed: leave a trace of lost records in the store itself. */
-static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+static void wake_cb(struct ev_loop *loop TIP_UNUSED, ev_async *w, int revents TIP_UNUSED)
 {
 	struct daemon *dm = container_of(w, struct daemon, wake);
 	struct writer_stats ws;

@@ -53,6 +53,7 @@
 #include <sys/socket.h>
 
 #include "asn_db.h"
+#include "cdefs.h"
 #include "clock.h"
 #include "cymru.h"
 #include "fastflux.h"
@@ -1195,7 +1196,8 @@ static void enrich_done(struct ff *ff, struct ffip *e)
 	enrich_dispatch(ff);
 }
 
-static void ff_on_txt(struct resolver_query *q, const struct resolver_answer *a, void *arg)
+static void ff_on_txt(struct resolver_query *q TIP_UNUSED, const struct resolver_answer *a,
+		      void *arg)
 {
 	struct ffjob *j = arg;
 	struct ff *ff = j->ff;
@@ -1287,7 +1289,8 @@ static int ptr_looks_dynamic(const char *name, size_t len, uint32_t ip)
 	return octets >= 3;
 }
 
-static void ff_on_ptr(struct resolver_query *q, const struct resolver_answer *a, void *arg)
+static void ff_on_ptr(struct resolver_query *q TIP_UNUSED, const struct resolver_answer *a,
+		      void *arg)
 {
 	struct ffjob *j = arg;
 	struct ff *ff = j->ff;
@@ -1539,7 +1542,7 @@ static void trace_lookup(struct ff *ff, const struct ffdom *d, const char *type,
 		  a->why ? " why=" : "", a->why ? a->why : "");
 }
 
-static void ff_on_a(struct resolver_query *q, const struct resolver_answer *a, void *arg)
+static void ff_on_a(struct resolver_query *q TIP_UNUSED, const struct resolver_answer *a, void *arg)
 {
 	struct ffjob *j = arg;
 	struct ff *ff = j->ff;
@@ -1618,7 +1621,8 @@ static void ff_on_a(struct resolver_query *q, const struct resolver_answer *a, v
 	dispatch(ff);
 }
 
-static void ff_on_ns(struct resolver_query *q, const struct resolver_answer *a, void *arg)
+static void ff_on_ns(struct resolver_query *q TIP_UNUSED, const struct resolver_answer *a,
+		     void *arg)
 {
 	struct ffjob *j = arg;
 	struct ff *ff = j->ff;
@@ -1875,7 +1879,8 @@ static void rb_note(struct rebuild *rb, const struct rec *r)
 		d->cand_s = t;
 }
 
-static int rb_on_rec(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int rb_on_rec(void *ctx, const char *sensor TIP_UNUSED,
+		     const struct store_seg *seg TIP_UNUSED, uint64_t pos TIP_UNUSED,
 		     const struct rec *r)
 {
 	struct rebuild *rb = ctx;
@@ -1899,7 +1904,7 @@ static int rb_on_rec(void *ctx, const char *sensor, const struct store_seg *seg,
 	return 0;
 }
 
-static void rb_on_fault(void *ctx, const char *path, uint64_t off, const char *why)
+static void rb_on_fault(void *ctx TIP_UNUSED, const char *path, uint64_t off, const char *why)
 {
 	if (why && !strcmp(why, "torn tail"))
 		return;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdefs.h"
 #include "clock.h"
 #include "tls.h"
 
@@ -343,7 +344,7 @@ struct x509_wrap {
 	int insecure;
 };
 
-static void dn_discard(void *ctx, const void *p, size_t n)
+static void dn_discard(void *ctx TIP_UNUSED, const void *p TIP_UNUSED, size_t n TIP_UNUSED)
 {
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "cdefs.h"
 #include "index.h"
 #include "util.h"
 
@@ -118,7 +119,8 @@ struct info_ctx {
 	int64_t best_us;
 };
 
-static int on_enrich(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_enrich(void *ctx, const char *sensor TIP_UNUSED,
+		     const struct store_seg *seg TIP_UNUSED, uint64_t pos TIP_UNUSED,
 		     const struct rec *r)
 {
 	struct info_ctx *c = ctx;
@@ -562,7 +564,8 @@ struct dom_ctx {
 	int err;
 };
 
-static int on_domain(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_domain(void *ctx, const char *sensor, const struct store_seg *seg TIP_UNUSED,
+		     uint64_t pos TIP_UNUSED,
 		     const struct rec *r)
 {
 	struct dom_ctx *c = ctx;
@@ -667,7 +670,8 @@ static int has_addr(const struct rec_dns *d, int family, const uint8_t *addr)
 	return 0;
 }
 
-static int on_ip(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_ip(void *ctx, const char *sensor, const struct store_seg *seg TIP_UNUSED,
+		 uint64_t pos TIP_UNUSED,
 		 const struct rec *r)
 {
 	struct ipq_ctx *c = ctx;
@@ -903,7 +907,8 @@ static struct sdom *tab_get(struct scan *s, const char *name, size_t len, uint64
 	return e;
 }
 
-static int on_scan(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_scan(void *ctx, const char *sensor TIP_UNUSED, const struct store_seg *seg TIP_UNUSED,
+		   uint64_t pos TIP_UNUSED,
 		   const struct rec *r)
 {
 	struct scan *s = ctx;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "cdefs.h"
 #include "clock.h"
 #include "compact.h"
 #include "tip.h"
@@ -61,7 +62,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 static unsigned crash_step, crash_calls;
 
 /* Steps are counted over every store of the run. */
-static int on_crash(void *ctx, unsigned step)
+static int on_crash(void *ctx TIP_UNUSED, unsigned step TIP_UNUSED)
 {
 	if (++crash_calls == crash_step)
 		_exit(99);

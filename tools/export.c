@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "cdefs.h"
 #include "csv.h"
 #include "json.h"
 #include "tip.h"
@@ -131,7 +132,8 @@ static uint32_t asn_of(const struct xopt *o, const uint8_t *a)
 	return 0;
 }
 
-static int on_enrich(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_enrich(void *ctx, const char *sensor TIP_UNUSED,
+		     const struct store_seg *seg TIP_UNUSED, uint64_t pos TIP_UNUSED,
 		     const struct rec *r)
 {
 	struct xopt *o = ctx;
@@ -274,7 +276,8 @@ static void ch_row(struct xopt *o, const char *sensor, const struct rec *r, int6
 	fputs("]}\n", f);
 }
 
-static int on_dns(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_dns(void *ctx, const char *sensor, const struct store_seg *seg TIP_UNUSED,
+		  uint64_t pos TIP_UNUSED,
 		  const struct rec *r)
 {
 	struct xopt *o = ctx;

@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "cdefs.h"
 #include "index.h"
 #include "tip.h"
 #include "util.h"
@@ -146,7 +147,8 @@ static size_t sensor_index(const struct store_set *set, const char *sensor)
 	return 0;
 }
 
-static int on_rec(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_rec(void *ctx, const char *sensor, const struct store_seg *seg TIP_UNUSED,
+		  uint64_t pos TIP_UNUSED,
 		  const struct rec *r)
 {
 	struct gcol *c = ctx;

@@ -63,6 +63,7 @@
 #include <ev.h>
 
 #include "agg.h"
+#include "cdefs.h"
 #include "clock.h"
 #include "html.h"
 #include "http.h"
@@ -725,7 +726,8 @@ struct dom_extra {
 	int err;
 };
 
-static int on_dom_extra(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_dom_extra(void *ctx, const char *sensor TIP_UNUSED,
+			const struct store_seg *seg TIP_UNUSED, uint64_t pos TIP_UNUSED,
 			const struct rec *r)
 {
 	struct dom_extra *x = ctx;
@@ -1193,7 +1195,8 @@ static void pfx_note(struct pfx *x, const uint8_t *a, size_t al, int64_t first, 
 	x->n++;
 }
 
-static int on_prefix(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+static int on_prefix(void *ctx, const char *sensor TIP_UNUSED,
+		     const struct store_seg *seg TIP_UNUSED, uint64_t pos TIP_UNUSED,
 		     const struct rec *r)
 {
 	struct pfx *x = ctx;
@@ -1831,7 +1834,7 @@ static void srv_maybe_done(struct srv *s)
 		ev_async_stop(s->loop, &s->async);	/* nothing keeps the loop: ev_run returns */
 }
 
-static void srv_on_async(struct ev_loop *loop, ev_async *w, int revents)
+static void srv_on_async(struct ev_loop *loop TIP_UNUSED, ev_async *w, int revents TIP_UNUSED)
 {
 	struct srv *s = container_of(w, struct srv, async);
 	pthread_mutex_lock(&s->mu);
@@ -1857,7 +1860,7 @@ static int again(void)
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
-static void conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
+static void conn_on_io(struct ev_loop *loop TIP_UNUSED, ev_io *w, int revents TIP_UNUSED)
 {
 	struct conn *c = container_of(w, struct conn, io);
 	ssize_t n;
@@ -1896,7 +1899,7 @@ static void conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-static void conn_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+static void conn_on_timeout(struct ev_loop *loop TIP_UNUSED, ev_timer *w, int revents TIP_UNUSED)
 {
 	struct conn *c = container_of(w, struct conn, tm);
 	if (c->st == C_READ && c->in_len)
@@ -1905,7 +1908,7 @@ static void conn_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 		conn_close(c);	/* idle, a stalled reader, or the end of lingering */
 }
 
-static void srv_on_accept(struct ev_loop *loop, ev_io *w, int revents)
+static void srv_on_accept(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 {
 	struct srv *s = container_of(w, struct srv, accept_w);
 	for (;;) {
@@ -1944,7 +1947,7 @@ static void srv_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-static void srv_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+static void srv_on_signal(struct ev_loop *loop, ev_signal *w, int revents TIP_UNUSED)
 {
 	struct srv *s = w->data;
 	if (s->stopping)

@@ -1,0 +1,14 @@
+/*
+ * cdefs: the few compiler words the tree shares, in one place.
+ *
+ * TIP_UNUSED marks a parameter a function takes to fit an interface (a
+ * libev callback's loop and revents, a store visitor's position) and
+ * deliberately ignores; every other unused parameter is a warning
+ * (-Wextra), so a leftover is seen.
+ */
+#ifndef TIP_CDEFS_H
+#define TIP_CDEFS_H
+
+#define TIP_UNUSED __attribute__((unused))
+
+#endif
