@@ -87,6 +87,14 @@ static int rec_parts(struct rec *r, struct part *p, int *n)
 	case REC_EVENT:
 		PART(r->u.event.text, r->u.event.text_len);
 		break;
+	case REC_FEED:
+		PART(r->u.feed.source, r->u.feed.source_len);
+		PART(r->u.feed.value, r->u.feed.value_len);
+		PART(r->u.feed.host, r->u.feed.host_len);
+		PART(r->u.feed.etag, r->u.feed.etag_len);
+		PART(r->u.feed.last_modified, r->u.feed.last_modified_len);
+		PART(r->u.feed.error, r->u.feed.error_len);
+		break;
 	case REC_SEAL:
 		break;
 	default:
@@ -104,7 +112,7 @@ static int rec_parts(struct rec *r, struct part *p, int *n)
 
 static struct wrec *wrec_dup(const struct rec *src)
 {
-	struct part parts[4];
+	struct part parts[6];
 	struct rec tmp = *src;
 	size_t total = 0;
 	int n;

@@ -222,6 +222,66 @@ size_t index_key_parse(uint8_t *out, const char *text)
 	return index_key_domain(out, text, strlen(text));
 }
 
+size_t index_key_indicator(uint8_t *out, const char *value, size_t len)
+{
+	if (len <= INDEX_KEY_MAX - 1)
+		return index_key_kind(out, IX_INDICATOR, value, len);
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a 64 of the whole value */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)value[i]) * 0x100000001b3ull;
+	size_t keep = INDEX_KEY_MAX - 1 - 17;
+	index_key_kind(out, IX_INDICATOR, value, keep);
+	out[1 + keep] = '#';
+	for (int i = 0; i < 16; i++)
+		out[2 + keep + (size_t)i] = "0123456789abcdef"[(h >> (60 - 4 * i)) & 15];
+	return INDEX_KEY_MAX;
+}
+
+size_t index_key_source(uint8_t *out, const char *name, size_t len)
+{
+	if (len == 0 || len > INDEX_KEY_MAX - 1)
+		return 0;
+	out[0] = IX_SOURCE;
+	memcpy(out + 1, name, len);
+	return len + 1;
+}
+
+size_t index_key_cidr(uint8_t *out, int family, unsigned prefix, const void *addr)
+{
+	unsigned bytes = family == 4 ? 4 : family == 6 ? 16 : 0;
+	if (!bytes || prefix > bytes * 8)
+		return 0;
+	out[0] = IX_CIDR;
+	out[1] = (uint8_t)family;
+	out[2] = (uint8_t)prefix;
+	memcpy(out + 3, addr, bytes);
+	for (unsigned b = prefix; b < bytes * 8; b++)
+		out[3 + b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	return 3 + bytes;
+}
+
+/* "a.b.c.d/n" or "v6/n" -> 'c' key, or 0. */
+static size_t cidr_text_key(uint8_t *out, const char *v, size_t len)
+{
+	char tmp[64];
+	uint8_t a[16];
+	const char *sl = memchr(v, '/', len);
+	if (!sl || (size_t)(sl - v) >= sizeof tmp || len - (size_t)(sl - v) > 4)
+		return 0;
+	memcpy(tmp, v, (size_t)(sl - v));
+	tmp[sl - v] = 0;
+	int fam = strchr(tmp, ':') ? 6 : 4;
+	if (inet_pton(fam == 4 ? AF_INET : AF_INET6, tmp, a) != 1)
+		return 0;
+	unsigned pl = 0;
+	for (const char *q = sl + 1; q < v + len; q++) {
+		if (*q < '0' || *q > '9')
+			return 0;
+		pl = pl * 10 + (unsigned)(*q - '0');
+	}
+	return index_key_cidr(out, fam, pl, a);
+}
+
 int index_rec_keys(const struct rec *r, int (*fn)(void *ctx, const uint8_t *key, size_t klen),
 		   void *ctx)
 {
@@ -258,6 +318,20 @@ int index_rec_keys(const struct rec *r, int (*fn)(void *ctx, const uint8_t *key,
 		if ((n = index_key_domain(k, r->u.score.name, r->u.score.name_len)))
 			rc |= fn(ctx, k, n);
 		break;
+	case REC_FEED: {
+		const struct rec_feed *fd = &r->u.feed;
+		if ((n = index_key_source(k, fd->source, fd->source_len)))
+			rc |= fn(ctx, k, n);
+		if (fd->op == REC_FEED_FETCH)
+			break;
+		if ((n = index_key_indicator(k, fd->value, fd->value_len)))
+			rc |= fn(ctx, k, n);
+		if (fd->host_len && (n = index_key_indicator(k, fd->host, fd->host_len)))
+			rc |= fn(ctx, k, n);
+		if (fd->kind == REC_IND_CIDR && (n = cidr_text_key(k, fd->value, fd->value_len)))
+			rc |= fn(ctx, k, n);
+		break;
+	}
 	default:
 		break;
 	}

@@ -38,6 +38,7 @@ enum index_kind {
 	IX_INDICATOR = 'i',
 	IX_SOURCE = 's',
 	IX_ENRICH = 'e',
+	IX_CIDR = 'c',		/* 'c' + family + prefix length + masked address (4 or 16 bytes) */
 };
 
 struct index_meta {
@@ -101,6 +102,16 @@ size_t index_key_kind(uint8_t *out, uint8_t kind, const char *name, size_t len);
 size_t index_key_ip(uint8_t *out, int family, const void *addr);
 /* 'e' + address: the key of an address's enrichment records. */
 size_t index_key_enrich(uint8_t *out, int family, const void *addr);
+/*
+ * 'i' + a feed indicator's normalised text, lower-cased; one longer than
+ * the key allows is cut and ends in '#' and 16 hex digits of its hash, so
+ * readers compare the record's value to what they look for.
+ */
+size_t index_key_indicator(uint8_t *out, const char *value, size_t len);
+/* 's' + a feed source's name. */
+size_t index_key_source(uint8_t *out, const char *name, size_t len);
+/* 'c' + family + prefix + the address with host bits cleared. */
+size_t index_key_cidr(uint8_t *out, int family, unsigned prefix, const void *addr);
 /* From text: a domain or an IPv4/IPv6 address as typed by a user. */
 size_t index_key_parse(uint8_t *out, const char *text);
 

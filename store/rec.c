@@ -12,6 +12,11 @@
  *   SCORE   u8 len, name | varint nA, nASN, nNS, lookups |
  *           le64 score, le64 margin (IEEE 754 bits) | u8 window
  *   EVENT   u8 kind | varint len, text
+ *   FEED    u8 op | u8 len, source |
+ *           LISTED, DELISTED: u8 kind | varint len, value | u8 len, host
+ *           FETCH: varint status | u8 outcome | varint bytes, entries,
+ *           added, removed, bad, duration_us | u8 len, ETag |
+ *           u8 len, Last-Modified | varint len, error
  *   SEAL    varint records | varint bytes
  * Varints keep the common record small: a lookup of a 20-character name
  * with five A records is about 60 bytes framed.
@@ -220,6 +225,44 @@ long rec_encode(void *out, size_t cap, const struct rec *r, int64_t base_us)
 		buf_put_varint(&b, r->u.event.text_len);
 		buf_put_bytes(&b, r->u.event.text, r->u.event.text_len);
 		break;
+	case REC_FEED: {
+		const struct rec_feed *fd = &r->u.feed;
+		if (fd->source_len > REC_SOURCE_MAX || fd->op < REC_FEED_LISTED ||
+		    fd->op > REC_FEED_FETCH)
+			goto inval;
+		buf_put_u8(&b, fd->op);
+		buf_put_u8(&b, (uint8_t)fd->source_len);
+		buf_put_bytes(&b, fd->source, fd->source_len);
+		if (fd->op != REC_FEED_FETCH) {
+			if (fd->value_len > REC_VALUE_MAX || fd->host_len > REC_NAME_MAX ||
+			    fd->kind < REC_IND_DOMAIN || fd->kind > REC_IND_URL)
+				goto inval;
+			buf_put_u8(&b, fd->kind);
+			buf_put_varint(&b, fd->value_len);
+			buf_put_bytes(&b, fd->value, fd->value_len);
+			buf_put_u8(&b, (uint8_t)fd->host_len);
+			buf_put_bytes(&b, fd->host, fd->host_len);
+			break;
+		}
+		if (fd->etag_len > REC_VALIDATOR_MAX || fd->last_modified_len > REC_VALIDATOR_MAX ||
+		    fd->error_len > REC_TEXT_MAX)
+			goto inval;
+		buf_put_varint(&b, fd->status);
+		buf_put_u8(&b, fd->outcome);
+		buf_put_varint(&b, fd->bytes);
+		buf_put_varint(&b, fd->entries);
+		buf_put_varint(&b, fd->added);
+		buf_put_varint(&b, fd->removed);
+		buf_put_varint(&b, fd->bad);
+		buf_put_varint(&b, fd->duration_us);
+		buf_put_u8(&b, (uint8_t)fd->etag_len);
+		buf_put_bytes(&b, fd->etag, fd->etag_len);
+		buf_put_u8(&b, (uint8_t)fd->last_modified_len);
+		buf_put_bytes(&b, fd->last_modified, fd->last_modified_len);
+		buf_put_varint(&b, fd->error_len);
+		buf_put_bytes(&b, fd->error, fd->error_len);
+		break;
+	}
 	case REC_SEAL:
 		buf_put_varint(&b, r->u.seal.records);
 		buf_put_varint(&b, r->u.seal.bytes);
@@ -376,6 +419,51 @@ int rec_decode(const void *frame, size_t frame_len, int64_t base_us, struct rec 
 			goto bad;
 		r->u.event.text_len = (size_t)v;
 		r->u.event.text = (const char *)buf_get_bytes(&b, (size_t)v);
+		break;
+	}
+	case REC_FEED: {
+		struct rec_feed *fd = &r->u.feed;
+		uint64_t v;
+		fd->op = buf_get_u8(&b);
+		if (fd->op < REC_FEED_LISTED || fd->op > REC_FEED_FETCH)
+			goto bad;
+		fd->source_len = buf_get_u8(&b);
+		if (fd->source_len > REC_SOURCE_MAX)
+			goto bad;
+		fd->source = (const char *)buf_get_bytes(&b, fd->source_len);
+		if (fd->op != REC_FEED_FETCH) {
+			fd->kind = buf_get_u8(&b);
+			if (fd->kind < REC_IND_DOMAIN || fd->kind > REC_IND_URL)
+				goto bad;
+			v = buf_get_varint(&b);
+			if (v > REC_VALUE_MAX)
+				goto bad;
+			fd->value_len = (size_t)v;
+			fd->value = (const char *)buf_get_bytes(&b, fd->value_len);
+			fd->host_len = buf_get_u8(&b);
+			fd->host = (const char *)buf_get_bytes(&b, fd->host_len);
+			break;
+		}
+		v = buf_get_varint(&b);
+		if (v > 0xffff)
+			goto bad;
+		fd->status = (uint16_t)v;
+		fd->outcome = buf_get_u8(&b);
+		fd->bytes = buf_get_varint(&b);
+		fd->entries = buf_get_varint(&b);
+		fd->added = buf_get_varint(&b);
+		fd->removed = buf_get_varint(&b);
+		fd->bad = buf_get_varint(&b);
+		fd->duration_us = buf_get_varint(&b);
+		fd->etag_len = buf_get_u8(&b);
+		fd->etag = (const char *)buf_get_bytes(&b, fd->etag_len);
+		fd->last_modified_len = buf_get_u8(&b);
+		fd->last_modified = (const char *)buf_get_bytes(&b, fd->last_modified_len);
+		v = buf_get_varint(&b);
+		if (v > REC_TEXT_MAX)
+			goto bad;
+		fd->error_len = (size_t)v;
+		fd->error = (const char *)buf_get_bytes(&b, fd->error_len);
 		break;
 	}
 	case REC_SEAL:

@@ -34,7 +34,7 @@ enum rec_type {
 	REC_ENRICH = 2,		/* what was learned of one IP: ASN, AS name, country, PTR */
 	REC_SCORE = 3,		/* a fast-flux score sample for one domain */
 	REC_EVENT = 4,		/* sensor start, stop, config change */
-	REC_FEED = 5,		/* reserved: an indicator from a blacklist feed */
+	REC_FEED = 5,		/* a blacklist feed: an indicator listed or delisted, or a fetch */
 	REC_SPAM = 6,		/* reserved: an extract from a spam message */
 	REC_SEAL = 127,		/* the last record of a sealed segment */
 };
@@ -108,6 +108,58 @@ struct rec_event {
 	size_t text_len;
 };
 
+/* REC_FEED: what op a feed record is. */
+enum rec_feed_op {
+	REC_FEED_LISTED = 1,	/* the source lists the indicator (since the last fetch) */
+	REC_FEED_DELISTED = 2,	/* the source no longer lists it */
+	REC_FEED_FETCH = 3,	/* one fetch of the source */
+};
+
+/* REC_FEED kinds of indicator (the values of enum feed_kind, store/feed.h). */
+enum rec_ind_kind {
+	REC_IND_DOMAIN = 1,
+	REC_IND_IP = 2,
+	REC_IND_CIDR = 3,
+	REC_IND_URL = 4,
+};
+
+/* REC_FEED_FETCH outcomes. */
+enum rec_fetch_outcome {
+	REC_FETCH_OK = 0,	/* a new list was parsed and its changes recorded */
+	REC_FETCH_NOT_MODIFIED = 1,	/* 304: nothing changed */
+	REC_FETCH_FAILED = 2,	/* nothing recorded but this record: see error */
+};
+
+#define REC_SOURCE_MAX 64	/* a source's name */
+#define REC_VALUE_MAX 4096	/* an indicator (URLs) */
+#define REC_VALIDATOR_MAX 255	/* ETag, Last-Modified kept */
+
+struct rec_feed {
+	uint8_t op;		/* enum rec_feed_op */
+	const char *source;	/* the source's name from the configuration */
+	size_t source_len;
+	/* LISTED, DELISTED */
+	uint8_t kind;		/* enum rec_ind_kind */
+	const char *value;	/* the normalised indicator (store/feed.h) */
+	size_t value_len;
+	const char *host;	/* URL: its host; else empty */
+	size_t host_len;
+	/* FETCH */
+	uint16_t status;	/* final HTTP status, 0 when none came */
+	uint8_t outcome;	/* enum rec_fetch_outcome */
+	uint64_t bytes;		/* body bytes parsed */
+	uint64_t entries;	/* indicators in the list (distinct) */
+	uint64_t added, removed;	/* LISTED and DELISTED records this fetch wrote */
+	uint64_t bad;		/* lines counted bad */
+	uint64_t duration_us;
+	const char *etag;	/* validators after the fetch */
+	size_t etag_len;
+	const char *last_modified;
+	size_t last_modified_len;
+	const char *error;	/* FAILED: why (already escaped); else empty */
+	size_t error_len;
+};
+
 struct rec_seal {
 	uint64_t records;	/* records before the seal */
 	uint64_t bytes;		/* bytes of the segment before the seal frame */
@@ -127,6 +179,7 @@ struct rec {
 		struct rec_enrich enrich;
 		struct rec_score score;
 		struct rec_event event;
+		struct rec_feed feed;
 		struct rec_seal seal;
 		struct rec_raw raw;	/* types this version does not know */
 	} u;

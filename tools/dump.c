@@ -225,6 +225,31 @@ static int on_rec(void *ctx, const char *sensor, const struct store_seg *seg, ui
 		fprintf(o, ",\"kind\":\"%s\"", event_kind(r->u.event.kind, kb));
 		put_key_str(o, "text", r->u.event.text, r->u.event.text_len);
 		break;
+	case REC_FEED: {
+		static const char *const ops[] = {"?", "listed", "delisted", "fetch"};
+		static const char *const kinds[] = {"?", "domain", "ip", "cidr", "url"};
+		static const char *const outcomes[] = {"ok", "not_modified", "failed"};
+		const struct rec_feed *f = &r->u.feed;
+		fprintf(o, ",\"op\":\"%s\"", ops[f->op <= 3 ? f->op : 0]);
+		put_key_str(o, "source", f->source, f->source_len);
+		if (f->op != REC_FEED_FETCH) {
+			fprintf(o, ",\"kind\":\"%s\"", kinds[f->kind <= 4 ? f->kind : 0]);
+			put_key_str(o, "value", f->value, f->value_len);
+			if (f->host_len)
+				put_key_str(o, "host", f->host, f->host_len);
+			break;
+		}
+		fprintf(o, ",\"status\":%u,\"outcome\":\"%s\",\"bytes\":%llu,\"entries\":%llu,"
+			   "\"added\":%llu,\"removed\":%llu,\"bad\":%llu,\"duration_us\":%llu",
+			(unsigned)f->status, f->outcome <= 2 ? outcomes[f->outcome] : "?",
+			(unsigned long long)f->bytes, (unsigned long long)f->entries,
+			(unsigned long long)f->added, (unsigned long long)f->removed,
+			(unsigned long long)f->bad, (unsigned long long)f->duration_us);
+		put_key_str(o, "etag", f->etag, f->etag_len);
+		put_key_str(o, "last_modified", f->last_modified, f->last_modified_len);
+		put_key_str(o, "error", f->error, f->error_len);
+		break;
+	}
 	default:
 		dump_raw(dp, r);
 		break;

@@ -170,6 +170,70 @@ static void test_rec_other_types_round_trip(void **state)
 	assert_memory_equal(d.u.event.text, "reload", 6);
 }
 
+static void test_rec_feed_records_round_trip(void **state)
+{
+	uint8_t f[256];
+	size_t flen;
+	const char *why;
+	struct rec r = {.type = REC_FEED, .ts_us = BASE + 5}, d;
+	r.u.feed = (struct rec_feed){.op = REC_FEED_LISTED, .source = "openphish", .source_len = 9,
+				     .kind = REC_IND_URL, .value = "http://a.example/x",
+				     .value_len = 18, .host = "a.example", .host_len = 9};
+	long n = rec_encode(f, sizeof f, &r, BASE);
+	assert_true(n > 0);
+	assert_int_equal(rec_frame_check(f, (size_t)n, &flen, &why), 1);
+	assert_int_equal(rec_decode(f, flen, BASE, &d, &why), 1);
+	assert_int_equal(d.type, REC_FEED);
+	assert_int_equal(d.ts_us, BASE + 5);
+	assert_int_equal(d.u.feed.op, REC_FEED_LISTED);
+	assert_int_equal(d.u.feed.kind, REC_IND_URL);
+	assert_memory_equal(d.u.feed.source, "openphish", 9);
+	assert_int_equal(d.u.feed.value_len, 18);
+	assert_memory_equal(d.u.feed.value, "http://a.example/x", 18);
+	assert_memory_equal(d.u.feed.host, "a.example", 9);
+
+	r.u.feed = (struct rec_feed){.op = REC_FEED_FETCH, .source = "drop", .source_len = 4,
+				     .status = 200, .outcome = REC_FETCH_OK, .bytes = 38508,
+				     .entries = 1385, .added = 7, .removed = 3, .bad = 2,
+				     .duration_us = 123456, .etag = "\"abc\"", .etag_len = 5,
+				     .last_modified = "Tue, 01 Dec 2026 00:00:00 GMT",
+				     .last_modified_len = 29, .error = "", .error_len = 0};
+	n = rec_encode(f, sizeof f, &r, BASE);
+	assert_true(n > 0);
+	assert_int_equal(rec_frame_check(f, (size_t)n, &flen, &why), 1);
+	assert_int_equal(rec_decode(f, flen, BASE, &d, &why), 1);
+	assert_int_equal(d.u.feed.op, REC_FEED_FETCH);
+	assert_int_equal(d.u.feed.status, 200);
+	assert_int_equal(d.u.feed.bytes, 38508);
+	assert_int_equal(d.u.feed.entries, 1385);
+	assert_int_equal(d.u.feed.added, 7);
+	assert_int_equal(d.u.feed.removed, 3);
+	assert_int_equal(d.u.feed.bad, 2);
+	assert_int_equal(d.u.feed.duration_us, 123456);
+	assert_memory_equal(d.u.feed.etag, "\"abc\"", 5);
+	assert_int_equal(d.u.feed.last_modified_len, 29);
+	assert_int_equal(d.u.feed.error_len, 0);
+
+	/* invalid: no op, an unknown kind, a source name too long */
+	r.u.feed.op = 0;
+	assert_int_equal(rec_encode(f, sizeof f, &r, BASE), -1);
+	r.u.feed = (struct rec_feed){.op = REC_FEED_DELISTED, .source = "x", .source_len = 1,
+				     .kind = 9, .value = "a.b", .value_len = 3};
+	assert_int_equal(rec_encode(f, sizeof f, &r, BASE), -1);
+	r.u.feed.kind = REC_IND_DOMAIN;
+	r.u.feed.source_len = REC_SOURCE_MAX + 1;
+	assert_int_equal(rec_encode(f, sizeof f, &r, BASE), -1);
+	/* a payload cut short does not decode (CRC recomputed so only the codec judges) */
+	r.u.feed.source_len = 1;
+	n = rec_encode(f, sizeof f, &r, BASE);
+	assert_true(n > 0);
+	uint32_t lt = buf_le32(f + 4);
+	buf_set_le32(f + 4, (lt & 0xff000000u) | ((lt & 0xffffffu) - 2));
+	buf_set_le32(f, crc32c(0, f + 4, 4 + (lt & 0xffffffu) - 2));
+	assert_int_equal(rec_frame_check(f, (size_t)n - 2, &flen, &why), 1);
+	assert_int_equal(rec_decode(f, flen, BASE, &d, &why), -1);
+}
+
 static void test_rec_unknown_type_is_carried(void **state)
 {
 	uint8_t f[64];
@@ -318,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_rec_dns_five_a_is_small),
 		cmocka_unit_test(test_rec_coalesced_and_negative_delta),
 		cmocka_unit_test(test_rec_other_types_round_trip),
+		cmocka_unit_test(test_rec_feed_records_round_trip),
 		cmocka_unit_test(test_rec_unknown_type_is_carried),
 		cmocka_unit_test(test_rec_encode_rejects_bad_input),
 		cmocka_unit_test(test_rec_frame_check_finds_every_flip),
