@@ -16,29 +16,8 @@
  * writing the answer, an idle deadline between keep-alive requests.
  * Past --max-conn connections the listener pauses (the kernel queues).
  *
- * Pages (all GET or HEAD; fixed routes only, nothing is ever read from
- * the file system by a URL):
- *   /, /flux     the fast-flux table: sort, min score, time window, pages
- *   /domain      ?name=: summary, score graph (inline SVG), A records,
- *                NS history, TTL and answers per lookup
- *   /ip          ?a=: every domain seen on an address, its ASN, country, PTR
- *   /search      ?q=: an address -> /ip, a domain -> /domain, a prefix
- *                (CIDR) -> the addresses in it, other text -> names
- *                containing it
- *   /sensors     stores, segments, time ranges, a structural check
- *   /flux.csv .cof, /domain.csv .cof, /ip.csv .cof: the bytes `tip query`
- *                prints for the same question (query.c's writers)
- *   /style.css   the one stylesheet (CSP style-src 'self')
- * Everything shown comes from agg.h (scores, sets, ASN data): this file
- * formats, it does not score.  Every untrusted string goes through
- * html_text or html_url (html.h).
- *
- * The flux table needs a scan of every store; its result (all names with
- * their scores, for one time window) is cached, keyed by the window and a
- * signature of the store listings (segment sequence numbers and sizes),
- * so a new segment or a grown active one invalidates it.  A scan holds
- * the cache's lock: other flux and search pages wait for it (seconds for
- * a year of data), once per change of the stores.
+ * The pages themselves, and the one route table saying which of them
+ * read the stores (so a worker runs them), are page.c's.
  *
  * Stop: SIGTERM or SIGINT closes the listener and idle connections, lets
  * answers being written finish (bounded by their deadline), and returns 0.
@@ -47,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -57,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -65,52 +42,26 @@
 #include "agg.h"
 #include "cdefs.h"
 #include "clock.h"
-#include "html.h"
 #include "http.h"
-#include "index.h"
-#include "seg.h"
+#include "page.h"
 #include "store.h"
-#include "svg.h"
 #include "tip.h"
 #include "util.h"
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
-#define SERVE_BODY_MAX (64u << 20)	/* one response, headers and body */
 #define SERVE_IDLE_S 5.0		/* between keep-alive requests */
 #define SERVE_LINGER_S 2.0		/* draining a client after an error answer */
-#define SERVE_PAGE_ROWS 100
-#define SERVE_PAGE_ROWS_MAX 1000
-#define SERVE_A_ROWS 500		/* A records on one page of a domain page */
-#define SERVE_MATCH_MAX 200		/* names listed by a text search */
-#define SERVE_PREFIX_MAX 4096		/* addresses collected by a prefix search */
-#define SERVE_PREFIX_INFO 256		/* of which enriched (ASN, PTR) */
-#define SERVE_GRAPH_POINTS 48		/* score samples recomputed for a graph */
-#define SERVE_SCORE_POINTS 2000		/* sensor score samples drawn at most */
-#define SERVE_SEG_ROWS 50		/* segments listed per store */
 
 enum cstate { C_READ, C_WORK, C_WRITE, C_LINGER };
 
 struct srv;
 struct conn;
 
-/*
- * One request's answer, built by a page function on a worker thread (or
- * on the loop for the fixed and error answers).  The page functions see
- * only this, the read-only stores and the cache under its lock: nothing
- * of the loop.
- */
+/* One request on its way: to a worker (or the loop) and back. */
 struct job {
-	struct srv *s;
+	struct page_job pj;
 	struct conn *conn;	/* NULL when the connection went away first */
-	struct http_req req;
-	int head_only;
-	int status;
-	int close_after;
-	char ctype[64];		/* "" none */
-	char extra[640];	/* whole header lines */
-	struct hbuf body;
-	struct agg_faults faults;
 	struct job *next;
 };
 
@@ -129,36 +80,16 @@ struct conn {
 	struct conn *prev, *next;
 };
 
-struct sigcache {
-	int valid;
-	struct timespec mt;	/* of <store>/log */
-	char active[PATH_MAX];	/* the newest segment */
-	uint64_t active_size;
-	uint64_t sig;
-};
-
-struct fcache {
-	int valid;
-	int64_t since, until;
-	uint64_t sig;
-	struct agg_flux fl;
-};
-
 struct srv {
 	struct ev_loop *loop;
 	ev_io accept_w;
 	ev_signal sig_int, sig_term;
 	int fd;
-	struct store_set set;
-	struct asn_db db;
-	int have_db;
+	struct page_ctx pg;	/* what the pages read */
 	double timeout_s;
 	size_t nconn, max_conn;
 	int stopping;
 	struct conn *conns;
-	struct fcache cache[2];	/* [0]: no time window, [1]: the last window asked */
-	struct sigcache *sigs;	/* one per store */
-	pthread_mutex_t cache_mu;	/* held while a page uses the cache */
 	/* workers: queue -> page function -> done -> ev_async -> the loop sends */
 	pthread_t *workers;
 	unsigned n_workers, started;
@@ -170,1473 +101,6 @@ struct srv {
 	size_t pending;		/* jobs handed to workers and not back yet (loop only) */
 };
 
-/* ---- small formatting helpers ----------------------------------------- */
-
-static const struct asn_db *dbp(const struct srv *s)
-{
-	return s->have_db ? &s->db : NULL;
-}
-
-/* A time cell: <time datetime="ISO">YYYY-MM-DD HH:MM:SS</time>, or "-". */
-static void put_time(struct hbuf *b, int64_t us)
-{
-	char t[UTIL_TIME_MAX];
-	if (us == INT64_MAX || us == INT64_MIN || util_fmt_time(t, sizeof t, us) < 0) {
-		hbuf_puts(b, "-");
-		return;
-	}
-	hbuf_printf(b, "<time datetime=\"%s\">%.10s %.8s</time>", t, t, t + 11);
-}
-
-static void put_score(struct hbuf *b, int32_t x100)
-{
-	char s[32];
-	agg_fmt_score(s, sizeof s, x100);
-	hbuf_puts(b, s);
-}
-
-static void ip4_text(char *out, uint32_t ip)
-{
-	uint8_t a[4] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip};
-	inet_ntop(AF_INET, a, out, INET_ADDRSTRLEN);
-}
-
-static void link_domain(struct hbuf *b, const char *name, size_t len)
-{
-	hbuf_puts(b, "<a href=\"/domain?name=");
-	html_url(b, name, len);
-	hbuf_puts(b, "\">");
-	html_text(b, name, len);
-	hbuf_puts(b, "</a>");
-}
-
-static void link_ip(struct hbuf *b, const char *ip)
-{
-	hbuf_puts(b, "<a href=\"/ip?a=");
-	html_urls(b, ip);
-	hbuf_puts(b, "\">");
-	html_texts(b, ip);
-	hbuf_puts(b, "</a>");
-}
-
-/* "3209 (ARCOR-AS Arcor IP-Network)", escaped; "" when unknown. */
-static void put_asn(struct hbuf *b, const struct agg_ipinfo *in)
-{
-	if (!in->asn)
-		return;
-	hbuf_printf(b, "%u", in->asn);
-	if (in->as_name_len) {
-		hbuf_puts(b, " (");
-		html_text(b, in->as_name, in->as_name_len);
-		hbuf_puts(b, ")");
-	}
-}
-
-static void put_ipinfo_cells(struct hbuf *b, const struct agg_ipinfo *in)
-{
-	hbuf_puts(b, "<td>");
-	html_text(b, in->ptr, in->ptr_len);
-	hbuf_puts(b, "</td><td>");
-	put_asn(b, in);
-	hbuf_puts(b, "</td><td>");
-	html_texts(b, in->cc);
-	hbuf_puts(b, "</td>");
-}
-
-/* A name as the store keeps it: lower case, no final dot. */
-static size_t norm_name(char *out, const char *in)
-{
-	size_t n = strlen(in);
-	while (n && (in[n - 1] == '.' || in[n - 1] == ' '))
-		n--;
-	while (n && in[0] == ' ')
-		in++, n--;
-	if (n > REC_NAME_MAX)
-		n = REC_NAME_MAX;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] - 'A' + 'a' : in[i]);
-	out[n] = '\0';
-	return n;
-}
-
-/* ---- responses ------------------------------------------------------ */
-
-/* Set the answer: status, type, extra header lines, body (copied unless it is j->body). */
-static int respond(struct job *c, int status, const char *ctype, const char *body,
-		   size_t len, const char *extra)
-{
-	c->status = status;
-	snprintf(c->ctype, sizeof c->ctype, "%s", ctype ? ctype : "");
-	if (snprintf(c->extra, sizeof c->extra, "%s", extra ? extra : "") >= (int)sizeof c->extra)
-		c->extra[0] = '\0';
-	if (!c->body.p || body != c->body.p) {
-		hbuf_reset(&c->body);
-		hbuf_put(&c->body, body, len);
-	}
-	return 0;
-}
-
-static int respond_page(struct job *c, int status)
-{
-	return respond(c, status, "text/html; charset=utf-8", c->body.p ? c->body.p : "",
-		       c->body.len, "Cache-Control: no-store\r\n");
-}
-
-/* An error page; msg is trusted text, detail untrusted (escaped). */
-static int respond_error(struct job *c, int status, const char *msg,
-			 const char *detail)
-{
-	struct hbuf *b = &c->body;
-	char title[64];
-	snprintf(title, sizeof title, "%d %s", status, http_reason(status));
-	hbuf_reset(b);
-	html_begin(b, title, strlen(title), HTML_NAV_NONE, NULL);
-	hbuf_printf(b, "<h1>%s</h1><p>%s", title, msg);
-	if (detail) {
-		hbuf_puts(b, ": <code>");
-		html_texts(b, detail);
-		hbuf_puts(b, "</code>");
-	}
-	hbuf_puts(b, "</p>");
-	html_end(b);
-	const char *extra = status == 405 ? "Allow: GET, HEAD\r\nCache-Control: no-store\r\n"
-					  : "Cache-Control: no-store\r\n";
-	if (status >= 400 && status != 404)
-		c->close_after = 1;
-	return respond(c, status, "text/html; charset=utf-8", b->p, b->len, extra);
-}
-
-static int redirect(struct job *c, const char *prefix, const char *val)
-{
-	struct hbuf loc;
-	hbuf_init(&loc, 4 * HTTP_LINE_MAX);
-	hbuf_puts(&loc, "Location: ");
-	hbuf_puts(&loc, prefix);
-	html_urls(&loc, val);	/* percent-encoded: no CR, LF or space can reach the header */
-	hbuf_puts(&loc, "\r\nCache-Control: no-store\r\n");
-	respond(c, 302, NULL, "", 0, loc.err ? NULL : loc.p);
-	hbuf_fini(&loc);
-	return 0;
-}
-
-/* A download: what query.c's writer put in a memory stream. */
-static int respond_stream(struct job *c, char *data, size_t len, const char *ctype,
-			  const char *filename)
-{
-	char extra[200];
-	snprintf(extra, sizeof extra,
-		 "Content-Disposition: attachment; filename=\"%s\"\r\nCache-Control: no-store\r\n",
-		 filename);
-	return respond(c, 200, ctype, data ? data : "", len, extra);
-}
-
-/* ---- the flux scan cache ---------------------------------------------- */
-
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-	return h * 0x100000001b3ULL;
-}
-
-/*
- * A signature of what one store holds: its segments' numbers, sizes and
- * indexes, from a listing.  Listing a year of hourly segments costs a
- * quarter of a second, so it is redone only when log/ changed (its mtime:
- * every publish is a create or rename there) or the newest segment grew
- * (appends do not touch the directory).  An mtime less than two seconds
- * older than the listing is not trusted (the file system's clock is
- * coarse: a change in the same tick would not show), as git does with
- * its index.
- */
-static uint64_t store_sig_one(struct sigcache *sc, const char *dir)
-{
-	char lp[PATH_MAX], ap[PATH_MAX + 80];
-	struct stat ld, as;
-	snprintf(lp, sizeof lp, "%s/log", dir);
-	if (stat(lp, &ld) < 0)
-		return 0xdead;
-	if (sc->valid && ld.st_mtim.tv_sec == sc->mt.tv_sec && ld.st_mtim.tv_nsec == sc->mt.tv_nsec &&
-	    (!sc->active[0] || (stat(sc->active, &as) == 0 && (uint64_t)as.st_size == sc->active_size)))
-		return sc->sig;
-	struct store_listing ls;
-	if (store_list(dir, &ls) < 0) {
-		sc->valid = 0;
-		return 0xdead;
-	}
-	uint64_t h = mix(1469598103934665603ULL, ls.n);
-	for (size_t k = 0; k < ls.n; k++) {
-		h = mix(h, ls.segs[k].seq);
-		h = mix(h, ls.segs[k].size);
-		h = mix(h, (uint64_t)ls.segs[k].has_index);
-	}
-	sc->active[0] = '\0';
-	sc->active_size = 0;
-	if (ls.n) {
-		store_seg_path(ap, sizeof ap, dir, ls.segs[ls.n - 1].name, "tlog");
-		if (strlen(ap) < sizeof sc->active) {
-			strcpy(sc->active, ap);
-			sc->active_size = ls.segs[ls.n - 1].size;
-		}
-	}
-	store_listing_free(&ls);
-	sc->sig = h;
-	sc->mt = ld.st_mtim;
-	sc->valid = clock_now_us() / 1000000 - (int64_t)ld.st_mtim.tv_sec >= 2 &&
-		    (ls.n == 0 || sc->active[0]);
-	return h;
-}
-
-/* The signature of every store (caller holds cache_mu: it owns s->sigs). */
-static uint64_t store_sig(struct srv *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < s->set.n; i++)
-		h = mix(h, s->sigs ? store_sig_one(&s->sigs[i], s->set.dirs[i]) : 0xdead);
-	return h;
-}
-
-/*
- * All names with their scores for a window (min score: none).  NULL: no
- * memory.  The caller holds s->cache_mu while it uses the result.
- */
-static const struct agg_flux *flux_rows(struct srv *s, const struct agg_filter *f,
-					struct agg_faults *faults)
-{
-	int slot = f->since_us == INT64_MIN && f->until_us == INT64_MAX ? 0 : 1;
-	struct fcache *fc = &s->cache[slot];
-	uint64_t sig = store_sig(s);
-	if (fc->valid && fc->sig == sig && fc->since == f->since_us && fc->until == f->until_us)
-		return &fc->fl;
-	if (fc->valid)
-		agg_flux_fini(&fc->fl);
-	fc->valid = 0;
-	struct agg_flux_opts o = {*f, dbp(s), 1, INT32_MIN, 0};
-	if (agg_flux_scan(&s->set, &o, &fc->fl, faults) < 0) {
-		agg_flux_fini(&fc->fl);
-		return NULL;
-	}
-	fc->valid = 1;
-	fc->sig = sig;
-	fc->since = f->since_us;
-	fc->until = f->until_us;
-	return &fc->fl;
-}
-
-/* ---- request parameters ------------------------------------------------ */
-
-struct params {
-	const char *q;		/* the query string */
-	size_t qlen;
-};
-
-/* A parameter: 1 set (non-empty), 0 absent or empty, -1 malformed. */
-static int param(const struct params *p, const char *key, char *out, size_t cap)
-{
-	int r = http_query_get(p->q, p->qlen, key, out, cap);
-	if (r == 1 && !out[0])
-		return 0;
-	return r;
-}
-
-enum fcol { COL_DOMAIN, COL_SCORE, COL_HOSTS, COL_ASNS, COL_NS, COL_LOOKUPS, COL_FIRST, COL_LAST,
-	    NCOL };
-static const char *const col_key[NCOL] = {"domain", "score", "hosts", "asns", "ns", "lookups",
-					   "first", "last"};
-static const char *const col_name[NCOL] = {"Domain", "Score", "Hosts", "ASNs", "NS", "Lookups",
-					    "First seen", "Last seen"};
-
-struct fluxq {
-	struct agg_filter f;
-	int use_min;
-	int32_t min_x100;
-	int col, desc;
-	size_t page, per;
-	char min_s[32], since_s[64], until_s[64];
-};
-
-/* Parse the flux table's parameters; on error *why names the bad one. */
-static int fluxq_parse(const struct params *p, struct fluxq *fq, const char **why)
-{
-	char v[64];
-	memset(fq, 0, sizeof *fq);
-	agg_filter_init(&fq->f);
-	fq->col = COL_SCORE;
-	fq->desc = 1;
-	fq->page = 1;
-	fq->per = SERVE_PAGE_ROWS;
-	int r;
-	if ((r = param(p, "min", fq->min_s, sizeof fq->min_s)) < 0 ||
-	    (r == 1 && agg_parse_score(fq->min_s, &fq->min_x100) < 0))
-		return *why = "min (a score)", -1;
-	fq->use_min = r == 1;
-	if ((r = param(p, "since", fq->since_s, sizeof fq->since_s)) < 0 ||
-	    (r == 1 && agg_parse_time(fq->since_s, &fq->f.since_us) < 0))
-		return *why = "since (Unix seconds or YYYY-MM-DD[THH:MM[:SS]])", -1;
-	if ((r = param(p, "until", fq->until_s, sizeof fq->until_s)) < 0 ||
-	    (r == 1 && agg_parse_time(fq->until_s, &fq->f.until_us) < 0))
-		return *why = "until (Unix seconds or YYYY-MM-DD[THH:MM[:SS]])", -1;
-	if (fq->f.since_us > fq->f.until_us)
-		return *why = "since is after until", -1;
-	if ((r = param(p, "sort", v, sizeof v)) < 0)
-		return *why = "sort", -1;
-	if (r == 1) {
-		int k;
-		for (k = 0; k < NCOL && strcmp(v, col_key[k]); k++)
-			;
-		if (k == NCOL)
-			return *why = "sort (a column)", -1;
-		fq->col = k;
-		fq->desc = k != COL_DOMAIN;
-	}
-	if ((r = param(p, "order", v, sizeof v)) < 0 || (r == 1 && strcmp(v, "asc") && strcmp(v, "desc")))
-		return *why = "order (asc or desc)", -1;
-	if (r == 1)
-		fq->desc = !strcmp(v, "desc");
-	if ((r = param(p, "page", v, sizeof v)) < 0)
-		return *why = "page", -1;
-	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(v, &e, 10);
-		if (*e || x < 1 || x > 10000000)
-			return *why = "page (a positive number)", -1;
-		fq->page = x;
-	}
-	if ((r = param(p, "n", v, sizeof v)) < 0)
-		return *why = "n", -1;
-	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(v, &e, 10);
-		if (*e || x < 1 || x > SERVE_PAGE_ROWS_MAX)
-			return *why = "n (rows per page, 1 to 1000)", -1;
-		fq->per = x;
-	}
-	return 0;
-}
-
-/* "/flux?min=..&since=..": the table's link with one thing changed. */
-static void flux_href(struct hbuf *b, const char *base, const struct fluxq *fq, int col, int desc,
-		      size_t page)
-{
-	hbuf_puts(b, base);
-	hbuf_puts(b, "?sort=");
-	hbuf_puts(b, col_key[col]);
-	hbuf_puts(b, desc ? "&amp;order=desc" : "&amp;order=asc");
-	if (fq->min_s[0])
-		hbuf_puts(b, "&amp;min="), html_urls(b, fq->min_s);
-	if (fq->since_s[0])
-		hbuf_puts(b, "&amp;since="), html_urls(b, fq->since_s);
-	if (fq->until_s[0])
-		hbuf_puts(b, "&amp;until="), html_urls(b, fq->until_s);
-	if (page > 1)
-		hbuf_printf(b, "&amp;page=%zu", page);
-	if (fq->per != SERVE_PAGE_ROWS)
-		hbuf_printf(b, "&amp;n=%zu", fq->per);
-}
-
-static int name_cmp(const struct agg_flux_row *x, const struct agg_flux_row *y)
-{
-	int c = memcmp(x->name, y->name, x->name_len < y->name_len ? x->name_len : y->name_len);
-	return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
-}
-
-static int cmp3(int64_t a, int64_t b)
-{
-	return (a > b) - (a < b);
-}
-
-struct sortctx {
-	const struct agg_flux_row *rows;
-	int col, desc;
-};
-
-static int row_order(const void *a, const void *b, void *ctx)
-{
-	const struct sortctx *sc = ctx;
-	const struct agg_flux_row *x = &sc->rows[*(const size_t *)a], *y = &sc->rows[*(const size_t *)b];
-	int c = 0;
-	switch (sc->col) {
-	case COL_SCORE: c = cmp3(x->v.score_x100, y->v.score_x100); break;
-	case COL_HOSTS: c = cmp3(x->v.n_a, y->v.n_a); break;
-	case COL_ASNS: c = cmp3(x->v.n_asn, y->v.n_asn); break;
-	case COL_NS: c = cmp3(x->v.n_ns, y->v.n_ns); break;
-	case COL_LOOKUPS: c = cmp3((int64_t)(x->lookups > INT64_MAX ? INT64_MAX : x->lookups),
-				   (int64_t)(y->lookups > INT64_MAX ? INT64_MAX : y->lookups)); break;
-	case COL_FIRST: c = cmp3(x->first_us, y->first_us); break;
-	case COL_LAST: c = cmp3(x->last_us, y->last_us); break;
-	default: break;
-	}
-	if (sc->desc)
-		c = -c;
-	return c ? c : name_cmp(x, y);	/* ties by name, always ascending: stable pages */
-}
-
-/* The rows passing the filter, in the asked order: an index array (free it). */
-static size_t *flux_select(const struct agg_flux *fl, const struct fluxq *fq, size_t *n)
-{
-	size_t *idx = malloc((fl->n ? fl->n : 1) * sizeof *idx), k = 0;
-	if (!idx)
-		return NULL;
-	for (size_t i = 0; i < fl->n; i++) {
-		const struct flux_verdict *v = &fl->rows[i].v;
-		if (fq->use_min ? v->score_x100 >= fq->min_x100 : v->flux)
-			idx[k++] = i;
-	}
-	struct sortctx sc = {fl->rows, fq->col, fq->desc};
-	qsort_r(idx, k, sizeof *idx, row_order, &sc);
-	*n = k;
-	return idx;
-}
-
-/* ---- pages --------------------------------------------------------------- */
-
-static int page_flux(struct job *c, const struct params *p)
-{
-	struct srv *s = c->s;
-	struct hbuf *b = &c->body;
-	struct fluxq fq;
-	const char *why;
-	if (fluxq_parse(p, &fq, &why) < 0)
-		return respond_error(c, 400, "bad parameter", why);
-	pthread_mutex_lock(&s->cache_mu);
-	const struct agg_flux *fl = flux_rows(s, &fq.f, &c->faults);
-	size_t n = 0, *idx = fl ? flux_select(fl, &fq, &n) : NULL;
-	if (!idx) {
-		pthread_mutex_unlock(&s->cache_mu);
-		return respond_error(c, 500, "out of memory", NULL);
-	}
-	hbuf_reset(b);
-	html_begin(b, "Fast-flux domains", 17, HTML_NAV_FLUX, NULL);
-	hbuf_puts(b, "<h1>Fast-flux domains</h1>\n<form class=\"filter\" action=\"/flux\" "
-		     "method=\"get\"><label>Min score<input name=\"min\" size=\"8\" value=\"");
-	html_texts(b, fq.min_s);
-	hbuf_puts(b, "\" placeholder=\"fast flux\"></label><label>Since (UTC)<input name=\"since\" "
-		     "size=\"20\" value=\"");
-	html_texts(b, fq.since_s);
-	hbuf_puts(b, "\" placeholder=\"YYYY-MM-DD\"></label><label>Until (UTC)<input name=\"until\" "
-		     "size=\"20\" value=\"");
-	html_texts(b, fq.until_s);
-	hbuf_printf(b, "\" placeholder=\"YYYY-MM-DD\"></label><input type=\"hidden\" name=\"sort\" "
-		       "value=\"%s\"><input type=\"hidden\" name=\"order\" value=\"%s\">"
-		       "<button type=\"submit\">Filter</button></form>\n",
-		    col_key[fq.col], fq.desc ? "desc" : "asc");
-	hbuf_printf(b, "<p class=\"muted\" id=\"count\">%zu %s of %llu names seen%s; score = "
-		       "1.32&times;hosts + 18.54&times;ASNs (Holz et al.), fast flux above 142.38.</p>\n",
-		    n, fq.use_min ? "names at or above the minimum score" : "fast-flux names",
-		    (unsigned long long)fl->domains,
-		    fq.f.since_us != INT64_MIN || fq.f.until_us != INT64_MAX ? " in the window" : "");
-	hbuf_puts(b, "<p class=\"downloads\">Download: <a id=\"csv\" href=\"");
-	flux_href(b, "/flux.csv", &fq, fq.col, fq.desc, 1);
-	hbuf_puts(b, "\">CSV</a><a id=\"cof\" href=\"");
-	flux_href(b, "/flux.cof", &fq, fq.col, fq.desc, 1);
-	hbuf_puts(b, "\">COF</a></p>\n<table id=\"flux\"><thead><tr>");
-	for (int k = 0; k < NCOL; k++) {
-		int cur = k == fq.col;
-		hbuf_printf(b, "<th%s><a href=\"", cur ? (fq.desc ? " aria-sort=\"descending\""
-							    : " aria-sort=\"ascending\"") : "");
-		flux_href(b, "/flux", &fq, k, cur ? !fq.desc : k != COL_DOMAIN, 1);
-		hbuf_printf(b, "\">%s%s</a></th>", col_name[k],
-			    cur ? (fq.desc ? " &#9660;" : " &#9650;") : "");
-	}
-	hbuf_puts(b, "</tr></thead><tbody>\n");
-	size_t from = (fq.page - 1) * fq.per;
-	for (size_t i = from; i < n && i < from + fq.per; i++) {
-		const struct agg_flux_row *r = &fl->rows[idx[i]];
-		hbuf_printf(b, "<tr%s><td>", r->v.flux ? " class=\"flux\"" : "");
-		link_domain(b, r->name, r->name_len);
-		hbuf_puts(b, "</td><td class=\"n\">");
-		put_score(b, r->v.score_x100);
-		hbuf_printf(b, "</td><td class=\"n\">%u%s</td><td class=\"n\">%u</td><td class=\"n\">%u"
-			       "</td><td class=\"n\">%llu</td><td>",
-			    r->v.n_a, r->v.capped ? "+" : "", r->v.n_asn, r->v.n_ns,
-			    (unsigned long long)r->lookups);
-		put_time(b, r->first_us);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, r->last_us);
-		hbuf_puts(b, "</td></tr>\n");
-	}
-	hbuf_puts(b, "</tbody></table>\n");
-	if (n > fq.per) {
-		size_t pages = (n + fq.per - 1) / fq.per;
-		hbuf_printf(b, "<p class=\"pages\">Page %zu of %zu. ", fq.page, pages);
-		if (fq.page > 1) {
-			hbuf_puts(b, "<a rel=\"prev\" href=\"");
-			flux_href(b, "/flux", &fq, fq.col, fq.desc, fq.page - 1);
-			hbuf_puts(b, "\">Previous</a> ");
-		}
-		if (fq.page < pages) {
-			hbuf_puts(b, "<a rel=\"next\" href=\"");
-			flux_href(b, "/flux", &fq, fq.col, fq.desc, fq.page + 1);
-			hbuf_puts(b, "\">Next</a>");
-		}
-		hbuf_puts(b, "</p>\n");
-	}
-	html_end(b);
-	pthread_mutex_unlock(&s->cache_mu);
-	free(idx);
-	respond_page(c, 200);
-	return 0;
-}
-
-static int page_flux_dl(struct job *c, const struct params *p, int cof)
-{
-	struct srv *s = c->s;
-	struct fluxq fq;
-	const char *why;
-	if (fluxq_parse(p, &fq, &why) < 0)
-		return respond_error(c, 400, "bad parameter", why);
-	pthread_mutex_lock(&s->cache_mu);
-	const struct agg_flux *fl = flux_rows(s, &fq.f, &c->faults);
-	size_t n = 0, *idx = fl ? flux_select(fl, &fq, &n) : NULL;
-	char *data = NULL;
-	size_t len = 0;
-	FILE *f = idx ? open_memstream(&data, &len) : NULL;
-	if (!f) {
-		pthread_mutex_unlock(&s->cache_mu);
-		free(idx);
-		return respond_error(c, 500, "out of memory", NULL);
-	}
-	if (!cof)
-		query_csv_flux_header(f);
-	for (size_t i = 0; i < n; i++) {
-		if (cof)
-			query_cof_domain(f, &s->set, dbp(s), &fq.f, fl->rows[idx[i]].name);
-		else
-			query_csv_flux_row(f, &fl->rows[idx[i]]);
-	}
-	pthread_mutex_unlock(&s->cache_mu);
-	fclose(f);
-	free(idx);
-	respond_stream(c, data, len,
-		       cof ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
-		       cof ? "flux.cof.json" : "flux.csv");
-	free(data);
-	return 0;
-}
-
-/* What the domain page adds to agg_domain_lookup: TTLs, score samples. */
-struct dom_extra {
-	const struct agg_domain *d;
-	uint32_t ttl_min, ttl_max;
-	uint64_t ttl_n;
-	struct svg_point *sp;	/* sensor score samples (REC_SCORE, running totals) */
-	size_t n_sp, alloc_sp;
-	struct agg_domain cum[SERVE_GRAPH_POINTS];	/* observations up to t[k] */
-	struct agg_filter flt[SERVE_GRAPH_POINTS];
-	int k;
-	int err;
-};
-
-static int on_dom_extra(void *ctx, const char *sensor TIP_UNUSED,
-			const struct store_seg *seg TIP_UNUSED, uint64_t pos TIP_UNUSED,
-			const struct rec *r)
-{
-	struct dom_extra *x = ctx;
-	if (r->type == REC_SCORE && r->u.score.window == 0) {
-		if (x->n_sp == x->alloc_sp) {
-			size_t na = x->alloc_sp ? 2 * x->alloc_sp : 64;
-			void *nv = realloc(x->sp, na * sizeof *x->sp);
-			if (!nv)
-				return x->err = 1;
-			x->sp = nv;
-			x->alloc_sp = na;
-		}
-		double v = r->u.score.score * 100.0;
-		x->sp[x->n_sp++] = (struct svg_point){r->ts_us, v > 2e9 ? 2000000000 : (int32_t)v};
-		return 0;
-	}
-	if (r->type != REC_DNS)
-		return 0;
-	const struct rec_dns *dn = &r->u.dns;
-	if (dn->name_len != x->d->name_len || memcmp(dn->name, x->d->name, dn->name_len))
-		return 0;
-	if (dn->qtype == 1 && dn->n_a4 && dn->ttl) {
-		if (!x->ttl_n || dn->ttl < x->ttl_min)
-			x->ttl_min = dn->ttl;
-		if (dn->ttl > x->ttl_max)
-			x->ttl_max = dn->ttl;
-		x->ttl_n++;
-	}
-	for (int k = 0; k < x->k; k++)
-		if (agg_domain_add(&x->cum[k], r, &x->flt[k]) < 0)
-			return x->err = 1;
-	return 0;
-}
-
-static uint32_t asn_of_dom(void *ctx, uint32_t ip)
-{
-	const struct agg_domain *d = ctx;
-	size_t lo = 0, hi = d->n_ips;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (d->ips[mid].ip < ip)
-			lo = mid + 1;
-		else if (d->ips[mid].ip > ip)
-			hi = mid;
-		else
-			return d->ips[mid].asn;
-	}
-	return 0;
-}
-
-static int cmp_point(const void *a, const void *b)
-{
-	const struct svg_point *x = a, *y = b;
-	return cmp3(x->t_us, y->t_us);
-}
-
-static void svg_to_hbuf(void *ctx, const char *s, size_t n)
-{
-	hbuf_put(ctx, s, n);
-}
-
-static int cmp_rrset_time(const void *a, const void *b)
-{
-	const struct agg_rrset *x = *(const struct agg_rrset *const *)a;
-	const struct agg_rrset *y = *(const struct agg_rrset *const *)b;
-	int c = cmp3(x->first_us, y->first_us);
-	return c ? c : cmp3(x->last_us, y->last_us);
-}
-
-static int page_domain(struct job *c, const struct params *p, int dl)
-{
-	struct srv *s = c->s;
-	struct hbuf *b = &c->body;
-	char raw[REC_NAME_MAX * 3 + 8], name[REC_NAME_MAX + 1];
-	int r = param(p, "name", raw, sizeof raw);
-	if (r <= 0)
-		return respond_error(c, 400, "give a domain name: /domain?name=NAME", NULL);
-	size_t nl = norm_name(name, raw);
-	if (!nl || strlen(raw) > REC_NAME_MAX + 1)
-		return respond_error(c, 400, "not a domain name", raw);
-	size_t apage = 1;
-	char pg[24];
-	if ((r = param(p, "page", pg, sizeof pg)) < 0)
-		return respond_error(c, 400, "bad parameter", "page");
-	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(pg, &e, 10);
-		if (*e || x < 1 || x > AGG_IPS_MAX)
-			return respond_error(c, 400, "bad parameter", "page (a positive number)");
-		apage = x;
-	}
-	struct agg_filter all;
-	agg_filter_init(&all);
-	if (dl) {
-		char *data = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&data, &len);
-		if (!f)
-			return respond_error(c, 500, "out of memory", NULL);
-		if (dl == 2) {
-			query_cof_domain(f, &s->set, dbp(s), &all, name);
-		} else {
-			struct agg_domain d;
-			if (agg_domain_lookup(&s->set, dbp(s), name, &all, &d, NULL, &c->faults) == 0)
-				query_csv_domain(f, &d);
-			agg_domain_fini(&d);
-		}
-		fclose(f);
-		respond_stream(c, data, len,
-			       dl == 2 ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
-			       dl == 2 ? "domain.cof.json" : "domain.csv");
-		free(data);
-		return 0;
-	}
-	struct agg_domain d;
-	struct agg_rrsets rr;
-	agg_rrsets_init(&rr);
-	if (agg_domain_lookup(&s->set, dbp(s), name, &all, &d, &rr, &c->faults) < 0) {
-		agg_domain_fini(&d);
-		agg_rrsets_fini(&rr);
-		return respond_error(c, 500, "out of memory", NULL);
-	}
-	if (!d.found || !d.records) {
-		agg_domain_fini(&d);
-		agg_rrsets_fini(&rr);
-		return respond_error(c, 404, "no observation of this domain", name);
-	}
-	/* the second pass: TTLs, the sensor's score samples, the recomputed graph */
-	struct dom_extra *x = calloc(1, sizeof *x);
-	if (!x) {
-		agg_domain_fini(&d);
-		agg_rrsets_fini(&rr);
-		return respond_error(c, 500, "out of memory", NULL);
-	}
-	x->d = &d;
-	x->k = d.last_us > d.first_us ? SERVE_GRAPH_POINTS : 1;
-	for (int k = 0; k < x->k; k++) {
-		agg_domain_init(&x->cum[k], d.name, d.name_len, 0);
-		agg_filter_init(&x->flt[k]);
-		x->flt[k].until_us = x->k == 1 ? d.last_us
-					       : d.first_us + (d.last_us - d.first_us) / (x->k - 1) * k;
-		if (k == x->k - 1)
-			x->flt[k].until_us = d.last_us;
-	}
-	uint8_t key[INDEX_KEY_MAX];
-	size_t kl = index_key_domain(key, d.name, d.name_len);
-	if (kl)
-		store_set_lookup(&s->set, key, kl, on_dom_extra, NULL, x);
-	struct svg_point pts[SERVE_GRAPH_POINTS];
-	const struct svg_point *gp = pts;
-	size_t gn = 0;
-	const char *gsrc;
-	if (x->n_sp) {
-		qsort(x->sp, x->n_sp, sizeof *x->sp, cmp_point);
-		size_t step = x->n_sp > SERVE_SCORE_POINTS ? x->n_sp / SERVE_SCORE_POINTS + 1 : 1, o = 0;
-		for (size_t i = 0; i < x->n_sp; i += step)
-			x->sp[o++] = x->sp[i];
-		gp = x->sp;
-		gn = o;
-		gsrc = "the sensor's score samples (running totals)";
-	} else {
-		for (int k = 0; k < x->k; k++) {
-			agg_domain_finish(&x->cum[k], asn_of_dom, &d);
-			pts[gn++] = (struct svg_point){x->flt[k].until_us, x->cum[k].v.score_x100};
-		}
-		gsrc = "the score of all observations up to each instant";
-	}
-
-	hbuf_reset(b);
-	html_begin(b, d.name, d.name_len, HTML_NAV_NONE, NULL);
-	hbuf_puts(b, "<h1>Domain <span id=\"name\">");
-	html_text(b, d.name, d.name_len);
-	hbuf_puts(b, "</span></h1>\n<dl class=\"summary\" id=\"summary\"><dt>Verdict</dt><dd>");
-	hbuf_puts(b, d.v.flux ? "<span class=\"bad\">fast flux</span>"
-			      : "<span class=\"good\">not fast flux</span>");
-	hbuf_puts(b, "</dd><dt>Score</dt><dd id=\"score\">");
-	put_score(b, d.v.score_x100);
-	hbuf_puts(b, " (margin ");
-	put_score(b, d.v.margin_x100);
-	hbuf_printf(b, ")</dd><dt>Hosts (unique A)</dt><dd>%u%s</dd><dt>ASNs</dt><dd>%u</dd>"
-		       "<dt>NS names</dt><dd>%u</dd><dt>Lookups</dt><dd>%llu (%llu records)</dd>",
-		    d.v.n_a, d.v.capped ? "+ (capped)" : "", d.v.n_asn, d.v.n_ns,
-		    (unsigned long long)d.lookups, (unsigned long long)d.records);
-	if (d.sets.answers)
-		hbuf_printf(b, "<dt>A records per answer</dt><dd id=\"per-answer\">%.2f "
-			       "(fluxiness %.3f)</dd>",
-			    (double)d.sets.records / d.sets.answers, flux_sets_fluxiness(&d.sets));
-	hbuf_puts(b, "<dt>TTL</dt><dd id=\"ttl\">");
-	if (x->ttl_n)
-		hbuf_printf(b, "%u s to %u s", x->ttl_min, x->ttl_max);
-	else
-		hbuf_puts(b, "not recorded (imported passive DNS carries none)");
-	hbuf_puts(b, "</dd><dt>First seen</dt><dd>");
-	put_time(b, d.first_us);
-	hbuf_puts(b, "</dd><dt>Last seen</dt><dd>");
-	put_time(b, d.last_us);
-	hbuf_puts(b, "</dd></dl>\n<p class=\"downloads\">Download: <a id=\"csv\" "
-		     "href=\"/domain.csv?name=");
-	html_url(b, d.name, d.name_len);
-	hbuf_puts(b, "\">CSV</a><a id=\"cof\" href=\"/domain.cof?name=");
-	html_url(b, d.name, d.name_len);
-	hbuf_puts(b, "\">COF</a></p>\n<h2>Fast-flux score graph</h2>\n<figure id=\"graph\">");
-	svg_score_graph(svg_to_hbuf, b, gp, gn, 720, 260);
-	hbuf_printf(b, "<figcaption class=\"muted\">Score of ");
-	html_text(b, d.name, d.name_len);
-	hbuf_printf(b, " over time, from %s.</figcaption></figure>\n", gsrc);
-
-	static const char *const ah[] = {"IP Address", "Hostname", "ASN (name)", "Country",
-					  "First seen", "Last seen", "Count"};
-	hbuf_printf(b, "<h2>A records</h2>\n<table id=\"a-records\"><thead>");
-	html_th_row(b, ah, 7);
-	hbuf_puts(b, "</thead><tbody>\n");
-	size_t from = (apage - 1) * SERVE_A_ROWS;
-	for (size_t i = from; i < d.n_ips && i < from + SERVE_A_ROWS; i++) {
-		struct agg_ipinfo in;
-		char ip[INET_ADDRSTRLEN];
-		agg_domain_ipinfo(&d, i, &in);
-		ip4_text(ip, d.ips[i].ip);
-		hbuf_puts(b, "<tr><td>");
-		link_ip(b, ip);
-		hbuf_puts(b, "</td>");
-		put_ipinfo_cells(b, &in);
-		hbuf_puts(b, "<td>");
-		put_time(b, d.ips[i].first_us);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, d.ips[i].last_us);
-		hbuf_printf(b, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)d.ips[i].count);
-	}
-	hbuf_puts(b, "</tbody></table>\n");
-	if (d.n_ips > SERVE_A_ROWS || d.ips_over) {
-		size_t pages = (d.n_ips + SERVE_A_ROWS - 1) / SERVE_A_ROWS;
-		hbuf_printf(b, "<p class=\"pages\">Addresses %zu to %zu of %zu%s (page %zu of %zu; the CSV "
-			       "has them all). ",
-			    from + 1, from + SERVE_A_ROWS < d.n_ips ? from + SERVE_A_ROWS : d.n_ips, d.n_ips,
-			    d.ips_over ? ", more beyond the cap" : "", apage, pages);
-		for (int k = -1; k <= 1; k += 2) {
-			size_t to = apage + (size_t)k;
-			if (to < 1 || to > pages)
-				continue;
-			hbuf_printf(b, "<a rel=\"%s\" href=\"/domain?name=", k < 0 ? "prev" : "next");
-			html_url(b, d.name, d.name_len);
-			hbuf_printf(b, "&amp;page=%zu\">%s</a> ", to, k < 0 ? "Previous" : "Next");
-		}
-		hbuf_puts(b, "</p>\n");
-	}
-
-	/* NS history: the distinct NS sets, oldest first */
-	const struct agg_rrset **ns = calloc(rr.n ? rr.n : 1, sizeof *ns);
-	size_t nns = 0;
-	for (size_t i = 0; ns && i < rr.n; i++) {
-		struct agg_rrset_view v;
-		agg_rrset_view(&rr.v[i], &v);
-		if (v.qtype == 2)
-			ns[nns++] = &rr.v[i];
-	}
-	if (ns)
-		qsort(ns, nns, sizeof *ns, cmp_rrset_time);
-	hbuf_puts(b, "<h2>NS history</h2>\n");
-	if (!nns) {
-		hbuf_puts(b, "<p class=\"muted\" id=\"ns-none\">No NS answers recorded.</p>\n");
-	} else {
-		static const char *const nh[] = {"Name servers", "First seen", "Last seen", "Count",
-						  "Sensor"};
-		hbuf_puts(b, "<table id=\"ns-history\"><thead>");
-		html_th_row(b, nh, 5);
-		hbuf_puts(b, "</thead><tbody>\n");
-		for (size_t i = 0; i < nns; i++) {
-			struct agg_rrset_view v;
-			agg_rrset_view(ns[i], &v);
-			hbuf_puts(b, "<tr><td>");
-			const uint8_t *q = v.names;
-			for (uint32_t k = 0; k < v.n_names; k++) {
-				if (k)
-					hbuf_puts(b, "<br>");
-				link_domain(b, (const char *)q + 1, q[0]);
-				q += 1 + q[0];
-			}
-			hbuf_puts(b, "</td><td>");
-			put_time(b, ns[i]->first_us);
-			hbuf_puts(b, "</td><td>");
-			put_time(b, ns[i]->last_us);
-			hbuf_printf(b, "</td><td class=\"n\">%llu</td><td>",
-				    (unsigned long long)ns[i]->count);
-			html_text(b, v.sensor, v.sensor_len);
-			hbuf_puts(b, "</td></tr>\n");
-		}
-		hbuf_puts(b, "</tbody></table>\n");
-	}
-	free(ns);
-	html_end(b);
-	for (int k = 0; k < x->k; k++)
-		agg_domain_fini(&x->cum[k]);
-	int err = x->err;
-	free(x->sp);
-	free(x);
-	agg_domain_fini(&d);
-	agg_rrsets_fini(&rr);
-	if (err)
-		return respond_error(c, 500, "out of memory", NULL);
-	respond_page(c, 200);
-	return 0;
-}
-
-static int page_ip(struct job *c, const struct params *p, int dl)
-{
-	struct srv *s = c->s;
-	struct hbuf *b = &c->body;
-	char text[INET6_ADDRSTRLEN + 8], ip[INET6_ADDRSTRLEN];
-	uint8_t a[16];
-	int family = 4;
-	int r = param(p, "a", text, sizeof text);
-	if (r < 0 || (r == 1 && inet_pton(AF_INET, text, a) != 1 && (family = 6) &&
-		      inet_pton(AF_INET6, text, a) != 1))
-		return respond_error(c, 400, "not an IPv4 or IPv6 address", r < 0 ? NULL : text);
-	if (r == 0)
-		return respond_error(c, 400, "give an address: /ip?a=ADDRESS", NULL);
-	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, ip, sizeof ip);
-	struct agg_filter all;
-	agg_filter_init(&all);
-	struct agg_ipq q;
-	struct agg_rrsets rr;
-	agg_rrsets_init(&rr);
-	if (agg_ip_lookup(&s->set, dbp(s), family, a, &all, &q, dl == 2 ? &rr : NULL, &c->faults) < 0) {
-		agg_ipq_fini(&q);
-		agg_rrsets_fini(&rr);
-		return respond_error(c, 500, "out of memory", NULL);
-	}
-	if (dl) {
-		char *data = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&data, &len);
-		if (f) {
-			if (dl == 2)
-				query_put_cof(f, &rr);
-			else
-				query_csv_ip(f, &q);
-			fclose(f);
-		}
-		agg_ipq_fini(&q);
-		agg_rrsets_fini(&rr);
-		if (!f)
-			return respond_error(c, 500, "out of memory", NULL);
-		respond_stream(c, data, len,
-			       dl == 2 ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
-			       dl == 2 ? "ip.cof.json" : "ip.csv");
-		free(data);
-		return 0;
-	}
-	if (!q.n_doms) {
-		agg_ipq_fini(&q);
-		agg_rrsets_fini(&rr);
-		return respond_error(c, 404, "no observation of this address", ip);
-	}
-	hbuf_reset(b);
-	html_begin(b, ip, strlen(ip), HTML_NAV_NONE, NULL);
-	hbuf_puts(b, "<h1>Address <span id=\"addr\">");
-	html_texts(b, ip);
-	hbuf_puts(b, "</span></h1>\n<dl class=\"summary\" id=\"summary\">");
-	if (family == 4) {
-		hbuf_puts(b, "<dt>Hostname (PTR)</dt><dd id=\"ptr\">");
-		html_text(b, q.info.ptr, q.info.ptr_len);
-		hbuf_puts(b, "</dd><dt>ASN (name)</dt><dd id=\"asn\">");
-		put_asn(b, &q.info);
-		hbuf_puts(b, "</dd><dt>Country</dt><dd id=\"country\">");
-		html_texts(b, q.info.cc);
-		hbuf_puts(b, "</dd>");
-	}
-	hbuf_printf(b, "<dt>Domains</dt><dd>%zu</dd><dt>Observations</dt><dd>%llu</dd>"
-		       "<dt>First seen</dt><dd>",
-		    q.n_doms, (unsigned long long)q.count);
-	put_time(b, q.first_us);
-	hbuf_puts(b, "</dd><dt>Last seen</dt><dd>");
-	put_time(b, q.last_us);
-	hbuf_puts(b, "</dd></dl>\n<p class=\"downloads\">Download: <a id=\"csv\" href=\"/ip.csv?a=");
-	html_urls(b, ip);
-	hbuf_puts(b, "\">CSV</a><a id=\"cof\" href=\"/ip.cof?a=");
-	html_urls(b, ip);
-	hbuf_puts(b, "\">COF</a></p>\n<h2>Domains seen on this address</h2>\n<table id=\"domains\"><thead>");
-	static const char *const dh[] = {"Domain", "Count", "First seen", "Last seen"};
-	html_th_row(b, dh, 4);
-	hbuf_puts(b, "</thead><tbody>\n");
-	for (size_t i = 0; i < q.n_doms; i++) {
-		hbuf_puts(b, "<tr><td>");
-		link_domain(b, q.doms[i].name, q.doms[i].name_len);
-		hbuf_printf(b, "</td><td class=\"n\">%llu</td><td>", (unsigned long long)q.doms[i].count);
-		put_time(b, q.doms[i].first_us);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, q.doms[i].last_us);
-		hbuf_puts(b, "</td></tr>\n");
-	}
-	hbuf_puts(b, "</tbody></table>\n");
-	html_end(b);
-	agg_ipq_fini(&q);
-	agg_rrsets_fini(&rr);
-	respond_page(c, 200);
-	return 0;
-}
-
-/* ---- search --------------------------------------------------------------- */
-
-struct pfx_addr {
-	uint8_t a[16];
-	int64_t first_us, last_us;
-	uint64_t count;
-};
-
-struct pfx {
-	int family;
-	uint8_t net[16];
-	unsigned bits;
-	struct pfx_addr *v;	/* sorted by address */
-	size_t n, alloc;
-	int full, err;
-};
-
-static int in_prefix(const uint8_t *a, const uint8_t *net, unsigned bits)
-{
-	unsigned whole = bits / 8, rest = bits % 8;
-	if (memcmp(a, net, whole))
-		return 0;
-	return !rest || ((a[whole] ^ net[whole]) & (0xff00u >> rest) & 0xff) == 0;
-}
-
-static void pfx_note(struct pfx *x, const uint8_t *a, size_t al, int64_t first, int64_t last,
-		     uint64_t count)
-{
-	size_t lo = 0, hi = x->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = memcmp(x->v[mid].a, a, al);
-		if (c < 0)
-			lo = mid + 1;
-		else if (c > 0)
-			hi = mid;
-		else {
-			struct pfx_addr *e = &x->v[mid];
-			if (first < e->first_us)
-				e->first_us = first;
-			if (last > e->last_us)
-				e->last_us = last;
-			e->count += count;
-			return;
-		}
-	}
-	if (x->n >= SERVE_PREFIX_MAX) {
-		x->full = 1;
-		return;
-	}
-	if (x->n == x->alloc) {
-		size_t na = x->alloc ? 2 * x->alloc : 64;
-		void *nv = realloc(x->v, na * sizeof *x->v);
-		if (!nv) {
-			x->err = 1;
-			return;
-		}
-		x->v = nv;
-		x->alloc = na;
-	}
-	memmove(x->v + lo + 1, x->v + lo, (x->n - lo) * sizeof *x->v);
-	memset(&x->v[lo], 0, sizeof x->v[lo]);
-	memcpy(x->v[lo].a, a, al);
-	x->v[lo].first_us = first;
-	x->v[lo].last_us = last;
-	x->v[lo].count = count;
-	x->n++;
-}
-
-static int on_prefix(void *ctx, const char *sensor TIP_UNUSED,
-		     const struct store_seg *seg TIP_UNUSED, uint64_t pos TIP_UNUSED,
-		     const struct rec *r)
-{
-	struct pfx *x = ctx;
-	if (r->type != REC_DNS)
-		return 0;
-	const struct rec_dns *d = &r->u.dns;
-	uint32_t n = x->family == 4 ? d->n_a4 : d->n_a6;
-	const uint8_t *p = x->family == 4 ? d->a4 : d->a6;
-	size_t al = x->family == 4 ? 4 : 16;
-	int64_t first, last;
-	uint64_t count;
-	agg_dns_times(r, &first, &last, &count);
-	for (uint32_t i = 0; i < n; i++)
-		if (in_prefix(p + al * i, x->net, x->bits))
-			pfx_note(x, p + al * i, al, first, last, count);
-	return x->err;
-}
-
-/* "192.0.2.0/24", "2001:db8::/32": 1 with the prefix, 0 not one. */
-static int parse_prefix(const char *q, struct pfx *x)
-{
-	const char *sl = strchr(q, '/');
-	char a[INET6_ADDRSTRLEN + 1];
-	if (!sl || (size_t)(sl - q) >= sizeof a)
-		return 0;
-	memcpy(a, q, (size_t)(sl - q));
-	a[sl - q] = '\0';
-	char *e;
-	unsigned long bits = strtoul(sl + 1, &e, 10);
-	if (!sl[1] || *e)
-		return 0;
-	memset(x, 0, sizeof *x);
-	if (inet_pton(AF_INET, a, x->net) == 1 && bits <= 32)
-		x->family = 4;
-	else if (inet_pton(AF_INET6, a, x->net) == 1 && bits <= 128)
-		x->family = 6;
-	else
-		return 0;
-	x->bits = (unsigned)bits;
-	return 1;
-}
-
-static int page_prefix(struct job *c, const char *q, struct pfx *x)
-{
-	struct srv *s = c->s;
-	struct hbuf *b = &c->body;
-	store_set_scan(&s->set, on_prefix, NULL, x);
-	if (x->err) {
-		free(x->v);
-		return respond_error(c, 500, "out of memory", NULL);
-	}
-	hbuf_reset(b);
-	html_begin(b, q, strlen(q), HTML_NAV_NONE, q);
-	hbuf_puts(b, "<h1>Addresses in <span id=\"prefix\">");
-	html_texts(b, q);
-	hbuf_printf(b, "</span></h1>\n<p class=\"muted\" id=\"count\">%zu address%s seen%s.</p>\n",
-		    x->n, x->n == 1 ? "" : "es", x->full ? " (the first ones only: refine the prefix)" : "");
-	static const char *const ph[] = {"IP Address", "Hostname", "ASN (name)", "Country",
-					  "First seen", "Last seen", "Count"};
-	hbuf_puts(b, "<table id=\"addresses\"><thead>");
-	html_th_row(b, ph, 7);
-	hbuf_puts(b, "</thead><tbody>\n");
-	for (size_t i = 0; i < x->n; i++) {
-		char ip[INET6_ADDRSTRLEN];
-		struct agg_ipinfo in;
-		memset(&in, 0, sizeof in);
-		inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->v[i].a, ip, sizeof ip);
-		if (x->family == 4 && i < SERVE_PREFIX_INFO) {
-			const uint8_t *a = x->v[i].a;
-			agg_ip_info(&s->set, dbp(s),
-				    (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3],
-				    &in, &c->faults);
-		}
-		hbuf_puts(b, "<tr><td>");
-		link_ip(b, ip);
-		hbuf_puts(b, "</td>");
-		put_ipinfo_cells(b, &in);
-		hbuf_puts(b, "<td>");
-		put_time(b, x->v[i].first_us);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, x->v[i].last_us);
-		hbuf_printf(b, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)x->v[i].count);
-	}
-	hbuf_puts(b, "</tbody></table>\n");
-	html_end(b);
-	free(x->v);
-	respond_page(c, 200);
-	return 0;
-}
-
-static int contains_ci(const char *hay, size_t hn, const char *needle, size_t nn)
-{
-	if (nn > hn)
-		return 0;
-	for (size_t i = 0; i + nn <= hn; i++) {
-		size_t k = 0;
-		while (k < nn) {
-			char h = hay[i + k];
-			if (h >= 'A' && h <= 'Z')
-				h = (char)(h - 'A' + 'a');
-			if (h != needle[k])
-				break;
-			k++;
-		}
-		if (k == nn)
-			return 1;
-	}
-	return 0;
-}
-
-static int page_search(struct job *c, const struct params *p)
-{
-	struct srv *s = c->s;
-	struct hbuf *b = &c->body;
-	char raw[HTTP_LINE_MAX], q[REC_NAME_MAX + 1];
-	uint8_t a[16];
-	int r = param(p, "q", raw, sizeof raw);
-	if (r < 0)
-		return respond_error(c, 400, "bad search text", NULL);
-	char *t = raw;
-	while (*t == ' ' || *t == '\t')
-		t++;
-	size_t tl = strlen(t);
-	while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t'))
-		t[--tl] = '\0';
-	if (r == 0 || !tl) {
-		hbuf_reset(b);
-		html_begin(b, "Search", 6, HTML_NAV_NONE, NULL);
-		hbuf_puts(b, "<h1>Search</h1><p>Type a domain name (or part of one), an IPv4 or IPv6 "
-			     "address, or a prefix such as <code>192.0.2.0/24</code>.</p>");
-		html_end(b);
-		return respond_page(c, 200);
-	}
-	if (inet_pton(AF_INET, t, a) == 1 || inet_pton(AF_INET6, t, a) == 1)
-		return redirect(c, "/ip?a=", t);
-	struct pfx x;
-	if (parse_prefix(t, &x))
-		return page_prefix(c, t, &x);
-	if (tl > REC_NAME_MAX + 1)
-		return respond_error(c, 400, "search text too long for a domain name", NULL);
-	size_t ql = norm_name(q, t);
-	struct agg_filter all;
-	agg_filter_init(&all);
-	struct agg_domain d;
-	int found = ql && agg_domain_lookup(&s->set, dbp(s), q, &all, &d, NULL, &c->faults) == 0 &&
-		    d.found;
-	if (ql)
-		agg_domain_fini(&d);
-	if (found)
-		return redirect(c, "/domain?name=", q);
-	pthread_mutex_lock(&s->cache_mu);
-	const struct agg_flux *fl = flux_rows(s, &all, &c->faults);
-	if (!fl) {
-		pthread_mutex_unlock(&s->cache_mu);
-		return respond_error(c, 500, "out of memory", NULL);
-	}
-	hbuf_reset(b);
-	html_begin(b, t, tl, HTML_NAV_NONE, t);
-	hbuf_puts(b, "<h1>Names containing <span id=\"needle\">");
-	html_text(b, q, ql);
-	hbuf_puts(b, "</span></h1>\n");
-	size_t shown = 0, total = 0;
-	static const char *const mh[] = {"Domain", "Score", "Hosts", "ASNs", "First seen",
-					  "Last seen"};
-	hbuf_puts(b, "<table id=\"matches\"><thead>");
-	html_th_row(b, mh, 6);
-	hbuf_puts(b, "</thead><tbody>\n");
-	for (size_t i = 0; ql && i < fl->n; i++) {
-		const struct agg_flux_row *row = &fl->rows[i];
-		if (!contains_ci(row->name, row->name_len, q, ql))
-			continue;
-		if (++total > SERVE_MATCH_MAX)
-			continue;
-		shown++;
-		hbuf_printf(b, "<tr%s><td>", row->v.flux ? " class=\"flux\"" : "");
-		link_domain(b, row->name, row->name_len);
-		hbuf_puts(b, "</td><td class=\"n\">");
-		put_score(b, row->v.score_x100);
-		hbuf_printf(b, "</td><td class=\"n\">%u</td><td class=\"n\">%u</td><td>", row->v.n_a,
-			    row->v.n_asn);
-		put_time(b, row->first_us);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, row->last_us);
-		hbuf_puts(b, "</td></tr>\n");
-	}
-	pthread_mutex_unlock(&s->cache_mu);
-	hbuf_puts(b, "</tbody></table>\n");
-	hbuf_printf(b, "<p class=\"muted\" id=\"count\">%zu name%s found%s.</p>\n", total,
-		    total == 1 ? "" : "s", total > shown ? "; the highest scores are listed" : "");
-	html_end(b);
-	respond_page(c, total ? 200 : 404);
-	return 0;
-}
-
-/* ---- sensors -------------------------------------------------------------- */
-
-struct segsum {
-	uint64_t records;
-	int64_t first, last;
-	int any;
-	const char *state;	/* NULL: sound */
-	int error;
-};
-
-static void sum_span(struct segsum *t, int64_t first, int64_t last)
-{
-	if (!t->any || first < t->first)
-		t->first = first;
-	if (!t->any || last > t->last)
-		t->last = last;
-	t->any = 1;
-}
-
-/* A structural look at one segment: its index, or a scan when it has none. */
-static void seg_check(const char *dir, const struct store_seg *sg, int newest, struct segsum *t)
-{
-	char sp[PATH_MAX + 80], cp[PATH_MAX + 80];
-	struct seg_reader r;
-	memset(t, 0, sizeof *t);
-	store_seg_path(sp, sizeof sp, dir, sg->name, "tlog");
-	store_seg_path(cp, sizeof cp, dir, sg->name, "cdb");
-	if (sg->has_index) {
-		struct index ix;
-		if (index_open(&ix, cp) < 0) {
-			t->state = "unreadable index", t->error = 1;
-			return;
-		}
-		if (seg_reader_open(&r, sp) < 0) {
-			index_close(&ix);
-			t->state = "unreadable segment", t->error = 1;
-			return;
-		}
-		const struct index_meta *m = &ix.meta;
-		if (m->seg_size == r.size && index_matches(&ix, r.map, r.size)) {
-			t->records = m->records;
-			if (m->records)
-				sum_span(t, m->ts_first_us, m->ts_last_us);
-		} else {
-			t->state = "stale index", t->error = 1;
-		}
-		seg_reader_close(&r);
-		index_close(&ix);
-		return;
-	}
-	if (seg_reader_open(&r, sp) < 0) {
-		t->state = "unreadable segment header";
-		t->error = !newest;
-		return;
-	}
-	struct rec rec;
-	for (;;) {
-		int k = seg_reader_next(&r, &rec, NULL);
-		if (k == 0)
-			break;
-		if (k < 0) {
-			int torn = newest && !r.sealed && !strcmp(r.fault, "torn tail");
-			t->state = torn ? "torn tail (a write in progress or a crash)" : "damaged records";
-			t->error = !torn;
-			if (!seg_reader_resync(&r))
-				break;
-			continue;
-		}
-		t->records++;
-		int64_t last = rec.ts_us;
-		if (rec.type == REC_DNS && (rec.flags & REC_F_COALESCED) && rec.u.dns.ts_last_us > last)
-			last = rec.u.dns.ts_last_us;
-		sum_span(t, rec.ts_us, last);
-	}
-	if (!t->error && (r.sealed || !newest)) {
-		t->state = "sealed without its index";
-		t->error = 1;
-	}
-	seg_reader_close(&r);
-}
-
-static int page_sensors(struct job *c)
-{
-	struct srv *s = c->s;
-	struct hbuf *b = &c->body;
-	hbuf_reset(b);
-	html_begin(b, "Sensors", 7, HTML_NAV_SENSORS, NULL);
-	hbuf_printf(b, "<h1>Sensors</h1>\n<p class=\"muted\">%zu store%s. The check looks at each "
-		       "segment's header, its index (that it exists and was built from exactly "
-		       "this segment) and, where there is no index, its records; "
-		       "<code>tip verify</code> checks every record and key.</p>\n",
-		    s->set.n, s->set.n == 1 ? "" : "s");
-	static const char *const sh[] = {"Sensor", "Store", "Segments", "Records", "Bytes",
-					  "First record", "Last record", "Check"};
-	hbuf_puts(b, "<table id=\"sensors\"><thead>");
-	html_th_row(b, sh, 8);
-	hbuf_puts(b, "</thead><tbody>\n");
-	struct hbuf det;
-	hbuf_init(&det, SERVE_BODY_MAX / 2);
-	for (size_t i = 0; i < s->set.n; i++) {
-		const char *dir = s->set.dirs[i];
-		struct store_listing ls;
-		hbuf_puts(b, "<tr><td>");
-		html_texts(b, s->set.ids[i]);
-		hbuf_puts(b, "</td><td>");
-		html_texts(b, dir);
-		hbuf_puts(b, "</td>");
-		if (store_list(dir, &ls) < 0) {
-			hbuf_puts(b, "<td colspan=\"5\"></td><td class=\"bad\">cannot list log/</td></tr>\n");
-			continue;
-		}
-		uint64_t recs = 0, bytes = 0, ibytes = 0;
-		size_t sealed = 0, errors = 0, warnings = 0;
-		struct segsum tot;
-		memset(&tot, 0, sizeof tot);
-		hbuf_puts(&det, "<details><summary>");
-		html_texts(&det, s->set.ids[i]);
-		hbuf_printf(&det, ": %zu segment%s</summary><table class=\"segments\"><thead>", ls.n,
-			    ls.n == 1 ? "" : "s");
-		static const char *const gh[] = {"Segment", "Seq", "Bytes", "Records", "First record",
-						  "Last record", "Check"};
-		html_th_row(&det, gh, 7);
-		hbuf_puts(&det, "</thead><tbody>\n");
-		for (size_t k = 0; k < ls.n; k++) {
-			const struct store_seg *sg = &ls.segs[k];
-			struct segsum t;
-			struct stat sb;
-			char cp[PATH_MAX + 80];
-			seg_check(dir, sg, k + 1 == ls.n, &t);
-			bytes += sg->size;
-			store_seg_path(cp, sizeof cp, dir, sg->name, "cdb");
-			if (sg->has_index && stat(cp, &sb) == 0)
-				ibytes += (uint64_t)sb.st_size;
-			sealed += sg->has_index;
-			recs += t.records;
-			if (t.any)
-				sum_span(&tot, t.first, t.last);
-			errors += t.state && t.error;
-			warnings += t.state && !t.error;
-			if (k + SERVE_SEG_ROWS < ls.n && !t.state)
-				continue;	/* the newest ones, and every one with a finding */
-			hbuf_puts(&det, "<tr><td>");
-			html_texts(&det, sg->name);
-			hbuf_printf(&det, "</td><td class=\"n\">%u</td><td class=\"n\">%llu</td>"
-					  "<td class=\"n\">%llu</td><td>",
-				    sg->seq, (unsigned long long)sg->size, (unsigned long long)t.records);
-			put_time(&det, t.any ? t.first : INT64_MIN);
-			hbuf_puts(&det, "</td><td>");
-			put_time(&det, t.any ? t.last : INT64_MIN);
-			hbuf_printf(&det, "</td><td class=\"%s\">%s</td></tr>\n",
-				    t.state ? (t.error ? "bad" : "muted") : "good",
-				    t.state ? t.state : "ok");
-		}
-		hbuf_puts(&det, "</tbody></table></details>\n");
-		hbuf_printf(b, "<td class=\"n\">%zu (%zu sealed, %zu active)</td><td class=\"n\">%llu</td>"
-			       "<td class=\"n\">%llu + %llu index</td><td>",
-			    ls.n, sealed, ls.n - sealed, (unsigned long long)recs,
-			    (unsigned long long)bytes, (unsigned long long)ibytes);
-		put_time(b, tot.any ? tot.first : INT64_MIN);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, tot.any ? tot.last : INT64_MIN);
-		hbuf_puts(b, "</td><td>");
-		if (errors)
-			hbuf_printf(b, "<span class=\"bad\">%zu segment%s with errors</span>", errors,
-				    errors == 1 ? "" : "s");
-		else
-			hbuf_puts(b, "<span class=\"good\">ok</span>");
-		if (warnings)
-			hbuf_printf(b, " <span class=\"muted\">(%zu warning%s)</span>", warnings,
-				    warnings == 1 ? "" : "s");
-		if (ls.n_foreign)
-			hbuf_printf(b, " <span class=\"muted\">%zu foreign file%s in log/</span>",
-				    ls.n_foreign, ls.n_foreign == 1 ? "" : "s");
-		hbuf_puts(b, "</td></tr>\n");
-		store_listing_free(&ls);
-	}
-	hbuf_puts(b, "</tbody></table>\n<h2>Segments</h2>\n");
-	hbuf_put(b, det.p, det.len);
-	if (det.err)
-		b->err = 1;
-	hbuf_fini(&det);
-	html_end(b);
-	respond_page(c, 200);
-	return 0;
-}
-
-/* ---- routing -------------------------------------------------------------- */
-
-enum rkind { R_INLINE, R_WORKER };
-
-/* Which routes read the stores (a worker's) and which are fixed (the loop's). */
-static enum rkind route_kind(const struct http_req *r)
-{
-	const char *path, *query;
-	size_t pl, ql;
-	http_split_target(r->target, r->target_len, &path, &pl, &query, &ql);
-	static const char *const data[] = {"/", "/flux", "/flux.csv", "/flux.cof", "/domain",
-					   "/domain.csv", "/domain.cof", "/ip", "/ip.csv", "/ip.cof",
-					   "/search", "/sensors"};
-	if (r->method == HTTP_OTHER)
-		return R_INLINE;
-	for (size_t i = 0; i < sizeof data / sizeof data[0]; i++)
-		if (strlen(data[i]) == pl && !memcmp(path, data[i], pl))
-			return R_WORKER;
-	return R_INLINE;
-}
-
-static int route(struct job *c, const struct http_req *r)
-{
-	const char *path, *query;
-	size_t pl, ql;
-	http_split_target(r->target, r->target_len, &path, &pl, &query, &ql);
-	struct params p = {query, ql};
-	if (r->method == HTTP_OTHER)
-		return respond_error(c, 405, "only GET and HEAD", NULL);
-	/* exact routes on the raw path: nothing is decoded, nothing maps to a file */
-#define IS(lit) (pl == sizeof(lit) - 1 && !memcmp(path, lit, pl))
-	if (IS("/") || IS("/flux"))
-		return page_flux(c, &p);
-	if (IS("/flux.csv"))
-		return page_flux_dl(c, &p, 0);
-	if (IS("/flux.cof"))
-		return page_flux_dl(c, &p, 1);
-	if (IS("/domain"))
-		return page_domain(c, &p, 0);
-	if (IS("/domain.csv"))
-		return page_domain(c, &p, 1);
-	if (IS("/domain.cof"))
-		return page_domain(c, &p, 2);
-	if (IS("/ip"))
-		return page_ip(c, &p, 0);
-	if (IS("/ip.csv"))
-		return page_ip(c, &p, 1);
-	if (IS("/ip.cof"))
-		return page_ip(c, &p, 2);
-	if (IS("/search"))
-		return page_search(c, &p);
-	if (IS("/sensors"))
-		return page_sensors(c);
-	if (IS("/style.css"))
-		return respond(c, 200, "text/css; charset=utf-8", html_css, strlen(html_css),
-			       "Cache-Control: max-age=3600\r\n");
-#undef IS
-	return respond_error(c, 404, "no such page", NULL);
-}
-
 /* ---- jobs ------------------------------------------------------------------- */
 
 static struct job *job_new(struct srv *s, struct conn *c)
@@ -1644,16 +108,14 @@ static struct job *job_new(struct srv *s, struct conn *c)
 	struct job *j = calloc(1, sizeof *j);
 	if (!j)
 		return NULL;
-	j->s = s;
+	page_job_init(&j->pj, &s->pg);
 	j->conn = c;
-	j->faults.cmd = "serve";
-	hbuf_init(&j->body, SERVE_BODY_MAX);
 	return j;
 }
 
 static void job_free(struct job *j)
 {
-	hbuf_fini(&j->body);
+	page_job_fini(&j->pj);
 	free(j);
 }
 
@@ -1673,7 +135,7 @@ static void *worker_main(void *arg)
 		if (!s->queue)
 			s->queue_tail = &s->queue;
 		pthread_mutex_unlock(&s->mu);
-		route(j, &j->req);
+		page_run(&j->pj);
 		pthread_mutex_lock(&s->mu);
 		j->next = s->done;
 		s->done = j;
@@ -1723,22 +185,22 @@ static void conn_answer(struct conn *c, struct job *j)
 {
 	char date[HTTP_DATE_MAX];
 	http_date(date, clock_now_us() / 1000000);
-	if (j->close_after)
+	if (j->pj.close_after)
 		c->close_after = 1;
 	hbuf_reset(&c->out);
-	int large = j->body.err;
+	int large = j->pj.body.err;
 	if (!large) {
-		http_head(&c->out, j->status, j->ctype[0] ? j->ctype : NULL, j->body.len,
-			  !c->close_after, date, j->extra[0] ? j->extra : NULL);
-		if (!j->head_only)
-			hbuf_put(&c->out, j->body.p, j->body.len);
+		http_head(&c->out, j->pj.status, j->pj.ctype[0] ? j->pj.ctype : NULL, j->pj.body.len,
+			  !c->close_after, date, j->pj.extra[0] ? j->pj.extra : NULL);
+		if (!j->pj.head_only)
+			hbuf_put(&c->out, j->pj.body.p, j->pj.body.len);
 	}
 	if (large || c->out.err) {	/* too large: say so instead */
 		static const char msg[] = "response too large\n";
 		hbuf_reset(&c->out);
 		c->close_after = 1;
 		http_head(&c->out, 500, "text/plain; charset=utf-8", sizeof msg - 1, 0, date, NULL);
-		if (!j->head_only)
+		if (!j->pj.head_only)
 			hbuf_puts(&c->out, msg);
 	}
 	c->out_off = 0;
@@ -1757,7 +219,7 @@ static void conn_fail(struct conn *c, int status, const char *msg)
 		conn_close(c);
 		return;
 	}
-	respond_error(j, status, msg, NULL);
+	page_error(&j->pj, status, msg, NULL);
 	conn_answer(c, j);
 	job_free(j);
 }
@@ -1768,7 +230,7 @@ static void conn_process(struct conn *c);
 static void conn_written(struct conn *c)
 {
 	if (c->out.cap > (1u << 20))	/* do not keep a large download's memory */
-		hbuf_fini(&c->out), hbuf_init(&c->out, SERVE_BODY_MAX);
+		hbuf_fini(&c->out), hbuf_init(&c->out, PAGE_BODY_MAX);
 	if (c->close_after || c->s->stopping) {
 		shutdown(c->fd, SHUT_WR);
 		c->st = C_LINGER;
@@ -1792,25 +254,25 @@ static void conn_process(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	int k = http_parse(&j->req, c->in, c->in_len);
+	int k = http_parse(&j->pj.req, c->in, c->in_len);
 	if (k == HTTP_MORE) {
 		job_free(j);
 		return;
 	}
 	if (k == HTTP_ERROR) {
-		int st = j->req.status;
+		int st = j->pj.req.status;
 		job_free(j);
 		conn_fail(c, st, "the request could not be served");
 		return;
 	}
-	if (j->req.has_body || !j->req.keep_alive)
+	if (j->pj.req.has_body || !j->pj.req.keep_alive)
 		c->close_after = 1;
-	size_t rest = c->in_len - j->req.head_len;
-	memmove(c->in, c->in + j->req.head_len, rest);
+	size_t rest = c->in_len - j->pj.req.head_len;
+	memmove(c->in, c->in + j->pj.req.head_len, rest);
 	c->in_len = c->close_after ? 0 : rest;
-	j->head_only = j->req.method == HTTP_HEAD;
-	if (route_kind(&j->req) == R_INLINE) {
-		route(j, &j->req);
+	j->pj.head_only = j->pj.req.method == HTTP_HEAD;
+	if (!page_on_worker(&j->pj.req)) {
+		page_run(&j->pj);
 		conn_answer(c, j);
 		job_free(j);
 		return;
@@ -1933,7 +395,7 @@ static void srv_on_accept(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED
 		c->s = s;
 		c->fd = fd;
 		c->st = C_READ;
-		hbuf_init(&c->out, SERVE_BODY_MAX);
+		hbuf_init(&c->out, PAGE_BODY_MAX);
 		ev_io_init(&c->io, conn_on_io, fd, EV_READ);
 		ev_timer_init(&c->tm, conn_on_timeout, SERVE_IDLE_S < s->timeout_s ? SERVE_IDLE_S
 										 : s->timeout_s, 0.);
@@ -2068,7 +530,7 @@ int cmd_serve(int argc, char **argv)
 	s->n_workers = 2;
 	s->queue_tail = &s->queue;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_mutex_init(&s->cache_mu, NULL);
+	page_ctx_init(&s->pg);
 	pthread_cond_init(&s->cv, NULL);
 	optind = 1;
 	opterr = 0;
@@ -2079,7 +541,7 @@ int cmd_serve(int argc, char **argv)
 			listen_spec = optarg;
 			break;
 		case 's':
-			if (agg_cli_store(&s->set, "serve", optarg) < 0)
+			if (agg_cli_store(&s->pg.set, "serve", optarg) < 0)
 				goto out;
 			break;
 		case 'a':
@@ -2118,15 +580,18 @@ int cmd_serve(int argc, char **argv)
 		rc = tip_usage("serve");
 		goto out;
 	}
-	if (!s->set.n) {
+	if (!s->pg.set.n) {
 		fprintf(stderr, "tip serve: no store given (--store DIR)\n");
 		goto out;
 	}
-	s->sigs = calloc(s->set.n, sizeof *s->sigs);
+	if (page_ctx_open(&s->pg) < 0) {
+		fprintf(stderr, "tip serve: out of memory\n");
+		goto out;
+	}
 	if (asn_path) {
-		if (agg_cli_asn(&s->db, "serve", asn_path) < 0)
+		if (agg_cli_asn(&s->pg.db, "serve", asn_path) < 0)
 			goto out;
-		s->have_db = 1;
+		s->pg.have_db = 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	s->loop = ev_default_loop(EVFLAG_AUTO);
@@ -2170,16 +635,9 @@ out:
 		conn_close(s->conns);
 	if (s->fd >= 0)
 		close(s->fd);
-	for (int i = 0; i < 2; i++)
-		if (s->cache[i].valid)
-			agg_flux_fini(&s->cache[i].fl);
-	if (s->have_db)
-		asn_db_close(&s->db);
-	free(s->sigs);
 	pthread_mutex_destroy(&s->mu);
-	pthread_mutex_destroy(&s->cache_mu);
 	pthread_cond_destroy(&s->cv);
-	store_set_free(&s->set);
+	page_ctx_fini(&s->pg);
 	free(s);
 	return rc;
 }
