@@ -141,6 +141,12 @@ long rec_encode(void *out, size_t cap, const struct rec *r, int64_t base_us)
 {
 	struct buf_wr b;
 	uint8_t flags = r->flags & REC_F_PUBLIC;
+	int64_t dt;
+	/* times come from imports and peers: a delta must not overflow (UB) */
+	if (__builtin_sub_overflow(r->ts_us, base_us, &dt) ||
+	    (r->type == REC_DNS && (r->flags & REC_F_COALESCED) &&
+	     __builtin_sub_overflow(r->u.dns.ts_last_us, r->ts_us, &dt)))
+		goto inval;
 	if (r->type == REC_DNS) {
 		const struct rec_dns *d = &r->u.dns;
 		flags |= (d->server.family ? F_SERVER : 0) | (d->n_a6 ? F_A6 : 0) |
@@ -326,7 +332,9 @@ int rec_decode(const void *frame, size_t frame_len, int64_t base_us, struct rec 
 	buf_rd_init(&b, f + REC_FRAME_HDR, frame_len - REC_FRAME_HDR);
 	uint8_t flags = buf_get_u8(&b);
 	r->flags = flags & REC_F_PUBLIC;
-	r->ts_us = base_us + buf_get_svarint(&b);
+	/* a hostile frame's delta may take the time past int64: refused, not wrapped (UB) */
+	if (__builtin_add_overflow(base_us, buf_get_svarint(&b), &r->ts_us))
+		goto bad;
 
 	switch (r->type) {
 	case REC_DNS: {
@@ -363,7 +371,8 @@ int rec_decode(const void *frame, size_t frame_len, int64_t base_us, struct rec 
 			buf_skip(&b, buf_get_u8(&b));
 		d->names_len = (size_t)(b.p + b.off - d->names);
 		if (r->flags & REC_F_COALESCED) {
-			d->ts_last_us = r->ts_us + buf_get_svarint(&b);
+			if (__builtin_add_overflow(r->ts_us, buf_get_svarint(&b), &d->ts_last_us))
+				goto bad;
 			d->count = buf_get_varint(&b);
 		} else {
 			d->ts_last_us = r->ts_us;
