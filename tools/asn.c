@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "asn_db.h"
+#include "asn_import.h"
 #include "buf.h"
 #include "crc32c.h"
 #include "tip.h"
@@ -52,12 +53,13 @@ struct import {
 	size_t str_len, str_alloc;
 	unsigned long bad;	/* lines skipped, all files */
 	unsigned long reported;	/* of the current file */
+	int quiet;		/* count bad lines, print none */
 };
 
 static void report(struct import *im, const char *file, unsigned long line, const char *why)
 {
 	im->bad++;
-	if (im->reported++ < REPORT_MAX)
+	if (im->reported++ < REPORT_MAX && !im->quiet)
 		fprintf(stderr, "tip asn: %s:%lu: %s\n", file, line, why);
 }
 
@@ -308,6 +310,34 @@ out_nomem:
 	return -2;
 }
 
+/* One line of a CSV (its newline included or not): 0, or -1 out of memory. */
+static int import_line(struct import *im, enum kind kind, const char *path, uint32_t lineno,
+		       char *line, size_t len)
+{
+	const char *why = NULL;
+	while (len > 0 && blank(line[len - 1]))
+		len--;
+	if (len == 0)
+		return 0;
+	if (len > LINE_MAX_BYTES) {
+		report(im, path, lineno, "line too long");
+		return 0;
+	}
+	if (memchr(line, '\0', len)) {
+		report(im, path, lineno, "NUL byte");
+		return 0;
+	}
+	int r = parse_line(im, kind, line, len, lineno, &why);
+	if (r == -2) {
+		if (!im->quiet)
+			fprintf(stderr, "tip asn: %s:%lu: %s\n", path, (unsigned long)lineno, why);
+		return -1;
+	}
+	if (r < 0)
+		report(im, path, lineno, why);
+	return 0;
+}
+
 static int read_csv(struct import *im, enum kind kind, const char *path)
 {
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -323,29 +353,10 @@ static int read_csv(struct import *im, enum kind kind, const char *path)
 	}
 	im->reported = 0;
 	while ((got = getline(&line, &cap, fp)) >= 0) {
-		const char *why = NULL;
-		size_t len = (size_t)got;
-		lineno++;
-		while (len > 0 && blank(line[len - 1]))
-			len--;
-		if (len == 0)
-			continue;
-		if (len > LINE_MAX_BYTES) {
-			report(im, path, lineno, "line too long");
-			continue;
-		}
-		if (memchr(line, '\0', len)) {
-			report(im, path, lineno, "NUL byte");
-			continue;
-		}
-		int r = parse_line(im, kind, line, len, lineno, &why);
-		if (r == -2) {
-			fprintf(stderr, "tip asn: %s:%lu: %s\n", path, (unsigned long)lineno, why);
+		if (import_line(im, kind, path, ++lineno, line, (size_t)got) < 0) {
 			rc = -1;
 			break;
 		}
-		if (r < 0)
-			report(im, path, lineno, why);
 	}
 	if (rc == 0 && ferror(fp)) {
 		fprintf(stderr, "tip asn: %s: read error: %s\n", path, strerror(errno));
@@ -436,7 +447,8 @@ static uint8_t *build(struct import *im, size_t *out_len)
 {
 	/* unique names: one per ASN, the first seen */
 	size_t nn = 0;
-	qsort(im->names, im->n_names, sizeof *im->names, cmp_name);
+	if (im->n_names > 1)	/* names is NULL in a table without any: qsort(NULL) is UB */
+		qsort(im->names, im->n_names, sizeof *im->names, cmp_name);
 	for (size_t i = 0; i < im->n_names; i++)
 		if (nn == 0 || im->names[nn - 1].asn != im->names[i].asn)
 			im->names[nn++] = im->names[i];
@@ -556,6 +568,48 @@ out_unlink:;
 	unlink(tmp);
 	errno = e;
 	return -1;
+}
+
+/* Feed a CSV held in memory line by line (copied: the parser cuts lines in place). */
+static int import_mem(struct import *im, enum kind kind, const char *text, size_t len)
+{
+	char *line = malloc(len + 1);
+	uint32_t lineno = 0;
+	int rc = 0;
+	if (!line)
+		return -1;
+	for (size_t off = 0; off < len && rc == 0;) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (text + off)) + 1 : len - off;
+		memcpy(line, text + off, n);
+		line[n] = '\0';
+		rc = import_line(im, kind, "(memory)", ++lineno, line, n);
+		off += n;
+	}
+	free(line);
+	return rc;
+}
+
+uint8_t *asn_import_mem(const char *asn_csv, size_t asn_len, const char *cc_csv, size_t cc_len,
+			size_t *out_len, unsigned long *bad)
+{
+	struct import im;
+	uint8_t *out = NULL;
+	memset(&im, 0, sizeof im);
+	im.quiet = 1;
+	if (import_mem(&im, KIND_ASN, asn_csv, asn_len) == 0 &&
+	    import_mem(&im, KIND_CC, cc_csv, cc_len) == 0) {
+		normalize(&im, &im.asn, "(memory)");
+		normalize(&im, &im.cc, "(memory)");
+		out = build(&im, out_len);
+	}
+	if (bad)
+		*bad = im.bad;
+	free(im.asn.r);
+	free(im.cc.r);
+	free(im.names);
+	free(im.str);
+	return out;
 }
 
 static int import_main(int argc, char **argv)
