@@ -12,6 +12,7 @@
 #ifndef TIP_FASTFLUX_H
 #define TIP_FASTFLUX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flux_score.h"
@@ -49,6 +50,12 @@ struct fastflux_info {
  * the name.  Loop thread only.
  */
 int fastflux_domain(const struct module *m, const char *name, struct fastflux_info *out);
+
+/*
+ * 1 when the PTR name[0..len) of ipv4 (host order) looks like a dynamic,
+ * residential address.  name comes from a DNS answer: any bytes.
+ */
+int fastflux_ptr_dynamic(const char *name, size_t len, uint32_t ipv4);
 
 /* "new", "window", "flux", "benign". */
 const char *fastflux_state_name(int state);

@@ -1257,7 +1257,7 @@ static int alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static int ptr_looks_dynamic(const char *name, size_t len, uint32_t ip)
+int fastflux_ptr_dynamic(const char *name, size_t len, uint32_t ip)
 {
 	static const char *const words[] = {"dyn", "dhcp", "pool", "ppp", "dsl", "adsl", "cable",
 					    "dial", "client", "cust", "broadband"};
@@ -1311,7 +1311,7 @@ static void ff_on_ptr(struct resolver_query *q TIP_UNUSED, const struct resolver
 		if (a->rr[i].type == RESOLVER_PTR && a->rr[i].len > 0 && a->rr[i].len <= REC_NAME_MAX)
 			rr = &a->rr[i];
 	if (rr) {
-		if (ptr_looks_dynamic(rr->u.text, rr->len, ip))
+		if (fastflux_ptr_dynamic(rr->u.text, rr->len, ip))
 			ff->st.ptr_dynamic++;
 		if (!e->ptr || strlen(e->ptr) != rr->len || memcmp(e->ptr, rr->u.text, rr->len)) {
 			char *p = malloc((size_t)rr->len + 1);

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "module.h"
 #include "tipd.h"
+#include "watchlist.h"
 
 #define WL_MAX_FILE (16u << 20)
 #define WL_DEFAULT_INTERVAL (60 * 1000000LL)
@@ -69,11 +70,14 @@ static int wl_check(const struct conf *c, const struct conf_node *sec, char *err
 	return 0;
 }
 
-/* Publish the names of one file's text; returns the number published. */
-static uint64_t wl_parse(struct watchlist *w, const uint8_t *text, size_t len)
+/*
+ * The names of a watch list's text, one per line: fn(ctx, name, len, line)
+ * for each, with the line number; blank lines and comments are skipped.
+ */
+void watchlist_scan(const uint8_t *text, size_t len,
+		    void (*fn)(void *ctx, const char *name, size_t len, int line), void *ctx)
 {
 	struct buf_rd b;
-	uint64_t published = 0, bad = 0;
 	int line = 0;
 
 	buf_rd_init(&b, text, len);
@@ -95,24 +99,42 @@ static uint64_t wl_parse(struct watchlist *w, const uint8_t *text, size_t len)
 			;
 		if (end == start)
 			continue;	/* blank or comment */
-		if (bus_publish(&w->m->d->bus, (const char *)p + start, end - start,
-				BUS_SRC_WATCHLIST) == 0) {
-			published++;
-		} else if (errno == EINVAL) {
-			if (bad++ < WL_LOG_BAD) {
-				char esc[LOG_ESC_MAX];
-				log_warnx("watchlist: %s:%d: not a domain name: \"%s\"", w->path, line,
-					  log_esc(esc, sizeof esc, p + start, end - start));
-			}
-		} else {
-			w->publish_errors++;
-		}
+		fn(ctx, (const char *)p + start, end - start, line);
 	}
-	if (bad > WL_LOG_BAD)
+}
+
+struct wl_pass {
+	struct watchlist *w;
+	uint64_t published, bad;
+};
+
+static void wl_name(void *ctx, const char *name, size_t len, int line)
+{
+	struct wl_pass *ps = ctx;
+	struct watchlist *w = ps->w;
+	if (bus_publish(&w->m->d->bus, name, len, BUS_SRC_WATCHLIST) == 0) {
+		ps->published++;
+	} else if (errno == EINVAL) {
+		if (ps->bad++ < WL_LOG_BAD) {
+			char esc[LOG_ESC_MAX];
+			log_warnx("watchlist: %s:%d: not a domain name: \"%s\"", w->path, line,
+				  log_esc(esc, sizeof esc, name, len));
+		}
+	} else {
+		w->publish_errors++;
+	}
+}
+
+/* Publish the names of one file's text; returns the number published. */
+static uint64_t wl_parse(struct watchlist *w, const uint8_t *text, size_t len)
+{
+	struct wl_pass ps = {w, 0, 0};
+	watchlist_scan(text, len, wl_name, &ps);
+	if (ps.bad > WL_LOG_BAD)
 		log_warnx("watchlist: %s: %llu more bad lines", w->path,
-			  (unsigned long long)(bad - WL_LOG_BAD));
-	w->bad_lines += bad;
-	return published;
+			  (unsigned long long)(ps.bad - WL_LOG_BAD));
+	w->bad_lines += ps.bad;
+	return ps.published;
 }
 
 static int wl_read(struct watchlist *w, const struct stat *st)

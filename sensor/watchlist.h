@@ -1,0 +1,19 @@
+/*
+ * watchlist: the text of the watch-list file (mod_watchlist.c), without
+ * the module around it, for the fuzz target and tests.
+ */
+#ifndef TIP_WATCHLIST_H
+#define TIP_WATCHLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Call fn(ctx, name, len, line) for each name of text[0..len): the first
+ * word of a line, up to a blank, '#' or '\r'; blank and comment lines are
+ * skipped.  name points into text (not NUL-terminated); line is 1-based.
+ */
+void watchlist_scan(const uint8_t *text, size_t len,
+		    void (*fn)(void *ctx, const char *name, size_t len, int line), void *ctx);
+
+#endif
