@@ -267,6 +267,59 @@ demo-offline:
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh "$(O)"
 
+# ==== fuzz targets (tests/fuzz/README.md) ==================================
+# Each tests/fuzz/fuzz_<surface>.c defines LLVMFuzzerTestOneInput and is
+# built twice:
+#   $(O)/tests/fuzz_<surface>   with $(CC) and tests/fuzz/replay.c's main(),
+#                               which feeds it every file of a corpus (built
+#                               by `make tests`, so the ASan build has it too);
+#   $(O)/fuzz/fuzz_<surface>    with clang -fsanitize=fuzzer,address,undefined
+#                               against the project's objects built again in
+#                               $(O)/fuzz/obj (`make fuzz-build`).
+# `make fuzz` runs each libFuzzer target for FUZZ_S seconds (FUZZ=name runs
+# one), growing tests/fuzz/corpus/<surface>/ in $(O)/fuzz/corpus.
+FUZZ_CC ?= clang
+FUZZ_S ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+fuzz_src := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz_names := $(fuzz_src:tests/fuzz/%.c=%)
+fuzz_common := $(O)/tests/fuzz/util.o $(O)/tests/fuzz/stubs.o
+fuzz_replay_bin := $(fuzz_names:%=$(O)/tests/%)
+
+$(O)/tests/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(fuzz_common) $(test_libs)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
+
+tests: $(fuzz_replay_bin)
+
+ifeq ($(FUZZ_BUILD),1)
+# The inner build of fuzz-build: every object with coverage for libFuzzer.
+TIP_CFLAGS += -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+TIP_LDFLAGS += $(FUZZ_SAN)
+$(O)/lf/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(fuzz_common) $(test_libs)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) -fsanitize=fuzzer $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
+fuzz-inner: $(cfghdr) $(fuzz_names:%=$(O)/lf/%)
+endif
+
+.PHONY: fuzz fuzz-build fuzz-inner check-fuzz
+fuzz-build: | $(config)
+	@scripts/deps.sh fuzz
+	@mkdir -p $(O)/fuzz/obj
+	@cmp -s $(O)/.config $(O)/fuzz/obj/.config || cp $(O)/.config $(O)/fuzz/obj/.config
+	@$(MAKE) --no-print-directory O=$(O)/fuzz/obj CC=$(FUZZ_CC) FUZZ_BUILD=1 CFLAGS="-O1 -g" fuzz-inner
+	@for n in $(fuzz_names); do ln -sf obj/lf/$$n $(O)/fuzz/$$n; done
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh "$(O)" "$(FUZZ_S)" $(FUZZ)
+
+# The fuzz stage of `make check` alone: replay every corpus (plain and
+# ASan builds) and run each libFuzzer target for a few seconds.
+check-fuzz: tests
+	@tests/fuzz/check.sh "$(O)"
+# ==== end of fuzz targets ==================================================
+
 # ---- install -------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -276,7 +329,7 @@ install: all
 	for m in $(wildcard doc/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 
 clean:
-	rm -rf $(O)/store $(O)/tools $(O)/sensor $(O)/tests $(O)/*.a $(O)/tip $(O)/tipd $(O)/asan $(O)/cross
+	rm -rf $(O)/store $(O)/tools $(O)/sensor $(O)/tests $(O)/*.a $(O)/tip $(O)/tipd $(O)/asan $(O)/cross $(O)/fuzz
 
 distclean:
 	rm -rf $(O)

@@ -3,7 +3,8 @@
 # the exact command and fail.  Usage: scripts/deps.sh GROUP...
 # Groups: build (compile tipd and tip), check (unit, integration, browser,
 # fuzz-replay tests), cross (big-endian and 32-bit store tests; musl for the
-# OpenWrt-like build of tests/integration/ports.sh), bench, demo, fresh.
+# OpenWrt-like build of tests/integration/ports.sh), bench, demo, fresh, fuzz
+# (make fuzz: the libFuzzer builds).
 # The lists live here only, so the README, CI and the make targets agree.
 #
 # Every package a target uses is named here directly: nothing is left to
@@ -28,12 +29,15 @@ pkgs_bench="sqlite3 libsqlite3-dev nsd wrk curl rsync procps"
 pkgs_demo="pdns-server pdns-backend-bind python3 procps"
 # make check-fresh: builds the brand-new Debian root it runs the two commands in.
 pkgs_fresh="mmdebstrap"
+# make fuzz: clang and its fuzzer and sanitizer runtimes (also in check)
+pkgs_fuzz="clang llvm libclang-rt-14-dev"
 
 want=""
 for g in "$@"; do
 	case "$g" in
 	build) want="$want $pkgs_build" ;;
-	check) want="$want $pkgs_build $pkgs_check" ;;
+	check) want="$want $pkgs_build $pkgs_check $pkgs_fuzz" ;;
+	fuzz)  want="$want $pkgs_build $pkgs_fuzz" ;;
 	cross) want="$want $pkgs_cross" ;;
 	bench) want="$want $pkgs_build $pkgs_bench" ;;
 	demo)  want="$want $pkgs_build $pkgs_demo" ;;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # make check: every test TIP has, in one run, ending with one tally line.
 #  1. unit tests (cmocka), plain build
-#  2. the same under ASan + UBSan (a separate build in $O/asan)
+#  2. the same under ASan + UBSan (a separate build in $O/asan), then the
+#     fuzz targets' corpora replayed and each run briefly (tests/fuzz/check.sh)
 #  3. integration tests with real servers (tests/integration/*.sh), against
 #     the plain build and again against the ASan+UBSan build
 #  4. store tests on big-endian s390x and 32-bit armhf under qemu-user
@@ -42,6 +43,9 @@ else
 	cat "$O/asan.log" | tail -30
 	echo "asan build: 0 passed, 1 failed"; fail=$((fail + 1))
 fi
+
+stage "fuzz targets: corpora replayed (plain, ASan+UBSan), each libFuzzer target for a few seconds"
+tally < <(tests/fuzz/check.sh "$O" 2>&1)
 
 # integration BUILD LABEL: every tests/integration/*.sh against the
 # programs in BUILD.  Under ASan a script whose text has the line
