@@ -291,6 +291,7 @@ $(O)/tests/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(fuzz_comm
 	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(test_ldlibs)
 
 tests: $(fuzz_replay_bin)
+.SECONDARY: $(fuzz_src:%.c=$(O)/%.o) $(O)/tests/fuzz/replay.o
 
 ifeq ($(FUZZ_BUILD),1)
 # The inner build of fuzz-build: every object with coverage for libFuzzer.

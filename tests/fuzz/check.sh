@@ -34,6 +34,7 @@ for b in "$O" "$O/asan"; do
 	[ "$b" = "$O/asan" ] && [ ! -d "$O/asan/tests" ] && continue
 	for n in $names; do
 		if [ ! -x "$b/tests/$n" ]; then res 1 "$label $n" "$b/tests/$n not built"; continue; fi
+		if [ -z "$(inputs "$n")" ]; then res 1 "$label $n" "no tests/fuzz/corpus/$n (see tests/fuzz/README.md)"; continue; fi
 		out=$(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 			REPLAY_VERBOSE=1 timeout 300 "$b/tests/$n" $(inputs "$n") 2>&1); rc=$?
 		if [ $rc -ne 0 ]; then

@@ -1,6 +1,6 @@
 /*
- * fuzz_asn_db: the binary IPv4 -> ASN table tipd and tip map (sensor/asn.c,
- * format in asn.h), from the input's bytes: a table that opens is looked
+ * fuzz_asn_db: the binary IPv4 -> ASN table tipd and tip map (store/asn_db.c,
+ * format in asn_db.h), from the input's bytes: a table that opens is looked
  * up at addresses the input gives and at the edges of its ranges.  The
  * file size and both CRCs in the header are set from the input first, so
  * the fuzzer gets past them to the sections.
@@ -8,7 +8,7 @@
 #include "crc32c.h"
 #include <string.h>
 
-#include "asn.h"
+#include "asn_db.h"
 #include "buf.h"
 #include "fuzz.h"
 

@@ -2,12 +2,12 @@
  * fuzz_asn_import: the ip2asn-style CSVs `tip asn import` reads
  * (tools/asn.c, asn_import_mem).  The first two bytes say where the ASN
  * CSV ends and the country CSV begins.  Whatever the lines, the table
- * built must open (sensor/asn.c) and answer lookups.
+ * built must open (store/asn_db.c) and answer lookups.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "asn.h"
+#include "asn_db.h"
 #include "asn_import.h"
 #include "fuzz.h"
 

@@ -112,6 +112,17 @@ put("fuzz_asn_import", "both", struct.pack(">H", 120) +
     b"1.0.0.0,1.0.0.255,AU\r\n1.0.1.0,1.0.3.255,CN\n\n1.0.2.0,1.0.2.9,CN\n")
 put("fuzz_asn_import", "bad", b"\x00\x10" + b"x,y\n1.2.3.4,1.2.3.3,5,z\n9.9.9.9,9.9.9.9,XYZ\n")
 
+# ---- feeds (store/feed.c): byte 0 format (1 + b % 9) and column, byte 1 chunk size ----
+put("fuzz_feed", "hosts", b"\x00\x07# hosts\n0.0.0.0 bad.example\n127.0.0.1 localhost\n0.0.0.0 xn--bcher-kva.example # c\n")
+put("fuzz_feed", "domains", b"\x01\x03bad.example\nhttp://phish.example/login\n\n# x\nB\xc3\xbccher.example\n")
+put("fuzz_feed", "ips", b"\x02\x10192.0.2.1\n198.51.100.7\t# c\n999.1.1.1\n")
+put("fuzz_feed", "cidr", b"\x03\x0f192.0.2.0/24 ; SBL1\n2001:db8::/32\n10.0.0.0/33\n")
+put("fuzz_feed", "csv", b"\x43\x20# banner\n\"first_seen_utc\",\"dst_ip\",\"dst_port\"\n\"2024-01-01\",\"192.0.2.9\",\"443\"\n")
+put("fuzz_feed", "urls", b"\x05\x01https://a.example/x?y=1\nhttp://[2001:db8::1]:8080/\n")
+put("fuzz_feed", "json", b"\x06\x05{\"version\":2,\"blacklist\":[\"bad.example\",\"*.worse.example\"],\"whitelist\":[]}")
+put("fuzz_feed", "ipsum", b"\x07\x09# ipsum\n192.0.2.1\t5\n198.51.100.2\t1\n")
+put("fuzz_feed", "trails", b"\x08\x0b# Reference: x\nbad.example\n192.0.2.1:8080\nevil.example/path\n10.0.0.0/8\n")
+
 # ---- store files, from the project's own programs --------------------------
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 tmp = tempfile.mkdtemp()
