@@ -247,6 +247,8 @@ static int key_well_formed(const uint8_t *k, unsigned n)
 	case IX_IP4: return n == 5;
 	case IX_IP6: return n == 17;
 	case IX_ENRICH: return n == 5 || n == 17;
+	case IX_CIDR:
+		return (n == 7 && k[1] == 4 && k[2] <= 32) || (n == 19 && k[1] == 6 && k[2] <= 128);
 	case IX_DOMAIN:
 	case IX_RNAME:
 	case IX_INDICATOR:

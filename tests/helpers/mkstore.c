@@ -275,9 +275,38 @@ static void specials(void)
 		append(&r);
 	}
 
+	/* feed records: a change of each kind and a fetch, hostile bytes included */
+	static const struct {
+		uint8_t op, kind;
+		const char *v, *h;
+	} fd[] = {
+		{REC_FEED_LISTED, REC_IND_DOMAIN, "xn--bcher-kva.example", ""},
+		{REC_FEED_LISTED, REC_IND_IP, "2001:db8::1", ""},
+		{REC_FEED_LISTED, REC_IND_CIDR, "198.51.100.0/24", ""},
+		{REC_FEED_DELISTED, REC_IND_URL, "http://a.example/p?q=\x01\xff,\"x\"", "a.example"},
+	};
+	for (size_t i = 0; i < sizeof fd / sizeof fd[0]; i++) {
+		memset(&r, 0, sizeof r);
+		stamp(&r, REC_FEED);
+		r.u.feed = (struct rec_feed){.op = fd[i].op, .source = "src-\xfe", .source_len = 5,
+					     .kind = fd[i].kind, .value = fd[i].v,
+					     .value_len = strlen(fd[i].v), .host = fd[i].h,
+					     .host_len = strlen(fd[i].h)};
+		append(&r);
+	}
+	memset(&r, 0, sizeof r);
+	stamp(&r, REC_FEED);
+	r.u.feed = (struct rec_feed){.op = REC_FEED_FETCH, .source = "drop", .source_len = 4,
+				     .status = 200, .outcome = REC_FETCH_OK, .bytes = 1ull << 33,
+				     .entries = 1385, .added = 3, .removed = 1, .bad = 2,
+				     .duration_us = 987654321, .etag = "\"e\ttag\"", .etag_len = 7,
+				     .last_modified = "Tue, 01 Dec 2026 00:00:00 GMT",
+				     .last_modified_len = 29, .error = "", .error_len = 0};
+	append(&r);
+
 	/* reserved and unknown types travel as raw payloads */
 	static const uint8_t raw[] = {0x00, 0x01, 0x7f, 0x80, 0xff, 'f', 'e', 'e', 'd'};
-	static const uint8_t t[] = {REC_FEED, REC_SPAM, 42, 126};
+	static const uint8_t t[] = {REC_SPAM, 42, 126, 100};
 	for (size_t i = 0; i < sizeof t; i++) {
 		memset(&r, 0, sizeof r);
 		stamp(&r, t[i]);

@@ -122,6 +122,30 @@ static void put_rec(const char *sensor, const struct store_seg *seg, uint64_t po
 		printf(" kind=%u text=", r->u.event.kind);
 		put_text(r->u.event.text, r->u.event.text_len);
 		break;
+	case REC_FEED: {
+		const struct rec_feed *f = &r->u.feed;
+		printf(" op=%u source=", f->op);
+		put_text(f->source, f->source_len);
+		if (f->op != REC_FEED_FETCH) {
+			printf(" kind=%u value=", f->kind);
+			put_text(f->value, f->value_len);
+			printf(" host=");
+			put_text(f->host, f->host_len);
+			break;
+		}
+		printf(" status=%u outcome=%u bytes=%llu entries=%llu added=%llu removed=%llu "
+		       "bad=%llu us=%llu etag=",
+		       f->status, f->outcome, (unsigned long long)f->bytes,
+		       (unsigned long long)f->entries, (unsigned long long)f->added,
+		       (unsigned long long)f->removed, (unsigned long long)f->bad,
+		       (unsigned long long)f->duration_us);
+		put_text(f->etag, f->etag_len);
+		printf(" lm=");
+		put_text(f->last_modified, f->last_modified_len);
+		printf(" error=");
+		put_text(f->error, f->error_len);
+		break;
+	}
 	default:
 		printf(" raw=");
 		put_text(r->u.raw.p, r->u.raw.len);

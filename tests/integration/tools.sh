@@ -546,7 +546,9 @@ if [ -x "$O/tests/mkstore" ]; then
 		grep -q '"type":"enrich",.*"ip":"2001:db8:2::2","asn":4294967295' "$d/mkdump" &&
 		grep -q '"type":"score",.*"n_a":8,"n_asn":8,.*"score":158.88' "$d/mkdump" &&
 		grep -q '"type":"event",.*"kind":"stop"' "$d/mkdump" &&
-		grep -q '"type":"feed",.*"type_num":5,"payload":"[0-9a-f]*"' "$d/mkdump" &&
+		grep -q '"type":"feed",.*"op":"delisted","source":"src-\\u00fe","kind":"url",.*"host":"a.example"' "$d/mkdump" &&
+		grep -q '"type":"feed",.*"op":"fetch",.*"bytes":8589934592,"entries":1385' "$d/mkdump" &&
+		grep -q '"type":"spam",.*"type_num":6,"payload":"[0-9a-f]*"' "$d/mkdump" &&
 		grep -q '"type":"unknown",.*"type_num":42' "$d/mkdump" &&
 		grep -q '"clock_unset":true' "$d/mkdump"; then
 		ok "dump_all_record_types"

@@ -93,10 +93,13 @@ static void other(struct seg_writer *w, int64_t ts, int kind)
 		r.u.event.text = "hello";
 		r.u.event.text_len = 5;
 	} else {
-		static const uint8_t raw[] = {1, 2, 3, 4, 5};
-		r.type = REC_FEED;	/* reserved: carried raw */
-		r.u.raw.p = raw;
-		r.u.raw.len = sizeof raw;
+		r.type = REC_FEED;	/* a feed change, copied byte for byte */
+		r.u.feed.op = REC_FEED_LISTED;
+		r.u.feed.source = "drop";
+		r.u.feed.source_len = 4;
+		r.u.feed.kind = REC_IND_CIDR;
+		r.u.feed.value = "10.0.0.0/8";
+		r.u.feed.value_len = 10;
 	}
 	assert_int_equal(seg_writer_append(w, &r), 0);
 }
@@ -107,7 +110,7 @@ static void other(struct seg_writer *w, int64_t ts, int kind)
  *   a.test  once from another server, once NXDOMAIN, once before the clock
  *           was set, once the next day (another bucket)            -> four more
  *   b.test  every hour with a new address                           -> three
- *   and one enrich, score, event and raw record per hour.
+ *   and one enrich, score, event and feed record per hour.
  */
 static void build(const char *dir)
 {
@@ -188,7 +191,7 @@ static int on_rec(void *ctx, const char *sensor, const struct store_seg *seg, ui
 		const uint8_t *p = NULL;
 		size_t n = 0;
 		if (r->type == REC_FEED)
-			p = r->u.raw.p, n = r->u.raw.len;
+			p = (const uint8_t *)r->u.feed.value, n = r->u.feed.value_len;
 		else if (r->type == REC_EVENT)
 			p = (const uint8_t *)r->u.event.text, n = r->u.event.text_len;
 		else if (r->type == REC_ENRICH)
