@@ -107,6 +107,10 @@ endif
 ifeq ($(call cfg_on,TLS),1)
 LIBS_SENSOR += $(LIBS_TLS)
 endif
+# zlib: gzip feeds, for the modules that fetch (FETCH_GZIP in sensor/fetch.h).
+ifneq ($(call cfg_on,MODULE_BLACKLIST)$(call cfg_on,MODULE_SPAMTRAP),)
+LIBS_SENSOR += -lz
+endif
 
 .PHONY: all defconfig menuconfig oldconfig savedefconfig deps deps-graph tests check check-unit \
 	check-asan check-cross check-fresh store-tests bench demo demo-offline install clean distclean

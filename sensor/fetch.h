@@ -52,6 +52,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tip_config.h"
+
+/*
+ * gzip decoding (zlib) is built when a module that fetches is, so tipd
+ * links zlib only then.  Without it no Accept-Encoding is sent and gzip
+ * data ends the fetch with FETCH_E_UNSUPPORTED.
+ */
+#define FETCH_GZIP (ENABLE_MODULE_BLACKLIST || ENABLE_MODULE_SPAMTRAP)
+
 struct ev_loop;
 struct resolver;
 struct fetch;

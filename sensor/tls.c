@@ -456,6 +456,11 @@ size_t tls_client_bytes(void)
 	return sizeof(struct tls_client);
 }
 
+int tls_client_chain_len(const struct tls_client *tc)
+{
+	return tc->xw.depth;
+}
+
 /* "YYYY-MM-DD" from BearSSL days (since 0000-01-01). */
 static void days_str(uint32_t days, char *buf, size_t cap)
 {
@@ -493,72 +498,72 @@ int tls_client_cert_dates(struct tls_client *tc, char *buf, size_t cap)
 
 #else /* !ENABLE_TLS */
 
-int tls_anchors_load(struct tls_anchors *a, const char *path, char *why, size_t whylen)
+int tls_anchors_load(struct tls_anchors *a, const char *path TIP_UNUSED, char *why, size_t whylen)
 {
 	memset(a, 0, sizeof *a);
 	snprintf(why, whylen, "built without TLS");
 	return -1;
 }
 
-void tls_anchors_fini(struct tls_anchors *a)
+void tls_anchors_fini(struct tls_anchors *a TIP_UNUSED)
 {
 }
 
-void tls_conn_init(struct tls_conn *c, void *eng, int fd)
+void tls_conn_init(struct tls_conn *c TIP_UNUSED, void *eng TIP_UNUSED, int fd TIP_UNUSED)
 {
 	memset(c, 0, sizeof *c);
 	c->fd = fd;
 }
 
-int tls_conn_pump(struct tls_conn *c)
+int tls_conn_pump(struct tls_conn *c TIP_UNUSED)
 {
 	return -1;
 }
 
-int tls_conn_ready(const struct tls_conn *c)
+int tls_conn_ready(const struct tls_conn *c TIP_UNUSED)
 {
 	return 0;
 }
 
-const unsigned char *tls_conn_recv(struct tls_conn *c, size_t *n)
+const unsigned char *tls_conn_recv(struct tls_conn *c TIP_UNUSED, size_t *n TIP_UNUSED)
 {
 	*n = 0;
 	return NULL;
 }
 
-void tls_conn_recv_ack(struct tls_conn *c, size_t k)
+void tls_conn_recv_ack(struct tls_conn *c TIP_UNUSED, size_t k TIP_UNUSED)
 {
 }
 
-size_t tls_conn_send(struct tls_conn *c, const void *p, size_t n)
+size_t tls_conn_send(struct tls_conn *c TIP_UNUSED, const void *p TIP_UNUSED, size_t n TIP_UNUSED)
 {
 	return 0;
 }
 
-void tls_conn_flush(struct tls_conn *c)
+void tls_conn_flush(struct tls_conn *c TIP_UNUSED)
 {
 }
 
-void tls_conn_close(struct tls_conn *c)
+void tls_conn_close(struct tls_conn *c TIP_UNUSED)
 {
 }
 
-int tls_conn_error(const struct tls_conn *c)
+int tls_conn_error(const struct tls_conn *c TIP_UNUSED)
 {
 	return -1;
 }
 
-struct tls_client *tls_client_new(const struct tls_anchors *anchors, const char *host, int insecure)
+struct tls_client *tls_client_new(const struct tls_anchors *anchors TIP_UNUSED, const char *host TIP_UNUSED, int insecure TIP_UNUSED)
 {
 	errno = ENOSYS;
 	return NULL;
 }
 
-void tls_client_free(struct tls_client *tc)
+void tls_client_free(struct tls_client *tc TIP_UNUSED)
 {
 }
 
-void *tls_client_engine(struct tls_client *tc)
+void *tls_client_engine(struct tls_client *tc TIP_UNUSED)
 {
 	return NULL;
 }
@@ -568,7 +573,12 @@ size_t tls_client_bytes(void)
 	return 0;
 }
 
-int tls_client_cert_dates(struct tls_client *tc, char *buf, size_t cap)
+int tls_client_chain_len(const struct tls_client *tc TIP_UNUSED)
+{
+	return 0;
+}
+
+int tls_client_cert_dates(struct tls_client *tc TIP_UNUSED, char *buf TIP_UNUSED, size_t cap TIP_UNUSED)
 {
 	return -1;
 }

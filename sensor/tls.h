@@ -120,6 +120,8 @@ void *tls_client_engine(struct tls_client *tc);
  * chain failed); -1 when no certificate was decoded.
  */
 int tls_client_cert_dates(struct tls_client *tc, char *buf, size_t cap);
+/* Certificates the server sent (after a handshake, or its failure). */
+int tls_client_chain_len(const struct tls_client *tc);
 /* Heap the client holds, for the memory figures. */
 size_t tls_client_bytes(void);
 
