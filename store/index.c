@@ -25,8 +25,11 @@
 #define META_KEY "\0meta"
 #define META_KEYLEN 5
 /* 2: enrichment records also under 'e' + address; a version-1 index is
- * not used (readers scan its segment) */
-#define META_VERSION 2
+ * not used (readers scan its segment).  3: the member lists 'w', 'p' and
+ * 'n' (wildcards and prefixes); a version-2 index is still read for its
+ * exact keys, and readers scan its segment for a pattern. */
+#define META_VERSION 3
+#define META_VERSION_MIN 2
 #define META_SIZE (4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 8 * 8 + 8)
 #define ARENA_BLOCK (1u << 20)
 
@@ -112,8 +115,38 @@ static int grow(struct ix_build *b)
 	return 0;
 }
 
-static int add_ref(struct ix_build *b, const uint8_t *key, size_t klen, uint64_t pos)
+static int append_raw(struct ix_build *b, struct ix_entry *e, const uint8_t *v, size_t n)
 {
+	if (e->len + n > e->cap) {
+		uint64_t ncap = e->cap ? e->cap * 2 : 64;
+		while (ncap < e->len + n)
+			ncap *= 2;
+		if (ncap > UINT32_MAX) {
+			errno = EFBIG;
+			return -1;
+		}
+		uint8_t *nl = arena_alloc(b, ncap);
+		if (!nl)
+			return -1;
+		if (e->len)
+			memcpy(nl, e->list, e->len);
+		e->list = nl;
+		e->cap = (uint32_t)ncap;
+	}
+	memcpy(e->list + e->len, v, n);
+	e->len += (uint32_t)n;
+	return 0;
+}
+
+/*
+ * Add the reference key -> pos; with pos UINT64_MAX append raw[0..rawlen)
+ * to the key's value instead (a member list).  1 when the key is new, 0
+ * when it was there, -1 out of memory.
+ */
+static int add_key(struct ix_build *b, const uint8_t *key, size_t klen, uint64_t pos,
+		   const uint8_t *raw, size_t rawlen)
+{
+	int created = 0;
 	if (b->used * 2 >= b->size && grow(b) < 0)
 		return -1;
 	uint32_t h = hash_key(key, klen);
@@ -133,7 +166,10 @@ static int add_ref(struct ix_build *b, const uint8_t *key, size_t klen, uint64_t
 	e->klen = (uint16_t)klen;
 	e->hash = h;
 	b->used++;
+	created = 1;
 found:
+	if (pos == UINT64_MAX)
+		return append_raw(b, e, raw, rawlen) < 0 ? -1 : created;
 	if (e->any && e->last == pos)
 		return 0;	/* the same key twice in one record */
 	uint8_t v[10];
@@ -157,6 +193,52 @@ found:
 	e->last = pos;
 	e->any = 1;
 	b->refs++;
+	return created;
+}
+
+/* A member (u8 length + a whole key) appended to the list under lkey. */
+static int add_member(struct ix_build *b, const uint8_t *lkey, size_t lklen, const uint8_t *key,
+		      size_t klen)
+{
+	uint8_t m[1 + INDEX_KEY_MAX];
+	m[0] = (uint8_t)(klen - 1);	/* a key is 2 to 256 bytes */
+	memcpy(m + 1, key, klen);
+	return add_key(b, lkey, lklen, UINT64_MAX, m, klen + 1) < 0 ? -1 : 0;
+}
+
+/*
+ * A key seen for the first time in this segment: put it in the member
+ * lists that answer patterns.  A name a.b.c is a member of 'w' "b.c" and
+ * 'w' "c" (left-hand wildcards "*.b.c", "*.c") and of 'p' "a" and 'p'
+ * "a.b" (right-hand wildcards "a.*", "a.b.*"); an address of the 'n'
+ * lists of its /8, /16 and /24 (IPv4) or /16, /24 ... /64 (IPv6).
+ */
+static int add_lists(struct ix_build *b, const uint8_t *key, size_t klen)
+{
+	uint8_t lk[INDEX_KEY_MAX];
+	if (key[0] == IX_DOMAIN) {
+		const uint8_t *nm = key + 1;
+		size_t n = klen - 1;
+		for (size_t i = 0; i < n; i++) {
+			if (nm[i] != '.' || i == 0 || i + 1 == n)
+				continue;
+			lk[0] = IX_SUFFIX;
+			memcpy(lk + 1, nm + i + 1, n - i - 1);
+			if (add_member(b, lk, n - i, key, klen) < 0)
+				return -1;
+			lk[0] = IX_PREFIX;
+			memcpy(lk + 1, nm, i);
+			if (add_member(b, lk, i + 1, key, klen) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	int fam = key[0] == IX_IP4 ? 4 : 6;
+	for (unsigned bits = fam == 4 ? 8 : 16; bits <= (fam == 4 ? 24u : 64u); bits += 8) {
+		size_t kl = index_key_net(lk, fam, key + 1, bits);
+		if (add_member(b, lk, kl, key, klen) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -202,6 +284,33 @@ size_t index_key_ip(uint8_t *out, int family, const void *addr)
 		return 17;
 	}
 	return 0;
+}
+
+size_t index_key_net(uint8_t *out, int family, const void *addr, unsigned bits)
+{
+	if ((family != 4 && family != 6) || bits > (family == 4 ? 32u : 128u))
+		return 0;
+	size_t nb = (bits + 7) / 8;
+	out[0] = IX_NET;
+	out[1] = (uint8_t)family;
+	out[2] = (uint8_t)bits;
+	memcpy(out + 3, addr, nb);
+	if (bits % 8)
+		out[3 + nb - 1] &= (uint8_t)(0xff00u >> (bits % 8));
+	return 3 + nb;
+}
+
+int index_member_next(struct index_iter *it, const uint8_t **key, size_t *klen)
+{
+	if (it->p >= it->end)
+		return 0;
+	size_t n = (size_t)it->p[0] + 1;
+	if (n < 2 || (size_t)(it->end - it->p) < 1 + n)
+		return -1;
+	*key = it->p + 1;
+	*klen = n;
+	it->p += 1 + n;
+	return 1;
 }
 
 size_t index_key_enrich(uint8_t *out, int family, const void *addr)
@@ -346,7 +455,10 @@ struct add_ctx {
 static int add_one(void *ctx, const uint8_t *key, size_t klen)
 {
 	struct add_ctx *a = ctx;
-	return add_ref(a->b, key, klen, a->pos);
+	int c = add_key(a->b, key, klen, a->pos, NULL, 0);
+	if (c == 1 && (key[0] == IX_DOMAIN || key[0] == IX_IP4 || key[0] == IX_IP6))
+		c = add_lists(a->b, key, klen);
+	return c < 0 ? -1 : 0;
 }
 
 static int add_record(struct ix_build *b, const struct rec *r, uint64_t pos)
@@ -397,7 +509,7 @@ static int meta_decode(const uint8_t *p, size_t len, struct index_meta *m)
 	for (int i = 0; i < 8; i++)
 		m->per_type[i] = buf_get_le64(&r);
 	m->keys = buf_get_le64(&r);
-	return r.err || m->version != META_VERSION ? -1 : 0;
+	return r.err || m->version < META_VERSION_MIN || m->version > META_VERSION ? -1 : 0;
 }
 
 int index_build(const char *seg_path, const char *cdb_path, struct index_build_stats *st,

@@ -11,6 +11,14 @@
  *         (an address of a flux pool has thousands of 4/6 references;
  *         what is known of it is in a few)
  *     'i' indicator, 's' source (reserved for feeds and spam)
+ * and, from version 3, member lists: their value is not offsets but the
+ * keys (u8 (length - 1) + key: a key is 2 to 256 bytes) of the segment they stand for, each once:
+ *     'w' + a name's parent suffix ("b.c" and "c" for a.b.c): the 'd' keys
+ *         under it (left-hand wildcard "*.b.c")
+ *     'p' + a name's leading labels ("a" and "a.b"): right-hand "a.b.*"
+ *     'n' + u8 family + u8 bits + the prefix bytes: the '4' or '6' keys
+ *         of the addresses in it, at /8, /16, /24 (IPv4) and every 8 bits
+ *         from /16 to /64 (IPv6)
  * and one meta entry under the key "\0meta" (struct index_meta), which
  * ties the index to the exact segment it was built from: an index whose
  * size or seal CRC does not match its segment is stale.
@@ -39,7 +47,13 @@ enum index_kind {
 	IX_SOURCE = 's',
 	IX_ENRICH = 'e',
 	IX_CIDR = 'c',		/* 'c' + family + prefix length + masked address (4 or 16 bytes) */
+	IX_SUFFIX = 'w',	/* member list (version 3) */
+	IX_PREFIX = 'p',	/* member list (version 3) */
+	IX_NET = 'n',		/* member list (version 3) */
 };
+
+#define INDEX_VERSION 3		/* what index_build writes */
+#define INDEX_VERSION_LISTS 3	/* the first version with member lists */
 
 struct index_meta {
 	uint32_t version;
@@ -88,6 +102,8 @@ struct index_iter {
 int index_find(struct index *ix, const void *key, size_t klen, struct index_iter *it);
 /* Next offset: 1, 0 at the end, -1 damaged value. */
 int index_iter_next(struct index_iter *it, uint64_t *pos);
+/* Next member of a list key ('w', 'p', 'n'): 1 with the key, 0 at the end, -1 damaged. */
+int index_member_next(struct index_iter *it, const uint8_t **key, size_t *klen);
 
 /* Call fn for every key of record r (a key may come more than once). */
 int index_rec_keys(const struct rec *r, int (*fn)(void *ctx, const uint8_t *key, size_t klen),
@@ -112,6 +128,8 @@ size_t index_key_indicator(uint8_t *out, const char *value, size_t len);
 size_t index_key_source(uint8_t *out, const char *name, size_t len);
 /* 'c' + family + prefix + the address with host bits cleared. */
 size_t index_key_cidr(uint8_t *out, int family, unsigned prefix, const void *addr);
+/* 'n' + family + bits + the prefix (bits rounded up to bytes, the rest masked). */
+size_t index_key_net(uint8_t *out, int family, const void *addr, unsigned bits);
 /* From text: a domain or an IPv4/IPv6 address as typed by a user. */
 size_t index_key_parse(uint8_t *out, const char *text);
 

@@ -835,3 +835,175 @@ int store_set_lookup_many(const struct store_set *set, const uint8_t *const *key
 	free(m.order);
 	return m.stop ? -1 : 0;
 }
+
+/* ---- patterns: member lists ---------------------------------------------- */
+
+struct members {
+	const uint8_t *const *lkeys;
+	const size_t *lklens;
+	size_t n;
+	store_member_ok ok;
+	store_member_cb cb;
+	store_fault_cb fault;
+	void *ctx;
+	const char *id;
+	const struct store_seg *seg;
+	uint64_t pos;
+	const struct rec *rec;
+	uint8_t last[INDEX_KEY_MAX];	/* the last key reported of this record */
+	size_t last_len;
+	int stop;
+};
+
+static int member_kind_ok(const struct members *m, uint8_t kind)
+{
+	uint8_t lk = m->lkeys[0][0];
+	return lk == IX_NET ? kind == IX_IP4 || kind == IX_IP6 : kind == IX_DOMAIN;
+}
+
+static int members_match(void *ctx, const uint8_t *k, size_t kl)
+{
+	struct members *m = ctx;
+	if (m->stop || !member_kind_ok(m, k[0]) || !m->ok(m->ctx, k, kl))
+		return 0;
+	if (kl == m->last_len && !memcmp(k, m->last, kl))
+		return 0;	/* the same key twice in one record */
+	memcpy(m->last, k, kl);
+	m->last_len = kl;
+	if (m->cb(m->ctx, k, kl, m->id, m->seg, m->pos, m->rec))
+		m->stop = 1;
+	return 0;
+}
+
+static void members_scan(struct members *m, const char *dir, const struct store_seg *s)
+{
+	char p[PATH_MAX + 80];
+	struct seg_reader r;
+	struct rec rec;
+	uint64_t pos;
+	store_seg_path(p, sizeof p, dir, s->name, "tlog");
+	if (seg_reader_open(&r, p) < 0) {
+		if (m->fault)
+			m->fault(m->ctx, p, 0, r.fault);
+		return;
+	}
+	while (!m->stop) {
+		int c = seg_reader_next(&r, &rec, &pos);
+		if (c == 0)
+			break;
+		if (c < 0) {
+			if (m->fault)
+				m->fault(m->ctx, p, r.fault_off, r.fault);
+			if (!seg_reader_resync(&r))
+				break;
+			continue;
+		}
+		m->seg = s;
+		m->pos = pos;
+		m->rec = &rec;
+		m->last_len = 0;
+		index_rec_keys(&rec, members_match, m);
+	}
+	seg_reader_close(&r);
+}
+
+static void members_segment(struct members *m, const char *dir, const struct store_seg *s)
+{
+	char cp[PATH_MAX + 80], sp[PATH_MAX + 80];
+	struct index ix;
+	struct seg_reader r;
+	struct index_iter lit, it;
+	struct rec rec;
+	uint64_t pos;
+
+	if (!s->has_index) {
+		members_scan(m, dir, s);
+		return;
+	}
+	store_seg_path(cp, sizeof cp, dir, s->name, "cdb");
+	store_seg_path(sp, sizeof sp, dir, s->name, "tlog");
+	if (index_open(&ix, cp) < 0) {
+		if (m->fault)
+			m->fault(m->ctx, cp, 0, "unreadable index; scanning the segment");
+		members_scan(m, dir, s);
+		return;
+	}
+	if (ix.meta.version < INDEX_VERSION_LISTS) {
+		/* an older index answers exact keys only: the scan is the answer */
+		index_close(&ix);
+		members_scan(m, dir, s);
+		return;
+	}
+	if (seg_reader_open(&r, sp) < 0) {
+		if (m->fault)
+			m->fault(m->ctx, sp, 0, r.fault);
+		index_close(&ix);
+		return;
+	}
+	if (!index_matches(&ix, r.map, r.size)) {
+		if (m->fault)
+			m->fault(m->ctx, cp, 0, "stale index; scanning the segment");
+		seg_reader_close(&r);
+		index_close(&ix);
+		members_scan(m, dir, s);
+		return;
+	}
+	for (size_t i = 0; i < m->n && !m->stop; i++) {
+		int c = index_find(&ix, m->lkeys[i], m->lklens[i], &lit);
+		if (c < 0 && m->fault)
+			m->fault(m->ctx, cp, 0, "damaged index entry");
+		if (c <= 0)
+			continue;
+		const uint8_t *mk;
+		size_t mkl;
+		uint8_t key[INDEX_KEY_MAX];
+		while (!m->stop && (c = index_member_next(&lit, &mk, &mkl)) > 0) {
+			if (mkl > INDEX_KEY_MAX || !member_kind_ok(m, mk[0]))
+				continue;
+			memcpy(key, mk, mkl);	/* the next find moves the map's cursor only */
+			if (!m->ok(m->ctx, key, mkl))
+				continue;
+			int f = index_find(&ix, key, mkl, &it);
+			if (f < 0 && m->fault)
+				m->fault(m->ctx, cp, 0, "damaged index entry");
+			while (!m->stop && f > 0 && (f = index_iter_next(&it, &pos)) > 0) {
+				if (seg_reader_at(&r, pos, &rec) < 0) {
+					if (m->fault)
+						m->fault(m->ctx, sp, pos, r.fault);
+					continue;
+				}
+				if (m->cb(m->ctx, key, mkl, m->id, s, pos, &rec))
+					m->stop = 1;
+			}
+			if (f < 0 && m->fault)
+				m->fault(m->ctx, cp, 0, "damaged index entry");
+		}
+		if (c < 0 && m->fault)
+			m->fault(m->ctx, cp, 0, "damaged member list");
+	}
+	seg_reader_close(&r);
+	index_close(&ix);
+}
+
+int store_set_lookup_members(const struct store_set *set, const uint8_t *const *lkeys,
+			     const size_t *lklens, size_t n, store_member_ok ok, store_member_cb cb,
+			     store_fault_cb fault, void *ctx)
+{
+	struct members m = {.lkeys = lkeys, .lklens = lklens, .n = n, .ok = ok, .cb = cb,
+			    .fault = fault, .ctx = ctx};
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < set->n && !m.stop; i++) {
+		struct store_listing ls;
+		if (store_list(set->dirs[i], &ls) < 0) {
+			if (fault)
+				fault(ctx, set->dirs[i], 0, strerror(errno));
+			continue;
+		}
+		m.id = set->ids[i];
+		for (size_t j = 0; j < ls.n && !m.stop; j++)
+			members_segment(&m, set->dirs[i], &ls.segs[j]);
+		store_listing_free(&ls);
+	}
+	return m.stop ? -1 : 0;
+}

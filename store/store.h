@@ -112,6 +112,24 @@ int store_set_lookup_many(const struct store_set *set, const uint8_t *const *key
 			  const size_t *klens, size_t n, store_key_cb cb, store_fault_cb fault,
 			  void *ctx);
 
+/*
+ * Patterns (wildcards, prefixes) through the member lists of the index
+ * (index.h, version 3): lkeys are list keys of one kind ('w', 'p' or 'n');
+ * in a segment whose index has them, every member accepted by ok() is
+ * looked up and cb is called with it and each record carrying it.  A
+ * segment without such an index (the active one, an older or stale index)
+ * is scanned, and every key of a record of the lists' member kind ('d' for
+ * 'w' and 'p', '4' and '6' for 'n') that ok() accepts counts the same way:
+ * so ok() must decide the pattern by itself, the lists only narrow it.
+ * The lists must be disjoint.  0, or -1 when cb stopped the walk.
+ */
+typedef int (*store_member_ok)(void *ctx, const uint8_t *key, size_t klen);
+typedef int (*store_member_cb)(void *ctx, const uint8_t *key, size_t klen, const char *sensor,
+			       const struct store_seg *seg, uint64_t pos, const struct rec *r);
+int store_set_lookup_members(const struct store_set *set, const uint8_t *const *lkeys,
+			     const size_t *lklens, size_t n, store_member_ok ok, store_member_cb cb,
+			     store_fault_cb fault, void *ctx);
+
 /* Every record of every store, in order. */
 int store_set_scan(const struct store_set *set, store_rec_cb cb, store_fault_cb fault, void *ctx);
 

@@ -22,11 +22,58 @@ void agg_filter_init(struct agg_filter *f)
 {
 	f->since_us = INT64_MIN;
 	f->until_us = INT64_MAX;
+	f->strict = 0;
+	f->qtype = 0;
 }
 
 int agg_filter_match(const struct agg_filter *f, int64_t first_us, int64_t last_us)
 {
+	if (f->strict)
+		return first_us >= f->since_us && last_us <= f->until_us;
 	return last_us >= f->since_us && first_us <= f->until_us;
+}
+
+int agg_filter_type(const struct agg_filter *f, uint16_t qtype)
+{
+	return !f->qtype || f->qtype == qtype;
+}
+
+/* "1w2d3h4m5s", an optional sign before it: seconds, or -1 */
+static int64_t parse_duration(const char *s)
+{
+	int64_t total = 0;
+	int any = 0;
+	if (*s == '-' || *s == '+')
+		s++;
+	while (*s) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		int64_t v = 0;
+		while (*s >= '0' && *s <= '9') {
+			v = v * 10 + (*s++ - '0');
+			if (v > 100000000)
+				return -1;
+		}
+		int64_t unit;
+		switch (*s++) {
+		case 'w': unit = 7 * 86400; break;
+		case 'd': unit = 86400; break;
+		case 'h': unit = 3600; break;
+		case 'm': unit = 60; break;
+		case 's': unit = 1; break;
+		default: return -1;
+		}
+		total += v * unit;
+		any = 1;
+	}
+	return any ? total : -1;
+}
+
+int64_t agg_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void agg_dns_times(const struct rec *r, int64_t *first_us, int64_t *last_us, uint64_t *count)
@@ -64,6 +111,11 @@ int agg_parse_time(const char *s, int64_t *us)
 		*us = strtoll(s, NULL, 10) * 1000000;
 		return 0;
 	}
+	int64_t rel = parse_duration(s);
+	if (rel >= 0) {	/* relative: that long before now */
+		*us = agg_now_us() - rel * 1000000;
+		return 0;
+	}
 	struct tm tm;
 	memset(&tm, 0, sizeof tm);
 	int y, mo, d, h = 0, mi = 0, sec = 0;
@@ -81,8 +133,27 @@ int agg_parse_time(const char *s, int64_t *us)
 			p += 3;
 		}
 	}
-	if (*p == 'Z')
+	int off_s = 0;
+	if (*p == 'Z') {
 		p++;
+	} else if ((*p == '+' || *p == '-') && p != s + 10) {
+		/* a time zone offset: +HH, +HHMM or +HH:MM; local = UTC + offset */
+		int oh, om = 0, sign = *p == '-' ? -1 : 1;
+		if (digits(p + 1, 2, &oh))
+			return -1;
+		const char *q = p + 3;
+		if (*q == ':')
+			q++;
+		if (*q) {
+			if (digits(q, 2, &om))
+				return -1;
+			q += 2;
+		}
+		if (oh > 23 || om > 59)
+			return -1;
+		off_s = sign * (oh * 3600 + om * 60);
+		p = q;
+	}
 	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	tm.tm_year = y - 1900;
@@ -94,7 +165,7 @@ int agg_parse_time(const char *s, int64_t *us)
 	time_t t = timegm(&tm);
 	if (tm.tm_mday != d)	/* 2024-02-31 normalised to March */
 		return -1;
-	*us = (int64_t)t * 1000000;
+	*us = ((int64_t)t - off_s) * 1000000;
 	return 0;
 }
 
@@ -511,7 +582,7 @@ int agg_domain_add(struct agg_domain *d, const struct rec *r, const struct agg_f
 	int64_t first, last;
 	uint64_t count;
 	agg_dns_times(r, &first, &last, &count);
-	if (!agg_filter_match(f, first, last))
+	if (!agg_filter_match(f, first, last) || !agg_filter_type(f, dn->qtype))
 		return 0;
 	if (dn->n_a4 + dn->n_a6 + dn->n_names == 0)
 		return 0;
@@ -578,7 +649,8 @@ static int on_domain(void *ctx, const char *sensor, const struct store_seg *seg 
 	uint64_t count;
 	agg_dns_times(r, &first, &last, &count);
 	if (c->rr && dn->name_len == c->d->name_len && !memcmp(dn->name, c->d->name, dn->name_len) &&
-	    agg_filter_match(c->f, first, last) && agg_rrsets_add(c->rr, sensor, r) < 0)
+	    agg_filter_match(c->f, first, last) && agg_filter_type(c->f, dn->qtype) &&
+	    agg_rrsets_add(c->rr, sensor, r) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -683,7 +755,7 @@ static int on_ip(void *ctx, const char *sensor, const struct store_seg *seg TIP_
 	int64_t first, last;
 	uint64_t count;
 	agg_dns_times(r, &first, &last, &count);
-	if (!agg_filter_match(c->f, first, last))
+	if (!agg_filter_match(c->f, first, last) || !agg_filter_type(c->f, d->qtype))
 		return 0;
 	if (first < q->first_us)
 		q->first_us = first;
@@ -928,7 +1000,7 @@ static int on_scan(void *ctx, const char *sensor TIP_UNUSED, const struct store_
 	int64_t first, last;
 	uint64_t count;
 	agg_dns_times(r, &first, &last, &count);
-	if (!agg_filter_match(&s->o->filter, first, last))
+	if (!agg_filter_match(&s->o->filter, first, last) || !agg_filter_type(&s->o->filter, d->qtype))
 		return 0;
 	uint64_t h = flux_name_hash(d->name, d->name_len);
 	if (s->mod > 1 && h % s->mod != s->res)

@@ -48,18 +48,29 @@
 struct agg_filter {
 	int64_t since_us;	/* INT64_MIN: no bound */
 	int64_t until_us;	/* INT64_MAX: no bound */
+	int strict;		/* 1: [first, last] inside the window (dnsdbq -c); 0: overlapping */
+	uint16_t qtype;		/* 0: every type; else only records of this question type */
 };
 
 void agg_filter_init(struct agg_filter *f);
-/* 1 when an observation seen from first_us to last_us falls in the window. */
+/*
+ * 1 when an observation seen from first_us to last_us falls in the window:
+ * overlaps it, or with strict lies wholly inside it.
+ */
 int agg_filter_match(const struct agg_filter *f, int64_t first_us, int64_t last_us);
+/* 1 when a record of question type qtype passes the type filter. */
+int agg_filter_type(const struct agg_filter *f, uint16_t qtype);
+/* The wall clock in microseconds (relative times count back from it). */
+int64_t agg_now_us(void);
 
 /* First and last seen and count of a DNS record (coalesced or not). */
 void agg_dns_times(const struct rec *r, int64_t *first_us, int64_t *last_us, uint64_t *count);
 
 /*
  * A time as a user types it: Unix seconds ("1700000000"), or ISO 8601 UTC
- * "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]" (a space may replace the T).
+ * "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z|+HH[:MM]|-HH[:MM]]" (a space may
+ * replace the T; an offset gives local time east of UTC), or relative to
+ * now: "1w2d3h4m5s" with an optional leading '-', that long ago.
  * 0 with *us, or -1.
  */
 int agg_parse_time(const char *s, int64_t *us);

@@ -17,8 +17,9 @@ static const struct tip_cmd cmds[] = {
 	{"status", cmd_status, "status [-s SOCKET]"},
 	{"clock", cmd_clock, "clock [-s SOCKET] synced|unsynced|auto"},
 	{"asn", cmd_asn, "asn import --asn FILE --country FILE -o OUT"},
-	{"query", cmd_query, "query domain NAME | ip ADDR | flux [--min-score S] [--since T] "
-			     "[--until T] [--asn FILE] [--format table|csv|json|cof] --store DIR..."},
+	{"query", cmd_query, "query domain NAME|'*.NAME'|'NAME.*' | ip ADDR[/LEN] | flux "
+			     "[--min-score S] [--since T] [--until T] [-c] [-t RRTYPE] [-l N] "
+			     "[--asn FILE] [--format table|csv|json|cof] --store DIR..."},
 	{"blacklist", cmd_blacklist, "blacklist --format dnsmasq|unbound|hosts|nftables "
 				     "[--min-score S] [--since T] [--until T] [--asn FILE] --store DIR..."},
 	{"graph", cmd_graph, "graph domain NAME -o FILE.svg [--since T] [--until T] [--asn FILE] "

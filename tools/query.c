@@ -18,6 +18,7 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #include "agg.h"
 #include "csv.h"
 #include "json.h"
+#include "lookups.h"
+#include "match.h"
 #include "tip.h"
 #include "util.h"
 
@@ -128,10 +131,43 @@ static void asn_text(char *out, size_t cap, const struct agg_ipinfo *in)
 
 /* ---- COF --------------------------------------------------------------- */
 
-static void put_cof(FILE *f, const struct agg_rrsets *rr)
+static const struct agg_rrsets *cof_sort_rr;
+
+static int cof_time_cmp(const void *a, const void *b)
+{
+	const struct agg_rrset *x = &cof_sort_rr->v[*(const size_t *)a];
+	const struct agg_rrset *y = &cof_sort_rr->v[*(const size_t *)b];
+	if (x->first_us != y->first_us)
+		return x->first_us < y->first_us ? -1 : 1;
+	if (x->last_us != y->last_us)
+		return x->last_us < y->last_us ? -1 : 1;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, n);
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/*
+ * One line per RRset (sensor, name, type, answer set: agg_rrsets), ordered
+ * by first seen, at most limit lines (0: all).  The answer sets are sorted
+ * and without duplicates (agg_rrsets_add).
+ */
+static void put_cof_n(FILE *f, const struct agg_rrsets *rr, size_t limit)
 {
 	char qt[UTIL_QTYPE_MAX], a[INET6_ADDRSTRLEN];
-	for (size_t i = 0; i < rr->n; i++) {
+	size_t *ord = rr->n ? malloc(rr->n * sizeof *ord) : NULL;
+	for (size_t i = 0; ord && i < rr->n; i++)
+		ord[i] = i;
+	if (ord) {
+		/* tip serve calls this from its workers: qsort has no context */
+		static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+		pthread_mutex_lock(&mu);
+		cof_sort_rr = rr;
+		qsort(ord, rr->n, sizeof *ord, cof_time_cmp);
+		cof_sort_rr = NULL;
+		pthread_mutex_unlock(&mu);
+	}
+	for (size_t j = 0; j < rr->n && (!limit || j < limit); j++) {
+		size_t i = ord ? ord[j] : j;
 		struct agg_rrset_view v;
 		agg_rrset_view(&rr->v[i], &v);
 		fputs("{\"rrname\":", f);
@@ -158,6 +194,12 @@ static void put_cof(FILE *f, const struct agg_rrsets *rr)
 		json_put_str(f, v.sensor, v.sensor_len);
 		fputs("}\n", f);
 	}
+	free(ord);
+}
+
+static void put_cof(FILE *f, const struct agg_rrsets *rr)
+{
+	put_cof_n(f, rr, 0);
 }
 
 /* ---- flux rows ---------------------------------------------------------- */
@@ -201,7 +243,7 @@ static void flux_row_json(FILE *f, const char *name, size_t len, const struct fl
 	char s[32], m[32];
 	agg_fmt_score(s, sizeof s, v->score_x100);
 	agg_fmt_score(m, sizeof m, v->margin_x100);
-	fputs("{\"domain\":", f);
+	fputs("{\"row\":\"domain\",\"domain\":", f);
 	json_put_str(f, name, len);
 	fprintf(f, ",\"score\":%s,\"margin\":%s,\"flux\":%s,\"hosts\":%u,\"asns\":%u,\"ns\":%u,"
 		   "\"lookups\":%llu,\"capped\":%s",
@@ -223,6 +265,7 @@ struct qopt {
 	int use_min;
 	int32_t min_x100;
 	size_t max_domains;
+	size_t limit;		/* -l: rows of each kind at most; 0 = all */
 	struct agg_faults faults;
 };
 
@@ -335,26 +378,226 @@ void query_csv_ip(FILE *f, const struct agg_ipq *q)
 	}
 }
 
+
+/* ---- one domain: its RRsets other than A, its lookup history ---------- */
+
+static const char *rr_hdr[] = {"Type", "Answer", "Count", "First seen", "Last seen"};
+static const char *lk_hdr[] = {"Type", "Outcome", "Count", "TTLs", "First seen", "Last seen"};
+
+/* The answers of an RRset as one text, names escaped: "a, b, c". */
+static void rrset_text(char *out, size_t cap, const struct agg_rrset_view *v)
+{
+	size_t o = 0;
+	char a[INET6_ADDRSTRLEN], nm[4 * REC_NAME_MAX + 8];
+	out[0] = '\0';
+	const uint8_t *p = v->names;
+	for (uint32_t k = 0; k < v->n_a4 + v->n_a6 + v->n_names && o + 1 < cap; k++) {
+		const char *t;
+		if (k < v->n_a4)
+			t = inet_ntop(AF_INET, v->a4 + 4 * k, a, sizeof a);
+		else if (k < v->n_a4 + v->n_a6)
+			t = inet_ntop(AF_INET6, v->a6 + 16 * (k - v->n_a4), a, sizeof a);
+		else {
+			t = util_text(nm, sizeof nm, p + 1, p[0]);
+			p += 1 + p[0];
+		}
+		int w = snprintf(out + o, cap - o, "%s%s", k ? ", " : "", t);
+		if (w < 0 || (size_t)w >= cap - o)
+			break;
+		o += (size_t)w;
+	}
+}
+
+static void ttls_text(char *out, size_t cap, const struct lookup_row *r)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	if (!r->n_ttls) {
+		snprintf(out, cap, "-");
+		return;
+	}
+	for (unsigned i = 0; i < r->n_ttls; i++) {
+		int w = snprintf(out + o, cap - o, "%s%u", i ? "," : "", r->ttls[i]);
+		if (w < 0 || (size_t)w >= cap - o)
+			return;
+		o += (size_t)w;
+	}
+	if (r->ttls_over)
+		snprintf(out + o, cap - o, " (+%u more)", r->ttls_over);
+}
+
+static void outcome_text(char *out, size_t cap, const struct lookup_row *r)
+{
+	char b[16];
+	snprintf(out, cap, "%s%s", lookups_rcode_name(r->rcode, b),
+		 r->rcode == 0 && !r->answered ? " (no data)" : "");
+}
+
+/*
+ * The names in an A answer are its CNAME chain: shown as a CNAME RRset (the
+ * view keeps only the names, the addresses are in the address table).
+ */
+static int cname_only(struct agg_rrset_view *v)
+{
+	if (!v->n_names)
+		return 0;
+	v->n_a4 = v->n_a6 = 0;
+	return 1;
+}
+
+/* The RRsets of d's name that are not A (NS, CNAME, AAAA, ...). */
+static void domain_other_tbl(FILE *f, const struct agg_rrsets *rr, size_t limit)
+{
+	struct tbl t = {5, NULL, 0, 0};
+	char qt[UTIL_QTYPE_MAX], b[4096], c[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
+	size_t rows = 0;
+	for (int i = 0; i < 5; i++)
+		tbl_add(&t, rr_hdr[i]);
+	for (size_t i = 0; i < rr->n && (!limit || rows < limit); i++) {
+		struct agg_rrset_view v;
+		agg_rrset_view(&rr->v[i], &v);
+		if (v.qtype == 1 && !cname_only(&v))
+			continue;
+		tbl_add(&t, v.qtype == 1 ? "CNAME" : util_qtype_name(v.qtype, qt));
+		rrset_text(b, sizeof b, &v);
+		tbl_add(&t, b);
+		snprintf(c, sizeof c, "%llu", (unsigned long long)rr->v[i].count);
+		tbl_add(&t, c);
+		fmt_time(t1, sizeof t1, rr->v[i].first_us);
+		fmt_time(t2, sizeof t2, rr->v[i].last_us);
+		tbl_add(&t, t1);
+		tbl_add(&t, t2);
+		rows++;
+	}
+	if (rows) {
+		fputc('\n', f);
+		tbl_print(f, &t);
+	}
+	tbl_free(&t);
+}
+
+static void lookups_tbl(FILE *f, const struct lookups *l)
+{
+	struct tbl t = {6, NULL, 0, 0};
+	char qt[UTIL_QTYPE_MAX], b[256], c[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
+	for (int i = 0; i < 6; i++)
+		tbl_add(&t, lk_hdr[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct lookup_row *r = &l->v[i];
+		tbl_add(&t, util_qtype_name(r->qtype, qt));
+		outcome_text(b, sizeof b, r);
+		tbl_add(&t, b);
+		snprintf(c, sizeof c, "%llu", (unsigned long long)r->count);
+		tbl_add(&t, c);
+		ttls_text(b, sizeof b, r);
+		tbl_add(&t, b);
+		fmt_time(t1, sizeof t1, r->first_us);
+		fmt_time(t2, sizeof t2, r->last_us);
+		tbl_add(&t, t1);
+		tbl_add(&t, t2);
+	}
+	fputc('\n', f);
+	tbl_print(f, &t);
+	tbl_free(&t);
+}
+
+static void json_times(FILE *f, int64_t first, int64_t last, uint64_t count)
+{
+	put_json_time(f, "first_seen", first);
+	put_json_time(f, "last_seen", last);
+	fprintf(f, ",\"count\":%llu}\n", (unsigned long long)count);
+}
+
+/*
+ * NDJSON of one domain: a "domain" row (the flux fields), an "address" row
+ * per address, an "rrset" row per RRset that is not A, a "lookup" row per
+ * (type, outcome) of its history.
+ */
+static void domain_json(FILE *f, const struct agg_domain *d, const struct agg_rrsets *rr,
+			const struct lookups *l, size_t limit)
+{
+	char qt[UTIL_QTYPE_MAX], a[INET6_ADDRSTRLEN], b[16];
+	flux_row_json(f, d->name, d->name_len, &d->v, d->first_us, d->last_us, d->lookups);
+	fputs("}\n", f);
+	for (size_t i = 0; i < d->n_ips && (!limit || i < limit); i++) {
+		struct agg_ipinfo in;
+		agg_domain_ipinfo(d, i, &in);
+		ip_text(a, d->ips[i].ip);
+		fputs("{\"row\":\"address\",\"domain\":", f);
+		json_put_str(f, d->name, d->name_len);
+		fprintf(f, ",\"ip\":\"%s\"", a);
+		ipinfo_json(f, &in);
+		json_times(f, d->ips[i].first_us, d->ips[i].last_us, d->ips[i].count);
+	}
+	for (size_t i = 0; rr && i < rr->n; i++) {
+		struct agg_rrset_view v;
+		agg_rrset_view(&rr->v[i], &v);
+		if (v.qtype == 1 && !cname_only(&v))
+			continue;
+		fputs("{\"row\":\"rrset\",\"domain\":", f);
+		json_put_str(f, d->name, d->name_len);
+		fprintf(f, ",\"rrtype\":\"%s\",\"rdata\":[",
+			v.qtype == 1 ? "CNAME" : util_qtype_name(v.qtype, qt));
+		const uint8_t *p = v.names;
+		for (uint32_t k = 0; k < v.n_a4 + v.n_a6 + v.n_names; k++) {
+			fputs(k ? "," : "", f);
+			if (k < v.n_a4)
+				fprintf(f, "\"%s\"", inet_ntop(AF_INET, v.a4 + 4 * k, a, sizeof a));
+			else if (k < v.n_a4 + v.n_a6)
+				fprintf(f, "\"%s\"",
+					inet_ntop(AF_INET6, v.a6 + 16 * (k - v.n_a4), a, sizeof a));
+			else {
+				json_put_str(f, p + 1, p[0]);
+				p += 1 + p[0];
+			}
+		}
+		fputs("],\"sensor_id\":", f);
+		json_put_str(f, v.sensor, v.sensor_len);
+		json_times(f, rr->v[i].first_us, rr->v[i].last_us, rr->v[i].count);
+	}
+	for (size_t i = 0; l && i < l->n; i++) {
+		const struct lookup_row *r = &l->v[i];
+		fputs("{\"row\":\"lookup\",\"domain\":", f);
+		json_put_str(f, d->name, d->name_len);
+		fprintf(f, ",\"rrtype\":\"%s\",\"rcode\":\"%s\",\"answered\":%s,\"ttls\":[",
+			util_qtype_name(r->qtype, qt), lookups_rcode_name(r->rcode, b),
+			r->answered ? "true" : "false");
+		for (unsigned k = 0; k < r->n_ttls; k++)
+			fprintf(f, "%s%u", k ? "," : "", r->ttls[k]);
+		fputc(']', f);
+		json_times(f, r->first_us, r->last_us, r->count);
+	}
+}
+
 static int q_domain(struct qopt *o, const char *name)
 {
 	struct agg_domain d;
 	struct agg_rrsets rr;
+	struct lookups lk = {0};
 	agg_rrsets_init(&rr);
 	int rc = 2;
-	if (agg_domain_lookup(&o->set, o->have_db ? &o->db : NULL, name, &o->filter, &d,
-			      o->fmt == F_COF ? &rr : NULL, &o->faults) < 0) {
+	if (agg_domain_lookup(&o->set, o->have_db ? &o->db : NULL, name, &o->filter, &d, &rr,
+			      &o->faults) < 0 ||
+	    lookups_collect(&o->set, name, &o->filter, &lk, &o->faults) < 0) {
 		fprintf(stderr, "tip query: out of memory\n");
 		goto out;
 	}
-	int any = d.records > 0;
+	int any = d.records > 0 || lk.n > 0;
+	if (!any) {
+		rc = 1;
+		fprintf(stderr, "tip query: no observation of that domain%s\n",
+			d.found ? " in the time window" : "");
+		goto out;
+	}
 	if (o->fmt == F_COF) {
-		put_cof(stdout, &rr);
+		put_cof_n(stdout, &rr, o->limit);
 	} else if (o->fmt == F_TABLE) {
 		struct tbl t = {6, NULL, 0, 0}, a = {6, NULL, 0, 0};
 		for (int i = 0; i < 6; i++)
 			tbl_add(&t, flux_hdr[i]), tbl_add(&a, ip_hdr[i]);
 		flux_row_tbl(&t, d.name, d.name_len, &d.v, d.first_us, d.last_us);
-		for (size_t i = 0; i < d.n_ips; i++) {
+		size_t shown = 0;
+		for (size_t i = 0; i < d.n_ips && (!o->limit || i < o->limit); i++, shown++) {
 			struct agg_ipinfo in;
 			char ip[INET_ADDRSTRLEN];
 			agg_domain_ipinfo(&d, i, &in);
@@ -363,36 +606,158 @@ static int q_domain(struct qopt *o, const char *name)
 		}
 		tbl_print(stdout, &t);
 		printf("\n");
-		tbl_print(stdout, &a);
+		if (d.n_ips)
+			tbl_print(stdout, &a);
+		else
+			printf("(no address in an answer%s)\n",
+			       lk.failed ? ": the lookups failed, see below" : "");
+		if (shown < d.n_ips)
+			printf("(%zu of %zu addresses shown: -l)\n", shown, d.n_ips);
 		if (d.ips_over)
 			printf("(%llu observations of further addresses not listed)\n",
 			       (unsigned long long)d.ips_over);
+		domain_other_tbl(stdout, &rr, o->limit);
+		lookups_tbl(stdout, &lk);
 		tbl_free(&t);
 		tbl_free(&a);
 	} else if (o->fmt == F_CSV) {
 		query_csv_domain(stdout, &d);
 	} else {
-		flux_row_json(stdout, d.name, d.name_len, &d.v, d.first_us, d.last_us, d.lookups);
-		fputs(",\"a\":[", stdout);
-		for (size_t i = 0; i < d.n_ips; i++) {
-			struct agg_ipinfo in;
-			char ip[INET_ADDRSTRLEN];
-			agg_domain_ipinfo(&d, i, &in);
-			ip_text(ip, d.ips[i].ip);
-			printf("%s{\"ip\":\"%s\"", i ? "," : "", ip);
-			ipinfo_json(stdout, &in);
-			put_json_time(stdout, "first_seen", d.ips[i].first_us);
-			put_json_time(stdout, "last_seen", d.ips[i].last_us);
-			printf(",\"count\":%llu}", (unsigned long long)d.ips[i].count);
-		}
-		fputs("]}\n", stdout);
+		domain_json(stdout, &d, &rr, &lk, o->limit);
 	}
-	rc = any ? 0 : 1;
-	if (!any)
-		fprintf(stderr, "tip query: no observation of that domain%s\n",
-			d.found ? " in the time window" : "");
+	rc = 0;
 out:
+	lookups_fini(&lk);
 	agg_domain_fini(&d);
+	agg_rrsets_fini(&rr);
+	return rc;
+}
+
+/* `tip query domain '*.example.com'` or 'www.example.*': one row a name. */
+static int q_wild(struct qopt *o, const struct match_wild *p)
+{
+	struct match_doms m;
+	struct agg_rrsets rr;
+	agg_rrsets_init(&rr);
+	int rc = 2;
+	if (match_domains(&o->set, o->have_db ? &o->db : NULL, p, &o->filter, &m,
+			  o->fmt == F_COF ? &rr : NULL, &o->faults) < 0) {
+		fprintf(stderr, "tip query: out of memory\n");
+		goto out;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < m.n; i++)
+		n += m.v[i]->records > 0;
+	size_t lim = o->limit && o->limit < n ? o->limit : n;
+	if (o->fmt == F_COF) {
+		put_cof_n(stdout, &rr, o->limit);
+	} else if (o->fmt == F_TABLE) {
+		struct tbl t = {6, NULL, 0, 0};
+		for (int i = 0; i < 6; i++)
+			tbl_add(&t, flux_hdr[i]);
+		for (size_t i = 0, k = 0; i < m.n && k < lim; i++) {
+			const struct agg_domain *d = m.v[i];
+			if (!d->records)
+				continue;
+			flux_row_tbl(&t, d->name, d->name_len, &d->v, d->first_us, d->last_us);
+			k++;
+		}
+		tbl_print(stdout, &t);
+		if (lim < n)
+			printf("(%zu of %zu names shown: -l)\n", lim, n);
+		tbl_free(&t);
+	} else {
+		if (o->fmt == F_CSV)
+			query_csv_flux_header(stdout);
+		for (size_t i = 0, k = 0; i < m.n && k < lim; i++) {
+			const struct agg_domain *d = m.v[i];
+			if (!d->records)
+				continue;
+			if (o->fmt == F_CSV) {
+				flux_row_csv(stdout, d->name, d->name_len, &d->v, d->first_us,
+					     d->last_us, d->lookups);
+			} else {
+				flux_row_json(stdout, d->name, d->name_len, &d->v, d->first_us,
+					      d->last_us, d->lookups);
+				fputs("}\n", stdout);
+			}
+			k++;
+		}
+	}
+	rc = n ? 0 : 1;
+	if (!n)
+		fprintf(stderr, "tip query: no name matches that wildcard%s\n",
+			m.n ? " in the time window" : "");
+out:
+	match_doms_fini(&m);
+	agg_rrsets_fini(&rr);
+	return rc;
+}
+
+/* `tip query ip 20.0.0.0/24`: one row per (address, name). */
+static int q_net(struct qopt *o, const struct match_net *net)
+{
+	struct match_pairs m;
+	struct agg_rrsets rr;
+	agg_rrsets_init(&rr);
+	int rc = 2;
+	if (match_pairs_net(&o->set, net, &o->filter, &m, o->fmt == F_COF ? &rr : NULL,
+			    &o->faults) < 0) {
+		fprintf(stderr, "tip query: out of memory\n");
+		goto out;
+	}
+	size_t lim = o->limit && o->limit < m.n ? o->limit : m.n;
+	char ip[INET6_ADDRSTRLEN], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX], c[32];
+	if (o->fmt == F_COF) {
+		put_cof_n(stdout, &rr, o->limit);
+	} else if (o->fmt == F_TABLE) {
+		struct tbl t = {5, NULL, 0, 0};
+		tbl_add(&t, "IP Address");
+		tbl_add(&t, "Domain");
+		tbl_add(&t, "Count");
+		tbl_add(&t, "First seen");
+		tbl_add(&t, "Last seen");
+		for (size_t i = 0; i < lim; i++) {
+			const struct match_pair *p = &m.v[i];
+			inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, ip, sizeof ip);
+			tbl_add(&t, ip);
+			tbl_addx(&t, p->name, p->name_len);
+			snprintf(c, sizeof c, "%llu", (unsigned long long)p->count);
+			tbl_add(&t, c);
+			fmt_time(t1, sizeof t1, p->first_us);
+			fmt_time(t2, sizeof t2, p->last_us);
+			tbl_add(&t, t1);
+			tbl_add(&t, t2);
+		}
+		tbl_print(stdout, &t);
+		printf("(%zu addresses, %zu names)\n", m.addrs, m.n);
+		if (lim < m.n)
+			printf("(%zu of %zu rows shown: -l)\n", lim, m.n);
+		tbl_free(&t);
+	} else {
+		if (o->fmt == F_CSV)
+			fputs("ip,domain,first_seen,last_seen,count\r\n", stdout);
+		for (size_t i = 0; i < lim; i++) {
+			const struct match_pair *p = &m.v[i];
+			inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, ip, sizeof ip);
+			fmt_time(t1, sizeof t1, p->first_us);
+			fmt_time(t2, sizeof t2, p->last_us);
+			if (o->fmt == F_CSV) {
+				fprintf(stdout, "%s,", ip);
+				csv_put(stdout, p->name, p->name_len);
+				fprintf(stdout, ",%s,%s,%llu\r\n", t1, t2, (unsigned long long)p->count);
+			} else {
+				printf("{\"row\":\"name\",\"ip\":\"%s\",\"domain\":", ip);
+				json_put_str(stdout, p->name, p->name_len);
+				json_times(stdout, p->first_us, p->last_us, p->count);
+			}
+		}
+	}
+	rc = m.n ? 0 : 1;
+	if (!m.n)
+		fprintf(stderr, "tip query: no observation in that prefix\n");
+out:
+	match_pairs_fini(&m);
 	agg_rrsets_fini(&rr);
 	return rc;
 }
@@ -401,9 +766,14 @@ static int q_ip(struct qopt *o, const char *text)
 {
 	uint8_t a[16];
 	int family = 4;
-	if (inet_pton(AF_INET, text, a) != 1) {
-		if (inet_pton(AF_INET6, text, a) != 1) {
-			fprintf(stderr, "tip query: not an IPv4 or IPv6 address: ");
+	struct match_net net;
+	const char *why = NULL;
+	int np = match_net_parse(text, &net, &why);
+	if (np == 1)
+		return q_net(o, &net);
+	if (np < 0 || inet_pton(AF_INET, text, a) != 1) {
+		if (np < 0 || inet_pton(AF_INET6, text, a) != 1) {
+			fprintf(stderr, "tip query: %s: ", why ? why : "not an IPv4 or IPv6 address or prefix");
 			util_put_text(stderr, text, strlen(text));
 			fputc('\n', stderr);
 			return 2;
@@ -421,8 +791,9 @@ static int q_ip(struct qopt *o, const char *text)
 	}
 	char ip[INET6_ADDRSTRLEN], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
 	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, ip, sizeof ip);
+	size_t lim = o->limit && o->limit < q.n_doms ? o->limit : q.n_doms;
 	if (o->fmt == F_COF) {
-		put_cof(stdout, &rr);
+		put_cof_n(stdout, &rr, o->limit);
 	} else if (o->fmt == F_TABLE) {
 		struct tbl t = {6, NULL, 0, 0}, dt = {4, NULL, 0, 0};
 		for (int i = 0; i < 6; i++)
@@ -432,7 +803,7 @@ static int q_ip(struct qopt *o, const char *text)
 		tbl_add(&dt, "Count");
 		tbl_add(&dt, "First seen");
 		tbl_add(&dt, "Last seen");
-		for (size_t i = 0; i < q.n_doms; i++) {
+		for (size_t i = 0; i < lim; i++) {
 			char c[32];
 			tbl_addx(&dt, q.doms[i].name, q.doms[i].name_len);
 			snprintf(c, sizeof c, "%llu", (unsigned long long)q.doms[i].count);
@@ -445,24 +816,22 @@ static int q_ip(struct qopt *o, const char *text)
 		tbl_print(stdout, &t);
 		printf("\n");
 		tbl_print(stdout, &dt);
+		if (lim < q.n_doms)
+			printf("(%zu of %zu names shown: -l)\n", lim, q.n_doms);
 		tbl_free(&t);
 		tbl_free(&dt);
 	} else if (o->fmt == F_CSV) {
 		query_csv_ip(stdout, &q);
 	} else {
-		printf("{\"ip\":\"%s\"", ip);
+		/* NDJSON: an "ip" row, then a "name" row per name */
+		printf("{\"row\":\"ip\",\"ip\":\"%s\"", ip);
 		ipinfo_json(stdout, &q.info);
-		put_json_time(stdout, "first_seen", q.first_us);
-		put_json_time(stdout, "last_seen", q.last_us);
-		printf(",\"count\":%llu,\"domains\":[", (unsigned long long)q.count);
-		for (size_t i = 0; i < q.n_doms; i++) {
-			fputs(i ? ",{\"domain\":" : "{\"domain\":", stdout);
+		json_times(stdout, q.first_us, q.last_us, q.count);
+		for (size_t i = 0; i < lim; i++) {
+			printf("{\"row\":\"name\",\"ip\":\"%s\",\"domain\":", ip);
 			json_put_str(stdout, q.doms[i].name, q.doms[i].name_len);
-			put_json_time(stdout, "first_seen", q.doms[i].first_us);
-			put_json_time(stdout, "last_seen", q.doms[i].last_us);
-			printf(",\"count\":%llu}", (unsigned long long)q.doms[i].count);
+			json_times(stdout, q.doms[i].first_us, q.doms[i].last_us, q.doms[i].count);
 		}
-		fputs("]}\n", stdout);
 	}
 	rc = q.n_doms ? 0 : 1;
 	if (!q.n_doms)
@@ -487,32 +856,33 @@ static int q_flux(struct qopt *o)
 	if (fl.enrich_full)
 		fprintf(stderr, "tip query: warning: more than %u enriched addresses; later ones use "
 				"the ASN table only\n", AGG_ENRICH_MAX);
+	size_t lim = o->limit && o->limit < fl.n ? o->limit : fl.n;
 	if (o->fmt == F_TABLE) {
 		struct tbl t = {6, NULL, 0, 0};
 		for (int i = 0; i < 6; i++)
 			tbl_add(&t, flux_hdr[i]);
-		for (size_t i = 0; i < fl.n; i++) {
+		for (size_t i = 0; i < lim; i++) {
 			const struct agg_flux_row *r = &fl.rows[i];
 			flux_row_tbl(&t, r->name, r->name_len, &r->v, r->first_us, r->last_us);
 		}
 		tbl_print(stdout, &t);
+		if (lim < fl.n)
+			printf("(%zu of %zu names shown: -l)\n", lim, fl.n);
 		tbl_free(&t);
 	} else if (o->fmt == F_CSV) {
 		query_csv_flux_header(stdout);
-		for (size_t i = 0; i < fl.n; i++)
+		for (size_t i = 0; i < lim; i++)
 			query_csv_flux_row(stdout, &fl.rows[i]);
 	} else if (o->fmt == F_JSON) {
-		fputs("[", stdout);
-		for (size_t i = 0; i < fl.n; i++) {
+		/* NDJSON: one "domain" row a line */
+		for (size_t i = 0; i < lim; i++) {
 			const struct agg_flux_row *r = &fl.rows[i];
-			fputs(i ? ",\n" : "\n", stdout);
 			flux_row_json(stdout, r->name, r->name_len, &r->v, r->first_us, r->last_us,
 				      r->lookups);
-			fputc('}', stdout);
+			fputs("}\n", stdout);
 		}
-		fputs("\n]\n", stdout);
 	} else {
-		for (size_t i = 0; i < fl.n; i++)
+		for (size_t i = 0; i < lim; i++)
 			query_cof_domain(stdout, &o->set, fo.db, &o->filter, fl.rows[i].name);
 	}
 	int rc = fl.n ? 0 : 1;
@@ -526,7 +896,9 @@ int cmd_query(int argc, char **argv)
 		{"store", required_argument, NULL, 's'},  {"format", required_argument, NULL, 'f'},
 		{"min-score", required_argument, NULL, 'm'}, {"since", required_argument, NULL, 'S'},
 		{"until", required_argument, NULL, 'U'},  {"asn", required_argument, NULL, 'a'},
-		{"max-domains", required_argument, NULL, 'M'}, {NULL, 0, NULL, 0},
+		{"max-domains", required_argument, NULL, 'M'}, {"type", required_argument, NULL, 't'},
+		{"limit", required_argument, NULL, 'l'},  {"strict", no_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
 	};
 	struct qopt o;
 	memset(&o, 0, sizeof o);
@@ -534,9 +906,10 @@ int cmd_query(int argc, char **argv)
 	o.faults.cmd = "query";
 	int c, rc = 2;
 	const char *asn_path = NULL;
+	char *end;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:f:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:f:t:l:c", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (agg_cli_store(&o.set, "query", optarg) < 0)
@@ -579,6 +952,25 @@ int cmd_query(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 't':
+			if (util_qtype_parse(optarg, strlen(optarg), &o.filter.qtype) < 0 ||
+			    !o.filter.qtype) {
+				fprintf(stderr, "tip query: --type: not an rrtype (A, NS, CNAME, 28...): ");
+				util_put_text(stderr, optarg, strlen(optarg));
+				fputc('\n', stderr);
+				goto out;
+			}
+			break;
+		case 'l':
+			o.limit = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || !o.limit) {
+				fprintf(stderr, "tip query: --limit: a positive number of rows\n");
+				goto out;
+			}
+			break;
+		case 'c':
+			o.filter.strict = 1;
+			break;
 		default:
 			fprintf(stderr, "tip query: unknown or incomplete option: ");
 			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
@@ -607,12 +999,22 @@ int cmd_query(int argc, char **argv)
 			goto out;
 		o.have_db = 1;
 	}
-	if (!strcmp(what, "flux"))
+	if (!strcmp(what, "flux")) {
 		rc = q_flux(&o);
-	else if (!strcmp(what, "domain"))
-		rc = q_domain(&o, argv[optind + 1]);
-	else
+	} else if (!strcmp(what, "domain")) {
+		struct match_wild w;
+		int wc = match_wild_parse(argv[optind + 1], &w);
+		if (wc < 0) {
+			fprintf(stderr, "tip query: a wildcard is '*.NAME' (left-hand) or 'NAME.*' "
+					"(right-hand): ");
+			util_put_text(stderr, argv[optind + 1], strlen(argv[optind + 1]));
+			fputc('\n', stderr);
+			goto out;
+		}
+		rc = wc ? q_wild(&o, &w) : q_domain(&o, argv[optind + 1]);
+	} else {
 		rc = q_ip(&o, argv[optind + 1]);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "tip query: write error on standard output\n");
 		rc = 2;

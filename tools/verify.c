@@ -252,9 +252,39 @@ static int key_well_formed(const uint8_t *k, unsigned n)
 	case IX_DOMAIN:
 	case IX_RNAME:
 	case IX_INDICATOR:
-	case IX_SOURCE: return n >= 2 && n <= INDEX_KEY_MAX;
+	case IX_SOURCE:
+	case IX_SUFFIX:
+	case IX_PREFIX: return n >= 2 && n <= INDEX_KEY_MAX;
+	case IX_NET: return n >= 3 && (k[1] == 4 || k[1] == 6) && k[2] <= (k[1] == 4 ? 32 : 128) &&
+			    n == 3 + (k[2] + 7u) / 8;
 	default: return 0;
 	}
+}
+
+/* A member list: well-formed members of the right kind, each a key of this index. */
+static void check_members(struct ver *v, struct index *ix, const char *cpath, unsigned at,
+			  const char *kt, const uint8_t *val, unsigned vlen, uint8_t kind)
+{
+	struct index_iter it = {.p = val, .end = val + vlen};
+	const uint8_t *mk;
+	size_t mkl;
+	int n;
+	uint8_t key[INDEX_KEY_MAX];
+	while ((n = index_member_next(&it, &mk, &mkl)) > 0) {
+		int kind_ok = kind == IX_NET ? mk[0] == IX_IP4 || mk[0] == IX_IP6 : mk[0] == IX_DOMAIN;
+		if (mkl > INDEX_KEY_MAX || !kind_ok || !key_well_formed(mk, (unsigned)mkl)) {
+			report(v, cpath, at, 0, "malformed member of %s", kt);
+			continue;
+		}
+		memcpy(key, mk, mkl);
+		if (cdb_find(&ix->cdb, key, (unsigned)mkl) <= 0) {
+			char mt[400];
+			report(v, cpath, at, 0, "%s lists %s, a key the index does not have", kt,
+			       key_text(mt, sizeof mt, key, mkl));
+		}
+	}
+	if (n < 0)
+		report(v, cpath, at, 0, "damaged member list of %s", kt);
 }
 
 static void check_index(struct ver *v, const char *cpath, const char *spath, struct seg_reader *r,
@@ -324,6 +354,10 @@ static void check_index(struct ver *v, const char *cpath, const char *spath, str
 			report(v, cpath, at, 0, "%s cannot be looked up (%s)", kt,
 			       f < 0 ? "damaged hash table" : f == 0 ? "missing from the hash table"
 								 : "duplicate key");
+		if (k[0] == IX_SUFFIX || k[0] == IX_PREFIX || k[0] == IX_NET) {
+			check_members(v, &ix, cpath, at, kt, val, vlen, k[0]);
+			continue;
+		}
 		struct index_iter it = {.p = val, .end = val + vlen};
 		uint64_t pos;
 		int n;

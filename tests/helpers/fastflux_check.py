@@ -130,8 +130,10 @@ def main():
               (last and (last["n_a"], last["n_asn"], last["score"]), n_a, n_asn, x100))
         path = os.path.join(args.queries, label + ".json")
         try:
-            qd = json.load(open(path))
-        except (OSError, ValueError) as e:
+            rows = [json.loads(l) for l in open(path)]
+            qd = rows[0]
+            qd["a"] = [r for r in rows if r.get("row") == "address"]
+        except (OSError, ValueError, IndexError) as e:
             notok("ff-query-" + label, "%s: %s" % (path, e))
             continue
         ips = {x["ip"] for x in qd["a"]}

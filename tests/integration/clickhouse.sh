@@ -122,11 +122,11 @@ got=$(ch --query 'SELECT sensor, sum(count) FROM tip.dns GROUP BY sensor ORDER B
 [ "$got" = "$want" ]; check lookups-per-sensor-agree $? "clickhouse: $got; store: $want"
 
 # one name, one address: the counts of tip query
-q=$("$tip" query domain www.site007.example --store "$d/st" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["lookups"])')
+q=$("$tip" query domain www.site007.example --store "$d/st" --format json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["lookups"])')
 c=$(ch --query "SELECT sum(count) FROM tip.dns WHERE rrname = 'www.site007.example' AND length(a) > 0")
 [ "$q" = "$c" ] && [ "$q" = 72 ]; check domain-lookups-agree $? "tip $q, clickhouse $c"
 q=$("$tip" query ip 198.51.100.3 --store "$d/st" --format json | python3 -c '
-import json,sys; o=json.load(sys.stdin); print(o["count"], len(o["domains"]))')
+import json,sys; rows=[json.loads(l) for l in sys.stdin]; print(rows[0]["count"], len([r for r in rows if r["row"] == "name"]))')
 c=$(ch --query "SELECT sum(count), uniqExact(rrname) FROM tip.dns WHERE has(a, '198.51.100.3') FORMAT TSV" | tr '\t' ' ')
 [ "$q" = "$c" ]; check ip-count-agrees $? "tip $q, clickhouse $c"
 
@@ -140,7 +140,7 @@ flux_sql="SELECT rrname, length(groupUniqArrayArray(a)) AS hosts,
 compare_flux() {	# NAME TIP-OUTPUT CLICKHOUSE-OUTPUT
 	python3 - "$2" "$3" <<'EOF'
 import json, sys, datetime
-tip = json.load(open(sys.argv[1]))
+tip = [json.loads(l) for l in open(sys.argv[1])]
 ch = [json.loads(l) for l in open(sys.argv[2])]
 def iso(us):
     t = datetime.datetime.fromtimestamp(int(us) // 1000000, datetime.timezone.utc)
@@ -162,13 +162,13 @@ out=$(compare_flux all "$d/tip.json" "$d/ch.json"); check every-score-agrees $? 
 "$tip" query flux --store "$d/st" --format json >"$d/tip.json" 2>"$d/err"
 ch --query "$(printf "$flux_sql" "" "HAVING score_x100 > 14238")" >"$d/ch.json" 2>>"$d/err"
 out=$(compare_flux flux "$d/tip.json" "$d/ch.json"); check flux-query-agrees $? "$out"
-n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$d/tip.json")
+n=$(python3 -c 'import json,sys; print(len(open(sys.argv[1]).readlines()))' "$d/tip.json")
 [ "$n" = 10 ]; check flux-query-finds-the-10-flux-names $? "$n"
 # hostile names arrive as tip's JSON output shows them
 ch --query "SELECT DISTINCT rrname FROM tip.dns WHERE rrname LIKE '%evil.test' ORDER BY rrname FORMAT JSONEachRow" >"$d/chn.json"
 "$tip" query flux --store "$d/st" --min-score 0 --format json | python3 -c '
 import json, sys
-tip = sorted(r["domain"] for r in json.load(sys.stdin) if r["domain"].endswith("evil.test"))
+tip = sorted(r["domain"] for r in map(json.loads, sys.stdin) if r["domain"].endswith("evil.test"))
 ch = sorted(json.loads(l)["rrname"] for l in open(sys.argv[1]))
 assert tip == ch and len(tip) == 11, (tip, ch)' "$d/chn.json"
 check hostile-names-agree $?

@@ -124,7 +124,7 @@ fi
 check window-exit-0 $?
 w=$(python3 -c 'import json,sys; print(sum(json.loads(l)["count"] for l in open(sys.argv[1])))' "$d/w.cof")
 q=$("$tip" query flux --store "$d/a/s1" --min-score 0 --since 2025-11-24T18:00:00Z --until 2025-11-24T19:59:59Z --format json |
-	python3 -c 'import json,sys; print(sum(r["lookups"] for r in json.load(sys.stdin)))')
+	python3 -c 'import json,sys; print(sum(json.loads(l)["lookups"] for l in sys.stdin))')
 [ "$w" = "$q" ] && [ "$w" -gt 0 ]; check window-lookups-agree-with-query $? "export $w, query $q"
 "$tip" export --format csv --store "$d/a" --since 2030-01-01 >/dev/null 2>"$d/err"
 [ $? = 1 ] && grep -q 'no observation in the time window' "$d/err"; check empty-window-exit-1 $?

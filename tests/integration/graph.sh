@@ -56,7 +56,7 @@ svg_ok flux "$d/f.svg"
 [ ! -e "$d/f.svg.tmp" ]; check flux-no-temporary-left $?
 # the caption agrees with tip query (score, hosts, lookups)
 q=$("$tip" query domain flux03.example-botnet.test --store "$d/cof" --format json |
-	python3 -c 'import json,sys; o=json.load(sys.stdin); print("%.2f %d %d" % (o["score"], o["hosts"], o["lookups"]))')
+	python3 -c 'import json,sys; o=json.loads(sys.stdin.readline()); print("%.2f %d %d" % (o["score"], o["hosts"], o["lookups"]))')
 read -r s h l <<<"$q"
 grep -q "score $s: FAST-FLUX; $h addresses in 0 ASNs; $l lookups" "$d/f.svg"
 check flux-caption-agrees-with-query $? "query: $q; svg: $(grep -o 'score [^<]*' "$d/f.svg" | head -1)"

@@ -43,12 +43,14 @@ check import-passivedns-exit-0 $? "$(head -3 "$d/err")"
 # one observation per response: 144 steps x (12 flux + 6 cdn) + 24 x 10 x 6 site lookups
 grep -q 'imported 4032, skipped 0' "$d/out"; check import-passivedns-groups-responses $? "$(cat "$d/out")"
 
+# the lookup history shows TTLs: passivedns logs carry them, COF does not
+nottl() { sed -e '/^Type  *Outcome/,$d' -e '/"row":"lookup"/d'; }
 same() {	# NAME, then query arguments: the same bytes from both stores
 	local name=$1; shift
-	"$tip" query "$@" --store "$d/c/s" >"$d/a" 2>&1
-	local ra=$?
-	"$tip" query "$@" --store "$d/p/s" >"$d/b" 2>&1
-	local rb=$?
+	"$tip" query "$@" --store "$d/c/s" 2>&1 | nottl >"$d/a"
+	local ra=${PIPESTATUS[0]}
+	"$tip" query "$@" --store "$d/p/s" 2>&1 | nottl >"$d/b"
+	local rb=${PIPESTATUS[0]}
 	[ $ra = $rb ] && cmp -s "$d/a" "$d/b"; check "$name" $? "rc $ra/$rb $(diff "$d/a" "$d/b" | head -4 | cut -c1-200)"
 }
 for f in table csv json cof; do
@@ -87,7 +89,7 @@ printf '%s\n' '1764000000||10.0.0.1||192.0.2.53||IN||<script>x</script>,"q".evil
 check stdin-hostile-import $?
 "$tip" query flux --store "$d/h" --min-score 0 --format json | python3 -c '
 import json, sys
-names = {r["domain"] for r in json.load(sys.stdin)}
+names = {json.loads(l)["domain"] for l in sys.stdin}
 assert names == {"<script>x</script>,\"q\".evil.test", "a\\b.evil.test"}, names'
 check hostile-names-kept $?
 

@@ -72,7 +72,7 @@ if [ -n "$asn" ]; then
 	# the same scores by the index (query domain) as by the scan (query flux)
 	top=$(sed -n 2p "$d/flux.csv" | cut -d, -f1,2)
 	dom=${top%,*}
-	s=$(q domain "$dom" --store "$d/all/s1" $asn --format json | python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["score"])')
+	s=$(q domain "$dom" --store "$d/all/s1" $asn --format json | python3 -c 'import json,sys; print("%.2f" % json.loads(sys.stdin.readline())["score"])')
 	[ "$s" = "${top#*,}" ]; check domain-score-equals-flux-score $? "$s vs ${top#*,}"
 	# bounded memory: 3 names a pass gives the same table in more passes
 	q flux --store "$d/all/s1" $asn --format csv --max-domains 3 >"$d/flux3.csv" 2>/dev/null
@@ -119,9 +119,10 @@ check domain-cof-fields $?
 out=$(q ip 192.0.2.13 --store "$d/all" --format json)
 echo "$out" | python3 -c '
 import json, sys
-o = json.load(sys.stdin)
-assert o["ip"] == "192.0.2.13" and o["count"] == 288, o
-assert [x["domain"] for x in o["domains"]] == ["www.site3.example"]
+rows = [json.loads(l) for l in sys.stdin]
+o = rows[0]
+assert o["row"] == "ip" and o["ip"] == "192.0.2.13" and o["count"] == 288, o
+assert [x["domain"] for x in rows[1:] if x["row"] == "name"] == ["www.site3.example"]
 '
 check ip-json-two-sensors-count $?
 q ip 192.0.2.13 --store "$d/all" | grep -q '^www\.site3\.example  *288 '
@@ -136,8 +137,72 @@ for f in table csv json cof; do
 	q ip 192.0.2.11 --store "$d/all" --format $f >/dev/null 2>&1
 	check "ip-format-$f" $?
 done
-q domain flux01.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["lookups"] == 288 and len(o["a"]) == o["hosts"]'
+q domain flux01.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; rows=[json.loads(l) for l in sys.stdin]; o=rows[0]; assert o["row"] == "domain" and o["lookups"] == 288 and len([r for r in rows if r["row"] == "address"]) == o["hosts"]'
 check domain-json-valid $?
+
+# ---- wildcards, prefixes, rrtype, limit, time fences -----------------------
+out=$(q domain '*.example-botnet.test' --store "$d/all/s1" --format csv)
+check wild-left-exit $?
+n=$(printf '%s\n' "$out" | grep -c '^flux[0-9][0-9]\.example-botnet\.test,')
+[ "$n" = 12 ]; check wild-left-12-names $? "got $n"
+# the same scores as the exact query of each name
+w=$(printf '%s\n' "$out" | grep '^flux03\.' | cut -d, -f2)
+e=$(q domain flux03.example-botnet.test --store "$d/all/s1" --format json | python3 -c 'import json,sys; print("%.2f" % json.loads(sys.stdin.readline())["score"])')
+[ -n "$w" ] && [ "$w" = "$e" ]; check wild-left-score-equals-exact $? "$w vs $e"
+n=$(q domain 'www.*' --store "$d/all/s1" --format csv | tail -n +2 | grep -vc '^www\.')
+[ "$n" = 0 ]; check wild-right-only-www $?
+n=$(q domain 'www.*' --store "$d/all/s1" --format csv | tail -n +2 | wc -l)
+[ "$n" -ge 6 ]; check wild-right-finds-sites $? "got $n"
+q domain '*.example-botnet.test' --store "$d/all/s1" -l 2 --format json >"$d/wl.json"
+[ "$(wc -l <"$d/wl.json")" = 2 ]; check wild-limit-2 $?
+q domain 'a*b.test' --store "$d/all/s1" >/dev/null 2>"$d/err"
+[ $? = 2 ] && grep -q wildcard "$d/err"; check wild-bad-pattern-exit-2 $?
+q domain '*.nothing.test' --store "$d/all/s1" >/dev/null 2>&1
+[ $? = 1 ]; check wild-no-match-exit-1 $?
+# the index answers the same as a scan: drop the indexes and compare
+cp -a "$d/all/s1" "$d/noidx"
+rm -f "$d/noidx"/log/*.cdb
+cmp -s <(q domain '*.example-botnet.test' --store "$d/all/s1" --format csv) \
+	<(q domain '*.example-botnet.test' --store "$d/noidx" --format csv)
+check wild-index-equals-scan $?
+# CIDR: 192.0.2.0/28 holds www.site0..5 (192.0.2.10-15)
+out=$(q ip 192.0.2.0/28 --store "$d/all/s1" --format csv)
+check cidr-exit $?
+n=$(printf '%s\n' "$out" | tail -n +2 | cut -d, -f1 | sort -u | wc -l)
+[ "$n" = 6 ]; check cidr-v4-addresses $? "got $n: $out"
+cmp -s <(q ip 192.0.2.0/28 --store "$d/all/s1" --format csv) <(q ip 192.0.2.0/28 --store "$d/noidx" --format csv)
+check cidr-index-equals-scan $?
+c1=$(q ip 192.0.2.13/32 --store "$d/all/s1" --format csv | tail -n +2 | cut -d, -f5 | tr -d '\r')
+c2=$(q ip 192.0.2.13 --store "$d/all/s1" --format csv | tail -n +2 | cut -d, -f9 | tr -d '\r')
+[ "$c1" = "$c2" ] && [ -n "$c1" ]; check cidr-32-equals-address $? "$c1 vs $c2"
+q ip 192.0.2.0/33 --store "$d/all/s1" >/dev/null 2>&1
+[ $? = 2 ]; check cidr-bad-length-exit-2 $?
+# -t: only NS lookups of a name with A answers gives none
+q domain www.site3.example --store "$d/all/s1" -t NS >/dev/null 2>&1
+[ $? = 1 ]; check type-filter-excludes $?
+q domain www.site3.example --store "$d/all/s1" -t A >/dev/null 2>&1
+check type-filter-a $?
+q domain www.site3.example --store "$d/all/s1" -t BOGUS >/dev/null 2>&1
+[ $? = 2 ]; check type-filter-bad-exit-2 $?
+# time zones: 18:00+02:00 is 16:00Z
+cmp -s <(q ip 192.0.2.13 --store "$d/all/s1" --since 2025-11-24T18:00:00+02:00 --until 2025-11-24T19:00+0200 --format csv) \
+	<(q ip 192.0.2.13 --store "$d/all/s1" --since 2025-11-24T16:00:00Z --until 2025-11-24T17:00:00Z --format csv)
+check time-zone-offset $?
+# relative: the sample lies in 2025, so "2d" ago holds nothing and "10000d" all
+q ip 192.0.2.13 --store "$d/all/s1" --since 2d >/dev/null 2>&1
+[ $? = 1 ]; check relative-since-2d-empty $?
+n=$(q ip 192.0.2.13 --store "$d/all/s1" --since -10000d --format csv | tail -n +2 | cut -d, -f9 | tr -d '\r')
+[ "$n" = 144 ]; check relative-since-all $? "got $n"
+# strict (-c): a window inside one coalesced observation matches it overlapping only
+ov=$(q domain www.site3.example --store "$d/all/s1" --since 2025-11-24T16:05:00Z --until 2025-11-24T16:15:00Z --format csv | tail -n +2 | wc -l)
+st=$(q domain www.site3.example --store "$d/all/s1" --since 2025-11-24T16:05:00Z --until 2025-11-24T16:15:00Z -c --format csv 2>/dev/null | tail -n +2 | wc -l)
+[ "$ov" -ge 1 ]; check fence-overlap-matches $? "got $ov"
+n1=$(q domain www.site3.example --store "$d/all/s1" --since 2025-11-24T15:00:00Z --until 2025-11-24T17:00:00Z -c --format csv | tail -n +2 | cut -d, -f9 | tr -d '\r')
+n2=$(q domain www.site3.example --store "$d/all/s1" --since 2025-11-24T15:00:00Z --until 2025-11-24T17:00:00Z --format csv | tail -n +2 | cut -d, -f9 | tr -d '\r')
+[ -n "$n1" ] && [ "$n1" -le "$n2" ]; check fence-strict-subset $? "$n1 vs $n2 ($st)"
+# -l on a domain's addresses
+n=$(q domain flux01.example-botnet.test --store "$d/all/s1" -l 5 --format json | grep -c '"row":"address"')
+[ "$n" = 5 ]; check limit-addresses $? "got $n"
 
 # ---- hostile names in every format ---------------------------------------
 fmtargs="--min-score 0"
@@ -161,7 +226,7 @@ check hostile-csv-rfc4180 $?
 q flux --store "$d/all/s3" $fmtargs --format json >"$d/h.json"
 python3 -c '
 import json, sys
-rows = json.load(open(sys.argv[1]))
+rows = [json.loads(l) for l in open(sys.argv[1])]
 names = {r["domain"] for r in rows}
 assert "<script>alert(1)</script>.evil.test" in names and "new\nline.evil.test" in names, names
 assert "ctl\x01byte.evil.test" in names
@@ -189,11 +254,25 @@ if [ -x "$O/tests/mkstore" ] && "$O/tests/mkstore" "$d/mk" >/dev/null 2>&1; then
 		q flux --store "$d/mk" --min-score 0 --format $f >"$d/mk.$f" 2>/dev/null
 		[ $? -le 1 ]; check "mkstore-flux-$f" $?
 	done
-	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$d/mk.json"; check mkstore-json-valid $?
+	python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$d/mk.json"; check mkstore-json-valid $?
 	python3 -c '
 import json,sys
 for l in open(sys.argv[1]): json.loads(l)' "$d/mk.cof"; check mkstore-cof-valid $?
 	! LC_ALL=C grep -q '[^[:print:]]' "$d/mk.table"; check mkstore-table-printable $?
+	# failed lookups are shown with their rcode, NS and CNAME answers too
+	q domain gone.example --store "$d/mk" >"$d/nx.out" 2>/dev/null
+	grep -q '^A  *NXDOMAIN  *2 ' "$d/nx.out"; check failed-lookup-nxdomain-shown $? "$(cat "$d/nx.out")"
+	q domain gone.example --store "$d/mk" --format json 2>/dev/null | grep -q '"row":"lookup".*"rcode":"NXDOMAIN"'
+	check failed-lookup-json $?
+	q domain slow.example --store "$d/mk" 2>/dev/null | grep -q 'TIMEOUT'; check failed-lookup-timeout $?
+	q domain flux.example --store "$d/mk" 2>/dev/null | grep -q '^NS  *ns1\.flux-dns\.example, ns2\.flux-dns\.example'
+	check ns-names-shown $?
+	q domain www.shop.example --store "$d/mk" 2>/dev/null | grep -q '^CNAME  *edge\.cdn\.example\.net'
+	check cname-target-shown $?
+	q domain www.shop.example --store "$d/mk" --format json 2>/dev/null | grep -q '"row":"rrset".*"rrtype":"CNAME","rdata":\["edge.cdn.example.net"\]'
+	check cname-target-json $?
+	q ip 2001:db8::/32 --store "$d/mk" --format csv 2>/dev/null | grep -q '^2001:db8:1::1,v6\.flux\.example,'
+	check cidr-v6 $?
 else
 	echo "skip mkstore-hostile: $O/tests/mkstore not built"
 fi

@@ -133,12 +133,12 @@ check domain-inline-svg-graph $?
 grep -q '<table id="a-records">' "$d/body" && grep -q '<th>IP Address</th><th>Hostname</th><th>ASN (name)</th><th>Country</th><th>First seen</th><th>Last seen</th>' "$d/body"
 check domain-a-record-table $?
 n=$(grep -c '<tr><td><a href="/ip?a=' "$d/body")
-h=$("$tip" query domain flux03.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["hosts"])')
+h=$("$tip" query domain flux03.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["hosts"])')
 [ "$n" = "$h" ]; check domain-one-row-per-address $? "$n rows, $h hosts"
 grep -q 'id="per-answer">5.00' "$d/body"; check domain-answers-per-lookup $?
 grep -q 'id="ttl"' "$d/body" && grep -q 'NS history' "$d/body"; check domain-ttl-and-ns-sections $?
 if [ -n "$asn" ]; then
-	s=$("$tip" query domain flux03.example-botnet.test --store "$d/all" $asn --format json | python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["score"])')
+	s=$("$tip" query domain flux03.example-botnet.test --store "$d/all" $asn --format json | python3 -c 'import json,sys; print("%.2f" % json.loads(sys.stdin.readline())["score"])')
 	grep -q "<dd id=\"score\">$s " "$d/body"; check domain-score-equals-query $? "query says $s"
 	grep -Eq '<td>[0-9]+ \([^<]+\)</td><td>[A-Z][A-Z]</td>' "$d/body"; check domain-asn-name-country $?
 fi

@@ -208,8 +208,11 @@ static void test_index_meta_and_iterator(void **state)
 	assert_true(ix.meta.ts_last_us == T0 + 199 * 1000000LL);
 	assert_int_equal(ix.meta.seq, ls.segs[0].seq);
 	assert_int_equal(ix.meta.seg_size, ls.segs[0].size);
-	/* 50 domains + 50 + 7 addresses + 5 NS names + 10 enriched addresses */
-	assert_int_equal(ix.meta.keys, 50 + 50 + 7 + 5 + 10);
+	/* 50 domains + 50 + 7 addresses + 5 NS names + 10 enriched addresses, and the
+	 * member lists: 'w' example.com and com, 'p' dN and dN.example, 'n' of
+	 * 192/8, 192.0/16, 192.0.2/24, 198/8, 198.51/16, 198.51.100/24 */
+	assert_int_equal(ix.meta.version, INDEX_VERSION);
+	assert_int_equal(ix.meta.keys, 50 + 50 + 7 + 5 + 10 + 2 + 100 + 6);
 	size_t kl = index_key_parse(k, "d3.example.com");
 	assert_int_equal(index_find(&ix, k, kl, &it), 1);
 	int n = 0;
@@ -409,10 +412,113 @@ static void test_lookup_many_agrees_with_single_lookups(void **state)
 	store_set_free(&set);
 }
 
+/* ---- member lists: wildcards and prefixes ----------------------------- */
+
+struct pat {
+	const char *suffix;	/* 'd' keys ending in "." suffix */
+	uint8_t net[4];
+	unsigned bits;
+	int dns, score, enrich, other;
+	int keys;
+};
+
+static int pat_ok(void *ctx, const uint8_t *k, size_t kl)
+{
+	struct pat *p = ctx;
+	if (p->suffix) {
+		size_t sl = strlen(p->suffix);
+		return k[0] == IX_DOMAIN && kl > sl + 2 && k[kl - sl - 1] == '.' &&
+		       !memcmp(k + kl - sl, p->suffix, sl);
+	}
+	if (k[0] != IX_IP4 || kl != 5)
+		return 0;
+	uint32_t a = (uint32_t)k[1] << 24 | k[2] << 16 | k[3] << 8 | k[4];
+	uint32_t n = (uint32_t)p->net[0] << 24 | p->net[1] << 16 | p->net[2] << 8 | p->net[3];
+	uint32_t mask = p->bits ? 0xffffffffu << (32 - p->bits) : 0;
+	return (a & mask) == (n & mask);
+}
+
+static int pat_rec(void *ctx, const uint8_t *k, size_t kl, const char *sensor,
+		   const struct store_seg *seg, uint64_t pos, const struct rec *r)
+{
+	struct pat *p = ctx;
+	(void)k, (void)kl, (void)sensor, (void)seg, (void)pos;
+	p->keys++;
+	if (r->type == REC_DNS)
+		p->dns++;
+	else if (r->type == REC_SCORE)
+		p->score++;
+	else if (r->type == REC_ENRICH)
+		p->enrich++;
+	else
+		p->other++;
+	return 0;
+}
+
+static void pat_run(struct pat *p, const uint8_t *lk, size_t lkl)
+{
+	struct store_set set = {0};
+	char err[256];
+	const uint8_t *keys[1] = {lk};
+	size_t lens[1] = {lkl};
+	p->dns = p->score = p->enrich = p->other = p->keys = 0;
+	assert_int_equal(store_set_add(&set, dir, err, sizeof err), 0);
+	assert_int_equal(store_set_lookup_members(&set, keys, lens, 1, pat_ok, pat_rec, on_fault, p), 0);
+	store_set_free(&set);
+}
+
+static void test_member_lists_answer_wildcards_and_prefixes(void **state)
+{
+	struct store_listing ls;
+	uint8_t lk[INDEX_KEY_MAX];
+	char p[4096];
+	fill(dir, "s1", 200, NULL);
+	struct pat w = {.suffix = "example.com"};
+	lk[0] = IX_SUFFIX;
+	memcpy(lk + 1, "example.com", 11);
+	pat_run(&w, lk, 12);
+	assert_int_equal(w.dns, 200);
+	assert_int_equal(w.score, 40);
+	assert_int_equal(w.other + w.enrich, 0);
+	/* a /20 inside the /16 list: 192.0.0.0/20 holds 192.0.2.x */
+	struct pat n = {.net = {192, 0, 0, 0}, .bits = 20};
+	uint8_t a[4] = {192, 0, 0, 0};
+	size_t kl = index_key_net(lk, 4, a, 16);
+	assert_int_equal(kl, 5);
+	pat_run(&n, lk, kl);
+	assert_int_equal(n.dns, 200);
+	assert_int_equal(n.enrich, 40);
+	/* 198.51.100.0/30: i % 7 in 0..3, 4 of 7 addresses */
+	struct pat n2 = {.net = {198, 51, 100, 0}, .bits = 30};
+	uint8_t b[4] = {198, 51, 100, 0};
+	kl = index_key_net(lk, 4, b, 24);
+	pat_run(&n2, lk, kl);
+	int want = 0;
+	for (int i = 0; i < 200; i++)
+		want += i % 7 < 4;
+	assert_int_equal(n2.dns, want);
+	/* without the index the scan gives the same */
+	assert_int_equal(store_list(dir, &ls), 0);
+	store_seg_path(p, sizeof p, dir, ls.segs[0].name, "cdb");
+	assert_int_equal(unlink(p), 0);
+	store_listing_free(&ls);
+	struct pat w2 = {.suffix = "example.com"};
+	lk[0] = IX_SUFFIX;
+	memcpy(lk + 1, "example.com", 11);
+	pat_run(&w2, lk, 12);
+	assert_int_equal(w2.dns, 200);
+	assert_int_equal(w2.score, 40);
+	kl = index_key_net(lk, 4, b, 24);
+	pat_run(&n2, lk, kl);
+	assert_int_equal(n2.dns, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_index_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_lists_answer_wildcards_and_prefixes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_index_lookup_by_domain_ip_and_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_meta_and_iterator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rejects_non_index, setup, teardown),
