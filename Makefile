@@ -67,7 +67,8 @@ say = @printf '  %-7s %s\n' '$(1)' '$(patsubst $(O)/%,%,$(2))'
 endif
 endif
 
-LIBS_STORE := -lcdb
+# -lbearssl: SHA-256 of mail and attachments (store/mail.c)
+LIBS_STORE := -lcdb -lbearssl
 LIBS_SENSOR := -lev -ludns -lcdb
 LIBS_TLS := -lbearssl
 LIBS_TEST := -lcmocka

@@ -5,7 +5,7 @@
 # For big-endian s390x and 32-bit armhf it builds the store library, its
 # unit tests (`make store-tests`), the store helpers and `tip` with
 # Debian's cross compilers against a sysroot of Debian's own packages
-# (libc6, libcdb, libcmocka, libev for tip serve, unpacked with dpkg -x; no udns, so the
+# (libc6, libcdb, libcmocka, libev for tip serve, BearSSL for the SHA-256 of mail, unpacked with dpkg -x; no udns, so the
 # analysis configuration, no tipd), runs the unit tests under qemu-user,
 # then checks that a store is the same store everywhere:
 #   - tests/helpers/mkstore writes the same bytes on every architecture
@@ -40,7 +40,7 @@ triple() { case "$1" in s390x) echo s390x-linux-gnu ;; armhf) echo arm-linux-gnu
 qemu() { case "$1" in s390x) echo qemu-s390x ;; armhf) echo qemu-arm ;; esac; }
 
 # Run-time and link-time packages of the store, its tests and tip.
-SYSROOT_PKGS="libc6 libcdb1 libcdb-dev libcmocka0 libcmocka-dev libev4 libev-dev"
+SYSROOT_PKGS="libc6 libcdb1 libcdb-dev libcmocka0 libcmocka-dev libev4 libev-dev libbearssl0 libbearssl-dev"
 
 # make_sysroot ARCH: unpack the target's packages into $X/sysroot-ARCH.
 # Sets WHY and returns 1 when it cannot.
