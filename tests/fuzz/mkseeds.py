@@ -123,6 +123,18 @@ put("fuzz_feed", "json", b"\x06\x05{\"version\":2,\"blacklist\":[\"bad.example\"
 put("fuzz_feed", "ipsum", b"\x07\x09# ipsum\n192.0.2.1\t5\n198.51.100.2\t1\n")
 put("fuzz_feed", "trails", b"\x08\x0b# Reference: x\nbad.example\n192.0.2.1:8080\nevil.example/path\n10.0.0.0/8\n")
 
+# ---- mail (store/mail.c): byte 0 limits and mbox split -------------------------
+put("fuzz_mime", "plain", b"\x00From a@b Mon Jan  1 00:00:00 2024\nReceived: from x ([198.51.100.7]) by mx\n"
+    b"From: \"=?utf-8?B?Qm9i?=\" <bob@mail.example>\nSubject: hi\nMessage-ID: <1@id.example>\n\n"
+    b"see www.shop.example.co.uk/x. and (http://a.example/p)\n")
+put("fuzz_mime", "multipart", b"\x02Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+    b"Content-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n"
+    b"<a href=3D\"&#104;ttp://h.example/\">x</a>=\n\n--b\nContent-Type: application/zip; name=z.zip\n"
+    b"Content-Transfer-Encoding: base64\n\nUEsDBA==\n--b--\n\nFrom c@d x\nSubject: two\n\nftp://f.example/\n")
+put("fuzz_mime", "nested", b"\x01Content-Type: multipart/mixed; boundary=1\n\n--1\n"
+    b"Content-Type: multipart/alternative; boundary=2\n\n--2\nContent-Type: message/rfc822\n\n"
+    b"Subject: inner\n\nhttp://inner.example/\n--2--\n--1\n")
+
 # ---- store files, from the project's own programs --------------------------
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 tmp = tempfile.mkdtemp()
