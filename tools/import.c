@@ -225,8 +225,12 @@ static void import_file(struct imp *im, const char *path)
 		clearerr(stdin);
 }
 
+int cmd_import_feed(int argc, char **argv);
+
 int cmd_import(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "feed"))
+		return cmd_import_feed(argc - 1, argv + 1);
 	struct imp im;
 	const char **files;
 	int nfiles = 0, rc;

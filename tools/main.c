@@ -9,7 +9,8 @@
 #include "tip_config.h"
 
 static const struct tip_cmd cmds[] = {
-	{"import", cmd_import, "import cof|passivedns FILE... --store DIR [--sensor NAME]"},
+	{"import", cmd_import, "import cof|passivedns FILE... --store DIR [--sensor NAME]\n"
+	 "       tip import feed FILE --store DIR --source NAME --format F [--column C] [--path P] [--kind K] [--time T]"},
 	{"dump", cmd_dump, "dump STORE..."},
 	{"verify", cmd_verify, "verify [-q] STORE..."},
 	{"stats", cmd_stats, "stats STORE..."},
