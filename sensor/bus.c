@@ -115,3 +115,10 @@ const char *bus_source_name(int source)
 		return "unknown";
 	}
 }
+
+void bus_announce(struct bus *b, unsigned ev)
+{
+	b->announced++;
+	if (b->sched)
+		sched_event(b->sched, ev);
+}

@@ -52,7 +52,7 @@ struct bus {
 	struct bus_sub *subs;
 	struct sched *sched;	/* optional: gets SCHED_EV_CANDIDATES */
 	int depth;
-	uint64_t published, invalid, dropped;
+	uint64_t published, invalid, dropped, announced;
 };
 
 void bus_init(struct bus *b, struct sched *s);
@@ -76,5 +76,13 @@ int bus_publish(struct bus *b, const char *name, size_t len, int source);
 int bus_name_norm(const char *name, size_t len, char *out);
 
 const char *bus_source_name(int source);
+
+/*
+ * Announce an event to every module listening for it: raised on the
+ * scheduler as ev (SCHED_EV_*, sched.h), so tasks with sched_on(t, ev)
+ * run.  SCHED_EV_BLACKLIST_ROUND: the blacklist module finished a round
+ * (the spamtrap's archive fetcher runs after it).  Counted in announced.
+ */
+void bus_announce(struct bus *b, unsigned ev);
 
 #endif

@@ -56,6 +56,7 @@ enum sched_state {
 /* Events (a mask in sched_task.events). */
 #define SCHED_EV_CANDIDATES 0x1u
 #define SCHED_EV_RELOAD 0x2u
+#define SCHED_EV_BLACKLIST_ROUND 0x4u	/* the blacklist module finished a round (bus_announce) */
 
 #define SCHED_BACKOFF_MIN_US (10 * 1000000LL)
 #define SCHED_BACKOFF_MAX_US (3600 * 1000000LL)
