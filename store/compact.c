@@ -1007,6 +1007,10 @@ int compact_store(const char *dir, const struct compact_opts *opts, struct compa
 		say(err, errlen, "%s/log: %s", dir, strerror(errno));
 		goto out_lock;
 	}
+	if (o.clean_only) {
+		rc = 0;
+		goto out_lock;
+	}
 	if (store_list(dir, &ls) < 0) {
 		say(err, errlen, "%s/log: %s", dir, strerror(errno));
 		goto out_lock;

@@ -73,6 +73,7 @@ struct compact_opts {
 	uint64_t max_bytes;	/* input bytes per merge; 0: COMPACT_MAX_BYTES */
 	int64_t bucket_us;	/* coalescing bucket; 0: COMPACT_BUCKET_US, < 0: none */
 	int no_fsync;		/* tests and benchmarks on scratch data */
+	int clean_only;		/* only remove residue and superseded segments; merge nothing */
 	/* progress: bytes of input done and in all, called now and then */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;

@@ -94,7 +94,7 @@ int cmd_compact(int argc, char **argv)
 	static const struct option lo[] = {
 		{"before", required_argument, NULL, 'b'}, {"max-size", required_argument, NULL, 'm'},
 		{"bucket", required_argument, NULL, 'k'}, {"quiet", no_argument, NULL, 'q'},
-		{NULL, 0, NULL, 0},
+		{"clean", no_argument, NULL, 'C'},	  {NULL, 0, NULL, 0},
 	};
 	struct compact_opts o;
 	struct store_set set;
@@ -132,6 +132,9 @@ int cmd_compact(int argc, char **argv)
 		}
 		case 'q':
 			quiet = 1;
+			break;
+		case 'C':
+			o.clean_only = 1;
 			break;
 		default:
 			fprintf(stderr, "tip compact: unknown or incomplete option: ");
@@ -177,7 +180,9 @@ int cmd_compact(int argc, char **argv)
 		}
 		printf("tip compact: ");
 		util_put_text(stdout, set.dirs[i], strlen(set.dirs[i]));
-		if (!st.merges) {
+		if (o.clean_only) {
+			printf(": cleaned");
+		} else if (!st.merges) {
 			printf(": nothing to merge");
 		} else {
 			double s = dt > 0 ? dt / 1e6 : 1e-6;
@@ -190,7 +195,8 @@ int cmd_compact(int argc, char **argv)
 			       (unsigned long long)st.lookups, s, st.bytes_in / 1048576.0 / s);
 		}
 		if (st.residue_removed)
-			printf("; %llu files of an interrupted compaction removed",
+			printf("; %llu files superseded by compacted segments or left by an "
+			       "interrupted compaction removed",
 			       (unsigned long long)st.residue_removed);
 		if (st.damaged)
 			printf("; %llu damaged segments left as they are (tip verify says where)",

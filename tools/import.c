@@ -18,6 +18,15 @@
  * name.  An existing store keeps its own; --sensor naming another one is a
  * usage error.  Lines whose sensor_id differs from the store's are still
  * imported and counted in one warning at the end.
+ *
+ * Importing again changes nothing: state/imports notes, per imported
+ * input, its format, the bytes read and two hashes of them (CRC-32C and
+ * FNV-1a 64).  An input whose first N bytes hash as a noted import of N
+ * bytes is imported from byte N on: the same file again imports nothing,
+ * a passivedns log that grew imports only its new lines.  The note is
+ * written (temporary file, fsync, rename) after the segment is sealed;
+ * a crash between the two imports that input once more the next time.
+ * --force imports everything.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,8 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cof.h"
+#include "crc32c.h"
 #include "passivedns.h"
 #include "seg.h"
 #include "store.h"
@@ -48,7 +59,172 @@ struct imp {
 	char other_first[STORE_ID_MAX];
 	int io_error;
 	int fatal;
+	int force;
+	const char *fmt;	/* "cof" or "passivedns" */
+	struct cover *covers;	/* state/imports, and what this run adds */
+	size_t n_covers, old_covers;
 };
+
+/* ---- what earlier imports covered (state/imports) ---------------------- */
+
+struct cover {
+	char fmt[16];
+	uint64_t bytes;
+	uint32_t crc;
+	uint64_t fnv;
+};
+
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+#define FNV0 14695981039346656037ull
+
+static void covers_load(struct imp *im)
+{
+	char p[4200], line[256];
+	snprintf(p, sizeof p, "%s/state/imports", im->store);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return;
+	unsigned lineno = 0;
+	while (fgets(line, sizeof line, f)) {
+		struct cover c;
+		unsigned long long b, fv;
+		unsigned cr;
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "%15s %llu %8x %16llx", c.fmt, &b, &cr, &fv) != 4) {
+			fprintf(stderr, "tip import: %s:%u: not 'FORMAT BYTES CRC32C FNV64'; line ignored\n",
+				p, lineno);
+			continue;
+		}
+		c.bytes = b, c.crc = cr, c.fnv = fv;
+		void *nv = realloc(im->covers, (im->n_covers + 1) * sizeof *im->covers);
+		if (!nv)
+			break;
+		im->covers = nv;
+		im->covers[im->n_covers++] = c;
+	}
+	fclose(f);
+	im->old_covers = im->n_covers;
+}
+
+static int covers_save(struct imp *im)
+{
+	char p[4200], t[4300];
+	snprintf(p, sizeof p, "%s/state/imports", im->store);
+	snprintf(t, sizeof t, "%s.tmp", p);
+	FILE *f = fopen(t, "w");
+	if (!f)
+		return -1;
+	fputs("# tip import: FORMAT BYTES CRC32C FNV64 of each input imported\n", f);
+	for (size_t i = 0; i < im->n_covers; i++)
+		fprintf(f, "%s %llu %08x %016llx\n", im->covers[i].fmt,
+			(unsigned long long)im->covers[i].bytes, im->covers[i].crc,
+			(unsigned long long)im->covers[i].fnv);
+	int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(t, p) < 0) {
+		unlink(t);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The longest noted import of this format that is a prefix of f: its
+ * length, or 0.  f is left at the start.
+ */
+static uint64_t covered_prefix(struct imp *im, FILE *f)
+{
+	uint64_t best = 0, pos = 0;
+	uint32_t crc = 0;
+	uint64_t fnv = FNV0;
+	char buf[65536];
+	if (im->force)
+		return 0;
+	for (;;) {
+		/* the next boundary: the smallest noted length beyond pos */
+		uint64_t next = UINT64_MAX;
+		for (size_t i = 0; i < im->old_covers; i++)
+			if (!strcmp(im->covers[i].fmt, im->fmt) && im->covers[i].bytes > pos &&
+			    im->covers[i].bytes < next)
+				next = im->covers[i].bytes;
+		if (next == UINT64_MAX)
+			break;
+		while (pos < next) {
+			size_t want = next - pos < sizeof buf ? (size_t)(next - pos) : sizeof buf;
+			size_t got = fread(buf, 1, want, f);
+			if (!got)
+				goto out;
+			crc = crc32c(crc, buf, got);
+			fnv = fnv64(fnv, buf, got);
+			pos += got;
+		}
+		for (size_t i = 0; i < im->old_covers; i++)
+			if (!strcmp(im->covers[i].fmt, im->fmt) && im->covers[i].bytes == pos &&
+			    im->covers[i].crc == crc && im->covers[i].fnv == fnv)
+				best = pos;
+	}
+out:
+	rewind(f);
+	return best;
+}
+
+/* Hash f's first n bytes into a new cover (kept for covers_save). */
+static void cover_note(struct imp *im, FILE *f, uint64_t n)
+{
+	struct cover c;
+	char buf[65536];
+	uint64_t pos = 0;
+	snprintf(c.fmt, sizeof c.fmt, "%s", im->fmt);
+	c.crc = 0;
+	c.fnv = FNV0;
+	rewind(f);
+	while (pos < n) {
+		size_t want = n - pos < sizeof buf ? (size_t)(n - pos) : sizeof buf;
+		size_t got = fread(buf, 1, want, f);
+		if (!got)
+			return;
+		c.crc = crc32c(c.crc, buf, got);
+		c.fnv = fnv64(c.fnv, buf, got);
+		pos += got;
+	}
+	c.bytes = n;
+	void *nv = realloc(im->covers, (im->n_covers + 1) * sizeof *im->covers);
+	if (!nv)
+		return;
+	im->covers = nv;
+	im->covers[im->n_covers++] = c;
+}
+
+/* stdin cannot be read twice: spool it to a temporary file. */
+static FILE *spool_stdin(void)
+{
+	FILE *t = tmpfile();
+	char buf[65536];
+	size_t n;
+	if (!t)
+		return NULL;
+	while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+		if (fwrite(buf, 1, n, t) != n) {
+			fclose(t);
+			return NULL;
+		}
+	if (ferror(stdin) || fflush(t) != 0) {
+		fclose(t);
+		return NULL;
+	}
+	clearerr(stdin);
+	rewind(t);
+	return t;
+}
 
 /*
  * Read one line into l[0..cap) without its newline.  1 with *len (the
@@ -157,7 +333,7 @@ static int put(struct imp *im, const struct rec *r)
 static void import_file(struct imp *im, const char *path)
 {
 	const char *label = strcmp(path, "-") ? path : "<stdin>";
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : spool_stdin();
 	uint64_t lineno = 0, reported = 0, skipped = 0;
 	size_t len;
 	int c;
@@ -168,6 +344,24 @@ static void import_file(struct imp *im, const char *path)
 		fprintf(stderr, ": %s\n", strerror(errno));
 		im->io_error = 1;
 		return;
+	}
+	uint64_t skip = covered_prefix(im, f);
+	if (skip) {
+		struct stat fs;
+		int all = fstat(fileno(f), &fs) == 0 && (uint64_t)fs.st_size == skip;
+		fprintf(stderr, "tip import: ");
+		util_put_text(stderr, label, strlen(label));
+		if (all)
+			fprintf(stderr, ": already imported (%llu bytes, state/imports); nothing new\n",
+				(unsigned long long)skip);
+		else
+			fprintf(stderr, ": its first %llu bytes were imported before; importing the rest\n",
+				(unsigned long long)skip);
+		if (fseeko(f, (off_t)skip, SEEK_SET) < 0) {
+			fclose(f);
+			im->io_error = 1;
+			return;
+		}
 	}
 	while (!im->fatal && (c = read_line(f, im->line, COF_LINE_MAX, &len)) > 0) {
 		const char *why;
@@ -219,10 +413,12 @@ static void import_file(struct imp *im, const char *path)
 			(unsigned long long)(reported - MAX_REPORTS));
 	}
 	im->skipped += skipped;
-	if (f != stdin)
-		fclose(f);
-	else
-		clearerr(stdin);
+	if (!im->fatal && c == 0) {
+		off_t end = ftello(f);
+		if (end > 0 && (uint64_t)end > skip)
+			cover_note(im, f, (uint64_t)end);
+	}
+	fclose(f);
 }
 
 int cmd_import_feed(int argc, char **argv);
@@ -240,7 +436,7 @@ int cmd_import(int argc, char **argv)
 	if (argc < 2)
 		return tip_usage("import");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs("usage: tip import cof|passivedns FILE... --store DIR [--sensor NAME]\n"
+		fputs("usage: tip import cof|passivedns FILE... --store DIR [--sensor NAME] [--force]\n"
 		      "cof: Passive DNS Common Output Format (NDJSON), one observation a line.\n"
 		      "passivedns: gamelinux/passivedns logs (ts||client||server||class||query||type||\n"
 		      "answer||ttl||count), one observation per group of consecutive lines of the\n"
@@ -248,6 +444,8 @@ int cmd_import(int argc, char **argv)
 		      "A malformed line is reported as FILE:LINE: reason (column N) and skipped.\n"
 		      "A new store takes --sensor, else the first line's sensor_id, else its\n"
 		      "directory's name; an existing store keeps its own.\n"
+		      "Importing the same input again imports nothing (state/imports); a log\n"
+		      "that grew imports only what was added.  --force imports everything.\n"
 		      "Exit status: 0 every line imported; 1 malformed lines were skipped (the\n"
 		      "rest is imported); 2 usage error, unreadable file or unwritable store.\n",
 		      stdout);
@@ -277,6 +475,10 @@ int cmd_import(int argc, char **argv)
 			slot = &im.store;
 		else if (opts && !strncmp(a, "--sensor", 8) && (a[8] == '\0' || a[8] == '='))
 			slot = &im.sensor_opt;
+		else if (opts && !strcmp(a, "--force")) {
+			im.force = 1;
+			continue;
+		}
 		if (slot) {
 			const char *eq = strchr(a, '=');
 			if (eq) {
@@ -343,6 +545,9 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 
+	im.fmt = passivedns ? "passivedns" : "cof";
+	if (store_is_store(im.store))
+		covers_load(&im);
 	if (passivedns)
 		im.pdns = pdns_new();
 	else
@@ -364,6 +569,13 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, ": cannot seal the segment: %s\n", strerror(errno));
 		im.fatal = 1;
 	}
+	if (!im.fatal && im.n_covers > im.old_covers && store_is_store(im.store) &&
+	    covers_save(&im) < 0) {
+		fprintf(stderr, "tip import: ");
+		util_put_text(stderr, im.store, strlen(im.store));
+		fprintf(stderr, "/state/imports: cannot note what was imported: %s\n", strerror(errno));
+		im.io_error = 1;
+	}
 	if (im.other_sensor)
 		fprintf(stderr,
 			"tip import: warning: %llu lines name another sensor (first: %s) than the "
@@ -375,6 +587,7 @@ int cmd_import(int argc, char **argv)
 	cof_free(im.cof);
 	pdns_free(im.pdns);
 	free(im.line);
+	free(im.covers);
 	free(files);
 	return rc;
 }

@@ -9,7 +9,7 @@
 #include "tip_config.h"
 
 static const struct tip_cmd cmds[] = {
-	{"import", cmd_import, "import cof|passivedns FILE... --store DIR [--sensor NAME]\n"
+	{"import", cmd_import, "import cof|passivedns FILE... --store DIR [--sensor NAME] [--force]\n"
 	 "       tip import feed FILE --store DIR --source NAME --format F [--column C] [--path P] [--kind K] [--time T]"},
 	{"dump", cmd_dump, "dump STORE..."},
 	{"verify", cmd_verify, "verify [-q] STORE..."},
@@ -27,7 +27,7 @@ static const struct tip_cmd cmds[] = {
 			     "[--source auto|samples|lookups] --store DIR..."},
 	{"export", cmd_export, "export --format cof|csv|clickhouse [--since T] [--until T] "
 			       "[--asn FILE] [-o FILE] --store DIR..."},
-	{"compact", cmd_compact, "compact STORE... [--before T] [--max-size BYTES] [--bucket SECONDS] "
+	{"compact", cmd_compact, "compact STORE... [--clean] [--before T] [--max-size BYTES] [--bucket SECONDS] "
 				 "[-q]"},
 	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--asn FILE] [--timeout S] "
 			     "[--max-conn N] [--workers N] --store DIR..."},

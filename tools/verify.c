@@ -35,6 +35,7 @@
 #include <cdb.h>
 
 #include "buf.h"
+#include "compact.h"
 #include "index.h"
 #include "seg.h"
 #include "agg.h"
@@ -285,6 +286,36 @@ static void check_members(struct ver *v, struct index *ix, const char *cpath, un
 	}
 	if (n < 0)
 		report(v, cpath, at, 0, "damaged member list of %s", kt);
+}
+
+/*
+ * The compacted segment of the listing that covers the segment or index
+ * file name (a superseded segment, store.h), or NULL.
+ */
+static const char *covering(const struct store_listing *ls, const char *name)
+{
+	char base[SEG_NAME_MAX + 8];
+	uint32_t seq, first, last;
+	int64_t st;
+	const char *dot = strrchr(name, '.');
+	if (!dot || (strcmp(dot, ".tlog") && strcmp(dot, ".cdb")) || (size_t)(dot - name) >= sizeof base)
+		return NULL;
+	memcpy(base, name, (size_t)(dot - name));
+	base[dot - name] = '\0';
+	if (compact_name_parse(base, &first, &last)) {
+		seq = last;
+	} else {
+		if (!seg_name_parse(name, &seq, &st))
+			return NULL;
+		first = seq;
+	}
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct store_seg *s = &ls->segs[i];
+		if (s->cover_first < s->seq && s->cover_first <= first && seq <= s->seq &&
+		    strcmp(s->name, base))
+			return s->name;
+	}
+	return NULL;
 }
 
 static void check_index(struct ver *v, const char *cpath, const char *spath, struct seg_reader *r,
@@ -551,6 +582,7 @@ static void check_store(struct ver *v, const char *dir, int quiet)
 	}
 	for (size_t i = 0; i < ls.n_foreign; i++) {
 		const char *n = ls.foreign[i];
+		const char *cov;
 		uint32_t seq;
 		int64_t st;
 		snprintf(p, sizeof p, "%s/log/%s", dir, n);
@@ -558,6 +590,11 @@ static void check_store(struct ver *v, const char *dir, int quiet)
 			report(v, p, 0, 1, "index without a segment");
 		else if (ends_with(n, ".tmp"))
 			report(v, p, 0, 1, "temporary file left by an interrupted write");
+		else if ((cov = covering(&ls, n)))
+			report(v, p, 0, 1,
+			       "covered by compacted segment %s (its records are there); safe to "
+			       "delete: tip compact --clean",
+			       cov);
 		else if (seg_name_parse(n, &seq, &st) && ends_with(n, ".tlog"))
 			report(v, p, 0, 1, "named like a segment but not a regular file");
 		else

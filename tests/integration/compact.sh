@@ -156,8 +156,15 @@ cp -n "$d"/orig/c1/log/* "$d/peer/c1/log/"
 "$tip" query flux --store "$d/peer" --min-score 0 --format csv 2>/dev/null | cmp -s - <(sed '/^rc=/,$d' "$d/want/flux.csv")
 check old-segments-beside-merged-read-once $?
 "$tip" verify -q "$d/peer" >/dev/null 2>&1; check peer-verifies $?
+"$tip" verify "$d/peer" >"$d/vout" 2>&1
+grep -q 'covered by compacted segment .*safe to delete: tip compact --clean' "$d/vout" && ! grep -q 'not a regular file' "$d/vout"
+check verify-explains-superseded $? "$(grep -m2 'log/' "$d/vout")"
+cp -a "$d/peer" "$d/peer2"
+"$tip" compact --clean "$d/peer2" >"$d/out" 2>&1
+grep -q 'cleaned; 48 files superseded' "$d/out" && [ "$(ls "$d/peer2/c1/log" | wc -l)" = 2 ] && ! grep -q covered <("$tip" verify "$d/peer2" 2>&1)
+check compact-clean-removes-superseded $? "$(cat "$d/out")"
 "$tip" compact "$d/peer" >"$d/out" 2>&1
-grep -q '48 files of an interrupted compaction removed' "$d/out" && [ "$(ls "$d/peer/c1/log" | wc -l)" = 2 ]
+grep -q '48 files superseded by compacted segments or left by an interrupted compaction removed' "$d/out" && [ "$(ls "$d/peer/c1/log" | wc -l)" = 2 ]
 check superseded-removed-next-run $? "$(grep c1 "$d/out")"
 
 # ---- a crash at every step of the swap -------------------------------------------

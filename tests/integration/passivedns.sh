@@ -60,6 +60,30 @@ for f in table csv json cof; do
 	same "ip-$f-same-as-cof" ip 192.0.2.14 --format $f
 done
 
+# ---- importing again changes nothing ------------------------------------------
+want=$("$tip" query domain www.site4.example --store "$d/p/s" --format csv)
+"$tip" import passivedns "$d/day.log" --store "$d/p/s" >"$d/out" 2>"$d/err"
+check reimport-exit-0 $? "$(cat "$d/err")"
+grep -q 'imported 0,' "$d/out" && grep -q 'already imported' "$d/err"; check reimport-imports-nothing $? "$(cat "$d/out" "$d/err")"
+[ "$("$tip" query domain www.site4.example --store "$d/p/s" --format csv)" = "$want" ]
+check reimport-same-counts $?
+"$tip" import cof "$d/day.cof" --store "$d/c/s" >"$d/out" 2>&1
+[ "$("$tip" query domain www.site4.example --store "$d/c/s" --format csv)" = "$want" ]
+check reimport-cof-same-counts $? "$(cat "$d/out")"
+# a log that grew: only the new lines
+mkdir -p "$d/g"
+head -n 2000 "$d/day.log" >"$d/grow.log"
+"$tip" import passivedns "$d/grow.log" --store "$d/g/s" --sensor s >/dev/null 2>&1
+cp "$d/day.log" "$d/grow.log"
+"$tip" import passivedns "$d/grow.log" --store "$d/g/s" >"$d/out" 2>"$d/err"
+grep -q 'importing the rest' "$d/err"; check grown-log-imports-the-rest $? "$(cat "$d/err")"
+[ "$("$tip" query domain www.site4.example --store "$d/g/s" --format csv)" = "$want" ]
+check grown-log-same-counts $?
+"$tip" import passivedns - --store "$d/g/s" <"$d/day.log" >"$d/out" 2>&1
+grep -q 'imported 0,' "$d/out"; check reimport-stdin-imports-nothing $? "$(cat "$d/out")"
+"$tip" import passivedns "$d/day.log" --store "$d/g/s" --force >"$d/out" 2>&1
+! grep -q 'imported 0,' "$d/out"; check reimport-force-imports $?
+
 # ---- malformed lines ----------------------------------------------------------
 {
 	echo '1764000000.1||10.0.0.1||192.0.2.53||IN||good.test.||A||10.1.1.1||60||1'
