@@ -29,6 +29,19 @@ void conf_init(struct conf *c)
 	c->store_dir = CONF_DEFAULT_STORE;
 	c->queue = CONF_DEFAULT_QUEUE;
 	c->record_candidates = 1;
+	c->report_ms = CONF_DEFAULT_REPORT_MS;
+}
+
+/* Paths tipd opens after it detached (and chdir'ed to /) must be absolute. */
+static int abs_path(const struct conf *c, const struct conf_node *n, int none_ok, char *err,
+		    size_t errlen)
+{
+	const char *v = n->argv[0];
+	if (none_ok && (!*v || !strcmp(v, "none")))
+		return 0;
+	if (v[0] != '/')
+		return conf_error(c, n, err, errlen, "%s: use an absolute path", n->key);
+	return 0;
 }
 
 static void node_free(struct conf_node *n)
@@ -508,6 +521,8 @@ static int read_store(struct conf *c, const struct conf_node *sec, char *err, si
 				return -1;
 			if (!n->argv[0][0])
 				return conf_error(c, n, err, errlen, "dir: empty path");
+			if (abs_path(c, n, 0, err, errlen) < 0)
+				return -1;
 			c->store_dir = n->argv[0];
 		} else if (!strcmp(n->key, "sensor")) {
 			if (conf_arg1(c, n, err, errlen) < 0)
@@ -561,6 +576,17 @@ static int read_store(struct conf *c, const struct conf_node *sec, char *err, si
 			return conf_error(c, n, err, errlen, "unknown key '%s' in store", n->key);
 		}
 	}
+	/*
+	 * Retention never removes the active segment: a quota under two
+	 * segments would remove each segment as soon as it is sealed.
+	 */
+	const struct conf_node *q = conf_get(sec, "quota");
+	uint64_t seg = c->policy.max_bytes ? c->policy.max_bytes : 16u << 20;
+	if (q && c->policy.quota_bytes && c->policy.quota_bytes < 2 * seg)
+		return conf_error(c, q, err, errlen,
+				  "quota: %s is less than two segments (segment-size %lluk): "
+				  "retention would keep no sealed segment",
+				  q->argv[0], (unsigned long long)(seg >> 10));
 	return 0;
 }
 
@@ -576,6 +602,8 @@ static int read_control(struct conf *c, const struct conf_node *sec, char *err, 
 				return -1;
 			if (strlen(n->argv[0]) >= 108)	/* sun_path */
 				return conf_error(c, n, err, errlen, "socket: path too long");
+			if (abs_path(c, n, 1, err, errlen) < 0)
+				return -1;
 			c->socket = n->argv[0];
 		} else if (!strcmp(n->key, "group")) {
 			if (conf_arg1(c, n, err, errlen) < 0)
@@ -626,6 +654,8 @@ static int read_core(struct conf *c, char *err, size_t errlen)
 		} else if (!strcmp(n->key, "pidfile")) {
 			if (conf_arg1(c, n, err, errlen) < 0)
 				return -1;
+			if (abs_path(c, n, 1, err, errlen) < 0)
+				return -1;
 			c->pidfile = n->argv[0];
 		} else if (!strcmp(n->key, "log-level")) {
 			if (conf_arg1(c, n, err, errlen) < 0)
@@ -636,6 +666,14 @@ static int read_core(struct conf *c, char *err, size_t errlen)
 						  "log-level: '%s' is not error, warn, info or debug",
 						  n->argv[0]);
 			c->log_level = l;
+		} else if (!strcmp(n->key, "report-interval")) {
+			int64_t d;
+			if (conf_get_duration(c, n, &d, err, errlen) < 0)
+				return -1;
+			if (d < 1000000 || d > 86400000000LL)
+				return conf_error(c, n, err, errlen,
+						  "report-interval: between 1s and 1d");
+			c->report_ms = (uint32_t)(d / 1000);
 		} else if (!strcmp(n->key, "trace")) {
 			if (n->argc < 1)
 				return conf_error(c, n, err, errlen, "trace: name at least one module");

@@ -32,6 +32,7 @@
 #define CONF_DEFAULT_SOCKET CTL_SOCKET_DEFAULT
 #define CONF_DEFAULT_STORE "/var/lib/tip"
 #define CONF_DEFAULT_QUEUE 4096
+#define CONF_DEFAULT_REPORT_MS 60000
 
 #define CONF_MAX_ARGS 16
 #define CONF_MAX_DEPTH 3
@@ -65,6 +66,7 @@ struct conf {
 	struct seg_policy policy;
 	uint32_t queue;		/* records waiting for the writer, at most */
 	int record_candidates;	/* write a note for each candidate into the store */
+	uint32_t report_ms;	/* a lasting fault is summarised in the log this often */
 };
 
 /* Built-in defaults, no file. */

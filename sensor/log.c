@@ -21,6 +21,7 @@
 #define LINE_MAX_LEN 1024
 
 static int to_stderr = 1;
+static int copy_stderr;		/* syslog, and stderr too: a detaching daemon's start-up */
 static int cur_level = LOG_LVL_INFO;
 static volatile unsigned trace_mask;
 static const char *trace_names[LOG_TRACE_MAX];
@@ -66,19 +67,19 @@ const char *log_level_name(int level)
 static void emit(int prio, const char *tag, const char *fmt, va_list ap, const char *err)
 {
 	char line[LINE_MAX_LEN];
-	size_t n = 0;
+	size_t n = 0, body;
 	int r;
+	struct timespec ts;
+	struct tm tm;
 
-	if (to_stderr) {
-		struct timespec ts;
-		struct tm tm;
-		clock_gettime(CLOCK_REALTIME, &ts);	/* only a label for humans */
-		gmtime_r(&ts.tv_sec, &tm);
-		n = strftime(line, sizeof line, "%H:%M:%S ", &tm);
-		if (tag) {
-			r = snprintf(line + n, sizeof line - n, "%s", tag);
-			n += r > 0 ? (size_t)r : 0;
-		}
+	/* the date, in UTC: a line on stderr may be read days later (logd, a file) */
+	clock_gettime(CLOCK_REALTIME, &ts);	/* only a label for humans */
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	body = n;
+	if (tag) {
+		r = snprintf(line + n, sizeof line - n, "%s", tag);
+		n += r > 0 ? (size_t)r : 0;
 	}
 	r = vsnprintf(line + n, sizeof line - n, fmt, ap);
 	if (r > 0)
@@ -88,15 +89,22 @@ static void emit(int prio, const char *tag, const char *fmt, va_list ap, const c
 		if (r > 0)
 			n = n + (size_t)r < sizeof line ? n + (size_t)r : sizeof line - 1;
 	}
-	if (to_stderr) {
+	if (!to_stderr) {
+		line[n] = 0;
+		syslog(prio, "%s", line + body);	/* syslog dates its lines */
+	}
+	if (to_stderr || copy_stderr) {
 		if (n >= sizeof line - 1)
 			n = sizeof line - 2;
 		line[n++] = '\n';
 		ssize_t w = write(STDERR_FILENO, line, n);
 		(void)w;
-	} else {
-		syslog(prio, "%s", line);
 	}
+}
+
+void log_copy_stderr(int on)
+{
+	copy_stderr = on;
 }
 
 #define LOGFN(name, prio, lvl, tag, witherr)                     \

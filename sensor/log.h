@@ -1,6 +1,7 @@
 /*
  * log: the daemon's one log, to syslog (LOG_DAEMON) when detached or to
- * stderr in the foreground.  Lines read `module: what: detail`; the
+ * stderr in the foreground, each line there dated in UTC
+ * (2026-01-31T12:00:00Z).  Lines read `module: what: detail`; the
  * module is the caller's first words, by convention.
  *
  * Levels: error, warn, info, debug.  Besides the level, each module has a
@@ -29,6 +30,11 @@ enum log_level {
 /* Start logging: ident is the syslog name; to_stderr 1 in the foreground. */
 void log_init(const char *ident, int to_stderr, int level);
 void log_set_level(int level);
+/*
+ * When logging to syslog, copy every line to stderr as well (1) or not
+ * (0): a daemon that detaches keeps its terminal informed until it runs.
+ */
+void log_copy_stderr(int on);
 int log_get_level(void);
 /* "error", "warn", "info", "debug" -> level, or -1. */
 int log_level_parse(const char *name);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -30,6 +31,7 @@
 #include "cdefs.h"
 #include "clock.h"
 #include "ctl.h"
+#include "lock.h"
 #include "log.h"
 #include "sbuf.h"
 #include "tip_config.h"
@@ -48,8 +50,11 @@ struct daemon {
 	ev_async wake;		/* the writer's disk state changed */
 	struct bus_sub journal;
 	int pid_fd;
-	int writer_disk_error;
-	uint64_t writer_lost_noted;
+	int lock_fd;		/* the store's writer lock, held for the daemon's life */
+	int ready_fd;		/* detaching: tell the waiting parent we run; -1 none */
+	struct conf boot;	/* the configuration tipd started with: restart-only keys */
+	int boot_kept;		/* boot is no longer d->conf: it owns its tree */
+	uint64_t episodes_noted;	/* store faults written down as notes */
 };
 
 static const char *const core_trace[] = {"sched", "bus", "ctl", "writer", "conf", "resolver"};
@@ -81,8 +86,45 @@ static const char *conf_path(const char *opt)
 	return access(CONF_DEFAULT_PATH, F_OK) == 0 ? CONF_DEFAULT_PATH : NULL;
 }
 
+/*
+ * -c as an absolute path, resolved once at start: the daemon chdirs to /
+ * when it detaches, and a reload must find the same file.  A file that
+ * does not exist (yet) keeps its name made absolute, for the message.
+ */
+static const char *conf_opt_abs(const char *opt)
+{
+	static char abs[PATH_MAX];
+	char cwd[PATH_MAX];
+	if (!opt || opt[0] == '/')
+		return opt;
+	if (realpath(opt, abs))
+		return abs;
+	if (getcwd(cwd, sizeof cwd) && snprintf(abs, sizeof abs, "%s/%s", cwd, opt) < (int)sizeof abs)
+		return abs;
+	return opt;
+}
+
+/* The node of a core key, for a file:line in a message. */
+static const struct conf_node *core_node(const struct conf *c, const char *sec, const char *key)
+{
+	for (const struct conf_node *n = c->root; n; n = n->next) {
+		if (!sec && !n->section && !strcmp(n->key, key))
+			return n;
+		if (sec && n->section && !strcmp(n->key, sec))
+			return conf_get(n, key);
+	}
+	return NULL;
+}
+
 static int conf_check_all(struct conf *c, char *err, size_t errlen)
 {
+	/* what tipd looks up at start is looked up by -n too */
+	if (c->user && !getpwnam(c->user))
+		return conf_error(c, core_node(c, NULL, "user"), err, errlen,
+				  "user: no such user '%s'", c->user);
+	if (c->socket_group && !getgrnam(c->socket_group))
+		return conf_error(c, core_node(c, "control", "group"), err, errlen,
+				  "group: no such group '%s'", c->socket_group);
 	if (module_conf_check(c, err, errlen) < 0)
 		return -1;
 	if (c->trace)
@@ -315,18 +357,27 @@ static const struct ctl_ops ctl_ops = {op_submit, op_status, op_trace, op_clock}
 
 /* ---- modules ---------------------------------------------------------------------- */
 
-static void module_up(struct tipd *d, struct module *m)
+/*
+ * Start one module: 0, or -1 (state failed, stopped again, the reason
+ * logged by the module and this line).  Whatever module it is, the
+ * caller decides: fatal at start, a logged error on reload.
+ */
+static int module_up(struct tipd *d, struct module *m)
 {
 	m->sec = conf_module(&d->conf, m->ops->name);
+	errno = 0;
 	if ((m->ops->init && m->ops->init(m) < 0) || (m->ops->start && m->ops->start(m) < 0)) {
-		log_warn("%s: cannot start", m->ops->name);
+		int e = errno;
+		log_errx("%s: cannot start%s%s", m->ops->name, e ? ": " : "", e ? strerror(e) : "");
 		if (m->ops->stop)
 			m->ops->stop(m);
+		m->priv = NULL;
 		m->state = MODULE_FAILED;
-		return;
+		return -1;
 	}
 	m->state = MODULE_RUNNING;
 	log_debug("%s: started", m->ops->name);
+	return 0;
 }
 
 static void module_down(struct module *m)
@@ -345,8 +396,9 @@ static void modules_start(struct tipd *d)
 			continue;
 		struct module *m = &d->mods[d->nmods++];
 		*m = (struct module){.ops = ops, .d = d, .trace = log_trace_id(ops->name)};
-		if (module_enabled(&d->conf, ops))
-			module_up(d, m);
+		/* the configuration asked for it: running without it is no option */
+		if (module_enabled(&d->conf, ops) && module_up(d, m) < 0)
+			fatalx("tipd: module %s cannot start; see the lines above", ops->name);
 	}
 }
 
@@ -356,25 +408,34 @@ static void modules_stop(struct tipd *d)
 		module_down(&d->mods[i]);
 }
 
-/* Settings read only at start: say so when a reload changes them. */
+/*
+ * Settings read only at start: say so when a reload's file differs from
+ * what tipd started with (o, the start-time configuration: a reload that
+ * goes back to it changes nothing and says nothing).
+ */
 static void restart_only(const struct conf *o, const struct conf *n)
 {
 #define SAME(a, b) ((!(a) && !(b)) || ((a) && (b) && !strcmp((a), (b))))
-	const char *what = NULL;
-	if (!SAME(o->store_dir, n->store_dir))
-		what = "store dir";
-	else if (!SAME(o->sensor, n->sensor))
-		what = "store sensor";
-	else if (memcmp(&o->policy, &n->policy, sizeof o->policy) || o->queue != n->queue)
-		what = "store policy";
-	else if (!SAME(o->socket, n->socket) || !SAME(o->socket_group, n->socket_group))
-		what = "control socket";
-	else if (!SAME(o->user, n->user))
-		what = "user";
-	else if (!SAME(o->pidfile, n->pidfile))
-		what = "pidfile";
-	if (what)
-		log_warnx("conf: reload: the %s changed; it takes effect at restart", what);
+	char what[160] = "";
+	size_t len = 0;
+#define DIFF(cond, name)                                                                 \
+	do {                                                                             \
+		if (cond)                                                                \
+			len += (size_t)snprintf(what + len, len < sizeof what ? sizeof what - len : 0, \
+						"%s%s", len ? ", " : "", name);          \
+	} while (0)
+	DIFF(!SAME(o->store_dir, n->store_dir), "store dir");
+	DIFF(!SAME(o->sensor, n->sensor), "store sensor");
+	DIFF(memcmp(&o->policy, &n->policy, sizeof o->policy) || o->queue != n->queue,
+	     "store policy");
+	DIFF(!SAME(o->socket, n->socket) || !SAME(o->socket_group, n->socket_group),
+	     "control socket");
+	DIFF(!SAME(o->user, n->user), "user");
+	DIFF(!SAME(o->pidfile, n->pidfile), "pidfile");
+	if (len)
+		log_warnx("conf: reload: %s: changed in the file; in force from the next restart",
+			  what);
+#undef DIFF
 #undef SAME
 }
 
@@ -390,7 +451,7 @@ static void reload(struct daemon *dm)
 		log_warnx("conf: reload: %s; keeping the running configuration", err);
 		return;
 	}
-	restart_only(&d->conf, &nc);
+	restart_only(&dm->boot, &nc);
 	old = d->conf;
 	d->conf = nc;
 	d->conf_path = path;
@@ -408,12 +469,15 @@ static void reload(struct daemon *dm)
 		} else if (m->state == MODULE_RUNNING) {
 			module_down(m);
 			log_info("%s: stopped by the new configuration", m->ops->name);
-		} else if (on) {
-			module_up(d, m);
+		} else if (on && module_up(d, m) < 0) {
+			log_errx("conf: reload: module %s is configured but not running; "
+				 "fix the configuration and reload", m->ops->name);
 		}
 	}
-	/* Modules now point into the new tree only. */
-	conf_free(&old);
+	/* Modules now point into the new tree only; the start-time one stays. */
+	if (dm->boot_kept)
+		conf_free(&old);
+	dm->boot_kept = 1;
 	d->reloads++;
 	sched_event(&d->sched, SCHED_EV_RELOAD);
 	tipd_event(d, REC_EV_CONFIG, "configuration reloaded from %s", path ? path : "(built-in)");
@@ -471,18 +535,22 @@ static void usr1_cb(struct ev_loop *loop TIP_UNUSED, ev_signal *w, int revents T
 	sbuf_free(&out);
 }
 
-/* The writer's disk state changed: leave a trace of lost records in the store itself. */
+/*
+ * The writer's disk state changed: when a fault ended, leave its trace in
+ * the store itself, with the counts the log line gave.
+ */
 static void wake_cb(struct ev_loop *loop TIP_UNUSED, ev_async *w, int revents TIP_UNUSED)
 {
 	struct daemon *dm = container_of(w, struct daemon, wake);
 	struct writer_stats ws;
 	writer_stats(dm->d.writer, &ws);
-	if (dm->writer_disk_error && !ws.disk_error && ws.lost > dm->writer_lost_noted) {
-		tipd_event(&dm->d, REC_EV_NOTE, "store refused %llu records (disk full or I/O error)",
-			   (unsigned long long)(ws.lost - dm->writer_lost_noted));
-		dm->writer_lost_noted = ws.lost;
+	if (ws.episodes > dm->episodes_noted) {
+		tipd_event(&dm->d, REC_EV_NOTE,
+			   "store refused %llu records (%s); %llu records lost in all",
+			   (unsigned long long)ws.episode_lost, strerror(ws.episode_err),
+			   (unsigned long long)ws.episode_total);
+		dm->episodes_noted = ws.episodes;
 	}
-	dm->writer_disk_error = ws.disk_error;
 }
 
 static void writer_notify(void *arg)
@@ -519,7 +587,7 @@ static int path_none(const char *p)
 /* The store's directories belong to the user tipd runs as after the drop. */
 static void store_chown(const char *dir, uid_t uid, gid_t gid)
 {
-	static const char *const sub[] = {"", "/log", "/state", "/sensor.id"};
+	static const char *const sub[] = {"", "/log", "/state", "/sensor.id", "/" STORE_LOCK_NAME};
 	char path[4096];
 	for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) {
 		snprintf(path, sizeof path, "%s%s", dir, sub[i]);
@@ -545,6 +613,57 @@ static void drop_privileges(const struct passwd *pw)
 		fatal("tipd: PR_SET_NO_NEW_PRIVS");
 }
 
+/*
+ * Detach like daemon(3), but the parent waits for the child's word: it
+ * exits 0 once the child runs (detach_done), 1 when start-up failed, so
+ * `tipd` on a terminal or in an init script fails visibly.  Until then
+ * the child's log lines go to stderr too.  Returns the pipe's write end.
+ */
+static int detach(void)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		fatal("tipd: pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		fatal("tipd: fork");
+	if (pid > 0) {
+		char c;
+		ssize_t n;
+		close(p[1]);
+		do
+			n = read(p[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		fatal("tipd: setsid");
+	if (chdir("/") < 0)
+		fatal("tipd: chdir /");
+	log_copy_stderr(1);
+	return p[1];
+}
+
+static void detach_done(struct daemon *dm)
+{
+	if (dm->ready_fd < 0)
+		return;
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	log_copy_stderr(0);
+	ssize_t w = write(dm->ready_fd, "", 1);
+	(void)w;
+	close(dm->ready_fd);
+	dm->ready_fd = -1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct daemon dm;	/* static: the loop's watchers live as long as the process */
@@ -555,7 +674,7 @@ int main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "c:dfnVh")) != -1) {
 		switch (ch) {
 		case 'c':
-			dm.conf_opt = optarg;
+			dm.conf_opt = conf_opt_abs(optarg);
 			break;
 		case 'd':
 			dm.debug = 1;
@@ -622,9 +741,9 @@ int main(int argc, char **argv)
 
 	log_init("tipd", foreground, dm.debug ? LOG_LVL_DEBUG : d->conf.log_level);
 	apply_trace(&d->conf);
-	if (!foreground && daemon(0, 0) < 0)
-		fatal("tipd: daemon");
+	dm.ready_fd = foreground ? -1 : detach();
 	signal(SIGPIPE, SIG_IGN);
+	dm.boot = d->conf;
 
 	d->loop = ev_default_loop(EVFLAG_AUTO);
 	if (!d->loop)
@@ -632,6 +751,10 @@ int main(int argc, char **argv)
 	d->started_us = clock_now_us();
 	dm.pid_fd = path_none(d->conf.pidfile) ? -1 : pidfile_open(d->conf.pidfile);
 
+	/* one writer per store, before anything (recovery included) touches it */
+	dm.lock_fd = store_lock_open(d->conf.store_dir, "tipd", err, sizeof err);
+	if (dm.lock_fd < 0)
+		fatalx("tipd: store %s", err);
 	d->writer = writer_new(d->conf.store_dir, d->conf.sensor, &d->conf.policy, d->conf.queue,
 			       err, sizeof err);
 	if (!d->writer)
@@ -666,6 +789,7 @@ int main(int argc, char **argv)
 	ev_async_init(&dm.wake, wake_cb);
 	ev_async_start(d->loop, &dm.wake);
 	writer_set_notify(d->writer, writer_notify, &dm);
+	writer_set_report(d->writer, d->conf.report_ms);
 
 	tipd_event(d, REC_EV_START, "tipd %s started, config %s", TIP_VERSION,
 		   d->conf_path ? d->conf_path : "(built-in)");
@@ -677,6 +801,7 @@ int main(int argc, char **argv)
 	drop_privileges(pw);
 	if (writer_start(d->writer) < 0)
 		fatal("tipd: writer thread");
+	detach_done(&dm);
 
 	ev_run(d->loop, 0);
 
@@ -685,9 +810,10 @@ int main(int argc, char **argv)
 	tipd_event(d, REC_EV_STOP, "tipd stopped");
 	ctl_close(d->ctl);
 	if (writer_close(d->writer) < 0) {
-		log_warnx("tipd: the store could not be made durable");
+		log_errx("tipd: the store could not be made durable: records were lost");
 		rc = 1;
 	}
+	store_lock_close(dm.lock_fd);
 	sched_fini(&d->sched);
 	bus_fini(&d->bus);
 	if (dm.pid_fd >= 0) {
@@ -696,6 +822,8 @@ int main(int argc, char **argv)
 	}
 	log_info("tipd: stopped");
 	conf_free(&d->conf);
+	if (dm.boot_kept)
+		conf_free(&dm.boot);
 	ev_loop_destroy(d->loop);
 	return rc;
 }

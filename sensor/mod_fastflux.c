@@ -187,10 +187,22 @@ static int conf_read(const struct conf *c, const struct conf_node *sec, struct f
 			rc = conf_error(c, n, err, errlen, "'%s' is not a section", k);
 		} else if (!strcmp(k, "servers")) {
 			size_t len = 0;
-			if (n->argc < 1 || n->argc > 6) {
-				rc = conf_error(c, n, err, errlen, "servers: one to six addresses");
-				break;
+			if (n->argc < 1 || n->argc > RESOLVER_MAX_SERVERS) {
+				conf_error(c, n, err, errlen,
+					   "servers: one to %d addresses (%d given)",
+					   RESOLVER_MAX_SERVERS, n->argc);
+				goto fail;
 			}
+			for (int i = 0; i < n->argc; i++)
+				if (resolver_server_check(n->argv[i]) < 0) {
+					char esc[LOG_ESC_MAX];
+					conf_error(c, n, err, errlen,
+						   "servers: '%s' is not an address (1.2.3.4, "
+						   "1.2.3.4:53, [::1]:53; no names)",
+						   log_esc(esc, sizeof esc, n->argv[i],
+							   strlen(n->argv[i])));
+					goto fail;
+				}
 			for (int i = 0; i < n->argc; i++)
 				len += strlen(n->argv[i]) + 1;
 			char *s = malloc(len);
@@ -263,6 +275,13 @@ static int conf_read(const struct conf *c, const struct conf_node *sec, struct f
 					rc = conf_error(c, n, err, errlen,
 							"timeout: whole seconds, 1s to 300s");
 				cf->rc.timeout = (unsigned)(d / 1000000);
+			}
+		} else if (!strcmp(k, "silence")) {
+			if ((rc = key_dur(c, n, 0, &d, err, errlen)) == 0) {
+				if (d > 3600 * 1000000LL || d % 1000000)
+					rc = conf_error(c, n, err, errlen,
+							"silence: whole seconds, 0 (never) to 3600s");
+				cf->rc.silence = (unsigned)(d / 1000000);
 			}
 		} else if (!strcmp(k, "tries")) {
 			rc = key_uint(c, n, 1, 50, &u, err, errlen);
@@ -2014,12 +2033,14 @@ static void log_stats(struct ff *ff, const char *why)
 		resolver_stats(ff->res, &rs);
 	const uint64_t *o = ff->st.outcome;
 	log_info("fastflux: %s: domains=%zu flux=%zu benign=%zu window=%zu queued=%zu lookups=%llu "
+		 "ns_lookups=%llu "
 		 "ok=%llu nxdomain=%llu nodata=%llu servfail=%llu refused=%llu timeout=%llu "
 		 "malformed=%llu truncated=%llu neterr=%llu; udns: sent=%llu replies=%llu "
 		 "bad_replies=%llu unmatched=%llu wrong_server=%llu tcp=%llu tcp_failed=%llu",
 		 why, ff->ndom, ff->nstate[FASTFLUX_FLUX], ff->nstate[FASTFLUX_BENIGN],
 		 ff->nstate[FASTFLUX_WINDOW], ff->nstate[FASTFLUX_NEW],
-		 (unsigned long long)(ff->st.lookups + ff->st.ns_lookups),
+		 /* the counts `tip status` shows under the same names */
+		 (unsigned long long)ff->st.lookups, (unsigned long long)ff->st.ns_lookups,
 		 (unsigned long long)o[RESOLVER_OK], (unsigned long long)o[RESOLVER_NXDOMAIN],
 		 (unsigned long long)o[RESOLVER_NODATA], (unsigned long long)o[RESOLVER_SERVFAIL],
 		 (unsigned long long)o[RESOLVER_REFUSED], (unsigned long long)o[RESOLVER_TIMEOUT],
@@ -2240,6 +2261,7 @@ static void ff_stats(struct module *m, module_emit_fn emit, void *ctx)
 		struct resolver_stats rs;
 		resolver_stats(ff->res, &rs);
 		emit(ctx, "res_submitted", rs.submitted);
+		emit(ctx, "res_servers_silent", rs.silent);
 		for (int o = 0; o < RESOLVER__OUTCOMES; o++) {
 			char key[32];
 			snprintf(key, sizeof key, "res_%s",

@@ -102,6 +102,10 @@ struct resolver {
 	union sockaddr_any serv[MAX_SERVERS];
 	socklen_t serv_len[MAX_SERVERS];
 	unsigned nserv;
+	/* silence: ev_now of the first packet sent to a server since its last reply (0: none) */
+	double serv_waiting[MAX_SERVERS];
+	uint8_t serv_silent[MAX_SERVERS];
+	ev_timer silence_timer;
 	struct qlist queue, udp, tcpwait, tcp;
 	struct resolver_query *freelist;
 	unsigned allocated;
@@ -214,6 +218,7 @@ void resolver_config_defaults(struct resolver_config *c)
 	c->tcp_timeout = 5.0;
 	c->max_rr = 256;
 	c->text_bytes = 16384;
+	c->silence = 60;
 }
 
 int resolver_ptr_name(int family, const uint8_t *addr, char *buf, size_t cap)
@@ -325,6 +330,13 @@ static int add_servers(struct resolver *r, const char *list, const char **why)
 	return 0;
 }
 
+int resolver_server_check(const char *s)
+{
+	union sockaddr_any sa;
+	socklen_t len;
+	return parse_server(s, strlen(s), &sa, &len);
+}
+
 static int read_resolv_conf(struct resolver *r, const char *path, const char **why)
 {
 	FILE *f = fopen(path, "r");
@@ -352,6 +364,100 @@ static int read_resolv_conf(struct resolver *r, const char *path, const char **w
 	}
 	fclose(f);
 	return 0;
+}
+
+/* ---- silent servers --------------------------------------------------------------
+ * A server that was sent queries and has not answered any of them for
+ * cfg.silence seconds is reported once, by name, and once more when it
+ * answers again.  Timeouts alone say nothing about which server is mute.
+ */
+
+/* Index of the server sa is (udns may hand an IPv4 server as v4-mapped IPv6), or -1. */
+static int serv_index(const struct resolver *r, const struct sockaddr *sa)
+{
+	struct sockaddr_in v4;
+	if (!sa)
+		return -1;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			memset(&v4, 0, sizeof v4);
+			v4.sin_family = AF_INET;
+			v4.sin_port = s6->sin6_port;
+			memcpy(&v4.sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+			sa = (const struct sockaddr *)&v4;
+		}
+	}
+	for (unsigned i = 0; i < r->nserv; i++) {
+		const union sockaddr_any *s = &r->serv[i];
+		if (s->sa.sa_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET) {
+			const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+			if (a->sin_port == s->sin.sin_port &&
+			    a->sin_addr.s_addr == s->sin.sin_addr.s_addr)
+				return (int)i;
+		} else if (sa->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+			if (a->sin6_port == s->sin6.sin6_port &&
+			    !memcmp(&a->sin6_addr, &s->sin6.sin6_addr, 16))
+				return (int)i;
+		}
+	}
+	return -1;
+}
+
+static void serv_name(const struct resolver *r, unsigned i, char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	const union sockaddr_any *s = &r->serv[i];
+	if (s->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &s->sin6.sin6_addr, a, sizeof a);
+		snprintf(out, cap, "[%s]:%u", a, ntohs(s->sin6.sin6_port));
+	} else {
+		inet_ntop(AF_INET, &s->sin.sin_addr, a, sizeof a);
+		snprintf(out, cap, "%s:%u", a, ntohs(s->sin.sin_port));
+	}
+}
+
+static void serv_sent(struct resolver *r, const struct sockaddr *sa)
+{
+	int i = serv_index(r, sa);
+	if (i >= 0 && r->serv_waiting[i] == 0)
+		r->serv_waiting[i] = ev_now(r->loop);
+}
+
+static void serv_answered(struct resolver *r, const struct sockaddr *sa)
+{
+	int i = serv_index(r, sa);
+	if (i < 0)
+		return;
+	if (r->serv_silent[i]) {
+		char name[INET6_ADDRSTRLEN + 8];
+		serv_name(r, (unsigned)i, name, sizeof name);
+		log_warnx("resolver: %s answers again after %.0f s", name,
+			  ev_now(r->loop) - r->serv_waiting[i]);
+		r->serv_silent[i] = 0;
+		r->st.silent--;
+	}
+	r->serv_waiting[i] = 0;
+}
+
+static void on_silence(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct resolver *r = (struct resolver *)((char *)w - offsetof(struct resolver, silence_timer));
+	double now = ev_now(loop);
+	for (unsigned i = 0; i < r->nserv; i++) {
+		if (r->serv_silent[i] || r->serv_waiting[i] == 0 ||
+		    now - r->serv_waiting[i] < r->cfg.silence)
+			continue;
+		char name[INET6_ADDRSTRLEN + 8];
+		serv_name(r, i, name, sizeof name);
+		log_warnx("resolver: no reply from %s in %u s", name, r->cfg.silence);
+		r->serv_silent[i] = 1;
+		r->st.silent++;
+		r->st.silences++;
+	}
 }
 
 /* ---- udns contexts ------------------------------------------------------------ */
@@ -395,6 +501,7 @@ static void ctx_dbg(int code, const struct sockaddr *sa, unsigned salen, dnscc_t
 		if (q) {
 			q->r->st.udp_sent++;
 			q->sent++;
+			serv_sent(q->r, sa);
 		}
 		return;
 	}
@@ -403,6 +510,7 @@ static void ctx_dbg(int code, const struct sockaddr *sa, unsigned salen, dnscc_t
 		return;
 	}
 	q->r->st.udp_replies++;
+	serv_answered(q->r, sa);
 	if (plen >= DNSMSG_HDR) {
 		q->last_rcode = pkt[3] & 0x0f;
 		if (pkt[2] & 0x02) {
@@ -433,6 +541,8 @@ static void ctx_dbg_any(int code, const struct sockaddr *sa, unsigned salen, dns
 	}
 	if (!dbg_owner)
 		return;
+	if (code == -1 || code == -5)
+		serv_answered(dbg_owner, sa);	/* late or garbled, but the server speaks */
 	if (code == -1)
 		dbg_owner->st.udp_bad_replies++;
 	else if (code == -2)
@@ -862,7 +972,8 @@ struct resolver *resolver_new(struct ev_loop *loop, const struct resolver_config
 	struct resolver_config *c = &r->cfg;
 	if (c->contexts == 0 || c->contexts > MAX_CONTEXTS || c->per_ctx_inflight == 0 ||
 	    c->timeout < 1 || c->timeout > 300 || c->tries < 1 || c->tries > 50 ||
-	    c->max_rr == 0 || c->text_bytes < DNSMSG_TEXT_NAME_MAX || c->edns_size > 65535) {
+	    c->max_rr == 0 || c->text_bytes < DNSMSG_TEXT_NAME_MAX || c->edns_size > 65535 ||
+	    c->silence > 86400) {
 		*why = "configuration out of range";
 		goto out_inval;
 	}
@@ -899,6 +1010,7 @@ struct resolver *resolver_new(struct ev_loop *loop, const struct resolver_config
 	ev_prepare_init(&r->kick, on_kick);
 	ev_init(&r->rate_timer, on_rate);
 	ev_init(&r->reopen_timer, on_reopen);
+	ev_init(&r->silence_timer, on_silence);
 	r->tokens_at = ev_now(loop);
 	r->tokens = 1.0;
 
@@ -915,6 +1027,13 @@ struct resolver *resolver_new(struct ev_loop *loop, const struct resolver_config
 		/* spread over the contexts: each socket lives about reopen_interval * contexts */
 		ev_timer_set(&r->reopen_timer, c->reopen_interval, c->reopen_interval);
 		ev_timer_start(loop, &r->reopen_timer);
+		ev_unref(loop);
+	}
+	if (c->silence) {
+		/* checked 20 times per period: a mute server is named within 5% of it */
+		double every = c->silence / 20.0;
+		ev_timer_set(&r->silence_timer, every, every);
+		ev_timer_start(loop, &r->silence_timer);
 		ev_unref(loop);
 	}
 	r->st.contexts = r->nctx;
@@ -1059,6 +1178,10 @@ void resolver_free(struct resolver *r)
 	if (ev_is_active(&r->reopen_timer)) {
 		ev_ref(r->loop);
 		ev_timer_stop(r->loop, &r->reopen_timer);
+	}
+	if (ev_is_active(&r->silence_timer)) {
+		ev_ref(r->loop);
+		ev_timer_stop(r->loop, &r->silence_timer);
 	}
 	for (unsigned i = 0; i < r->nctx; i++) {
 		ctx_close(r, &r->ctx[i]);

@@ -109,6 +109,8 @@ struct resolver_config {
 	double tcp_timeout;	/* seconds for one TCP exchange */
 	unsigned max_rr;	/* records kept per answer (more are counted in dropped) */
 	unsigned text_bytes;	/* bytes for names and TXT per answer */
+	unsigned silence;	/* seconds a server that was sent queries may stay mute before
+				   "no reply from ADDR in N s" is logged; 0 = never */
 };
 
 /* Counters since resolver_new; what `tip status` and the logs show. */
@@ -130,12 +132,24 @@ struct resolver_stats {
 	uint32_t inflight, queued, tcp_active;	/* now */
 	uint32_t contexts, servers;
 	int rcvbuf;		/* SO_RCVBUF the kernel granted (last socket opened) */
+	uint32_t silent;	/* servers mute now (see silence) */
+	uint64_t silences;	/* times a server went mute */
 };
 
 /* Defaults: resolv.conf servers, timeout 2, tries 2, EDNS0 4096, 4 contexts
  * x 128, 256 in flight, 4096 queued, no qps cap, re-open every 60 s,
- * SO_RCVBUF 1 MiB, 8 TCP at 5 s, 256 records and 16 KiB of text per answer. */
+ * SO_RCVBUF 1 MiB, 8 TCP at 5 s, 256 records and 16 KiB of text per answer,
+ * a mute server named after 60 s. */
 void resolver_config_defaults(struct resolver_config *c);
+
+/*
+ * One server as `servers` takes it ("1.2.3.4", "1.2.3.4:53", "::1",
+ * "[::1]:5353"; an address, never a name): 0, or -1.  For checkers, so a
+ * configuration that passes cannot fail at start.  At most
+ * RESOLVER_MAX_SERVERS servers.
+ */
+int resolver_server_check(const char *s);
+#define RESOLVER_MAX_SERVERS 6
 
 /* NULL with errno (EINVAL with a reason in *why: bad server, no server). */
 struct resolver *resolver_new(struct ev_loop *loop, const struct resolver_config *c, const char **why);

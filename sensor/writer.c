@@ -52,7 +52,17 @@ struct writer {
 	void (*notify)(void *);
 	void *notify_arg;
 	int trace;
+
+	/* A fault episode (writer thread only; st.disk_error is its errno). */
+	uint32_t report_ms;	/* a summary while it lasts, at most this often */
+	uint64_t lost_before;	/* st.lost when it began */
+	uint64_t durable_at_err;	/* st.seg.durable at the last refusal */
+	int64_t last_err_mono;	/* the last refusal */
+	int64_t reported_mono;	/* the last line about it */
 };
+
+#define WRITER_REPORT_MS 60000	/* default summary interval of a lasting fault */
+#define WRITER_CLEAR_MS 1000	/* quiet this long, with data made durable, to call it over */
 
 /* ---- copying records ----------------------------------------------------- */
 
@@ -187,24 +197,62 @@ static uint64_t write_list(struct writer *w, struct wrec *list, uint64_t n, int 
 	return lost;
 }
 
-/* Log when the store starts or stops refusing; err 0 means all went well. */
-static void disk_state(struct writer *w, int err)
+/*
+ * The store's state after one pass; err is this pass's refusal (0: none),
+ * cycle_lost the records it refused.  A fault is said once when it
+ * begins, summarised at most every report_ms while it lasts, and said
+ * over only when data was made durable again and nothing was refused for
+ * WRITER_CLEAR_MS: a full disk that takes a record now and then (the tail
+ * of a page) is one fault, not a flapping one.  The counts in the lines
+ * are the ones status shows (lost) and the daemon's note repeats.
+ */
+static void disk_state(struct writer *w, int err, uint64_t cycle_lost)
 {
-	int was;
-	uint64_t lost;
+	int64_t now = clock_mono_us();
+	int began = 0, ended = 0, report = 0, code;
+	uint64_t lost, episode;
+
 	pthread_mutex_lock(&w->mu);
-	was = w->st.disk_error;
-	w->st.disk_error = err;
-	lost = w->st.lost;
 	seg_writer_stats(w->sw, &w->st.seg);
+	int was = w->st.disk_error;
+	if (err) {
+		if (!was) {
+			began = 1;
+			w->lost_before = w->st.lost - cycle_lost;
+			w->reported_mono = now;
+		}
+		w->st.disk_error = err;
+		w->last_err_mono = now;
+		w->durable_at_err = w->st.seg.durable;
+	} else if (was && w->st.seg.durable > w->durable_at_err &&
+		   now - w->last_err_mono >= WRITER_CLEAR_MS * 1000LL) {
+		ended = 1;
+		w->st.disk_error = 0;
+		w->st.episodes++;
+		w->st.episode_lost = w->st.lost - w->lost_before;
+		w->st.episode_err = was;
+		w->st.episode_total = w->st.lost;
+	}
+	if (w->st.disk_error && !began && now - w->reported_mono >= w->report_ms * 1000LL) {
+		report = 1;
+		w->reported_mono = now;
+	}
+	code = w->st.disk_error ? w->st.disk_error : was;
+	lost = w->st.lost;
+	episode = w->st.lost - w->lost_before;
 	pthread_mutex_unlock(&w->mu);
-	if (!was && err) {
-		log_warnx("writer: %s: %s: records are being lost until it clears",
-			  seg_writer_dir(w->sw), strerror(err));
+	if (began) {
+		log_warnx("writer: %s: %s: records are being lost until it clears (a summary "
+			  "every %us)", seg_writer_dir(w->sw), strerror(code), w->report_ms / 1000);
 		notify(w);
-	} else if (was && !err) {
-		log_warnx("writer: %s: writing again; %llu records lost in all",
-			  seg_writer_dir(w->sw), (unsigned long long)lost);
+	} else if (report) {
+		log_warnx("writer: %s: still %s: %llu records lost since it began, %llu in all",
+			  seg_writer_dir(w->sw), strerror(code), (unsigned long long)episode,
+			  (unsigned long long)lost);
+	} else if (ended) {
+		log_warnx("writer: %s: writing again after %s: %llu records lost while it lasted, "
+			  "%llu in all", seg_writer_dir(w->sw), strerror(code),
+			  (unsigned long long)episode, (unsigned long long)lost);
 		notify(w);
 	}
 }
@@ -248,8 +296,9 @@ static void *thread_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 
 		int err = 0;
+		uint64_t cycle_lost = 0;
 		if (list)
-			write_list(w, list, n, &err);
+			cycle_lost = write_list(w, list, n, &err);
 		if (stop)
 			break;
 		errno = 0;
@@ -257,7 +306,7 @@ static void *thread_main(void *arg)
 			 : sync_req ? seg_writer_sync(w->sw) : seg_writer_tick(w->sw);
 		if (rc < 0 && !err)
 			err = errno ? errno : EIO;
-		disk_state(w, err);
+		disk_state(w, err, cycle_lost);
 		pthread_mutex_lock(&w->mu);
 	}
 	return NULL;
@@ -278,6 +327,16 @@ struct writer *writer_new(const char *store_dir, const char *sensor, const struc
 		free(w);
 		return NULL;
 	}
+	/* a store that takes no data now is refused now, not record by record */
+	if (seg_writer_begin(w->sw) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s/log: cannot write a segment: %s", store_dir, strerror(e));
+		seg_writer_free(w->sw);
+		free(w);
+		errno = e;
+		return NULL;
+	}
+	w->report_ms = WRITER_REPORT_MS;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	w->tail = &w->head;
@@ -298,6 +357,11 @@ int writer_start(struct writer *w)
 	}
 	w->started = 1;
 	return 0;
+}
+
+void writer_set_report(struct writer *w, uint32_t ms)
+{
+	w->report_ms = ms ? ms : WRITER_REPORT_MS;
 }
 
 void writer_set_notify(struct writer *w, void (*fn)(void *), void *arg)
@@ -412,9 +476,16 @@ int writer_close(struct writer *w)
 		write_list(w, list, n, &err);
 	}
 	uint64_t lost = w->st.lost, dropped = w->st.dropped;
+	int faulty = w->st.disk_error;
 	rc = seg_writer_close(w->sw);
 	if (rc < 0)
 		log_warn("writer: closing the store");
+	else if (faulty) {
+		/* the last records were refused and nothing was written since */
+		log_warnx("writer: the store was refusing records until the end (%s)",
+			  strerror(faulty));
+		rc = -1;
+	}
 	if (lost || dropped)
 		log_warnx("writer: %llu records dropped (queue full), %llu lost (store refused)",
 			  (unsigned long long)dropped, (unsigned long long)lost);

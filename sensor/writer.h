@@ -13,6 +13,10 @@
  * first drop and the recovery are logged: nothing is lost silently.  A
  * record the store refuses (disk full, I/O error) is counted as lost;
  * the thread keeps going and writes again as soon as the disk takes it.
+ * Such a fault is logged once when it begins, summarised at a bounded
+ * rate while it lasts, and once when it ends, with the counts status
+ * shows.  writer_new opens the active segment: a store that cannot take
+ * data at start is an error there.
  *
  * Threads: writer_put, writer_kick, writer_stats, writer_close are for
  * the loop thread.  The notify callback is called on the writer thread
@@ -36,7 +40,11 @@ struct writer_stats {
 	uint64_t dropped;	/* refused by writer_put: queue full */
 	uint64_t lost;		/* refused by the store (disk full, I/O error) */
 	uint64_t stored;	/* appended to the store */
-	int disk_error;		/* errno of the last refusal while it lasts, else 0 */
+	int disk_error;		/* errno of the fault while it lasts, else 0 */
+	uint64_t episodes;	/* faults that began and ended */
+	uint64_t episode_lost;	/* records the last ended fault lost */
+	int episode_err;	/* its errno */
+	uint64_t episode_total;	/* lost, in all, when it ended */
 	uint32_t max_queue;
 	struct seg_writer_stats seg;
 };
@@ -51,6 +59,8 @@ struct writer *writer_new(const char *store_dir, const char *sensor, const struc
 /* Start the thread.  0 or -1 (errno). */
 int writer_start(struct writer *w);
 void writer_set_notify(struct writer *w, void (*fn)(void *arg), void *arg);
+/* How often a lasting fault is summarised in the log (0: the default, 60 s). */
+void writer_set_report(struct writer *w, uint32_t ms);
 
 /* Copy r onto the queue: 0, or -1 when dropped (ENOBUFS full, EINVAL bad record). */
 int writer_put(struct writer *w, const struct rec *r);

@@ -460,6 +460,11 @@ int seg_writer_seal(struct seg_writer *w)
 	return 0;
 }
 
+int seg_writer_begin(struct seg_writer *w)
+{
+	return w->fd >= 0 ? 0 : open_segment(w);
+}
+
 int seg_writer_append(struct seg_writer *w, const struct rec *r)
 {
 	long n;

@@ -69,6 +69,13 @@ struct seg_writer *seg_writer_new(const char *store_dir, const char *sensor,
 				  const struct seg_policy *policy, char *err, size_t errlen);
 
 /*
+ * Open the active segment now, when none is open, rather than at the next
+ * append: a writer that must know at start that the store takes data (a
+ * full disk, a read-only mount) calls it.  0, or -1 with errno.
+ */
+int seg_writer_begin(struct seg_writer *w);
+
+/*
  * Queue one record.  It is written when the buffer fills or by policy and
  * is durable after the next successful seg_writer_sync.  Returns 0, or -1
  * with errno (EINVAL: record does not encode; ENOSPC/EIO: the disk refused

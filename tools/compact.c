@@ -27,6 +27,7 @@
 #include "agg.h"
 #include "cdefs.h"
 #include "clock.h"
+#include "lock.h"
 #include "compact.h"
 #include "tip.h"
 #include "util.h"
@@ -168,7 +169,17 @@ int cmd_compact(int argc, char **argv)
 		int64_t t0 = clock_mono_us();
 		bar.last = -1;
 		bar.drawn = 0;
+		/* one writer per store: not while tipd, tip import or another compact writes it */
+		int lock = store_lock_open(set.dirs[i], "tip compact", err, sizeof err);
+		if (lock < 0) {
+			fprintf(stderr, "tip compact: ");
+			util_put_text(stderr, err, strlen(err));
+			fputc('\n', stderr);
+			rc = 2;
+			continue;
+		}
 		int r = compact_store(set.dirs[i], &o, &st, err, sizeof err);
+		store_lock_close(lock);
 		int64_t dt = clock_mono_us() - t0;
 		if (bar.drawn)
 			fputs("\n", stderr);

@@ -38,6 +38,7 @@
 
 #include "cof.h"
 #include "crc32c.h"
+#include "lock.h"
 #include "passivedns.h"
 #include "seg.h"
 #include "store.h"
@@ -52,6 +53,7 @@ struct imp {
 	char store_id[STORE_ID_MAX];
 	int have_id;
 	struct seg_writer *w;
+	int lock;		/* the store's writer lock while w is open */
 	struct cof *cof;	/* format cof */
 	struct pdns *pdns;	/* format passivedns */
 	char *line;
@@ -291,7 +293,15 @@ static int open_writer(struct imp *im)
 			snprintf(im->store_id, sizeof im->store_id, "import");
 		im->have_id = 1;
 	}
-	im->w = seg_writer_new(im->store, im->store_id, NULL, err, sizeof err);
+	/* one writer per store, taken before the writer recovers anything */
+	im->lock = store_lock_open(im->store, "tip import", err, sizeof err);
+	if (im->lock >= 0) {
+		im->w = seg_writer_new(im->store, im->store_id, NULL, err, sizeof err);
+		if (!im->w) {
+			store_lock_close(im->lock);
+			im->lock = -1;
+		}
+	}
 	if (!im->w) {
 		fprintf(stderr, "tip import: ");
 		util_put_text(stderr, err, strlen(err));
@@ -576,6 +586,8 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "/state/imports: cannot note what was imported: %s\n", strerror(errno));
 		im.io_error = 1;
 	}
+	if (im.w)
+		store_lock_close(im.lock);	/* after the note in state/: it is written too */
 	if (im.other_sensor)
 		fprintf(stderr,
 			"tip import: warning: %llu lines name another sensor (first: %s) than the "

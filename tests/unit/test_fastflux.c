@@ -80,6 +80,19 @@ void resolver_config_defaults(struct resolver_config *c)
 	c->text_bytes = 16384;
 }
 
+/* The fake's check: a bare IPv4 or IPv6 address, ports aside (resolver.c has the real one). */
+int resolver_server_check(const char *s)
+{
+	char h[64];
+	unsigned char a[16];
+	size_t n = strcspn(s[0] == '[' ? s + 1 : s, s[0] == '[' ? "]" : ":");
+	if (n >= sizeof h)
+		return -1;
+	memcpy(h, s[0] == '[' ? s + 1 : s, n);
+	h[n] = 0;
+	return inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1 ? 0 : -1;
+}
+
 struct resolver *resolver_new(struct ev_loop *loop, const struct resolver_config *c, const char **why)
 {
 	if (!c->servers) {	/* the tests never fall back to resolv.conf */
