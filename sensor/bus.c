@@ -66,6 +66,12 @@ int bus_name_norm(const char *name, size_t len, char *out)
 	}
 	if (label == 0)
 		return -1;	/* "a." after the final dot went: an empty last label */
+	/* no top-level domain is all digits: "1.2.3.4" is an address, not a name */
+	size_t k = len;
+	while (k > 0 && out[k - 1] >= '0' && out[k - 1] <= '9')
+		k--;
+	if (k == 0 || out[k - 1] == '.')
+		return -1;
 	out[len] = 0;
 	return (int)len;
 }

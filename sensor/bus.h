@@ -71,7 +71,8 @@ int bus_publish(struct bus *b, const char *name, size_t len, int source);
 /*
  * Normalise a domain name into out[BUS_NAME_MAX + 1]: its length, or -1
  * when it is no hostname-like domain (underscores are allowed: service
- * labels appear in the wild).
+ * labels appear in the wild; an all-digit last label is not: an IPv4
+ * address is no domain).
  */
 int bus_name_norm(const char *name, size_t len, char *out);
 

@@ -754,7 +754,7 @@ int main(int argc, char **argv)
 	/* one writer per store, before anything (recovery included) touches it */
 	dm.lock_fd = store_lock_open(d->conf.store_dir, "tipd", err, sizeof err);
 	if (dm.lock_fd < 0)
-		fatalx("tipd: store %s", err);
+		fatalx("tipd: store: %s", err);
 	d->writer = writer_new(d->conf.store_dir, d->conf.sensor, &d->conf.policy, d->conf.queue,
 			       err, sizeof err);
 	if (!d->writer)

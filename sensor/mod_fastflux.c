@@ -2122,7 +2122,12 @@ static int ff_start(struct module *m)
 	rc.resolv_conf = ff->cf.resolv_conf;
 	ff->res = resolver_new(m->d->loop, &rc, &why);
 	if (!ff->res) {
-		log_warnx("fastflux: resolver: %s", why ? why : strerror(errno));
+		int e = errno;
+		log_warnx("fastflux: resolver: %s (%s %s)", why ? why : strerror(e),
+			  ff->cf.servers ? "servers" : "resolv-conf",
+			  ff->cf.servers ? ff->cf.servers
+					 : (ff->cf.resolv_conf ? ff->cf.resolv_conf : "/etc/resolv.conf"));
+		errno = 0;	/* the reason is in the line above */
 		return -1;
 	}
 	if (sched_add(&m->d->sched, &ff->task) < 0 || sched_add(&m->d->sched, &ff->timer) < 0)

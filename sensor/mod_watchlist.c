@@ -99,6 +99,27 @@ void watchlist_scan(const uint8_t *text, size_t len,
 			;
 		if (end == start)
 			continue;	/* blank or comment */
+		size_t rest = end;
+		while (rest < n && (p[rest] == ' ' || p[rest] == '\t' || p[rest] == '\r'))
+			rest++;
+		if (rest < n && p[rest] != '#') {
+			/*
+			 * "bad name.flux.test": more than one word.  The whole line
+			 * goes to fn, which refuses it as no name with its line,
+			 * rather than "bad" being watched that nobody wrote.
+			 */
+			end = n;
+			while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t' ||
+					       p[end - 1] == '\r'))
+				end--;
+			for (size_t h = start; h < end; h++)
+				if (p[h] == '#' && (p[h - 1] == ' ' || p[h - 1] == '\t')) {
+					end = h;	/* a comment after the words */
+					while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+						end--;
+					break;
+				}
+		}
 		fn(ctx, (const char *)p + start, end - start, line);
 	}
 }

@@ -2,6 +2,7 @@
  * module: the table of built-in modules and what all module sections of
  * the configuration have in common (module.h).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
@@ -159,9 +160,17 @@ int module_conf_check(const struct conf *c, char *err, size_t errlen)
 					return conf_error(c, n, err, errlen,
 							  "module '%s' is not built in (Kconfig)",
 							  name);
-			char esc[LOG_ESC_MAX];
-			return conf_error(c, n, err, errlen, "unknown module '%s'",
-					  log_esc(esc, sizeof esc, name, strlen(name)));
+			char esc[LOG_ESC_MAX], list[256] = "";
+			size_t len = 0;
+			for (size_t i = 0; i < module_table_len && len < sizeof list; i++)
+				if (module_table[i])
+					len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+								len ? ", " : "",
+								module_table[i]->name);
+			return conf_error(c, n, err, errlen,
+					  "unknown module '%s' (built in: %s)",
+					  log_esc(esc, sizeof esc, name, strlen(name)),
+					  len ? list : "none");
 		}
 		if (module_sched_conf(c, n, NULL, 0, err, errlen) < 0)
 			return -1;

@@ -9,9 +9,12 @@
 #include <stdint.h>
 
 /*
- * Call fn(ctx, name, len, line) for each name of text[0..len): the first
- * word of a line, up to a blank, '#' or '\r'; blank and comment lines are
- * skipped.  name points into text (not NUL-terminated); line is 1-based.
+ * Call fn(ctx, name, len, line) for each name of text[0..len): the word
+ * of a line, up to a blank, '#' or '\r'; blank and comment lines are
+ * skipped.  A line of several words ("bad name.flux.test") is passed
+ * whole, up to a comment, so it is refused as no name rather than its
+ * first word taken.  name points into text (not NUL-terminated); line is
+ * 1-based.
  */
 void watchlist_scan(const uint8_t *text, size_t len,
 		    void (*fn)(void *ctx, const char *name, size_t len, int line), void *ctx);

@@ -4,8 +4,8 @@
  * The protocol is text lines (see doc/tipd.8): each request line gets
  * reply lines and a final "ok ..." or "error: ...".  `submit` packs the
  * names into lines under the server's 4096-byte limit, sends them all,
- * closes its side and reads every reply: data lines go to stdout, errors
- * to stderr.  Exit 0 when every request ended "ok", 1 when tipd refused
+ * closes its side and reads every reply: data lines and the text of each
+ * "ok ..." (`submitted 2`) go to stdout, errors to stderr.  Exit 0 when every request ended "ok", 1 when tipd refused
  * one, 2 on usage or connection errors.  Depends on nothing in sensor/:
  * the protocol is the contract, its constants in store/ctl_proto.h.
  */
@@ -69,7 +69,7 @@ static int send_all(struct ctl_client *c, const char *p, size_t n)
 	return 0;
 }
 
-static void reply_line(struct ctl_client *c, const char *line, int quiet_ok)
+static void reply_line(struct ctl_client *c, const char *line)
 {
 	if (!strncmp(line, "error:", 6)) {
 		c->finals++;
@@ -77,7 +77,7 @@ static void reply_line(struct ctl_client *c, const char *line, int quiet_ok)
 		fprintf(stderr, "tip %s: tipd: %s\n", c->cmd, line + 6 + (line[6] == ' '));
 	} else if (!strcmp(line, "ok") || !strncmp(line, "ok ", 3)) {
 		c->finals++;
-		if (!quiet_ok && line[2])
+		if (line[2])
 			printf("%s\n", line + 3);
 	} else {
 		printf("%s\n", line);
@@ -85,7 +85,7 @@ static void reply_line(struct ctl_client *c, const char *line, int quiet_ok)
 }
 
 /* Read replies until the server closes; 0, or -1 on a read error. */
-static int read_replies(struct ctl_client *c, int quiet_ok)
+static int read_replies(struct ctl_client *c)
 {
 	char buf[8192];
 	size_t len = 0;
@@ -104,7 +104,7 @@ static int read_replies(struct ctl_client *c, int quiet_ok)
 		for (size_t i = 0; i < len; i++)
 			if (buf[i] == '\n') {
 				buf[i] = 0;
-				reply_line(c, buf + start, quiet_ok);
+				reply_line(c, buf + start);
 				start = i + 1;
 			}
 		memmove(buf, buf + start, len - start);
@@ -117,15 +117,15 @@ static int read_replies(struct ctl_client *c, int quiet_ok)
 	}
 	if (len) {
 		buf[len] = 0;
-		reply_line(c, buf, quiet_ok);
+		reply_line(c, buf);
 	}
 	return 0;
 }
 
-static int finish(struct ctl_client *c, int requests, int quiet_ok)
+static int finish(struct ctl_client *c, int requests)
 {
 	shutdown(c->fd, SHUT_WR);
-	int rc = read_replies(c, quiet_ok);
+	int rc = read_replies(c);
 	close(c->fd);
 	if (rc < 0)
 		return 2;
@@ -198,7 +198,7 @@ int cmd_submit(int argc, char **argv)
 	if (send_all(&c, line, len) < 0)
 		goto fail;
 	requests++;
-	return finish(&c, requests, 1);
+	return finish(&c, requests);	/* tipd's answer ("submitted 2") is the result */
 fail:
 	close(c.fd);
 	return 2;
@@ -217,7 +217,7 @@ int cmd_status(int argc, char **argv)
 		close(c.fd);
 		return 2;
 	}
-	return finish(&c, 1, 0);
+	return finish(&c, 1);
 }
 
 int cmd_clock(int argc, char **argv)
@@ -236,5 +236,5 @@ int cmd_clock(int argc, char **argv)
 		close(c.fd);
 		return 2;
 	}
-	return finish(&c, 1, 0);
+	return finish(&c, 1);
 }

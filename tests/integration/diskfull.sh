@@ -1,7 +1,11 @@
 #!/bin/bash
 # diskfull: tipd on a store in a small tmpfs that fills up.  It must keep
-# running and answering, count and log what it could not write, write
-# again once space returns, stop cleanly, and leave a store that verifies.
+# running and answering, count and log what it could not write (said once
+# when it begins, then a summary at most every report-interval, never
+# "writing again" while the disk is still full), write again once space
+# returns with one count in the log, status and the store's note, stop
+# cleanly, and leave a store that verifies.  A store that cannot be
+# written at start (full, or read-only) is fatal at start.
 # Needs root for mount(8); skips otherwise.
 # Prints "ok NAME" / "not ok NAME" / "skip NAME: why"; exits 1 on failure.
 set -u
@@ -34,6 +38,7 @@ trap cleanup EXIT
 SOCK=$T/tipd.sock
 cat > "$T/tipd.conf" <<EOF
 pidfile none
+report-interval 1s
 store {
 	dir $T/mnt/store
 	sync-interval 50ms
@@ -63,11 +68,14 @@ submit_many before 50
 sleep 0.3
 # Fill the file system to the last block.
 dd if=/dev/zero of="$T/mnt/filler" bs=4k 2>/dev/null
-for _ in 1 2 3 4 5 6 7 8; do
-	submit_many full$_ 400
-	sleep 0.2
+# bursts with pauses longer than a second: a writer that took a quiet
+# second for "writing again" would flap here
+t0=$(date +%s)
+for r in 1 2 3 4; do
+	submit_many full$r 400
+	sleep 1.2
 done
-sleep 0.5
+t1=$(date +%s)
 lost=$(field writer lost)
 disk=$(field writer disk)
 if kill -0 "$PID" 2>/dev/null && [ -n "$lost" ] && [ "$lost" -gt 0 ]; then
@@ -75,10 +83,18 @@ if kill -0 "$PID" 2>/dev/null && [ -n "$lost" ] && [ "$lost" -gt 0 ]; then
 else
 	notok "keeps_running_and_counts_lost" "lost=$lost disk=$disk $(tail -3 "$T/tipd.log")"
 fi
-if grep -q 'writer: .*No space left on device: records are being lost' "$T/tipd.log"; then
-	ok "disk_full_logged"
+began=$(grep -c 'writer: .*No space left on device: records are being lost until it clears' "$T/tipd.log")
+again=$(grep -c 'writer: .*writing again' "$T/tipd.log")
+if [ "$began" = 1 ] && [ "$again" = 0 ]; then
+	ok "disk_full_said_once"
 else
-	notok "disk_full_logged" "$(tail -3 "$T/tipd.log")"
+	notok "disk_full_said_once" "$began 'being lost' lines, $again 'writing again' while full"
+fi
+summaries=$(grep -c 'writer: .*still No space left on device: [0-9]* records lost since it began, [0-9]* in all' "$T/tipd.log")
+if [ "$summaries" -ge 1 ] && [ "$summaries" -le $((t1 - t0 + 1)) ]; then
+	ok "disk_full_summary_bounded"
+else
+	notok "disk_full_summary_bounded" "$summaries summaries in $((t1 - t0)) s"
 fi
 
 # Space returns: writing resumes.
@@ -96,11 +112,15 @@ else
 	notok "resumes_when_space_returns" "disk=$(field writer disk) $(tail -3 "$T/tipd.log")"
 fi
 
+lost_status=$(field writer lost)
 kill -TERM "$PID"
 wait "$PID"
 rc=$?
 PID=
 [ "$rc" -eq 0 ] && ok "term_after_disk_full" || notok "term_after_disk_full" "exit $rc"
+line=$(grep 'writer: .*writing again after No space left on device' "$T/tipd.log")
+ep_log=$(echo "$line" | sed -n 's/.*: \([0-9]*\) records lost while it lasted, \([0-9]*\) in all.*/\1/p')
+all_log=$(echo "$line" | sed -n 's/.*: \([0-9]*\) records lost while it lasted, \([0-9]*\) in all.*/\2/p')
 
 if "$TIP" help 2>&1 | grep -q 'tip verify'; then
 	if out=$("$TIP" verify "$T/mnt/store" 2>&1); then ok "store_verifies"; else notok "store_verifies" "$out"; fi
@@ -114,5 +134,38 @@ if "$TIP" help 2>&1 | grep -q 'tip dump'; then
 	else
 		notok "records_before_and_after_kept"
 	fi
+	note=$(echo "$dump" | grep -o 'store refused [0-9]* records (No space left on device); [0-9]* records lost in all')
+	ep_note=$(echo "$note" | sed -n 's/store refused \([0-9]*\) .*/\1/p')
+	all_note=$(echo "$note" | sed -n 's/.*; \([0-9]*\) records lost in all/\1/p')
+	if [ -n "$ep_log" ] && [ "$ep_log" = "$ep_note" ] && [ "$all_log" = "$all_note" ] &&
+		[ "$all_log" = "$lost_status" ] && [ "$(echo "$note" | wc -l)" = 1 ]; then
+		ok "one_count_in_log_status_and_note"
+	else
+		notok "one_count_in_log_status_and_note" "log $ep_log/$all_log, status $lost_status, note: $note"
+	fi
+fi
+
+# A store that cannot be written at start is fatal there: full ...
+dd if=/dev/zero of="$T/mnt/filler" bs=4k 2>/dev/null
+out=$(timeout 10 "$TIPD" -f -c "$T/tipd.conf" 2>&1)
+rc=$?
+if [ "$rc" -eq 1 ] && echo "$out" | grep -q "fatal: tipd: store: .*No space left on device"; then
+	ok "full_store_fatal_at_start"
+else
+	notok "full_store_fatal_at_start" "rc=$rc $out"
+fi
+rm -f "$T/mnt/filler"
+# ... or read-only, with a store in it already
+if mount -o remount,ro "$T/mnt" 2>/dev/null; then
+	out=$(timeout 10 "$TIPD" -f -c "$T/tipd.conf" 2>&1)
+	rc=$?
+	mount -o remount,rw "$T/mnt"
+	if [ "$rc" -eq 1 ] && echo "$out" | grep -q "fatal: tipd: store: .*Read-only file system"; then
+		ok "read_only_store_fatal_at_start"
+	else
+		notok "read_only_store_fatal_at_start" "rc=$rc $out"
+	fi
+else
+	notok "read_only_store_fatal_at_start" "cannot remount the tmpfs read-only"
 fi
 [ "$fail" -eq 0 ]
