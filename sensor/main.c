@@ -587,7 +587,7 @@ static int path_none(const char *p)
 /* The store's directories belong to the user tipd runs as after the drop. */
 static void store_chown(const char *dir, uid_t uid, gid_t gid)
 {
-	static const char *const sub[] = {"", "/log", "/state", "/sensor.id", "/" STORE_LOCK_NAME};
+	static const char *const sub[] = {"", "/log", "/state", "/sensor.id", ("/" STORE_LOCK_NAME)};
 	char path[4096];
 	for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) {
 		snprintf(path, sizeof path, "%s%s", dir, sub[i]);

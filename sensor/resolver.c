@@ -37,6 +37,7 @@
 #include <ev.h>
 #include <udns.h>
 
+#include "cdefs.h"
 #include "dnsmsg.h"
 #include "dnstcp.h"
 #include "log.h"
@@ -443,7 +444,7 @@ static void serv_answered(struct resolver *r, const struct sockaddr *sa)
 	r->serv_waiting[i] = 0;
 }
 
-static void on_silence(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_silence(struct ev_loop *loop, ev_timer *w, int revents TIP_UNUSED)
 {
 	struct resolver *r = (struct resolver *)((char *)w - offsetof(struct resolver, silence_timer));
 	double now = ev_now(loop);
