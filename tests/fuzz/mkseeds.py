@@ -26,6 +26,16 @@ def put(target, name, data):
         f.write(data)
 
 
+# ---- HTTP responses to the fetch client (byte 0: piece size, https) ---------
+put("fuzz_http_response", "length", b"\x07HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"a1\"\r\n"
+    b"Last-Modified: Tue, 01 Dec 2026 10:00:00 GMT\r\n\r\nhello")
+put("fuzz_http_response", "chunked", b"\x02HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Encoding: gzip\r\n\r\n5;x=y\r\nhello\r\nA\r\n0123456789\r\n0\r\nT: 1\r\n\r\n")
+put("fuzz_http_response", "redirect", b"\x80HTTP/1.1 302 Found\r\nLocation: ../other.txt?y#f\r\n\r\n")
+put("fuzz_http_response", "redirect-abs", b"\x81HTTP/1.1 301 Moved\r\nLocation: //cdn.example:8443/l\r\n\r\n")
+put("fuzz_http_response", "304", b"\x01HTTP/1.0 304 Not Modified\nETag: W/\"x\"\n\n")
+
+
 # ---- DNS ------------------------------------------------------------------
 def name(n):
     out = b""
