@@ -1,6 +1,7 @@
 /*
  * blacklist: `tip blacklist --format dnsmasq|unbound|hosts|nftables
- *            [--min-score S] [--since T] [--until T] [--asn FILE] --store DIR...`
+ *            [--min-score S] [--since T] [--until T] [--asn FILE]
+ *            [--min-confidence C [--allowlist FILE]] --store DIR...`
  *
  * The domains the stores show as fast-flux (agg_flux_scan; --min-score S
  * lists every name scoring at least S instead) for the router's resolver,
@@ -9,6 +10,11 @@
  *   unbound   local-zone: "NAME." always_nxdomain
  *   hosts     0.0.0.0 NAME
  *   nftables  table inet tip_blacklist with set flux_v4 and a forward drop
+ *
+ * With --min-confidence C, the blacklist indicators the stores' feeds list
+ * now with a confidence of at least C (tools/feeds.h) follow: domains for
+ * the resolver formats, IPv4 addresses and CIDRs in the set feed_v4 for
+ * nftables.
  *
  * Invariant: these files are configuration, so a name is written only when
  * agg_hostname_ok accepts it (letters, digits, '-', '_' and dots); any
@@ -23,6 +29,8 @@
 #include <string.h>
 
 #include "agg.h"
+#include "feeds.h"
+#include "rec.h"
 #include "tip.h"
 #include "util.h"
 
@@ -40,6 +48,8 @@ int cmd_blacklist(int argc, char **argv)
 		{"store", required_argument, NULL, 's'},     {"format", required_argument, NULL, 'f'},
 		{"min-score", required_argument, NULL, 'm'}, {"since", required_argument, NULL, 'S'},
 		{"until", required_argument, NULL, 'U'},     {"asn", required_argument, NULL, 'a'},
+		{"min-confidence", required_argument, NULL, 'C'},
+		{"allowlist", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	struct store_set set = {0};
@@ -47,7 +57,10 @@ int cmd_blacklist(int argc, char **argv)
 	int have_db = 0, c, rc = 2, fmt = -1;
 	struct agg_flux_opts fo;
 	struct agg_faults faults = {"blacklist", 0};
-	const char *asn_path = NULL;
+	const char *asn_path = NULL, *allowlist = NULL;
+	double min_conf = -1;
+	struct feeds_db feeds;
+	int have_feeds = 0;
 	memset(&fo, 0, sizeof fo);
 	agg_filter_init(&fo.filter);
 	optind = 1;
@@ -86,6 +99,18 @@ int cmd_blacklist(int argc, char **argv)
 		case 'a':
 			asn_path = optarg;
 			break;
+		case 'C': {
+			char *end;
+			min_conf = strtod(optarg, &end);
+			if (end == optarg || *end || !(min_conf >= 0 && min_conf <= 1)) {
+				fprintf(stderr, "tip blacklist: --min-confidence: a number from 0 to 1\n");
+				goto out;
+			}
+			break;
+		}
+		case 'A':
+			allowlist = optarg;
+			break;
 		default:
 			rc = tip_usage("blacklist");
 			goto out;
@@ -106,6 +131,19 @@ int cmd_blacklist(int argc, char **argv)
 			goto out;
 		have_db = 1;
 		fo.db = &db;
+	}
+	if (min_conf >= 0) {
+		char err[256];
+		if (feeds_load(&feeds, &set, allowlist, err, sizeof err) < 0) {
+			fprintf(stderr, "tip blacklist: %s\n", err);
+			feeds_free(&feeds);
+			goto out;
+		}
+		feeds_metrics(&feeds);
+		have_feeds = 1;
+	} else if (allowlist) {
+		fprintf(stderr, "tip blacklist: --allowlist goes with --min-confidence\n");
+		goto out;
 	}
 	struct agg_flux fl;
 	if (agg_flux_scan(&set, &fo, &fl, &faults) < 0) {
@@ -163,6 +201,27 @@ int cmd_blacklist(int argc, char **argv)
 		}
 		}
 	}
+	/* blacklist indicators listed now with at least the confidence asked */
+	size_t feed_n = 0, feed_skipped = 0;
+	if (have_feeds && fmt != B_NFT)
+		printf("# tip blacklist: feed domains with confidence >= %g\n", min_conf);
+	for (size_t i = 0; have_feeds && fmt != B_NFT && i < feeds.cap; i++) {
+		const struct feeds_ind *x = feeds.tab[i];
+		if (!x || x->kind != REC_IND_DOMAIN || feeds_confidence(&feeds, x) < min_conf ||
+		    (x->flux && !fo.use_min))
+			continue;
+		if (!agg_hostname_ok(x->value, strlen(x->value))) {
+			feed_skipped++;
+			continue;
+		}
+		feed_n++;
+		if (fmt == B_DNSMASQ)
+			printf("address=/%s/0.0.0.0\n", x->value);
+		else if (fmt == B_UNBOUND)
+			printf("local-zone: \"%s.\" always_nxdomain\n", x->value);
+		else
+			printf("0.0.0.0 %s\n", x->value);
+	}
 	if (fmt == B_NFT) {
 		if (n_ips)
 			qsort(ips, n_ips, sizeof *ips, cmp_u32);
@@ -179,19 +238,50 @@ int cmd_blacklist(int argc, char **argv)
 			printf("%s%s", u ? ", " : "\t\telements = { ", a);
 			u++;
 		}
-		printf("%s\t}\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n"
-		       "\t\tip daddr @flux_v4 drop\n\t}\n}\n", u ? " }\n" : "");
+		printf("%s\t}\n", u ? " }\n" : "");
+		if (have_feeds) {
+			/* inet_ntop of the parsed address: no text from the feed reaches the file */
+			printf("\tset feed_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n");
+			for (size_t i = 0; i < feeds.cap; i++) {
+				const struct feeds_ind *x = feeds.tab[i];
+				char a[INET_ADDRSTRLEN];
+				if (!x || x->family != 4 ||
+				    (x->kind != REC_IND_IP && x->kind != REC_IND_CIDR) ||
+				    feeds_confidence(&feeds, x) < min_conf ||
+				    !inet_ntop(AF_INET, x->addr, a, sizeof a))
+					continue;
+				printf("%s%s", feed_n ? ", " : "\t\telements = { ", a);
+				if (x->kind == REC_IND_CIDR)
+					printf("/%u", x->prefix);
+				feed_n++;
+			}
+			printf("%s\t}\n", feed_n ? " }\n" : "");
+		}
+		printf("\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n"
+		       "\t\tip daddr @flux_v4 drop\n%s\t}\n}\n",
+		       have_feeds ? "\t\tip daddr @feed_v4 drop\n" : "");
 	}
 	free(ips);
 	agg_flux_fini(&fl);
 	if (skipped)
 		fprintf(stderr, "tip blacklist: %zu domains written, %zu skipped\n", emitted, skipped);
+	if (feed_skipped)
+		fprintf(stderr, "tip blacklist: %zu feed domains skipped (not valid hostnames)\n",
+			feed_skipped);
+	if (have_feeds) {
+		if (feeds.faults)
+			faults.n++;
+		feeds_free(&feeds);
+		have_feeds = 0;
+	}
 	rc = faults.n ? 1 : 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "tip blacklist: write error on standard output\n");
 		rc = 2;
 	}
 out:
+	if (have_feeds)
+		feeds_free(&feeds);
 	if (have_db)
 		asn_db_close(&db);
 	store_set_free(&set);

@@ -20,9 +20,12 @@ static const struct tip_cmd cmds[] = {
 	{"asn", cmd_asn, "asn import --asn FILE --country FILE -o OUT"},
 	{"query", cmd_query, "query domain NAME|'*.NAME'|'NAME.*' | ip ADDR[/LEN] | flux "
 			     "[--min-score S] [--since T] [--until T] [-c] [-t RRTYPE] [-l N] "
-			     "[--asn FILE] [--format table|csv|json|cof] --store DIR..."},
+			     "[--asn FILE] [--format table|csv|json|cof] --store DIR...\n"
+			     "       tip query source [NAME] | indicator VALUE [--allowlist FILE] "
+			     "[--format table|csv|json] --store DIR..."},
 	{"blacklist", cmd_blacklist, "blacklist --format dnsmasq|unbound|hosts|nftables "
-				     "[--min-score S] [--since T] [--until T] [--asn FILE] --store DIR..."},
+				     "[--min-score S] [--since T] [--until T] [--asn FILE] "
+				     "[--min-confidence C [--allowlist FILE]] --store DIR..."},
 	{"graph", cmd_graph, "graph domain NAME -o FILE.svg [--since T] [--until T] [--asn FILE] "
 			     "[--source auto|samples|lookups] --store DIR..."},
 	{"export", cmd_export, "export --format cof|csv|clickhouse [--since T] [--until T] "

@@ -28,6 +28,7 @@
 #include "json.h"
 #include "lookups.h"
 #include "match.h"
+#include "feeds.h"
 #include "tip.h"
 #include "util.h"
 
@@ -898,6 +899,7 @@ int cmd_query(int argc, char **argv)
 		{"until", required_argument, NULL, 'U'},  {"asn", required_argument, NULL, 'a'},
 		{"max-domains", required_argument, NULL, 'M'}, {"type", required_argument, NULL, 't'},
 		{"limit", required_argument, NULL, 'l'},  {"strict", no_argument, NULL, 'c'},
+		{"allowlist", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	struct qopt o;
@@ -905,7 +907,7 @@ int cmd_query(int argc, char **argv)
 	agg_filter_init(&o.filter);
 	o.faults.cmd = "query";
 	int c, rc = 2;
-	const char *asn_path = NULL;
+	const char *asn_path = NULL, *allowlist = NULL;
 	char *end;
 	optind = 1;
 	opterr = 0;
@@ -971,6 +973,9 @@ int cmd_query(int argc, char **argv)
 		case 'c':
 			o.filter.strict = 1;
 			break;
+		case 'A':
+			allowlist = optarg;
+			break;
 		default:
 			fprintf(stderr, "tip query: unknown or incomplete option: ");
 			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
@@ -981,6 +986,20 @@ int cmd_query(int argc, char **argv)
 	}
 	int nargs = argc - optind;
 	const char *what = nargs > 0 ? argv[optind] : "";
+	if ((!strcmp(what, "source") && (nargs == 1 || nargs == 2)) ||
+	    (!strcmp(what, "indicator") && nargs == 2)) {
+		if (o.set.n == 0) {
+			fprintf(stderr, "tip query: no store given (--store DIR)\n");
+			goto out;
+		}
+		if (o.fmt == F_COF) {
+			fprintf(stderr, "tip query: %s: formats table, csv, json\n", what);
+			goto out;
+		}
+		rc = feeds_query(&o.set, o.fmt == F_CSV ? 1 : o.fmt == F_JSON ? 2 : 0, allowlist,
+				 nargs, argv + optind);
+		goto out;
+	}
 	int want = !strcmp(what, "flux") ? 1 : (!strcmp(what, "domain") || !strcmp(what, "ip")) ? 2 : 0;
 	if (!want || nargs != want) {
 		rc = tip_usage("query");
