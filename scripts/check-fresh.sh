@@ -16,7 +16,8 @@
 #    namespace (and with it every mount) goes away, the root is removed
 #    (FRESH_KEEP=1 keeps it for a look).
 # The root uses Debian's archive and nothing else from the host: no package
-# cache, no host paths, no services.  Like Debian's container images it has
+# cache, no host paths, no services; only the network's own settings (the
+# resolver, local certificate authorities) are copied in.  Like Debian's container images it has
 # a policy-rc.d that keeps packages from starting their system services
 # (there is no init in a chroot to stop them again); the tests start their
 # own servers on loopback ports.
@@ -104,6 +105,13 @@ rm -f "$root.log"
 # What a machine has that a bare root lacks: a resolver configuration, and
 # (as in Debian's container images) no services started by package scripts.
 cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# The local certificate authorities of this network (a proxy in front of a
+# package registry, say) are the network's, like its resolver: a machine on
+# it has them, so the root gets them too.  Nothing else of the host's.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" &&
+		chroot "$root" update-ca-certificates >/dev/null 2>&1 || die "update-ca-certificates in the root"
+fi
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 0755 "$root/usr/sbin/policy-rc.d"
 say "root $(( $(date +%s) - t0 )) s"
