@@ -515,7 +515,8 @@ void agg_domain_init(struct agg_domain *d, const char *name, size_t len, int kee
 	memcpy(d->name, name, len);
 	d->name[len] = '\0';
 	d->name_len = len;
-	flux_sets_init(&d->sets, 0, 0, 0);
+	/* the analysis host counts exactly, up to the sets' largest cap */
+	flux_sets_init(&d->sets, FLUX_CAP_MAX, FLUX_CAP_MAX, FLUX_CAP_MAX);
 	d->first_us = INT64_MAX;
 	d->last_us = INT64_MIN;
 	d->keep_ips = keep_ips;
@@ -611,20 +612,26 @@ int agg_domain_add(struct agg_domain *d, const struct rec *r, const struct agg_f
 	return 0;
 }
 
-static void sets_finish(struct flux_sets *s, struct flux_verdict *v, agg_asn_fn asn_of, void *ctx)
+/* The verdict; returns how many addresses have no known ASN. */
+static uint32_t sets_finish(struct flux_sets *s, struct flux_verdict *v, agg_asn_fn asn_of,
+			    void *ctx)
 {
 	const uint32_t *a = s->a.v;
-	for (unsigned i = 0; asn_of && i < s->a.n; i++) {
-		uint32_t asn = asn_of(ctx, a[i]);
+	uint32_t unknown = 0;
+	for (unsigned i = 0; i < s->a.n; i++) {
+		uint32_t asn = asn_of ? asn_of(ctx, a[i]) : 0;
 		if (asn)
 			flux_sets_add_asn(s, asn);
+		else
+			unknown++;
 	}
 	flux_sets_verdict(s, v);
+	return unknown;
 }
 
 void agg_domain_finish(struct agg_domain *d, agg_asn_fn asn_of, void *ctx)
 {
-	sets_finish(&d->sets, &d->v, asn_of, ctx);
+	d->asn_unknown = sets_finish(&d->sets, &d->v, asn_of, ctx);
 }
 
 struct dom_ctx {
@@ -967,7 +974,7 @@ static struct sdom *tab_get(struct scan *s, const char *name, size_t len, uint64
 		return NULL;
 	}
 	e->h = h;
-	flux_sets_init(&e->sets, 0, 0, 0);
+	flux_sets_init(&e->sets, FLUX_CAP_MAX, FLUX_CAP_MAX, FLUX_CAP_MAX);
 	e->first_us = INT64_MAX;
 	e->last_us = INT64_MIN;
 	e->lookups = 0;
@@ -1058,7 +1065,7 @@ static int keep_rows(struct scan *s, struct agg_flux *out)
 			continue;
 		struct flux_verdict v;
 		out->domains++;
-		sets_finish(&e->sets, &v, scan_asn, s);
+		uint32_t unknown = sets_finish(&e->sets, &v, scan_asn, s);
 		if (s->o->use_min ? v.score_x100 < s->o->min_x100 : !v.flux)
 			continue;
 		if (out->n == out->alloc) {
@@ -1074,7 +1081,8 @@ static int keep_rows(struct scan *s, struct agg_flux *out)
 			return -1;
 		memcpy(nm, e->name, e->name_len + 1);
 		out->rows[out->n++] = (struct agg_flux_row){nm, e->name_len, v, e->first_us, e->last_us,
-							    e->lookups};
+							    e->lookups, unknown};
+		out->asn_unknown += unknown;
 	}
 	return 0;
 }

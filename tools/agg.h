@@ -17,7 +17,10 @@
  * invariant under coalescing (sets, min/max times, sums of counts).
  *
  * Memory.  agg_domain_lookup and agg_ip_lookup use the index and hold one
- * name's observations: its capped sets, its addresses (at most AGG_IPS_MAX)
+ * name's observations: its sets (exact up to FLUX_CAP_MAX = 65535 values
+ * each, not the sensor's default caps: the analysis host has the memory,
+ * and a botnet's size is the finding; beyond it "capped" says so in every
+ * format), its addresses (at most AGG_IPS_MAX)
  * and its distinct RRsets.  agg_flux_scan reads everything: per pass it
  * holds at most opts->max_domains names (about 150 bytes each plus their
  * sets, capped by flux_score.h) and an address -> ASN map of at most
@@ -175,6 +178,7 @@ struct agg_domain {
 	struct agg_ipinfo *info;	/* agg_domain_lookup: what is known of ips[i] */
 	size_t n_ips, alloc_ips;
 	uint64_t ips_over;	/* observations of addresses beyond AGG_IPS_MAX */
+	uint32_t asn_unknown;	/* after finish: addresses whose ASN is not known */
 	int keep_ips;
 	int found;		/* some record of the name was seen (in or out of the window) */
 };
@@ -244,6 +248,7 @@ struct agg_flux_row {
 	struct flux_verdict v;
 	int64_t first_us, last_us;
 	uint64_t lookups;
+	uint32_t asn_unknown;	/* addresses whose ASN is not known (not counted in n_asn) */
 };
 
 struct agg_flux {
@@ -252,6 +257,7 @@ struct agg_flux {
 	unsigned passes;	/* times the stores were read */
 	uint64_t domains;	/* names seen in the window */
 	int enrich_full;	/* the ASN map hit AGG_ENRICH_MAX */
+	uint64_t asn_unknown;	/* sum of the rows' asn_unknown */
 };
 
 /* Score every name of the stores.  0, or -1 on memory exhaustion. */

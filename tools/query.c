@@ -208,7 +208,7 @@ static void put_cof(FILE *f, const struct agg_rrsets *rr)
 static const char *flux_hdr[] = {"Domain", "Score", "Hosts", "ASNs", "First seen", "Last seen"};
 
 static int flux_row_tbl(struct tbl *t, const char *name, size_t len, const struct flux_verdict *v,
-			int64_t first, int64_t last)
+			int64_t first, int64_t last, uint32_t unknown)
 {
 	char b[64], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
 	int rc = tbl_addx(t, name, len);
@@ -216,7 +216,12 @@ static int flux_row_tbl(struct tbl *t, const char *name, size_t len, const struc
 	rc |= tbl_add(t, b);
 	snprintf(b, sizeof b, "%u%s", v->n_a, v->capped ? "+" : "");
 	rc |= tbl_add(t, b);
-	snprintf(b, sizeof b, "%u", v->n_asn);
+	if (v->n_a && unknown == v->n_a)
+		snprintf(b, sizeof b, "ASN unknown");
+	else if (unknown)
+		snprintf(b, sizeof b, "%u (+%u unknown)", v->n_asn, unknown);
+	else
+		snprintf(b, sizeof b, "%u%s", v->n_asn, v->capped ? "+" : "");
 	rc |= tbl_add(t, b);
 	fmt_time(t1, sizeof t1, first);
 	fmt_time(t2, sizeof t2, last);
@@ -226,7 +231,7 @@ static int flux_row_tbl(struct tbl *t, const char *name, size_t len, const struc
 }
 
 static void flux_row_csv(FILE *f, const char *name, size_t len, const struct flux_verdict *v,
-			 int64_t first, int64_t last, uint64_t lookups)
+			 int64_t first, int64_t last, uint64_t lookups, uint32_t unknown)
 {
 	char s[32], m[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
 	agg_fmt_score(s, sizeof s, v->score_x100);
@@ -234,12 +239,12 @@ static void flux_row_csv(FILE *f, const char *name, size_t len, const struct flu
 	fmt_time(t1, sizeof t1, first);
 	fmt_time(t2, sizeof t2, last);
 	csv_put(f, name, len);
-	fprintf(f, ",%s,%s,%u,%u,%u,%llu,%s,%s,%d\r\n", s, m, v->n_a, v->n_asn, v->n_ns,
-		(unsigned long long)lookups, t1, t2, v->flux);
+	fprintf(f, ",%s,%s,%u,%u,%u,%llu,%s,%s,%d,%d,%u\r\n", s, m, v->n_a, v->n_asn, v->n_ns,
+		(unsigned long long)lookups, t1, t2, v->flux, v->capped, unknown);
 }
 
 static void flux_row_json(FILE *f, const char *name, size_t len, const struct flux_verdict *v,
-			  int64_t first, int64_t last, uint64_t lookups)
+			  int64_t first, int64_t last, uint64_t lookups, uint32_t unknown)
 {
 	char s[32], m[32];
 	agg_fmt_score(s, sizeof s, v->score_x100);
@@ -247,9 +252,9 @@ static void flux_row_json(FILE *f, const char *name, size_t len, const struct fl
 	fputs("{\"row\":\"domain\",\"domain\":", f);
 	json_put_str(f, name, len);
 	fprintf(f, ",\"score\":%s,\"margin\":%s,\"flux\":%s,\"hosts\":%u,\"asns\":%u,\"ns\":%u,"
-		   "\"lookups\":%llu,\"capped\":%s",
+		   "\"lookups\":%llu,\"capped\":%s,\"asn_unknown\":%u",
 		s, m, v->flux ? "true" : "false", v->n_a, v->n_asn, v->n_ns,
-		(unsigned long long)lookups, v->capped ? "true" : "false");
+		(unsigned long long)lookups, v->capped ? "true" : "false", unknown);
 	put_json_time(f, "first_seen", first);
 	put_json_time(f, "last_seen", last);
 	/* the caller closes the object */
@@ -326,12 +331,14 @@ void query_put_cof(FILE *f, const struct agg_rrsets *rr)
 
 void query_csv_flux_header(FILE *f)
 {
-	fputs("domain,score,margin,hosts,asns,ns,lookups,first_seen,last_seen,flux\r\n", f);
+	fputs("domain,score,margin,hosts,asns,ns,lookups,first_seen,last_seen,flux,capped,asn_unknown\r\n",
+	      f);
 }
 
 void query_csv_flux_row(FILE *f, const struct agg_flux_row *r)
 {
-	flux_row_csv(f, r->name, r->name_len, &r->v, r->first_us, r->last_us, r->lookups);
+	flux_row_csv(f, r->name, r->name_len, &r->v, r->first_us, r->last_us, r->lookups,
+		     r->asn_unknown);
 }
 
 void query_cof_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
@@ -518,7 +525,8 @@ static void domain_json(FILE *f, const struct agg_domain *d, const struct agg_rr
 			const struct lookups *l, size_t limit)
 {
 	char qt[UTIL_QTYPE_MAX], a[INET6_ADDRSTRLEN], b[16];
-	flux_row_json(f, d->name, d->name_len, &d->v, d->first_us, d->last_us, d->lookups);
+	flux_row_json(f, d->name, d->name_len, &d->v, d->first_us, d->last_us, d->lookups,
+		      d->asn_unknown);
 	fputs("}\n", f);
 	for (size_t i = 0; i < d->n_ips && (!limit || i < limit); i++) {
 		struct agg_ipinfo in;
@@ -570,6 +578,21 @@ static void domain_json(FILE *f, const struct agg_domain *d, const struct agg_rr
 	}
 }
 
+/*
+ * Scores count only the ASNs that are known: say so when addresses have
+ * none, rather than let a lower score pass silently.
+ */
+static void warn_asn(const struct qopt *o, uint64_t unknown)
+{
+	if (!unknown)
+		return;
+	fprintf(stderr, "tip query: warning: %llu addresses have no known ASN (%s); their ASNs are "
+			"not counted, so scores are lower than with them\n",
+		(unsigned long long)unknown,
+		o->have_db ? "neither enriched in the stores nor in the --asn table"
+			   : "not enriched in the stores, and no --asn table given");
+}
+
 static int q_domain(struct qopt *o, const char *name)
 {
 	struct agg_domain d;
@@ -584,6 +607,7 @@ static int q_domain(struct qopt *o, const char *name)
 		goto out;
 	}
 	int any = d.records > 0 || lk.n > 0;
+	warn_asn(o, d.asn_unknown);
 	if (!any) {
 		rc = 1;
 		fprintf(stderr, "tip query: no observation of that domain%s\n",
@@ -596,7 +620,7 @@ static int q_domain(struct qopt *o, const char *name)
 		struct tbl t = {6, NULL, 0, 0}, a = {6, NULL, 0, 0};
 		for (int i = 0; i < 6; i++)
 			tbl_add(&t, flux_hdr[i]), tbl_add(&a, ip_hdr[i]);
-		flux_row_tbl(&t, d.name, d.name_len, &d.v, d.first_us, d.last_us);
+		flux_row_tbl(&t, d.name, d.name_len, &d.v, d.first_us, d.last_us, d.asn_unknown);
 		size_t shown = 0;
 		for (size_t i = 0; i < d.n_ips && (!o->limit || i < o->limit); i++, shown++) {
 			struct agg_ipinfo in;
@@ -647,8 +671,12 @@ static int q_wild(struct qopt *o, const struct match_wild *p)
 		goto out;
 	}
 	size_t n = 0;
-	for (size_t i = 0; i < m.n; i++)
+	uint64_t unknown = 0;
+	for (size_t i = 0; i < m.n; i++) {
 		n += m.v[i]->records > 0;
+		unknown += m.v[i]->asn_unknown;
+	}
+	warn_asn(o, unknown);
 	size_t lim = o->limit && o->limit < n ? o->limit : n;
 	if (o->fmt == F_COF) {
 		put_cof_n(stdout, &rr, o->limit);
@@ -660,7 +688,8 @@ static int q_wild(struct qopt *o, const struct match_wild *p)
 			const struct agg_domain *d = m.v[i];
 			if (!d->records)
 				continue;
-			flux_row_tbl(&t, d->name, d->name_len, &d->v, d->first_us, d->last_us);
+			flux_row_tbl(&t, d->name, d->name_len, &d->v, d->first_us, d->last_us,
+				     d->asn_unknown);
 			k++;
 		}
 		tbl_print(stdout, &t);
@@ -676,10 +705,10 @@ static int q_wild(struct qopt *o, const struct match_wild *p)
 				continue;
 			if (o->fmt == F_CSV) {
 				flux_row_csv(stdout, d->name, d->name_len, &d->v, d->first_us,
-					     d->last_us, d->lookups);
+					     d->last_us, d->lookups, d->asn_unknown);
 			} else {
 				flux_row_json(stdout, d->name, d->name_len, &d->v, d->first_us,
-					      d->last_us, d->lookups);
+					      d->last_us, d->lookups, d->asn_unknown);
 				fputs("}\n", stdout);
 			}
 			k++;
@@ -857,6 +886,7 @@ static int q_flux(struct qopt *o)
 	if (fl.enrich_full)
 		fprintf(stderr, "tip query: warning: more than %u enriched addresses; later ones use "
 				"the ASN table only\n", AGG_ENRICH_MAX);
+	warn_asn(o, fl.asn_unknown);
 	size_t lim = o->limit && o->limit < fl.n ? o->limit : fl.n;
 	if (o->fmt == F_TABLE) {
 		struct tbl t = {6, NULL, 0, 0};
@@ -864,7 +894,8 @@ static int q_flux(struct qopt *o)
 			tbl_add(&t, flux_hdr[i]);
 		for (size_t i = 0; i < lim; i++) {
 			const struct agg_flux_row *r = &fl.rows[i];
-			flux_row_tbl(&t, r->name, r->name_len, &r->v, r->first_us, r->last_us);
+			flux_row_tbl(&t, r->name, r->name_len, &r->v, r->first_us, r->last_us,
+				     r->asn_unknown);
 		}
 		tbl_print(stdout, &t);
 		if (lim < fl.n)
@@ -879,7 +910,7 @@ static int q_flux(struct qopt *o)
 		for (size_t i = 0; i < lim; i++) {
 			const struct agg_flux_row *r = &fl.rows[i];
 			flux_row_json(stdout, r->name, r->name_len, &r->v, r->first_us, r->last_us,
-				      r->lookups);
+				      r->lookups, r->asn_unknown);
 			fputs("}\n", stdout);
 		}
 	} else {

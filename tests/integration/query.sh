@@ -140,6 +140,17 @@ done
 q domain flux01.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; rows=[json.loads(l) for l in sys.stdin]; o=rows[0]; assert o["row"] == "domain" and o["lookups"] == 288 and len([r for r in rows if r["row"] == "address"]) == o["hosts"]'
 check domain-json-valid $?
 
+# ---- exact counts beyond the sensor's 512-address cap -------------------------
+mkdir -p "$d/big"
+python3 -c '
+for k in range(800):
+    print("{\"rrname\":\"big.flux.test\",\"rrtype\":\"A\",\"rdata\":[\"10.%d.%d.1\"],\"time_first\":1764000000,\"time_last\":1764000060,\"count\":1}" % (k // 256, k % 256))
+' | "$tip" import cof - --store "$d/big/b" --sensor b >/dev/null 2>&1
+out=$(q flux --store "$d/big/b" --format csv 2>/dev/null | tail -n +2 | tr -d '\r')
+[ "$(echo "$out" | cut -d, -f4,11)" = "800,0" ]; check no-512-cap-exact-hosts $? "$out"
+q domain big.flux.test --store "$d/big/b" 2>/dev/null | grep -q '^big\.flux\.test  *1056\.00  *800  '
+check no-512-cap-domain-table $?
+
 # ---- wildcards, prefixes, rrtype, limit, time fences -----------------------
 out=$(q domain '*.example-botnet.test' --store "$d/all/s1" --format csv)
 check wild-left-exit $?
@@ -206,8 +217,13 @@ n=$(q domain flux01.example-botnet.test --store "$d/all/s1" -l 5 --format json |
 
 # ---- hostile names in every format ---------------------------------------
 fmtargs="--min-score 0"
-q flux --store "$d/all/s3" $fmtargs --format table >"$d/h.table" 2>&1
+q flux --store "$d/all/s3" $fmtargs --format table >"$d/h.table" 2>"$d/h.err"
 check hostile-table-exit $?
+# no ASN known: a warning, and the table says so rather than 0
+grep -q 'warning: 64 addresses have no known ASN' "$d/h.err" && grep -q 'ASN unknown' "$d/h.table"
+check asn-unknown-warned-and-shown $? "$(cat "$d/h.err")"
+q flux --store "$d/all/s3" $fmtargs --format json 2>/dev/null | head -1 | grep -q '"asns":0,.*"asn_unknown":8'
+check asn-unknown-json $?
 [ "$(wc -l <"$d/h.table")" = 9 ]; check hostile-table-one-line-per-name $? "$(cat "$d/h.table")"
 grep -q 'new\\x0aline' "$d/h.table" && grep -q 'ctl\\x01byte' "$d/h.table" && ! grep -q $'\x01' "$d/h.table"
 check hostile-table-escaped $?
@@ -217,7 +233,7 @@ import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="")))
 assert rows[0][0] == "domain" and len(rows) == 9, rows
 names = {r[0] for r in rows[1:]}
-assert all(len(r) == 10 for r in rows), rows
+assert all(len(r) == 12 for r in rows), rows
 assert "a,b.evil.test" in names and 'q"uote.evil.test' in names, names
 assert "new\nline.evil.test" in names and "ctl\\x01byte.evil.test" in names, names
 assert "'=cmd|calc.evil.test" in names and "back\\\\slash.evil.test" in names, names
