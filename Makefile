@@ -13,6 +13,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 DEFCONFIG ?= configs/defconfig
 
 ifeq ($(origin CC),default)
@@ -327,12 +328,20 @@ check-fuzz: tests
 # ==== end of fuzz targets ==================================================
 
 # ---- install -------------------------------------------------------------
+# The example configuration goes to $(SYSCONFDIR)/tipd.conf.example, and
+# to $(SYSCONFDIR)/tipd.conf only when there is none: an operator's file is
+# never overwritten.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)
 	$(if $(filter $(O)/tip,$(progs)),install -m 0755 $(O)/tip $(DESTDIR)$(BINDIR)/tip)
 	$(if $(filter $(O)/tipd,$(progs)),install -m 0755 $(O)/tipd $(DESTDIR)$(SBINDIR)/tipd)
+	for m in $(wildcard doc/*.1); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done
 	for m in $(wildcard doc/*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
 	for m in $(wildcard doc/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	install -m 0644 configs/tipd.conf.example $(DESTDIR)$(SYSCONFDIR)/tipd.conf.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tipd.conf ] || \
+		install -m 0644 configs/tipd.conf.example $(DESTDIR)$(SYSCONFDIR)/tipd.conf
 
 clean:
 	rm -rf $(O)/store $(O)/tools $(O)/sensor $(O)/tests $(O)/*.a $(O)/tip $(O)/tipd $(O)/asan $(O)/cross $(O)/fuzz

@@ -18,10 +18,12 @@ pkgs_build="build-essential pkg-config kconfig-frontends libev-dev libudns-dev
 # procps: ps/pkill in the tests; tzdata: ClickHouse and date(1) need zone
 # files; nodejs/npm: playwright-core drives Debian's chromium (no browser
 # download); clang + libclang-rt: the fuzz targets; openssl + nginx: the
-# HTTPS servers and the test CA of the feed tests.
+# HTTPS servers and the test CA of the feed tests; groff-base: the man pages
+# are checked (operator.sh).
 pkgs_check="libcmocka-dev python3 procps tzdata pdns-server pdns-backend-bind dnsutils
 	iproute2 curl chromium nodejs npm libxml2-utils clickhouse-server clickhouse-client
-	nftables jq shellcheck librsvg2-bin openssl nginx rsync clang llvm libclang-rt-14-dev"
+	nftables jq shellcheck librsvg2-bin openssl nginx rsync clang llvm libclang-rt-14-dev
+	groff-base"
 # The cross C libraries' headers are only Recommends of the cross compilers.
 pkgs_cross="qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross gcc-arm-linux-gnueabihf
 	libc6-dev-armhf-cross dpkg-dev musl-tools"

@@ -21,8 +21,9 @@
  *     <start of a>-<b>.c<a>.tlog   (and .cdb)
  * It takes the highest seq it holds, b, so "the newest seq" a peer asks
  * for keeps its meaning (no data newer than b is in it, all of a..b is),
- * and no new seq is ever allocated: a writer appending to the store at
- * the same time keeps its own sequence.  store_list hides every segment
+ * and no new seq is ever allocated, so a store's sequence stays its
+ * writer's.  (`tip compact` takes the store's writer lock, lock.h: it
+ * does not run while tipd or an import writes the store.)  store_list hides every segment
  * whose seq range lies inside the range of a compacted one (store.h): a
  * peer that rsyncs the merged file beside old ones it already has, or an
  * analysis host that fetches old ones again from a sensor, reads the same

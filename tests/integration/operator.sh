@@ -290,6 +290,34 @@ else
 	notok "watchlist_lines_validated_with_file_line" "$(grep watchlist "$T/wl.log" | head -4)"
 fi
 
+# make install: the programs, tip(1), tipd.conf(5), tipd(8), the example
+# configuration; an operator's tipd.conf is never overwritten
+if make -s --no-print-directory O="$O" DESTDIR="$T/inst" install >"$T/install.log" 2>&1 &&
+	[ -x "$T/inst/usr/local/bin/tip" ] && [ -x "$T/inst/usr/local/sbin/tipd" ] &&
+	[ -f "$T/inst/usr/local/share/man/man1/tip.1" ] && [ -f "$T/inst/usr/local/share/man/man8/tipd.8" ] &&
+	[ -f "$T/inst/usr/local/share/man/man5/tipd.conf.5" ] &&
+	cmp -s configs/tipd.conf.example "$T/inst/etc/tipd.conf.example" &&
+	cmp -s configs/tipd.conf.example "$T/inst/etc/tipd.conf" &&
+	echo '# mine' > "$T/inst/etc/tipd.conf" &&
+	make -s --no-print-directory O="$O" DESTDIR="$T/inst" install >>"$T/install.log" 2>&1 &&
+	[ "$(cat "$T/inst/etc/tipd.conf")" = '# mine' ]; then
+	ok "make_install_man_pages_and_example_config"
+else
+	notok "make_install_man_pages_and_example_config" "$(tail -3 "$T/install.log")"
+fi
+if "$TIPD" -n -c configs/tipd.conf.example >/dev/null 2>&1; then ok "example_config_passes_n"; else notok "example_config_passes_n"; fi
+# tip(1) has every command `tip help` lists, and renders without a warning
+missing=
+for c in $("$TIP" help | awk '$1 == "tip" { print $2 }' | sort -u); do
+	grep -q "^\.It Cm $c\( \|\$\)" doc/tip.1 || missing="$missing $c"
+done
+warn=$(groff -mdoc -ww -z doc/tip.1 doc/tipd.8 doc/tipd.conf.5 2>&1)
+if [ -z "$missing" ] && [ -z "$warn" ]; then
+	ok "tip_1_covers_every_command"
+else
+	notok "tip_1_covers_every_command" "missing:$missing $warn"
+fi
+
 # ---- 5. a DNS server that never answers, then answers (PowerDNS) ---------------------------------
 if ! has_ff; then
 	skip "mute_server_named" "tipd built without the fastflux module"
