@@ -28,7 +28,14 @@ tally() {	# read "label: N passed, N failed[, N skipped]" lines
 	done
 }
 
-stage() { echo; echo "=== $*"; }
+# Each stage and each integration script says how long it took, so the
+# wall time of make check (and of CI) can be read off its output.
+stage_t=$SECONDS stage_name=""
+stage() {
+	[ -n "$stage_name" ] && echo "($stage_name: $((SECONDS - stage_t)) s)"
+	stage_t=$SECONDS stage_name=$*
+	echo; echo "=== $*"
+}
 
 stage "unit tests"
 tally < <(tests/run-unit.sh "$O"; echo "rc=$?" >/dev/null)
@@ -52,13 +59,14 @@ tally < <(tests/fuzz/check.sh "$O" 2>&1)
 # "# asan: skip" (it builds its own programs, e.g. for another target) is
 # left out.
 integration() {
-	local b=$1 label=$2 t name out rc p f s
+	local b=$1 label=$2 t name out rc p f s t0
 	for t in tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		if [ -n "$label" ] && grep -qx '# asan: skip' "$t"; then
 			continue
 		fi
+		t0=$SECONDS
 		out=$(O="$b" timeout 900 bash "$t" 2>&1); rc=$?
 		p=$(printf '%s\n' "$out" | grep -c '^ok ')
 		f=$(printf '%s\n' "$out" | grep -c '^not ok ')
@@ -70,7 +78,7 @@ integration() {
 		fi
 		if [ "$f" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then printf '%s\n' "$out" | tail -40; fi
 		printf '%s\n' "$out" | grep '^skip ' || true
-		echo "$name${label:+ ($label)}: $p passed, $f failed, $s skipped"
+		echo "$name${label:+ ($label)}: $p passed, $f failed, $s skipped ($((SECONDS - t0)) s)"
 		pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	done
 }
@@ -90,6 +98,7 @@ if [ -x tests/cross/run.sh ]; then
 	tally < <(tests/cross/run.sh "$O" 2>&1)
 fi
 
+echo "($stage_name: $((SECONDS - stage_t)) s; all stages: $SECONDS s)"
 echo
 echo "check: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
