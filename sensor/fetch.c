@@ -15,11 +15,13 @@
  *   fetch.  on_done is called by finish() only, once.
  * - One callback does a bounded amount of work (FETCH_SLICE bytes), so a
  *   fast server cannot stall the loop; level-triggered ev_io comes back.
- * - Trust anchors are decoded from the CA file when an HTTPS fetch
- *   connects and shared by the fetches in flight; the last one to end
- *   frees them, so an idle daemon holds none.
+ * - Trust anchors are decoded from the CA file, by a thread (the decoding
+ *   takes ~20 ms), when an HTTPS fetch is about to connect, and shared by
+ *   the fetches in flight; the last one to end frees them, so an idle
+ *   daemon holds none.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -57,7 +59,7 @@
 #define FETCH_SLICE (256 * 1024)	/* bytes handled per callback at most */
 #define FETCH_REQ_MAX 4096
 
-enum fstate { F_RESOLVE, F_CONNECT, F_HANDSHAKE, F_SEND, F_HEAD, F_BODY, F_DONE };
+enum fstate { F_RESOLVE, F_ANCHORS, F_CONNECT, F_HANDSHAKE, F_SEND, F_HEAD, F_BODY, F_DONE };
 
 struct gz {
 #if FETCH_GZIP
@@ -69,11 +71,28 @@ struct gz {
 	unsigned char out[FETCH_ZBUF];
 };
 
+struct fetch;
+
+/*
+ * A CA file's anchors, shared by the fetches that use it.  Decoding
+ * Debian's bundle takes ~20 ms of CPU (BearSSL's X.509 decoder), too long
+ * for the loop: a thread decodes it while the fetches wait (F_ANCHORS),
+ * and an ev_async brings the result back.  Freed when the last fetch ends.
+ */
 struct anchors_ref {
 	char path[256];
 	struct tls_anchors a;
 	int refs;
+	int state;		/* AR_LOADING, AR_READY, AR_FAILED: the loop's */
+	int rc;			/* the thread's tls_anchors_load result */
+	char why[300];
+	struct fetch *waiters;	/* through fetch.anchor_next */
+	struct ev_loop *loop;
+	ev_async done;
+	pthread_t thread;
 };
+
+enum { AR_LOADING, AR_READY, AR_FAILED };
 
 struct fetch {
 	struct ev_loop *loop;
@@ -108,6 +127,7 @@ struct fetch {
 	struct tls_client *tc;
 	struct tls_conn tconn;
 	struct anchors_ref *anchors;
+	struct fetch *anchor_next;	/* waiting for anchors->state */
 	uint64_t rx_plain;
 
 	/* request */
@@ -134,42 +154,91 @@ struct fetch {
 #define ANCHOR_SLOTS 4
 static struct anchors_ref *anchor_slots[ANCHOR_SLOTS];
 
-static struct anchors_ref *anchors_get(const char *path, char *why, size_t whylen)
+static void anchors_ready(struct fetch *f);
+
+static void *anchors_thread(void *arg)
 {
-	for (int i = 0; i < ANCHOR_SLOTS; i++)
-		if (anchor_slots[i] && !strcmp(anchor_slots[i]->path, path)) {
-			anchor_slots[i]->refs++;
-			return anchor_slots[i];
-		}
-	int slot = -1;
-	for (int i = 0; i < ANCHOR_SLOTS && slot < 0; i++)
-		if (!anchor_slots[i])
-			slot = i;
-	struct anchors_ref *ar = calloc(1, sizeof *ar);
-	if (!ar) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	snprintf(ar->path, sizeof ar->path, "%s", path);
-	if (tls_anchors_load(&ar->a, path, why, whylen) < 0) {
-		free(ar);
-		return NULL;
-	}
-	ar->refs = 1;
-	if (slot >= 0)
-		anchor_slots[slot] = ar;
-	return ar;
+	struct anchors_ref *ar = arg;
+	ar->rc = tls_anchors_load(&ar->a, ar->path, ar->why, sizeof ar->why);
+	ev_async_send(ar->loop, &ar->done);	/* the loop reads rc after pthread_join */
+	return NULL;
 }
 
-static void anchors_put(struct anchors_ref *ar)
+static void anchors_free(struct anchors_ref *ar)
 {
-	if (!ar || --ar->refs > 0)
-		return;
 	for (int i = 0; i < ANCHOR_SLOTS; i++)
 		if (anchor_slots[i] == ar)
 			anchor_slots[i] = NULL;
+	ev_async_stop(ar->loop, &ar->done);
 	tls_anchors_fini(&ar->a);
 	free(ar);
+}
+
+static void fetch_free(struct fetch *f);
+
+static void anchors_on_done(struct ev_loop *loop TIP_UNUSED, ev_async *w, int revents TIP_UNUSED)
+{
+	struct anchors_ref *ar = container_of(w, struct anchors_ref, done);
+	pthread_join(ar->thread, NULL);
+	ar->state = ar->rc < 0 ? AR_FAILED : AR_READY;
+	/* a reference for the walk, so the last waiter's end cannot free ar under us */
+	ar->refs++;
+	while (ar->waiters) {
+		struct fetch *f = ar->waiters;
+		ar->waiters = f->anchor_next;
+		f->anchor_next = NULL;
+		anchors_ready(f);
+	}
+	if (--ar->refs == 0)
+		anchors_free(ar);
+}
+
+/* A reference to the anchors of path, loading (state AR_LOADING) or not; NULL: ENOMEM. */
+static struct anchors_ref *anchors_get(struct ev_loop *loop, const char *path)
+{
+	for (int i = 0; i < ANCHOR_SLOTS; i++)
+		if (anchor_slots[i] && !strcmp(anchor_slots[i]->path, path) && anchor_slots[i]->loop == loop) {
+			anchor_slots[i]->refs++;
+			return anchor_slots[i];
+		}
+	struct anchors_ref *ar = calloc(1, sizeof *ar);
+	if (!ar)
+		return NULL;
+	snprintf(ar->path, sizeof ar->path, "%s", path);
+	ar->loop = loop;
+	ar->refs = 1;
+	ar->state = AR_LOADING;
+	ev_async_init(&ar->done, anchors_on_done);
+	ev_async_start(loop, &ar->done);
+	if (pthread_create(&ar->thread, NULL, anchors_thread, ar) != 0) {
+		/* no thread: decode here, a stall rather than no HTTPS */
+		int n = tls_anchors_load(&ar->a, ar->path, ar->why, sizeof ar->why);
+		ar->state = n < 0 ? AR_FAILED : AR_READY;
+		ev_async_stop(loop, &ar->done);
+	}
+	for (int i = 0; i < ANCHOR_SLOTS; i++)
+		if (!anchor_slots[i]) {
+			anchor_slots[i] = ar;
+			break;
+		}
+	return ar;
+}
+
+static void anchors_put(struct fetch *f)
+{
+	struct anchors_ref *ar = f->anchors;
+	if (!ar)
+		return;
+	f->anchors = NULL;
+	for (struct fetch **pp = &ar->waiters; *pp; pp = &(*pp)->anchor_next)
+		if (*pp == f) {
+			*pp = f->anchor_next;
+			break;
+		}
+	f->anchor_next = NULL;
+	/* a loading one is freed by anchors_on_done, after its thread */
+	if (--ar->refs == 0 && ar->state != AR_LOADING)
+		anchors_free(ar);
 }
 
 /* ---- ending ---------------------------------------------------------------------- */
@@ -183,6 +252,11 @@ static const char *const err_names[FETCH__ERRS] = {
 	[FETCH_E_ABORTED] = "aborted", [FETCH_E_IO] = "io", [FETCH_E_NOMEM] = "nomem",
 	[FETCH_E_UNSUPPORTED] = "unsupported",
 };
+
+size_t fetch_mem_fixed(void)
+{
+	return sizeof(struct fetch);
+}
 
 const char *fetch_err_name(int err)
 {
@@ -252,8 +326,7 @@ static void release(struct fetch *f)
 	f->q4 = f->q6 = NULL;
 	conn_close(f);
 	gz_free(f);
-	anchors_put(f->anchors);
-	f->anchors = NULL;
+	anchors_put(f);
 	free(f->rbuf);
 	f->rbuf = NULL;
 	ev_timer_stop(f->loop, &f->t_total);
@@ -842,6 +915,11 @@ static void connected(struct fetch *f)
 		io_tls(f);
 		return;
 	}
+	/* plain: a receive buffer of our own (TLS reads from BearSSL's) */
+	if (!f->rbuf && !(f->rbuf = malloc(FETCH_RBUF))) {
+		finish(f, FETCH_E_NOMEM, "out of memory");
+		return;
+	}
 	handshake_done(f);
 	ev_io_stop(f->loop, &f->io);
 	ev_io_set(&f->io, f->fd, EV_WRITE);
@@ -1025,14 +1103,31 @@ static void begin_connect(struct fetch *f)
 		return;
 	}
 	if (f->url.https && !f->anchors && !f->insecure) {
-		char why[300];
-		f->anchors = anchors_get(f->ca_file, why, sizeof why);
+		f->anchors = anchors_get(f->loop, f->ca_file);
 		if (!f->anchors) {
-			finish(f, FETCH_E_CERT, "CA file: %s", why);
+			finish(f, FETCH_E_NOMEM, "out of memory");
+			return;
+		}
+		if (f->anchors->state == AR_LOADING) {
+			f->state = F_ANCHORS;
+			f->anchor_next = f->anchors->waiters;
+			f->anchors->waiters = f;
 			return;
 		}
 	}
-	try_next_addr(f);
+	anchors_ready(f);
+}
+
+/* The anchors are there (or not needed): connect.  An entry point when called by anchors_on_done. */
+static void anchors_ready(struct fetch *f)
+{
+	int waited = f->state == F_ANCHORS;
+	if (f->anchors && f->anchors->state == AR_FAILED)
+		finish(f, FETCH_E_CERT, "CA file: %s", f->anchors->why);
+	else
+		try_next_addr(f);
+	if (waited && f->done)
+		fetch_free(f);
 }
 
 /* Parse "ADDR", "ADDR:PORT", "[V6]:PORT" into addrs; -1 when it is not one. */
@@ -1200,8 +1295,7 @@ struct fetch *fetch_start(struct ev_loop *loop, struct resolver *res, const stru
 	f->connect_timeout = o->connect_timeout > 0 ? o->connect_timeout : FETCH_CONNECT_TIMEOUT_DEFAULT;
 	f->read_timeout = o->read_timeout > 0 ? o->read_timeout : FETCH_READ_TIMEOUT_DEFAULT;
 	f->total_timeout = o->total_timeout > 0 ? o->total_timeout : FETCH_TOTAL_TIMEOUT_DEFAULT;
-	f->rbuf = malloc(FETCH_RBUF);
-	if (fail || !f->rbuf) {
+	if (fail) {
 		fetch_free(f);
 		errno = ENOMEM;
 		return NULL;

@@ -149,6 +149,14 @@ struct fetch *fetch_start(struct ev_loop *loop, struct resolver *res, const stru
 			  const struct fetch_cb *cb, void *arg);
 void fetch_cancel(struct fetch *f);
 
+/*
+ * Heap of one fetch besides its buffers (the figures in doc/decisions.md,
+ * "Fetch client": + 16 KB receive buffer on plain HTTP, or tls_client_bytes()
+ * on HTTPS; + HTTPC_HEAD_MAX while the head is read; + about 60 KB per gzip
+ * layer).
+ */
+size_t fetch_mem_fixed(void);
+
 /* "ok", "url", "dns", ... : a short stable name for logs, records and metrics. */
 const char *fetch_err_name(int err);
 

@@ -53,11 +53,6 @@ static void dn_append(void *ctx, const void *p, size_t n)
 	d->len += n;
 }
 
-static void x509_push(void *ctx, const void *p, size_t n)
-{
-	br_x509_decoder_push(ctx, p, n);
-}
-
 static void *memdup(const void *p, size_t n, size_t *bytes)
 {
 	void *q = malloc(n ? n : 1);
@@ -123,6 +118,62 @@ out_partial:
 	return -1;
 }
 
+/*
+ * Base64 of one PEM line into out; bytes written, or -1 for a character
+ * outside the alphabet.  q/nq carry up to 3 sextets across lines.
+ */
+static int b64_line(const char *l, size_t n, unsigned char *out, uint32_t *q, int *nq, int *pad)
+{
+	int o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)l[i];
+		int v;
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '+')
+			v = 62;
+		else if (c == '/')
+			v = 63;
+		else if (c == '=') {
+			/* the end: "xx==" carries one byte, "xxx=" two */
+			if (*nq == 2)
+				out[o++] = (unsigned char)(*q >> 4);
+			else if (*nq == 3) {
+				out[o++] = (unsigned char)(*q >> 10);
+				out[o++] = (unsigned char)(*q >> 2);
+			} else if (*nq != 0 || !*pad)
+				return -1;
+			*q = 0;
+			*nq = 0;
+			(*pad)++;
+			continue;
+		} else if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		else
+			return -1;
+		if (*pad)
+			return -1;	/* data after padding */
+		*q = *q << 6 | (uint32_t)v;
+		if (++*nq == 4) {
+			out[o++] = (unsigned char)(*q >> 16);
+			out[o++] = (unsigned char)(*q >> 8);
+			out[o++] = (unsigned char)*q;
+			*q = 0;
+			*nq = 0;
+		}
+	}
+	return o;
+}
+
+/*
+ * PEM is decoded here, line by line, rather than with br_pem_decoder:
+ * BearSSL's is written for size and takes ~100 ms for Debian's 225 KB
+ * bundle on these machines, a stall of the loop; this takes a few.
+ */
 int tls_anchors_load(struct tls_anchors *a, const char *path, char *why, size_t whylen)
 {
 	memset(a, 0, sizeof *a);
@@ -131,55 +182,69 @@ int tls_anchors_load(struct tls_anchors *a, const char *path, char *why, size_t 
 		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	br_pem_decoder_context pc;
 	br_x509_decoder_context dc;
 	struct dnbuf dn = {0};
 	size_t cap = 0;
-	int in_cert = 0, in_obj = 0, rc = 0;
-	unsigned skipped = 0;
-	unsigned char buf[4096];
-	size_t got;
+	int in_cert = 0, in_obj = 0, rc = 0, nq = 0, pad = 0;
+	uint32_t q = 0;
+	unsigned skipped = 0, lineno = 0;
+	char line[512];
+	unsigned char der[400];
 
-	br_pem_decoder_init(&pc);
-	while (rc == 0 && (got = fread(buf, 1, sizeof buf, fp)) > 0) {
-		const unsigned char *p = buf;
-		while (rc == 0 && got > 0) {
-			size_t k = br_pem_decoder_push(&pc, p, got);
-			p += k;
-			got -= k;
-			switch (br_pem_decoder_event(&pc)) {
-			case BR_PEM_BEGIN_OBJ: {
-				const char *name = br_pem_decoder_name(&pc);
-				in_obj = 1;
-				in_cert = !strcmp(name, "CERTIFICATE") || !strcmp(name, "X509 CERTIFICATE");
-				if (in_cert) {
-					dn.len = 0;
-					dn.err = 0;
-					br_x509_decoder_init(&dc, dn_append, &dn);
-					br_pem_decoder_setdest(&pc, x509_push, &dc);
-				} else {
-					br_pem_decoder_setdest(&pc, NULL, NULL);
-				}
-				break;
-			}
-			case BR_PEM_END_OBJ:
-				if (in_cert) {
-					int k2 = anchor_add(a, &cap, &dc, &dn);
-					if (k2 < 0)
-						rc = -1;
-					else if (k2 > 0)
-						skipped++;
-				}
-				in_obj = in_cert = 0;
-				break;
-			case BR_PEM_ERROR:
-				snprintf(why, whylen, "%s: not a valid PEM file", path);
+	while (rc == 0 && fgets(line, sizeof line, fp)) {
+		size_t n = strlen(line);
+		lineno++;
+		if (n == sizeof line - 1 && line[n - 1] != '\n') {
+			snprintf(why, whylen, "%s:%u: line too long for PEM", path, lineno);
+			rc = -2;
+			break;
+		}
+		if (!strncmp(line, "-----BEGIN ", 11)) {
+			if (in_obj) {
+				snprintf(why, whylen, "%s:%u: BEGIN inside an object", path, lineno);
 				rc = -2;
 				break;
-			default:
+			}
+			in_obj = 1;
+			in_cert = !strncmp(line + 11, "CERTIFICATE-----", 16) ||
+				  !strncmp(line + 11, "X509 CERTIFICATE-----", 21) ||
+				  !strncmp(line + 11, "TRUSTED CERTIFICATE-----", 24);
+			q = 0;
+			nq = pad = 0;
+			if (in_cert) {
+				dn.len = 0;
+				dn.err = 0;
+				br_x509_decoder_init(&dc, dn_append, &dn);
+			}
+			continue;
+		}
+		if (!strncmp(line, "-----END ", 9)) {
+			if (!in_obj) {
+				snprintf(why, whylen, "%s:%u: END without BEGIN", path, lineno);
+				rc = -2;
 				break;
 			}
+			if (in_cert) {
+				int k2 = nq ? 1 : anchor_add(a, &cap, &dc, &dn);
+				if (k2 < 0)
+					rc = -1;
+				else if (k2 > 0)
+					skipped++;
+			}
+			in_obj = in_cert = 0;
+			continue;
 		}
+		if (!in_cert)
+			continue;
+		/* a base64 line: at most 3/4 of its bytes */
+		int k = b64_line(line, n, der, &q, &nq, &pad);
+		if (k < 0) {
+			snprintf(why, whylen, "%s:%u: not base64", path, lineno);
+			rc = -2;
+			break;
+		}
+		if (k > 0)
+			br_x509_decoder_push(&dc, der, (size_t)k);
 	}
 	if (rc == 0 && ferror(fp)) {
 		snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
@@ -195,7 +260,7 @@ int tls_anchors_load(struct tls_anchors *a, const char *path, char *why, size_t 
 	}
 	if (rc == 0 && a->n == 0) {
 		snprintf(why, whylen, "no usable certificate in %s%s", path,
-			 skipped ? " (only unsupported keys)" : "");
+			 skipped ? " (only unsupported or damaged ones)" : "");
 		rc = -2;
 	}
 	if (rc < 0) {

@@ -7,8 +7,8 @@
  * Application data goes in and out through the engine's own buffers, so
  * nothing is copied twice and nothing is allocated here.
  *
- * Also here: trust anchors decoded from a PEM bundle (br_pem_decoder and
- * br_x509_decoder), a client context set up for one host (SNI, chain and
+ * Also here: trust anchors decoded from a PEM bundle (base64 decoded here,
+ * then br_x509_decoder), a client context set up for one host (SNI, chain and
  * name checked against the anchors, validity against clock_now_us()), or
  * an "insecure" client that takes the server's key unchecked, and names
  * for BearSSL's error codes.

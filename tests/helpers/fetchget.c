@@ -13,11 +13,12 @@
  *
  * usage: fetchget [-c CAFILE] [-k] [-e ETAG] [-m LAST_MODIFIED] [-b MAX_BYTES]
  *                 [-C CONNECT_S] [-R READ_S] [-T TOTAL_S] [-r MAX_REDIRECTS]
- *                 [-a CONNECT_TO] [-4|-6] [-s DNS_SERVER] [-u] [-n COUNT]
+ *                 [-a CONNECT_TO] [-4|-6] [-s DNS_SERVER] [-u] [-n COUNT] [-p PARALLEL]
  *                 [-x ABORT_AFTER_BYTES] [-o FILE] URL
  * -u: the clock is declared not set (clock_set_synced(0)), as on a router
  * before NTP.  -n: fetch COUNT times one after the other (bench), the body
- * written only the first time.  -x: on_data returns -1 once that many
+ * written only the first time.  -p: PARALLEL fetches at once on the one
+ * loop (they share one decoding of the CA file), bodies not written.  -x: on_data returns -1 once that many
  * bytes came.  -s: resolve names with the daemon's resolver against that
  * server; without it only IP literals, localhost and -a work.
  */
@@ -39,6 +40,7 @@ static FILE *out;
 static int write_body = 1;
 static uint64_t got, abort_after;
 static int last_err = -1;
+static int open_fetches, any_failed;
 
 static int on_data(void *arg, const unsigned char *p, size_t n)
 {
@@ -72,13 +74,16 @@ static void on_done(void *arg, const struct fetch_result *r)
 		r->duration_s, cpu_now() - cpu0);
 	if (r->err)
 		log_warnx("fetch: %s: %s: %s", url, fetch_err_name(r->err), r->errmsg);
-	ev_break(EV_DEFAULT, EVBREAK_ALL);
+	if (r->err != FETCH_OK)
+		any_failed = 1;
+	if (--open_fetches == 0)
+		ev_break(EV_DEFAULT, EVBREAK_ALL);
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: fetchget [-c CAFILE] [-k] [-e ETAG] [-m LASTMOD] [-b MAX] [-C S] [-R S] [-T S]\n"
-			"                [-r N] [-a ADDR] [-4|-6] [-s DNS] [-u] [-n COUNT] [-x BYTES] [-o FILE] URL\n");
+			"                [-r N] [-a ADDR] [-4|-6] [-s DNS] [-u] [-n COUNT] [-p PAR] [-x BYTES] [-o FILE] URL\n");
 	exit(2);
 }
 
@@ -86,8 +91,8 @@ int main(int argc, char **argv)
 {
 	struct fetch_opts o = {0};
 	const char *outpath = NULL, *dns = NULL;
-	int count = 1, c;
-	while ((c = getopt(argc, argv, "c:ke:m:b:C:R:T:r:a:46s:un:x:o:")) != -1) {
+	int count = 1, par = 1, c;
+	while ((c = getopt(argc, argv, "c:ke:m:b:C:R:T:r:a:46s:un:p:x:o:")) != -1) {
 		switch (c) {
 		case 'c': o.ca_file = optarg; break;
 		case 'k': o.insecure = 1; break;
@@ -104,12 +109,13 @@ int main(int argc, char **argv)
 		case 's': dns = optarg; break;
 		case 'u': clock_set_synced(0); break;
 		case 'n': count = atoi(optarg); break;
+		case 'p': par = atoi(optarg); break;
 		case 'x': abort_after = strtoull(optarg, NULL, 10); break;
 		case 'o': outpath = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc - 1 || count < 1)
+	if (optind != argc - 1 || count < 1 || par < 1 || par > 64)
 		usage();
 	o.url = argv[optind];
 	log_init("fetchget", 1, LOG_LVL_INFO);
@@ -137,12 +143,18 @@ int main(int argc, char **argv)
 	for (int i = 0; i < count; i++) {
 		last_err = -1;
 		got = 0;
-		if (!fetch_start(loop, res, &o, &cb, (void *)o.url)) {
-			fprintf(stderr, "fetchget: fetch_start: %s\n", strerror(errno));
-			return 2;
+		any_failed = 0;
+		if (par > 1)
+			write_body = 0;	/* -p: the bodies are counted, not written */
+		for (int k = 0; k < par; k++) {
+			if (!fetch_start(loop, res, &o, &cb, (void *)o.url)) {
+				fprintf(stderr, "fetchget: fetch_start: %s\n", strerror(errno));
+				return 2;
+			}
+			open_fetches++;
 		}
 		ev_run(loop, 0);
-		if (last_err != FETCH_OK)
+		if (any_failed || last_err != FETCH_OK)
 			failed = 1;
 		write_body = 0;
 	}

@@ -285,6 +285,14 @@ same dns "$W/list.txt"
 run nxdomain -s "127.0.0.1:$P_DNS" -4 "https://nope.test:$P_GOOD/list.txt"
 expect nxdomain dns "cannot resolve nope.test"
 
+# four fetches at once: one decoding of the CA file (by a thread), four bodies
+run par -p 4 "$U/list.txt"
+if [ "$(grep -c '^result err=ok .* body=66764 ' "$T/par.err")" = 4 ]; then ok "4 parallel fetches share the CA file"
+else notok "4 parallel fetches" "$(res par | head -4)"; fi
+run parsys -p 3 -c /etc/ssl/certs/ca-certificates.crt "$U/list.txt"
+if [ "$(grep -c '^result err=cert ' "$T/parsys.err")" = 3 ]; then ok "3 parallel fetches against the system bundle: each refused"
+else notok "3 parallel against the system bundle" "$(res parsys | head -3)"; fi
+
 # conditional GET: the validators of the first fetch give 304, each alone
 etag=$(field good etag); lm=$(res good | sed -n 's/.*last_modified=\(.*\) url=.*/\1/p')
 run etag304 -e "$etag" "$U/list.txt"
