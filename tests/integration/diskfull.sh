@@ -32,6 +32,7 @@ fi
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
 	umount "$T/mnt" 2>/dev/null
+	umount "$T/ino" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -167,5 +168,38 @@ if mount -o remount,ro "$T/mnt" 2>/dev/null; then
 	fi
 else
 	notok "read_only_store_fatal_at_start" "cannot remount the tmpfs read-only"
+fi
+
+# Out of inodes: the open segment still takes appends, but no new file can
+# be made, so the next segment cannot be opened after a seal.  Records are
+# refused one by one with nothing buffered and quiet seconds between: the
+# fault must still be said once, never "writing again", and tipd, stopped
+# while it lasts, exits 1.
+mkdir -p "$T/ino"
+if mount -t tmpfs -o size=512k,nr_inodes=9 tmpfs "$T/ino" 2>/dev/null; then
+	sed -e "s|dir $T/mnt/store|dir $T/ino/store|" -e "s|segment-size 128k|segment-size 4k|" \
+		"$T/tipd.conf" >"$T/ino.conf"
+	"$TIPD" -f -c "$T/ino.conf" 2>"$T/ino.log" &
+	PID=$!
+	for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+	for r in 1 2 3 4 5; do
+		submit_many ino$r 60
+		sleep 1.1
+	done
+	kill -TERM "$PID"
+	wait "$PID"
+	rc=$?
+	PID=
+	began=$(grep -c 'writer: .*: No space left on device: records are being lost' "$T/ino.log")
+	again=$(grep -c 'writer: .*writing again' "$T/ino.log")
+	if [ "$began" = 1 ] && [ "$again" = 0 ] && [ "$rc" = 1 ] &&
+		grep -q 'error: tipd: the store could not be made durable: records were lost' "$T/ino.log"; then
+		ok "no_new_file_said_once_and_exit_1"
+	else
+		notok "no_new_file_said_once_and_exit_1" "rc=$rc, $began 'being lost', $again 'writing again': $(grep writer "$T/ino.log" | head -4)"
+	fi
+	umount "$T/ino"
+else
+	notok "no_new_file_said_once_and_exit_1" "cannot mount a tmpfs with nr_inodes"
 fi
 [ "$fail" -eq 0 ]
