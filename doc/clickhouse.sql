@@ -36,6 +36,14 @@
 --   aaaa        IPv6 answers
 --   names       name answers (NS, CNAME, PTR, DNAME targets; TXT strings;
 --               the text of other types)
+--   segment     "<segment>#<chunk>" for rows sent by the incremental export
+--               (tip export --url --table), '' for rows of a file export:
+--               what makes its resend after a crash exactly-once
+--
+-- Incremental, from cron: every sealed segment not yet sent, state in each
+-- store's state/clickhouse.<hash> (see tip export):
+--   tip export --format clickhouse --url http://HOST:8123/ --table tip.dns \
+--       --store /srv/tip/sensors
 
 CREATE DATABASE IF NOT EXISTS tip;
 
@@ -56,7 +64,8 @@ CREATE TABLE IF NOT EXISTS tip.dns
     a           Array(String),
     a_asn       Array(UInt32),
     aaaa        Array(String),
-    names       Array(String)
+    names       Array(String),
+    segment     String DEFAULT ''
 )
 ENGINE = MergeTree()
 PARTITION BY toYYYYMM(time_first)

@@ -28,18 +28,26 @@
  * Names are escaped by the JSON and CSV writers (json.h, csv.h); the JSON
  * writer's \u00XX for bytes that are not UTF-8 is what ClickHouse stores.
  * Memory: the enrichment map only; the observations are streamed.
+ * --url http://HOST:PORT/ [--table T]: incremental and exactly-once over
+ * ClickHouse's HTTP interface (see "incremental" below): only the sealed
+ * segments not yet sent, so it can run from cron.
  * Exit: 0 something exported and no fault; 1 nothing matched, or faults
  * were met in the stores (reported, the rest exported); 2 usage or I/O.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agg.h"
 #include "cdefs.h"
+#include "chsend.h"
 #include "csv.h"
 #include "json.h"
 #include "tip.h"
@@ -66,6 +74,7 @@ struct xopt {
 	int full, nomem;
 	uint64_t rows, skipped_noanswer, obs;
 	struct agg_faults fl;
+	const char *segment_tag;	/* incremental ClickHouse: the rows' segment column */
 };
 
 static size_t hash32(uint32_t x)
@@ -273,7 +282,12 @@ static void ch_row(struct xopt *o, const char *sensor, const struct rec *r, int6
 		fputs(i ? "," : "", f);
 		json_put_str(f, nm, len);
 	}
-	fputs("]}\n", f);
+	fputc(']', f);
+	if (o->segment_tag) {
+		fputs(",\"segment\":", f);
+		json_put_str(f, o->segment_tag, strlen(o->segment_tag));
+	}
+	fputs("}\n", f);
 }
 
 static int on_dns(void *ctx, const char *sensor, const struct store_seg *seg TIP_UNUSED,
@@ -320,12 +334,446 @@ static int on_dns(void *ctx, const char *sensor, const struct store_seg *seg TIP
 	return ferror(o->out) ? 1 : 0;
 }
 
+
+/* ---- incremental, exactly-once ClickHouse export (--url --table) --------- */
+
+/*
+ * Per store, state/clickhouse.<hash of URL and table> is an append-only
+ * journal, fsynced a line at a time:
+ *     pending SEG K ROWS    before chunk K of segment SEG is sent
+ *     sent SEG K ROWS       after ClickHouse answered 200 for it
+ *     done SEG FIRST LAST   after every chunk of SEG was sent (its seqs)
+ * Every row carries segment = "SEG#K".  A chunk is at most --chunk rows,
+ * below ClickHouse's max_insert_block_size, so its INSERT is one block:
+ * all of it is stored or none.  A chunk found pending (a crash between the
+ * send and the note) is counted in ClickHouse: as many rows as sent means
+ * it arrived (noted sent, not sent again), none means it did not (sent
+ * again); anything else is reported and stops the store.  A compacted
+ * segment whose seqs were all sent is noted done without sending; one
+ * that mixes sent and unsent seqs is reported and skipped (export before
+ * compacting).  Only sealed, indexed segments are sent.
+ */
+
+struct chj_ent {
+	char seg[SEG_NAME_MAX];
+	unsigned k;
+	uint64_t rows;
+	int state;	/* 1 pending, 2 sent */
+};
+
+struct chj {
+	FILE *f;
+	struct chj_ent *v;
+	size_t n;
+	struct { uint32_t first, last; } *done;
+	size_t n_done;
+	char **done_names;
+};
+
+struct chx {
+	struct xopt *o;
+	struct ch_url url;
+	const char *table;
+	unsigned retries;
+	uint64_t chunk;
+	uint64_t sent_rows, sent_chunks, skipped_segs;
+	unsigned crash_at;	/* tests: exit after this many sends, before noting */
+	unsigned sends;
+};
+
+static int chj_note(struct chj *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int chj_note(struct chj *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(j->f, fmt, ap);
+	va_end(ap);
+	return fflush(j->f) != 0 || fsync(fileno(j->f)) != 0 ? -1 : 0;
+}
+
+static struct chj_ent *chj_find(struct chj *j, const char *seg, unsigned k)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i].k == k && !strcmp(j->v[i].seg, seg))
+			return &j->v[i];
+	return NULL;
+}
+
+static int chj_is_done(const struct chj *j, const char *seg)
+{
+	for (size_t i = 0; i < j->n_done; i++)
+		if (!strcmp(j->done_names[i], seg))
+			return 1;
+	return 0;
+}
+
+/* 1 when every seq of [first, last] is in some done segment */
+static int chj_covers(const struct chj *j, uint32_t first, uint32_t last, int *some)
+{
+	int all = 1;
+	*some = 0;
+	for (uint64_t q = first; q <= last; q++) {
+		int in = 0;
+		for (size_t i = 0; i < j->n_done && !in; i++)
+			in = j->done[i].first <= q && q <= j->done[i].last;
+		all &= in;
+		*some |= in;
+	}
+	return all;
+}
+
+static int chj_add_done(struct chj *j, const char *seg, uint32_t first, uint32_t last)
+{
+	void *a = realloc(j->done, (j->n_done + 1) * sizeof *j->done);
+	if (!a)
+		return -1;
+	j->done = a;
+	void *b = realloc(j->done_names, (j->n_done + 1) * sizeof *j->done_names);
+	if (!b)
+		return -1;
+	j->done_names = b;
+	j->done_names[j->n_done] = strdup(seg);
+	if (!j->done_names[j->n_done])
+		return -1;
+	j->done[j->n_done].first = first;
+	j->done[j->n_done].last = last;
+	j->n_done++;
+	return 0;
+}
+
+static int chj_open(struct chj *j, const char *dir, const char *key, char *path, size_t cap)
+{
+	char line[512];
+	memset(j, 0, sizeof *j);
+	uint64_t h = 14695981039346656037ull;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	snprintf(path, cap, "%s/state/clickhouse.%016llx", dir, (unsigned long long)h);
+	FILE *r = fopen(path, "r");
+	while (r && fgets(line, sizeof line, r)) {
+		char seg[SEG_NAME_MAX], what[16];
+		unsigned long long a, b;
+		unsigned k;
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%15s %63s %llu %llu", what, seg, &a, &b) != 4)
+			continue;	/* a torn last line: its step is redone */
+		if (!strcmp(what, "done")) {
+			if (chj_add_done(j, seg, (uint32_t)a, (uint32_t)b) < 0)
+				break;
+			continue;
+		}
+		k = (unsigned)a;
+		struct chj_ent *e = chj_find(j, seg, k);
+		if (!e) {
+			void *nv = realloc(j->v, (j->n + 1) * sizeof *j->v);
+			if (!nv)
+				break;
+			j->v = nv;
+			e = &j->v[j->n++];
+			memset(e, 0, sizeof *e);
+			snprintf(e->seg, sizeof e->seg, "%s", seg);
+			e->k = k;
+		}
+		e->rows = b;
+		e->state = !strcmp(what, "sent") ? 2 : 1;
+	}
+	if (r)
+		fclose(r);
+	int fresh = access(path, F_OK) != 0;
+	j->f = fopen(path, "a");
+	if (!j->f)
+		return -1;
+	if (fresh && chj_note(j, "# tip export --url ... --table: %s\n", key) < 0)
+		return -1;
+	return 0;
+}
+
+static void chj_close(struct chj *j)
+{
+	if (j->f)
+		fclose(j->f);
+	for (size_t i = 0; i < j->n_done; i++)
+		free(j->done_names[i]);
+	free(j->done_names);
+	free(j->done);
+	free(j->v);
+}
+
+/* POST with retries: 1 s, 2 s, 4 s ... between tries (capped at 30 s). */
+static int ch_try(struct chx *x, const char *query, const char *id, const char *body, size_t len,
+		  char *out, size_t cap)
+{
+	char err[512];
+	unsigned wait_ms = 1000;
+	for (unsigned t = 0;; t++) {
+		int st = ch_post(&x->url, query, id, body, len, out, cap, 60, err, sizeof err);
+		if (st == 200)
+			return 0;
+		if (st > 0 && st < 500) {
+			/* the server refused it: trying again changes nothing */
+			fprintf(stderr, "tip export: ClickHouse answered %d: ", st);
+			util_put_text(stderr, out, strlen(out) > 300 ? 300 : strlen(out));
+			fputc('\n', stderr);
+			return -1;
+		}
+		if (st > 0)
+			snprintf(err, sizeof err, "ClickHouse answered %d", st);
+		if (t >= x->retries) {
+			fprintf(stderr, "tip export: %s; giving up after %u tries\n", err, t + 1);
+			return -1;
+		}
+		fprintf(stderr, "tip export: %s; trying again in %u ms\n", err, wait_ms);
+		struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+		wait_ms = wait_ms * 2 > 30000 ? 30000 : wait_ms * 2;
+	}
+}
+
+static long long ch_number(struct chx *x, const char *q)
+{
+	char out[256];
+	if (ch_try(x, NULL, NULL, q, strlen(q), out, sizeof out) < 0)
+		return -1;
+	char *e;
+	long long n = strtoll(out, &e, 10);
+	return e == out ? -1 : n;
+}
+
+/*
+ * Rows of ClickHouse tagged sensor/tag: -1 on error.  An INSERT of it whose
+ * client died may still be running (ClickHouse finishes what it received):
+ * wait until no query of its id runs, then count.
+ */
+static long long ch_count(struct chx *x, const char *sensor, const char *tag, const char *id)
+{
+	char q[1024];
+	snprintf(q, sizeof q, "SELECT count() FROM system.processes WHERE query_id = '%s'", id);
+	for (int i = 0; i < 600; i++) {
+		long long running = ch_number(x, q);
+		if (running < 0)
+			return -1;
+		if (running == 0)
+			break;
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+	snprintf(q, sizeof q, "SELECT count() FROM %s WHERE sensor = '%s' AND segment = '%s'",
+		 x->table, sensor, tag);
+	return ch_number(x, q);
+}
+
+/* Build chunk k of a segment (rows k*chunk ...) in memory: rows in *rows. */
+struct seg_rows {
+	struct xopt *o;
+	uint64_t skip, take, seen;
+};
+
+static int on_seg_rec(struct xopt *o, struct seg_rows *sr, const char *sensor, const struct rec *r)
+{
+	int64_t first, last;
+	uint64_t count;
+	if (r->type != REC_DNS)
+		return 0;
+	if (sr->seen++ < sr->skip || sr->seen > sr->skip + sr->take)
+		return 0;
+	agg_dns_times(r, &first, &last, &count);
+	ch_row(o, sensor, r, first, last, count);
+	return 0;
+}
+
+static int chunk_build(struct xopt *o, const char *dir, const char *sensor, const struct store_seg *s,
+		       uint64_t skip, uint64_t take, char **buf, size_t *len, uint64_t *rows,
+		       uint64_t *total)
+{
+	char p[4200];
+	struct seg_reader r;
+	struct rec rec;
+	uint64_t pos;
+	struct seg_rows sr = {o, skip, take, 0};
+	store_seg_path(p, sizeof p, dir, s->name, "tlog");
+	if (seg_reader_open(&r, p) < 0) {
+		agg_on_fault(o, p, 0, r.fault);
+		return -1;
+	}
+	FILE *m = open_memstream(buf, len);
+	if (!m) {
+		seg_reader_close(&r);
+		return -1;
+	}
+	FILE *saved = o->out;
+	o->out = m;
+	for (;;) {
+		int c = seg_reader_next(&r, &rec, &pos);
+		if (c == 0)
+			break;
+		if (c < 0) {
+			agg_on_fault(o, p, r.fault_off, r.fault);
+			if (!seg_reader_resync(&r))
+				break;
+			continue;
+		}
+		on_seg_rec(o, &sr, sensor, &rec);
+	}
+	o->out = saved;
+	int bad = fclose(m) != 0;
+	seg_reader_close(&r);
+	*total = sr.seen;
+	*rows = sr.seen > skip ? (sr.seen - skip < take ? sr.seen - skip : take) : 0;
+	return bad ? -1 : 0;
+}
+
+static int ch_store(struct chx *x, size_t si)
+{
+	struct xopt *o = x->o;
+	const char *dir = o->set.dirs[si], *sensor = o->set.ids[si];
+	char key[1200], jpath[4200];
+	struct chj j;
+	struct store_listing ls;
+	int rc = 0;
+	snprintf(key, sizeof key, "%s:%s%s %s", x->url.host, x->url.port, x->url.path, x->table);
+	if (chj_open(&j, dir, key, jpath, sizeof jpath) < 0) {
+		fprintf(stderr, "tip export: ");
+		util_put_text(stderr, jpath, strlen(jpath));
+		fprintf(stderr, ": %s\n", strerror(errno));
+		chj_close(&j);
+		return -1;
+	}
+	if (store_list(dir, &ls) < 0) {
+		chj_close(&j);
+		return -1;
+	}
+	for (size_t i = 0; i < ls.n && rc == 0; i++) {
+		const struct store_seg *s = &ls.segs[i];
+		if (!s->has_index || chj_is_done(&j, s->name))
+			continue;	/* active or unsealed, or sent */
+		int some;
+		if (chj_covers(&j, s->cover_first, s->seq, &some)) {
+			/* a compaction of segments already sent */
+			if (chj_note(&j, "done %s %u %u\n", s->name, s->cover_first, s->seq) < 0 ||
+			    chj_add_done(&j, s->name, s->cover_first, s->seq) < 0)
+				rc = -1;
+			continue;
+		}
+		if (some) {
+			fprintf(stderr, "tip export: %s/log/%s: a compacted segment of sent and unsent "
+					"segments; left out (export before compacting)\n", dir, s->name);
+			x->skipped_segs++;
+			continue;
+		}
+		for (unsigned k = 0;; k++) {
+			char tag[SEG_NAME_MAX + 16], *buf = NULL, q[600];
+			size_t len = 0;
+			uint64_t rows, total;
+			snprintf(tag, sizeof tag, "%s#%u", s->name, k);
+			o->segment_tag = tag;
+			if (chunk_build(o, dir, sensor, s, (uint64_t)k * x->chunk, x->chunk, &buf, &len,
+					&rows, &total) < 0) {
+				free(buf);
+				rc = -1;
+				break;
+			}
+			struct chj_ent *e = chj_find(&j, s->name, k);
+			char qid[sizeof tag + 2 * STORE_ID_MAX + 16];
+			snprintf(qid, sizeof qid, "tip-%s-%s-%s", x->table, sensor, tag);
+			if (rows && e && e->state == 2) {
+				free(buf);
+				continue;	/* sent in an earlier run */
+			}
+			if (rows && e && e->state == 1) {
+				long long have = ch_count(x, sensor, tag, qid);
+				if (have < 0) {
+					free(buf);
+					rc = -1;
+					break;
+				}
+				if ((uint64_t)have == rows) {
+					free(buf);
+					if (chj_note(&j, "sent %s %u %llu\n", s->name, k,
+						     (unsigned long long)rows) < 0)
+						rc = -1;
+					e->state = 2;
+					continue;
+				}
+				if (have != 0) {
+					fprintf(stderr, "tip export: %s: ClickHouse holds %lld of the %llu "
+							"rows of %s; delete them (ALTER TABLE %s DELETE WHERE "
+							"segment = '%s') and run again\n",
+						dir, have, (unsigned long long)rows, tag, x->table, tag);
+					free(buf);
+					rc = -1;
+					break;
+				}
+			}
+			if (rows) {
+				snprintf(q, sizeof q, "INSERT INTO %s FORMAT JSONEachRow", x->table);
+				char out[1024];
+				if (chj_note(&j, "pending %s %u %llu\n", s->name, k,
+					     (unsigned long long)rows) < 0 ||
+				    ch_try(x, q, qid, buf, len, out, sizeof out) < 0) {
+					free(buf);
+					rc = -1;
+					break;
+				}
+				if (x->crash_at && ++x->sends == x->crash_at)
+					_exit(9);	/* tests: a crash between the send and the note */
+				if (chj_note(&j, "sent %s %u %llu\n", s->name, k,
+					     (unsigned long long)rows) < 0) {
+					free(buf);
+					rc = -1;
+					break;
+				}
+				x->sent_rows += rows;
+				x->sent_chunks++;
+			}
+			free(buf);
+			if ((uint64_t)(k + 1) * x->chunk >= total) {
+				if (chj_note(&j, "done %s %u %u\n", s->name, s->cover_first, s->seq) < 0 ||
+				    chj_add_done(&j, s->name, s->cover_first, s->seq) < 0)
+					rc = -1;
+				break;
+			}
+		}
+	}
+	o->segment_tag = NULL;
+	store_listing_free(&ls);
+	chj_close(&j);
+	return rc;
+}
+
+static int ch_incremental(struct xopt *o, const char *url, const char *table, unsigned retries,
+			  uint64_t chunk)
+{
+	struct chx x = {.o = o, .table = table, .retries = retries, .chunk = chunk};
+	const char *why;
+	if (ch_url_parse(url, &x.url, &why) < 0) {
+		fprintf(stderr, "tip export: --url: %s: ", why);
+		util_put_text(stderr, url, strlen(url));
+		fputc('\n', stderr);
+		return 2;
+	}
+	const char *env = getenv("TIP_EXPORT_CRASH_AT");
+	if (env && *env)
+		x.crash_at = (unsigned)strtoul(env, NULL, 10);
+	int rc = 0;
+	for (size_t i = 0; i < o->set.n; i++)
+		if (ch_store(&x, i) < 0)
+			rc = 2;
+	printf("tip export: %llu rows in %llu chunks sent to %s%s\n",
+	       (unsigned long long)x.sent_rows, (unsigned long long)x.sent_chunks, url, table);
+	if (rc == 0 && (x.skipped_segs || o->fl.n))
+		rc = 1;
+	return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"store", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
 		{"since", required_argument, NULL, 'S'}, {"until", required_argument, NULL, 'U'},
 		{"asn", required_argument, NULL, 'a'},   {"output", required_argument, NULL, 'o'},
+		{"url", required_argument, NULL, 'u'},   {"table", required_argument, NULL, 't'},
+		{"retries", required_argument, NULL, 'r'}, {"chunk", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	struct xopt o;
@@ -334,7 +782,10 @@ int cmd_export(int argc, char **argv)
 	o.faults = &o.fl;
 	agg_filter_init(&o.filter);
 	int c, rc = 2, have_fmt = 0;
-	const char *asn_path = NULL, *out_path = NULL;
+	const char *asn_path = NULL, *out_path = NULL, *url = NULL, *table = "tip.dns";
+	unsigned retries = 5;
+	uint64_t chunk = 100000;
+	char *end;
 	char tmp[4096];
 	optind = 1;
 	opterr = 0;
@@ -370,6 +821,31 @@ int cmd_export(int argc, char **argv)
 			break;
 		case 'o':
 			out_path = optarg;
+			break;
+		case 'u':
+			url = optarg;
+			break;
+		case 't':
+			table = optarg;
+			if (!*table || strspn(table, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						     "0123456789_.") != strlen(table)) {
+				fprintf(stderr, "tip export: --table: [db.]name of letters, digits, _\n");
+				goto out;
+			}
+			break;
+		case 'r':
+			retries = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || *optarg < '0' || *optarg > '9' || retries > 100) {
+				fprintf(stderr, "tip export: --retries: 0 to 100\n");
+				goto out;
+			}
+			break;
+		case 'c':
+			chunk = strtoull(optarg, &end, 10);
+			if (*end || !chunk || chunk > 1000000) {
+				fprintf(stderr, "tip export: --chunk: 1 to 1000000 rows (one insert block)\n");
+				goto out;
+			}
 			break;
 		default:
 			fprintf(stderr, "tip export: unknown or incomplete option: ");
@@ -413,6 +889,16 @@ int cmd_export(int argc, char **argv)
 		if (o.full)
 			fprintf(stderr, "tip export: warning: more than %u enriched addresses; later ones "
 					"use the ASN table only\n", AGG_ENRICH_MAX);
+	}
+	if (url) {
+		if (o.fmt != X_CH || out_path || o.filter.since_us != INT64_MIN ||
+		    o.filter.until_us != INT64_MAX) {
+			fprintf(stderr, "tip export: --url sends every sealed segment not yet sent: "
+					"with --format clickhouse, without -o, --since, --until\n");
+			goto out;
+		}
+		rc = ch_incremental(&o, url, table, retries, chunk);
+		goto out;
 	}
 	o.out = stdout;
 	if (out_path && strcmp(out_path, "-")) {

@@ -29,7 +29,8 @@ static const struct tip_cmd cmds[] = {
 	{"graph", cmd_graph, "graph domain NAME -o FILE.svg [--since T] [--until T] [--asn FILE] "
 			     "[--source auto|samples|lookups] --store DIR..."},
 	{"export", cmd_export, "export --format cof|csv|clickhouse [--since T] [--until T] "
-			       "[--asn FILE] [-o FILE] --store DIR..."},
+			       "[--asn FILE] [-o FILE | --url URL [--table T] [--retries N] [--chunk ROWS]] "
+			       "--store DIR..."},
 	{"compact", cmd_compact, "compact STORE... [--clean] [--before T] [--max-size BYTES] [--bucket SECONDS] "
 				 "[-q]"},
 	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--asn FILE] [--timeout S] "

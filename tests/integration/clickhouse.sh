@@ -185,4 +185,47 @@ n=$(ch --query "SELECT sum(count) FROM tip.dns WHERE first_us <= toInt64(toUnixT
 w=$(ch --query 'SELECT sum(count) FROM tip.dns_window')
 [ "$n" = "$w" ] && [ "$w" -gt 0 ]; check window-equals-sql-window $? "export $w, sql $n"
 
+# ---- incremental, exactly-once export over the HTTP interface ------------
+url=http://127.0.0.1:$http_port/
+ch --query 'CREATE TABLE tip.inc AS tip.dns'
+lookups() { ch --query "SELECT sum(count) FROM tip.inc"; }
+want=$("$tip" dump "$d/st" | python3 -c '
+import json, sys
+print(sum(json.loads(l).get("count", 1) for l in sys.stdin if "\"type\":\"dns\"" in l))')
+cp -a "$d/st" "$d/inc"
+# a crash right after a send and before it is noted, twice, then SIGKILLs
+TIP_EXPORT_CRASH_AT=2 "$tip" export --format clickhouse --url "$url" --table tip.inc --chunk 200 --store "$d/inc" >/dev/null 2>&1
+[ $? = 9 ]; check inc-crash-after-send $?
+TIP_EXPORT_CRASH_AT=3 "$tip" export --format clickhouse --url "$url" --table tip.inc --chunk 200 --store "$d/inc" >/dev/null 2>&1
+for s in 0.05 0.1 0.2; do
+	"$tip" export --format clickhouse --url "$url" --table tip.inc --chunk 200 --store "$d/inc" >/dev/null 2>&1 &
+	kp=$!
+	sleep $s
+	kill -KILL $kp 2>/dev/null
+	wait $kp 2>/dev/null
+done
+"$tip" export --format clickhouse --url "$url" --table tip.inc --chunk 200 --store "$d/inc" >"$d/out" 2>"$d/err"
+check inc-finish-exit-0 $? "$(cat "$d/out" "$d/err" | head -3)"
+n=$(lookups)
+[ "$n" = "$want" ]; check inc-exactly-once-lookups $? "clickhouse $n, store $want"
+dup=$(ch --query "SELECT count() FROM (SELECT sensor, first_us, rrname, qtype, segment, count() AS c FROM tip.inc GROUP BY sensor, first_us, rrname, qtype, segment HAVING c > 1)")
+[ "$dup" = 0 ]; check inc-no-duplicate-rows $? "$dup"
+# run twice: nothing new is sent
+"$tip" export --format clickhouse --url "$url" --table tip.inc --store "$d/inc" >"$d/out" 2>&1
+grep -q '^tip export: 0 rows in 0 chunks' "$d/out" && [ "$(lookups)" = "$want" ]
+check inc-second-run-sends-nothing $? "$(cat "$d/out")"
+# the counts of tip query, from ClickHouse
+q=$("$tip" query domain www.site007.example --store "$d/inc" --format json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["lookups"])')
+c=$(ch --query "SELECT sum(count) FROM tip.inc WHERE rrname = 'www.site007.example' AND (length(a) + length(aaaa) + length(names)) > 0")
+[ "$q" = "$c" ]; check inc-domain-count-agrees $? "tip $q, clickhouse $c"
+# compacting what was sent sends nothing again
+"$tip" compact "$d/inc" >/dev/null 2>&1
+"$tip" export --format clickhouse --url "$url" --table tip.inc --store "$d/inc" >"$d/out" 2>&1
+grep -q '^tip export: 0 rows' "$d/out" && [ "$(lookups)" = "$want" ]
+check inc-compacted-not-resent $? "$(cat "$d/out")"
+# a server that is down: retried, then a clear error and exit 2
+"$tip" export --format clickhouse --url "http://127.0.0.1:9/" --table tip.x --retries 1 --store "$d/st" >"$d/out" 2>"$d/err"
+[ $? = 2 ] && grep -q 'trying again' "$d/err" && grep -q 'giving up after 2 tries' "$d/err"
+check inc-retries-then-fails $? "$(cat "$d/err" | head -3)"
+
 [ $fails = 0 ]
