@@ -1164,9 +1164,9 @@ void resolver_shutdown(struct resolver *r)
 
 void resolver_free(struct resolver *r)
 {
-	struct qlist *lists[] = {&r->queue, &r->udp, &r->tcpwait, &r->tcp};
 	if (!r)
-		return;
+		return;	/* before &r->...: a module that failed to start frees a NULL one */
+	struct qlist *lists[] = {&r->queue, &r->udp, &r->tcpwait, &r->tcp};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		while (lists[i]->head) {
 			struct resolver_query *q = lists[i]->head;
