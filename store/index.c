@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "index.h"
+#include "rec_spam.h"
 #include "seg.h"
 #include "tip_config.h"
 
@@ -355,6 +356,15 @@ size_t index_key_source(uint8_t *out, const char *name, size_t len)
 	return len + 1;
 }
 
+size_t index_key_bytes(uint8_t *out, uint8_t kind, const void *p, size_t n)
+{
+	if (!p || n == 0 || n > INDEX_KEY_MAX - 1)
+		return 0;
+	out[0] = kind;
+	memcpy(out + 1, p, n);
+	return n + 1;
+}
+
 size_t index_key_cidr(uint8_t *out, int family, unsigned prefix, const void *addr)
 {
 	unsigned bytes = family == 4 ? 4 : family == 6 ? 16 : 0;
@@ -439,6 +449,37 @@ int index_rec_keys(const struct rec *r, int (*fn)(void *ctx, const uint8_t *key,
 			rc |= fn(ctx, k, n);
 		if (fd->kind == REC_IND_CIDR && (n = cidr_text_key(k, fd->value, fd->value_len)))
 			rc |= fn(ctx, k, n);
+		break;
+	}
+	case REC_SPAM: {
+		const struct rec_spam *sp = &r->u.spam;
+		if ((n = index_key_bytes(k, IX_DIGEST, sp->digest, 32)))
+			rc |= fn(ctx, k, n);
+		if ((n = index_key_source(k, sp->source, sp->source_len)))
+			rc |= fn(ctx, k, n);
+		if (sp->op != REC_SPAM_EXTRACT)
+			break;
+		if (sp->sender.family &&
+		    (n = index_key_bytes(k, IX_SENDER, sp->sender.addr, sp->sender.family == 4 ? 4 : 16)))
+			rc |= fn(ctx, k, n);
+		const char *hd[4] = {sp->from, sp->reply, sp->rpath, sp->msgid};
+		size_t hl[4] = {sp->from_len, sp->reply_len, sp->rpath_len, sp->msgid_len};
+		for (int i = 0; i < 4; i++)
+			if ((n = index_key_kind(k, IX_MAILNAME, hd[i], hl[i])))
+				rc |= fn(ctx, k, n);
+		size_t off = 0, len, dl;
+		const char *h;
+		while (rec_spam_host_next(sp, &off, &h, &len, &dl)) {
+			if ((n = index_key_kind(k, IX_MAILNAME, h, len)))
+				rc |= fn(ctx, k, n);
+			if (dl && dl < len && (n = index_key_kind(k, IX_MAILNAME, h + len - dl, dl)))
+				rc |= fn(ctx, k, n);
+		}
+		off = 0;
+		struct rec_spam_att a;
+		while (rec_spam_att_next(sp, &off, &a))
+			if ((n = index_key_bytes(k, IX_ATTACH, a.sha256, 32)))
+				rc |= fn(ctx, k, n);
 		break;
 	}
 	default:

@@ -11,6 +11,10 @@
  *         (an address of a flux pool has thousands of 4/6 references;
  *         what is known of it is in a few)
  *     'i' indicator, 's' source (reserved for feeds and spam)
+ *     spam extracts (REC_SPAM): 'm' + a name seen in spam (URL host, its
+ *     registered domain, the From / Reply-To / Return-Path / Message-ID
+ *     domains), 'a' + 4 or 16 bytes: the sender address, 'h' + 32 bytes:
+ *     an attachment's SHA-256, 'g' + 32 bytes: the message digest
  * and, from version 3, member lists: their value is not offsets but the
  * keys (u8 (length - 1) + key: a key is 2 to 256 bytes) of the segment they stand for, each once:
  *     'w' + a name's parent suffix ("b.c" and "c" for a.b.c): the 'd' keys
@@ -50,6 +54,10 @@ enum index_kind {
 	IX_SUFFIX = 'w',	/* member list (version 3) */
 	IX_PREFIX = 'p',	/* member list (version 3) */
 	IX_NET = 'n',		/* member list (version 3) */
+	IX_MAILNAME = 'm',	/* a name seen in spam */
+	IX_SENDER = 'a',	/* a spam sender address */
+	IX_ATTACH = 'h',	/* an attachment hash */
+	IX_DIGEST = 'g',	/* a message digest */
 };
 
 #define INDEX_VERSION 3		/* what index_build writes */
@@ -126,6 +134,8 @@ size_t index_key_enrich(uint8_t *out, int family, const void *addr);
 size_t index_key_indicator(uint8_t *out, const char *value, size_t len);
 /* 's' + a feed source's name. */
 size_t index_key_source(uint8_t *out, const char *name, size_t len);
+/* Spam keys: kind IX_SENDER + 4/16 bytes, IX_ATTACH or IX_DIGEST + 32 bytes. */
+size_t index_key_bytes(uint8_t *out, uint8_t kind, const void *p, size_t n);
 /* 'c' + family + prefix + the address with host bits cleared. */
 size_t index_key_cidr(uint8_t *out, int family, unsigned prefix, const void *addr);
 /* 'n' + family + bits + the prefix (bits rounded up to bytes, the rest masked). */

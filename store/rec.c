@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "crc32c.h"
 #include "rec.h"
+#include "rec_spam.h"
 
 /*
  * Flag bits 0x10-0x40 of a DNS payload are the codec's own: which optional
@@ -269,6 +270,10 @@ long rec_encode(void *out, size_t cap, const struct rec *r, int64_t base_us)
 		buf_put_bytes(&b, fd->error, fd->error_len);
 		break;
 	}
+	case REC_SPAM:
+		if (rec_spam_put(&b, &r->u.spam) < 0)
+			goto inval;
+		break;
 	case REC_SEAL:
 		buf_put_varint(&b, r->u.seal.records);
 		buf_put_varint(&b, r->u.seal.bytes);
@@ -475,6 +480,10 @@ int rec_decode(const void *frame, size_t frame_len, int64_t base_us, struct rec 
 		fd->error = (const char *)buf_get_bytes(&b, fd->error_len);
 		break;
 	}
+	case REC_SPAM:
+		if (rec_spam_get(&b, &r->u.spam) < 0)
+			goto bad;
+		break;
 	case REC_SEAL:
 		r->u.seal.records = buf_get_varint(&b);
 		r->u.seal.bytes = buf_get_varint(&b);

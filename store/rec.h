@@ -35,7 +35,7 @@ enum rec_type {
 	REC_SCORE = 3,		/* a fast-flux score sample for one domain */
 	REC_EVENT = 4,		/* sensor start, stop, config change */
 	REC_FEED = 5,		/* a blacklist feed: an indicator listed or delisted, or a fetch */
-	REC_SPAM = 6,		/* reserved: an extract from a spam message */
+	REC_SPAM = 6,		/* what was mined from one spam message (rec_spam.h) */
 	REC_SEAL = 127,		/* the last record of a sealed segment */
 };
 
@@ -160,6 +160,39 @@ struct rec_feed {
 	size_t error_len;
 };
 
+/* REC_SPAM (layout and helpers in rec_spam.h) */
+enum rec_spam_op {
+	REC_SPAM_EXTRACT = 1,	/* the first time a message is seen: everything mined */
+	REC_SPAM_REPEAT = 2,	/* a message seen again: digest and source only */
+};
+
+struct rec_spam {
+	uint8_t op;		/* enum rec_spam_op */
+	const uint8_t *digest;	/* 32 bytes: the message digest (mail.h) */
+	const char *source;	/* "maildir", "archive", "import": where it was mined */
+	size_t source_len;
+	/* EXTRACT */
+	uint64_t bytes;		/* size of the message */
+	uint32_t bad;		/* MAIL_BAD_* anomalies that were not fatal */
+	uint8_t mflags;		/* MAIL_F_* */
+	uint32_t parts;
+	struct rec_ip sender;	/* family 0 when none */
+	const char *subject;
+	size_t subject_len;
+	const char *from, *reply, *rpath, *msgid;	/* header domains, may be empty */
+	size_t from_len, reply_len, rpath_len, msgid_len;
+	uint32_t n_hosts;	/* n x (u8 len, host, u8 length of its registered domain) */
+	const uint8_t *hosts;
+	size_t hosts_len;
+	uint32_t n_urls;	/* n x (varint len, URL) */
+	const uint8_t *urls;
+	size_t urls_len;
+	uint32_t urls_seen;	/* distinct URLs found, kept or not */
+	uint32_t n_att;		/* n x (u8 len, name, u8 len, type, varint size, 32 bytes SHA-256) */
+	const uint8_t *att;
+	size_t att_len;
+};
+
 struct rec_seal {
 	uint64_t records;	/* records before the seal */
 	uint64_t bytes;		/* bytes of the segment before the seal frame */
@@ -180,6 +213,7 @@ struct rec {
 		struct rec_score score;
 		struct rec_event event;
 		struct rec_feed feed;
+		struct rec_spam spam;
 		struct rec_seal seal;
 		struct rec_raw raw;	/* types this version does not know */
 	} u;

@@ -29,6 +29,7 @@
 
 #include "json.h"
 #include "agg.h"
+#include "rec_spam.h"
 #include "store.h"
 #include "tip.h"
 #include "util.h"
@@ -162,6 +163,68 @@ static void dump_raw(struct dump *dp, const struct rec *r)
 	fprintf(dp->out, "\"%s\"", dp->hex);
 }
 
+static void put_hex_key(FILE *o, const char *key, const uint8_t *p, size_t n)
+{
+	fprintf(o, ",\"%s\":\"", key);
+	for (size_t i = 0; i < n; i++)
+		fprintf(o, "%02x", p[i]);
+	fputc('"', o);
+}
+
+/* A spam extract: everything it holds, strings escaped (they come from mail). */
+static void dump_spam(FILE *o, const struct rec_spam *s)
+{
+	fprintf(o, ",\"op\":\"%s\"", s->op == REC_SPAM_EXTRACT ? "extract" : "repeat");
+	put_hex_key(o, "digest", s->digest, 32);
+	put_key_str(o, "source", s->source, s->source_len);
+	if (s->op != REC_SPAM_EXTRACT)
+		return;
+	fprintf(o, ",\"bytes\":%llu,\"bad\":%lu,\"flags\":%u,\"parts\":%lu,\"sender\":",
+		(unsigned long long)s->bytes, (unsigned long)s->bad, s->mflags, (unsigned long)s->parts);
+	if (s->sender.family)
+		put_ip(o, s->sender.family, s->sender.addr);
+	else
+		fputs("null", o);
+	put_key_str(o, "subject", s->subject, s->subject_len);
+	put_key_str(o, "from", s->from, s->from_len);
+	put_key_str(o, "reply_to", s->reply, s->reply_len);
+	put_key_str(o, "return_path", s->rpath, s->rpath_len);
+	put_key_str(o, "message_id", s->msgid, s->msgid_len);
+	size_t off = 0, len, dl;
+	const char *p;
+	fputs(",\"hosts\":[", o);
+	for (int i = 0; rec_spam_host_next(s, &off, &p, &len, &dl); i++) {
+		fputs(i ? ",{\"host\":" : "{\"host\":", o);
+		json_put_str(o, p, len);
+		fputs(",\"domain\":", o);
+		if (dl)
+			json_put_str(o, p + len - dl, dl);
+		else
+			fputs("null", o);
+		fputc('}', o);
+	}
+	fputs("],\"urls\":[", o);
+	off = 0;
+	for (int i = 0; rec_spam_url_next(s, &off, &p, &len); i++) {
+		if (i)
+			fputc(',', o);
+		json_put_str(o, p, len);
+	}
+	fprintf(o, "],\"urls_seen\":%lu,\"attachments\":[", (unsigned long)s->urls_seen);
+	off = 0;
+	struct rec_spam_att a;
+	for (int i = 0; rec_spam_att_next(s, &off, &a); i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", o);
+		json_put_str(o, a.name, a.name_len);
+		fputs(",\"type\":", o);
+		json_put_str(o, a.type, a.type_len);
+		fprintf(o, ",\"size\":%llu", (unsigned long long)a.size);
+		put_hex_key(o, "sha256", a.sha256, 32);
+		fputc('}', o);
+	}
+	fputc(']', o);
+}
+
 static const char *event_kind(uint8_t k, char buf[16])
 {
 	switch (k) {
@@ -250,6 +313,9 @@ static int on_rec(void *ctx, const char *sensor, const struct store_seg *seg, ui
 		put_key_str(o, "error", f->error, f->error_len);
 		break;
 	}
+	case REC_SPAM:
+		dump_spam(o, &r->u.spam);
+		break;
 	default:
 		dump_raw(dp, r);
 		break;

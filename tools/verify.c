@@ -247,13 +247,17 @@ static int key_well_formed(const uint8_t *k, unsigned n)
 	switch (n ? k[0] : 0) {
 	case IX_IP4: return n == 5;
 	case IX_IP6: return n == 17;
-	case IX_ENRICH: return n == 5 || n == 17;
+	case IX_ENRICH:
+	case IX_SENDER: return n == 5 || n == 17;
+	case IX_ATTACH:
+	case IX_DIGEST: return n == 33;
 	case IX_CIDR:
 		return (n == 7 && k[1] == 4 && k[2] <= 32) || (n == 19 && k[1] == 6 && k[2] <= 128);
 	case IX_DOMAIN:
 	case IX_RNAME:
 	case IX_INDICATOR:
 	case IX_SOURCE:
+	case IX_MAILNAME:
 	case IX_SUFFIX:
 	case IX_PREFIX: return n >= 2 && n <= INDEX_KEY_MAX;
 	case IX_NET: return n >= 3 && (k[1] == 4 || k[1] == 6) && k[2] <= (k[1] == 4 ? 32 : 128) &&

@@ -27,7 +27,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "mail.h"
 #include "rec.h"
+#include "rec_spam.h"
 #include "seg.h"
 #include "store.h"
 
@@ -304,9 +306,35 @@ static void specials(void)
 				     .last_modified_len = 29, .error = "", .error_len = 0};
 	append(&r);
 
-	/* reserved and unknown types travel as raw payloads */
+	/* spam: an extract of a hostile message, and a repeat of it */
+	static const char mail[] =
+		"Received: from x ([2001:db8::25]) by mx\nFrom: =?utf-8?B?w7w=?= <a@Spam.Example>\n"
+		"Subject: \xff\x01 \"q\"\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+		"Content-Type: text/html\n\n<a href=\"http://www.x.co.uk/&amp;\">www.y.example</a>\n--b\n"
+		"Content-Type: application/zip; name=\"z\\\".zip\"\nContent-Transfer-Encoding: base64\n\nUEsDBA==\n--b--\n";
+	struct mail_opts mo;
+	struct mail_msg *mm = malloc(sizeof *mm);
+	uint8_t *scratch = malloc(REC_SPAM_SCRATCH);
+	mail_opts_default(&mo);
+	if (!mm || !scratch || mail_parse(mail, sizeof mail - 1, &mo, mm) < 0) {
+		fprintf(stderr, "mkstore: the sample mail does not parse\n");
+		exit(1);
+	}
+	memset(&r, 0, sizeof r);
+	stamp(&r, REC_SPAM);
+	rec_spam_from_mail(&r, mm, "maildir", scratch);
+	append(&r);
+	memset(&r, 0, sizeof r);
+	stamp(&r, REC_SPAM);
+	r.u.spam = (struct rec_spam){.op = REC_SPAM_REPEAT, .digest = mm->digest, .source = "import",
+				     .source_len = 6};
+	append(&r);
+	free(mm);
+	free(scratch);
+
+	/* unknown types travel as raw payloads */
 	static const uint8_t raw[] = {0x00, 0x01, 0x7f, 0x80, 0xff, 'f', 'e', 'e', 'd'};
-	static const uint8_t t[] = {REC_SPAM, 42, 126, 100};
+	static const uint8_t t[] = {42, 126, 100};
 	for (size_t i = 0; i < sizeof t; i++) {
 		memset(&r, 0, sizeof r);
 		stamp(&r, t[i]);

@@ -146,6 +146,31 @@ static void put_rec(const char *sensor, const struct store_seg *seg, uint64_t po
 		put_text(f->error, f->error_len);
 		break;
 	}
+	case REC_SPAM: {
+		const struct rec_spam *sp = &r->u.spam;
+		printf(" op=%u digest=", sp->op);
+		put_text(sp->digest, 32);
+		printf(" source=");
+		put_text(sp->source, sp->source_len);
+		if (sp->op != REC_SPAM_EXTRACT)
+			break;
+		printf(" bytes=%llu bad=%lu flags=%u parts=%lu sender=%u:", (unsigned long long)sp->bytes,
+		       (unsigned long)sp->bad, sp->mflags, (unsigned long)sp->parts, sp->sender.family);
+		put_text(sp->sender.addr, sp->sender.family == 4 ? 4 : sp->sender.family == 6 ? 16 : 0);
+		const char *f[5] = {sp->subject, sp->from, sp->reply, sp->rpath, sp->msgid};
+		size_t fl[5] = {sp->subject_len, sp->from_len, sp->reply_len, sp->rpath_len, sp->msgid_len};
+		for (int i = 0; i < 5; i++) {
+			putchar(' ');
+			put_text(f[i], fl[i]);
+		}
+		printf(" hosts=%lu:", (unsigned long)sp->n_hosts);
+		put_text(sp->hosts, sp->hosts_len);
+		printf(" urls=%lu:", (unsigned long)sp->n_urls);
+		put_text(sp->urls, sp->urls_len);
+		printf(" seen=%lu att=%lu:", (unsigned long)sp->urls_seen, (unsigned long)sp->n_att);
+		put_text(sp->att, sp->att_len);
+		break;
+	}
 	default:
 		printf(" raw=");
 		put_text(r->u.raw.p, r->u.raw.len);

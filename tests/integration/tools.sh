@@ -548,7 +548,8 @@ if [ -x "$O/tests/mkstore" ]; then
 		grep -q '"type":"event",.*"kind":"stop"' "$d/mkdump" &&
 		grep -q '"type":"feed",.*"op":"delisted","source":"src-\\u00fe","kind":"url",.*"host":"a.example"' "$d/mkdump" &&
 		grep -q '"type":"feed",.*"op":"fetch",.*"bytes":8589934592,"entries":1385' "$d/mkdump" &&
-		grep -q '"type":"spam",.*"type_num":6,"payload":"[0-9a-f]*"' "$d/mkdump" &&
+		grep -q '"type":"spam",.*"op":"extract",.*"sender":"2001:db8::25",.*"host":"www.x.co.uk","domain":"x.co.uk".*"size":4,"sha256":"[0-9a-f]\{64\}"' "$d/mkdump" &&
+		grep -q '"type":"spam",.*"op":"repeat",.*"source":"import"' "$d/mkdump" &&
 		grep -q '"type":"unknown",.*"type_num":42' "$d/mkdump" &&
 		grep -q '"clock_unset":true' "$d/mkdump"; then
 		ok "dump_all_record_types"
