@@ -1243,16 +1243,17 @@ int mail_mbox_next(const void *p, size_t len, size_t *off, const uint8_t **msg, 
 	for (;;) {
 		size_t at = b.off;
 		line = next_line(&b, &l);
-		if (!line) {
+		if (!line || (at > start && prev_empty && l >= 5 && !memcmp(line, "From ", 5))) {
+			/* the empty line before the next "From " (or ending the
+			 * file) is the separator's, not the message's */
+			size_t end = line ? at : len;
+			if (end - start >= 2 && b.p[end - 1] == '\n' &&
+			    (b.p[end - 2] == '\n' || (b.p[end - 2] == '\r' && end - start >= 3 &&
+						     b.p[end - 3] == '\n')))
+				end -= b.p[end - 2] == '\r' ? 2 : 1;
 			*msg = b.p + start;
-			*mlen = len - start;
-			*off = len;
-			return 1;
-		}
-		if (at > start && prev_empty && l >= 5 && !memcmp(line, "From ", 5)) {
-			*msg = b.p + start;
-			*mlen = at - start;
-			*off = at;
+			*mlen = end - start;
+			*off = line ? at : len;
 			return 1;
 		}
 		prev_empty = l == 0;

@@ -140,7 +140,8 @@ int mail_net_match(const struct mail_net *n, const struct rec_ip *ip);
 
 /*
  * mbox: split a file of messages at "From " lines that follow an empty
- * line (or start the file).  Call with *off = 0; 1 with the next message
+ * line (or start the file); that empty line, and one ending the file, is
+ * the separator's, not the message's.  Call with *off = 0; 1 with the next message
  * in msg and mlen (its "From " line included), 0 at the end.
  */
 int mail_mbox_next(const void *p, size_t len, size_t *off, const uint8_t **msg, size_t *mlen);

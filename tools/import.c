@@ -447,6 +447,11 @@ int cmd_import(int argc, char **argv)
 		return tip_usage("import");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs("usage: tip import cof|passivedns FILE... --store DIR [--sensor NAME] [--force]\n"
+		      "       tip import maildir DIR... | mbox FILE... --store DIR [--sensor NAME]\n"
+		      "                  [--trusted CIDR]... [--max-size BYTES]\n"
+		      "maildir, mbox: spam mined as the sensor's spamtrap does: one record per\n"
+		      "message (a repeat of a digest already stored is counted, not stored\n"
+		      "again); --trusted names relays whose Received lines are believed.\n"
 		      "cof: Passive DNS Common Output Format (NDJSON), one observation a line.\n"
 		      "passivedns: gamelinux/passivedns logs (ts||client||server||class||query||type||\n"
 		      "answer||ttl||count), one observation per group of consecutive lines of the\n"
@@ -461,11 +466,13 @@ int cmd_import(int argc, char **argv)
 		      stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "maildir") || !strcmp(argv[1], "mbox"))
+		return cmd_import_mail(argc, argv);
 	int passivedns = !strcmp(argv[1], "passivedns");
 	if (strcmp(argv[1], "cof") != 0 && !passivedns) {
 		fprintf(stderr, "tip import: unknown format: ");
 		util_put_text(stderr, argv[1], strlen(argv[1]));
-		fprintf(stderr, " (known: cof, passivedns)\n");
+		fprintf(stderr, " (known: cof, passivedns, maildir, mbox)\n");
 		return 2;
 	}
 	files = calloc((size_t)argc, sizeof *files);

@@ -10,7 +10,8 @@
 
 static const struct tip_cmd cmds[] = {
 	{"import", cmd_import, "import cof|passivedns FILE... --store DIR [--sensor NAME] [--force]\n"
-	 "       tip import feed FILE --store DIR --source NAME --format F [--column C] [--path P] [--kind K] [--time T]"},
+	 "       tip import feed FILE --store DIR --source NAME --format F [--column C] [--path P] [--kind K] [--time T]\n"
+	 "       tip import maildir DIR... | mbox FILE... --store DIR [--sensor NAME] [--trusted CIDR]... [--max-size BYTES]"},
 	{"dump", cmd_dump, "dump STORE..."},
 	{"verify", cmd_verify, "verify [-q] STORE..."},
 	{"stats", cmd_stats, "stats STORE..."},
@@ -18,7 +19,7 @@ static const struct tip_cmd cmds[] = {
 	{"status", cmd_status, "status [-s SOCKET]"},
 	{"clock", cmd_clock, "clock [-s SOCKET] synced|unsynced|auto"},
 	{"asn", cmd_asn, "asn import --asn FILE --country FILE -o OUT"},
-	{"query", cmd_query, "query domain NAME|'*.NAME'|'NAME.*' | ip ADDR[/LEN] | flux "
+	{"query", cmd_query, "query domain NAME|'*.NAME'|'NAME.*' | ip ADDR[/LEN] | flux | spam --domain D|--ip A|--hash H "
 			     "[--min-score S] [--since T] [--until T] [-c] [-t RRTYPE] [-l N] "
 			     "[--asn FILE] [--format table|csv|json|cof] --store DIR...\n"
 			     "       tip query source [NAME] | indicator VALUE [--allowlist FILE] "

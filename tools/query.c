@@ -922,6 +922,24 @@ static int q_flux(struct qopt *o)
 	return rc;
 }
 
+/* The first word that is no option nor an option's value: "spam" goes to query_spam.c. */
+static int is_spam_query(int argc, char **argv)
+{
+	static const char *const with_value[] = {"-s", "-f", "-t", "-l", "--store", "--format",
+		"--min-score", "--since", "--until", "--asn", "--max-domains", "--type", "--limit",
+		"--domain", "--ip", "--hash"};
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] != '-')
+			return !strcmp(argv[i], "spam");
+		for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+			if (!strcmp(argv[i], with_value[k])) {
+				i++;
+				break;
+			}
+	}
+	return 0;
+}
+
 int cmd_query(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -933,6 +951,8 @@ int cmd_query(int argc, char **argv)
 		{"allowlist", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
+	if (is_spam_query(argc, argv))
+		return cmd_query_spam(argc, argv);
 	struct qopt o;
 	memset(&o, 0, sizeof o);
 	agg_filter_init(&o.filter);

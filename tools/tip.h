@@ -14,6 +14,7 @@ struct tip_cmd {
 };
 
 int cmd_import(int argc, char **argv);
+int cmd_import_mail(int argc, char **argv);	/* import maildir|mbox (import_mail.c) */
 int cmd_dump(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
@@ -22,6 +23,7 @@ int cmd_status(int argc, char **argv);
 int cmd_clock(int argc, char **argv);
 int cmd_asn(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_query_spam(int argc, char **argv);	/* query spam (query_spam.c) */
 int cmd_blacklist(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -64,4 +64,52 @@ nm=$(grep -c '^msg .* ok ' "$d/m.txt")
 if [ "$nm" = "$n" ] && [ "$a" = "$b" ]; then ok mail-mbox-same-facts
 else nok mail-mbox-same-facts "$nm messages from the mbox, hosts differ: $([ "$a" = "$b" ] && echo no || echo yes)"; fi
 
+# ---- tip import maildir|mbox, tip query spam, compaction --------------------
+tip=$O/tip
+st=$d/store
+"$tip" import maildir "$spam" --store "$st" >"$d/imp1" 2>&1; r1=$?
+"$tip" import mbox "$d/all.mbox" --store "$st" >"$d/imp2" 2>&1; r2=$?
+if [ $r1 = 0 ] && [ $r2 = 0 ] && grep -q "mined $n messages .*repeats 0, skipped 0" "$d/imp1" &&
+	grep -q "mined 0 messages .*repeats $n, skipped 0" "$d/imp2"; then
+	ok "import-maildir-then-mbox (a message seen twice is a repeat)"
+else nok import-maildir-then-mbox "$(cat "$d/imp1" "$d/imp2" | tr '\n' ' ')"; fi
+"$tip" dump "$st" >"$d/dump" 2>/dev/null
+ex=$(grep -c '"op":"extract"' "$d/dump"); rp=$(grep -c '"op":"repeat"' "$d/dump")
+if [ "$ex" = "$n" ] && [ "$rp" = "$n" ]; then ok "import-records ($ex extracts, $rp repeats)"
+else nok import-records "$ex extracts, $rp repeats"; fi
+if "$tip" verify "$st" >"$d/ver" 2>&1; then ok import-verify; else nok import-verify "$(tail -n2 "$d/ver")"; fi
+# the busiest registered domain: the messages that name it, by mailcat, against tip query
+dom=$(awk '$1 == "host" && $4 != "-" {print $2, $4}' "$d/c.txt" | sort -u | awk '{print $2}' |
+	sort | uniq -c | sort -rn | awk 'NR == 1 {print $2}')
+want=$(awk -v D="$dom" '$1 == "host" && $4 == D {print $2}' "$d/c.txt" | sort -u | wc -l)
+"$tip" query spam --domain "$dom" --store "$st" >"$d/q" 2>&1
+if grep -q "^$want messages seen $((want * 2)) times" "$d/q"; then ok "query-spam-domain ($dom: $want messages, twice each)"
+else nok query-spam-domain "$dom: want $want messages: $(tail -n1 "$d/q")"; fi
+ip=$(grep '^msg' "$d/c.txt" | sed -n 's/.* sender=\([^ ]*\) .*/\1/p' | sort | uniq -c | sort -rn | awk 'NR == 1 {print $2}')
+wip=$(grep -c "^msg .* sender=$ip " "$d/c.txt")
+"$tip" query spam --ip "$ip" --store "$st" --format json >"$d/qi" 2>&1
+if [ "$(grep -c '"count":2' "$d/qi")" = "$wip" ] && [ "$(wc -l <"$d/qi")" = "$wip" ]; then ok "query-spam-ip ($ip: $wip messages)"
+else nok query-spam-ip "$ip: want $wip, got $(wc -l <"$d/qi")"; fi
+h=$(awk '$1 == "att" {print $4}' "$d/c.txt" | head -n1)
+"$tip" query spam --hash "$h" --store "$st" >"$d/qh" 2>&1
+if grep -q "^1 messages seen 2 times" "$d/qh"; then ok query-spam-hash; else nok query-spam-hash "$(tail -n1 "$d/qh")"; fi
+"$tip" query spam --domain nowhere.invalid --store "$st" >"$d/q0" 2>&1
+if grep -q "^0 messages" "$d/q0"; then ok query-spam-none; else nok query-spam-none "$(cat "$d/q0")"; fi
+"$tip" query spam --ip not-an-ip --store "$st" >/dev/null 2>&1
+[ $? = 2 ] && ok query-spam-usage || nok query-spam-usage "a bad --ip was not a usage error"
+"$tip" compact "$st" >/dev/null 2>&1
+"$tip" query spam --domain "$dom" --store "$st" >"$d/qc" 2>&1
+if [ "$(ls "$st"/log/*.tlog | wc -l)" = 1 ] && diff -q "$d/q" "$d/qc" >/dev/null; then ok query-spam-after-compact
+else nok query-spam-after-compact "$(ls "$st"/log | tr '\n' ' ')"; fi
+# a hostile maildir: every message malformed is skipped with its name, the rest mined
+mkdir -p "$d/bad/new" "$d/bad/cur"
+printf 'Subject: ok\n\nhttp://fine.example.com/\n' >"$d/bad/new/good"
+printf 'not mail at all\n' >"$d/bad/new/nomail"
+{ printf 'Subject: '; head -c 1100000 /dev/zero | tr '\0' A; printf '\n\nx\n'; } >"$d/bad/cur/longline:2,S"
+"$tip" import maildir "$d/bad" --store "$d/bst" >"$d/bimp" 2>&1; r=$?
+if [ $r = 1 ] && grep -q "nomail: skipped: no mail header" "$d/bimp" &&
+	grep -q "longline:2,S: skipped: header line too long" "$d/bimp" && grep -q "mined 1 messages" "$d/bimp"; then
+	ok import-malformed-skipped
+else nok import-malformed-skipped "exit $r: $(tr '\n' ' ' <"$d/bimp")"; fi
+
 [ "$fails" -eq 0 ]
