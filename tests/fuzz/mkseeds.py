@@ -36,6 +36,17 @@ put("fuzz_http_response", "redirect-abs", b"\x81HTTP/1.1 301 Moved\r\nLocation: 
 put("fuzz_http_response", "304", b"\x01HTTP/1.0 304 Not Modified\nETag: W/\"x\"\n\n")
 
 
+# ---- blacklist feeds (byte 0: format in the low nibble, byte 1: chunk size) --
+put("fuzz_feed", "hosts", b"\x01\x05# c\n127.0.0.1 localhost\n0.0.0.0 Ads.Example.COM. b.example\n")
+put("fuzz_feed", "domains", b"\x02\x03example.org\nhttps://Www.Bad.Test:8443/x/\nb\xc3\xbccher.de\n")
+put("fuzz_feed", "cidr", b"\x04\x07; DROP\n1.10.16.0/20 ; SBL1\n2001:db8::/32\n9.9.9.9\n")
+put("fuzz_feed", "csv", b"\x45\x0b# banner\n\"first\",\"dst_ip\"\n\"2024\",\"192.0.2.7\"\n\"a,b\",\"x.example\"\n")
+put("fuzz_feed", "urls", b"\x06\x02HTTP://User@Login.Example.COM.:8080/P?q=1\nhttps://[2001:db8::1]/a\n")
+put("fuzz_feed", "json", b"\x07\x04{\"whitelist\":[\"a.example\"],\"blacklist\":[\"B\\u00FCcher.de\",42,{\"x\":1},\"\\ud83d\\ude00.com\"]}")
+put("fuzz_feed", "ipsum", b"\x08\x09# IPsum\n192.0.2.1\t10\n198.51.100.2\n")
+put("fuzz_feed", "trails", b"\x09\x01192.0.2.1:443\nDVR.Example.com\nkairod.example/4rvg/\n/guids/x/\n")
+
+
 # ---- DNS ------------------------------------------------------------------
 def name(n):
     out = b""
@@ -182,5 +193,13 @@ try:
     subprocess.run([tip, "asn", "import", "--asn", a, "--country", c, "-o", out], check=True,
                    stderr=subprocess.DEVNULL)
     put("fuzz_asn_db", "table", open(out, "rb").read())
+    # a source's last list in state/feeds, as tip import feed leaves it
+    lst = os.path.join(tmp, "list.txt")
+    open(lst, "w").write("a.example\nc.example\nhttp://d.example/p\n192.0.2.1\n198.51.100.0/24\n")
+    fs = os.path.join(tmp, "fs")
+    subprocess.run([tip, "import", "feed", lst, "--store", fs, "--source", "src", "--format",
+                    "trails", "--time", "1767225600"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    put("fuzz_feedset", "set", b"\x00" + open(os.path.join(fs, "state", "feeds", "src.set"), "rb").read())
 finally:
     shutil.rmtree(tmp)

@@ -1,0 +1,220 @@
+#!/bin/bash
+# tipd's blacklist module against a real HTTPS server: nginx on loopback
+# with a CA this test makes, serving the real samples; one source answering
+# 404, one server that stalls (cut at its timeout).  Checked: the round
+# completes with the failing sources logged and recorded as failed fetches;
+# the store's listed records equal the parser's count of each sample (a
+# gzip file among them); after a restart every source is answered 304 and
+# nothing is listed again; a list that shrinks on the server is recorded as
+# the right delistings; tip query source reads it all.  Prints ok/not ok
+# lines.  ~20 s.
+set -u
+O=${O:-build}
+cd "$(dirname "$0")/../.." || exit 2
+TOP=$PWD
+case "$O" in /*) ;; *) O=$TOP/$O ;; esac
+TIPD=$O/tipd TIP=$O/tip F=$O/tests/feedcat
+DATA=$TOP/../shared/data/blacklists
+fails=0
+PIDS=
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+for b in "$TIPD" "$TIP" "$F"; do [ -x "$b" ] || { echo "not ok blacklist: $b not built"; exit 1; }; done
+if ! grep -q 'blacklist: round' "$TIPD"; then
+	echo "skip blacklist: tipd built without the blacklist module (Kconfig)"; exit 0
+fi
+[ -d "$DATA" ] || { echo "skip blacklist: no shared test data"; exit 0; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+for p in "$NGINX" openssl python3; do
+	command -v "$p" >/dev/null 2>&1 || { echo "not ok blacklist: $p missing (scripts/deps.sh check)"; exit 1; }
+done
+T=$(mktemp -d /tmp/tip-bl.XXXXXX)
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.1
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+freeport() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# ---- a CA and a certificate for localhost ---------------------------------------------------
+C=$T/pki
+mkdir -p "$C"
+ossl() { openssl "$@" >>"$T/openssl.log" 2>&1 || { echo "not ok blacklist: openssl $1 failed"; exit 1; }; }
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$C/ca.key" \
+	-out "$C/ca.pem" -days 30 -subj "/CN=TIP blacklist test CA" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$C/srv.key" \
+	-out "$C/srv.csr" -subj "/CN=localhost"
+printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n' >"$C/ext"
+ossl x509 -req -in "$C/srv.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial -days 30 \
+	-extfile "$C/ext" -out "$C/srv.pem"
+
+# ---- the files served ---------------------------------------------------------------------------
+W=$T/www
+mkdir -p "$W"
+cp "$DATA/spamhaus/drop.txt" "$W/drop.txt"
+cp "$DATA/hosts/nocoin.hosts" "$W/nocoin.hosts"
+cp "$DATA/csv/feodo-ipblocklist.csv" "$W/feodo.csv"
+cp "$DATA/json/eth-phishing-detect-config.json" "$W/eth.json"
+gzip -9 -c "$DATA/urls/openphish-feed.txt" >"$W/openphish.txt.gz"
+
+P=$(freeport) PS=$(freeport)
+mkdir -p "$T/nginx-tmp"
+cat >"$T/nginx.conf" <<NGINX
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $T/nginx-error.log;
+pid $T/nginx.pid;
+events { worker_connections 64; }
+http {
+	access_log $T/nginx-access.log;
+	client_body_temp_path $T/nginx-tmp;
+	proxy_temp_path $T/nginx-tmp;
+	fastcgi_temp_path $T/nginx-tmp;
+	uwsgi_temp_path $T/nginx-tmp;
+	scgi_temp_path $T/nginx-tmp;
+	default_type text/plain;
+	gzip on;
+	gzip_types text/plain;
+	server {
+		listen 127.0.0.1:$P ssl;
+		ssl_certificate $C/srv.pem;
+		ssl_certificate_key $C/srv.key;
+		root $W;
+	}
+}
+NGINX
+"$NGINX" -p "$T" -c "$T/nginx.conf" -e "$T/nginx-error.log" >"$T/nginx.out" 2>&1 &
+PIDS="$PIDS $!"
+# a TLS server that sends the head and then one byte every half second
+cat >"$T/slow.py" <<'PY'
+import socket, ssl, sys, threading, time
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1]))); ls.listen(8)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+def serve(c):
+	try:
+		s = ctx.wrap_socket(c, server_side=True); s.recv(4096)
+		s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+		for i in range(120):
+			s.sendall(b"a"); time.sleep(0.5)
+	except Exception:
+		pass
+while True:
+	c, _ = ls.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+python3 "$T/slow.py" "$PS" "$C/srv.pem" "$C/srv.key" 2>/dev/null &
+PIDS="$PIDS $!"
+for i in $(seq 50); do
+	python3 -c "import socket; socket.create_connection(('127.0.0.1',$P),1); socket.create_connection(('127.0.0.1',$PS),1)" 2>/dev/null && break
+	sleep 0.1
+done
+
+S=$T/store
+{
+	printf 'pidfile none\nstore {\n\tdir %s\n\tfsync no\n}\ncontrol {\n\tsocket %s\n}\n' "$S" "$T/sock"
+	printf 'module blacklist {\n\tinterval 3s\n\tbackoff-min 30s\n\tcandidates no\n'
+	src() {	# src NAME URL FORMAT [key value]...
+		printf '\tsource %s {\n\t\turl %s\n\t\tformat %s\n\t\tca-file %s\n' "$1" "$2" "$3" "$C/ca.pem"
+		shift 3
+		while [ $# -ge 2 ]; do printf '\t\t%s %s\n' "$1" "$2"; shift 2; done
+		printf '\t}\n'
+	}
+	src drop "https://localhost:$P/drop.txt" cidr
+	src nocoin "https://localhost:$P/nocoin.hosts" hosts
+	src feodo "https://localhost:$P/feodo.csv" csv column dst_ip
+	src eth "https://localhost:$P/eth.json" json path blacklist
+	src openphish "https://localhost:$P/openphish.txt.gz" urls
+	src missing "https://localhost:$P/no-such-list.txt" domains
+	src stall "https://localhost:$PS/list.txt" domains timeout 2s
+	printf '}\n'
+} >"$T/tipd.conf"
+if ! "$TIPD" -n -c "$T/tipd.conf" >"$T/check.out" 2>&1; then
+	nok blacklist-config "$(cat "$T/check.out")"; exit 1
+fi
+
+# run tipd until its log has N lines matching PATTERN (at most 20 s)
+run_until() {
+	local pat=$1 n=$2 log=$3 pid i
+	"$TIPD" -f -c "$T/tipd.conf" 2>>"$log" &
+	pid=$!
+	for i in $(seq 200); do
+		[ "$(grep -c "$pat" "$log")" -ge "$n" ] && break
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+run_until 'round [0-9]* done' 1 "$T/log1"
+if grep -q 'blacklist: round 1 done: 7 sources, 2 failing' "$T/log1"; then ok blacklist-round-completes
+else nok blacklist-round-completes "$(grep blacklist "$T/log1" | tail -3 | tr '\n' ' ')"; fi
+grep -q 'warn: blacklist: missing: http' "$T/log1" && grep 'blacklist: missing' "$T/log1" | grep -q 404 &&
+	ok blacklist-404-logged || nok blacklist-404-logged "$(grep missing "$T/log1" | head -2)"
+grep -q 'warn: blacklist: stall: timeout' "$T/log1" && ok blacklist-stall-cut ||
+	nok blacklist-stall-cut "$(grep stall "$T/log1" | head -2)"
+
+"$TIP" dump "$S" >"$T/dump1" 2>/dev/null
+count() {	# count FILE SOURCE OP|OUTCOME
+	python3 - "$@" <<'PY'
+import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get('type') == 'feed' and r['source'] == sys.argv[2] and (r['op'] == sys.argv[3] or
+            (r['op'] == 'fetch' and r['outcome'] == sys.argv[3])):
+        n += 1
+print(n)
+PY
+}
+distinct() {	# distinct FORMAT FILE [feedcat args]: the parser's distinct entries
+	local fmt=$1 f=$2
+	shift 2
+	"$F" "$fmt" "$@" "$f" 2>/dev/null | sed '$d' | cut -f1,2 | sort -u | wc -l
+}
+bad=""
+for spec in "drop cidr $W/drop.txt" "nocoin hosts $W/nocoin.hosts" "feodo csv $W/feodo.csv -c dst_ip" \
+	"eth json $W/eth.json -p blacklist"; do
+	set -- $spec
+	want=$(distinct "$2" "$3" "${@:4}")
+	got=$(count "$T/dump1" "$1" listed)
+	{ [ "$got" = "$want" ] && [ "$got" -gt 0 ]; } || bad="$bad $1:$got/$want"
+done
+gzip -dc "$W/openphish.txt.gz" >"$T/op.txt"
+want=$(distinct urls "$T/op.txt"); got=$(count "$T/dump1" openphish listed)
+[ "$got" = "$want" ] || bad="$bad openphish(gzip):$got/$want"
+[ -z "$bad" ] && ok blacklist-listed-equals-parsed || nok blacklist-listed-equals-parsed "$bad"
+if [ "$(count "$T/dump1" missing failed)" -ge 1 ] && [ "$(count "$T/dump1" stall failed)" -ge 1 ] &&
+	[ "$(count "$T/dump1" stall listed)" = 0 ]; then ok blacklist-failed-recorded-nothing-else
+else nok blacklist-failed-recorded-nothing-else; fi
+
+# ---- restart: 304 for every source, nothing listed again --------------------------------------
+run_until 'round [0-9]* done' 1 "$T/log2"
+"$TIP" dump "$S" >"$T/dump2" 2>/dev/null
+nm=0
+for s in drop nocoin feodo eth openphish; do
+	[ "$(count "$T/dump2" $s not_modified)" -ge 1 ] && nm=$((nm + 1))
+done
+l1=$(grep -c '"op":"listed"' "$T/dump1"); l2=$(grep -c '"op":"listed"' "$T/dump2")
+if [ "$nm" = 5 ] && [ "$l1" = "$l2" ]; then ok blacklist-304-across-restart
+else nok blacklist-304-across-restart "$nm of 5 not modified; listed $l1 then $l2"; fi
+
+# ---- the list shrinks on the server: the right delistings -------------------------------------
+grep -v '^;' "$DATA/spamhaus/drop.txt" | sed -n 1,700p >"$W/drop.txt"
+run_until 'blacklist: drop: [0-9]* entries' 1 "$T/log3"
+"$TIP" dump "$S" >"$T/dump3" 2>/dev/null
+want=$(( $(distinct cidr "$DATA/spamhaus/drop.txt") - $(distinct cidr "$W/drop.txt") ))
+got=$(count "$T/dump3" drop delisted)
+if [ "$got" = "$want" ] && [ "$want" -gt 0 ]; then ok blacklist-delisted-on-change
+else nok blacklist-delisted-on-change "delisted $got, want $want"; fi
+
+if "$TIP" query source drop --store "$S" >"$T/q" 2>&1 && grep -q '^drop  *700 ' "$T/q"; then
+	ok blacklist-query-source; else nok blacklist-query-source "$(head -3 "$T/q")"; fi
+if "$TIP" verify "$S" >/dev/null 2>&1; then ok blacklist-store-verifies; else nok blacklist-store-verifies; fi
+echo "blacklist: $fails failed"
+[ "$fails" -eq 0 ]
