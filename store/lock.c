@@ -20,16 +20,15 @@
 #include "buf.h"
 #include "lock.h"
 
-/* The holder's "PID PROGRAM" as "PROGRAM (pid PID)", printable bytes only. */
-static void holder(int fd, char *out, size_t cap)
+void store_lock_holder(const uint8_t *raw, size_t n, char *out, size_t cap)
 {
-	uint8_t raw[96];
 	char pid[24] = "", who[64] = "";
 	size_t np = 0, nw = 0;
-	ssize_t n = pread(fd, raw, sizeof raw, 0);
 	struct buf_rd b;
 
-	buf_rd_init(&b, raw, n > 0 ? (size_t)n : 0);
+	if (!cap)
+		return;
+	buf_rd_init(&b, raw, n);
 	while (buf_left(&b) && b.p[b.off] >= '0' && b.p[b.off] <= '9' && np < sizeof pid - 1)
 		pid[np++] = (char)buf_get_u8(&b);
 	pid[np] = 0;
@@ -44,6 +43,14 @@ static void holder(int fd, char *out, size_t cap)
 		snprintf(out, cap, "%s (pid %s)", nw ? who : "a writer", pid);
 	else
 		snprintf(out, cap, "another writer");
+}
+
+/* The holder of the lock open on fd, for a refusal. */
+static void holder(int fd, char *out, size_t cap)
+{
+	uint8_t raw[96];
+	ssize_t n = pread(fd, raw, sizeof raw, 0);
+	store_lock_holder(raw, n > 0 ? (size_t)n : 0, out, cap);
 }
 
 int store_lock_note(int fd, const char *who)

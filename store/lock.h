@@ -15,6 +15,7 @@
 #define TIP_LOCK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define STORE_LOCK_NAME "lock"
 
@@ -26,6 +27,14 @@
  * holder: "DIR: in use by tipd (pid 123): one writer per store".
  */
 int store_lock_open(const char *dir, const char *who, char *err, size_t errlen);
+
+/*
+ * The holder a lock file's bytes name, as "PROGRAM (pid PID)" (printable
+ * ASCII only), or "another writer" when they name none; always
+ * NUL-terminated in out[0..cap).  The file is untrusted: it may hold
+ * anything.
+ */
+void store_lock_holder(const uint8_t *raw, size_t n, char *out, size_t cap);
 
 /* Write "PID who" again (after a fork).  0 or -1 with errno. */
 int store_lock_note(int fd, const char *who);

@@ -115,6 +115,9 @@ put("fuzz_passivedns", "log", "200||10.0.0.1||2001:db8::53||IN||v6.test||AAAA||2
 put("fuzz_passivedns", "bad", "x||y\n200||1||2||CH||version.bind||TXT||x||0\n")
 put("fuzz_watchlist", "list", "# watch list\nexample.com\n  www.example.net.  # trailing\n\nBad..name\n"
     "xn--bcher-kva.example\r\n" + "a" * 70 + ".example\n")
+put("fuzz_lock", "tipd", b"\x9f" + b"12345 tipd\n")
+put("fuzz_lock", "import", b"\x40" + b"7 tip import\n")
+put("fuzz_lock", "junk", b"\x10" + b"\x00\xff 99\x1b[31m\n")
 put("fuzz_ctl", "requests", "submit a.example  B.example.\t c\nstatus\ntrace sched on\ntrace x off\n"
     "clock synced\nclock auto\nbogus\nsubmit\n")
 put("fuzz_http", "get", b"\x80" + b"GET /flux?q=example.com&since=2025-11-01&sort=score&order=desc&n=50 HTTP/1.1\r\n"
