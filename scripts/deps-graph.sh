@@ -22,18 +22,23 @@ cd "$(dirname "$0")/.."
 quiet=0
 [ "${1:-}" = "-q" ] && quiet=1
 
-# store/ modules, lowest layer first; a module not listed is in the top
-# layer.  Empty until seg.c's writer, which calls up into index and store,
-# is a module of its own.
-STORE_LAYERS=""
+# store/ modules, lowest layer first; modules joined by commas share a
+# layer (they include each other).  A module not listed is in the top
+# layer, so a new module that a listed one includes must be listed below it.
+STORE_LAYERS="cdefs ctl_proto buf crc32c clock lock flux_score asn_db feed feedset rec,rec_spam,mail
+	seg index store seg_writer compact feedingest"
 
 grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' \
 	store/*.[ch] sensor/*.[ch] tools/*.[ch] 2>/dev/null |
 awk -v quiet="$quiet" -v layers="$STORE_LAYERS" '
 BEGIN {
 	FS = ":"
+	gsub(/[[:space:]]+/, " ", layers)
 	n = split(layers, l, " ")
-	for (i = 1; i <= n; i++) layer[l[i]] = i
+	for (i = 1; i <= n; i++) {
+		m = split(l[i], g, ",")
+		for (k = 1; k <= m; k++) layer[g[k]] = i
+	}
 	top = n + 1
 	split("store sensor tools", dirs, " ")
 	allow["store"] = " store "

@@ -26,6 +26,7 @@
 
 #include "ctl_proto.h"
 #include "seg.h"
+#include "seg_writer.h"
 
 #define CONF_DEFAULT_PATH "/etc/tipd.conf"
 #define CONF_DEFAULT_PIDFILE "/var/run/tipd.pid"

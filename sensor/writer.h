@@ -31,6 +31,7 @@
 
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 
 struct writer;
 

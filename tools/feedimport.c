@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "feedingest.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 #include "tip.h"
 #include "util.h"

@@ -41,6 +41,7 @@
 #include "lock.h"
 #include "passivedns.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 #include "tip.h"
 #include "util.h"

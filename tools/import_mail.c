@@ -26,6 +26,7 @@
 #include "mail.h"
 #include "rec_spam.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 #include "tip.h"
 #include "util.h"

@@ -60,6 +60,7 @@
 #include "log.h"
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "writer.h"
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))

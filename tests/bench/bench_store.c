@@ -61,6 +61,7 @@
 #include "index.h"
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 #define NDOM 3000

@@ -23,6 +23,7 @@
 
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 static void mk(uint64_t i, struct rec *r, char *name, uint8_t *a4)

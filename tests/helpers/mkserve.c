@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 
 #define T0 1735689600000000LL	/* 2025-01-01T00:00:00Z */
 #define HOUR 3600000000LL

@@ -31,6 +31,7 @@
 #include "rec.h"
 #include "rec_spam.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 #define T_BOOT 86400000000LL		/* 1970-01-02: a router before NTP */

@@ -39,6 +39,7 @@
 #include "flux_score.h"
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 #define POOL 5000

@@ -17,6 +17,7 @@
 
 #include "agg.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 #define T0 1700000000000000LL

@@ -28,6 +28,7 @@
 #include "index.h"
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 #define T0 1735689600000000LL	/* 2025-01-01T00:00:00Z */

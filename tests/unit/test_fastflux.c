@@ -26,6 +26,7 @@
 #include "module.h"
 #include "resolver.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "testutil.h"
 #include "tipd.h"
 #include "writer.h"

@@ -20,6 +20,7 @@
 #include "http.h"
 #include "page.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 #define T0 1700000000000000LL

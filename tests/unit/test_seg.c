@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 #define T0 1764000000000000LL
