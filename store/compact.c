@@ -60,21 +60,14 @@ void compact_name(char *out, size_t cap, uint32_t first, uint32_t last, int64_t 
 int compact_name_parse(const char *name, uint32_t *first, uint32_t *last)
 {
 	int64_t start;
-	if (!seg_name_parse(name, last, &start))
+	uint32_t seq;
+	if (!seg_name_parse(name, &seq, &start))
 		return 0;
-	const char *p = name + 17;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (p[0] != '.' || p[1] != 'c')
+	uint32_t f = seg_name_first(name, seq);
+	if (f == seq)
 		return 0;
-	p += 2;
-	uint64_t v = 0;
-	int n = 0;
-	for (; *p >= '0' && *p <= '9' && n < 11; p++, n++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	if (*p || n < 8 || v >= *last)
-		return 0;
-	*first = (uint32_t)v;
+	*first = f;
+	*last = seq;
 	return 1;
 }
 

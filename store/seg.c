@@ -65,6 +65,21 @@ int seg_name_parse(const char *name, uint32_t *seq, int64_t *start_us)
 	return 1;
 }
 
+uint32_t seg_name_first(const char *name, uint32_t seq)
+{
+	const char *p = name + 17;	/* after "YYYYmmddTHHMMSSZ-" */
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p[0] != '.' || p[1] != 'c')
+		return seq;
+	p += 2;
+	uint64_t v = 0;
+	int n = 0;
+	for (; *p >= '0' && *p <= '9' && n < 11; p++, n++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	return *p || n < 8 || v >= seq ? seq : (uint32_t)v;
+}
+
 /* ---- reader ----------------------------------------------------------- */
 
 static int parse_header(const uint8_t *p, size_t size, struct seg_header *h, const char **why)

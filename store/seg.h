@@ -76,5 +76,12 @@ int seg_reader_at(struct seg_reader *r, uint64_t pos, struct rec *rec);
 /* Parse a segment file name: 1 with seq and start time, 0 not a segment name. */
 int seg_name_parse(const char *name, uint32_t *seq, int64_t *start_us);
 void seg_name_make(char *out, size_t cap, uint32_t seq, int64_t start_us);
+/*
+ * The first sequence number held by the segment named name (without its
+ * extension; seg_name_parse accepted it, with seq): <first> of a merged
+ * segment's "<start>-<seq>.c<first>" (compact.h), with 8 to 11 digits and
+ * below seq; seq itself for any other name.
+ */
+uint32_t seg_name_first(const char *name, uint32_t seq);
 
 #endif

@@ -155,21 +155,6 @@ static int seg_cmp(const void *a, const void *b)
  * The first seq a segment name covers: <first> of "<start>-<seq>.c<first>"
  * (at least 8 digits, first < seq), else seq itself.
  */
-static uint32_t cover_first(const char *name, uint32_t seq)
-{
-	const char *p = name + 17;	/* after "YYYYmmddTHHMMSSZ-" */
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (p[0] != '.' || p[1] != 'c')
-		return seq;
-	p += 2;
-	uint64_t v = 0;
-	int n = 0;
-	for (; *p >= '0' && *p <= '9' && n < 11; p++, n++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	return *p || n < 8 || v >= seq ? seq : (uint32_t)v;
-}
-
 static int push_foreign(struct store_listing *ls, size_t *fcap, const char *name, const char *ext)
 {
 	if (ls->n_foreign == *fcap) {
@@ -282,7 +267,7 @@ int store_list(const char *dir, struct store_listing *ls)
 			memset(s, 0, sizeof *s);
 			snprintf(s->name, sizeof s->name, "%.*s", (int)(len - 5), n);
 			s->seq = seq;
-			s->cover_first = cover_first(s->name, seq);
+			s->cover_first = seg_name_first(s->name, seq);
 			s->start_us = start;
 			s->size = (uint64_t)sb.st_size;
 			continue;
