@@ -85,7 +85,10 @@ ifeq ($(filter defconfig %_defconfig menuconfig distclean check-fresh,$(MAKECMDG
 endif
 cfg_on = $(if $(filter y,$(CONFIG_$(1))),1)
 
-store_src := $(wildcard store/*.c)
+# store/peer.c (keys and pinning for sharing) needs BearSSL: it is linked
+# into tip and tipd only, never into libtipstore, so the store-only
+# programs (tests/cross) build without it.
+store_src := $(filter-out store/peer.c,$(wildcard store/*.c))
 tools_src := $(wildcard tools/*.c)
 sensor_src := $(wildcard sensor/*.c)
 unit_src := $(wildcard tests/unit/test_*.c)
@@ -108,6 +111,7 @@ progs += $(O)/tipd
 endif
 ifeq ($(call cfg_on,TLS),1)
 LIBS_SENSOR += $(LIBS_TLS)
+peer_obj := $(O)/store/peer.o
 endif
 # zlib: gzip feeds, for the modules that fetch (FETCH_GZIP in sensor/fetch.h).
 ifneq ($(call cfg_on,MODULE_BLACKLIST)$(call cfg_on,MODULE_SPAMTRAP),)
@@ -177,19 +181,23 @@ $(O)/libtiptools.a: $(tools_obj)
 
 # LIBS_TIP: libev for `tip serve`'s event loop (the one library tip adds
 # to the store's; the sensor links it already).
+# BearSSL for `tip pull` and `tip keygen` when TLS is configured.
 LIBS_TIP := -lev
+ifeq ($(call cfg_on,TLS),1)
+LIBS_TIP += $(LIBS_TLS)
+endif
 
-$(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(O)/libtipstore.a
+$(O)/tip: $(O)/tools/main.o $(O)/libtiptools.a $(peer_obj) $(O)/libtipstore.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TIP) $(LIBS_STORE) -lm $(LDLIBS)
 
-$(O)/tipd: $(O)/sensor/main.o $(O)/libtipsensor.a $(O)/libtipstore.a
+$(O)/tipd: $(O)/sensor/main.o $(O)/libtipsensor.a $(peer_obj) $(O)/libtipstore.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SENSOR) $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------
-test_libs = $(O)/libtiptools.a $(if $(sensor_obj),$(O)/libtipsensor.a) $(O)/libtipstore.a
-test_ldlibs = $(LIBS_TEST) $(if $(sensor_obj),$(LIBS_SENSOR)) $(LIBS_STORE) -lm $(LDLIBS)
+test_libs = $(O)/libtiptools.a $(if $(sensor_obj),$(O)/libtipsensor.a) $(peer_obj) $(O)/libtipstore.a
+test_ldlibs = $(LIBS_TEST) $(if $(sensor_obj),$(LIBS_SENSOR)) $(LIBS_TIP) $(LIBS_STORE) -lm $(LDLIBS)
 
 $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(test_libs)
 	$(call say,LD,$@)

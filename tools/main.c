@@ -36,6 +36,10 @@ static const struct tip_cmd cmds[] = {
 				 "[-q]"},
 	{"serve", cmd_serve, "serve [--listen ADDR:PORT] [--asn FILE] [--timeout S] "
 			     "[--max-conn N] [--workers N] --store DIR..."},
+	{"keygen", cmd_keygen, "keygen --out DIR [--name CN]"},
+	{"pull", cmd_pull, "pull https://HOST[:PORT] --store DIR --key DIR --peer FINGERPRINT "
+			   "[--timeout S] [--retries N] [-q] | pull --config FILE  "
+			   "(exit 0 done, 2 local error, 3 network, 4 refused, 5 bad data)"},
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])

@@ -29,6 +29,8 @@ int cmd_graph(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_compact(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 
 /*
  * The CSV and COF output of `tip query` (query.c), to any stream, shared

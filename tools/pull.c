@@ -1,0 +1,1004 @@
+/*
+ * pull: `tip pull URL --store DIR --key DIR --peer FINGERPRINT [-q]
+ *        [--timeout S] [--retries N]`, or `tip pull --config FILE`.
+ *
+ * Fetches from a sensor's share module (tipd.conf(5), doc/sharing.md) the
+ * sealed segments this store lacks, over TLS with both keys pinned: ours
+ * (--key, made by `tip keygen`) must be listed by the sensor, and the
+ * sensor's key must have the fingerprint --peer.  The newest sequence
+ * fetched in full is kept in state/pull.<peer>; a later pull asks only
+ * for what came after it.
+ *
+ * A segment is fetched into state/pull/NAME.tlog.part (a killed pull
+ * resumes there with a Range request), and published only when its size,
+ * its SHA-256 (from the listing), its header's sequence, every frame's
+ * CRC and its seal all check: fsync, rename into log/, fsync of log/,
+ * then its index is built (published the same way).  A pull killed at any
+ * point leaves a store that verifies, holding whole sealed segments only;
+ * a segment whose index a kill prevented gets it on the next pull.  The
+ * active segment is not fetched: it is listed with its durable size, and
+ * arrives once it is sealed.
+ *
+ * The connection is blocking (br_sslio; tip has no event loop) with a
+ * timeout on every read and write.  A connection that breaks (the
+ * server's time limit on a session, a network fault) is opened again, at
+ * most --retries times in a row without progress.
+ *
+ * Exit: 0 up to date, 2 usage or a local error (store, key files), 3 the
+ * server could not be reached or the connection failed, 4 refused (a key
+ * on either side is not the expected one), 5 the server's data failed a
+ * check (listing, size, digest, frames, seal; nothing of it published).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tip.h"
+#include "tip_config.h"
+
+#if ENABLE_TLS
+#include "clock.h"
+#include "index.h"
+#include "peer.h"
+#include "seg.h"
+#include "share.h"
+#include "store.h"
+
+enum {
+	PX_OK = 0,
+	PX_USAGE = 2,
+	PX_NET = 3,
+	PX_REFUSED = 4,
+	PX_DATA = 5,
+};
+
+struct opts {
+	char url[512];
+	char store[4096];
+	char key[4096];
+	char peer[128];
+	int timeout_s;
+	int retries;
+	int quiet;
+};
+
+struct conn {
+	int fd;
+	br_ssl_client_context sc;
+	br_x509_minimal_context xc;	/* unused: replaced by the pin */
+	struct peer_pin pin;
+	br_sslio_context io;
+	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+	uint8_t rbuf[16384];
+	size_t roff, rlen;
+	int broken;
+};
+
+struct pull {
+	struct opts o;
+	struct peer_id id;
+	uint8_t peer_fp[1][SHARE_FP_LEN];
+	char host[300], port[16];
+	char err[1024];
+	int x;			/* exit status of the failure in err */
+	struct conn *c;
+	int tty;
+	uint64_t total, done;	/* bytes to fetch, fetched */
+	int64_t t0;
+	int bar_last;
+	char state_path[4200];
+};
+
+static void fail(struct pull *p, int x, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(struct pull *p, int x, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof p->err, fmt, ap);
+	va_end(ap);
+	p->x = x;
+}
+
+/* ---- the connection --------------------------------------------------------------- */
+
+static int sock_read(void *ctx, unsigned char *buf, size_t len)
+{
+	int fd = *(int *)ctx;
+	for (;;) {
+		ssize_t r = read(fd, buf, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		return r < 0 ? -1 : (int)r;
+	}
+}
+
+static int sock_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	int fd = *(int *)ctx;
+	for (;;) {
+		ssize_t r = send(fd, buf, len, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r < 0 ? -1 : (int)r;
+	}
+}
+
+static void conn_close(struct conn *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+/* Why the TLS engine stopped, as text; sets the exit status class. */
+static void conn_error(struct pull *p, const char *what)
+{
+	struct conn *c = p->c;
+	int e = br_ssl_engine_last_error(&c->sc.eng);
+	char seen[SHARE_FP_TEXT];
+	if (e == BR_ERR_X509_NOT_TRUSTED && c->pin.have_seen) {
+		share_fp_format(seen, c->pin.seen);
+		fail(p, PX_REFUSED, "%s:%s: the server's key %s is not the pinned one (--peer)", p->host,
+		     p->port, seen);
+		return;
+	}
+	if (e == BR_ERR_X509_NOT_TRUSTED || e == BR_ERR_X509_EMPTY_CHAIN ||
+	    e == BR_ERR_X509_WRONG_KEY_TYPE || e == BR_ERR_BAD_SIGNATURE ||
+	    (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT)) {
+		fail(p, PX_REFUSED, "%s:%s: %s: %s", p->host, p->port, what, peer_ssl_strerror(e));
+		return;
+	}
+	if (e == BR_ERR_IO || e == BR_ERR_OK) {
+		int en = errno;
+		fail(p, PX_NET, "%s:%s: %s: %s", p->host, p->port, what,
+		     en == EAGAIN || en == EWOULDBLOCK ? "timed out"
+		     : en == ECONNRESET || en == 0 ? "connection closed by the server"
+		     : strerror(en));
+		return;
+	}
+	if (e == BR_ERR_BAD_VERSION || e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_BAD_LENGTH ||
+	    e == BR_ERR_UNKNOWN_TYPE) {
+		fail(p, PX_NET, "%s:%s: %s: the server does not speak TLS there (BearSSL error %d)",
+		     p->host, p->port, what, e);
+		return;
+	}
+	fail(p, PX_NET, "%s:%s: %s: %s (BearSSL error %d)", p->host, p->port, what,
+	     peer_ssl_strerror(e), e);
+}
+
+static int tcp_connect(struct pull *p)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+	struct addrinfo *res, *ai;
+	int rc = getaddrinfo(p->host, p->port, &hints, &res);
+	if (rc) {
+		fail(p, PX_NET, "%s: %s", p->host, gai_strerror(rc));
+		return -1;
+	}
+	int fd = -1, last = 0;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			last = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno == EINPROGRESS) {
+			struct pollfd pf = {.fd = fd, .events = POLLOUT};
+			int n = poll(&pf, 1, p->o.timeout_s * 1000);
+			int so = 0;
+			socklen_t sl = sizeof so;
+			if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl) == 0 && !so)
+				break;
+			last = n == 0 ? ETIMEDOUT : so ? so : errno;
+		} else if (errno == 0 || errno == EISCONN) {
+			break;
+		} else {
+			last = errno;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		fail(p, PX_NET, "%s:%s: %s", p->host, p->port, strerror(last ? last : ECONNREFUSED));
+		return -1;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	struct timeval tv = {.tv_sec = p->o.timeout_s};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+static int conn_open(struct pull *p)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		fail(p, PX_USAGE, "out of memory");
+		return -1;
+	}
+	c->fd = tcp_connect(p);
+	if (c->fd < 0) {
+		free(c);
+		return -1;
+	}
+	p->c = c;
+	br_ssl_client_init_full(&c->sc, &c->xc, NULL, 0);
+	peer_pin_init(&c->pin, p->peer_fp, 1);
+	br_ssl_engine_set_x509(&c->sc.eng, &c->pin.vtable);
+	br_ssl_client_set_single_ec(&c->sc, p->id.chain, 1, &p->id.sk, BR_KEYTYPE_SIGN,
+				    BR_KEYTYPE_EC, br_ec_get_default(),
+				    br_ecdsa_sign_asn1_get_default());
+	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_buffer(&c->sc.eng, c->iobuf, sizeof c->iobuf, 1);
+	if (!br_ssl_client_reset(&c->sc, NULL, 0)) {
+		conn_error(p, "TLS setup");
+		goto fail;
+	}
+	br_sslio_init(&c->io, &c->sc.eng, sock_read, &c->fd, sock_write, &c->fd);
+	/* the handshake: flush forces it through */
+	if (br_sslio_flush(&c->io) < 0 ||
+	    (br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_CLOSED)) {
+		conn_error(p, "handshake");
+		goto fail;
+	}
+	return 0;
+fail:
+	conn_close(c);
+	p->c = NULL;
+	return -1;
+}
+
+static void conn_drop(struct pull *p)
+{
+	conn_close(p->c);
+	p->c = NULL;
+}
+
+static int conn_write(struct pull *p, const char *s, size_t n)
+{
+	if (br_sslio_write_all(&p->c->io, s, n) < 0 || br_sslio_flush(&p->c->io) < 0) {
+		conn_error(p, "sending");
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill the read buffer with at least one more byte: 0, or -1 (err set). */
+static int conn_fill(struct pull *p)
+{
+	struct conn *c = p->c;
+	if (c->roff == c->rlen)
+		c->roff = c->rlen = 0;
+	else if (c->roff && c->rlen == sizeof c->rbuf) {
+		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+		c->rlen -= c->roff;
+		c->roff = 0;
+	}
+	int n = br_sslio_read(&c->io, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen);
+	if (n <= 0) {
+		conn_error(p, "receiving");
+		return -1;
+	}
+	c->rlen += (size_t)n;
+	return 0;
+}
+
+/* Send a GET and read the response head into *r. */
+static int request(struct pull *p, const char *path, uint64_t from, struct share_resp *r)
+{
+	char req[512];
+	int n;
+	if (from)
+		n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nRange: bytes=%llu-\r\n\r\n",
+			     path, p->host, (unsigned long long)from);
+	else
+		n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, p->host);
+	if (conn_write(p, req, (size_t)n) < 0)
+		return -1;
+	for (;;) {
+		const char *why;
+		struct conn *c = p->c;
+		int k = share_resp_parse(c->rbuf + c->roff, c->rlen - c->roff, r, &why);
+		if (k < 0) {
+			fail(p, PX_DATA, "%s:%s: GET %s: %s", p->host, p->port, path, why);
+			return -1;
+		}
+		if (k > 0) {
+			c->roff += r->head_len;
+			return 0;
+		}
+		if (conn_fill(p) < 0)
+			return -1;
+	}
+}
+
+/* Read the body: n bytes, handed to fn in pieces.  0, or -1 (err set). */
+static int read_body(struct pull *p, uint64_t n, int (*fn)(struct pull *, const uint8_t *, size_t,
+							  void *), void *ctx)
+{
+	while (n) {
+		struct conn *c = p->c;
+		if (c->roff == c->rlen && conn_fill(p) < 0) {
+			if (p->x == PX_NET)
+				fail(p, PX_NET, "%s:%s: transfer cut short with %llu bytes to go (%s)",
+				     p->host, p->port, (unsigned long long)n, p->err);
+			return -1;
+		}
+		size_t k = c->rlen - c->roff;
+		if (k > n)
+			k = (size_t)n;
+		if (fn(p, c->rbuf + c->roff, k, ctx) < 0)
+			return -1;
+		c->roff += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* ---- the listing ------------------------------------------------------------------- */
+
+struct grow {
+	uint8_t *p;
+	size_t len;
+};
+
+static int to_mem(struct pull *p, const uint8_t *b, size_t n, void *ctx)
+{
+	struct grow *g = ctx;
+	memcpy(g->p + g->len, b, n);
+	g->len += n;
+	return 0;
+}
+
+static int get_list(struct pull *p, struct share_list *l)
+{
+	struct share_resp r;
+	char err[512];
+	if (request(p, "/segments", 0, &r) < 0)
+		return -1;
+	if (r.status != 200) {
+		fail(p, r.status == 403 ? PX_REFUSED : PX_DATA, "%s:%s: GET /segments: status %d",
+		     p->host, p->port, r.status);
+		return -1;
+	}
+	if (r.content_length == UINT64_MAX || r.content_length > SHARE_LIST_MAX) {
+		fail(p, PX_DATA, "%s:%s: listing without a length or larger than %u bytes", p->host,
+		     p->port, SHARE_LIST_MAX);
+		return -1;
+	}
+	struct grow g = {malloc(r.content_length ? r.content_length : 1), 0};
+	if (!g.p) {
+		fail(p, PX_USAGE, "out of memory");
+		return -1;
+	}
+	int rc = read_body(p, r.content_length, to_mem, &g);
+	if (rc == 0 && share_list_parse(g.p, g.len, l, err, sizeof err) < 0) {
+		fail(p, PX_DATA, "%s:%s: %s", p->host, p->port, err);
+		rc = -1;
+	}
+	free(g.p);
+	if (rc == 0 && r.close)
+		conn_drop(p);
+	return rc;
+}
+
+/* ---- files -------------------------------------------------------------------------- */
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int mkdir_p1(const char *path)
+{
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The newest sequence fetched from this peer, 0 none. */
+static uint32_t state_read(struct pull *p)
+{
+	char buf[128];
+	unsigned long v = 0;
+	int fd = open(p->state_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "seq %lu", &v) != 1 || v > UINT32_MAX)
+		return 0;
+	return (uint32_t)v;
+}
+
+static int state_write(struct pull *p, uint32_t seq, const char *name)
+{
+	char tmp[4300], text[160];
+	snprintf(tmp, sizeof tmp, "%s.tmp", p->state_path);
+	int n = snprintf(text, sizeof text, "seq %u\nname %s\n", seq, name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return rename(tmp, p->state_path);
+}
+
+/* ---- progress ------------------------------------------------------------------------ */
+
+static void bar(struct pull *p, int final)
+{
+	if (!p->tty || p->o.quiet)
+		return;
+	int pct = p->total ? (int)(p->done * 100 / p->total) : 100;
+	if (pct == p->bar_last && !final)
+		return;
+	p->bar_last = pct;
+	char fill[41];
+	int n = pct * 40 / 100;
+	memset(fill, '#', (size_t)n);
+	memset(fill + n, ' ', (size_t)(40 - n));
+	fill[40] = '\0';
+	double s = (clock_mono_us() - p->t0) / 1e6;
+	printf("\rtip pull: [%s] %3d%%  %.1f/%.1f MB  %.1f MB/s", fill, pct, p->done / 1048576.0,
+	       p->total / 1048576.0, s > 0 ? p->done / 1048576.0 / s : 0.0);
+	if (final)
+		printf("\n");
+	fflush(stdout);
+}
+
+/* ---- one segment ---------------------------------------------------------------------- */
+
+struct fetch {
+	int fd;
+	br_sha256_context h;
+	const char *path;
+};
+
+static int to_file(struct pull *p, const uint8_t *b, size_t n, void *ctx)
+{
+	struct fetch *f = ctx;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(f->fd, b + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			fail(p, PX_USAGE, "%s: %s", f->path, w < 0 ? strerror(errno) : "short write");
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	br_sha256_update(&f->h, b, n);
+	p->done += n;
+	bar(p, 0);
+	return 0;
+}
+
+/* Every frame of a fetched segment checks, and it is sealed: 0, or -1. */
+static int check_segment(struct pull *p, const char *path, const struct share_seg *s)
+{
+	struct seg_reader r;
+	struct rec rec;
+	if (seg_reader_open(&r, path) < 0) {
+		fail(p, PX_DATA, "%s: segment %s: %s", p->host, s->name, r.fault);
+		return -1;
+	}
+	int c;
+	while ((c = seg_reader_next(&r, &rec, NULL)) > 0)
+		;
+	int rc = 0;
+	if (c < 0) {
+		fail(p, PX_DATA, "%s: segment %s: offset %zu: %s", p->host, s->name, r.fault_off,
+		     r.fault);
+		rc = -1;
+	} else if (!r.sealed) {
+		fail(p, PX_DATA, "%s: segment %s: listed as sealed, but has no seal", p->host, s->name);
+		rc = -1;
+	} else if (r.hdr.seq != s->seq) {
+		fail(p, PX_DATA, "%s: segment %s: its header says sequence %u", p->host, s->name,
+		     r.hdr.seq);
+		rc = -1;
+	}
+	seg_reader_close(&r);
+	return rc;
+}
+
+static int fetch_one(struct pull *p, const struct share_seg *s)
+{
+	char part[4300], final[4300], cdb[4300], logdir[4200], path[128], ierr[512];
+	struct fetch f = {.fd = -1, .path = part};
+	struct stat st;
+	uint8_t digest[32];
+
+	snprintf(part, sizeof part, "%s/state/pull/%s.tlog.part", p->o.store, s->name);
+	store_seg_path(final, sizeof final, p->o.store, s->name, "tlog");
+	store_seg_path(cdb, sizeof cdb, p->o.store, s->name, "cdb");
+	snprintf(logdir, sizeof logdir, "%s/log", p->o.store);
+
+	f.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (f.fd < 0 || fstat(f.fd, &st) < 0) {
+		fail(p, PX_USAGE, "%s: %s", part, strerror(errno));
+		goto out;
+	}
+	uint64_t have = (uint64_t)st.st_size;
+	if (have > s->size) {
+		/* longer than the segment: not ours to resume */
+		if (ftruncate(f.fd, 0) < 0) {
+			fail(p, PX_USAGE, "%s: %s", part, strerror(errno));
+			goto out;
+		}
+		have = 0;
+	}
+	br_sha256_init(&f.h);
+	/* hash what an earlier pull fetched */
+	for (uint64_t off = 0; off < have;) {
+		uint8_t b[65536];
+		size_t want = have - off < sizeof b ? (size_t)(have - off) : sizeof b;
+		ssize_t n = pread(f.fd, b, want, (off_t)off);
+		if (n <= 0) {
+			fail(p, PX_USAGE, "%s: %s", part, n < 0 ? strerror(errno) : "short read");
+			goto out;
+		}
+		br_sha256_update(&f.h, b, (size_t)n);
+		off += (uint64_t)n;
+	}
+	if (lseek(f.fd, (off_t)have, SEEK_SET) < 0) {
+		fail(p, PX_USAGE, "%s: %s", part, strerror(errno));
+		goto out;
+	}
+	p->done += have;
+
+	if (have < s->size) {
+		struct share_resp r;
+		snprintf(path, sizeof path, "/seg/%s", s->name);
+		if (request(p, path, have, &r) < 0)
+			goto out;
+		uint64_t want = s->size - have;
+		if (have ? r.status != 206 : r.status != 200) {
+			fail(p, r.status == 404 ? PX_DATA : PX_DATA, "%s:%s: GET %s: status %d", p->host,
+			     p->port, path, r.status);
+			conn_drop(p);
+			goto out;
+		}
+		if (r.content_length != want ||
+		    (have && (!r.has_range || r.range_first != have || r.range_total != s->size))) {
+			fail(p, PX_DATA,
+			     "%s:%s: GET %s: the server sends %llu bytes from %llu of a %llu-byte "
+			     "file; its listing said %llu bytes",
+			     p->host, p->port, path, (unsigned long long)r.content_length,
+			     (unsigned long long)(r.has_range ? r.range_first : 0),
+			     (unsigned long long)(r.has_range ? r.range_total : r.content_length),
+			     (unsigned long long)s->size);
+			conn_drop(p);
+			goto out;
+		}
+		if (read_body(p, want, to_file, &f) < 0)
+			goto out;
+		if (r.close)
+			conn_drop(p);
+	}
+	br_sha256_out(&f.h, digest);
+	if (memcmp(digest, s->digest, 32) != 0) {
+		fail(p, PX_DATA, "%s: segment %s: SHA-256 does not match the listing; discarded",
+		     p->host, s->name);
+		if (ftruncate(f.fd, 0) < 0)
+			unlink(part);
+		goto out;
+	}
+	if (fsync(f.fd) < 0) {
+		fail(p, PX_USAGE, "%s: fsync: %s", part, strerror(errno));
+		goto out;
+	}
+	close(f.fd);
+	f.fd = -1;
+	if (check_segment(p, part, s) < 0) {
+		unlink(part);
+		goto out;
+	}
+	if (rename(part, final) < 0 || fsync_path(logdir) < 0) {
+		fail(p, PX_USAGE, "%s: %s", final, strerror(errno));
+		goto out;
+	}
+	if (index_build(final, cdb, NULL, ierr, sizeof ierr) < 0) {
+		fail(p, PX_USAGE, "%s: index: %s", final, ierr);
+		return -1;
+	}
+	if (state_write(p, s->seq, s->name) < 0) {
+		fail(p, PX_USAGE, "%s: %s", p->state_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+out:
+	if (f.fd >= 0)
+		close(f.fd);
+	return -1;
+}
+
+/* ---- the run ------------------------------------------------------------------------- */
+
+static int parse_url(struct pull *p)
+{
+	const char *u = p->o.url;
+	if (!strncmp(u, "https://", 8))
+		u += 8;
+	else if (!strncmp(u, "tip://", 6))
+		u += 6;
+	else
+		return -1;
+	size_t n = strcspn(u, "/");
+	if (u[n] && strcmp(u + n, "/"))
+		return -1;
+	char hp[300];
+	if (!n || n >= sizeof hp)
+		return -1;
+	memcpy(hp, u, n);
+	hp[n] = '\0';
+	const char *port = NULL;
+	if (hp[0] == '[') {
+		char *e = strchr(hp, ']');
+		if (!e)
+			return -1;
+		*e = '\0';
+		snprintf(p->host, sizeof p->host, "%s", hp + 1);
+		if (e[1] == ':')
+			port = e + 2;
+		else if (e[1])
+			return -1;
+	} else {
+		char *colon = strchr(hp, ':');
+		if (colon) {
+			*colon = '\0';
+			port = colon + 1;
+		}
+		snprintf(p->host, sizeof p->host, "%s", hp);
+	}
+	if (port) {
+		char *end;
+		long v = strtol(port, &end, 10);
+		if (*end || v < 1 || v > 65535)
+			return -1;
+	}
+	snprintf(p->port, sizeof p->port, "%s", port ? port : "8443");
+	return p->host[0] ? 0 : -1;
+}
+
+/* `key value` lines: url, store, key, peer, timeout, retries. */
+static int read_config(struct opts *o, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[4200];
+	int ln = 0;
+	if (!f) {
+		fprintf(stderr, "tip pull: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		ln++;
+		char *s = line, *k, *v;
+		s[strcspn(s, "\r\n")] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		k = s;
+		s += strcspn(s, " \t");
+		if (*s)
+			*s++ = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		v = s;
+		for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
+			*--e = '\0';
+		if (!*v) {
+			fprintf(stderr, "tip pull: %s:%d: '%s' without a value\n", path, ln, k);
+			goto bad;
+		}
+		if (!strcmp(k, "url"))
+			snprintf(o->url, sizeof o->url, "%s", v);
+		else if (!strcmp(k, "store"))
+			snprintf(o->store, sizeof o->store, "%s", v);
+		else if (!strcmp(k, "key"))
+			snprintf(o->key, sizeof o->key, "%s", v);
+		else if (!strcmp(k, "peer"))
+			snprintf(o->peer, sizeof o->peer, "%s", v);
+		else if (!strcmp(k, "timeout") || !strcmp(k, "retries")) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || n < 0 || n > 3600) {
+				fprintf(stderr, "tip pull: %s:%d: %s: not a number 0..3600\n", path, ln, k);
+				goto bad;
+			}
+			if (k[0] == 't')
+				o->timeout_s = (int)n;
+			else
+				o->retries = (int)n;
+		} else {
+			fprintf(stderr, "tip pull: %s:%d: unknown key '%s'\n", path, ln, k);
+			goto bad;
+		}
+	}
+	fclose(f);
+	return 0;
+bad:
+	fclose(f);
+	return -1;
+}
+
+static int prepare_store(struct pull *p, const char *sensor)
+{
+	char dir[4200], have[STORE_ID_MAX], err[512];
+	if (store_is_store(p->o.store)) {
+		if (store_sensor_id(p->o.store, have, sizeof have) == 0 && strcmp(have, sensor)) {
+			fail(p, PX_USAGE, "%s: holds sensor '%s', the server shares sensor '%s'",
+			     p->o.store, have, sensor);
+			return -1;
+		}
+	} else if (store_create(p->o.store, sensor, err, sizeof err) < 0) {
+		fail(p, PX_USAGE, "%s: %s", p->o.store, err);
+		return -1;
+	}
+	snprintf(dir, sizeof dir, "%s/state", p->o.store);
+	if (mkdir_p1(dir) < 0) {
+		fail(p, PX_USAGE, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof dir, "%s/state/pull", p->o.store);
+	if (mkdir_p1(dir) < 0) {
+		fail(p, PX_USAGE, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A segment published by a pull that was killed before its index: index it. */
+static void repair_indexes(struct pull *p)
+{
+	struct store_listing ls;
+	char sp[4300], cp[4300];
+	if (store_list(p->o.store, &ls) < 0)
+		return;
+	for (size_t i = 0; i < ls.n; i++) {
+		if (ls.segs[i].has_index)
+			continue;
+		store_seg_path(sp, sizeof sp, p->o.store, ls.segs[i].name, "tlog");
+		store_seg_path(cp, sizeof cp, p->o.store, ls.segs[i].name, "cdb");
+		(void)index_build(sp, cp, NULL, NULL, 0);
+	}
+	store_listing_free(&ls);
+}
+
+static int local_has(const struct store_listing *ls, const char *name)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		if (!strcmp(ls->segs[i].name, name))
+			return 1;
+	return 0;
+}
+
+static int run(struct pull *p)
+{
+	struct share_list l = {0};
+	struct store_listing ls = {0};
+	size_t *todo = NULL, ntodo = 0, next = 0;
+	int fetched = 0, tries = 0, lock = -1;
+	uint32_t last = 0;
+	char fptext[SHARE_FP_TEXT], lockp[4200];
+
+	p->t0 = clock_mono_us();
+	for (;;) {
+		if (!p->c && conn_open(p) < 0)
+			goto retry;
+		if (!todo) {
+			/* the listing, once per run: later segments come next time */
+			if (get_list(p, &l) < 0)
+				goto retry;
+			if (prepare_store(p, l.sensor) < 0)
+				goto out;
+			snprintf(lockp, sizeof lockp, "%s/state/pull.lock", p->o.store);
+			lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+			if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+				fail(p, PX_USAGE, "%s: %s", lockp,
+				     errno == EWOULDBLOCK ? "another tip pull holds this store"
+							  : strerror(errno));
+				goto out;
+			}
+			share_fp_format(fptext, p->peer_fp[0]);
+			snprintf(p->state_path, sizeof p->state_path, "%s/state/pull.%.14s",
+				 p->o.store, fptext);
+			repair_indexes(p);
+			last = state_read(p);
+			if (store_list(p->o.store, &ls) < 0) {
+				fail(p, PX_USAGE, "%s: %s", p->o.store, strerror(errno));
+				goto out;
+			}
+			todo = calloc(l.n + 1, sizeof *todo);
+			if (!todo) {
+				fail(p, PX_USAGE, "out of memory");
+				goto out;
+			}
+			for (size_t i = 0; i < l.n; i++) {
+				if (!l.segs[i].sealed || l.segs[i].seq <= last ||
+				    local_has(&ls, l.segs[i].name))
+					continue;
+				todo[ntodo++] = i;
+				p->total += l.segs[i].size;
+			}
+		}
+		while (next < ntodo && p->c) {
+			uint64_t before = p->done;
+			if (fetch_one(p, &l.segs[todo[next]]) < 0) {
+				if (p->done > before + (1u << 16))
+					tries = 0;	/* it moved: a new run of tries */
+				p->done = before;	/* counted again when resumed */
+				if (p->x != PX_NET)
+					goto out;
+				goto retry;
+			}
+			next++;
+			fetched++;
+			tries = 0;
+		}
+		if (next == ntodo && todo)
+			break;
+		continue;
+retry:
+		if (p->x != PX_NET || tries++ >= p->o.retries)
+			goto out;
+		conn_drop(p);
+		usleep(200000);
+	}
+	bar(p, 1);
+	double s = (clock_mono_us() - p->t0) / 1e6;
+	uint32_t newest = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if (l.segs[i].sealed)
+			newest = l.segs[i].seq;
+	printf("tip pull: %s: %d segments, %.1f MB in %.1f s (%.1f MB/s); newest sealed "
+	       "sequence %u; sensor %s\n",
+	       p->o.store, fetched, p->total / 1048576.0, s, s > 0 ? p->total / 1048576.0 / s : 0.0,
+	       newest, l.sensor);
+	p->x = PX_OK;
+out:
+	if (p->x && p->tty && !p->o.quiet && p->total)
+		printf("\n");
+	conn_drop(p);
+	free(todo);
+	share_list_free(&l);
+	store_listing_free(&ls);
+	if (lock >= 0)
+		close(lock);
+	return p->x;
+}
+
+int cmd_pull(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"store", required_argument, NULL, 's'},
+		{"key", required_argument, NULL, 'k'},
+		{"peer", required_argument, NULL, 'p'},
+		{"config", required_argument, NULL, 'c'},
+		{"timeout", required_argument, NULL, 't'},
+		{"retries", required_argument, NULL, 'r'},
+		{"quiet", no_argument, NULL, 'q'},
+		{NULL, 0, NULL, 0},
+	};
+	struct pull *p = calloc(1, sizeof *p);
+	char err[512];
+	int c, rc;
+
+	if (!p)
+		return 2;
+	p->o.timeout_s = 30;
+	p->o.retries = 3;
+	p->bar_last = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:k:p:c:t:r:q", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			snprintf(p->o.store, sizeof p->o.store, "%s", optarg);
+			break;
+		case 'k':
+			snprintf(p->o.key, sizeof p->o.key, "%s", optarg);
+			break;
+		case 'p':
+			snprintf(p->o.peer, sizeof p->o.peer, "%s", optarg);
+			break;
+		case 'c':
+			if (read_config(&p->o, optarg) < 0) {
+				free(p);
+				return 2;
+			}
+			break;
+		case 't':
+		case 'r': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < (c == 't') || v > 3600) {
+				fprintf(stderr, "tip pull: --%s: not a number\n",
+					c == 't' ? "timeout" : "retries");
+				free(p);
+				return 2;
+			}
+			if (c == 't')
+				p->o.timeout_s = (int)v;
+			else
+				p->o.retries = (int)v;
+			break;
+		}
+		case 'q':
+			p->o.quiet = 1;
+			break;
+		default:
+			free(p);
+			return tip_usage("pull");
+		}
+	}
+	if (optind < argc)
+		snprintf(p->o.url, sizeof p->o.url, "%s", argv[optind++]);
+	if (optind != argc || !p->o.url[0] || !p->o.store[0] || !p->o.key[0] || !p->o.peer[0]) {
+		free(p);
+		return tip_usage("pull");
+	}
+	if (p->o.timeout_s < 1)
+		p->o.timeout_s = 30;
+	if (parse_url(p) < 0) {
+		fprintf(stderr, "tip pull: %s: not https://HOST[:PORT]\n", p->o.url);
+		free(p);
+		return 2;
+	}
+	if (share_fp_parse(p->o.peer, p->peer_fp[0]) < 0) {
+		fprintf(stderr, "tip pull: --peer %s: not a key fingerprint (tip keygen prints them)\n",
+			p->o.peer);
+		free(p);
+		return 2;
+	}
+	if (peer_load(&p->id, p->o.key, err, sizeof err) < 0) {
+		fprintf(stderr, "tip pull: --key: %s\n", err);
+		free(p);
+		return 2;
+	}
+	p->tty = isatty(STDOUT_FILENO);
+	rc = run(p);
+	if (rc)
+		fprintf(stderr, "tip pull: %s\n", p->err);
+	memset(&p->id, 0, sizeof p->id);
+	free(p);
+	return rc;
+}
+#else
+int cmd_pull(int argc, char **argv)
+{
+	fprintf(stderr, "tip pull: built without TLS (Kconfig TLS)\n");
+	return 2;
+}
+#endif
