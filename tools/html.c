@@ -155,4 +155,12 @@ const char html_css[] =
 	".good{color:#17753a;font-weight:600}\n"
 	"figure{margin:.5em 0;background:#fff;border:1px solid #d5dbe1;padding:.5em;max-width:760px}\n"
 	"figure svg{width:100%;height:auto}\n"
-	"footer{padding:1em 1.5em;color:#5b6670;font-size:13px}\n";
+	"footer{padding:1em 1.5em;color:#5b6670;font-size:13px}\n"
+	"tr.failed td:nth-child(2){color:#b02a20;font-weight:600}\n"
+	/* a phone: the page never scrolls sideways; a wide table scrolls in its own box */
+	"@media (max-width:700px){main{padding:.6em .7em}"
+	"table{display:block;max-width:100%;overflow-x:auto}"
+	"td{max-width:none;white-space:nowrap;overflow-wrap:normal}"
+	".search{margin-left:0;width:100%}.search input{width:auto;flex:1;min-width:0}"
+	"dl.summary{grid-template-columns:1fr;max-width:100%;box-sizing:border-box}"
+	"figure{max-width:100%;box-sizing:border-box}}\n";

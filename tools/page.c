@@ -49,6 +49,8 @@
 #include "html.h"
 #include "http.h"
 #include "index.h"
+#include "lookups.h"
+#include "match.h"
 #include "page.h"
 #include "seg.h"
 #include "store.h"
@@ -537,8 +539,16 @@ static int page_flux(struct page_job *c, const struct params *p, int arg TIP_UNU
 	for (size_t i = from; i < n && i < from + fq.per; i++) {
 		const struct agg_flux_row *r = &fl->rows[idx[i]];
 		hbuf_printf(b, "<tr%s><td>", r->v.flux ? " class=\"flux\"" : "");
-		link_domain(b, r->name, r->name_len);
-		hbuf_puts(b, "</td><td class=\"n\">");
+		/* the link carries the table's time window to the domain page */
+		hbuf_puts(b, "<a href=\"/domain?name=");
+		html_url(b, r->name, r->name_len);
+		if (fq.since_s[0])
+			hbuf_puts(b, "&amp;since="), html_urls(b, fq.since_s);
+		if (fq.until_s[0])
+			hbuf_puts(b, "&amp;until="), html_urls(b, fq.until_s);
+		hbuf_puts(b, "\">");
+		html_text(b, r->name, r->name_len);
+		hbuf_puts(b, "</a></td><td class=\"n\">");
 		put_score(b, r->v.score_x100);
 		hbuf_printf(b, "</td><td class=\"n\">%u%s</td><td class=\"n\">%u</td><td class=\"n\">%u"
 			       "</td><td class=\"n\">%llu</td><td>",
@@ -692,6 +702,36 @@ static int cmp_rrset_time(const void *a, const void *b)
 	return c ? c : cmp3(x->last_us, y->last_us);
 }
 
+/* since= and until= of a page: NULL, or the bad one. */
+static const char *win_parse(const struct params *p, struct agg_filter *f, char *since_s,
+			     char *until_s)
+{
+	int r;
+	agg_filter_init(f);
+	if ((r = param(p, "since", since_s, 64)) < 0 ||
+	    (r == 1 && agg_parse_time(since_s, &f->since_us) < 0))
+		return "since (Unix seconds, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], or 2d, 1h ago)";
+	if (r != 1)
+		since_s[0] = '\0';
+	if ((r = param(p, "until", until_s, 64)) < 0 ||
+	    (r == 1 && agg_parse_time(until_s, &f->until_us) < 0))
+		return "until (Unix seconds, YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], or 2d, 1h ago)";
+	if (r != 1)
+		until_s[0] = '\0';
+	if (f->since_us > f->until_us)
+		return "since is after until";
+	return NULL;
+}
+
+/* "&amp;since=..&amp;until=..": the window carried into a link. */
+static void win_href(struct hbuf *b, const char *since_s, const char *until_s)
+{
+	if (since_s[0])
+		hbuf_puts(b, "&amp;since="), html_urls(b, since_s);
+	if (until_s[0])
+		hbuf_puts(b, "&amp;until="), html_urls(b, until_s);
+}
+
 static int page_domain(struct page_job *c, const struct params *p, int dl)
 {
 	struct page_ctx *s = c->s;
@@ -715,7 +755,10 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		apage = x;
 	}
 	struct agg_filter all;
-	agg_filter_init(&all);
+	char since_s[64] = "", until_s[64] = "";
+	const char *why = win_parse(p, &all, since_s, until_s);
+	if (why)
+		return page_error(c, 400, "bad parameter", why);
 	if (dl) {
 		char *data = NULL;
 		size_t len = 0;
@@ -745,16 +788,30 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		agg_rrsets_fini(&rr);
 		return page_error(c, 500, "out of memory", NULL);
 	}
-	if (!d.found || !d.records) {
+	struct lookups lk;
+	if (lookups_collect(&s->set, name, &all, &lk, &c->faults) < 0) {
 		agg_domain_fini(&d);
 		agg_rrsets_fini(&rr);
+		return page_error(c, 500, "out of memory", NULL);
+	}
+	if (!d.found && !lk.n) {
+		agg_domain_fini(&d);
+		agg_rrsets_fini(&rr);
+		lookups_fini(&lk);
 		return page_error(c, 404, "no observation of this domain", name);
+	}
+	if (!d.records && !lk.n) {
+		agg_domain_fini(&d);
+		agg_rrsets_fini(&rr);
+		lookups_fini(&lk);
+		return page_error(c, 404, "no observation of this domain in the time window", name);
 	}
 	/* the second pass: TTLs, the sensor's score samples, the recomputed graph */
 	struct dom_extra *x = calloc(1, sizeof *x);
 	if (!x) {
 		agg_domain_fini(&d);
 		agg_rrsets_fini(&rr);
+		lookups_fini(&lk);
 		return page_error(c, 500, "out of memory", NULL);
 	}
 	x->d = &d;
@@ -810,20 +867,48 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		hbuf_printf(b, "<dt>A records per answer</dt><dd id=\"per-answer\">%.2f "
 			       "(fluxiness %.3f)</dd>",
 			    (double)d.sets.records / d.sets.answers, flux_sets_fluxiness(&d.sets));
-	hbuf_puts(b, "<dt>TTL</dt><dd id=\"ttl\">");
-	if (x->ttl_n)
-		hbuf_printf(b, "%u s to %u s", x->ttl_min, x->ttl_max);
-	else
-		hbuf_puts(b, "not recorded (imported passive DNS carries none)");
+	hbuf_puts(b, "<dt>TTLs seen</dt><dd id=\"ttl\">");
+	{
+		uint32_t tmin = UINT32_MAX, tmax = 0;
+		unsigned nt = 0;
+		for (size_t i = 0; i < lk.n; i++)
+			for (unsigned k = 0; k < lk.v[i].n_ttls; k++, nt++) {
+				if (lk.v[i].ttls[k] < tmin)
+					tmin = lk.v[i].ttls[k];
+				if (lk.v[i].ttls[k] > tmax)
+					tmax = lk.v[i].ttls[k];
+			}
+		if (nt && tmin == tmax)
+			hbuf_printf(b, "%u s", tmin);
+		else if (nt)
+			hbuf_printf(b, "%u s to %u s (per answer type in the lookup table below)", tmin,
+				    tmax);
+		else if (x->ttl_n)
+			hbuf_printf(b, "%u s to %u s", x->ttl_min, x->ttl_max);
+		else
+			hbuf_puts(b, "none: no answer with records");
+		(void)x->ttl_n;
+	}
 	hbuf_puts(b, "</dd><dt>First seen</dt><dd>");
 	put_time(b, d.first_us);
 	hbuf_puts(b, "</dd><dt>Last seen</dt><dd>");
 	put_time(b, d.last_us);
-	hbuf_puts(b, "</dd></dl>\n<p class=\"downloads\">Download: <a id=\"csv\" "
-		     "href=\"/domain.csv?name=");
+	hbuf_puts(b, "</dd></dl>\n");
+	if (since_s[0] || until_s[0]) {
+		hbuf_puts(b, "<p class=\"muted\" id=\"window\">Time window: ");
+		html_text(b, since_s[0] ? since_s : "the start", strlen(since_s[0] ? since_s : "the start"));
+		hbuf_puts(b, " to ");
+		html_text(b, until_s[0] ? until_s : "now", strlen(until_s[0] ? until_s : "now"));
+		hbuf_puts(b, " (<a href=\"/domain?name=");
+		html_url(b, d.name, d.name_len);
+		hbuf_puts(b, "\">all times</a>)</p>\n");
+	}
+	hbuf_puts(b, "<p class=\"downloads\">Download: <a id=\"csv\" href=\"/domain.csv?name=");
 	html_url(b, d.name, d.name_len);
+	win_href(b, since_s, until_s);
 	hbuf_puts(b, "\">CSV</a><a id=\"cof\" href=\"/domain.cof?name=");
 	html_url(b, d.name, d.name_len);
+	win_href(b, since_s, until_s);
 	hbuf_puts(b, "\">COF</a></p>\n<h2>Fast-flux score graph</h2>\n<figure id=\"graph\">");
 	svg_score_graph(svg_to_hbuf, b, gp, gn, 720, 260);
 	hbuf_printf(b, "<figcaption class=\"muted\">Score of ");
@@ -852,6 +937,10 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		hbuf_printf(b, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)d.ips[i].count);
 	}
 	hbuf_puts(b, "</tbody></table>\n");
+	if (!d.n_ips)
+		hbuf_printf(b, "<p class=\"muted\" id=\"a-none\">No address in an answer%s.</p>\n",
+			    lk.failed ? ": the lookups failed (see the lookup history)"
+			    : d.found && !d.records ? " in this time window" : "");
 	if (d.n_ips > PAGE_A_ROWS || d.ips_over) {
 		size_t pages = (d.n_ips + PAGE_A_ROWS - 1) / PAGE_A_ROWS;
 		hbuf_printf(b, "<p class=\"pages\">Addresses %zu to %zu of %zu%s (page %zu of %zu; the CSV "
@@ -864,9 +953,44 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 				continue;
 			hbuf_printf(b, "<a rel=\"%s\" href=\"/domain?name=", k < 0 ? "prev" : "next");
 			html_url(b, d.name, d.name_len);
+			win_href(b, since_s, until_s);
 			hbuf_printf(b, "&amp;page=%zu\">%s</a> ", to, k < 0 ? "Previous" : "Next");
 		}
 		hbuf_puts(b, "</p>\n");
+	}
+
+	/* the lookup history: outcomes, failed lookups included */
+	hbuf_puts(b, "<h2>Lookup history</h2>\n");
+	if (!lk.n) {
+		hbuf_puts(b, "<p class=\"muted\" id=\"lookups-none\">No lookup of this name in the "
+			     "time window.</p>\n");
+	} else {
+		static const char *const lh[] = {"Type", "Outcome", "Count", "TTLs", "First seen",
+						  "Last seen"};
+		hbuf_puts(b, "<table id=\"lookups\"><thead>");
+		html_th_row(b, lh, 6);
+		hbuf_puts(b, "</thead><tbody>\n");
+		for (size_t i = 0; i < lk.n; i++) {
+			const struct lookup_row *lr = &lk.v[i];
+			char qt[UTIL_QTYPE_MAX], rb[16];
+			hbuf_printf(b, "<tr%s><td>%s</td><td>%s%s</td><td class=\"n\">%llu</td><td>",
+				    lr->rcode ? " class=\"failed\"" : "", util_qtype_name(lr->qtype, qt),
+				    lookups_rcode_name(lr->rcode, rb),
+				    lr->rcode == 0 && !lr->answered ? " (no data)" : "",
+				    (unsigned long long)lr->count);
+			for (unsigned k = 0; k < lr->n_ttls; k++)
+				hbuf_printf(b, "%s%u", k ? ", " : "", lr->ttls[k]);
+			if (!lr->n_ttls)
+				hbuf_puts(b, "-");
+			if (lr->ttls_over)
+				hbuf_printf(b, " (+%u more)", lr->ttls_over);
+			hbuf_puts(b, "</td><td>");
+			put_time(b, lr->first_us);
+			hbuf_puts(b, "</td><td>");
+			put_time(b, lr->last_us);
+			hbuf_puts(b, "</td></tr>\n");
+		}
+		hbuf_puts(b, "</tbody></table>\n");
 	}
 
 	/* NS history: the distinct NS sets, oldest first */
@@ -920,6 +1044,7 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	free(x);
 	agg_domain_fini(&d);
 	agg_rrsets_fini(&rr);
+	lookups_fini(&lk);
 	if (err)
 		return page_error(c, 500, "out of memory", NULL);
 	respond_page(c, 200);
@@ -1202,6 +1327,55 @@ static int contains_ci(const char *hay, size_t hn, const char *needle, size_t nn
 	return 0;
 }
 
+/* "*.example.com", "www.example.*": the names the index lists, by name. */
+static int page_wild(struct page_job *c, const char *t, const struct match_wild *w)
+{
+	struct page_ctx *s = c->s;
+	struct hbuf *b = &c->body;
+	struct agg_filter all;
+	struct match_doms m;
+	agg_filter_init(&all);
+	if (match_domains(&s->set, dbp(s), w, &all, &m, NULL, &c->faults) < 0) {
+		match_doms_fini(&m);
+		return page_error(c, 500, "out of memory", NULL);
+	}
+	hbuf_reset(b);
+	html_begin(b, t, strlen(t), HTML_NAV_NONE, t);
+	hbuf_puts(b, "<h1>Names matching <span id=\"needle\">");
+	html_text(b, t, strlen(t));
+	hbuf_puts(b, "</span></h1>\n");
+	static const char *const mh[] = {"Domain", "Score", "Hosts", "ASNs", "First seen",
+					  "Last seen"};
+	size_t shown = 0;
+	hbuf_puts(b, "<table id=\"matches\"><thead>");
+	html_th_row(b, mh, 6);
+	hbuf_puts(b, "</thead><tbody>\n");
+	for (size_t i = 0; i < m.n && shown < PAGE_MATCH_MAX; i++) {
+		const struct agg_domain *d = m.v[i];
+		if (!d->found)
+			continue;
+		shown++;
+		hbuf_printf(b, "<tr%s><td>", d->v.flux ? " class=\"flux\"" : "");
+		link_domain(b, d->name, d->name_len);
+		hbuf_puts(b, "</td><td class=\"n\">");
+		put_score(b, d->v.score_x100);
+		hbuf_printf(b, "</td><td class=\"n\">%u</td><td class=\"n\">%u</td><td>", d->v.n_a,
+			    d->v.n_asn);
+		put_time(b, d->first_us);
+		hbuf_puts(b, "</td><td>");
+		put_time(b, d->last_us);
+		hbuf_puts(b, "</td></tr>\n");
+	}
+	hbuf_puts(b, "</tbody></table>\n");
+	hbuf_printf(b, "<p class=\"muted\" id=\"count\">%zu name%s found%s.</p>\n", m.n,
+		    m.n == 1 ? "" : "s", m.n > shown ? "; the first by name are listed" : "");
+	html_end(b);
+	size_t n = m.n;
+	match_doms_fini(&m);
+	respond_page(c, n ? 200 : 404);
+	return 0;
+}
+
 static int page_search(struct page_job *c, const struct params *p, int arg TIP_UNUSED)
 {
 	struct page_ctx *s = c->s;
@@ -1230,6 +1404,12 @@ static int page_search(struct page_job *c, const struct params *p, int arg TIP_U
 	struct pfx x;
 	if (parse_prefix(t, &x))
 		return page_prefix(c, t, &x);
+	struct match_wild w;
+	int wc = match_wild_parse(t, &w);
+	if (wc < 0)
+		return page_error(c, 400, "a wildcard is *.NAME (left-hand) or NAME.* (right-hand)", t);
+	if (wc == 1)
+		return page_wild(c, t, &w);
 	if (tl > REC_NAME_MAX + 1)
 		return page_error(c, 400, "search text too long for a domain name", NULL);
 	size_t ql = norm_name(q, t);

@@ -177,6 +177,45 @@ async function step(name, fn) {
 		return clean();
 	});
 
+	// every page at a desktop's and a phone's width: a screenshot of each,
+	// and at 390 px no sideways scroll of the page (a table scrolls in its box)
+	const pages = [['flux', '/flux'], ['domain', '/domain?name=flux03.example-botnet.test'],
+		['domain-window', '/domain?name=flux03.example-botnet.test&since=2025-11-24T18:00:00Z&until=2025-11-24T20:00:00Z'],
+		['ip', '/ip?a=192.0.2.13'], ['search-wildcard', '/search?q=' + encodeURIComponent('*.example-botnet.test')],
+		['prefix', '/search?q=' + encodeURIComponent('192.0.2.0/24')], ['sensors', '/sensors']];
+	for (const w of [1280, 390]) {
+		for (const [name, path] of pages) {
+			await step(`layout-${name}-${w}`, async () => {
+				await page.setViewportSize({ width: w, height: w === 390 ? 844 : 900 });
+				const r = await page.goto(`${BASE}${path}`);
+				if (r.status() >= 500) return `status ${r.status()}`;
+				await page.screenshot({ path: `${SHOTS}/${name}-${w}.png`, fullPage: true });
+				const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth,
+					document.documentElement.clientWidth]);
+				if (w === 390 && sw > cw) return `scrolls sideways: ${sw} px wide in ${cw}`;
+				const fs = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('td') || document.body).fontSize));
+				return fs >= 12 || `text ${fs} px`;
+			});
+		}
+	}
+	await page.setViewportSize({ width: 1280, height: 900 });
+
+	await step('search-wildcard-lists-names', async () => {
+		await page.goto(`${BASE}/search?q=${encodeURIComponent('*.example-botnet.test')}`);
+		const names = await page.locator('table#matches tbody tr td:first-child').allTextContents();
+		return (names.length === 12 && names.every((n) => n.endsWith('.example-botnet.test'))) ||
+			`names ${names.join(',')}`;
+	});
+
+	await step('flux-links-carry-the-window', async () => {
+		await page.goto(`${BASE}/flux?since=2025-11-24T18:00:00Z&until=2025-11-24T20:00:00Z`);
+		const href = await page.getAttribute('table#flux tbody a', 'href');
+		if (!href || !href.includes('since=') || !href.includes('until=')) return `href ${href}`;
+		await Promise.all([page.waitForNavigation(), page.click('table#flux tbody a')]);
+		const wtext = await page.textContent('#window');
+		return (wtext && wtext.includes('2025-11-24T18:00:00Z')) || `window ${wtext}`;
+	});
+
 	await step('no-page-errors-or-dialogs', async () => {
 		if (errors.length) return errors[0];
 		return dialogs.length === 0 || `dialog: ${dialogs[0]}`;
