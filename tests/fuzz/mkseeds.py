@@ -47,6 +47,27 @@ put("fuzz_feed", "ipsum", b"\x08\x09# IPsum\n192.0.2.1\t10\n198.51.100.2\n")
 put("fuzz_feed", "trails", b"\x09\x01192.0.2.1:443\nDVR.Example.com\nkairod.example/4rvg/\n/guids/x/\n")
 
 
+# ---- CA files for fuzz_pem: certificates made here by openssl ---------------
+def pem_seeds():
+    tmp = tempfile.mkdtemp()
+    try:
+        def mk(name, *args):
+            subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "3650", "-keyout",
+                            os.path.join(tmp, name + ".key"), "-out", os.path.join(tmp, name + ".pem")]
+                           + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return open(os.path.join(tmp, name + ".pem"), "rb").read()
+        ec = mk("ec", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj", "/CN=unit.test")
+        rsa = mk("rsa", "-newkey", "rsa:1024", "-subj", "/CN=TIP unit RSA")
+        put("fuzz_pem", "ec", ec)
+        put("fuzz_pem", "rsa", rsa)
+        put("fuzz_pem", "bundle", ec + rsa)
+        put("fuzz_pem", "cut", ec[:300])
+    finally:
+        shutil.rmtree(tmp)
+
+
+pem_seeds()
+
 # ---- DNS ------------------------------------------------------------------
 def name(n):
     out = b""
