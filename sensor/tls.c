@@ -243,7 +243,8 @@ int tls_anchors_load(struct tls_anchors *a, const char *path, char *why, size_t 
 			rc = -2;
 			break;
 		}
-		if (k > 0)
+		/* nothing more once the decoder has stopped (done or failed) */
+		if (k > 0 && !dc.err && !dc.decoded)
 			br_x509_decoder_push(&dc, der, (size_t)k);
 	}
 	if (rc == 0 && ferror(fp)) {
@@ -432,7 +433,9 @@ static void xw_start_cert(const br_x509_class **ctx, uint32_t length)
 static void xw_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 {
 	struct x509_wrap *w = (struct x509_wrap *)ctx;
-	if (w->depth == 0)
+	/* BearSSL 0.6's decoder must not be pushed more once it has stopped
+	 * (done or failed): it reads out of bounds (found by fuzz_pem). */
+	if (w->depth == 0 && !w->dc.err && !w->dc.decoded)
 		br_x509_decoder_push(&w->dc, buf, len);
 	if (!w->insecure)
 		w->xm->vtable->append(&w->xm->vtable, buf, len);
