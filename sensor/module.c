@@ -13,6 +13,7 @@
 extern const struct module_ops mod_watchlist_ops;
 extern const struct module_ops mod_fastflux_ops;
 extern const struct module_ops mod_blacklist_ops;
+extern const struct module_ops mod_share_ops;
 
 /*
  * Order matters: modules start in this order and stop in the reverse, so
@@ -23,11 +24,12 @@ const struct module_ops *const module_table[] = {
 	ENABLE_MODULE_FASTFLUX ? &mod_fastflux_ops : NULL,
 	ENABLE_MODULE_WATCHLIST ? &mod_watchlist_ops : NULL,
 	ENABLE_MODULE_BLACKLIST ? &mod_blacklist_ops : NULL,
+	ENABLE_MODULE_SHARE ? &mod_share_ops : NULL,
 };
 const size_t module_table_len = sizeof module_table / sizeof module_table[0];
 
 /* Modules Kconfig knows, built in or not, for a clear error message. */
-static const char *const known[] = {"watchlist", "fastflux", "blacklist", "spamtrap"};
+static const char *const known[] = {"watchlist", "fastflux", "blacklist", "spamtrap", "share"};
 
 static const char *const common_keys[] = {"enable",      "interval",    "jitter",
 					  "at",          "backoff-min", "backoff-max"};

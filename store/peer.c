@@ -214,6 +214,22 @@ int peer_fp_of_cert(const uint8_t *der, size_t len, uint8_t fp[SHARE_FP_LEN])
 	return peer_fp_of_pkey(pk, fp);
 }
 
+static void dn_dest(void *ctx, const void *src, size_t len)
+{
+	der_raw(ctx, src, len);
+}
+
+size_t peer_cert_subject(const uint8_t *der, size_t len, uint8_t *out, size_t cap)
+{
+	br_x509_decoder_context dc;
+	struct der d = {out, cap, 0, 0};
+	br_x509_decoder_init(&dc, dn_dest, &d);
+	br_x509_decoder_push(&dc, der, len);
+	if (!br_x509_decoder_get_pkey(&dc) || d.err)
+		return 0;
+	return d.len;
+}
+
 /* ---- files ---------------------------------------------------------------------- */
 
 static void pem_dest(void *ctx, const void *src, size_t len)

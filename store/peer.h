@@ -93,6 +93,9 @@ struct peer_pin {
 
 void peer_pin_init(struct peer_pin *pin, const uint8_t (*allowed)[SHARE_FP_LEN], size_t n);
 
+/* The DER subject name of a certificate into out: its length, 0 on failure. */
+size_t peer_cert_subject(const uint8_t *der, size_t len, uint8_t *out, size_t cap);
+
 /* A BearSSL error code as text, for messages ("peer key not pinned"). */
 const char *peer_ssl_strerror(int err);
 

@@ -152,6 +152,7 @@ static int open_segment(struct seg_writer *w)
 		goto fail;
 	w->seq = seq;
 	w->base_us = now;
+	w->st.durable_bytes = w->file_size;
 	w->opened_mono = clock_mono_us();
 	w->seg_records = 0;
 	return 0;
@@ -192,6 +193,7 @@ int seg_writer_sync(struct seg_writer *w)
 		return -1;
 	}
 	w->st.durable = w->st.written;
+	w->st.durable_bytes = w->file_size;
 	w->unsynced = 0;
 	w->unsynced_since = 0;
 	return 0;

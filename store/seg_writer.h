@@ -37,6 +37,8 @@ struct seg_writer_stats {
 	uint64_t write_errors;	/* failed writes (ENOSPC and others) */
 	uint64_t removed;	/* segments removed by retention */
 	uint32_t seq;		/* sequence number of the active segment (0: none yet) */
+	uint64_t durable_bytes;	/* the active segment's bytes known to be on disk: its
+				 * header and whole frames up to the last sync */
 };
 
 struct seg_writer;
