@@ -46,6 +46,7 @@
 #if ENABLE_MODULE_SHARE
 #include <ev.h>
 
+#include "cdefs.h"
 #include "clock.h"
 #include "log.h"
 #include "module.h"
@@ -475,7 +476,7 @@ static void *sh_thread(void *arg)
  * pointer to compare text with, so the loop frees a snapshot only when a
  * newer one replaced it as s->snap (the thread then holds that newer one).
  */
-static void sh_on_snap(struct ev_loop *loop, ev_async *w, int revents)
+static void sh_on_snap(struct ev_loop *loop TIP_UNUSED, ev_async *w, int revents TIP_UNUSED)
 {
 	struct share *s = (struct share *)((char *)w - offsetof(struct share, snap_ready));
 	pthread_mutex_lock(&s->mu);
@@ -902,7 +903,7 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_start(loop, &c->io);
 }
 
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 {
 	struct share *s = (struct share *)((char *)w - offsetof(struct share, accept_io));
 	for (int i = 0; i < 16; i++) {
@@ -969,7 +970,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void sweep_cb(struct ev_loop *loop TIP_UNUSED, ev_timer *w, int revents TIP_UNUSED)
 {
 	struct share *s = (struct share *)((char *)w - offsetof(struct share, sweep));
 	int64_t now = clock_mono_us();

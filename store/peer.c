@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdefs.h"
 #include "peer.h"
 
 /* DER prefix of a P-256 SubjectPublicKeyInfo; the 65-byte point follows. */
@@ -466,7 +467,7 @@ int peer_load(struct peer_id *id, const char *dir, char *err, size_t errlen)
 
 /* ---- pinning -------------------------------------------------------------------- */
 
-static void pin_start_chain(const br_x509_class **ctx, const char *server_name)
+static void pin_start_chain(const br_x509_class **ctx, const char *server_name TIP_UNUSED)
 {
 	struct peer_pin *p = (struct peer_pin *)(void *)ctx;
 	p->ncert = 0;
@@ -475,7 +476,7 @@ static void pin_start_chain(const br_x509_class **ctx, const char *server_name)
 	p->have_seen = 0;
 }
 
-static void pin_start_cert(const br_x509_class **ctx, uint32_t length)
+static void pin_start_cert(const br_x509_class **ctx, uint32_t length TIP_UNUSED)
 {
 	struct peer_pin *p = (struct peer_pin *)(void *)ctx;
 	if (p->ncert == 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cdefs.h"
 #include "tip.h"
 #include "tip_config.h"
 
@@ -60,7 +61,7 @@ int cmd_keygen(int argc, char **argv)
 	return 0;
 }
 #else
-int cmd_keygen(int argc, char **argv)
+int cmd_keygen(int argc TIP_UNUSED, char **argv TIP_UNUSED)
 {
 	fprintf(stderr, "tip keygen: built without TLS (Kconfig TLS)\n");
 	return 2;

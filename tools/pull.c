@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdefs.h"
 #include "tip.h"
 #include "tip_config.h"
 
@@ -363,7 +364,7 @@ struct grow {
 	size_t len;
 };
 
-static int to_mem(struct pull *p, const uint8_t *b, size_t n, void *ctx)
+static int to_mem(struct pull *p TIP_UNUSED, const uint8_t *b, size_t n, void *ctx)
 {
 	struct grow *g = ctx;
 	memcpy(g->p + g->len, b, n);
@@ -996,7 +997,7 @@ int cmd_pull(int argc, char **argv)
 	return rc;
 }
 #else
-int cmd_pull(int argc, char **argv)
+int cmd_pull(int argc TIP_UNUSED, char **argv TIP_UNUSED)
 {
 	fprintf(stderr, "tip pull: built without TLS (Kconfig TLS)\n");
 	return 2;
