@@ -6,7 +6,7 @@
  *     module share {
  *         listen 0.0.0.0:8443
  *         key /etc/tip/share            # key.pem and cert.pem (tip keygen)
- *         peer AAAA-BBBB-...  analysis  # one line per peer: fingerprint, name
+ *         peer analysis=AAAA-BBBB-...   # [NAME=]FINGERPRINT, one or more
  *     }
  *
  * Invariants:
@@ -98,6 +98,7 @@ struct sconn {
 	struct tls_conn tc;
 	int64_t started, last;
 	int greeted;			/* first bytes checked for plain text */
+	int lingering;			/* refused: alert sent, draining until the peer closes */
 	int ready_logged;
 	uint8_t in[SHARE_REQ_MAX];
 	size_t in_len;
@@ -235,22 +236,35 @@ static int sh_read_conf(const struct conf *c, const struct conf_node *sec, struc
 			if (s)
 				snprintf(s->key_dir, sizeof s->key_dir, "%s", n->argv[0]);
 		} else if (!strcmp(n->key, "peer")) {
-			uint8_t fp[SHARE_FP_LEN];
-			if (n->argc < 1 || n->argc > 2)
-				return conf_error(c, n, err, errlen, "peer: FINGERPRINT [NAME]");
-			if (share_fp_parse(n->argv[0], fp) < 0)
-				return conf_error(c, n, err, errlen,
-						  "peer: '%s' is not a key fingerprint (tip keygen prints "
-						  "them)", n->argv[0]);
-			if (np == SH_PEERS_MAX)
-				return conf_error(c, n, err, errlen, "peer: at most %d peers",
-						  SH_PEERS_MAX);
-			if (s) {
-				memcpy(s->peers[np].fp, fp, sizeof fp);
-				snprintf(s->peers[np].name, sizeof s->peers[np].name, "%s",
-					 n->argc == 2 ? n->argv[1] : "peer");
+			/* each word FINGERPRINT or NAME=FINGERPRINT (a UCI list is one line) */
+			if (n->argc < 1)
+				return conf_error(c, n, err, errlen, "peer: [NAME=]FINGERPRINT...");
+			for (int a = 0; a < n->argc; a++) {
+				uint8_t fp[SHARE_FP_LEN];
+				const char *w = n->argv[a], *eq = strchr(w, '=');
+				const char *f = eq ? eq + 1 : w;
+				size_t nl = eq ? (size_t)(eq - w) : 0;
+				if (eq && (!nl || nl >= sizeof s->peers[0].name))
+					return conf_error(c, n, err, errlen, "peer: a name of 1-63 characters "
+							  "before '='");
+				if (share_fp_parse(f, fp) < 0)
+					return conf_error(c, n, err, errlen,
+							  "peer: '%s' is not a key fingerprint (tip keygen "
+							  "prints them)", f);
+				if (np == SH_PEERS_MAX)
+					return conf_error(c, n, err, errlen, "peer: at most %d peers",
+							  SH_PEERS_MAX);
+				if (s) {
+					memcpy(s->peers[np].fp, fp, sizeof fp);
+					if (eq)
+						snprintf(s->peers[np].name, sizeof s->peers[np].name, "%.*s",
+							 (int)nl, w);
+					else
+						snprintf(s->peers[np].name, sizeof s->peers[np].name,
+							 "peer%zu", np + 1);
+				}
+				np++;
 			}
-			np++;
 		} else if (!strcmp(n->key, "max-conn")) {
 			if (conf_get_uint(c, n, 1024, &v, err, errlen) < 0)
 				return -1;
@@ -519,6 +533,48 @@ static const char *peer_name(const struct sconn *c)
 	return "?";
 }
 
+/* After a refusal: read and drop what the peer still sends, until it closes. */
+static void linger_cb(struct ev_loop *loop TIP_UNUSED, ev_io *w, int revents TIP_UNUSED)
+{
+	struct sconn *c = (struct sconn *)((char *)w - offsetof(struct sconn, io));
+	uint8_t b[4096];
+	for (int i = 0; i < 16; i++) {
+		ssize_t k = recv(c->fd, b, sizeof b, 0);
+		if (k > 0)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		break;
+	}
+	conn_free(c);
+}
+
+/*
+ * Send the alert the engine has ready, half-close, and keep reading for a
+ * moment (the sweep ends it): closing with the client's last flight
+ * unread would reset the connection before the client reads the alert,
+ * and it would see "connection reset" instead of why it was refused.
+ */
+static void conn_linger(struct sconn *c)
+{
+	br_ssl_engine_context *eng = &c->sc.eng;
+	size_t len;
+	unsigned char *buf;
+	while ((buf = br_ssl_engine_sendrec_buf(eng, &len)) && len) {
+		ssize_t k = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (k <= 0)
+			break;
+		br_ssl_engine_sendrec_ack(eng, (size_t)k);
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->lingering = 1;
+	c->last = clock_mono_us();
+	struct ev_loop *loop = c->s->m->d->loop;
+	ev_io_stop(loop, &c->io);
+	ev_io_init(&c->io, linger_cb, c->fd, EV_READ);
+	ev_io_start(loop, &c->io);
+}
+
 static void conn_end(struct sconn *c, const char *why)
 {
 	struct share *s = c->s;
@@ -536,6 +592,10 @@ static void conn_end(struct sconn *c, const char *why)
 		else
 			log_info("share: %s: closed before the handshake (%s)", c->addr,
 				 why ? why : "no TLS");
+		if (e && !c->tc.io_failed && !c->lingering) {
+			conn_linger(c);
+			return;
+		}
 	} else {
 		log_info("share: %s: %s: %llu requests, %llu bytes%s%s", c->addr, peer_name(c),
 			 (unsigned long long)c->requests, (unsigned long long)c->bytes,
@@ -879,7 +939,8 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_end(c, c->tc.peer_closed ? "closed by the peer" : NULL);
 			return;
 		}
-		int more_file = c->sending && c->file_fd >= 0 && c->file_off < c->file_end;
+		/* more of the answer to give the engine once its records are out */
+		int more_file = c->sending;
 		if (!progressed || want) {
 			/* wait: for the socket, or (a file left to send) for it to be writable */
 			int ev = want ? want : EV_READ;
@@ -983,7 +1044,10 @@ static void sweep_cb(struct ev_loop *loop TIP_UNUSED, ev_timer *w, int revents T
 	}
 	for (struct sconn *c = s->conns, *next; c; c = next) {
 		next = c->next;
-		if (now - c->started > s->session_us)
+		if (c->lingering) {
+			if (now - c->last > 2000000)
+				conn_free(c);
+		} else if (now - c->started > s->session_us)
 			conn_end(c, "session time limit (session-max)");
 		else if (now - c->last > s->timeout_us)
 			conn_end(c, "idle (timeout)");
@@ -1115,8 +1179,12 @@ static void sh_stop(struct module *m)
 	if (!s)
 		return;
 	struct ev_loop *loop = m->d->loop;
-	while (s->conns)
-		conn_end(s->conns, "tipd stopping");
+	while (s->conns) {
+		if (s->conns->lingering || !s->conns->ready_logged)
+			conn_free(s->conns);
+		else
+			conn_end(s->conns, "tipd stopping");
+	}
 	if (s->thread_started) {
 		pthread_mutex_lock(&s->mu);
 		s->stop = 1;

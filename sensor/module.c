@@ -157,6 +157,15 @@ int module_conf_check(const struct conf *c, char *err, size_t errlen)
 		const char *name = n->argv[0];
 		const struct module_ops *ops = module_find(name);
 		if (!ops) {
+			/* a section that turns off a module this build lacks is harmless:
+			 * one file (the OpenWrt UCI one) serves every build */
+			const struct conf_node *en = conf_get(n, "enable");
+			int on = 1;
+			if (en && en->argc == 1 && conf_bool(en->argv[0], &on) == 0 && !on) {
+				for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+					if (!strcmp(known[i], name))
+						goto next;
+			}
 			for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 				if (!strcmp(known[i], name))
 					return conf_error(c, n, err, errlen,
@@ -178,6 +187,7 @@ int module_conf_check(const struct conf *c, char *err, size_t errlen)
 			return -1;
 		if (ops->check && ops->check(c, n, err, errlen) < 0)
 			return -1;
+next:;
 	}
 	return 0;
 }

@@ -44,7 +44,7 @@ int share_fp_parse(const char *text, uint8_t fp[SHARE_FP_LEN])
 	size_t o = 0;
 	for (const char *s = text; *s; s++) {
 		char c = *s;
-		if (c == '-' || c == ' ' || c == '\t' || c == ':')
+		if (c == '-' || c == ' ' || c == '\t')
 			continue;
 		if (c >= 'a' && c <= 'z')
 			c = (char)(c - 'a' + 'A');

@@ -12,10 +12,11 @@
  * A segment is fetched into state/pull/NAME.tlog.part (a killed pull
  * resumes there with a Range request), and published only when its size,
  * its SHA-256 (from the listing), its header's sequence, every frame's
- * CRC and its seal all check: fsync, rename into log/, fsync of log/,
- * then its index is built (published the same way).  A pull killed at any
- * point leaves a store that verifies, holding whole sealed segments only;
- * a segment whose index a kill prevented gets it on the next pull.  The
+ * CRC and its seal all check: fsync, its index built beside it, the index
+ * then the segment renamed into log/, fsync of log/.  A pull killed at any
+ * point leaves a store that verifies, holding whole sealed segments only
+ * (at worst an index whose segment is not there yet: a foreign file, which
+ * the next pull completes).  The
  * active segment is not fetched: it is listed with its durable size, and
  * arrives once it is sealed.
  *
@@ -33,6 +34,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -223,6 +226,8 @@ static int tcp_connect(struct pull *p)
 		fail(p, PX_NET, "%s:%s: %s", p->host, p->port, strerror(last ? last : ECONNREFUSED));
 		return -1;
 	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	int fl = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	struct timeval tv = {.tv_sec = p->o.timeout_s};
@@ -260,7 +265,18 @@ static int conn_open(struct pull *p)
 	/* the handshake: flush forces it through */
 	if (br_sslio_flush(&c->io) < 0 ||
 	    (br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_CLOSED)) {
-		conn_error(p, "handshake");
+		int e = br_ssl_engine_last_error(&c->sc.eng);
+		if ((e == BR_ERR_IO || e == BR_ERR_OK) && (errno == ECONNRESET || errno == EPIPE ||
+							   errno == 0)) {
+			/* the share module closes without an alert when it refuses a key */
+			fail(p, PX_REFUSED,
+			     "%s:%s: the server closed the connection in the handshake: it does not "
+			     "accept our key (not a peer in its share section, or our key.pem is not "
+			     "the key of our cert.pem), or it has no free connection; its log says "
+			     "which", p->host, p->port);
+		} else {
+			conn_error(p, "handshake");
+		}
 		goto fail;
 	}
 	return 0;
@@ -341,9 +357,12 @@ static int read_body(struct pull *p, uint64_t n, int (*fn)(struct pull *, const 
 	while (n) {
 		struct conn *c = p->c;
 		if (c->roff == c->rlen && conn_fill(p) < 0) {
-			if (p->x == PX_NET)
-				fail(p, PX_NET, "%s:%s: transfer cut short with %llu bytes to go (%s)",
-				     p->host, p->port, (unsigned long long)n, p->err);
+			if (p->x == PX_NET) {
+				char why[sizeof p->err];
+				snprintf(why, sizeof why, "%s", p->err);
+				fail(p, PX_NET, "transfer cut short with %llu bytes to go: %s",
+				     (unsigned long long)n, why);
+			}
 			return -1;
 		}
 		size_t k = c->rlen - c->roff;
@@ -536,12 +555,13 @@ static int check_segment(struct pull *p, const char *path, const struct share_se
 
 static int fetch_one(struct pull *p, const struct share_seg *s)
 {
-	char part[4300], final[4300], cdb[4300], logdir[4200], path[128], ierr[512];
+	char part[4300], pcdb[4300], final[4300], cdb[4300], logdir[4200], path[128], ierr[512];
 	struct fetch f = {.fd = -1, .path = part};
 	struct stat st;
 	uint8_t digest[32];
 
 	snprintf(part, sizeof part, "%s/state/pull/%s.tlog.part", p->o.store, s->name);
+	snprintf(pcdb, sizeof pcdb, "%s/state/pull/%s.cdb", p->o.store, s->name);
 	store_seg_path(final, sizeof final, p->o.store, s->name, "tlog");
 	store_seg_path(cdb, sizeof cdb, p->o.store, s->name, "cdb");
 	snprintf(logdir, sizeof logdir, "%s/log", p->o.store);
@@ -626,13 +646,18 @@ static int fetch_one(struct pull *p, const struct share_seg *s)
 		unlink(part);
 		goto out;
 	}
-	if (rename(part, final) < 0 || fsync_path(logdir) < 0) {
-		fail(p, PX_USAGE, "%s: %s", final, strerror(errno));
+	/*
+	 * The index first, then the segment: a kill between the two renames
+	 * leaves an index without its segment (a foreign file to verify, a
+	 * warning), never a sealed segment without its index (an error).
+	 */
+	if (index_build(part, pcdb, NULL, ierr, sizeof ierr) < 0) {
+		fail(p, PX_USAGE, "%s: index: %s", part, ierr);
 		goto out;
 	}
-	if (index_build(final, cdb, NULL, ierr, sizeof ierr) < 0) {
-		fail(p, PX_USAGE, "%s: index: %s", final, ierr);
-		return -1;
+	if (rename(pcdb, cdb) < 0 || rename(part, final) < 0 || fsync_path(logdir) < 0) {
+		fail(p, PX_USAGE, "%s: %s", final, strerror(errno));
+		goto out;
 	}
 	if (state_write(p, s->seq, s->name) < 0) {
 		fail(p, PX_USAGE, "%s: %s", p->state_path, strerror(errno));
@@ -988,6 +1013,9 @@ int cmd_pull(int argc, char **argv)
 		free(p);
 		return 2;
 	}
+	if (memcmp(p->id.fp, p->id.key_fp, SHARE_FP_LEN) != 0)
+		fprintf(stderr, "tip pull: warning: %s: key.pem is not the key of cert.pem: the "
+			"server will refuse it\n", p->o.key);
 	p->tty = isatty(STDOUT_FILENO);
 	rc = run(p);
 	if (rc)
