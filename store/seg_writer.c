@@ -348,8 +348,17 @@ static int recover_segment(struct seg_writer *w, const struct store_seg *s, char
 			/* created, header never completed: holds no record */
 			return unlink(path);
 		}
+		if (errno != EINVAL) {
+			/*
+			 * The file could not be read (EIO, ENOSPC, EMFILE, ...):
+			 * not damage.  Setting it aside would hide the records it
+			 * holds; fail, and the next start tries again.
+			 */
+			say(err, errlen, "%s: cannot open to recover: %s", path, strerror(errno));
+			return -1;
+		}
 		/*
-		 * A damaged header: a torn creation or bit rot.  Its bytes are
+		 * A damaged header (EINVAL): a torn creation or bit rot.  Its bytes are
 		 * kept, renamed out of the sequence (verify lists it as a
 		 * foreign file), so it neither blocks the writer nor is lost.
 		 */
