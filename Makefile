@@ -333,7 +333,16 @@ fuzz: fuzz-build
 # ASan builds) and run each libFuzzer target for a few seconds.
 check-fuzz: tests
 	@tests/fuzz/check.sh "$(O)"
-# ==== end of fuzz targets ==================================================
+
+# Fault injection (tests/integration/faults.sh): an LD_PRELOAD shim that
+# fails the N-th write, fsync, rename, ... under a path.  Built without the
+# sanitizers whatever SANITIZE says: it is preloaded into any build.
+$(O)/tests/faultinj.so: tests/fault/faultinj.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) -shared -fPIC -O1 -g -Wall -Wextra -o $@ $< -ldl
+tests: $(O)/tests/faultinj.so
+# ==== end of fuzz targets and fault injection ==============================
 
 # ---- install -------------------------------------------------------------
 # The example configuration goes to $(SYSCONFDIR)/tipd.conf.example, and
