@@ -33,6 +33,7 @@
 #include "ctl.h"
 #include "lock.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sbuf.h"
 #include "tip_config.h"
 #include "tipd.h"
@@ -799,6 +800,11 @@ int main(int argc, char **argv)
 	/* The last steps before the loop: drop privileges, then start the writer thread
 	 * (no_new_privs is per thread: the writer inherits it). */
 	drop_privileges(pw);
+	char sberr[128];
+	int sb = sandbox_enter(sberr, sizeof sberr);
+	if (sb < 0)
+		fatalx("tipd: %s", sberr);
+	log_info("tipd: %s", sb == 0 ? "seccomp filter on" : sberr);
 	if (writer_start(d->writer) < 0)
 		fatal("tipd: writer thread");
 	detach_done(&dm);
