@@ -49,6 +49,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "modes.h"
 #include "bus.h"
 #include "clock.h"
 #include "feedingest.h"
@@ -292,7 +293,7 @@ static void val_save(struct bl_source *s)
 	snprintf(tmp, sizeof tmp, "%s.tmp", p);
 	int n = snprintf(buf, sizeof buf, "TIPFVAL1\n%lld\n%s\n%s\n", (long long)s->last_ok_us,
 			 s->etag, s->last_modified);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0 || close(fd) < 0 ||
 	    rename(tmp, p) < 0) {
 		log_warn("blacklist: %s: %s", s->name, p);
@@ -721,7 +722,7 @@ static int bl_init(struct module *m)
 	m->priv = bl;
 	snprintf(bl->state_dir, sizeof bl->state_dir, "%s/state/feeds", m->d->conf.store_dir);
 	ev_timer_init(&bl->cand_timer, cand_on_timer, 0., 0.);
-	if (mkdir(bl->state_dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(bl->state_dir, STORE_DIR_MODE) < 0 && errno != EEXIST)
 		log_warn("blacklist: %s", bl->state_dir);
 	if (bl_load(bl) < 0) {
 		bl_unload(bl);

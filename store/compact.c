@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "modes.h"
 #include "buf.h"
 #include "clock.h"
 #include "compact.h"
@@ -763,7 +764,7 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 		 (unsigned long long)lookups);
 
 	/* 1. the merged segment, under a temporary name */
-	fd = open(tp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
 	struct expect x;
 	if (fd < 0) {
 		say(err, errlen, "%s: %s", tp, strerror(errno));
@@ -978,12 +979,12 @@ int compact_store(const char *dir, const struct compact_opts *opts, struct compa
 		o.bucket_us = COMPACT_BUCKET_US;
 
 	snprintf(lp, sizeof lp, "%s/state", dir);
-	if (mkdir(lp, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(lp, STORE_DIR_MODE) < 0 && errno != EEXIST) {
 		say(err, errlen, "%s: %s", lp, strerror(errno));
 		return -1;
 	}
 	snprintf(lp, sizeof lp, "%s/state/compact.lock", dir);
-	int lfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int lfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
 	if (lfd < 0) {
 		say(err, errlen, "%s: %s", lp, strerror(errno));
 		return -1;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "modes.h"
 #include "buf.h"
 #include "crc32c.h"
 #include "feedset.h"
@@ -81,7 +82,7 @@ int feedset_build_open(struct feedset_build *b, const char *dir, const char *sou
 		errno = EINVAL;
 		return -1;
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, STORE_DIR_MODE) < 0 && errno != EEXIST)
 		return -1;
 	int n = snprintf(b->path, sizeof b->path, "%s/%s.set", dir, source);
 	if (n < 0 || (size_t)n + 5 > sizeof b->path) {
@@ -90,7 +91,7 @@ int feedset_build_open(struct feedset_build *b, const char *dir, const char *sou
 	}
 	char tmp[sizeof b->path + 8];
 	snprintf(tmp, sizeof tmp, "%s.tmp", b->path);
-	b->fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	b->fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
 	if (b->fd < 0)
 		return -1;
 	uint8_t h[HDR] = {0};

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "modes.h"
 #include "buf.h"
 #include "index.h"
 #include "rec_spam.h"
@@ -612,7 +613,7 @@ int index_build(const char *seg_path, const char *cdb_path, struct index_build_s
 		errno = ENAMETOOLONG;
 		goto fail_say;
 	}
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
 	if (fd < 0 || cdb_make_start(&cm, fd) < 0)
 		goto fail_say;
 	uint8_t meta[META_SIZE];

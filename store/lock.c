@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "modes.h"
 #include "buf.h"
 #include "lock.h"
 
@@ -74,13 +75,13 @@ int store_lock_open(const char *dir, const char *who, char *err, size_t errlen)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(dir, STORE_DIR_MODE) < 0 && errno != EEXIST) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", dir, strerror(e));
 		errno = e;
 		return -1;
 	}
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, STORE_FILE_MODE);
 	if (fd < 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s: cannot write the store: %s", path, strerror(e));

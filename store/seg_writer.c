@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "modes.h"
 #include "buf.h"
 #include "clock.h"
 #include "crc32c.h"
@@ -132,7 +133,7 @@ static int open_segment(struct seg_writer *w)
 
 	seg_name_make(w->name, sizeof w->name, seq, now);
 	seg_path(w, path, sizeof path, "tlog");
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, STORE_FILE_MODE);
 	if (fd < 0)
 		return -1;
 	buf_wr_init(&b, h, sizeof h);

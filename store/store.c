@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "modes.h"
 #include "store.h"
 #include "tip_config.h"
 
@@ -47,7 +48,7 @@ void store_seg_path(char *out, size_t cap, const char *dir, const char *name, co
 
 static int mkdir_p1(const char *path)
 {
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	if (mkdir(path, STORE_DIR_MODE) < 0 && errno != EEXIST)
 		return -1;
 	return 0;
 }
@@ -82,7 +83,10 @@ int store_create(const char *dir, const char *sensor, char *err, size_t errlen)
 	sanitize_id(id);
 	char tmp[PATH_MAX + 8];
 	snprintf(tmp, sizeof tmp, "%s.tmp", p);
-	FILE *f = fopen(tmp, "w");
+	int tfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
+	FILE *f = tfd >= 0 ? fdopen(tfd, "w") : NULL;
+	if (tfd >= 0 && !f)
+		close(tfd);
 	if (!f || fprintf(f, "%s\n", id) < 0 || fflush(f) != 0 ||
 	    (ENABLE_STORE_FSYNC && fsync(fileno(f)) < 0) || fclose(f) != 0 || rename(tmp, p) < 0) {
 		say(err, errlen, "%s: %s", p, strerror(errno));
