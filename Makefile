@@ -341,7 +341,12 @@ $(O)/tests/faultinj.so: tests/fault/faultinj.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) -shared -fPIC -O1 -g -Wall -Wextra -o $@ $< -ldl
-tests: $(O)/tests/faultinj.so
+# The seccomp test's shim (tests/integration/sandbox.sh): a forbidden call on SIGUSR2.
+$(O)/tests/forbidden.so: tests/fault/forbidden.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) -shared -fPIC -O1 -g -Wall -Wextra -o $@ $<
+tests: $(O)/tests/faultinj.so $(O)/tests/forbidden.so
 # ==== end of fuzz targets and fault injection ==============================
 
 # ---- install -------------------------------------------------------------
