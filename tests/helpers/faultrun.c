@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "rec.h"
 #include "seg.h"
+#include "seg_writer.h"
 #include "store.h"
 
 #define T0_US 1735689600000000LL
