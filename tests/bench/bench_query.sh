@@ -19,6 +19,14 @@
 #       ASN from the enrichment records).  Anchor: the sqlite3 CLI running
 #       the same aggregation (addresses with first, last, count) on the
 #       indexed table, process start included, same repeats.
+#   query_wild_{before,after}_ms  `tip query domain '*.example-botnet.test'
+#       --format csv` (a left-hand wildcard: the 10 flux names, by the
+#       index's member lists), before and after compaction.  Anchor: SQLite
+#       with an index on the reversed name, the same per-name aggregation
+#       (distinct addresses, first, last, lookups) by a range on it.
+#   query_cidr_{before,after}_ms  `tip query ip 20.0.0.0/8 --format csv`
+#       (the pool addresses in it, by the member lists).  Anchor: SQLite
+#       with an index on the address text, a range on '20.'.
 #   compact_mb_s   `tip compact` of one store (8,760 segments into one, with
 #                  coalescing, its index, fsyncs and the removal of the
 #                  inputs), input bytes of the segments by wall time.
@@ -69,8 +77,12 @@ t0=$(now_ns)
 "$mk" "$tmp/y" --sensors 3 --hours "$HOURS" --csv "$tmp/a.csv" >/dev/null || exit 1
 t1=$(now_ns)
 echo "# generated 3 x $HOURS hourly segments and $(wc -l <"$tmp/a.csv") SQLite rows in $(( (t1 - t0) / 1000000 )) ms"
-sqlite3 "$tmp/a.db" "CREATE TABLE a(sensor TEXT, ts INTEGER, name TEXT, ip TEXT);" ".mode csv" \
-	".import $tmp/a.csv a" "CREATE INDEX a_name ON a(name);" || exit 1
+# the reversed name beside each row, for SQLite's wildcard index
+awk -F, -v OFS=, '{ r = ""; for (i = length($3); i > 0; i--) r = r substr($3, i, 1); print $0, r }' \
+	"$tmp/a.csv" >"$tmp/b.csv" && mv "$tmp/b.csv" "$tmp/a.csv"
+sqlite3 "$tmp/a.db" "CREATE TABLE a(sensor TEXT, ts INTEGER, name TEXT, ip TEXT, rname TEXT);" ".mode csv" \
+	".import $tmp/a.csv a" "CREATE INDEX a_name ON a(name);" "CREATE INDEX a_rname ON a(rname);" \
+	"CREATE INDEX a_ip ON a(ip);" || exit 1
 rm -f "$tmp/a.csv"
 t2=$(now_ns)
 echo "# SQLite loaded and indexed in $(( (t2 - t1) / 1000000 )) ms"
@@ -78,8 +90,20 @@ echo "# SQLite loaded and indexed in $(( (t2 - t1) / 1000000 )) ms"
 sql() {	# the same aggregation as tip query domain's address rows
 	sqlite3 "$tmp/a.db" "SELECT ip, min(ts), max(ts), count(*) FROM a WHERE name = '$1' GROUP BY ip ORDER BY ip;"
 }
+sql_wild() {	# names below example-botnet.test: a range on the reversed name
+	sqlite3 "$tmp/a.db" "SELECT name, count(DISTINCT ip), min(ts), max(ts), count(*) FROM a WHERE rname >= 'tset.tentob-elpmaxe.' AND rname < 'tset.tentob-elpmaxe/' GROUP BY name ORDER BY name;"
+}
+sql_cidr() {	# 20.0.0.0/8: a range on the address text
+	sqlite3 "$tmp/a.db" "SELECT ip, name, min(ts), max(ts), count(*) FROM a WHERE ip >= '20.' AND ip < '20/' GROUP BY ip, name ORDER BY ip, name;"
+}
 queries() {	# before|after
 	local kind name t s
+	t=$(median_ms "$tip" query domain '*.example-botnet.test' --store "$tmp/y" --format csv)
+	s=$(median_ms sql_wild)
+	echo "bench query_wild_$1_ms $t ms sqlite=$s ratio=$(ratio "$t" "$s")"
+	t=$(median_ms "$tip" query ip 20.0.0.0/8 --store "$tmp/y" --format csv)
+	s=$(median_ms sql_cidr)
+	echo "bench query_cidr_$1_ms $t ms sqlite=$s ratio=$(ratio "$t" "$s")"
 	for kind in stable flux; do
 		name=www.site007.example
 		[ $kind = flux ] && name=flux03.example-botnet.test
@@ -94,6 +118,12 @@ size() { du -sb "$@" | awk '{ n += $1 } END { print n }'; }
 a=$("$tip" query domain www.site007.example --store "$tmp/y" --format csv | tail -n +2 | cut -d, -f9 | tr -d '\r')
 b=$(sql www.site007.example | cut -d'|' -f4)
 [ "$a" = "$b" ] || echo "# warning: tip counts $a lookups, SQLite $b"
+a=$("$tip" query domain '*.example-botnet.test' --store "$tmp/y" --format csv 2>/dev/null | tail -n +2 | wc -l)
+b=$(sql_wild | wc -l)
+[ "$a" = "$b" ] || echo "# warning: the wildcard gives tip $a names, SQLite $b"
+a=$("$tip" query ip 20.0.0.0/8 --store "$tmp/y" --format csv 2>/dev/null | tail -n +2 | wc -l)
+b=$(sql_cidr | wc -l)
+[ "$a" = "$b" ] || echo "# warning: the prefix gives tip $a (address, name) rows, SQLite $b"
 
 queries before
 before=$(size "$tmp"/y/*/log)

@@ -11,6 +11,10 @@
 #                         route of the same server, same clients, same run
 #   serve_domain_csv_rps  the same domain's CSV download (what tip query
 #                         domain --format csv computes), beside the page
+#   serve_domain_5000_page{1,10}_ttfb_ms  time to first byte of the domain
+#                         page of a name with 5,000 addresses, its first and
+#                         last page of 500 (bytes of each page shown);
+#                         anchor: the stylesheet's time to first byte
 #   serve_flux_ttfb_cold_ms  time to first byte of the flux table over a
 #                         year of hourly segments (8760 sealed and indexed
 #                         segments from tests/helpers/mkserve): a full scan
@@ -94,6 +98,26 @@ echo "bench serve_domain_rps ${dom:-0} req/s style_css_rps=${anchor:-0} ratio=$(
 	"(50 clients, ${DURATION}s, page $bytes bytes${asn:+, with the ASN table})"
 echo "bench serve_domain_csv_rps ${csv:-0} req/s serve_domain_rps=${dom:-0} ratio=$(ratio "${csv:-0}" "${dom:-0}")" \
 	"(the same domain as CSV: tip query's agg_domain_lookup and agg_ip_info per address, no page)"
+stop
+
+# ---- the domain page of a 5,000-address flux name ------------------------------
+# 1,000 lookups of 5 addresses each over a day, 5,000 distinct addresses;
+# the page lists 500 addresses a page (page 1 and page 10, the last)
+mkdir -p "$d/big"
+python3 -c '
+for k in range(1000):
+    ips = ",".join("\"%d.%d.%d.%d\"" % (20 + (5 * k + j) % 150, (5 * k + j) // 150 % 256, (5 * k + j) * 7 % 256, 1 + j) for j in range(5))
+    t = 1764000000 + 86 * k
+    print("{\"rrname\":\"big.flux.test\",\"rrtype\":\"A\",\"rdata\":[%s],\"time_first\":%d,\"time_last\":%d,\"count\":1}" % (ips, t, t))
+' | "$tip" import cof - --store "$d/big/s1" --sensor s1 >/dev/null 2>&1 || exit 1
+start --store "$d/big" || { echo "bench_serve.sh: tip serve did not start" >&2; exit 1; }
+hosts=$("$tip" query domain big.flux.test --store "$d/big" --format json 2>/dev/null | head -1 | sed 's/.*"hosts":\([0-9]*\).*/\1/')
+css=$(for _ in $(seq "$REPEAT"); do ttfb_ms "$u/style.css"; done | median)
+for pg in 1 10; do
+	t=$(for _ in $(seq "$REPEAT"); do ttfb_ms "$u/domain?name=big.flux.test&page=$pg"; done | median)
+	b=$(curl -s "$u/domain?name=big.flux.test&page=$pg" | wc -c)
+	echo "bench serve_domain_5000_page${pg}_ttfb_ms $t ms style_css_ttfb_ms=$css ratio=$(ratio "$t" "$css") ($hosts addresses, page $pg: $b bytes)"
+done
 stop
 
 # ---- the flux table over a year -------------------------------------------------
