@@ -346,7 +346,12 @@ $(O)/tests/forbidden.so: tests/fault/forbidden.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) -shared -fPIC -O1 -g -Wall -Wextra -o $@ $<
-tests: $(O)/tests/faultinj.so $(O)/tests/forbidden.so
+# The clock-step test's shim: CLOCK_REALTIME offset by a file's seconds.
+$(O)/tests/clockstep.so: tests/fault/clockstep.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) -shared -fPIC -O1 -g -Wall -Wextra -o $@ $< -ldl
+tests: $(O)/tests/faultinj.so $(O)/tests/forbidden.so $(O)/tests/clockstep.so
 # ==== end of fuzz targets and fault injection ==============================
 
 # ---- install -------------------------------------------------------------
