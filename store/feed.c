@@ -230,12 +230,38 @@ int feed_domain_norm(const char *in, size_t len, char *out)
 
 /* ---- addresses ----------------------------------------------------------- */
 
+/* Dotted-quad IPv4, decimal, no leading zeros: 1 or 0 (the common case, without a copy). */
+static int parse_ip4(const char *s, size_t n, uint8_t addr[16])
+{
+	size_t i = 0;
+	memset(addr, 0, 16);
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(s[i] - '0');
+			digits++;
+			i++;
+		}
+		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[i - digits] == '0'))
+			return 0;
+		addr[part] = (uint8_t)v;
+		if (part < 3) {
+			if (i >= n || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	return i == n;
+}
+
 /* s[0..n) as an IPv4 or IPv6 address: family, or 0. */
 static int parse_ip(const char *s, size_t n, uint8_t addr[16])
 {
 	char tmp[64];
 	if (n == 0 || n >= sizeof tmp)
 		return 0;
+	if (!memchr(s, ':', n))
+		return parse_ip4(s, n, addr) ? 4 : 0;
 	memcpy(tmp, s, n);
 	tmp[n] = 0;
 	memset(addr, 0, 16);
@@ -246,6 +272,21 @@ static int parse_ip(const char *s, size_t n, uint8_t addr[16])
 
 static size_t ip_text(char *out, size_t cap, int family, const uint8_t *addr)
 {
+	if (family == 4 && cap >= 16) {	/* without inet_ntop's printf */
+		size_t o = 0;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (v >= 100)
+				out[o++] = (char)('0' + v / 100);
+			if (v >= 10)
+				out[o++] = (char)('0' + v / 10 % 10);
+			out[o++] = (char)('0' + v % 10);
+			if (i < 3)
+				out[o++] = '.';
+		}
+		out[o] = 0;
+		return o;
+	}
 	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, out, (socklen_t)cap))
 		return 0;
 	return strlen(out);
@@ -515,19 +556,29 @@ static int emit(struct feed_parser *p, struct feed_entry *e, const char **why)
 	return 1;
 }
 
+/* Byte classes for word(): blank, and the stop characters callers name. */
+#define C_BLANK 1
+#define C_HASH 2
+#define C_SEMI 4
+#define C_COMMA 8
+static const uint8_t cls[256] = {
+	[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK, ['\v'] = C_BLANK, ['\f'] = C_BLANK,
+	['#'] = C_HASH, [';'] = C_SEMI, [','] = C_COMMA,
+};
+
 /* Take one word of the cursor (blanks before it skipped): its bytes or NULL. */
-static const char *word(struct buf_rd *b, size_t *n, const char *stops)
+static const char *word(struct buf_rd *b, size_t *n, unsigned stops)
 {
-	while (buf_left(b) && blank(b->p[b->off]))
-		buf_skip(b, 1);
-	const char *w = (const char *)b->p + b->off;
-	size_t k = 0;
-	while (buf_left(b) && !blank(b->p[b->off]) && !strchr(stops, b->p[b->off])) {
-		buf_skip(b, 1);
+	size_t left = buf_left(b), k = 0, s0 = 0;
+	const uint8_t *p = b->p + b->off;
+	while (s0 < left && (cls[p[s0]] & C_BLANK))
+		s0++;
+	unsigned end = stops | C_BLANK;
+	while (s0 + k < left && !(cls[p[s0 + k]] & end))
 		k++;
-	}
+	buf_skip(b, s0 + k);
 	*n = k;
-	return k ? w : NULL;
+	return k ? (const char *)p + s0 : NULL;
 }
 
 static int is_boilerplate(const char *s, size_t n)
@@ -537,6 +588,9 @@ static int is_boilerplate(const char *s, size_t n)
 		"ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes",
 		"ip6-allrouters", "ip6-allhosts", "0.0.0.0",
 	};
+	char c = (char)(s[0] | 0x20);
+	if (n < 5 || n > 21 || (c != 'l' && c != 'b' && c != 'i' && c != '0'))
+		return 0;	/* the common case: a real name */
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strlen(names[i]) == n && !strncasecmp(names[i], s, n))
 			return 1;
@@ -639,7 +693,7 @@ static int line(struct feed_parser *p)
 	switch (p->format) {
 	case FEED_HOSTS: {
 		uint8_t a[16];
-		w = word(&b, &wl, "#");
+		w = word(&b, &wl, C_HASH);
 		if (!w)
 			goto none;
 		if (!parse_ip(w, wl, a)) {
@@ -654,7 +708,7 @@ static int line(struct feed_parser *p)
 			break;
 		}
 		int any = 0;
-		while ((w = word(&b, &wl, "#"))) {
+		while ((w = word(&b, &wl, C_HASH))) {
 			any = 1;
 			if (is_boilerplate(w, wl)) {
 				p->ignored++;
@@ -677,7 +731,7 @@ static int line(struct feed_parser *p)
 		return 0;
 	}
 	case FEED_DOMAINS:
-		w = word(&b, &wl, "#");
+		w = word(&b, &wl, C_HASH);
 		if (!w)
 			goto none;
 		if (has_scheme(w, wl) || memchr(w, '/', wl))
@@ -687,21 +741,21 @@ static int line(struct feed_parser *p)
 		break;
 	case FEED_IPS:
 	case FEED_CIDR:
-		w = word(&b, &wl, "#;,");
+		w = word(&b, &wl, C_HASH | C_SEMI | C_COMMA);
 		if (!w)
 			goto none;
 		r = set_ip(p, w, wl, &e) || parse_cidr(p, w, wl, &e);
 		why = "not an IP address or CIDR";
 		break;
 	case FEED_IPSUM: {
-		w = word(&b, &wl, "#");
+		w = word(&b, &wl, C_HASH);
 		if (!w)
 			goto none;
 		r = set_ip(p, w, wl, &e);
 		why = "not an IP address";
 		if (r) {
 			size_t cl;
-			const char *c = word(&b, &cl, "#");
+			const char *c = word(&b, &cl, C_HASH);
 			uint64_t v = 0;
 			if (!c || cl > 9)
 				r = 0, why = "no count after the address";
@@ -715,7 +769,7 @@ static int line(struct feed_parser *p)
 		break;
 	}
 	case FEED_URLS:
-		w = word(&b, &wl, "");
+		w = word(&b, &wl, 0);
 		if (!w)
 			goto none;
 		if (has_scheme(w, wl) || memchr(w, '/', wl)) {
@@ -726,7 +780,7 @@ static int line(struct feed_parser *p)
 		}
 		break;
 	case FEED_TRAILS: {
-		w = word(&b, &wl, "#");
+		w = word(&b, &wl, C_HASH);
 		if (!w)
 			goto none;
 		const char *colon = memchr(w, ':', wl);
@@ -797,6 +851,19 @@ none:
 static int lines_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		/* copy up to the next newline at once */
+		const uint8_t *nl = memchr(d + i, '\n', n - i);
+		size_t run = nl ? (size_t)(nl - (d + i)) : n - i;
+		if (run) {
+			size_t room = sizeof p->buf - p->len;
+			if (run > room)
+				p->overlong = 1;
+			memcpy(p->buf + p->len, d + i, run < room ? run : room);
+			p->len += run < room ? run : room;
+			i += run;
+			if (i == n)
+				break;
+		}
 		uint8_t c = d[i];
 		if (c == '\n') {
 			p->lines++;

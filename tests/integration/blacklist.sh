@@ -216,5 +216,8 @@ else nok blacklist-delisted-on-change "delisted $got, want $want"; fi
 if "$TIP" query source drop --store "$S" >"$T/q" 2>&1 && grep -q '^drop  *700 ' "$T/q"; then
 	ok blacklist-query-source; else nok blacklist-query-source "$(head -3 "$T/q")"; fi
 if "$TIP" verify "$S" >/dev/null 2>&1; then ok blacklist-store-verifies; else nok blacklist-store-verifies; fi
+if grep -q 'Sanitizer\|runtime error' "$T"/log1 "$T"/log2 "$T"/log3; then
+	nok blacklist-tipd-clean "$(grep -h -m3 'Sanitizer\|runtime error' "$T"/log*)"
+else ok blacklist-tipd-clean; fi
 echo "blacklist: $fails failed"
 [ "$fails" -eq 0 ]
