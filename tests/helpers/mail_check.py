@@ -193,7 +193,14 @@ def from_domain(msg):
         return "-"
     addr = email.utils.parseaddr(str(v))[1]
     if "@" not in addr:
-        return "-"
+        # parseaddr gives up on a list of addresses with raw 8-bit local
+        # parts, and how it gives up differs between Python 3.11 releases
+        # (3.11.2 on Debian 12, later ones elsewhere): take the first
+        # address's domain from the text itself, as the C side does.
+        m = re.search(r"@([A-Za-z0-9_.-]+)", str(v))
+        if m is None:
+            return "-"
+        addr = "x@" + m.group(1)
     d = addr.rsplit("@", 1)[1].strip().rstrip(".").lower()
     return d if re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+", d) else "-"
 
