@@ -72,9 +72,12 @@ PARTITION BY toYYYYMM(time_first)
 ORDER BY (rrname, time_first);
 
 -- The fast-flux table of `tip query flux` (Holz et al.: 1.32 nA + 18.54
--- nASN, flux above 142.38), in hundredths as tip computes it.  tip caps
--- its sets (512 addresses, 256 ASNs a name); beyond the caps tip's score
--- is a lower bound and this one the exact count.
+-- nASN, flux above 142.38), in hundredths as tip computes it.  tip counts
+-- its sets exactly up to 65,535 values a name (and says "capped" beyond);
+-- this one always counts exactly.  The web view's table is this query
+-- with its time window (the WHERE below, overlapping as tip's default:
+-- last_us >= since AND first_us <= until), its sort column and its page
+-- (ORDER BY ... LIMIT n OFFSET (page - 1) * n).
 --
 -- SELECT rrname,
 --        length(groupUniqArrayArray(a)) AS hosts,
@@ -87,3 +90,82 @@ ORDER BY (rrname, time_first);
 -- GROUP BY rrname
 -- HAVING score_x100 > 14238
 -- ORDER BY score_x100 DESC, rrname;
+
+-- The web view's flux table, one page of it: a time window, sorted by
+-- score, 50 rows a page (page 2 here).
+--
+-- SELECT rrname,
+--        length(groupUniqArrayArray(a)) AS hosts,
+--        length(arrayFilter(x -> x != 0, groupUniqArrayArray(a_asn))) AS asns,
+--        132 * hosts + 1854 * asns AS score_x100,
+--        sum(count) AS lookups, min(first_us) AS first_us, max(last_us) AS last_us
+-- FROM tip.dns
+-- WHERE length(a) > 0
+--   AND last_us >= 1735689600000000 AND first_us <= 1735775999000000
+-- GROUP BY rrname
+-- HAVING score_x100 > 14238
+-- ORDER BY score_x100 DESC, rrname
+-- LIMIT 50 OFFSET 50;
+
+-- A domain page (tip serve /domain?name=NAME, tip query domain NAME).
+-- Its summary: the flux fields of the table above, for one name:
+--
+-- BEGIN domain-summary
+-- SELECT length(groupUniqArrayArray(a)) AS hosts,
+--        length(arrayFilter(x -> x != 0, groupUniqArrayArray(a_asn))) AS asns,
+--        132 * hosts + 1854 * asns AS score_x100,
+--        sum(count) AS lookups, min(first_us) AS first_us, max(last_us) AS last_us
+-- FROM tip.dns
+-- WHERE rrname = 'NAME' AND length(a) > 0
+-- END
+--
+-- Its A records, one row per address with its origin ASN, first and last
+-- seen and lookups, sorted by address, 500 a page (page 1 here):
+--
+-- BEGIN domain-addresses
+-- SELECT ip, any(ip_asn) AS asn, min(first_us) AS first_us, max(last_us) AS last_us,
+--        sum(count) AS lookups
+-- FROM tip.dns
+-- ARRAY JOIN a AS ip, a_asn AS ip_asn
+-- WHERE rrname = 'NAME'
+-- GROUP BY ip
+-- ORDER BY IPv4StringToNum(ip)
+-- LIMIT 500 OFFSET 0
+-- END
+--
+-- Its lookup history (failed lookups included: rcode 3 NXDOMAIN, 2
+-- SERVFAIL, 16 timeout ...), with the TTLs seen:
+--
+-- BEGIN domain-lookups
+-- SELECT rrtype, rcode, (length(a) + length(aaaa) + length(names)) > 0 AS answered,
+--        sum(count) AS lookups, groupUniqArray(ttl) AS ttls,
+--        min(first_us) AS first_us, max(last_us) AS last_us
+-- FROM tip.dns
+-- WHERE rrname = 'NAME'
+-- GROUP BY rrtype, rcode, answered
+-- ORDER BY first_us
+-- END
+--
+-- Its NS history (the distinct NS sets, oldest first) and its CNAME
+-- targets (the names in its A answers):
+--
+-- SELECT arraySort(names) AS ns, min(first_us) AS first_us, max(last_us) AS last_us,
+--        sum(count) AS lookups, sensor
+-- FROM tip.dns
+-- WHERE rrname = 'NAME' AND rrtype = 'NS' AND length(names) > 0
+-- GROUP BY ns, sensor
+-- ORDER BY first_us;
+--
+-- SELECT DISTINCT arrayJoin(names) AS cname FROM tip.dns
+-- WHERE rrname = 'NAME' AND rrtype = 'A' AND length(names) > 0;
+--
+-- A left-hand wildcard ("*.example.com") and a prefix (20.0.0.0/8), what
+-- tip query domain '*.example.com' and tip query ip 20.0.0.0/8 answer:
+--
+-- SELECT rrname, length(groupUniqArrayArray(a)) AS hosts, sum(count) AS lookups
+-- FROM tip.dns WHERE endsWith(rrname, '.example.com') GROUP BY rrname ORDER BY rrname;
+--
+-- SELECT ip, rrname, min(first_us), max(last_us), sum(count)
+-- FROM tip.dns ARRAY JOIN a AS ip
+-- WHERE bitShiftRight(IPv4StringToNum(ip), 24) = 20
+-- GROUP BY ip, rrname ORDER BY IPv4StringToNum(ip), rrname;

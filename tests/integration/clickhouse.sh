@@ -218,6 +218,24 @@ check inc-second-run-sends-nothing $? "$(cat "$d/out")"
 q=$("$tip" query domain www.site007.example --store "$d/inc" --format json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["lookups"])')
 c=$(ch --query "SELECT sum(count) FROM tip.inc WHERE rrname = 'www.site007.example' AND (length(a) + length(aaaa) + length(names)) > 0")
 [ "$q" = "$c" ]; check inc-domain-count-agrees $? "tip $q, clickhouse $c"
+# the domain page's queries of doc/clickhouse.sql give tip query's numbers
+docq() {	# BLOCK NAME: the query between "-- BEGIN BLOCK" and "-- END", for NAME, on tip.inc
+	sed -n "/^-- BEGIN $1\$/,/^-- END\$/p" "$root/doc/clickhouse.sql" | sed -e '1d' -e '$d' -e 's/^-- //' \
+		-e "s/'NAME'/'$2'/" -e 's/tip\.dns/tip.inc/' | tr '\n' ' '
+}
+fn=flux03.example-botnet.test
+tj=$("$tip" query domain $fn --store "$d/inc" --format json 2>/dev/null | head -1)
+sum=$(ch --query "$(docq domain-summary $fn) FORMAT JSONEachRow" 2>&1)
+python3 -c '
+import json, sys
+t = json.loads(sys.argv[1]); c = json.loads(sys.argv[2])
+assert int(c["hosts"]) == t["hosts"] and int(c["lookups"]) == t["lookups"], (t, c)' "$tj" "$sum"
+check doc-domain-summary-agrees $? "$sum"
+na=$(ch --query "$(docq domain-addresses $fn)" 2>&1 | wc -l)
+h=$(echo "$tj" | python3 -c 'import json,sys; print(min(500, json.load(sys.stdin)["hosts"]))')
+[ "$na" = "$h" ]; check doc-domain-addresses-agree $? "$na vs $h"
+lk=$(ch --query "$(docq domain-lookups www.site007.example) FORMAT JSONEachRow" 2>&1 | head -1)
+echo "$lk" | grep -q '"rcode":0'; check doc-domain-lookups-run $? "$lk"
 # compacting what was sent sends nothing again
 "$tip" compact "$d/inc" >/dev/null 2>&1
 "$tip" export --format clickhouse --url "$url" --table tip.inc --store "$d/inc" >"$d/out" 2>&1
