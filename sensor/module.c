@@ -14,6 +14,7 @@ extern const struct module_ops mod_watchlist_ops;
 extern const struct module_ops mod_fastflux_ops;
 extern const struct module_ops mod_blacklist_ops;
 extern const struct module_ops mod_share_ops;
+extern const struct module_ops mod_spamtrap_ops;
 
 /*
  * Order matters: modules start in this order and stop in the reverse, so
@@ -25,6 +26,7 @@ const struct module_ops *const module_table[] = {
 	ENABLE_MODULE_WATCHLIST ? &mod_watchlist_ops : NULL,
 	ENABLE_MODULE_BLACKLIST ? &mod_blacklist_ops : NULL,
 	ENABLE_MODULE_SHARE ? &mod_share_ops : NULL,
+	ENABLE_MODULE_SPAMTRAP ? &mod_spamtrap_ops : NULL,
 };
 const size_t module_table_len = sizeof module_table / sizeof module_table[0];
 

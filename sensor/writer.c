@@ -105,6 +105,21 @@ static int rec_parts(struct rec *r, struct part *p, int *n)
 		PART(r->u.feed.last_modified, r->u.feed.last_modified_len);
 		PART(r->u.feed.error, r->u.feed.error_len);
 		break;
+	case REC_SPAM:
+		PART(r->u.spam.digest, 32);
+		PART(r->u.spam.source, r->u.spam.source_len);
+		if (r->u.spam.op != REC_SPAM_EXTRACT)
+			break;
+		PART(r->u.spam.subject, r->u.spam.subject_len);
+		PART(r->u.spam.from, r->u.spam.from_len);
+		PART(r->u.spam.reply, r->u.spam.reply_len);
+		PART(r->u.spam.rpath, r->u.spam.rpath_len);
+		PART(r->u.spam.msgid, r->u.spam.msgid_len);
+		PART(r->u.spam.hosts, r->u.spam.hosts_len);
+		PART(r->u.spam.urls, r->u.spam.urls_len);
+		PART(r->u.spam.att, r->u.spam.att_len);
+		PART(r->u.spam.name, r->u.spam.name_len);
+		break;
 	case REC_SEAL:
 		break;
 	default:
@@ -122,7 +137,7 @@ static int rec_parts(struct rec *r, struct part *p, int *n)
 
 static struct wrec *wrec_dup(const struct rec *src)
 {
-	struct part parts[6];
+	struct part parts[12];	/* the most pointers of a type: REC_SPAM's 11 */
 	struct rec tmp = *src;
 	size_t total = 0;
 	int n;

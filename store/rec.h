@@ -191,6 +191,8 @@ struct rec_spam {
 	uint32_t n_att;		/* n x (u8 len, name, u8 len, type, varint size, 32 bytes SHA-256) */
 	const uint8_t *att;
 	size_t att_len;
+	const char *name;	/* where it was: a maildir message's unique name, an archive's day; may be empty */
+	size_t name_len;
 };
 
 struct rec_seal {

@@ -76,7 +76,8 @@ int rec_spam_put(struct buf_wr *b, const struct rec_spam *s)
 	    s->rpath_len > REC_NAME_MAX || s->msgid_len > REC_NAME_MAX ||
 	    (s->sender.family && s->sender.family != 4 && s->sender.family != 6) ||
 	    !valid_hosts(s->hosts, s->hosts_len, s->n_hosts) ||
-	    !valid_urls(s->urls, s->urls_len, s->n_urls) || !valid_att(s->att, s->att_len, s->n_att))
+	    !valid_urls(s->urls, s->urls_len, s->n_urls) || !valid_att(s->att, s->att_len, s->n_att) ||
+	    s->name_len > 255)
 		return -1;
 	buf_put_varint(b, s->bytes);
 	buf_put_varint(b, s->bad);
@@ -95,6 +96,7 @@ int rec_spam_put(struct buf_wr *b, const struct rec_spam *s)
 	buf_put_varint(b, s->urls_seen);
 	buf_put_varint(b, s->n_att);
 	buf_put_bytes(b, s->att, s->att_len);
+	put_str8(b, s->name, s->name_len);
 	return 0;
 }
 
@@ -190,6 +192,7 @@ int rec_spam_get(struct buf_rd *b, struct rec_spam *s)
 	s->urls_seen = (uint32_t)v;
 	if (get_list(b, &s->n_att, &s->att, &s->att_len, skip_att) < 0)
 		return -1;
+	s->name = get_str8(b, &s->name_len);
 	return b->err ? -1 : 0;
 }
 

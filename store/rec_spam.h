@@ -9,7 +9,8 @@
  *            4 x (u8 len, domain): From, Reply-To, Return-Path, Message-ID |
  *            varint n, n x (u8 len, host, u8 domain length) |
  *            varint n, n x (varint len, URL) | varint URLs seen |
- *            varint n, n x (u8 len, name, u8 len, type, varint size, 32 bytes SHA-256)
+ *            varint n, n x (u8 len, name, u8 len, type, varint size, 32 bytes SHA-256) |
+ *            u8 len, name (a maildir message's unique name, an archive's day, or empty)
  * Lists are kept as the bytes they are on disk and walked with the _next
  * iterators, as DNS names are: a decoded record points into its frame.
  */

@@ -223,6 +223,7 @@ static void dump_spam(FILE *o, const struct rec_spam *s)
 		fputc('}', o);
 	}
 	fputc(']', o);
+	put_key_str(o, "name", s->name, s->name_len);
 }
 
 static const char *event_kind(uint8_t k, char buf[16])

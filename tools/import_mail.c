@@ -133,6 +133,10 @@ static void mine(struct mimp *im, const char *label, const uint8_t *p, size_t n)
 					     .source = "import", .source_len = 6};
 	} else {
 		rec_spam_from_mail(&r, im->m, "import", im->scratch);
+		/* the file's name (a maildir unique name), or the mbox's label */
+		const char *base = strrchr(label, '/') ? strrchr(label, '/') + 1 : label;
+		r.u.spam.name = base;
+		r.u.spam.name_len = strcspn(base, ":") < 255 ? strcspn(base, ":") : 255;
 	}
 	rec_stamp(&r);
 	if (seg_writer_append(im->w, &r) < 0) {

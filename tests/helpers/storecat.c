@@ -169,6 +169,8 @@ static void put_rec(const char *sensor, const struct store_seg *seg, uint64_t po
 		put_text(sp->urls, sp->urls_len);
 		printf(" seen=%lu att=%lu:", (unsigned long)sp->urls_seen, (unsigned long)sp->n_att);
 		put_text(sp->att, sp->att_len);
+		printf(" name=");
+		put_text(sp->name, sp->name_len);
 		break;
 	}
 	default:
