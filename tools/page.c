@@ -1051,6 +1051,35 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	return 0;
 }
 
+struct ipdom_order {
+	int key;	/* 0 domain, 1 count, 2 first, 3 last */
+	int desc;
+};
+
+static int ipdom_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct agg_ipdom *x = a, *y = b;
+	const struct ipdom_order *o = ctx;
+	int c = 0;
+	if (o->key == 1)
+		c = (x->count > y->count) - (x->count < y->count);
+	else if (o->key == 2)
+		c = (x->first_us > y->first_us) - (x->first_us < y->first_us);
+	else if (o->key == 3)
+		c = (x->last_us > y->last_us) - (x->last_us < y->last_us);
+	if (o->desc)
+		c = -c;
+	if (!c) {
+		size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+		c = memcmp(x->name, y->name, n);
+		if (!c)
+			c = (x->name_len > y->name_len) - (x->name_len < y->name_len);
+		if (o->key == 0 && o->desc)
+			c = -c;
+	}
+	return c;
+}
+
 static int page_ip(struct page_job *c, const struct params *p, int dl)
 {
 	struct page_ctx *s = c->s;
@@ -1066,7 +1095,37 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 		return page_error(c, 400, "give an address: /ip?a=ADDRESS", NULL);
 	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, ip, sizeof ip);
 	struct agg_filter all;
-	agg_filter_init(&all);
+	char since_s[64] = "", until_s[64] = "", sort_s[16] = "", order_s[8] = "", pg[24];
+	const char *why = win_parse(p, &all, since_s, until_s);
+	if (why)
+		return page_error(c, 400, "bad parameter", why);
+	/* the domains table: sorted and paged by the server */
+	int sk = 0, desc = 0;
+	size_t dpage = 1;
+	static const char *const skeys[] = {"domain", "count", "first", "last"};
+	if ((r = param(p, "sort", sort_s, sizeof sort_s)) < 0)
+		return page_error(c, 400, "bad parameter", "sort");
+	if (r == 1) {
+		for (sk = 0; sk < 4 && strcmp(sort_s, skeys[sk]); sk++)
+			;
+		if (sk == 4)
+			return page_error(c, 400, "bad parameter", "sort (domain, count, first, last)");
+		desc = sk != 0;
+	}
+	if ((r = param(p, "order", order_s, sizeof order_s)) < 0 ||
+	    (r == 1 && strcmp(order_s, "asc") && strcmp(order_s, "desc")))
+		return page_error(c, 400, "bad parameter", "order (asc or desc)");
+	if (r == 1)
+		desc = !strcmp(order_s, "desc");
+	if ((r = param(p, "page", pg, sizeof pg)) < 0)
+		return page_error(c, 400, "bad parameter", "page");
+	if (r == 1) {
+		char *e;
+		unsigned long x = strtoul(pg, &e, 10);
+		if (*e || x < 1 || x > 10000000)
+			return page_error(c, 400, "bad parameter", "page (a positive number)");
+		dpage = x;
+	}
 	struct agg_ipq q;
 	struct agg_rrsets rr;
 	agg_rrsets_init(&rr);
@@ -1097,10 +1156,14 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 		return 0;
 	}
 	if (!q.n_doms) {
+		int found = q.found;
 		agg_ipq_fini(&q);
 		agg_rrsets_fini(&rr);
-		return page_error(c, 404, "no observation of this address", ip);
+		return page_error(c, 404, found ? "no observation of this address in the time window"
+						: "no observation of this address", ip);
 	}
+	struct ipdom_order ord = {sk, desc};
+	qsort_r(q.doms, q.n_doms, sizeof *q.doms, ipdom_cmp, &ord);
 	hbuf_reset(b);
 	html_begin(b, ip, strlen(ip), HTML_NAV_NONE, NULL);
 	hbuf_puts(b, "<h1>Address <span id=\"addr\">");
@@ -1121,17 +1184,41 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 	put_time(b, q.first_us);
 	hbuf_puts(b, "</dd><dt>Last seen</dt><dd>");
 	put_time(b, q.last_us);
-	hbuf_puts(b, "</dd></dl>\n<p class=\"downloads\">Download: <a id=\"csv\" href=\"/ip.csv?a=");
+	hbuf_puts(b, "</dd></dl>\n");
+	if (since_s[0] || until_s[0]) {
+		hbuf_puts(b, "<p class=\"muted\" id=\"window\">Time window: ");
+		html_texts(b, since_s[0] ? since_s : "the start");
+		hbuf_puts(b, " to ");
+		html_texts(b, until_s[0] ? until_s : "now");
+		hbuf_puts(b, "</p>\n");
+	}
+	hbuf_puts(b, "<p class=\"downloads\">Download: <a id=\"csv\" href=\"/ip.csv?a=");
 	html_urls(b, ip);
+	win_href(b, since_s, until_s);
 	hbuf_puts(b, "\">CSV</a><a id=\"cof\" href=\"/ip.cof?a=");
 	html_urls(b, ip);
-	hbuf_puts(b, "\">COF</a></p>\n<h2>Domains seen on this address</h2>\n<table id=\"domains\"><thead>");
+	win_href(b, since_s, until_s);
+	hbuf_puts(b, "\">COF</a></p>\n<h2>Domains seen on this address</h2>\n<table id=\"domains\"><thead><tr>");
 	static const char *const dh[] = {"Domain", "Count", "First seen", "Last seen"};
-	html_th_row(b, dh, 4);
-	hbuf_puts(b, "</thead><tbody>\n");
-	for (size_t i = 0; i < q.n_doms; i++) {
+	for (int k = 0; k < 4; k++) {
+		/* a header sorts by its column; again, the other way */
+		hbuf_puts(b, "<th><a href=\"/ip?a=");
+		html_urls(b, ip);
+		win_href(b, since_s, until_s);
+		hbuf_printf(b, "&amp;sort=%s&amp;order=%s\">%s%s</a></th>", skeys[k],
+			    k == sk ? (desc ? "asc" : "desc") : (k ? "desc" : "asc"), dh[k],
+			    k == sk ? (desc ? " \u25be" : " \u25b4") : "");
+	}
+	hbuf_puts(b, "</tr></thead><tbody>\n");
+	size_t from = (dpage - 1) * PAGE_A_ROWS;
+	for (size_t i = from; i < q.n_doms && i < from + PAGE_A_ROWS; i++) {
 		hbuf_puts(b, "<tr><td>");
-		link_domain(b, q.doms[i].name, q.doms[i].name_len);
+		hbuf_puts(b, "<a href=\"/domain?name=");
+		html_url(b, q.doms[i].name, q.doms[i].name_len);
+		win_href(b, since_s, until_s);
+		hbuf_puts(b, "\">");
+		html_text(b, q.doms[i].name, q.doms[i].name_len);
+		hbuf_puts(b, "</a>");
 		hbuf_printf(b, "</td><td class=\"n\">%llu</td><td>", (unsigned long long)q.doms[i].count);
 		put_time(b, q.doms[i].first_us);
 		hbuf_puts(b, "</td><td>");
@@ -1139,6 +1226,25 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 		hbuf_puts(b, "</td></tr>\n");
 	}
 	hbuf_puts(b, "</tbody></table>\n");
+	if (q.n_doms > PAGE_A_ROWS) {
+		size_t pages = (q.n_doms + PAGE_A_ROWS - 1) / PAGE_A_ROWS;
+		hbuf_printf(b, "<p class=\"pages\">Domains %zu to %zu of %zu (page %zu of %zu; the CSV "
+			       "has them all). ",
+			    from + 1 < q.n_doms ? from + 1 : q.n_doms,
+			    from + PAGE_A_ROWS < q.n_doms ? from + PAGE_A_ROWS : q.n_doms, q.n_doms, dpage,
+			    pages);
+		for (int k = -1; k <= 1; k += 2) {
+			size_t to = dpage + (size_t)k;
+			if (to < 1 || to > pages)
+				continue;
+			hbuf_printf(b, "<a rel=\"%s\" href=\"/ip?a=", k < 0 ? "prev" : "next");
+			html_urls(b, ip);
+			win_href(b, since_s, until_s);
+			hbuf_printf(b, "&amp;sort=%s&amp;order=%s&amp;page=%zu\">%s</a> ", skeys[sk],
+				    desc ? "desc" : "asc", to, k < 0 ? "Previous" : "Next");
+		}
+		hbuf_puts(b, "</p>\n");
+	}
 	html_end(b);
 	agg_ipq_fini(&q);
 	agg_rrsets_fini(&rr);

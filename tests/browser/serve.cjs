@@ -130,7 +130,7 @@ async function step(name, fn) {
 	});
 
 	await step('ip-page-link-back-to-domain', async () => {
-		await Promise.all([page.waitForNavigation(), page.click('table#domains a')]);
+		await Promise.all([page.waitForNavigation(), page.click('table#domains tbody a')]);
 		return page.url().includes('/domain?name=www.site3.example') || `url ${page.url()}`;
 	});
 
@@ -199,6 +199,14 @@ async function step(name, fn) {
 		}
 	}
 	await page.setViewportSize({ width: 1280, height: 900 });
+
+	await step('ip-page-sorts-on-the-server', async () => {
+		await page.goto(`${BASE}/ip?a=192.0.2.13&sort=count&order=desc&since=2025-11-24T18:00:00Z`);
+		const w = await page.textContent('#window');
+		if (!w || !w.includes('2025-11-24T18:00:00Z')) return `window ${w}`;
+		const href = await page.getAttribute('table#domains tbody a', 'href');
+		return (href && href.includes('since=')) || `link ${href}`;
+	});
 
 	await step('search-wildcard-lists-names', async () => {
 		await page.goto(`${BASE}/search?q=${encodeURIComponent('*.example-botnet.test')}`);
