@@ -169,3 +169,33 @@ ORDER BY (rrname, time_first);
 -- FROM tip.dns ARRAY JOIN a AS ip
 -- WHERE bitShiftRight(IPv4StringToNum(ip), 24) = 20
 -- GROUP BY ip, rrname ORDER BY IPv4StringToNum(ip), rrname;
+-- Blacklist feed records: `tip export --records feeds --format clickhouse`
+--   | clickhouse-client --query "INSERT INTO tip.feeds FORMAT JSONEachRow"
+-- One row per record: op 'listed' / 'delisted' (indicator, kind: domain,
+-- ip, cidr, url; host: a URL's host) or 'fetch' (status, outcome ok,
+-- not_modified or failed, body bytes, entries, added, removed, bad lines,
+-- duration, error).  A source's list at time T: the indicators whose last
+-- listed/delisted row of that source before T is 'listed'.
+CREATE TABLE IF NOT EXISTS tip.feeds
+(
+    sensor      String,
+    time        DateTime,
+    time_us     Int64,
+    source      String,
+    op          String,
+    kind        String,
+    indicator   String,
+    host        String,
+    status      UInt16,
+    outcome     String,
+    bytes       UInt64,
+    entries     UInt64,
+    added       UInt64,
+    removed     UInt64,
+    bad         UInt64,
+    duration_us UInt64,
+    error       String
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(time)
+ORDER BY (source, indicator, time);

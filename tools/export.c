@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "feeds.h"
 #include "cdefs.h"
 #include "chsend.h"
 #include "csv.h"
@@ -774,8 +775,10 @@ int cmd_export(int argc, char **argv)
 		{"asn", required_argument, NULL, 'a'},   {"output", required_argument, NULL, 'o'},
 		{"url", required_argument, NULL, 'u'},   {"table", required_argument, NULL, 't'},
 		{"retries", required_argument, NULL, 'r'}, {"chunk", required_argument, NULL, 'c'},
+		{"records", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
+	int feed_records = 0;
 	struct xopt o;
 	memset(&o, 0, sizeof o);
 	o.fl.cmd = "export";
@@ -794,6 +797,14 @@ int cmd_export(int argc, char **argv)
 		case 's':
 			if (agg_cli_store(&o.set, "export", optarg) < 0)
 				goto out;
+			break;
+		case 'R':
+			if (!strcmp(optarg, "feeds")) {
+				feed_records = 1;
+			} else if (strcmp(optarg, "dns")) {
+				fprintf(stderr, "tip export: --records: dns or feeds\n");
+				goto out;
+			}
 			break;
 		case 'f':
 			have_fmt = 1;
@@ -890,6 +901,11 @@ int cmd_export(int argc, char **argv)
 			fprintf(stderr, "tip export: warning: more than %u enriched addresses; later ones "
 					"use the ASN table only\n", AGG_ENRICH_MAX);
 	}
+	if (feed_records && (url || o.fmt == X_COF)) {
+		fprintf(stderr, "tip export: --records feeds: --format csv or clickhouse, to a file "
+				"or standard output\n");
+		goto out;
+	}
 	if (url) {
 		if (o.fmt != X_CH || out_path || o.filter.since_us != INT64_MIN ||
 		    o.filter.until_us != INT64_MAX) {
@@ -914,10 +930,14 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (o.fmt == X_CSV)
+	if (feed_records)
+		o.rows = feeds_export(&o.set, o.out, o.fmt == X_CH, o.filter.since_us,
+				      o.filter.until_us, &o.fl);
+	else if (o.fmt == X_CSV)
 		fputs("observation,sensor,time_first,time_last,count,rrname,rrtype,rcode,ttl,server,"
 		      "rdata,asn\r\n", o.out);
-	store_set_scan(&o.set, on_dns, agg_on_fault, &o);
+	if (!feed_records)
+		store_set_scan(&o.set, on_dns, agg_on_fault, &o);
 	int werr = fflush(o.out) != 0 || ferror(o.out);
 	if (o.out != stdout) {
 		werr |= fclose(o.out) != 0;

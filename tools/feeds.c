@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agg.h"
+#include "csv.h"
 #include "feed.h"
 #include "feeds.h"
 #include "feedset.h"
@@ -873,4 +875,91 @@ int feeds_query(const struct store_set *set, int fmt, const char *allowlist, int
 		rc = 1;
 	feeds_free(&db);
 	return rc;
+}
+
+/* ---- export -------------------------------------------------------------- */
+
+struct fx {
+	struct agg_faults *faults;	/* first: agg_on_fault reads it */
+	FILE *out;
+	int clickhouse;
+	int64_t since, until;
+	uint64_t rows;
+};
+
+static void fx_csv(FILE *f, const char *s, size_t n)
+{
+	char buf[2 * FEED_VALUE_MAX + 64];
+	size_t need = csv_field(buf, sizeof buf, s, n);
+	if (need < sizeof buf)
+		fputs(buf, f);
+}
+
+static int on_feed_rec(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
+		       const struct rec *r)
+{
+	struct fx *x = ctx;
+	static const char *const ops[] = {"?", "listed", "delisted", "fetch"};
+	static const char *const outcomes[] = {"ok", "not_modified", "failed"};
+	(void)seg, (void)pos;
+	if (r->type != REC_FEED || r->ts_us < x->since || r->ts_us > x->until)
+		return 0;
+	const struct rec_feed *f = &r->u.feed;
+	const char *op = ops[f->op <= 3 ? f->op : 0];
+	const char *kind = f->op == REC_FEED_FETCH ? "" : kind_names[f->kind <= 4 ? f->kind : 0];
+	const char *oc = f->op == REC_FEED_FETCH && f->outcome <= 2 ? outcomes[f->outcome] : "";
+	char t[40];
+	util_fmt_time(t, sizeof t, r->ts_us);
+	if (x->clickhouse) {
+		fputs("{\"sensor\":", x->out);
+		json_put_str(x->out, sensor, strlen(sensor));
+		fprintf(x->out, ",\"time\":%lld,\"time_us\":%lld,\"source\":",
+			(long long)(r->ts_us / 1000000), (long long)r->ts_us);
+		json_put_str(x->out, f->source, f->source_len);
+		fprintf(x->out, ",\"op\":\"%s\",\"kind\":\"%s\",\"indicator\":", op, kind);
+		json_put_str(x->out, f->value, f->op == REC_FEED_FETCH ? 0 : f->value_len);
+		fputs(",\"host\":", x->out);
+		json_put_str(x->out, f->host, f->op == REC_FEED_FETCH ? 0 : f->host_len);
+		fprintf(x->out, ",\"status\":%u,\"outcome\":\"%s\",\"bytes\":%llu,\"entries\":%llu,"
+				"\"added\":%llu,\"removed\":%llu,\"bad\":%llu,\"duration_us\":%llu,"
+				"\"error\":",
+			(unsigned)f->status, oc, (unsigned long long)f->bytes,
+			(unsigned long long)f->entries, (unsigned long long)f->added,
+			(unsigned long long)f->removed, (unsigned long long)f->bad,
+			(unsigned long long)f->duration_us);
+		json_put_str(x->out, f->error, f->op == REC_FEED_FETCH ? f->error_len : 0);
+		fputs("}\n", x->out);
+	} else {
+		fx_csv(x->out, sensor, strlen(sensor));
+		fprintf(x->out, ",%s,", t);
+		fx_csv(x->out, f->source, f->source_len);
+		fprintf(x->out, ",%s,%s,", op, kind);
+		if (f->op != REC_FEED_FETCH) {
+			fx_csv(x->out, f->value, f->value_len);
+			fputc(',', x->out);
+			fx_csv(x->out, f->host, f->host_len);
+			fputs(",,,,,,,,,\r\n", x->out);
+		} else {
+			fprintf(x->out, ",,%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned)f->status, oc,
+				(unsigned long long)f->bytes, (unsigned long long)f->entries,
+				(unsigned long long)f->added, (unsigned long long)f->removed,
+				(unsigned long long)f->bad, (unsigned long long)f->duration_us);
+			fx_csv(x->out, f->error, f->error_len);
+			fputs("\r\n", x->out);
+		}
+	}
+	x->rows++;
+	return ferror(x->out) ? 1 : 0;
+}
+
+uint64_t feeds_export(const struct store_set *set, FILE *out, int clickhouse, int64_t since,
+		      int64_t until, struct agg_faults *faults)
+{
+	struct fx x = {faults, out, clickhouse, since, until, 0};
+	if (!clickhouse)
+		fputs("sensor,time,source,op,kind,indicator,host,status,outcome,bytes,entries,added,"
+		      "removed,bad,duration_us,error\r\n",
+		      out);
+	store_set_scan(set, on_feed_rec, agg_on_fault, &x);
+	return x.rows;
 }

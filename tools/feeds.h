@@ -110,4 +110,13 @@ void feeds_put_indicator(FILE *f, const struct feeds_db *db, const struct feeds_
 int feeds_query(const struct store_set *set, int fmt, const char *allowlist, int argc,
 		char **argv);
 
+/*
+ * `tip export --records feeds`: every feed record with time in [since,
+ * until], as CSV (header first) or ClickHouse JSONEachRow (table tip.feeds
+ * of doc/clickhouse.sql).  Faults go to faults.  Returns the rows written.
+ */
+struct agg_faults;
+uint64_t feeds_export(const struct store_set *set, FILE *out, int clickhouse, int64_t since,
+		      int64_t until, struct agg_faults *faults);
+
 #endif

@@ -114,6 +114,15 @@ if got != exp:
     print(sorted(got.items()), sorted(exp.items())); sys.exit(1)
 PY
 
+# 2b. tip export --records feeds: one CSV row and one JSON row per feed record
+n_dump=$(grep -c '"type":"feed"' "$t/dump")
+n_csv=$("$TIP" export --records feeds --format csv --store "$S" 2>/dev/null |
+	python3 -c 'import csv, sys; r = list(csv.reader(sys.stdin)); print(len(r) - 1 if all(len(x) == 16 for x in r) else -1)')
+n_ch=$("$TIP" export --records feeds --format clickhouse --store "$S" 2>/dev/null |
+	python3 -c 'import json, sys; print(sum(1 for l in sys.stdin if json.loads(l)["source"]))')
+if [ "$n_csv" = "$n_dump" ] && [ "$n_ch" = "$n_dump" ] && [ "$n_dump" -gt 0 ]; then ok feeds-history-export
+else nok feeds-history-export "dump $n_dump, csv $n_csv, clickhouse $n_ch"; fi
+
 # 3. the metrics of every source
 check_metrics() {
 	"$TIP" query source --format json --allowlist "$AL" --store "$S" >"$t/got.json" 2>"$t/err" ||
