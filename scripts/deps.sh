@@ -27,7 +27,7 @@ pkgs_check="libcmocka-dev python3 procps tzdata pdns-server pdns-backend-bind dn
 # The cross C libraries' headers are only Recommends of the cross compilers.
 pkgs_cross="qemu-user gcc-s390x-linux-gnu libc6-dev-s390x-cross gcc-arm-linux-gnueabihf
 	libc6-dev-armhf-cross dpkg-dev musl-tools"
-pkgs_bench="sqlite3 libsqlite3-dev nsd wrk curl rsync procps nginx openssl python3 time"
+pkgs_bench="sqlite3 libsqlite3-dev nsd wrk curl rsync procps nginx openssl python3 time bc"
 pkgs_demo="pdns-server pdns-backend-bind python3 procps"
 # make check-fresh: builds the brand-new Debian root it runs the two commands in.
 pkgs_fresh="mmdebstrap"
