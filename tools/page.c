@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "spam.h"
 #include "agg.h"
 #include "cdefs.h"
 #include "clock.h"
@@ -732,6 +733,51 @@ static void win_href(struct hbuf *b, const char *since_s, const char *until_s)
 		hbuf_puts(b, "&amp;until="), html_urls(b, until_s);
 }
 
+/*
+ * "Seen in spam": what the spamtrap's extracts say of a name or an address
+ * (tools/spam.h) in the page's window: how many messages, how often seen,
+ * first and last seen, and a few subjects, escaped (they come from mail).
+ */
+static void seen_in_spam(struct page_job *c, const uint8_t *key, size_t klen,
+			 const struct agg_filter *win)
+{
+	struct hbuf *b = &c->body;
+	struct spam_result res;
+	struct agg_faults faults = {"serve", 0};
+	hbuf_puts(b, "<h2>Seen in spam</h2>\n");
+	if (!klen || spam_lookup(&c->s->set, key, klen, win->since_us, win->until_us, &res, &faults) < 0) {
+		hbuf_puts(b, "<p class=\"muted\" id=\"spam-none\">Not looked up.</p>\n");
+		return;
+	}
+	if (!res.n) {
+		hbuf_puts(b, "<p class=\"muted\" id=\"spam-none\">Not seen in spam.</p>\n");
+		spam_result_free(&res);
+		return;
+	}
+	hbuf_printf(b, "<p id=\"spam-summary\">%zu messages, seen %llu times, first ", res.n,
+		    (unsigned long long)res.count);
+	put_time(b, res.first_us);
+	hbuf_puts(b, ", last ");
+	put_time(b, res.last_us);
+	hbuf_puts(b, ".</p>\n");
+	static const char *const h[] = {"First seen", "Count", "From", "Subject"};
+	hbuf_puts(b, "<table id=\"spam-samples\"><thead>");
+	html_th_row(b, h, 4);
+	hbuf_puts(b, "</thead><tbody>\n");
+	for (size_t i = 0; i < res.n && i < SPAM_SAMPLES; i++) {
+		const struct spam_message *m = &res.msgs[res.n - 1 - i];	/* the newest first */
+		hbuf_puts(b, "<tr><td>");
+		put_time(b, m->first_us);
+		hbuf_printf(b, "</td><td class=\"n\">%llu</td><td>", (unsigned long long)m->count);
+		html_texts(b, m->from);
+		hbuf_puts(b, "</td><td>");
+		html_text(b, m->subject, m->subject_len);
+		hbuf_puts(b, "</td></tr>\n");
+	}
+	hbuf_puts(b, "</tbody></table>\n");
+	spam_result_free(&res);
+}
+
 static int page_domain(struct page_job *c, const struct params *p, int dl)
 {
 	struct page_ctx *s = c->s;
@@ -1036,6 +1082,10 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		hbuf_puts(b, "</tbody></table>\n");
 	}
 	free(ns);
+	{
+		uint8_t sk[INDEX_KEY_MAX];
+		seen_in_spam(c, sk, spam_key_parse(sk, IX_MAILNAME, name), &all);
+	}
 	html_end(b);
 	for (int k = 0; k < x->k; k++)
 		agg_domain_fini(&x->cum[k]);
@@ -1244,6 +1294,10 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 				    desc ? "desc" : "asc", to, k < 0 ? "Previous" : "Next");
 		}
 		hbuf_puts(b, "</p>\n");
+	}
+	{
+		uint8_t spk[INDEX_KEY_MAX];
+		seen_in_spam(c, spk, index_key_bytes(spk, IX_SENDER, a, family == 4 ? 4 : 16), &all);
 	}
 	html_end(b);
 	agg_ipq_fini(&q);

@@ -18,7 +18,9 @@
 
 #include "html.h"
 #include "http.h"
+#include "mail.h"
 #include "page.h"
+#include "rec_spam.h"
 #include "seg.h"
 #include "seg_writer.h"
 #include "store.h"
@@ -85,6 +87,28 @@ static char *make_store(void)
 		r.u.dns.n_a4 = obs[i].n;
 		assert_int_equal(seg_writer_append(w, &r), 0);
 	}
+	/* a spam message naming flux.test, from 192.0.2.9, seen twice; its subject is hostile */
+	static const char mail[] = "Received: from bot ([192.0.2.9]) by mx\nFrom: x@spam.test\n"
+				   "Subject: <script>alert(1)</script>\n\nhttp://www.flux.test/buy\n";
+	struct mail_opts mo;
+	struct mail_msg *mm = malloc(sizeof *mm);
+	uint8_t *scratch = malloc(REC_SPAM_SCRATCH);
+	mail_opts_default(&mo);
+	mo.trust_private = 0;
+	assert_int_equal(mail_parse(mail, sizeof mail - 1, &mo, mm), 0);
+	struct rec sr;
+	memset(&sr, 0, sizeof sr);
+	rec_spam_from_mail(&sr, mm, "maildir", scratch);
+	sr.ts_us = T0 + 10;
+	assert_int_equal(seg_writer_append(w, &sr), 0);
+	memset(&sr, 0, sizeof sr);
+	sr.type = REC_SPAM;
+	sr.ts_us = T0 + 20;
+	sr.u.spam = (struct rec_spam){.op = REC_SPAM_REPEAT, .digest = mm->digest, .source = "maildir",
+				      .source_len = 7};
+	assert_int_equal(seg_writer_append(w, &sr), 0);
+	free(mm);
+	free(scratch);
 	assert_int_equal(seg_writer_close(w), 0);
 	return dir;
 }
@@ -239,12 +263,37 @@ static void test_page_answers_over_a_store(void **st)
 	ctx_close(&x, dir);
 }
 
+static void test_page_seen_in_spam(void **st)
+{
+	(void)st;
+	struct page_ctx x;
+	struct page_job j;
+	char *dir;
+	ctx_open(&x, &dir);
+	get(&x, &j, "/domain?name=flux.test");
+	assert_int_equal(j.status, 200);
+	assert_true(body_has(&j, "Seen in spam"));
+	assert_true(body_has(&j, "1 messages, seen 2 times"));
+	assert_true(body_has(&j, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_false(body_has(&j, "<script>alert"));
+	page_job_fini(&j);
+	get(&x, &j, "/ip?a=192.0.2.9");
+	assert_int_equal(j.status, 200);
+	assert_true(body_has(&j, "1 messages, seen 2 times"));
+	page_job_fini(&j);
+	get(&x, &j, "/domain?name=quiet.test");
+	assert_true(body_has(&j, "Not seen in spam."));
+	page_job_fini(&j);
+	ctx_close(&x, dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_routes_worker_flag),
 		cmocka_unit_test(test_page_fixed_and_error_answers),
 		cmocka_unit_test(test_page_answers_over_a_store),
+		cmocka_unit_test(test_page_seen_in_spam),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
