@@ -7,6 +7,10 @@
  * clock is known to be set, records carry REC_F_CLOCK_UNSET so analysts
  * can tell their times apart.  It is "known" when the owner says so
  * (clock_set_synced) or when the time is past CLOCK_SANE_US.
+ *
+ * Threads: clock_now_us, clock_mono_us, clock_is_set and clock_set_synced
+ * may be called from any thread; clock_fake and clock_advance only while
+ * no other thread runs (tests).
  */
 #ifndef TIP_CLOCK_H
 #define TIP_CLOCK_H

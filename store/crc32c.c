@@ -84,14 +84,19 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 	return ~c32;
 }
 
-static int have_hw = -1;
+static int have_hw;
+static pthread_once_t have_hw_once = PTHREAD_ONCE_INIT;
 
+static void detect_hw(void)
+{
+	unsigned a, b, c, d;
+	have_hw = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2);
+}
+
+/* The CPU is asked once, whichever thread checksums first (pthread_once). */
 uint32_t crc32c(uint32_t crc, const void *p, size_t n)
 {
-	if (have_hw < 0) {
-		unsigned a, b, c, d;
-		have_hw = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2);
-	}
+	pthread_once(&have_hw_once, detect_hw);
 	return have_hw ? crc32c_hw(crc, p, n) : crc32c_sw(crc, p, n);
 }
 
