@@ -288,7 +288,9 @@ static void *thread_main(void *arg)
 	for (;;) {
 		while (!w->q_head && !w->stop && !w->sync_req && !w->seal_req) {
 			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);	/* the condvar's clock */
+			/* the condvar's clock: monotonic, so a clock stepped back at NTP
+			 * sync does not hold the timed fsync back by the step */
+			clock_gettime(CLOCK_MONOTONIC, &ts);
 			long ms = (w->st.seg.appended > w->st.seg.durable) ? w->sync_ms : 1000;
 			if (ms > 1000)
 				ms = 1000;
@@ -353,7 +355,11 @@ struct writer *writer_new(const char *store_dir, const char *sensor, const struc
 	}
 	w->report_ms = WRITER_REPORT_MS;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	w->tail = &w->head;
 	w->q_tail = &w->q_head;
 	w->st.max_queue = max_queue ? max_queue : 4096;
