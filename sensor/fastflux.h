@@ -57,7 +57,4 @@ int fastflux_domain(const struct module *m, const char *name, struct fastflux_in
  */
 int fastflux_ptr_dynamic(const char *name, size_t len, uint32_t ipv4);
 
-/* "new", "window", "flux", "benign". */
-const char *fastflux_state_name(int state);
-
 #endif

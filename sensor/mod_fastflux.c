@@ -66,9 +66,9 @@
 #include "tipd.h"
 #include "writer.h"
 
-#define FF_SETTLE_US (200000LL)
+#define FF_SETTLE_US (200000LL)		/* enrichment answers are settled in batches */
 #define FF_BACKLOG_US (1000LL)		/* how often the writer's backlog is looked at */
-#define FF_PAUSE_US (2000LL)		/* no new lookup for this long when it is high */		/* enrichment answers are settled in batches */
+#define FF_PAUSE_US (2000LL)		/* no new lookup for this long when it is high */
 #define FF_RETRY_US (1000000LL)		/* resolver queue full: try again */
 #define FF_NEG_TTL_S 600		/* an enrichment that failed is asked again after */
 #define FF_ASN_KEEP 2			/* origin ASNs kept per address (MOAS) */
@@ -479,11 +479,6 @@ struct ff {
 };
 
 static const char *const state_names[FASTFLUX__STATES] = {"new", "window", "flux", "benign"};
-
-const char *fastflux_state_name(int state)
-{
-	return state >= 0 && state < FASTFLUX__STATES ? state_names[state] : "?";
-}
 
 static uint32_t now_s(void)
 {

@@ -45,7 +45,7 @@ struct writer {
 	/* Shared, under mu. */
 	struct wrec *q_head, **q_tail;
 	uint64_t queued;	/* both lists */
-	int stop, sync_req, seal_req;
+	int stop, seal_req;
 	struct writer_stats st;
 	uint32_t sync_ms;
 
@@ -286,7 +286,7 @@ static void *thread_main(void *arg)
 #endif
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->q_head && !w->stop && !w->sync_req && !w->seal_req) {
+		while (!w->q_head && !w->stop && !w->seal_req) {
 			struct timespec ts;
 			/* the condvar's clock: monotonic, so a clock stepped back at NTP
 			 * sync does not hold the timed fsync back by the step */
@@ -308,8 +308,8 @@ static void *thread_main(void *arg)
 			n++;
 		w->q_head = NULL;
 		w->q_tail = &w->q_head;
-		int stop = w->stop, sync_req = w->sync_req, seal_req = w->seal_req;
-		w->sync_req = w->seal_req = 0;
+		int stop = w->stop, seal_req = w->seal_req;
+		w->seal_req = 0;
 		pthread_mutex_unlock(&w->mu);
 
 		int err = 0;
@@ -319,8 +319,7 @@ static void *thread_main(void *arg)
 		if (stop)
 			break;
 		errno = 0;
-		int rc = seal_req ? seg_writer_seal(w->sw)
-			 : sync_req ? seg_writer_sync(w->sw) : seg_writer_tick(w->sw);
+		int rc = seal_req ? seg_writer_seal(w->sw) : seg_writer_tick(w->sw);
 		if (rc < 0 && !err)
 			err = errno ? errno : EIO;
 		disk_state(w, err, cycle_lost);
@@ -455,11 +454,6 @@ static void request(struct writer *w, int *flag)
 	*flag = 1;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-}
-
-void writer_sync(struct writer *w)
-{
-	request(w, &w->sync_req);
 }
 
 void writer_seal(struct writer *w)

@@ -67,8 +67,6 @@ void writer_set_report(struct writer *w, uint32_t ms);
 int writer_put(struct writer *w, const struct rec *r);
 /* Hand the loop's list to the thread (cheap when empty). */
 void writer_kick(struct writer *w);
-/* Ask the thread to make everything durable now (does not wait). */
-void writer_sync(struct writer *w);
 /* Ask the thread to seal the active segment (does not wait). */
 void writer_seal(struct writer *w);
 void writer_stats(struct writer *w, struct writer_stats *st);
