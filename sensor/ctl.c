@@ -26,8 +26,6 @@
 #include "ctl.h"
 #include "log.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-
 /* ---- parsing -------------------------------------------------------------- */
 
 int ctl_parse(char *line, size_t len, struct ctl_req *req, char *err, size_t errlen)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cdefs.h"
 #include "dnstcp.h"
 
 enum { ST_IDLE, ST_CONNECTING, ST_WRITING, ST_READING_LEN, ST_READING, ST_FAILING };
@@ -34,7 +35,7 @@ static void finish(struct dnstcp *t, int err)
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct dnstcp *t = (struct dnstcp *)((char *)w - offsetof(struct dnstcp, timer));
+	struct dnstcp *t = container_of(w, struct dnstcp, timer);
 	(void)loop;
 	(void)revents;
 	finish(t, t->state == ST_FAILING ? t->pending_err : ETIMEDOUT);
@@ -49,7 +50,7 @@ static void set_events(struct dnstcp *t, int events)
 
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct dnstcp *t = (struct dnstcp *)((char *)w - offsetof(struct dnstcp, io));
+	struct dnstcp *t = container_of(w, struct dnstcp, io);
 	ssize_t n;
 	(void)loop;
 	(void)revents;

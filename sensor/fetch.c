@@ -51,8 +51,6 @@
 #include "tip_config.h"
 #include "tls.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-
 #define FETCH_ADDRS_MAX 8
 #define FETCH_RBUF 16384
 #define FETCH_ZBUF 16384

@@ -39,8 +39,6 @@
 #include "tipd.h"
 #include "writer.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-
 struct daemon {
 	struct tipd d;
 	const char *conf_opt;	/* -c FILE */

@@ -51,6 +51,7 @@
 
 #include "modes.h"
 #include "bus.h"
+#include "cdefs.h"
 #include "clock.h"
 #include "feedingest.h"
 #include "fetch.h"
@@ -65,8 +66,6 @@
 #define BL_BATCH 256		/* change records per drain step */
 #define BL_PAUSE 0.02		/* seconds to wait while the writer is half full */
 #define BL_MAX_SOURCES 64
-
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 struct blacklist;
 

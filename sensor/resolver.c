@@ -446,7 +446,7 @@ static void serv_answered(struct resolver *r, const struct sockaddr *sa)
 
 static void on_silence(struct ev_loop *loop, ev_timer *w, int revents TIP_UNUSED)
 {
-	struct resolver *r = (struct resolver *)((char *)w - offsetof(struct resolver, silence_timer));
+	struct resolver *r = container_of(w, struct resolver, silence_timer);
 	double now = ev_now(loop);
 	for (unsigned i = 0; i < r->nserv; i++) {
 		if (r->serv_silent[i] || r->serv_waiting[i] == 0 ||
@@ -465,14 +465,14 @@ static void on_silence(struct ev_loop *loop, ev_timer *w, int revents TIP_UNUSED
 
 static void ctx_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct rctx *c = (struct rctx *)((char *)w - offsetof(struct rctx, io));
+	struct rctx *c = container_of(w, struct rctx, io);
 	(void)revents;
 	dns_ioevent(c->dc, (time_t)ev_now(loop));
 }
 
 static void ctx_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct rctx *c = (struct rctx *)((char *)w - offsetof(struct rctx, tm));
+	struct rctx *c = container_of(w, struct rctx, tm);
 	(void)revents;
 	dns_timeouts(c->dc, -1, (time_t)ev_now(loop));
 }
@@ -748,7 +748,7 @@ static void deliver_reply(struct resolver *r, struct resolver_query *q, const ui
 
 static void tcp_on_done(struct dnstcp *t, int err, const uint8_t *reply, size_t len)
 {
-	struct tcpq *tq = (struct tcpq *)((char *)t - offsetof(struct tcpq, t));
+	struct tcpq *tq = container_of(t, struct tcpq, t);
 	struct resolver_query *q = tq->q;
 	struct resolver *r = q->r;
 	uint16_t id = tq->id;
@@ -910,7 +910,7 @@ static void dispatch(struct resolver *r)
 
 static void on_kick(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	struct resolver *r = (struct resolver *)((char *)w - offsetof(struct resolver, kick));
+	struct resolver *r = container_of(w, struct resolver, kick);
 	(void)revents;
 	ev_prepare_stop(loop, w);
 	for (unsigned i = 0; i < r->nctx; i++) {
@@ -937,7 +937,7 @@ static void kick_start(struct resolver *r)
 
 static void on_rate(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct resolver *r = (struct resolver *)((char *)w - offsetof(struct resolver, rate_timer));
+	struct resolver *r = container_of(w, struct resolver, rate_timer);
 	(void)loop;
 	(void)revents;
 	dispatch(r);
@@ -945,7 +945,7 @@ static void on_rate(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void on_reopen(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct resolver *r = (struct resolver *)((char *)w - offsetof(struct resolver, reopen_timer));
+	struct resolver *r = container_of(w, struct resolver, reopen_timer);
 	(void)loop;
 	(void)revents;
 	struct rctx *c = &r->ctx[r->reopen_next++ % r->nctx];

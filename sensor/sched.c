@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "cdefs.h"
 #include "clock.h"
 #include "sched.h"
 
@@ -431,8 +432,7 @@ void sched_del(struct sched_task *t)
 	if (p && p->child_last == t)
 		p->child_last = t->pprev == &p->child
 					? NULL
-					: (struct sched_task *)((char *)t->pprev -
-								offsetof(struct sched_task, next));
+					: container_of(t->pprev, struct sched_task, next);
 	*t->pprev = t->next;
 	if (t->next)
 		t->next->pprev = t->pprev;

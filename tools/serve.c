@@ -48,8 +48,6 @@
 #include "tip.h"
 #include "util.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-
 #define SERVE_IDLE_S 5.0		/* between keep-alive requests */
 #define SERVE_LINGER_S 2.0		/* draining a client after an error answer */
 
