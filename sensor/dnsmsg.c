@@ -478,20 +478,3 @@ int dnsmsg_question_is(const struct dnsmsg_reply *r, const char *name, uint16_t 
 	int bl = r->qname[0] ? dnsmsg_name_to_wire(r->qname, b, sizeof b) : -1;
 	return al > 0 && bl > 0 && r->qtype == qtype && wire_eq(a, (size_t)al, b, (size_t)bl);
 }
-
-const char *dnsmsg_type_name(uint16_t type)
-{
-	static char buf[16];
-	switch (type) {
-	case DNS_TYPE_A: return "A";
-	case DNS_TYPE_NS: return "NS";
-	case DNS_TYPE_CNAME: return "CNAME";
-	case DNS_TYPE_SOA: return "SOA";
-	case DNS_TYPE_PTR: return "PTR";
-	case DNS_TYPE_TXT: return "TXT";
-	case DNS_TYPE_AAAA: return "AAAA";
-	case DNS_TYPE_OPT: return "OPT";
-	}
-	snprintf(buf, sizeof buf, "TYPE%u", type);
-	return buf;
-}

@@ -5,7 +5,7 @@
  * point strictly backwards (so they cannot loop), names are at most 255
  * wire bytes, and every output lands in a caller-provided arena with fixed
  * caps; what does not fit is counted, never written past an end.  No
- * allocation, no globals; thread-safe per arena.
+ * allocation, no globals; thread-safe per arena.  Type names are dnstype.h's.
  *
  * Parsed names are in presentation form without the final dot, case kept,
  * with RFC 1035 escapes for bytes that are not letters, digits, '-' or '_'
@@ -107,8 +107,5 @@ int dnsmsg_parse(const uint8_t *pkt, size_t len, struct dnsmsg_arena *a, struct 
 
 /* 1 when the question of a reply is (name, qtype, class IN), names compared case-insensitively. */
 int dnsmsg_question_is(const struct dnsmsg_reply *r, const char *name, uint16_t qtype);
-
-/* "A", "NS", ..., or "TYPE<n>" into a static buffer for unknown types. */
-const char *dnsmsg_type_name(uint16_t type);
 
 #endif

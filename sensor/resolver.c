@@ -40,6 +40,7 @@
 #include "cdefs.h"
 #include "dnsmsg.h"
 #include "dnstcp.h"
+#include "dnstype.h"
 #include "log.h"
 #include "resolver.h"
 
@@ -646,9 +647,9 @@ static void deliver(struct resolver *r, struct resolver_query *q, struct resolve
 		r->st.outcome[a->outcome]++;
 	r->st.dropped_rr += a->dropped;
 	if (log_trace_on(r->trace)) {
-		char esc[LOG_ESC_MAX];
+		char esc[LOG_ESC_MAX], tb[DNSTYPE_NAME_MAX];
 		log_trace(r->trace, "resolver: %s %s: %s rcode=%d n=%u ttl=%u sent=%u tcp=%d %.3fs%s%s",
-			  log_esc(esc, sizeof esc, r->qname, strlen(r->qname)), dnsmsg_type_name(q->type),
+			  log_esc(esc, sizeof esc, r->qname, strlen(r->qname)), dnstype_name(q->type, tb),
 			  resolver_outcome_name(a->outcome), a->rcode, a->n, a->ttl, a->sent, a->tcp,
 			  a->elapsed, a->why ? ": " : "", a->why ? a->why : "");
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cof.h"
+#include "dnstype.h"
 #include "util.h"
 
 #define MAX_SECONDS 253402300799LL	/* 9999-12-31T23:59:59Z */
@@ -212,7 +213,7 @@ int cof_parse_line(struct cof *c, const char *line, size_t len, const char **why
 	/* rrtype */
 	const struct json_val *v = f[F_RRTYPE];
 	if (v->type == JSON_STRING) {
-		if (util_qtype_parse(v->s, v->len, &qtype) < 0) {
+		if (dnstype_parse(v->s, v->len, &qtype) < 0) {
 			*why = why_q(c, "unknown rrtype", v->s, v->len);
 			*col = v->off + 1;
 			return -1;

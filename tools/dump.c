@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnstype.h"
 #include "json.h"
 #include "agg.h"
 #include "rec_spam.h"
@@ -109,13 +110,13 @@ static void dump_dns(struct dump *dp, const struct rec *r)
 {
 	const struct rec_dns *d = &r->u.dns;
 	FILE *o = dp->out;
-	char qb[UTIL_QTYPE_MAX];
+	char qb[DNSTYPE_NAME_MAX];
 	size_t off = 0, len;
 	const char *nm;
 
 	put_key_str(o, "name", d->name, d->name_len);
 	fprintf(o, ",\"qtype\":\"%s\",\"rcode\":%u,\"ttl\":%lu,\"server\":",
-		util_qtype_name(d->qtype, qb), (unsigned)d->rcode, (unsigned long)d->ttl);
+		dnstype_name(d->qtype, qb), (unsigned)d->rcode, (unsigned long)d->ttl);
 	if (d->server.family == 4 || d->server.family == 6)
 		put_ip(o, d->server.family, d->server.addr);
 	else

@@ -50,6 +50,7 @@
 #include "cdefs.h"
 #include "chsend.h"
 #include "csv.h"
+#include "dnstype.h"
 #include "json.h"
 #include "tip.h"
 #include "util.h"
@@ -185,10 +186,10 @@ static void cof_line(struct xopt *o, const char *sensor, const struct rec *r, in
 {
 	const struct rec_dns *d = &r->u.dns;
 	FILE *f = o->out;
-	char qt[UTIL_QTYPE_MAX];
+	char qt[DNSTYPE_NAME_MAX];
 	fputs("{\"rrname\":", f);
 	json_put_str(f, d->name, d->name_len);
-	fprintf(f, ",\"rrtype\":\"%s\",\"rdata\":[", util_qtype_name(d->qtype, qt));
+	fprintf(f, ",\"rrtype\":\"%s\",\"rdata\":[", dnstype_name(d->qtype, qt));
 	int first_item = 1;
 	for (uint32_t i = 0; i < d->n_a4; i++, first_item = 0) {
 		fputs(first_item ? "\"" : ",\"", f);
@@ -218,7 +219,7 @@ static void csv_row(struct xopt *o, const char *sensor, const struct rec *r, int
 {
 	const struct rec_dns *d = &r->u.dns;
 	FILE *f = o->out;
-	char qt[UTIL_QTYPE_MAX];
+	char qt[DNSTYPE_NAME_MAX];
 	fprintf(f, "%llu,", (unsigned long long)o->obs);
 	csv_puts(f, sensor);
 	fputc(',', f);
@@ -227,7 +228,7 @@ static void csv_row(struct xopt *o, const char *sensor, const struct rec *r, int
 	put_time(f, last);
 	fprintf(f, ",%llu,", (unsigned long long)count);
 	csv_put(f, d->name, d->name_len);
-	fprintf(f, ",%s,%u,%u,", util_qtype_name(d->qtype, qt), d->rcode, d->ttl);
+	fprintf(f, ",%s,%u,%u,", dnstype_name(d->qtype, qt), d->rcode, d->ttl);
 	if (d->server.family)
 		put_ip_text(f, d->server.family, d->server.addr);
 	fputc(',', f);
@@ -249,7 +250,7 @@ static void ch_row(struct xopt *o, const char *sensor, const struct rec *r, int6
 {
 	const struct rec_dns *d = &r->u.dns;
 	FILE *f = o->out;
-	char qt[UTIL_QTYPE_MAX];
+	char qt[DNSTYPE_NAME_MAX];
 	fputs("{\"sensor\":", f);
 	json_put_str(f, sensor, strlen(sensor));
 	fprintf(f, ",\"time_first\":%lld,\"time_last\":%lld,\"first_us\":%lld,\"last_us\":%lld,"
@@ -258,7 +259,7 @@ static void ch_row(struct xopt *o, const char *sensor, const struct rec *r, int6
 		(unsigned long long)count);
 	json_put_str(f, d->name, d->name_len);
 	fprintf(f, ",\"rrtype\":\"%s\",\"qtype\":%u,\"rcode\":%u,\"ttl\":%u,\"server\":\"",
-		util_qtype_name(d->qtype, qt), d->qtype, d->rcode, d->ttl);
+		dnstype_name(d->qtype, qt), d->qtype, d->rcode, d->ttl);
 	if (d->server.family)
 		put_ip_text(f, d->server.family, d->server.addr);
 	fputs("\",\"a\":[", f);

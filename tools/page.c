@@ -47,6 +47,7 @@
 #include "agg.h"
 #include "cdefs.h"
 #include "clock.h"
+#include "dnstype.h"
 #include "html.h"
 #include "http.h"
 #include "index.h"
@@ -1018,9 +1019,9 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		hbuf_puts(b, "</thead><tbody>\n");
 		for (size_t i = 0; i < lk.n; i++) {
 			const struct lookup_row *lr = &lk.v[i];
-			char qt[UTIL_QTYPE_MAX], rb[16];
+			char qt[DNSTYPE_NAME_MAX], rb[16];
 			hbuf_printf(b, "<tr%s><td>%s</td><td>%s%s</td><td class=\"n\">%llu</td><td>",
-				    lr->rcode ? " class=\"failed\"" : "", util_qtype_name(lr->qtype, qt),
+				    lr->rcode ? " class=\"failed\"" : "", dnstype_name(lr->qtype, qt),
 				    lookups_rcode_name(lr->rcode, rb),
 				    lr->rcode == 0 && !lr->answered ? " (no data)" : "",
 				    (unsigned long long)lr->count);

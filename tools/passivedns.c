@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cof.h"
+#include "dnstype.h"
 #include "passivedns.h"
 #include "util.h"
 
@@ -190,7 +191,7 @@ static int parse_line(struct pdns *p, const char *s, size_t len, struct line *l,
 	if (cof_name_norm(l->name, &l->name_len, F(4)) < 0)
 		return bad(why, col, "query name longer than 255 bytes", AT(4));
 	uint64_t v;
-	if (util_qtype_parse(F(5), &l->qtype) < 0) {
+	if (dnstype_parse(F(5), &l->qtype) < 0) {
 		if (parse_uint(F(5), 65535, &v) < 0)
 			return bad(why, col, "unknown record type", AT(5));
 		l->qtype = (uint16_t)v;

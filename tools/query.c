@@ -25,6 +25,7 @@
 
 #include "agg.h"
 #include "csv.h"
+#include "dnstype.h"
 #include "json.h"
 #include "lookups.h"
 #include "match.h"
@@ -154,7 +155,7 @@ static int cof_time_cmp(const void *a, const void *b)
  */
 static void put_cof_n(FILE *f, const struct agg_rrsets *rr, size_t limit)
 {
-	char qt[UTIL_QTYPE_MAX], a[INET6_ADDRSTRLEN];
+	char qt[DNSTYPE_NAME_MAX], a[INET6_ADDRSTRLEN];
 	size_t *ord = rr->n ? malloc(rr->n * sizeof *ord) : NULL;
 	for (size_t i = 0; ord && i < rr->n; i++)
 		ord[i] = i;
@@ -173,7 +174,7 @@ static void put_cof_n(FILE *f, const struct agg_rrsets *rr, size_t limit)
 		agg_rrset_view(&rr->v[i], &v);
 		fputs("{\"rrname\":", f);
 		json_put_str(f, v.name, v.name_len);
-		fprintf(f, ",\"rrtype\":\"%s\",\"rdata\":[", util_qtype_name(v.qtype, qt));
+		fprintf(f, ",\"rrtype\":\"%s\",\"rdata\":[", dnstype_name(v.qtype, qt));
 		int first = 1;
 		for (uint32_t k = 0; k < v.n_a4; k++, first = 0) {
 			inet_ntop(AF_INET, v.a4 + 4 * k, a, sizeof a);
@@ -457,7 +458,7 @@ static int cname_only(struct agg_rrset_view *v)
 static void domain_other_tbl(FILE *f, const struct agg_rrsets *rr, size_t limit)
 {
 	struct tbl t = {5, NULL, 0, 0};
-	char qt[UTIL_QTYPE_MAX], b[4096], c[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
+	char qt[DNSTYPE_NAME_MAX], b[4096], c[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
 	size_t rows = 0;
 	for (int i = 0; i < 5; i++)
 		tbl_add(&t, rr_hdr[i]);
@@ -466,7 +467,7 @@ static void domain_other_tbl(FILE *f, const struct agg_rrsets *rr, size_t limit)
 		agg_rrset_view(&rr->v[i], &v);
 		if (v.qtype == 1 && !cname_only(&v))
 			continue;
-		tbl_add(&t, v.qtype == 1 ? "CNAME" : util_qtype_name(v.qtype, qt));
+		tbl_add(&t, v.qtype == 1 ? "CNAME" : dnstype_name(v.qtype, qt));
 		rrset_text(b, sizeof b, &v);
 		tbl_add(&t, b);
 		snprintf(c, sizeof c, "%llu", (unsigned long long)rr->v[i].count);
@@ -487,12 +488,12 @@ static void domain_other_tbl(FILE *f, const struct agg_rrsets *rr, size_t limit)
 static void lookups_tbl(FILE *f, const struct lookups *l)
 {
 	struct tbl t = {6, NULL, 0, 0};
-	char qt[UTIL_QTYPE_MAX], b[256], c[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
+	char qt[DNSTYPE_NAME_MAX], b[256], c[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
 	for (int i = 0; i < 6; i++)
 		tbl_add(&t, lk_hdr[i]);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct lookup_row *r = &l->v[i];
-		tbl_add(&t, util_qtype_name(r->qtype, qt));
+		tbl_add(&t, dnstype_name(r->qtype, qt));
 		outcome_text(b, sizeof b, r);
 		tbl_add(&t, b);
 		snprintf(c, sizeof c, "%llu", (unsigned long long)r->count);
@@ -524,7 +525,7 @@ static void json_times(FILE *f, int64_t first, int64_t last, uint64_t count)
 static void domain_json(FILE *f, const struct agg_domain *d, const struct agg_rrsets *rr,
 			const struct lookups *l, size_t limit)
 {
-	char qt[UTIL_QTYPE_MAX], a[INET6_ADDRSTRLEN], b[16];
+	char qt[DNSTYPE_NAME_MAX], a[INET6_ADDRSTRLEN], b[16];
 	flux_row_json(f, d->name, d->name_len, &d->v, d->first_us, d->last_us, d->lookups,
 		      d->asn_unknown);
 	fputs("}\n", f);
@@ -546,7 +547,7 @@ static void domain_json(FILE *f, const struct agg_domain *d, const struct agg_rr
 		fputs("{\"row\":\"rrset\",\"domain\":", f);
 		json_put_str(f, d->name, d->name_len);
 		fprintf(f, ",\"rrtype\":\"%s\",\"rdata\":[",
-			v.qtype == 1 ? "CNAME" : util_qtype_name(v.qtype, qt));
+			v.qtype == 1 ? "CNAME" : dnstype_name(v.qtype, qt));
 		const uint8_t *p = v.names;
 		for (uint32_t k = 0; k < v.n_a4 + v.n_a6 + v.n_names; k++) {
 			fputs(k ? "," : "", f);
@@ -569,7 +570,7 @@ static void domain_json(FILE *f, const struct agg_domain *d, const struct agg_rr
 		fputs("{\"row\":\"lookup\",\"domain\":", f);
 		json_put_str(f, d->name, d->name_len);
 		fprintf(f, ",\"rrtype\":\"%s\",\"rcode\":\"%s\",\"answered\":%s,\"ttls\":[",
-			util_qtype_name(r->qtype, qt), lookups_rcode_name(r->rcode, b),
+			dnstype_name(r->qtype, qt), lookups_rcode_name(r->rcode, b),
 			r->answered ? "true" : "false");
 		for (unsigned k = 0; k < r->n_ttls; k++)
 			fprintf(f, "%s%u", k ? "," : "", r->ttls[k]);
@@ -1006,7 +1007,7 @@ int cmd_query(int argc, char **argv)
 			}
 			break;
 		case 't':
-			if (util_qtype_parse(optarg, strlen(optarg), &o.filter.qtype) < 0 ||
+			if (dnstype_parse(optarg, strlen(optarg), &o.filter.qtype) < 0 ||
 			    !o.filter.qtype) {
 				fprintf(stderr, "tip query: --type: not an rrtype (A, NS, CNAME, 28...): ");
 				util_put_text(stderr, optarg, strlen(optarg));

@@ -16,22 +16,12 @@
 #include <stdio.h>
 
 #define UTIL_TIME_MAX 32	/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" and a NUL */
-#define UTIL_QTYPE_MAX 16	/* "TYPE65535" and a NUL, or a mnemonic */
 
 /*
  * Format us (microseconds since 1970 UTC) as 2024-05-01T12:00:00.000123Z.
  * 0, or -1 (out[0] = '\0') when the year is outside 0000-9999.
  */
 int util_fmt_time(char *out, size_t cap, int64_t us);
-
-/* The mnemonic of a DNS type ("A", "AAAA", ...) or "TYPEnnn" (RFC 3597). */
-const char *util_qtype_name(uint16_t qtype, char buf[UTIL_QTYPE_MAX]);
-
-/*
- * Parse a DNS type mnemonic (case-insensitive) or "TYPEnnn" from s[0..n).
- * 0 with *qtype, or -1 when it is neither.
- */
-int util_qtype_parse(const char *s, size_t n, uint16_t *qtype);
 
 /*
  * Print untrusted text for a human line on stderr: printable ASCII as is,
