@@ -96,12 +96,24 @@ same_as() {	# NAME REF OUT
 	if diff -r "$2" "$3" >"$d/diff" 2>&1; then ok "$1"; else nok "$1" "$(head -c 400 "$d/diff")"; fi
 }
 snapshot "$d/orig" "$d/want"
+# The copies below are hard links (linkcopy): compaction writes new files
+# and renames, never into a segment or index in place, so the originals
+# must stay as they are.  The lock files it does write in place (the
+# holder's line) get inodes of their own.
+linkcopy() {
+	cp -al "$1" "$2" || return 1
+	find "$2" -type f \( -name lock -o -name '*.lock' \) | while IFS= read -r f; do
+		cp -p "$f" "$f.own" && mv -f "$f.own" "$f"
+	done
+}
+sums() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 md5sum); }
+sums "$d/orig" >"$d/orig.md5"
 [ "$(wc -l <"$d/want/flux.csv")" -gt 40 ] && grep -q '"lookups":3' "$d/want/d4.json" &&
 	[ -s "$d/want/others.json" ] && grep -q '<path class="score"' "$d/want/graph.svg"
 check snapshot-has-data $?
 
 # ---- compact, piped --------------------------------------------------------
-cp -a "$d/orig" "$d/a"
+linkcopy "$d/orig" "$d/a"
 "$tip" compact "$d/a" >"$d/out" 2>"$d/err"
 check compact-exit-0 $? "$(cat "$d/err")"
 [ ! -s "$d/err" ]; check no-progress-bar-when-piped $? "$(od -c "$d/err" | head -3)"
@@ -123,7 +135,7 @@ a=$(du -sb "$d/orig/s1/log" | cut -f1); b=$(du -sb "$d/a/s1/log" | cut -f1)
 [ $? = 0 ] && grep -q 's1: nothing to merge' "$d/out"; check second-run-nothing-to-merge $? "$(cat "$d/out")"
 
 # ---- the progress bar on a terminal -------------------------------------------
-cp -a "$d/orig" "$d/tty"
+linkcopy "$d/orig" "$d/tty"
 script -qec "$tip compact $d/tty/s1" /dev/null >"$d/tty.out" 2>&1
 grep -q $'\rtip compact: \\[#' "$d/tty.out" && grep -q '100%' "$d/tty.out"
 check progress-bar-on-a-terminal $? "$(head -c 300 "$d/tty.out" | od -c | head -5)"
@@ -131,7 +143,7 @@ script -qec "$tip compact -q $d/tty/s2" /dev/null >"$d/tty.out" 2>&1
 ! grep -q $'\r' <(tr -d '\n' <"$d/tty.out" | sed 's/\r$//'); check no-bar-with-q $?
 
 # ---- --before and a merged segment merged again ------------------------------
-cp -a "$d/orig/s1" "$d/b1"
+linkcopy "$d/orig/s1" "$d/b1"
 "$tip" compact "$d/b1" --before 2025-01-02 >"$d/out" 2>&1
 grep -q '24 segments' "$d/out" && ls "$d/b1/log" | grep -q '^20250101T000000Z-00000024\.c00000001\.tlog$'
 check before-merges-the-first-day $? "$(cat "$d/out")"
@@ -143,7 +155,7 @@ for f in table csv json cof; do
 	"$tip" query flux --store "$d/orig/s1" --min-score 0 --format $f >"$d/y" 2>&1
 	cmp -s "$d/x" "$d/y"; check "before-then-all-flux-$f-identical" $?
 done
-cp -a "$d/orig/s1" "$d/m1"
+linkcopy "$d/orig/s1" "$d/m1"
 "$tip" compact "$d/m1" --max-size 20K >"$d/out" 2>&1
 n=$(ls "$d/m1/log" | grep -c '\.c[0-9]*\.tlog$')
 [ "$n" -ge 3 ]; check max-size-makes-several-merges $? "$n merged segments"
@@ -151,7 +163,7 @@ n=$(ls "$d/m1/log" | grep -c '\.c[0-9]*\.tlog$')
 check max-size-flux-identical $?
 
 # ---- an rsync peer: old segments back beside the merged one ------------------
-cp -a "$d/a" "$d/peer"
+linkcopy "$d/a" "$d/peer"
 cp -n "$d"/orig/c1/log/* "$d/peer/c1/log/"
 "$tip" query flux --store "$d/peer" --min-score 0 --format csv 2>/dev/null | cmp -s - <(sed '/^rc=/,$d' "$d/want/flux.csv")
 check old-segments-beside-merged-read-once $?
@@ -159,7 +171,7 @@ check old-segments-beside-merged-read-once $?
 "$tip" verify "$d/peer" >"$d/vout" 2>&1
 grep -q 'covered by compacted segment .*safe to delete: tip compact --clean' "$d/vout" && ! grep -q 'not a regular file' "$d/vout"
 check verify-explains-superseded $? "$(grep -m2 'log/' "$d/vout")"
-cp -a "$d/peer" "$d/peer2"
+linkcopy "$d/peer" "$d/peer2"
 "$tip" compact --clean "$d/peer2" >"$d/out" 2>&1
 grep -q 'cleaned; 48 files superseded' "$d/out" && [ "$(ls "$d/peer2/c1/log" | wc -l)" = 2 ] && ! grep -q covered <("$tip" verify "$d/peer2" 2>&1)
 check compact-clean-removes-superseded $? "$(cat "$d/out")"
@@ -176,7 +188,7 @@ snapshot "$d/cr" "$d/wantl" light
 k=1
 while [ $k -le 60 ]; do
 	rm -rf "$d/k"
-	cp -a "$d/cr" "$d/k"
+	linkcopy "$d/cr" "$d/k"
 	TIP_COMPACT_CRASH_AT=$k "$tip" compact -q "$d/k" >/dev/null 2>&1
 	rc=$?
 	[ $rc = 0 ] && break
@@ -210,7 +222,7 @@ RANDOM=4242
 kills=0 at=""
 for i in $(seq 1 8); do
 	rm -rf "$d/bk"
-	cp -a "$d/big" "$d/bk"
+	linkcopy "$d/big" "$d/bk"
 	"$tip" compact -q "$d/bk" >/dev/null 2>&1 &
 	p=$!
 	# spread over the first 0.2 s (the whole run takes about that here)
@@ -266,5 +278,7 @@ bad bad-before "$d/a" --before someday
 bad bad-max-size "$d/a" --max-size lots
 bad bad-bucket "$d/a" --bucket -5
 bad unknown-option "$d/a" --fast
+(cd "$d/orig" && md5sum -c --quiet "$d/orig.md5") >"$d/md5.diff" 2>&1
+check hard-linked-originals-unchanged $? "$(head -c 300 "$d/md5.diff")"
 
 [ $fails = 0 ]
