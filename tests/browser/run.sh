@@ -11,7 +11,8 @@
 set -u
 O=$1
 URL=$2
-PW_VERSION=1.65.1
+# 1.61 is the newest that runs on Debian 12's Node.js 18 (1.62 wants Node 20).
+PW_VERSION=1.61.1
 cd "$(dirname "$0")/../.." || exit 2
 chromium=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$chromium" ]; then
