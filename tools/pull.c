@@ -55,6 +55,7 @@
 #if ENABLE_TLS
 #include "clock.h"
 #include "index.h"
+#include "lock.h"
 #include "peer.h"
 #include "seg.h"
 #include "share.h"
@@ -838,7 +839,7 @@ static int run(struct pull *p)
 	size_t *todo = NULL, ntodo = 0, next = 0;
 	int fetched = 0, tries = 0, lock = -1;
 	uint32_t last = 0;
-	char fptext[SHARE_FP_TEXT], lockp[4200];
+	char fptext[SHARE_FP_TEXT], lockp[4400];	/* the lock's refusal */
 
 	p->t0 = clock_mono_us();
 	for (;;) {
@@ -850,12 +851,10 @@ static int run(struct pull *p)
 				goto retry;
 			if (prepare_store(p, l.sensor) < 0)
 				goto out;
-			snprintf(lockp, sizeof lockp, "%s/state/pull.lock", p->o.store);
-			lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-			if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
-				fail(p, PX_USAGE, "%s: %s", lockp,
-				     errno == EWOULDBLOCK ? "another tip pull holds this store"
-							  : strerror(errno));
+			/* one writer per store: not while tipd, an import or another pull writes it */
+			lock = store_lock_open(p->o.store, "tip pull", lockp, sizeof lockp);
+			if (lock < 0) {
+				fail(p, PX_USAGE, "%s", lockp);
 				goto out;
 			}
 			share_fp_format(fptext, p->peer_fp[0]);
@@ -921,8 +920,7 @@ out:
 	free(todo);
 	share_list_free(&l);
 	store_listing_free(&ls);
-	if (lock >= 0)
-		close(lock);
+	store_lock_close(lock);
 	return p->x;
 }
 
