@@ -568,15 +568,17 @@ static int noop(void *arg, const struct feed_entry *e)
 
 struct feeds_ind *feeds_find(const struct feeds_db *db, const char *text)
 {
-	static struct feed_parser p;
+	/* one parser per call: pages run this on several threads at once */
+	struct feed_parser *p = malloc(sizeof *p);
 	struct feed_opts o = {.format = FEED_DOMAINS};
 	struct feed_entry e;
 	const char *why;
-	if (!db->cap || feed_parser_init(&p, &o, noop, NULL) < 0 ||
-	    !feed_classify(&p, text, strlen(text), &e, &why))
-		return NULL;
-	uint64_t h = feedset_hash(e.kind, e.value, e.len);
-	return *slot(db, h, e.kind, e.value);
+	struct feeds_ind *x = NULL;
+	if (p && db->cap && feed_parser_init(p, &o, noop, NULL) == 0 &&
+	    feed_classify(p, text, strlen(text), &e, &why))
+		x = *slot(db, feedset_hash(e.kind, e.value, e.len), e.kind, e.value);
+	free(p);
+	return x;
 }
 
 /* ---- output -------------------------------------------------------------- */

@@ -45,6 +45,7 @@
 
 #include "spam.h"
 #include "agg.h"
+#include "feeds.h"
 #include "cdefs.h"
 #include "clock.h"
 #include "dnstype.h"
@@ -1087,6 +1088,9 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		uint8_t sk[INDEX_KEY_MAX];
 		seen_in_spam(c, sk, spam_key_parse(sk, IX_MAILNAME, name), &all);
 	}
+	hbuf_puts(b, "<p><a href=\"/indicator?v=");
+	html_urls(b, name);
+	hbuf_puts(b, "\">Blacklist listings of this name</a> &middot; <a href=\"/sources\">Sources</a></p>\n");
 	html_end(b);
 	for (int k = 0; k < x->k; k++)
 		agg_domain_fini(&x->cum[k]);
@@ -1300,6 +1304,9 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 		uint8_t spk[INDEX_KEY_MAX];
 		seen_in_spam(c, spk, index_key_bytes(spk, IX_SENDER, a, family == 4 ? 4 : 16), &all);
 	}
+	hbuf_puts(b, "<p><a href=\"/indicator?v=");
+	html_urls(b, ip);
+	hbuf_puts(b, "\">Blacklist listings of this address and the CIDRs covering it</a></p>\n");
 	html_end(b);
 	agg_ipq_fini(&q);
 	agg_rrsets_fini(&rr);
@@ -1823,6 +1830,146 @@ struct page_route {
 	int worker;		/* 1: reads the stores, so a worker thread runs it */
 };
 
+/* ---- blacklist sources and indicators (tools/feeds.h) ------------------------ */
+
+static void put_metric(struct hbuf *b, double v, const char *fmt)
+{
+	if (v < 0)
+		hbuf_puts(b, "<td class=\"n\">-</td>");
+	else {
+		hbuf_puts(b, "<td class=\"n\">");
+		hbuf_printf(b, fmt, v);
+		hbuf_puts(b, "</td>");
+	}
+}
+
+static int page_sources(struct page_job *c, const struct params *p TIP_UNUSED, int arg TIP_UNUSED)
+{
+	struct hbuf *b = &c->body;
+	struct feeds_db db;
+	char err[256];
+	if (feeds_load(&db, &c->s->set, NULL, err, sizeof err) < 0) {
+		feeds_free(&db);
+		return page_error(c, 500, "cannot read the feed records", err);
+	}
+	feeds_metrics(&db);
+	hbuf_reset(b);
+	html_begin(b, "Sources", 7, HTML_NAV_NONE, NULL);
+	hbuf_printf(b, "<h1>Blacklist sources</h1>\n<p class=\"muted\">%zu source%s, %zu indicators. "
+		       "Metrics after Li et al. (USENIX Security 2019); accuracy needs an allow-list "
+		       "(<code>tip query source --allowlist FILE</code>).</p>\n",
+		    db.nsrc, db.nsrc == 1 ? "" : "s", db.n);
+	static const char *const h[] = {"Source", "Entries", "Added/day", "Churn", "Lifetime (d)",
+					 "Median (d)", "Exclusive", "Latency (h)", "Coverage",
+					 "Weight", "Fetches", "Failed", "Last fetch"};
+	hbuf_puts(b, "<table id=\"sources\"><thead>");
+	html_th_row(b, h, 13);
+	hbuf_puts(b, "</thead><tbody>\n");
+	for (size_t i = 0; i < db.nsrc; i++) {
+		const struct feeds_src *x = &db.src[i];
+		hbuf_puts(b, "<tr><td>");
+		html_texts(b, x->name);
+		hbuf_printf(b, "</td><td class=\"n\">%llu</td>", (unsigned long long)x->entries_now);
+		put_metric(b, x->added_per_day, "%.1f");
+		put_metric(b, x->churn, "%.3f");
+		put_metric(b, x->life_mean_days, "%.2f");
+		put_metric(b, x->life_median_days, "%.2f");
+		put_metric(b, x->exclusive, "%.3f");
+		put_metric(b, x->latency_mean_h, "%.1f");
+		put_metric(b, x->coverage, "%.3f");
+		put_metric(b, x->weight, "%.3f");
+		hbuf_printf(b, "<td class=\"n\">%llu</td><td class=\"n\">%llu</td><td>",
+			    (unsigned long long)x->fetches, (unsigned long long)x->failed);
+		put_time(b, x->last_fetch_us);
+		hbuf_puts(b, x->last_outcome == REC_FETCH_FAILED ? " failed: " : "");
+		if (x->last_outcome == REC_FETCH_FAILED)
+			html_texts(b, x->last_error);
+		hbuf_puts(b, "</td></tr>\n");
+	}
+	hbuf_puts(b, "</tbody></table>\n");
+	html_end(b);
+	feeds_free(&db);
+	return respond_page(c, 200);
+}
+
+static void put_listings(struct hbuf *b, const struct feeds_db *db, const struct feeds_ind *x)
+{
+	for (uint16_t a = 0; a < x->n; a++) {
+		hbuf_puts(b, "<tr><td>");
+		html_texts(b, x->value);
+		hbuf_puts(b, "</td><td>");
+		html_texts(b, db->src[x->is[a].src].name);
+		hbuf_puts(b, "</td><td>");
+		put_time(b, x->is[a].first_us);
+		hbuf_puts(b, "</td><td>");
+		if (x->is[a].since_us)
+			hbuf_puts(b, "listed now");
+		else
+			put_time(b, x->is[a].last_us);
+		hbuf_printf(b, "</td><td class=\"n\">%u</td></tr>\n", x->is[a].listings);
+	}
+}
+
+static int page_indicator(struct page_job *c, const struct params *p, int arg TIP_UNUSED)
+{
+	struct hbuf *b = &c->body;
+	char v[1024];
+	int r = param(p, "v", v, sizeof v);
+	if (r <= 0)
+		return page_error(c, 400, "give an indicator: /indicator?v=VALUE", NULL);
+	struct feeds_db db;
+	char err[256];
+	if (feeds_load(&db, &c->s->set, NULL, err, sizeof err) < 0) {
+		feeds_free(&db);
+		return page_error(c, 500, "cannot read the feed records", err);
+	}
+	feeds_metrics(&db);
+	struct feeds_ind *x = feeds_find(&db, v);
+	hbuf_reset(b);
+	html_begin(b, "Indicator", 9, HTML_NAV_NONE, NULL);
+	hbuf_puts(b, "<h1>");
+	html_texts(b, v);
+	hbuf_puts(b, "</h1>\n");
+	uint8_t a[16];
+	int fam = inet_pton(AF_INET, v, a) == 1 ? 4 : inet_pton(AF_INET6, v, a) == 1 ? 6 : 0;
+	struct feeds_ind ipx;
+	memset(&ipx, 0, sizeof ipx);
+	if (fam) {
+		ipx.kind = REC_IND_IP;
+		ipx.family = (uint8_t)fam;
+		memcpy(ipx.addr, a, 16);
+	}
+	if (x)
+		hbuf_printf(b, "<p>Confidence <b id=\"confidence\">%.3f</b> (sources listing it now, "
+			       "weighed: <a href=\"/sources\">sources</a>)</p>\n",
+			    feeds_confidence(&db, x));
+	else
+		hbuf_puts(b, "<p id=\"confidence\">Listed by no source itself.</p>\n");
+	static const char *const h[] = {"Indicator", "Source", "First listed", "Last listed", "Times"};
+	hbuf_puts(b, "<table id=\"listings\"><thead>");
+	html_th_row(b, h, 5);
+	hbuf_puts(b, "</thead><tbody>\n");
+	if (x)
+		put_listings(b, &db, x);
+	for (size_t i = 0; fam && i < db.cap; i++)
+		if (db.tab[i] && feeds_covers(db.tab[i], &ipx))
+			put_listings(b, &db, db.tab[i]);
+	hbuf_puts(b, "</tbody></table>\n<p>");
+	if (fam) {
+		hbuf_puts(b, "<a href=\"/ip?a=");
+		html_urls(b, v);
+		hbuf_puts(b, "\">DNS answers with this address</a>");
+	} else if (x && x->kind == REC_IND_DOMAIN) {
+		hbuf_puts(b, "<a href=\"/domain?name=");
+		html_urls(b, x->value);
+		hbuf_puts(b, "\">DNS lookups of this name</a>");
+	}
+	hbuf_puts(b, "</p>\n");
+	html_end(b);
+	feeds_free(&db);
+	return respond_page(c, 200);
+}
+
 static int page_css(struct page_job *c, const struct params *p TIP_UNUSED, int arg TIP_UNUSED)
 {
 	return respond(c, 200, "text/css; charset=utf-8", html_css, strlen(html_css),
@@ -1843,6 +1990,8 @@ static const struct page_route routes[] = {
 	{"/ip.cof", page_ip, 2, 1},
 	{"/search", page_search, 0, 1},
 	{"/sensors", page_sensors, 0, 1},
+	{"/sources", page_sources, 0, 1},
+	{"/indicator", page_indicator, 0, 1},
 	{"/style.css", page_css, 0, 0},
 };
 

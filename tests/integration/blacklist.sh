@@ -216,6 +216,20 @@ else nok blacklist-delisted-on-change "delisted $got, want $want"; fi
 if "$TIP" query source drop --store "$S" >"$T/q" 2>&1 && grep -q '^drop  *700 ' "$T/q"; then
 	ok blacklist-query-source; else nok blacklist-query-source "$(head -3 "$T/q")"; fi
 if "$TIP" verify "$S" >/dev/null 2>&1; then ok blacklist-store-verifies; else nok blacklist-store-verifies; fi
+# the web view: the sources page and an address's indicator page
+PW=$(freeport)
+"$TIP" serve --listen "127.0.0.1:$PW" --store "$S" >"$T/serve.log" 2>&1 &
+SPID=$!
+PIDS="$PIDS $SPID"
+for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PW/sources" && break; sleep 0.1; done
+cidr=$(grep -v '^;' "$W/drop.txt" | sed -n 5p | cut -d' ' -f1)
+addr=$(echo "$cidr" | awk -F'[./]' '{ print $1 "." $2 "." $3 "." ($4 + 1) }')
+curl -s "http://127.0.0.1:$PW/sources" >"$T/sources.html"
+curl -s "http://127.0.0.1:$PW/indicator?v=$addr" >"$T/ind.html"
+if grep -q '<tr><td>drop</td><td class="n">700<' "$T/sources.html" &&
+	grep -q "<tr><td>$cidr</td><td>drop</td>" "$T/ind.html"; then ok blacklist-web-pages
+else nok blacklist-web-pages "sources page or /indicator?v=$addr lacks drop"; fi
+kill "$SPID" 2>/dev/null
 if grep -q 'Sanitizer\|runtime error' "$T"/log1 "$T"/log2 "$T"/log3; then
 	nok blacklist-tipd-clean "$(grep -h -m3 'Sanitizer\|runtime error' "$T"/log*)"
 else ok blacklist-tipd-clean; fi
