@@ -36,6 +36,7 @@ M=$T/Maildir
 mkdir -p "$M/tmp" "$M/new" "$M/cur"
 SOCK=$T/tipd.sock
 cat >"$T/tipd.conf" <<CONF
+pidfile $T/tipd.pid
 log-level info
 store {
 	dir $T/store
