@@ -214,6 +214,8 @@ static const int allowed[] = {
 #if defined(__SANITIZE_ADDRESS__)
 /* ASan's and UBSan's own runtime (the test builds): reports, shadow memory */
 	__NR_sched_getparam, __NR_mincore, __NR_wait4, __NR_msync,
+	/* LeakSanitizer stops the world at exit by ptrace from a clone */
+	__NR_ptrace, __NR_waitid,
 #ifdef __NR_arch_prctl
 	__NR_arch_prctl,
 #endif

@@ -1,7 +1,7 @@
 #!/bin/bash
 # sandbox: tipd's least privilege.  With Kconfig SECCOMP, tipd says the
 # filter is on and a forbidden system call kills it with SIGSYS (the test's
-# shim tests/fault/forbidden.c makes one, ptrace, on SIGUSR2, as injected
+# shim tests/fault/forbidden.c makes one, execve, on SIGUSR2, as injected
 # code would); no_new_privs is set; store files are 0640 and directories
 # 0750; the control socket is 0660 and of the configured group.
 # Prints "ok NAME" / "not ok NAME: why" / "skip NAME: why"; exits 1 on failure.
