@@ -105,7 +105,7 @@ struct spamtrap {
 	struct mail_msg *msg;	/* the worker's result */
 	int msg_rc;
 	struct st_key msg_key;
-	char msg_file[ST_NAME_MAX + 1];
+	char msg_file[sizeof "cur/" + ST_NAME_MAX];	/* cur/ or new/, then the name */
 	int msg_io_err;
 	uint64_t msg_bytes;
 	ev_async wake;

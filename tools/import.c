@@ -347,7 +347,7 @@ static void import_file(struct imp *im, const char *path)
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : spool_stdin();
 	uint64_t lineno = 0, reported = 0, skipped = 0;
 	size_t len;
-	int c;
+	int c = 0;
 
 	if (!f) {
 		fprintf(stderr, "tip import: ");

@@ -220,7 +220,7 @@ static int hostile(const char *dir)
 		"<script>window.__pwned=1</script>.ptr.example",
 		"\"><img src=x onerror=window.__pwned=2>.ptr.example",
 		"javascript:alert(1)//.ptr.example",
-		"\xe2\x80\xae" "elpmaxe.ptr",
+		("\xe2\x80\xae" "elpmaxe.ptr"),
 	};
 	clock_fake(T0);
 	open_writer(dir, "hostile");

@@ -162,13 +162,13 @@ static void test_share_list_parse_refuses_lies(void **state)
 		/* a name whose sequence is not SEQ */
 		"tip-share 1\nsensor s1\nseg 20250101T000000Z-00000001 2 100 active -\nend 1\n",
 		/* descending sequences */
-		"tip-share 1\nsensor s1\nseg 20250101T000000Z-00000002 2 100 sealed "
-		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
-		"seg 20250101T000000Z-00000001 1 100 sealed "
-		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\nend 2\n",
+		("tip-share 1\nsensor s1\nseg 20250101T000000Z-00000002 2 100 sealed "
+		 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+		 "seg 20250101T000000Z-00000001 1 100 sealed "
+		 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\nend 2\n"),
 		/* a segment after the active one */
-		"tip-share 1\nsensor s1\nseg 20250101T000000Z-00000001 1 100 active -\n"
-		"seg 20250101T000000Z-00000002 2 100 active -\nend 2\n",
+		("tip-share 1\nsensor s1\nseg 20250101T000000Z-00000001 1 100 active -\n"
+		 "seg 20250101T000000Z-00000002 2 100 active -\nend 2\n"),
 		/* a path for a name */
 		"tip-share 1\nsensor s1\nseg ../../etc/passwd 1 100 active -\nend 1\n",
 		/* a size smaller than a header */
