@@ -62,7 +62,10 @@ static const int allowed[] = {
 #ifdef __NR_brk
 	__NR_brk,
 #endif
-	__NR_mmap, __NR_munmap, __NR_mprotect, __NR_mremap, __NR_madvise,
+#ifdef __NR_mmap
+	__NR_mmap,
+#endif
+	__NR_munmap, __NR_mprotect, __NR_mremap, __NR_madvise,
 #ifdef __NR_mmap2
 	__NR_mmap2,
 #endif

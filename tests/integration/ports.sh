@@ -587,13 +587,13 @@ else
 fi
 
 # ---- musl, OpenWrt's C library: a static tipd, run through lifecycle.sh ----------
-# libev, udns and tinycdb built with musl-gcc from Debian's sources (the
+# libev, udns, tinycdb and BearSSL built with musl-gcc from Debian's sources (the
 # recipes' commands), tipd and tip linked statically with the router
 # profile, then the lifecycle integration test run on those binaries.
 ML=$O/ports-musl-libs
 MB=$O/ports-musl
 if ! command -v musl-gcc >/dev/null 2>&1; then
-	skip "musl build" "no musl-gcc (Debian package musl-tools; scripts/deps.sh cross)"
+	notok "musl build" "no musl-gcc (Debian package musl-tools: scripts/deps.sh cross should have installed it)"
 elif [ ! -f "$SRC/libev_4.33.orig.tar.gz" ]; then
 	skip "musl build" "no Debian sources (see the package recipes above)"
 else
@@ -604,7 +604,8 @@ else
 		(
 			set -e
 			cd "$ML/src"
-			for f in libev_4.33.orig.tar.gz udns_0.4.orig.tar.gz tinycdb_0.78.tar.gz; do
+			for f in libev_4.33.orig.tar.gz udns_0.4.orig.tar.gz tinycdb_0.78.tar.gz \
+				bearssl_0.6+dfsg.1.orig.tar.xz; do
 				tar xf "$SRC/$f"
 			done
 			cd libev-4.33
@@ -621,12 +622,17 @@ else
 			make CC=musl-gcc CFLAGS=-Os staticlib
 			cp cdb.h "$ML/root/usr/include/"
 			cp libcdb.a "$ML/root/usr/lib/"
+			# BearSSL: the store library hashes mail with its SHA-256.
+			cd ../bearssl-0.6
+			make -j2 CC=musl-gcc CFLAGS=-Os LD=musl-gcc LDDLL=musl-gcc lib
+			cp inc/*.h "$ML/root/usr/include/"
+			cp build/libbearssl.a "$ML/root/usr/lib/"
 		) >"$ML.log" 2>&1 || return 1
 		echo "$SRC_FILES" >"$ML/.done"
 	}
 	if ! musl_libs; then
 		tail -n 10 "$ML.log"
-		notok "musl: libev, udns and tinycdb build with musl-gcc"
+		notok "musl: libev, udns, tinycdb and BearSSL build with musl-gcc"
 	else
 		mkdir -p "$MB"
 		[ configs/openwrt_defconfig -nt "$MB/.config" ] && cp configs/openwrt_defconfig "$MB/.config"
