@@ -486,7 +486,12 @@ static void pin_start_cert(const br_x509_class **ctx, uint32_t length TIP_UNUSED
 static void pin_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 {
 	struct peer_pin *p = (struct peer_pin *)(void *)ctx;
-	if (p->ncert == 0)
+	/*
+	 * BearSSL 0.6's X.509 decoder reads past its input when pushed more
+	 * bytes after it has finished or failed (sensor/tls.c does the same
+	 * check): a hostile peer's certificate must not get that far.
+	 */
+	if (p->ncert == 0 && !p->dc.err && !p->dc.decoded)
 		br_x509_decoder_push(&p->dc, buf, len);
 }
 
