@@ -392,12 +392,42 @@ static int to_mem(struct pull *p TIP_UNUSED, const uint8_t *b, size_t n, void *c
 	return 0;
 }
 
+static int discard(struct pull *p TIP_UNUSED, const uint8_t *b TIP_UNUSED, size_t n TIP_UNUSED,
+		   void *ctx TIP_UNUSED)
+{
+	return 0;
+}
+
+/*
+ * A server that has just started answers 503 until it has the digest of
+ * every sealed segment: wait for it, up to PULL_BUSY_WAIT_S, rather than
+ * fail a cron job that happened to run right after tipd restarted.
+ */
+#define PULL_BUSY_WAIT_S 60
+
 static int get_list(struct pull *p, struct share_list *l)
 {
 	struct share_resp r;
 	char err[512];
-	if (request(p, "/segments", 0, &r) < 0)
-		return -1;
+	int64_t waited_us = 0, pause_us = 200000;
+	for (;;) {
+		if (!p->c && conn_open(p) < 0)
+			return -1;
+		if (request(p, "/segments", 0, &r) < 0)
+			return -1;
+		if (r.status != 503 || waited_us >= PULL_BUSY_WAIT_S * 1000000LL)
+			break;
+		if (r.content_length != UINT64_MAX && r.content_length <= SHARE_LIST_MAX &&
+		    read_body(p, r.content_length, discard, NULL) == 0 && !r.close) {
+			/* the connection stays usable */
+		} else {
+			conn_drop(p);
+		}
+		usleep((useconds_t)pause_us);
+		waited_us += pause_us;
+		if (pause_us < 2000000)
+			pause_us *= 2;
+	}
 	if (r.status != 200) {
 		fail(p, r.status == 403 ? PX_REFUSED : PX_DATA, "%s:%s: GET /segments: status %d",
 		     p->host, p->port, r.status);
