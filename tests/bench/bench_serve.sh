@@ -80,8 +80,7 @@ ttfb_ms() { curl -s -o /dev/null -w '%{time_starttransfer}\n' "$1" | awk '{ prin
 mkdir -p "$d/day"
 scripts/sample-cof.sh | "$tip" import cof - --store "$d/day/s1" --sensor s1 >/dev/null 2>&1 || exit 1
 asn=""
-data=/work/shared/data/asn
-[ -d "$data" ] || data=../shared/data/asn
+data=../shared/data/asn
 if [ -f "$data/asn-ipv4.csv.gz" ] && [ -f "$data/asn-country-ipv4.csv" ]; then
 	zcat "$data/asn-ipv4.csv.gz" >"$d/asn.csv"
 	"$tip" asn import --asn "$d/asn.csv" --country "$data/asn-country-ipv4.csv" -o "$d/asn.db" >/dev/null 2>&1 &&

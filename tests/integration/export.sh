@@ -104,8 +104,7 @@ EOF
 check clickhouse-rows $?
 ! grep -q '<script' "$d/y.json"; check clickhouse-no-raw-markup $?
 # the ASN table fills what no enrichment says
-data=/work/shared/data/asn
-[ -d "$data" ] || data=../shared/data/asn
+data=../shared/data/asn
 if [ -f "$data/asn-ipv4.csv.gz" ]; then
 	zcat "$data/asn-ipv4.csv.gz" >"$d/asn.csv"
 	"$tip" asn import --asn "$d/asn.csv" --country "$data/asn-country-ipv4.csv" -o "$d/asn.db" >/dev/null 2>&1

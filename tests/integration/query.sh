@@ -42,8 +42,7 @@ check import-hostile $? "$(cat "$d/imp.out")"
 
 # ---- ASN table ------------------------------------------------------------
 asn=""
-data=/work/shared/data/asn
-[ -d "$data" ] || data=../shared/data/asn
+data=../shared/data/asn
 if [ -f "$data/asn-ipv4.csv.gz" ] && [ -f "$data/asn-country-ipv4.csv" ]; then
 	zcat "$data/asn-ipv4.csv.gz" >"$d/asn.csv"
 	if "$tip" asn import --asn "$d/asn.csv" --country "$data/asn-country-ipv4.csv" -o "$d/asn.db" >/dev/null 2>&1; then

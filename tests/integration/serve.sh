@@ -56,8 +56,7 @@ else
 	have_ptr=0
 fi
 asn=""
-data=/work/shared/data/asn
-[ -d "$data" ] || data=../shared/data/asn
+data=../shared/data/asn
 if [ -f "$data/asn-ipv4.csv.gz" ] && [ -f "$data/asn-country-ipv4.csv" ]; then
 	zcat "$data/asn-ipv4.csv.gz" >"$d/asn.csv"
 	"$tip" asn import --asn "$d/asn.csv" --country "$data/asn-country-ipv4.csv" -o "$d/asn.db" >/dev/null 2>&1
