@@ -39,7 +39,7 @@ int tip_usage(const char *cmd)
 static const char *data_path(const char *rel)
 {
 	static char path[512];
-	static const char *const roots[] = {"../../shared/data", "../shared/data", "/work/shared/data"};
+	static const char *const roots[] = {"../../shared/data", "../shared/data"};
 	const char *env = getenv("TIP_SHARED_DATA");
 	if (env) {
 		snprintf(path, sizeof path, "%s/%s", env, rel);

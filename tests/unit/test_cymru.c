@@ -18,7 +18,7 @@
 
 static FILE *open_data(const char *rel)
 {
-	static const char *const roots[] = {"../../shared/data", "../shared/data", "/work/shared/data"};
+	static const char *const roots[] = {"../../shared/data", "../shared/data"};
 	char path[512];
 	const char *env = getenv("TIP_SHARED_DATA");
 	if (env) {
