@@ -16,7 +16,7 @@ TIP_LICENSE = ISC
 TIP_LICENSE_FILES = LICENSE
 # A work tree's build folders are not sources.
 TIP_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude=/build --exclude='/build-*'
-TIP_DEPENDENCIES = libev udns tinycdb $(if $(BR2_PACKAGE_TIP_TLS),bearssl)
+TIP_DEPENDENCIES = libev udns tinycdb bearssl $(if $(BR2_PACKAGE_TIP_BLACKLIST),zlib)
 
 # TIP's build folder (its O=).
 TIP_O = $(@D)/br-build
@@ -33,7 +33,9 @@ define TIP_CONFIGURE_CMDS
 	mkdir -p $(TIP_O)
 	cp $(@D)/configs/openwrt_defconfig $(TIP_O)/.config
 	$(call TIP_KCONFIG,TIP,$(BR2_PACKAGE_TIP_TOOL))
-	$(call TIP_KCONFIG,TLS,$(BR2_PACKAGE_TIP_TLS))
+	$(call TIP_KCONFIG,MODULE_BLACKLIST,$(BR2_PACKAGE_TIP_BLACKLIST))
+	$(call TIP_KCONFIG,MODULE_SHARE,$(BR2_PACKAGE_TIP_SHARE))
+	$(call TIP_KCONFIG,TLS,$(if $(BR2_PACKAGE_TIP_TLS)$(BR2_PACKAGE_TIP_SHARE),y))
 endef
 
 # TIP's Makefile keeps the flags the code needs apart from CFLAGS, so
