@@ -294,7 +294,7 @@ for mode in digest size corrupt short; do
 done
 
 # the server ends sessions after 1 s: a slow pull reconnects and resumes
-python3 "$py" proxy "$PX" "$BP" throttle 1500000 >/dev/null 2>&1 &
+python3 "$py" proxy "$PX" "$BP" throttle 300000 >/dev/null 2>&1 &
 p=$!
 for _ in $(seq 50); do (: </dev/tcp/127.0.0.1/"$PX") 2>/dev/null && break; sleep 0.05; done
 rm -rf "$d/s"
