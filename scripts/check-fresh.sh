@@ -37,6 +37,9 @@ if [ "${1:-}" = --inside ]; then
 	# Second stage, in the private mount namespace made by the first.
 	root=$2
 	m() { mount "$@" || die "mount $*"; }
+	# The root is a mount point of its own, as / is on a machine, so that
+	# tests can make a private mount namespace (unshare -m) inside it.
+	m --bind "$root" "$root"
 	m -t proc proc "$root/proc"
 	m -t sysfs sys "$root/sys"
 	m --rbind /dev "$root/dev"

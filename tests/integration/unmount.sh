@@ -10,8 +10,8 @@ set -u
 O=${O:-build}
 cd "$(dirname "$0")/../.." || exit 2
 if [ -z "${TIP_IN_MNTNS:-}" ]; then
-	if ! unshare -m --propagation private true 2>/dev/null; then
-		echo "skip unmount: cannot make a private mount namespace (not root)"; exit 0
+	if ! err=$(unshare -m --propagation private true 2>&1); then
+		echo "skip unmount: cannot make a private mount namespace (needs root, and / a mount point): $err"; exit 0
 	fi
 	TIP_IN_MNTNS=1 exec unshare -m --propagation private bash "$0" "$@"
 fi
