@@ -665,9 +665,9 @@ fail:
 	return 1;
 }
 
-static uint32_t asn_from_ips(void *ctx, uint32_t ip)
+uint32_t agg_domain_asn_of(void *ctx, uint32_t ip)
 {
-	struct agg_domain *d = ctx;
+	const struct agg_domain *d = ctx;
 	size_t lo = 0, hi = d->n_ips;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -721,7 +721,7 @@ int agg_domain_lookup(const struct store_set *set, const struct asn_db *db, cons
 		for (size_t i = 0; i < d->n_ips; i++)
 			d->ips[i].asn = d->info[i].asn;
 	}
-	agg_domain_finish(d, asn_from_ips, d);
+	agg_domain_finish(d, agg_domain_asn_of, d);
 	return 0;
 }
 

@@ -194,6 +194,11 @@ void agg_domain_ipinfo(const struct agg_domain *d, size_t i, struct agg_ipinfo *
 int agg_domain_add(struct agg_domain *d, const struct rec *r, const struct agg_filter *f);
 /* Resolve the ASNs of the address set and compute the verdict. */
 void agg_domain_finish(struct agg_domain *d, agg_asn_fn asn_of, void *ctx);
+/*
+ * An agg_asn_fn over a looked-up domain (ctx: a const struct agg_domain *):
+ * the ASN its sorted d->ips give an address, 0 when it has none.
+ */
+uint32_t agg_domain_asn_of(void *ctx, uint32_t ip);
 
 /*
  * Everything about one domain by the index: its sets and verdict (ASNs

@@ -216,23 +216,6 @@ static int smp_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* The ASN of an address, from the agg_domain_lookup of the whole name. */
-static uint32_t asn_of(void *ctx, uint32_t ip)
-{
-	const struct agg_domain *d = ctx;
-	size_t lo = 0, hi = d->n_ips;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (d->ips[mid].ip < ip)
-			lo = mid + 1;
-		else if (d->ips[mid].ip > ip)
-			hi = mid;
-		else
-			return d->ips[mid].asn;
-	}
-	return 0;
-}
-
 /* Cumulative verdicts after each observation, in time order. */
 static int from_lookups(struct gcol *c, const struct agg_domain *all, struct gpts *out,
 			int64_t *t_end)
@@ -269,7 +252,7 @@ static int from_lookups(struct gcol *c, const struct agg_domain *all, struct gpt
 		}
 		/* the ASN set follows the address set: recount only when it grew */
 		if (cum.sets.a.n != prev_n || cum.sets.a.over != prev_over) {
-			agg_domain_finish(&cum, asn_of, (void *)all);
+			agg_domain_finish(&cum, agg_domain_asn_of, (void *)all);
 			prev_n = cum.sets.a.n;
 			prev_over = cum.sets.a.over;
 		}

@@ -280,22 +280,6 @@ static int pair_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static uint32_t asn_of_ips(void *ctx, uint32_t ip)
-{
-	struct agg_domain *d = ctx;
-	size_t lo = 0, hi = d->n_ips;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (d->ips[mid].ip < ip)
-			lo = mid + 1;
-		else if (d->ips[mid].ip > ip)
-			hi = mid;
-		else
-			return d->ips[mid].asn;
-	}
-	return 0;
-}
-
 int match_domains(const struct store_set *set, const struct asn_db *db, const struct match_wild *p,
 		  const struct agg_filter *f, struct match_doms *out, struct agg_rrsets *rrsets,
 		  struct agg_faults *faults)
@@ -356,7 +340,7 @@ int match_domains(const struct store_set *set, const struct asn_db *db, const st
 			struct asn_pair *hit = bsearch(&key, pairs, u, sizeof *pairs, pair_cmp);
 			d->ips[j].asn = hit ? hit->asn : 0;
 		}
-		agg_domain_finish(d, asn_of_ips, d);
+		agg_domain_finish(d, agg_domain_asn_of, d);
 	}
 	free(pairs);
 	free(out->tab);

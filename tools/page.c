@@ -670,22 +670,6 @@ static int on_dom_extra(void *ctx, const char *sensor TIP_UNUSED,
 	return 0;
 }
 
-static uint32_t asn_of_dom(void *ctx, uint32_t ip)
-{
-	const struct agg_domain *d = ctx;
-	size_t lo = 0, hi = d->n_ips;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (d->ips[mid].ip < ip)
-			lo = mid + 1;
-		else if (d->ips[mid].ip > ip)
-			hi = mid;
-		else
-			return d->ips[mid].asn;
-	}
-	return 0;
-}
-
 static int cmp_point(const void *a, const void *b)
 {
 	const struct svg_point *x = a, *y = b;
@@ -890,7 +874,7 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		gsrc = "the sensor's score samples (running totals)";
 	} else {
 		for (int k = 0; k < x->k; k++) {
-			agg_domain_finish(&x->cum[k], asn_of_dom, &d);
+			agg_domain_finish(&x->cum[k], agg_domain_asn_of, &d);
 			pts[gn++] = (struct svg_point){x->flt[k].until_us, x->cum[k].v.score_x100};
 		}
 		gsrc = "the score of all observations up to each instant";
