@@ -687,7 +687,7 @@ int index_open(struct index *ix, const char *cdb_path)
 		goto bad;
 	int c = cdb_find(&ix->cdb, META_KEY, META_KEYLEN);
 	if (c <= 0)
-		goto bad;
+		goto bad_free;	/* cdb_init mapped the file: unmap it */
 	const uint8_t *p = cdb_get(&ix->cdb, cdb_datalen(&ix->cdb), cdb_datapos(&ix->cdb));
 	if (!p || meta_decode(p, cdb_datalen(&ix->cdb), &ix->meta) < 0)
 		goto bad_free;

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
 
@@ -270,6 +272,42 @@ static void test_index_rejects_non_index(void **state)
 	seg_writer_free(w);
 }
 
+static int count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0, c;
+	if (!f)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* A well-formed cdb that is not an index (no meta record) is refused,
+ * and refusing it leaves nothing mapped: a reader that walks a store full
+ * of such files must not run out of address space. */
+static void test_index_refusal_unmaps_a_cdb_without_meta(void **state)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s/nometa.cdb", dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	struct cdb_make cm;
+	assert_int_equal(cdb_make_start(&cm, fd), 0);
+	assert_int_equal(cdb_make_add(&cm, "k", 1, "v", 1), 0);
+	assert_int_equal(cdb_make_finish(&cm), 0);
+	close(fd);
+	struct index ix;
+	if (count_maps() < 0)
+		skip();
+	assert_int_equal(index_open(&ix, p), -1);	/* first call may map libraries */
+	int before = count_maps();
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(index_open(&ix, p), -1);
+	assert_int_equal(count_maps(), before);
+}
+
 static void test_lookup_survives_missing_and_stale_index(void **state)
 {
 	struct seg_policy pol = {.max_bytes = 8192};
@@ -523,6 +561,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_lookup_by_domain_ip_and_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_meta_and_iterator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rejects_non_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_refusal_unmaps_a_cdb_without_meta, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_survives_missing_and_stale_index, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_set_reads_sibling_stores, setup, teardown),
