@@ -764,16 +764,21 @@ static void server_of(const struct resolver_answer *a, struct rec_ip *ip)
 	}
 }
 
-/* One REC_DNS for one lookup of d: the whole answer set. */
-static void record_dns(struct ff *ff, const struct ffdom *d, uint16_t qtype,
-		       const struct resolver_answer *a)
+/*
+ * The REC_DNS of one lookup of d (the whole answer set) in *r, pointing
+ * into ff's buffers until the next lookup.  0, or -1 when nothing was
+ * observed (cancelled, out of memory).
+ */
+static int dns_rec(struct ff *ff, const struct ffdom *d, uint16_t qtype,
+		   const struct resolver_answer *a, struct rec *r)
 {
 	int rcode = rcode_of(a);
 	if (rcode < 0)
-		return;
-	struct rec r = {.type = REC_DNS};
-	struct rec_dns *dn = &r.u.dns;
-	rec_stamp(&r);
+		return -1;
+	memset(r, 0, sizeof *r);
+	r->type = REC_DNS;
+	struct rec_dns *dn = &r->u.dns;
+	rec_stamp(r);
 	dn->name = d->name;
 	dn->name_len = d->name_len;
 	dn->qtype = qtype;
@@ -785,7 +790,7 @@ static void record_dns(struct ff *ff, const struct ffdom *d, uint16_t qtype,
 			void *nb = realloc(ff->a4buf, 4 * (size_t)a->n);
 			if (!nb) {
 				ff->st.nomem++;
-				return;
+				return -1;
 			}
 			ff->a4buf = nb;
 			ff->a4cap = a->n;
@@ -804,8 +809,7 @@ static void record_dns(struct ff *ff, const struct ffdom *d, uint16_t qtype,
 		dn->names = dn->n_names ? ff->names : NULL;
 		dn->names_len = len;
 	}
-	put(ff, &r);
-	ff->st.rec_dns++;
+	return 0;
 }
 
 static void record_score(struct ff *ff, const struct ffdom *d, const struct flux_verdict *v,
@@ -1427,6 +1431,99 @@ static int ff_timer_run(struct sched_task *t)
 	return SCHED_OK;
 }
 
+static uint32_t secs_of(int64_t us)
+{
+	int64_t s = us / 1000000;
+	return s > 0 ? (s > UINT32_MAX ? UINT32_MAX : (uint32_t)s) : 1;
+}
+
+/* A new address of d, live: enrich_addr.  The replay passes none (rb_finish enriches). */
+typedef void ff_fresh_fn(struct ff *ff, struct ffdom *d, uint32_t ip, uint32_t t);
+
+/*
+ * Apply one DNS observation of d, as it is stored (REC_DNS, perhaps
+ * coalesced: `count` lookups with the same answer from ts to ts_last), to
+ * its sets, counts, times and state: the one state update of the live
+ * path (which builds the record it stores and applies it) and the replay
+ * at start (which applies the stored one), so a restart finds what the
+ * running module had.  What only the live module does (enrichment of new
+ * addresses through `fresh`, stats, score records, the verdict, expiry,
+ * the next due time) stays with the caller.  A full window sets
+ * FFD_CLASSIFY; the caller judges it.  Returns the new A addresses or NS
+ * names.
+ */
+static unsigned dom_apply(struct ff *ff, struct ffdom *d, const struct rec *r, ff_fresh_fn *fresh_fn)
+{
+	const struct rec_dns *dn = &r->u.dns;
+	int64_t last_us = r->ts_us;
+	uint64_t count = 1;
+	unsigned fresh = 0;
+	if (r->flags & REC_F_COALESCED) {
+		if (dn->ts_last_us > r->ts_us)
+			last_us = dn->ts_last_us;
+		count = dn->count ? dn->count : 1;
+	}
+	uint32_t t0 = secs_of(r->ts_us), t = secs_of(last_us);
+	if (dn->qtype == RESOLVER_NS) {
+		size_t off = 0, len;
+		const char *nm;
+		while (rec_dns_name_next(dn, &off, &nm, &len)) {
+			int rr = flux_sets_add_ns(&d->sets, nm, len);
+			if (rr == 1)
+				fresh++;
+			else if (rr < 0 && errno == ENOSPC)
+				ff->st.cap_ns++;
+		}
+		if (dn->n_names)
+			d->flags |= FFD_HAD_NS;
+		return fresh;
+	}
+	if (dn->qtype != RESOLVER_A)
+		return 0;
+	for (uint32_t i = 0; i < dn->n_a4; i++) {
+		const uint8_t *p = dn->a4 + 4 * i;
+		uint32_t ip = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		int rr = flux_sets_add_a(&d->sets, ip);
+		if (rr == 1) {
+			fresh++;
+			if (fresh_fn)
+				fresh_fn(ff, d, ip, t0);
+		} else if (rr < 0 && errno == ENOSPC) {
+			ff->st.cap_a++;
+		} else if (rr < 0) {
+			ff->st.nomem++;
+		}
+	}
+	int ok = dn->rcode == 0 && dn->n_a4 > 0;
+	if (!d->first_s)
+		d->first_s = t0;
+	d->looked_s = t;
+	d->lookups += count > UINT32_MAX - d->lookups ? UINT32_MAX - d->lookups : (uint32_t)count;
+	if (ok) {
+		for (uint64_t k = 0; k < count; k++)
+			flux_sets_answer(&d->sets, dn->n_a4);
+		d->last_s = t;
+		d->ttl = dn->ttl;
+		d->errs = 0;
+	} else {
+		d->errs = (uint8_t)(count >= 255u - d->errs ? 255 : d->errs + count);
+	}
+	if (d->state == FASTFLUX_NEW)
+		set_state(ff, d, FASTFLUX_WINDOW);
+	if (d->state == FASTFLUX_BENIGN && ok) {
+		/* a coalesced record is count lookups with one answer: new addresses
+		 * in the first only */
+		uint64_t idle = fresh ? count - 1 : count;
+		if (fresh)
+			d->backoff = 0;
+		d->backoff = (uint8_t)(idle >= (uint64_t)(FF_BACKOFF_MAX - d->backoff)
+				       ? FF_BACKOFF_MAX : d->backoff + idle);
+	}
+	if (d->state == FASTFLUX_WINDOW && ok && d->sets.answers >= ff->cf.window)
+		d->flags |= FFD_CLASSIFY;
+	return fresh;
+}
+
 /* ---- lookups ------------------------------------------------------------------------------- */
 
 static void ff_on_a(struct resolver_query *q, const struct resolver_answer *a, void *arg);
@@ -1561,73 +1658,33 @@ static void ff_on_a(struct resolver_query *q TIP_UNUSED, const struct resolver_a
 	struct ffjob *j = arg;
 	struct ff *ff = j->ff;
 	struct ffdom *d = j->dom;
+	struct rec r;
 	job_put(ff, j);
 	d->flags &= (uint8_t)~FFD_A_BUSY;
-	if (a->outcome == RESOLVER_CANCELLED || a->outcome == RESOLVER_NOMEM) {
+	if (a->outcome == RESOLVER_CANCELLED || a->outcome == RESOLVER_NOMEM ||
+	    dns_rec(ff, d, RESOLVER_A, a, &r) < 0) {
 		d->due_us = clock_mono_us() + FF_RETRY_US;
 		lookup_end(ff, d);
 		return;
 	}
-	uint32_t t = now_s();
-	int ok = a->outcome == RESOLVER_OK;
-	unsigned fresh = 0, n4 = 0;
-
 	count_outcome(ff, a);
 	trace_lookup(ff, d, "A", a);
-	record_dns(ff, d, RESOLVER_A, a);
+	put(ff, &r);
+	ff->st.rec_dns++;
 	ff->st.lookups++;
 	/* a window that waited too long for its ASNs is judged before new answers count */
 	if (d->flags & FFD_CLASSIFY)
 		classify(ff, d);
+	unsigned fresh = dom_apply(ff, d, &r, enrich_addr);
+	int ok = r.u.dns.rcode == 0 && r.u.dns.n_a4 > 0;
+	uint32_t t = secs_of(r.ts_us);
 	if (ok) {
-		for (unsigned i = 0; i < a->n; i++) {
-			if (a->rr[i].type != RESOLVER_A)
-				continue;
-			const uint8_t *p = a->rr[i].u.addr;
-			uint32_t ip = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-				      (uint32_t)p[2] << 8 | p[3];
-			int r = flux_sets_add_a(&d->sets, ip);
-			n4++;
-			if (r == 1) {
-				fresh++;
-				enrich_addr(ff, d, ip, t);
-			} else if (r < 0 && errno == ENOSPC) {
-				ff->st.cap_a++;
-			} else if (r < 0) {
-				ff->st.nomem++;
-			}
-		}
-		ok = n4 > 0;
-	}
-	if (ok) {
-		flux_sets_answer(&d->sets, n4);
 		ff->st.answers++;
 		ff->st.new_addrs += fresh;
-		d->last_s = t;
-		d->ttl = a->ttl;
-		d->errs = 0;
-	} else if (d->errs < 255) {
-		d->errs++;
-	}
-	if (!d->first_s)
-		d->first_s = t;
-	d->looked_s = t;
-	d->lookups++;
-	if (d->state == FASTFLUX_NEW)
-		set_state(ff, d, FASTFLUX_WINDOW);
-	if (d->state == FASTFLUX_BENIGN && ok) {
-		if (fresh)
-			d->backoff = 0;
-		else if (d->backoff < FF_BACKOFF_MAX)
-			d->backoff++;
 	}
 	score_update(ff, d);
-	if (d->state == FASTFLUX_WINDOW && ok && d->sets.answers >= ff->cf.window) {
-		if (d->npend)
-			d->flags |= FFD_CLASSIFY;
-		else
-			classify(ff, d);
-	}
+	if ((d->flags & FFD_CLASSIFY) && !d->npend)
+		classify(ff, d);
 	if (!ok && t > dom_activity(d) && (int64_t)(t - dom_activity(d)) * 1000000 > ff->cf.expire_us)
 		d->flags |= FFD_DROP;
 	d->due_us = clock_mono_us() + next_interval(ff, d);
@@ -1641,27 +1698,20 @@ static void ff_on_ns(struct resolver_query *q TIP_UNUSED, const struct resolver_
 	struct ffjob *j = arg;
 	struct ff *ff = j->ff;
 	struct ffdom *d = j->dom;
+	struct rec r;
 	job_put(ff, j);
 	d->flags &= (uint8_t)~FFD_NS_BUSY;
-	if (a->outcome != RESOLVER_CANCELLED && a->outcome != RESOLVER_NOMEM) {
+	if (a->outcome != RESOLVER_CANCELLED && a->outcome != RESOLVER_NOMEM &&
+	    dns_rec(ff, d, RESOLVER_NS, a, &r) == 0) {
 		count_outcome(ff, a);
 		trace_lookup(ff, d, "NS", a);
-		record_dns(ff, d, RESOLVER_NS, a);
+		put(ff, &r);
+		ff->st.rec_dns++;
 		ff->st.ns_lookups++;
-		int had = d->flags & FFD_HAD_NS, any = 0, fresh = 0;
-		for (unsigned i = 0; a->outcome == RESOLVER_OK && i < a->n; i++) {
-			if (a->rr[i].type != RESOLVER_NS)
-				continue;
-			any = 1;
-			int r = flux_sets_add_ns(&d->sets, a->rr[i].u.text, a->rr[i].len);
-			fresh += r == 1;
-			if (r == 1 && had)
-				ff->st.ns_changes++;	/* double flux: the NS set moves */
-			else if (r < 0 && errno == ENOSPC)
-				ff->st.cap_ns++;
-		}
-		if (any)
-			d->flags |= FFD_HAD_NS;
+		int had = d->flags & FFD_HAD_NS;
+		unsigned fresh = dom_apply(ff, d, &r, NULL);
+		if (had)
+			ff->st.ns_changes += fresh;	/* double flux: the NS set moves */
 		if (fresh && d->lookups)
 			score_update(ff, d);
 	}
@@ -1720,12 +1770,6 @@ static int32_t x100_of(double v)
 	return (int32_t)(x < 0 ? x - 0.5 : x + 0.5);
 }
 
-static uint32_t secs_of(int64_t us)
-{
-	int64_t s = us / 1000000;
-	return s > 0 ? (s > UINT32_MAX ? UINT32_MAX : (uint32_t)s) : 1;
-}
-
 /* The domain of a replayed record, created when room is left. */
 static struct ffdom *rb_dom(struct rebuild *rb, const char *name, size_t len, uint32_t t)
 {
@@ -1763,62 +1807,12 @@ static struct ffdom *rb_dom(struct rebuild *rb, const char *name, size_t len, ui
 
 static void rb_dns(struct rebuild *rb, const struct rec *r)
 {
-	struct ff *ff = rb->ff;
 	const struct rec_dns *dn = &r->u.dns;
 	if (dn->qtype != RESOLVER_A && dn->qtype != RESOLVER_NS)
 		return;
-	int64_t last_us = r->ts_us;
-	uint64_t count = 1;
-	if (r->flags & REC_F_COALESCED) {
-		if (dn->ts_last_us > r->ts_us)
-			last_us = dn->ts_last_us;
-		count = dn->count ? dn->count : 1;
-	}
-	uint32_t t0 = secs_of(r->ts_us), t = secs_of(last_us);
-	struct ffdom *d = rb_dom(rb, dn->name, dn->name_len, t0);
-	if (!d)
-		return;
-	if (dn->qtype == RESOLVER_NS) {
-		size_t off = 0, len;
-		const char *nm;
-		while (rec_dns_name_next(dn, &off, &nm, &len))
-			if (flux_sets_add_ns(&d->sets, nm, len) < 0 && errno == ENOSPC)
-				ff->st.cap_ns++;
-		if (dn->n_names)
-			d->flags |= FFD_HAD_NS;
-		return;
-	}
-	unsigned fresh = 0;
-	for (uint32_t i = 0; i < dn->n_a4; i++) {
-		const uint8_t *p = dn->a4 + 4 * i;
-		uint32_t ip = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-		int rr = flux_sets_add_a(&d->sets, ip);
-		if (rr == 1)
-			fresh++;
-		else if (rr < 0 && errno == ENOSPC)
-			ff->st.cap_a++;
-	}
-	int ok = dn->rcode == 0 && dn->n_a4 > 0;
-	for (uint64_t k = 0; ok && k < count; k++)
-		flux_sets_answer(&d->sets, dn->n_a4);
-	if (!d->first_s)
-		d->first_s = t0;
-	d->looked_s = t;
-	d->lookups += (uint32_t)count;
-	if (ok) {
-		d->last_s = t;
-		d->ttl = dn->ttl;
-		d->errs = 0;
-	} else if (d->errs < 255) {
-		d->errs++;
-	}
-	if (d->state == FASTFLUX_NEW)
-		set_state(ff, d, FASTFLUX_WINDOW);
-	if (d->state == FASTFLUX_BENIGN && ok)
-		d->backoff = fresh ? 0 : (uint8_t)(d->backoff < FF_BACKOFF_MAX ? d->backoff + 1
-									 : d->backoff);
-	if (d->state == FASTFLUX_WINDOW && ok && d->sets.answers >= ff->cf.window)
-		d->flags |= FFD_CLASSIFY;	/* its window=1 sample follows, or we judge at the end */
+	struct ffdom *d = rb_dom(rb, dn->name, dn->name_len, secs_of(r->ts_us));
+	if (d)	/* a full window's window=1 sample follows, or rb_finish judges it */
+		dom_apply(rb->ff, d, r, NULL);
 }
 
 static void rb_score(struct rebuild *rb, const struct rec *r)

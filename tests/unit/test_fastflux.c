@@ -1071,6 +1071,124 @@ static void test_fastflux_restart_rebuilds_from_store(void **state)
 	ff_down();
 }
 
+/*
+ * One scenario of lookups, for the restart comparison: a flux domain, a
+ * benign one that backs off and then sees a new address, one that times
+ * out; each is answered whenever it asks, by its own lookup count.  With
+ * restart_round >= 0 the module is stopped after that round and a new
+ * instance rebuilds from the store.  What the domains end with is in out;
+ * the scores written, in order, in sig.
+ */
+#define RS_CONF "  window 3\n  ttl-min 30s\n  ttl-max 30s\n  benign-max 240s\n  ptr no\n"
+static const char *const rs_names[] = {"flux.example", "calm.example", "mute.example"};
+
+static void restart_scenario(int restart_round, struct fastflux_info out[3], char *sig, size_t cap)
+{
+	char sdir[4200], err[256];
+	struct seg_policy pol = {.no_fsync = 1};
+	unsigned asked[3] = {0};
+	uint32_t *fips = spread(24, 24, 5);
+	snprintf(sdir, sizeof sdir, "%s/store", dir);
+	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
+	assert_non_null(sink);
+	ff_up(RS_CONF);
+	for (int i = 0; i < 3; i++)
+		submit(rs_names[i]);
+	for (int round = 0; round < 12; round++) {
+		if (round)
+			pass(30);
+		for (int i = 0; i < 3; i++) {
+			const char *n = rs_names[i];
+			if (!pending(RESOLVER_A, n))
+				continue;
+			unsigned k = asked[i]++;
+			if (i == 0) {
+				answer_a(n, 30, fips + 2 * (k % 12), 2);
+				answer_ns(n, (const char *const[]){k % 2 ? "ns1.x.example"
+									 : "ns2.x.example"}, 1);
+			} else if (i == 1) {
+				uint32_t calm[] = {ip4(17, 1, 0, 1), ip4(17, 2, 0, 1)};
+				answer_a(n, 30, calm, k == 5 ? 2 : 1);	/* a new one at the sixth */
+				answer_fail(RESOLVER_NS, n, RESOLVER_NODATA, 0);
+			} else {
+				answer_fail(RESOLVER_A, n, k == 0 ? RESOLVER_NXDOMAIN : RESOLVER_TIMEOUT,
+					    k == 0 ? 3 : -1);
+				answer_fail(RESOLVER_NS, n, RESOLVER_TIMEOUT, -1);
+			}
+		}
+		serve_enrichment();
+		if (round == restart_round) {
+			ff_down();
+			assert_int_equal(seg_writer_close(sink), 0);
+			sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
+			assert_non_null(sink);
+			ff_up(RS_CONF);
+			assert_int_equal(stat_of("rebuilt_domains"), 3);
+		}
+	}
+	free(fips);
+	pass(5);
+	for (int i = 0; i < 3; i++)
+		out[i] = info(rs_names[i]);
+	size_t len = 0;
+	sig[0] = '\0';
+	for (size_t i = 0; i < nrecs; i++) {
+		const struct rec_score *sc = &recs[i]->u.score;
+		if (recs[i]->type != REC_SCORE)
+			continue;
+		int n = snprintf(sig + len, cap - len, "%.*s/%u/%.2f/%u/%u/%u ", (int)sc->name_len,
+				 sc->name, sc->window, sc->score, sc->n_a, sc->n_asn, sc->n_ns);
+		assert_true(n > 0 && (size_t)n < cap - len);
+		len += (size_t)n;
+	}
+	ff_down();
+	assert_int_equal(seg_writer_close(sink), 0);
+	sink = NULL;
+	recs_clear();
+}
+
+/*
+ * A restart loses no score: stopped in the middle of the window, or after
+ * the verdict while the benign domain backs off, the module ends exactly
+ * where one that ran through ends, and writes the same scores in the same
+ * order (none again after the restart).
+ */
+static void test_fastflux_restart_mid_window_keeps_the_score(void **state)
+{
+	static char want_sig[16384], sig[16384];
+	struct fastflux_info ref[3], got[3];
+	char *first = dir;
+	restart_scenario(-1, ref, want_sig, sizeof want_sig);
+	assert_int_equal(ref[0].state, FASTFLUX_FLUX);
+	assert_int_equal(ref[1].state, FASTFLUX_BENIGN);
+	assert_true(ref[2].errors > 1);
+	assert_non_null(strstr(want_sig, "calm.example/1/"));
+	static const int rounds[] = {1, 3, 6};
+	for (size_t r = 0; r < sizeof rounds / sizeof rounds[0]; r++) {
+		dir = tu_tmpdir();
+		clock_fake(T0);
+		restart_scenario(rounds[r], got, sig, sizeof sig);
+		tu_rmrf(dir);
+		free(dir);
+		dir = first;	/* what teardown frees, should an assertion below fail */
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(got[i].state, ref[i].state);
+			assert_int_equal(got[i].first_us, ref[i].first_us);
+			assert_int_equal(got[i].last_us, ref[i].last_us);
+			assert_int_equal(got[i].lookups, ref[i].lookups);
+			assert_int_equal(got[i].answers, ref[i].answers);
+			assert_memory_equal(&got[i].v, &ref[i].v, sizeof got[i].v);
+			assert_int_equal(got[i].window_closed, ref[i].window_closed);
+			assert_memory_equal(&got[i].w, &ref[i].w, sizeof got[i].w);
+			assert_int_equal(got[i].backoff, ref[i].backoff);
+			assert_int_equal(got[i].errors, ref[i].errors);
+			assert_int_equal(got[i].due_in_us, ref[i].due_in_us);
+			assert_true(got[i].fluxiness == ref[i].fluxiness);
+		}
+		assert_string_equal(sig, want_sig);
+	}
+}
+
 /* A store that holds more history than `expire`: idle names are not brought back. */
 static void test_fastflux_rebuild_skips_idle_domains(void **state)
 {
@@ -1188,6 +1306,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_waits_for_a_busy_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_restart_rebuilds_from_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fastflux_restart_mid_window_keeps_the_score, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_rebuild_skips_idle_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_config_is_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_reload_keeps_state, setup, teardown),
