@@ -250,6 +250,74 @@ int conf_get_uint(const struct conf *c, const struct conf_node *n, uint64_t max,
 	return 0;
 }
 
+/* CONF_K_UINT writes uint32_t, the others unsigned: tables point both at unsigned fields */
+_Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
+
+static int conf_key_read(const struct conf *c, const struct conf_node *n, const struct conf_key *k,
+			 void *base, char *err, size_t errlen)
+{
+	void *dst = (char *)base + k->off;
+	uint64_t v;
+	int64_t d;
+	switch (k->kind) {
+	case CONF_K_UINT:
+		if (conf_get_uint(c, n, (uint64_t)k->hi, &v, err, errlen) < 0)
+			return -1;
+		if (v < (uint64_t)k->lo)
+			return conf_error(c, n, err, errlen, "%s: at least %llu", n->key,
+					  (unsigned long long)k->lo);
+		*(uint32_t *)dst = (uint32_t)v;
+		return 0;
+	case CONF_K_DUR:
+	case CONF_K_SECS:
+		if (conf_get_duration(c, n, &d, err, errlen) < 0)
+			return -1;
+		if (d < k->lo)
+			return conf_error(c, n, err, errlen, "%s: at least %llds", n->key,
+					  (long long)(k->lo / 1000000));
+		if (k->kind == CONF_K_DUR) {
+			*(int64_t *)dst = d;
+			return 0;
+		}
+		if ((k->flags & CONF_F_WHOLE) && (d > k->hi || d % 1000000))
+			return conf_error(c, n, err, errlen, "%s: %s", n->key, k->range);
+		*(unsigned *)dst = (unsigned)(d / 1000000);
+		return 0;
+	case CONF_K_SIZE:
+		if (conf_get_size(c, n, &v, err, errlen) < 0)
+			return -1;
+		if (v > (uint64_t)k->hi)
+			return conf_error(c, n, err, errlen, "%s: %s", n->key, k->range);
+		*(unsigned *)dst = (unsigned)v;
+		return 0;
+	case CONF_K_BOOL:
+		return conf_get_bool(c, n, (int *)dst, err, errlen);
+	case CONF_K_FN:
+		return k->fn(c, n, base, err, errlen);
+	}
+	return conf_error(c, n, err, errlen, "%s: no reader", n->key);
+}
+
+int conf_keys_read(const struct conf *c, const struct conf_node *sec, const struct conf_key *keys,
+		   size_t nkeys, int (*skip)(const char *key), const char *where, void *base,
+		   char *err, size_t errlen)
+{
+	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next) {
+		size_t i;
+		if (skip && skip(n->key))
+			continue;
+		if (n->section)
+			return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
+		for (i = 0; i < nkeys && strcmp(keys[i].key, n->key); i++)
+			;
+		if (i == nkeys)
+			return conf_error(c, n, err, errlen, "unknown key '%s' in %s", n->key, where);
+		if (conf_key_read(c, n, &keys[i], base, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 const struct conf_node *conf_get(const struct conf_node *sec, const char *key)
 {
 	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next)

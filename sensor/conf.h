@@ -119,4 +119,39 @@ int conf_get_bool(const struct conf *c, const struct conf_node *n, int *v, char 
 int conf_get_uint(const struct conf *c, const struct conf_node *n, uint64_t max, uint64_t *v,
 		  char *err, size_t errlen);
 
+/*
+ * A section read through a const table of its keys (the keys a module
+ * has), each a kind, where its value goes (an offset into the caller's
+ * struct) and its bounds, so a section's keys are listed once:
+ *   CONF_K_UINT  uint32_t; lo..hi
+ *   CONF_K_DUR   int64_t microseconds; at least lo (microseconds)
+ *   CONF_K_SECS  unsigned seconds of a duration, at least lo (microseconds);
+ *                with CONF_F_WHOLE whole seconds up to hi, else cut to seconds
+ *   CONF_K_SIZE  unsigned bytes; at most hi
+ *   CONF_K_BOOL  int
+ *   CONF_K_FN    fn(c, n, base, err, errlen) reads the node itself
+ * `range` is the message after "KEY: " for a value outside hi (and, with
+ * CONF_F_WHOLE, not whole seconds).  conf_keys_read walks sec in file
+ * order: keys `skip` accepts are left alone (the keys every module has),
+ * a section or a key not in the table is an error naming `where`; the
+ * first error stops it with "FILE:LINE: message" in err.  0 or -1.
+ */
+enum conf_kind { CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_FN };
+#define CONF_F_WHOLE 1
+
+struct conf_key {
+	const char *key;
+	uint8_t kind;		/* enum conf_kind */
+	uint8_t flags;		/* CONF_F_* */
+	size_t off;
+	int64_t lo, hi;
+	const char *range;
+	int (*fn)(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		  size_t errlen);
+};
+
+int conf_keys_read(const struct conf *c, const struct conf_node *sec, const struct conf_key *keys,
+		   size_t nkeys, int (*skip)(const char *key), const char *where, void *base,
+		   char *err, size_t errlen);
+
 #endif

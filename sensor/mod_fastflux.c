@@ -47,6 +47,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,29 +142,108 @@ static int dup_str(char **dst, const char *s)
 	return 0;
 }
 
-static int key_uint(const struct conf *c, const struct conf_node *n, uint64_t lo, uint64_t hi,
-		    uint32_t *out, char *err, size_t errlen)
+static int key_servers(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		       size_t errlen)
 {
-	uint64_t v;
-	if (conf_get_uint(c, n, hi, &v, err, errlen) < 0)
-		return -1;
-	if (v < lo)
-		return conf_error(c, n, err, errlen, "%s: at least %llu", n->key,
-				  (unsigned long long)lo);
-	*out = (uint32_t)v;
+	struct ff_conf *cf = base;
+	size_t len = 0;
+	if (n->argc < 1 || n->argc > RESOLVER_MAX_SERVERS)
+		return conf_error(c, n, err, errlen, "servers: one to %d addresses (%d given)",
+				  RESOLVER_MAX_SERVERS, n->argc);
+	for (int i = 0; i < n->argc; i++)
+		if (resolver_server_check(n->argv[i]) < 0) {
+			char esc[LOG_ESC_MAX];
+			return conf_error(c, n, err, errlen,
+					  "servers: '%s' is not an address (1.2.3.4, 1.2.3.4:53, "
+					  "[::1]:53; no names)",
+					  log_esc(esc, sizeof esc, n->argv[i], strlen(n->argv[i])));
+		}
+	for (int i = 0; i < n->argc; i++)
+		len += strlen(n->argv[i]) + 1;
+	char *s = malloc(len + 1);
+	if (!s)
+		return conf_error(c, n, err, errlen, "servers: out of memory");
+	s[0] = '\0';
+	for (int i = 0; i < n->argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, n->argv[i]);
+	}
+	free(cf->servers);
+	cf->servers = s;
 	return 0;
 }
 
-static int key_dur(const struct conf *c, const struct conf_node *n, int64_t lo, int64_t *out,
-		   char *err, size_t errlen)
+/* resolv-conf, asn-db: an absolute path; asn-zone: a zone name. */
+static int key_string(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
 {
-	if (conf_get_duration(c, n, out, err, errlen) < 0)
+	struct ff_conf *cf = base;
+	int zone = !strcmp(n->key, "asn-zone");
+	if (conf_arg1(c, n, err, errlen) < 0)
 		return -1;
-	if (*out < lo)
-		return conf_error(c, n, err, errlen, "%s: at least %llds", n->key,
-				  (long long)(lo / 1000000));
+	const char *v = n->argv[0];
+	if (zone && (!v[0] || strlen(v) > 200))
+		return conf_error(c, n, err, errlen, "asn-zone: a DNS zone name");
+	if (!zone && v[0] != '/')
+		return conf_error(c, n, err, errlen, "%s: use an absolute path", n->key);
+	if (dup_str(zone ? &cf->asn_zone : !strcmp(n->key, "asn-db") ? &cf->asn_db
+							    : &cf->resolv_conf, v) < 0)
+		return conf_error(c, n, err, errlen, "%s: out of memory", n->key);
 	return 0;
 }
+
+#define FF_OFF(f) offsetof(struct ff_conf, f)
+#define FF_U(k, f, lo, hi) {k, CONF_K_UINT, 0, FF_OFF(f), lo, hi, NULL, NULL}
+#define FF_D(k, f, lo) {k, CONF_K_DUR, 0, FF_OFF(f), lo, 0, NULL, NULL}
+#define FF_B(k, f) {k, CONF_K_BOOL, 0, FF_OFF(f), 0, 0, NULL, NULL}
+#define FF_F(k, fn) {k, CONF_K_FN, 0, 0, 0, 0, NULL, fn}
+#define S 1000000LL
+
+/* The keys of `module fastflux` (tipd.conf(5)); the module's common keys aside. */
+static const struct conf_key ff_keys[] = {
+	FF_F("servers", key_servers),
+	FF_F("resolv-conf", key_string),
+	FF_F("asn-db", key_string),
+	FF_F("asn-zone", key_string),
+	FF_U("queue", queue, 1, 1u << 24),
+	FF_U("max-domains", max_domains, 1, 1u << 24),
+	FF_U("window", window, 2, 1000),
+	FF_U("lookups", lookups, 1, 65535),
+	FF_D("ttl-min", ttl_min_us, 0),
+	FF_D("ttl-max", ttl_max_us, 0),
+	FF_D("benign-max", benign_max_us, 0),
+	FF_D("expire", expire_us, 60 * S),
+	FF_D("log-interval", log_interval_us, 0),
+	FF_D("enrich-ttl", enrich_ttl_us, S),
+	FF_U("cap-a", cap_a, 1, FLUX_CAP_MAX),
+	FF_U("cap-asn", cap_asn, 1, FLUX_CAP_MAX),
+	FF_U("cap-ns", cap_ns, 1, FLUX_CAP_MAX),
+	FF_B("ns", ns),
+	FF_B("ptr", ptr),
+	FF_B("rebuild", rebuild),
+	FF_U("ptr-per-domain", ptr_per_domain, 0, 65535),
+	FF_U("enrich-inflight", enrich_inflight, 1, 4096),
+	FF_U("enrich-queue", enrich_queue, 1, 1u << 20),
+	FF_U("enrich-cache", enrich_cache, 16, 1u << 24),
+	/* the resolver's (resolver.h) */
+	{"timeout", CONF_K_SECS, CONF_F_WHOLE, FF_OFF(rc.timeout), S, 300 * S,
+	 "whole seconds, 1s to 300s", NULL},
+	{"silence", CONF_K_SECS, CONF_F_WHOLE, FF_OFF(rc.silence), 0, 3600 * S,
+	 "whole seconds, 0 (never) to 3600s", NULL},
+	{"reopen", CONF_K_SECS, 0, FF_OFF(rc.reopen_interval), 0, 0, NULL, NULL},
+	{"rcvbuf", CONF_K_SIZE, 0, FF_OFF(rc.rcvbuf), 0, 64u << 20, "at most 64M", NULL},
+	FF_U("tries", rc.tries, 1, 50),
+	FF_U("edns", rc.edns_size, 0, 65535),
+	FF_U("contexts", rc.contexts, 1, 64),
+	FF_U("context-inflight", rc.per_ctx_inflight, 1, 4096),
+	FF_U("inflight", rc.max_inflight, 1, 65535),
+	FF_U("resolver-queue", rc.max_queued, 16, 1u << 20),
+	FF_U("qps", rc.qps, 0, 1000000),
+	FF_U("tcp", rc.tcp_max, 1, 256),
+};
+
+#undef S
 
 /*
  * Read the module's section into cf (defaults first).  0, or -1 with a
@@ -173,155 +253,13 @@ static int conf_read(const struct conf *c, const struct conf_node *sec, struct f
 		     char *err, size_t errlen)
 {
 	conf_defaults(cf);
-	if (dup_str(&cf->asn_zone, CYMRU_ZONE_ORIGIN) < 0)
-		goto nomem;
-	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next) {
-		const char *k = n->key;
-		int64_t d;
-		uint32_t u;
-		uint64_t sz;
-		int rc = 0;
-		if (module_common_key(k))
-			continue;
-		if (n->section) {
-			rc = conf_error(c, n, err, errlen, "'%s' is not a section", k);
-		} else if (!strcmp(k, "servers")) {
-			size_t len = 0;
-			if (n->argc < 1 || n->argc > RESOLVER_MAX_SERVERS) {
-				conf_error(c, n, err, errlen,
-					   "servers: one to %d addresses (%d given)",
-					   RESOLVER_MAX_SERVERS, n->argc);
-				goto fail;
-			}
-			for (int i = 0; i < n->argc; i++)
-				if (resolver_server_check(n->argv[i]) < 0) {
-					char esc[LOG_ESC_MAX];
-					conf_error(c, n, err, errlen,
-						   "servers: '%s' is not an address (1.2.3.4, "
-						   "1.2.3.4:53, [::1]:53; no names)",
-						   log_esc(esc, sizeof esc, n->argv[i],
-							   strlen(n->argv[i])));
-					goto fail;
-				}
-			for (int i = 0; i < n->argc; i++)
-				len += strlen(n->argv[i]) + 1;
-			char *s = malloc(len);
-			if (!s)
-				goto nomem;
-			s[0] = '\0';
-			for (int i = 0; i < n->argc; i++) {
-				if (i)
-					strcat(s, " ");
-				strcat(s, n->argv[i]);
-			}
-			free(cf->servers);
-			cf->servers = s;
-		} else if (!strcmp(k, "resolv-conf") || !strcmp(k, "asn-db") ||
-			   !strcmp(k, "asn-zone")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				goto fail;
-			const char *v = n->argv[0];
-			if (!strcmp(k, "asn-zone") && (!v[0] || strlen(v) > 200)) {
-				rc = conf_error(c, n, err, errlen, "asn-zone: a DNS zone name");
-			} else if (strcmp(k, "asn-zone") && v[0] != '/') {
-				rc = conf_error(c, n, err, errlen, "%s: use an absolute path", k);
-			} else if (dup_str(!strcmp(k, "resolv-conf") ? &cf->resolv_conf
-				   : !strcmp(k, "asn-db") ? &cf->asn_db : &cf->asn_zone, v) < 0) {
-				goto nomem;
-			}
-		} else if (!strcmp(k, "queue")) {
-			rc = key_uint(c, n, 1, 1u << 24, &cf->queue, err, errlen);
-		} else if (!strcmp(k, "max-domains")) {
-			rc = key_uint(c, n, 1, 1u << 24, &cf->max_domains, err, errlen);
-		} else if (!strcmp(k, "window")) {
-			rc = key_uint(c, n, 2, 1000, &cf->window, err, errlen);
-		} else if (!strcmp(k, "lookups")) {
-			rc = key_uint(c, n, 1, 65535, &cf->lookups, err, errlen);
-		} else if (!strcmp(k, "ttl-min")) {
-			rc = key_dur(c, n, 0, &cf->ttl_min_us, err, errlen);
-		} else if (!strcmp(k, "ttl-max")) {
-			rc = key_dur(c, n, 0, &cf->ttl_max_us, err, errlen);
-		} else if (!strcmp(k, "benign-max")) {
-			rc = key_dur(c, n, 0, &cf->benign_max_us, err, errlen);
-		} else if (!strcmp(k, "expire")) {
-			rc = key_dur(c, n, 60 * 1000000LL, &cf->expire_us, err, errlen);
-		} else if (!strcmp(k, "log-interval")) {
-			rc = key_dur(c, n, 0, &cf->log_interval_us, err, errlen);
-		} else if (!strcmp(k, "enrich-ttl")) {
-			rc = key_dur(c, n, 1000000LL, &cf->enrich_ttl_us, err, errlen);
-		} else if (!strcmp(k, "cap-a")) {
-			rc = key_uint(c, n, 1, FLUX_CAP_MAX, &cf->cap_a, err, errlen);
-		} else if (!strcmp(k, "cap-asn")) {
-			rc = key_uint(c, n, 1, FLUX_CAP_MAX, &cf->cap_asn, err, errlen);
-		} else if (!strcmp(k, "cap-ns")) {
-			rc = key_uint(c, n, 1, FLUX_CAP_MAX, &cf->cap_ns, err, errlen);
-		} else if (!strcmp(k, "ns")) {
-			rc = conf_get_bool(c, n, &cf->ns, err, errlen);
-		} else if (!strcmp(k, "ptr")) {
-			rc = conf_get_bool(c, n, &cf->ptr, err, errlen);
-		} else if (!strcmp(k, "rebuild")) {
-			rc = conf_get_bool(c, n, &cf->rebuild, err, errlen);
-		} else if (!strcmp(k, "ptr-per-domain")) {
-			rc = key_uint(c, n, 0, 65535, &cf->ptr_per_domain, err, errlen);
-		} else if (!strcmp(k, "enrich-inflight")) {
-			rc = key_uint(c, n, 1, 4096, &cf->enrich_inflight, err, errlen);
-		} else if (!strcmp(k, "enrich-queue")) {
-			rc = key_uint(c, n, 1, 1u << 20, &cf->enrich_queue, err, errlen);
-		} else if (!strcmp(k, "enrich-cache")) {
-			rc = key_uint(c, n, 16, 1u << 24, &cf->enrich_cache, err, errlen);
-		} else if (!strcmp(k, "timeout")) {
-			if ((rc = key_dur(c, n, 1000000LL, &d, err, errlen)) == 0) {
-				if (d > 300 * 1000000LL || d % 1000000)
-					rc = conf_error(c, n, err, errlen,
-							"timeout: whole seconds, 1s to 300s");
-				cf->rc.timeout = (unsigned)(d / 1000000);
-			}
-		} else if (!strcmp(k, "silence")) {
-			if ((rc = key_dur(c, n, 0, &d, err, errlen)) == 0) {
-				if (d > 3600 * 1000000LL || d % 1000000)
-					rc = conf_error(c, n, err, errlen,
-							"silence: whole seconds, 0 (never) to 3600s");
-				cf->rc.silence = (unsigned)(d / 1000000);
-			}
-		} else if (!strcmp(k, "tries")) {
-			rc = key_uint(c, n, 1, 50, &u, err, errlen);
-			cf->rc.tries = u;
-		} else if (!strcmp(k, "edns")) {
-			rc = key_uint(c, n, 0, 65535, &u, err, errlen);
-			cf->rc.edns_size = u;
-		} else if (!strcmp(k, "contexts")) {
-			rc = key_uint(c, n, 1, 64, &u, err, errlen);
-			cf->rc.contexts = u;
-		} else if (!strcmp(k, "context-inflight")) {
-			rc = key_uint(c, n, 1, 4096, &u, err, errlen);
-			cf->rc.per_ctx_inflight = u;
-		} else if (!strcmp(k, "inflight")) {
-			rc = key_uint(c, n, 1, 65535, &u, err, errlen);
-			cf->rc.max_inflight = u;
-		} else if (!strcmp(k, "resolver-queue")) {
-			rc = key_uint(c, n, 16, 1u << 20, &u, err, errlen);
-			cf->rc.max_queued = u;
-		} else if (!strcmp(k, "qps")) {
-			rc = key_uint(c, n, 0, 1000000, &u, err, errlen);
-			cf->rc.qps = u;
-		} else if (!strcmp(k, "reopen")) {
-			if ((rc = key_dur(c, n, 0, &d, err, errlen)) == 0)
-				cf->rc.reopen_interval = (unsigned)(d / 1000000);
-		} else if (!strcmp(k, "rcvbuf")) {
-			if ((rc = conf_get_size(c, n, &sz, err, errlen)) == 0) {
-				if (sz > (64u << 20))
-					rc = conf_error(c, n, err, errlen, "rcvbuf: at most 64M");
-				cf->rc.rcvbuf = (unsigned)sz;
-			}
-		} else if (!strcmp(k, "tcp")) {
-			rc = key_uint(c, n, 1, 256, &u, err, errlen);
-			cf->rc.tcp_max = u;
-		} else {
-			rc = conf_error(c, n, err, errlen, "unknown key '%s' in module fastflux", k);
-		}
-		if (rc < 0)
-			goto fail;
+	if (dup_str(&cf->asn_zone, CYMRU_ZONE_ORIGIN) < 0) {
+		snprintf(err, errlen, "fastflux: out of memory");
+		goto fail;
 	}
+	if (conf_keys_read(c, sec, ff_keys, sizeof ff_keys / sizeof ff_keys[0], module_common_key,
+			   "module fastflux", cf, err, errlen) < 0)
+		goto fail;
 	const struct conf_node *n;
 	if (cf->ttl_max_us < cf->ttl_min_us) {
 		n = conf_get(sec, "ttl-max");
@@ -343,8 +281,6 @@ static int conf_read(const struct conf *c, const struct conf_node *sec, struct f
 		goto fail;
 	}
 	return 0;
-nomem:
-	snprintf(err, errlen, "fastflux: out of memory");
 fail:
 	conf_release(cf);
 	return -1;

@@ -251,6 +251,85 @@ static void test_conf_load_file_and_missing(void **state)
 	conf_free(&c);
 }
 
+/* A key table: each kind lands at its offset, within its bounds; errors name the line. */
+struct kt {
+	uint32_t u;
+	int64_t d;
+	unsigned secs, cut, size;
+	int b;
+	char fn[16];
+};
+
+static int kt_fn(const struct conf *c, const struct conf_node *n, void *base, char *emsg,
+		 size_t emsglen)
+{
+	if (conf_arg1(c, n, emsg, emsglen) < 0)
+		return -1;
+	snprintf(((struct kt *)base)->fn, sizeof ((struct kt *)base)->fn, "%s", n->argv[0]);
+	return 0;
+}
+
+static int kt_skip(const char *key)
+{
+	return !strcmp(key, "common");
+}
+
+static const struct conf_key kt_keys[] = {
+	{"u", CONF_K_UINT, 0, offsetof(struct kt, u), 2, 10, NULL, NULL},
+	{"d", CONF_K_DUR, 0, offsetof(struct kt, d), 1000000, 0, NULL, NULL},
+	{"secs", CONF_K_SECS, CONF_F_WHOLE, offsetof(struct kt, secs), 0, 60000000, "0s to 60s", NULL},
+	{"cut", CONF_K_SECS, 0, offsetof(struct kt, cut), 0, 0, NULL, NULL},
+	{"size", CONF_K_SIZE, 0, offsetof(struct kt, size), 0, 1 << 20, "at most 1M", NULL},
+	{"b", CONF_K_BOOL, 0, offsetof(struct kt, b), 0, 0, NULL, NULL},
+	{"fn", CONF_K_FN, 0, 0, 0, 0, NULL, kt_fn},
+};
+
+static int kt_read(const char *body, struct kt *out, char *emsg, size_t emsglen)
+{
+	char text[512];
+	struct conf c;
+	snprintf(text, sizeof text, "module k {\n%s}\n", body);
+	assert_int_equal(conf_parse(&c, "t.conf", text, strlen(text), emsg, emsglen), 0);
+	memset(out, 0, sizeof *out);
+	int rc = conf_keys_read(&c, conf_module(&c, "k"), kt_keys, sizeof kt_keys / sizeof *kt_keys,
+				kt_skip, "module k", out, emsg, emsglen);
+	conf_free(&c);
+	return rc;
+}
+
+static void test_conf_key_table(void **state)
+{
+	struct kt v;
+	char emsg[512];
+	assert_int_equal(kt_read(" u 7\n d 1500ms\n secs 1m\n cut 2500ms\n size 64k\n b yes\n"
+				 " fn hello\n common whatever\n", &v, emsg, sizeof emsg), 0);
+	assert_int_equal(v.u, 7);
+	assert_int_equal(v.d, 1500000);
+	assert_int_equal(v.secs, 60);
+	assert_int_equal(v.cut, 2);
+	assert_int_equal(v.size, 65536);
+	assert_int_equal(v.b, 1);
+	assert_string_equal(v.fn, "hello");
+	static const struct {
+		const char *body, *msg;
+	} bad[] = {
+		{" b no\n u 1\n", "t.conf:3: u: at least 2"},
+		{" u 11\n", "t.conf:2: u: '11' is not a number up to 10"},
+		{" d 10ms\n", "t.conf:2: d: at least 1s"},
+		{" secs 61s\n", "t.conf:2: secs: 0s to 60s"},
+		{" secs 1500ms\n", "t.conf:2: secs: 0s to 60s"},
+		{" size 2M\n", "t.conf:2: size: at most 1M"},
+		{" b maybe\n", "t.conf:2: b: "},
+		{" nope 1\n", "t.conf:2: unknown key 'nope' in module k"},
+		{" u {\n }\n", "t.conf:2: 'u' is not a section"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(kt_read(bad[i].body, &v, emsg, sizeof emsg), -1);
+		if (strncmp(emsg, bad[i].msg, strlen(bad[i].msg)))
+			fail_msg("%s: got '%s', want '%s'", bad[i].body, emsg, bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_conf_error_limits),
 		cmocka_unit_test(test_conf_values),
 		cmocka_unit_test(test_conf_load_file_and_missing),
+		cmocka_unit_test(test_conf_key_table),
 	};
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }
