@@ -92,22 +92,52 @@ void html_urls(struct hbuf *b, const char *s)
 void html_begin(struct hbuf *b, const char *title, size_t title_len, enum html_nav nav,
 		const char *q)
 {
+	html_begin_win(b, title, title_len, nav, q, NULL, NULL);
+}
+
+/* "?since=..&amp;until=..", or nothing: the window on a navigation link. */
+static void nav_win(struct hbuf *b, const char *since_s, const char *until_s)
+{
+	const char *sep = "?";
+	if (since_s && since_s[0])
+		hbuf_printf(b, "%ssince=", sep), html_urls(b, since_s), sep = "&amp;";
+	if (until_s && until_s[0])
+		hbuf_printf(b, "%suntil=", sep), html_urls(b, until_s);
+}
+
+void html_begin_win(struct hbuf *b, const char *title, size_t title_len, enum html_nav nav,
+		    const char *q, const char *since_s, const char *until_s)
+{
 	hbuf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 		     "<title>");
 	html_text(b, title, title_len);
 	hbuf_puts(b, " - TIP</title><link rel=\"stylesheet\" href=\"/style.css\"></head>\n<body>"
-		     "<header><a class=\"brand\" href=\"/\">TIP</a><nav>");
-	hbuf_printf(b, "<a href=\"/flux\"%s>Fast flux</a>",
+		     "<header><a class=\"brand\" href=\"/");
+	nav_win(b, since_s, until_s);
+	hbuf_puts(b, "\">TIP</a><nav><a href=\"/flux");
+	nav_win(b, since_s, until_s);
+	hbuf_printf(b, "\"%s>Fast flux</a><a href=\"/sensors",
 		    nav == HTML_NAV_FLUX ? " aria-current=\"page\"" : "");
-	hbuf_printf(b, "<a href=\"/sensors\"%s>Sensors</a>",
+	nav_win(b, since_s, until_s);
+	hbuf_printf(b, "\"%s>Sensors</a><a href=\"/sources",
 		    nav == HTML_NAV_SENSORS ? " aria-current=\"page\"" : "");
+	nav_win(b, since_s, until_s);
+	hbuf_printf(b, "\"%s>Sources</a>", nav == HTML_NAV_SOURCES ? " aria-current=\"page\"" : "");
 	hbuf_puts(b, "</nav><form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">"
 		     "<input type=\"search\" name=\"q\" id=\"q\" placeholder=\"domain, IP or prefix\" "
 		     "aria-label=\"Search by domain, IP address or prefix\" value=\"");
 	if (q)
 		html_texts(b, q);
-	hbuf_puts(b, "\"><button type=\"submit\">Search</button></form></header>\n<main>\n");
+	hbuf_puts(b, "\">");
+	/* a search keeps the window the page was looked at in */
+	if (since_s && since_s[0])
+		hbuf_puts(b, "<input type=\"hidden\" name=\"since\" value=\""), html_texts(b, since_s),
+			hbuf_puts(b, "\">");
+	if (until_s && until_s[0])
+		hbuf_puts(b, "<input type=\"hidden\" name=\"until\" value=\""), html_texts(b, until_s),
+			hbuf_puts(b, "\">");
+	hbuf_puts(b, "<button type=\"submit\">Search</button></form></header>\n<main>\n");
 }
 
 void html_end(struct hbuf *b)

@@ -39,6 +39,7 @@ enum html_nav {
 	HTML_NAV_NONE,
 	HTML_NAV_FLUX,
 	HTML_NAV_SENSORS,
+	HTML_NAV_SOURCES,
 };
 
 /*
@@ -48,6 +49,12 @@ enum html_nav {
  */
 void html_begin(struct hbuf *b, const char *title, size_t title_len, enum html_nav nav,
 		const char *q);
+/*
+ * The same, with a time window (since_s, until_s: NULL or "" for none,
+ * untrusted) carried by every navigation link and the search form.
+ */
+void html_begin_win(struct hbuf *b, const char *title, size_t title_len, enum html_nav nav,
+		    const char *q, const char *since_s, const char *until_s);
 void html_end(struct hbuf *b);
 
 /* <tr><th>..</th>...</tr> of fixed (trusted) header names. */

@@ -17,6 +17,10 @@
  *   /flux.csv .cof, /domain.csv .cof, /ip.csv .cof: the bytes `tip query`
  *                prints for the same question (query.c's writers)
  *   /style.css   the one stylesheet (CSP style-src 'self')
+ * Every table is sorted and paged here, on the server (struct tbl: its
+ * parameters, its header links, its pager, and why it is empty when it
+ * is), and every page takes since= and until= and carries them in every
+ * link it makes, the navigation and the search form included.
  * Everything shown comes from agg.h (scores, sets, ASN data): this file
  * formats, it does not score.  Every untrusted string goes through
  * html_text or html_url (html.h).
@@ -102,19 +106,25 @@ static void ip4_text(char *out, uint32_t ip)
 	inet_ntop(AF_INET, a, out, INET_ADDRSTRLEN);
 }
 
-static void link_domain(struct hbuf *b, const char *name, size_t len)
+static void win_href(struct hbuf *b, const char *since_s, const char *until_s);
+
+/* A link to a domain's page (or an address's), the time window (NULL or "": none) with it. */
+static void link_domain(struct hbuf *b, const char *name, size_t len, const char *since_s,
+			const char *until_s)
 {
 	hbuf_puts(b, "<a href=\"/domain?name=");
 	html_url(b, name, len);
+	win_href(b, since_s, until_s);
 	hbuf_puts(b, "\">");
 	html_text(b, name, len);
 	hbuf_puts(b, "</a>");
 }
 
-static void link_ip(struct hbuf *b, const char *ip)
+static void link_ip(struct hbuf *b, const char *ip, const char *since_s, const char *until_s)
 {
 	hbuf_puts(b, "<a href=\"/ip?a=");
 	html_urls(b, ip);
+	win_href(b, since_s, until_s);
 	hbuf_puts(b, "\">");
 	html_texts(b, ip);
 	hbuf_puts(b, "</a>");
@@ -206,13 +216,19 @@ int page_error(struct page_job *c, int status, const char *msg,
 	return respond(c, status, "text/html; charset=utf-8", b->p, b->len, extra);
 }
 
-static int redirect(struct page_job *c, const char *prefix, const char *val)
+/* A 302 to prefix + val, the time window (since_s, until_s: "" none) after the value. */
+static int redirect_win(struct page_job *c, const char *prefix, const char *val,
+			const char *since_s, const char *until_s)
 {
 	struct hbuf loc;
-	hbuf_init(&loc, 4 * HTTP_LINE_MAX);
+	hbuf_init(&loc, 6 * HTTP_LINE_MAX);
 	hbuf_puts(&loc, "Location: ");
 	hbuf_puts(&loc, prefix);
 	html_urls(&loc, val);	/* percent-encoded: no CR, LF or space can reach the header */
+	if (since_s[0])
+		hbuf_puts(&loc, "&since="), html_urls(&loc, since_s);
+	if (until_s[0])
+		hbuf_puts(&loc, "&until="), html_urls(&loc, until_s);
 	hbuf_puts(&loc, "\r\nCache-Control: no-store\r\n");
 	respond(c, 302, NULL, "", 0, loc.err ? NULL : loc.p);
 	hbuf_fini(&loc);
@@ -505,7 +521,7 @@ static int page_flux(struct page_job *c, const struct params *p, int arg TIP_UNU
 		return page_error(c, 500, "out of memory", NULL);
 	}
 	hbuf_reset(b);
-	html_begin(b, "Fast-flux domains", 17, HTML_NAV_FLUX, NULL);
+	html_begin_win(b, "Fast-flux domains", 17, HTML_NAV_FLUX, NULL, fq.since_s, fq.until_s);
 	hbuf_puts(b, "<h1>Fast-flux domains</h1>\n<form class=\"filter\" action=\"/flux\" "
 		     "method=\"get\"><label>Min score<input name=\"min\" size=\"8\" value=\"");
 	html_texts(b, fq.min_s);
@@ -563,6 +579,12 @@ static int page_flux(struct page_job *c, const struct params *p, int arg TIP_UNU
 		hbuf_puts(b, "</td></tr>\n");
 	}
 	hbuf_puts(b, "</tbody></table>\n");
+	if (!n)
+		hbuf_printf(b, "<p class=\"muted empty\" id=\"flux-none\">%s</p>\n",
+			    !fl->domains ? "No name was looked up in the stores (in the time window, when one is given)."
+			    : fq.use_min ? "No name scores at or above the minimum score; lower it to see more."
+					 : "No name is fast flux: every name scores at or below 142.38. Give a "
+					   "minimum score (0 lists every name).");
 	if (n > fq.per) {
 		size_t pages = (n + fq.per - 1) / fq.per;
 		hbuf_printf(b, "<p class=\"pages\">Page %zu of %zu. ", fq.page, pages);
@@ -713,10 +735,232 @@ static const char *win_parse(const struct params *p, struct agg_filter *f, char 
 /* "&amp;since=..&amp;until=..": the window carried into a link. */
 static void win_href(struct hbuf *b, const char *since_s, const char *until_s)
 {
-	if (since_s[0])
+	if (since_s && since_s[0])
 		hbuf_puts(b, "&amp;since="), html_urls(b, since_s);
-	if (until_s[0])
+	if (until_s && until_s[0])
 		hbuf_puts(b, "&amp;until="), html_urls(b, until_s);
+}
+
+/* ---- tables sorted and paged by the server ---------------------------------- */
+
+/*
+ * One table of a page, sorted and paged by the server: the page sorts an
+ * index of its rows by (col, desc) and shows rows [from, from + per).
+ * Its parameters are <pfx>sort, <pfx>order, <pfx>page and <pfx>n (rows
+ * per page), so the tables
+ * of one page (the domain page has three) each keep their state in every
+ * link of the page, and the time window goes with them.
+ */
+struct tbl {
+	const char *pfx;		/* "" or "ns_" */
+	const char *id;			/* the table's element id */
+	const char *const *keys;	/* sort key per column; NULL: the column does not sort */
+	const char *const *names;	/* column headers (trusted text) */
+	const char *dirs;		/* 'a' or 'd' per column: the first order of a column */
+	int ncol;
+	int def_col;			/* the order when none is asked, in dirs[def_col] */
+	int col, desc;
+	size_t page, per;
+	size_t def_per;
+};
+
+/* Where the links of a page's tables point: path, its key, the window, every table. */
+struct plink {
+	const char *path;		/* "/domain" */
+	const char *key;		/* "name", or NULL */
+	const char *val;
+	const char *since_s, *until_s;
+	struct tbl *const *t;
+	int nt;
+};
+
+static void tbl_init(struct tbl *t, const char *pfx, const char *id, const char *const *keys,
+		     const char *const *names, const char *dirs, int ncol, int def_col, size_t per)
+{
+	*t = (struct tbl){pfx, id, keys, names, dirs, ncol, def_col, def_col, dirs[def_col] == 'd', 1,
+			  per, per};
+}
+
+/* Its sort, order and page from p; NULL, or the parameter that is wrong. */
+static const char *tbl_parse(const struct params *p, struct tbl *t, char *why, size_t wcap)
+{
+	char k[32], v[64];
+	int r;
+	snprintf(k, sizeof k, "%ssort", t->pfx);
+	if ((r = param(p, k, v, sizeof v)) < 0)
+		return snprintf(why, wcap, "%s", k), why;
+	if (r == 1) {
+		int c;
+		for (c = 0; c < t->ncol && !(t->keys[c] && !strcmp(v, t->keys[c])); c++)
+			;
+		if (c == t->ncol) {
+			int o = snprintf(why, wcap, "%s (one of", k);
+			for (c = 0; c < t->ncol && o > 0 && (size_t)o < wcap; c++)
+				if (t->keys[c])
+					o += snprintf(why + o, wcap - (size_t)o, " %s", t->keys[c]);
+			if (o > 0 && (size_t)o < wcap)
+				snprintf(why + o, wcap - (size_t)o, ")");
+			return why;
+		}
+		t->col = c;
+		t->desc = t->dirs[c] == 'd';
+	}
+	snprintf(k, sizeof k, "%sorder", t->pfx);
+	if ((r = param(p, k, v, sizeof v)) < 0 || (r == 1 && strcmp(v, "asc") && strcmp(v, "desc")))
+		return snprintf(why, wcap, "%s (asc or desc)", k), why;
+	if (r == 1)
+		t->desc = !strcmp(v, "desc");
+	snprintf(k, sizeof k, "%spage", t->pfx);
+	if ((r = param(p, k, v, sizeof v)) < 0)
+		return snprintf(why, wcap, "%s", k), why;
+	if (r == 1) {
+		char *e;
+		unsigned long x = strtoul(v, &e, 10);
+		if (*e || x < 1 || x > 10000000)
+			return snprintf(why, wcap, "%s (a positive number)", k), why;
+		t->page = x;
+	}
+	snprintf(k, sizeof k, "%sn", t->pfx);
+	if ((r = param(p, k, v, sizeof v)) < 0)
+		return snprintf(why, wcap, "%s", k), why;
+	if (r == 1) {
+		char *e;
+		unsigned long x = strtoul(v, &e, 10);
+		if (*e || x < 1 || x > PAGE_PAGE_ROWS_MAX)
+			return snprintf(why, wcap, "%s (rows per page, 1 to %d)", k, PAGE_PAGE_ROWS_MAX), why;
+		t->per = x;
+	}
+	return NULL;
+}
+
+/* The first row shown of n; a page past the end shows the last one. */
+static size_t tbl_from(struct tbl *t, size_t n)
+{
+	size_t pages = n ? (n + t->per - 1) / t->per : 1;
+	if (t->page > pages)
+		t->page = pages;
+	return (t->page - 1) * t->per;
+}
+
+/* The link to this page with table `which` at (col, desc, page), the rest as they are. */
+static void tbl_href(struct hbuf *b, const struct plink *L, int which, int col, int desc,
+		     size_t page)
+{
+	const char *sep = "?";
+	hbuf_puts(b, L->path);
+	if (L->key) {
+		hbuf_printf(b, "?%s=", L->key);
+		html_urls(b, L->val);
+		sep = "&amp;";
+	}
+	if (L->since_s && L->since_s[0]) {
+		hbuf_printf(b, "%ssince=", sep);
+		html_urls(b, L->since_s);
+		sep = "&amp;";
+	}
+	if (L->until_s && L->until_s[0]) {
+		hbuf_printf(b, "%suntil=", sep);
+		html_urls(b, L->until_s);
+		sep = "&amp;";
+	}
+	for (int i = 0; i < L->nt; i++) {
+		const struct tbl *t = L->t[i];
+		int c = i == which ? col : t->col, d = i == which ? desc : t->desc;
+		size_t pg = i == which ? page : t->page;
+		if (c != t->def_col || d != (t->dirs[c] == 'd')) {
+			hbuf_printf(b, "%s%ssort=%s&amp;%sorder=%s", sep, t->pfx, t->keys[c], t->pfx,
+				    d ? "desc" : "asc");
+			sep = "&amp;";
+		}
+		if (pg != 1) {
+			hbuf_printf(b, "%s%spage=%zu", sep, t->pfx, pg);
+			sep = "&amp;";
+		}
+		if (t->per != t->def_per) {
+			hbuf_printf(b, "%s%sn=%zu", sep, t->pfx, t->per);
+			sep = "&amp;";
+		}
+	}
+}
+
+/* <table id=..><thead> with a sorting link in each sortable header, <tbody>. */
+static void tbl_open(struct hbuf *b, const struct plink *L, int which)
+{
+	const struct tbl *t = L->t[which];
+	hbuf_printf(b, "<table id=\"%s\"><thead><tr>", t->id);
+	for (int k = 0; k < t->ncol; k++) {
+		int cur = k == t->col;
+		if (!t->keys[k]) {
+			hbuf_printf(b, "<th>%s</th>", t->names[k]);
+			continue;
+		}
+		hbuf_printf(b, "<th%s><a href=\"", cur ? (t->desc ? " aria-sort=\"descending\""
+							  : " aria-sort=\"ascending\"") : "");
+		/* a header sorts by its column; again, the other way; back to page 1 */
+		tbl_href(b, L, which, k, cur ? !t->desc : t->dirs[k] == 'd', 1);
+		hbuf_printf(b, "\">%s%s</a></th>", t->names[k],
+			    cur ? (t->desc ? " &#9660;" : " &#9650;") : "");
+	}
+	hbuf_puts(b, "</tr></thead><tbody>\n");
+}
+
+/*
+ * </table>, then: when n is 0, why the table is empty (trusted text, in a
+ * <p id="ID-none">); when there are more rows than a page, "Rows a to b
+ * of n" and links to the first, previous, next and last pages.
+ */
+static void tbl_close(struct hbuf *b, const struct plink *L, int which, size_t n, const char *noun,
+		      const char *empty_why)
+{
+	const struct tbl *t = L->t[which];
+	hbuf_puts(b, "</tbody></table>\n");
+	if (!n) {
+		hbuf_printf(b, "<p class=\"muted empty\" id=\"%s-none\">%s</p>\n", t->id, empty_why);
+		return;
+	}
+	if (n <= t->per)
+		return;
+	size_t pages = (n + t->per - 1) / t->per, from = (t->page - 1) * t->per;
+	hbuf_printf(b, "<p class=\"pages\" id=\"%s-pages\">%s %zu to %zu of %zu (page %zu of %zu). ",
+		    t->id, noun, from + 1, from + t->per < n ? from + t->per : n, n, t->page, pages);
+	static const char *const lab[] = {"First", "Previous", "Next", "Last"};
+	static const char *const rel[] = {"first", "prev", "next", "last"};
+	size_t to[] = {1, t->page - 1, t->page + 1, pages};
+	for (int k = 0; k < 4; k++) {
+		if ((k < 2 && t->page == 1) || (k >= 2 && t->page == pages))
+			continue;
+		hbuf_printf(b, "<a rel=\"%s\" href=\"", rel[k]);
+		tbl_href(b, L, which, t->col, t->desc, to[k]);
+		hbuf_printf(b, "\">%s</a> ", lab[k]);
+	}
+	hbuf_puts(b, "</p>\n");
+}
+
+static int cmp_bytes(const void *a, size_t al, const void *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : (al > bl) - (al < bl);
+}
+
+/* A sorted index 0..n-1 (NULL out of memory; a 1-element array when n is 0). */
+static size_t *tbl_index(size_t n, int (*cmp)(const void *, const void *, void *), void *ctx)
+{
+	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	qsort_r(idx, n, sizeof *idx, cmp, ctx);
+	return idx;
+}
+
+/* "?since=..&amp;until=..", or nothing: the window as a path's whole query. */
+static void win_query(struct hbuf *b, const char *since_s, const char *until_s)
+{
+	if (since_s[0])
+		hbuf_puts(b, "?since="), html_urls(b, since_s);
+	if (until_s[0])
+		hbuf_puts(b, since_s[0] ? "&amp;until=" : "?until="), html_urls(b, until_s);
 }
 
 /*
@@ -764,6 +1008,97 @@ static void seen_in_spam(struct page_job *c, const uint8_t *key, size_t klen,
 	spam_result_free(&res);
 }
 
+/* The domain page's tables: A records, lookup history, NS history. */
+static const char *const dom_a_keys[] = {"ip", "host", "asn", "country", "first", "last", "count"};
+static const char *const dom_a_names[] = {"IP Address", "Hostname", "ASN (name)", "Country",
+					  "First seen", "Last seen", "Count"};
+static const char *const dom_lk_keys[] = {"type", "outcome", "count", NULL, "first", "last"};
+static const char *const dom_lk_names[] = {"Type", "Outcome", "Count", "TTLs", "First seen",
+					   "Last seen"};
+static const char *const dom_ns_keys[] = {NULL, "first", "last", "count", "sensor"};
+static const char *const dom_ns_names[] = {"Name servers", "First seen", "Last seen", "Count",
+					   "Sensor"};
+
+struct dom_sort {
+	const struct tbl *ta, *tl, *tn;
+	const struct agg_domain *d;
+	const struct lookups *lk;
+	const struct agg_rrset *const *ns;
+};
+
+static int tbl_dir(const struct tbl *t, int c)
+{
+	return t->desc ? -c : c;
+}
+
+static int dom_a_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct dom_sort *s = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct agg_ip *x = &s->d->ips[i], *y = &s->d->ips[j];
+	struct agg_ipinfo u, v;
+	int c = 0;
+	switch (s->ta->col) {
+	case 1:
+	case 2:
+	case 3:
+		agg_domain_ipinfo(s->d, i, &u);
+		agg_domain_ipinfo(s->d, j, &v);
+		c = s->ta->col == 1   ? cmp_bytes(u.ptr, u.ptr_len, v.ptr, v.ptr_len)
+		    : s->ta->col == 2 ? cmp3(u.asn, v.asn)
+				      : strcmp(u.cc, v.cc);
+		break;
+	case 4: c = cmp3(x->first_us, y->first_us); break;
+	case 5: c = cmp3(x->last_us, y->last_us); break;
+	case 6: c = cmp3((int64_t)x->count, (int64_t)y->count); break;
+	default: break;
+	}
+	if (!c)	/* then by address, in the same direction */
+		c = cmp3(x->ip, y->ip);
+	return tbl_dir(s->ta, c);
+}
+
+static int dom_lk_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct dom_sort *s = ctx;
+	const struct tbl *t = s->tl;
+	const struct lookup_row *x = &s->lk->v[*(const size_t *)a], *y = &s->lk->v[*(const size_t *)b];
+	int c = 0;
+	switch (t->col) {
+	case 0: c = cmp3(x->qtype, y->qtype); break;
+	case 1: c = cmp3(x->rcode * 2 + !x->answered, y->rcode * 2 + !y->answered); break;
+	case 2: c = cmp3((int64_t)x->count, (int64_t)y->count); break;
+	case 5: c = cmp3(x->last_us, y->last_us); break;
+	default: break;
+	}
+	if (!c)
+		c = cmp3(x->first_us, y->first_us);
+	if (!c)
+		c = cmp3(x->qtype * 512 + x->rcode * 2 + x->answered, y->qtype * 512 + y->rcode * 2 + y->answered);
+	return tbl_dir(t, c);
+}
+
+static int dom_ns_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct dom_sort *s = ctx;
+	const struct tbl *t = s->tn;
+	const struct agg_rrset *x = s->ns[*(const size_t *)a], *y = s->ns[*(const size_t *)b];
+	int c = 0;
+	if (t->col == 2)
+		c = cmp3(x->last_us, y->last_us);
+	else if (t->col == 3)
+		c = cmp3((int64_t)x->count, (int64_t)y->count);
+	else if (t->col == 4) {
+		struct agg_rrset_view u, v;
+		agg_rrset_view(x, &u);
+		agg_rrset_view(y, &v);
+		c = cmp_bytes(u.sensor, u.sensor_len, v.sensor, v.sensor_len);
+	}
+	if (!c)
+		c = cmp_rrset_time(&x, &y);
+	return tbl_dir(t, c);
+}
+
 static int page_domain(struct page_job *c, const struct params *p, int dl)
 {
 	struct page_ctx *s = c->s;
@@ -775,22 +1110,20 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	size_t nl = norm_name(name, raw);
 	if (!nl || strlen(raw) > REC_NAME_MAX + 1)
 		return page_error(c, 400, "not a domain name", raw);
-	size_t apage = 1;
-	char pg[24];
-	if ((r = param(p, "page", pg, sizeof pg)) < 0)
-		return page_error(c, 400, "bad parameter", "page");
-	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(pg, &e, 10);
-		if (*e || x < 1 || x > AGG_IPS_MAX)
-			return page_error(c, 400, "bad parameter", "page (a positive number)");
-		apage = x;
-	}
 	struct agg_filter all;
 	char since_s[64] = "", until_s[64] = "";
 	const char *why = win_parse(p, &all, since_s, until_s);
 	if (why)
 		return page_error(c, 400, "bad parameter", why);
+	struct tbl ta, tl, tn;
+	tbl_init(&ta, "", "a-records", dom_a_keys, dom_a_names, "aaaaddd", 7, 0, PAGE_A_ROWS);
+	tbl_init(&tl, "lk_", "lookups", dom_lk_keys, dom_lk_names, "aadaad", 6, 4, PAGE_PAGE_ROWS);
+	tbl_init(&tn, "ns_", "ns-history", dom_ns_keys, dom_ns_names, "aadda", 5, 1, PAGE_PAGE_ROWS);
+	struct tbl *const tabs[] = {&ta, &tl, &tn};
+	char wbuf[160];
+	for (int k = 0; k < 3; k++)
+		if (tbl_parse(p, tabs[k], wbuf, sizeof wbuf))
+			return page_error(c, 400, "bad parameter", wbuf);
 	if (dl) {
 		char *data = NULL;
 		size_t len = 0;
@@ -881,7 +1214,7 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	}
 
 	hbuf_reset(b);
-	html_begin(b, d.name, d.name_len, HTML_NAV_NONE, NULL);
+	html_begin_win(b, d.name, d.name_len, HTML_NAV_NONE, NULL, since_s, until_s);
 	hbuf_puts(b, "<h1>Domain <span id=\"name\">");
 	html_text(b, d.name, d.name_len);
 	hbuf_puts(b, "</span></h1>\n<dl class=\"summary\" id=\"summary\"><dt>Verdict</dt><dd>");
@@ -910,7 +1243,10 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 				if (lk.v[i].ttls[k] > tmax)
 					tmax = lk.v[i].ttls[k];
 			}
-		if (nt && tmin == tmax)
+		if (nt && tmax == 0)
+			hbuf_puts(b, "0 s only: not recorded by the source (COF imports carry no TTL), "
+				     "or answers not to be cached");
+		else if (nt && tmin == tmax)
 			hbuf_printf(b, "%u s", tmin);
 		else if (nt)
 			hbuf_printf(b, "%u s to %u s (per answer type in the lookup table below)", tmin,
@@ -947,85 +1283,6 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	html_text(b, d.name, d.name_len);
 	hbuf_printf(b, " over time, from %s.</figcaption></figure>\n", gsrc);
 
-	static const char *const ah[] = {"IP Address", "Hostname", "ASN (name)", "Country",
-					  "First seen", "Last seen", "Count"};
-	hbuf_printf(b, "<h2>A records</h2>\n<table id=\"a-records\"><thead>");
-	html_th_row(b, ah, 7);
-	hbuf_puts(b, "</thead><tbody>\n");
-	size_t from = (apage - 1) * PAGE_A_ROWS;
-	for (size_t i = from; i < d.n_ips && i < from + PAGE_A_ROWS; i++) {
-		struct agg_ipinfo in;
-		char ip[INET_ADDRSTRLEN];
-		agg_domain_ipinfo(&d, i, &in);
-		ip4_text(ip, d.ips[i].ip);
-		hbuf_puts(b, "<tr><td>");
-		link_ip(b, ip);
-		hbuf_puts(b, "</td>");
-		put_ipinfo_cells(b, &in);
-		hbuf_puts(b, "<td>");
-		put_time(b, d.ips[i].first_us);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, d.ips[i].last_us);
-		hbuf_printf(b, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)d.ips[i].count);
-	}
-	hbuf_puts(b, "</tbody></table>\n");
-	if (!d.n_ips)
-		hbuf_printf(b, "<p class=\"muted\" id=\"a-none\">No address in an answer%s.</p>\n",
-			    lk.failed ? ": the lookups failed (see the lookup history)"
-			    : d.found && !d.records ? " in this time window" : "");
-	if (d.n_ips > PAGE_A_ROWS || d.ips_over) {
-		size_t pages = (d.n_ips + PAGE_A_ROWS - 1) / PAGE_A_ROWS;
-		hbuf_printf(b, "<p class=\"pages\">Addresses %zu to %zu of %zu%s (page %zu of %zu; the CSV "
-			       "has them all). ",
-			    from + 1, from + PAGE_A_ROWS < d.n_ips ? from + PAGE_A_ROWS : d.n_ips, d.n_ips,
-			    d.ips_over ? ", more beyond the cap" : "", apage, pages);
-		for (int k = -1; k <= 1; k += 2) {
-			size_t to = apage + (size_t)k;
-			if (to < 1 || to > pages)
-				continue;
-			hbuf_printf(b, "<a rel=\"%s\" href=\"/domain?name=", k < 0 ? "prev" : "next");
-			html_url(b, d.name, d.name_len);
-			win_href(b, since_s, until_s);
-			hbuf_printf(b, "&amp;page=%zu\">%s</a> ", to, k < 0 ? "Previous" : "Next");
-		}
-		hbuf_puts(b, "</p>\n");
-	}
-
-	/* the lookup history: outcomes, failed lookups included */
-	hbuf_puts(b, "<h2>Lookup history</h2>\n");
-	if (!lk.n) {
-		hbuf_puts(b, "<p class=\"muted\" id=\"lookups-none\">No lookup of this name in the "
-			     "time window.</p>\n");
-	} else {
-		static const char *const lh[] = {"Type", "Outcome", "Count", "TTLs", "First seen",
-						  "Last seen"};
-		hbuf_puts(b, "<table id=\"lookups\"><thead>");
-		html_th_row(b, lh, 6);
-		hbuf_puts(b, "</thead><tbody>\n");
-		for (size_t i = 0; i < lk.n; i++) {
-			const struct lookup_row *lr = &lk.v[i];
-			char qt[DNSTYPE_NAME_MAX], rb[16];
-			hbuf_printf(b, "<tr%s><td>%s</td><td>%s%s</td><td class=\"n\">%llu</td><td>",
-				    lr->rcode ? " class=\"failed\"" : "", dnstype_name(lr->qtype, qt),
-				    lookups_rcode_name(lr->rcode, rb),
-				    lr->rcode == 0 && !lr->answered ? " (no data)" : "",
-				    (unsigned long long)lr->count);
-			for (unsigned k = 0; k < lr->n_ttls; k++)
-				hbuf_printf(b, "%s%u", k ? ", " : "", lr->ttls[k]);
-			if (!lr->n_ttls)
-				hbuf_puts(b, "-");
-			if (lr->ttls_over)
-				hbuf_printf(b, " (+%u more)", lr->ttls_over);
-			hbuf_puts(b, "</td><td>");
-			put_time(b, lr->first_us);
-			hbuf_puts(b, "</td><td>");
-			put_time(b, lr->last_us);
-			hbuf_puts(b, "</td></tr>\n");
-		}
-		hbuf_puts(b, "</tbody></table>\n");
-	}
-
-	/* NS history: the distinct NS sets, oldest first */
 	const struct agg_rrset **ns = calloc(rr.n ? rr.n : 1, sizeof *ns);
 	size_t nns = 0;
 	for (size_t i = 0; ns && i < rr.n; i++) {
@@ -1034,39 +1291,104 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		if (v.qtype == 2)
 			ns[nns++] = &rr.v[i];
 	}
-	if (ns)
-		qsort(ns, nns, sizeof *ns, cmp_rrset_time);
-	hbuf_puts(b, "<h2>NS history</h2>\n");
-	if (!nns) {
-		hbuf_puts(b, "<p class=\"muted\" id=\"ns-none\">No NS answers recorded.</p>\n");
-	} else {
-		static const char *const nh[] = {"Name servers", "First seen", "Last seen", "Count",
-						  "Sensor"};
-		hbuf_puts(b, "<table id=\"ns-history\"><thead>");
-		html_th_row(b, nh, 5);
-		hbuf_puts(b, "</thead><tbody>\n");
-		for (size_t i = 0; i < nns; i++) {
-			struct agg_rrset_view v;
-			agg_rrset_view(ns[i], &v);
-			hbuf_puts(b, "<tr><td>");
-			const uint8_t *q = v.names;
-			for (uint32_t k = 0; k < v.n_names; k++) {
-				if (k)
-					hbuf_puts(b, "<br>");
-				link_domain(b, (const char *)q + 1, q[0]);
-				q += 1 + q[0];
-			}
-			hbuf_puts(b, "</td><td>");
-			put_time(b, ns[i]->first_us);
-			hbuf_puts(b, "</td><td>");
-			put_time(b, ns[i]->last_us);
-			hbuf_printf(b, "</td><td class=\"n\">%llu</td><td>",
-				    (unsigned long long)ns[i]->count);
-			html_text(b, v.sensor, v.sensor_len);
-			hbuf_puts(b, "</td></tr>\n");
-		}
-		hbuf_puts(b, "</tbody></table>\n");
+	if (!ns)
+		x->err = 1;
+	struct plink L = {"/domain", "name", name, since_s, until_s, tabs, 3};
+	/* the A records, the lookup history and the NS history: sorted and paged here */
+	hbuf_printf(b, "<h2>A records</h2>\n");
+	struct dom_sort ds = {&ta, &tl, &tn, &d, &lk, ns};
+	size_t *ai = tbl_index(d.n_ips, dom_a_cmp, &ds);
+	size_t *li = tbl_index(lk.n, dom_lk_cmp, &ds);
+	size_t *ni = tbl_index(nns, dom_ns_cmp, &ds);
+	if (!ai || !li || !ni)
+		x->err = 1;
+	tbl_open(b, &L, 0);
+	size_t from = tbl_from(&ta, d.n_ips);
+	for (size_t k = from; ai && k < d.n_ips && k < from + ta.per; k++) {
+		size_t i = ai[k];
+		struct agg_ipinfo in;
+		char ip[INET_ADDRSTRLEN];
+		agg_domain_ipinfo(&d, i, &in);
+		ip4_text(ip, d.ips[i].ip);
+		hbuf_puts(b, "<tr><td>");
+		link_ip(b, ip, since_s, until_s);
+		hbuf_puts(b, "</td>");
+		put_ipinfo_cells(b, &in);
+		hbuf_puts(b, "<td>");
+		put_time(b, d.ips[i].first_us);
+		hbuf_puts(b, "</td><td>");
+		put_time(b, d.ips[i].last_us);
+		hbuf_printf(b, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)d.ips[i].count);
 	}
+	tbl_close(b, &L, 0, d.n_ips, "Addresses",
+		  lk.failed && !d.n_ips ? "No address in an answer: the lookups failed (see the lookup history)."
+		  : d.found && !d.records ? "No address in an answer in this time window."
+		  : d.v.n_a == 0 && d.records ? "No address in an answer: the answers held other types only (see the lookup history)."
+					       : "No address in an answer.");
+	if (d.ips_over)
+		hbuf_puts(b, "<p class=\"muted\" id=\"a-records-over\">More addresses beyond the cap "
+			     "are counted but not listed.</p>\n");
+	if (d.n_ips > ta.per)
+		hbuf_puts(b, "<p class=\"muted\">The CSV download has them all.</p>\n");
+
+	/* the lookup history: outcomes, failed lookups included */
+	hbuf_puts(b, "<h2>Lookup history</h2>\n");
+	tbl_open(b, &L, 1);
+	from = tbl_from(&tl, lk.n);
+	for (size_t k = from; li && k < lk.n && k < from + tl.per; k++) {
+		const struct lookup_row *lr = &lk.v[li[k]];
+		char qt[DNSTYPE_NAME_MAX], rb[16];
+		hbuf_printf(b, "<tr%s><td>%s</td><td>%s%s</td><td class=\"n\">%llu</td><td>",
+			    lr->rcode ? " class=\"failed\"" : "", dnstype_name(lr->qtype, qt),
+			    lookups_rcode_name(lr->rcode, rb),
+			    lr->rcode == 0 && !lr->answered ? " (no data)" : "",
+			    (unsigned long long)lr->count);
+		for (unsigned t = 0; t < lr->n_ttls; t++)
+			hbuf_printf(b, "%s%u", t ? ", " : "", lr->ttls[t]);
+		if (!lr->n_ttls)
+			hbuf_puts(b, "-");
+		if (lr->ttls_over)
+			hbuf_printf(b, " (+%u more)", lr->ttls_over);
+		hbuf_puts(b, "</td><td>");
+		put_time(b, lr->first_us);
+		hbuf_puts(b, "</td><td>");
+		put_time(b, lr->last_us);
+		hbuf_puts(b, "</td></tr>\n");
+	}
+	tbl_close(b, &L, 1, lk.n, "Rows",
+		  since_s[0] || until_s[0] ? "No lookup of this name in the time window."
+					   : "No lookup of this name recorded (only coalesced answers without an outcome).");
+
+	/* NS history: the distinct NS sets */
+	hbuf_puts(b, "<h2>NS history</h2>\n");
+	tbl_open(b, &L, 2);
+	from = tbl_from(&tn, nns);
+	for (size_t k = from; ni && k < nns && k < from + tn.per; k++) {
+		const struct agg_rrset *set = ns[ni[k]];
+		struct agg_rrset_view v;
+		agg_rrset_view(set, &v);
+		hbuf_puts(b, "<tr><td>");
+		const uint8_t *q = v.names;
+		for (uint32_t t = 0; t < v.n_names; t++) {
+			if (t)
+				hbuf_puts(b, "<br>");
+			link_domain(b, (const char *)q + 1, q[0], since_s, until_s);
+			q += 1 + q[0];
+		}
+		hbuf_puts(b, "</td><td>");
+		put_time(b, set->first_us);
+		hbuf_puts(b, "</td><td>");
+		put_time(b, set->last_us);
+		hbuf_printf(b, "</td><td class=\"n\">%llu</td><td>", (unsigned long long)set->count);
+		html_text(b, v.sensor, v.sensor_len);
+		hbuf_puts(b, "</td></tr>\n");
+	}
+	tbl_close(b, &L, 2, nns, "NS sets",
+		  since_s[0] || until_s[0] ? "No NS answer recorded in the time window (only NS lookups of the name itself are stored)."
+					   : "No NS answer recorded: nobody looked up the NS records of this name where a sensor saw it.");
+	free(ai);
+	free(li);
+	free(ni);
 	free(ns);
 	{
 		uint8_t sk[INDEX_KEY_MAX];
@@ -1074,7 +1396,10 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	}
 	hbuf_puts(b, "<p><a href=\"/indicator?v=");
 	html_urls(b, name);
-	hbuf_puts(b, "\">Blacklist listings of this name</a> &middot; <a href=\"/sources\">Sources</a></p>\n");
+	win_href(b, since_s, until_s);
+	hbuf_puts(b, "\">Blacklist listings of this name</a> &middot; <a href=\"/sources");
+	win_query(b, since_s, until_s);
+	hbuf_puts(b, "\">Sources</a></p>\n");
 	html_end(b);
 	for (int k = 0; k < x->k; k++)
 		agg_domain_fini(&x->cum[k]);
@@ -1204,7 +1529,7 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 	struct ipdom_order ord = {sk, desc};
 	qsort_r(q.doms, q.n_doms, sizeof *q.doms, ipdom_cmp, &ord);
 	hbuf_reset(b);
-	html_begin(b, ip, strlen(ip), HTML_NAV_NONE, NULL);
+	html_begin_win(b, ip, strlen(ip), HTML_NAV_NONE, NULL, since_s, until_s);
 	hbuf_puts(b, "<h1>Address <span id=\"addr\">");
 	html_texts(b, ip);
 	hbuf_puts(b, "</span></h1>\n<dl class=\"summary\" id=\"summary\">");
@@ -1290,6 +1615,7 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 	}
 	hbuf_puts(b, "<p><a href=\"/indicator?v=");
 	html_urls(b, ip);
+	win_href(b, since_s, until_s);
 	hbuf_puts(b, "\">Blacklist listings of this address and the CIDRs covering it</a></p>\n");
 	html_end(b);
 	agg_ipq_fini(&q);
@@ -1313,6 +1639,7 @@ struct pfx {
 	struct pfx_addr *v;	/* sorted by address */
 	size_t n, alloc;
 	int full, err;
+	struct agg_filter win;	/* set after parse_prefix */
 };
 
 static int in_prefix(const uint8_t *a, const uint8_t *net, unsigned bits)
@@ -1381,6 +1708,8 @@ static int on_prefix(void *ctx, const char *sensor TIP_UNUSED,
 	int64_t first, last;
 	uint64_t count;
 	agg_dns_times(r, &first, &last, &count);
+	if (!agg_filter_match(&x->win, first, last))
+		return 0;
 	for (uint32_t i = 0; i < n; i++)
 		if (in_prefix(p + al * i, x->net, x->bits))
 			pfx_note(x, p + al * i, al, first, last, count);
@@ -1411,49 +1740,88 @@ static int parse_prefix(const char *q, struct pfx *x)
 	return 1;
 }
 
-static int page_prefix(struct page_job *c, const char *q, struct pfx *x)
+/* The search pages' window and tables: what every link of theirs carries. */
+struct searchq {
+	struct agg_filter win;
+	char since_s[64], until_s[64];
+	struct tbl t;
+};
+
+static const char *const pfx_keys[] = {"ip", NULL, NULL, NULL, "first", "last", "count"};
+static const char *const pfx_names[] = {"IP Address", "Hostname", "ASN (name)", "Country",
+					"First seen", "Last seen", "Count"};
+
+struct pfx_sort {
+	const struct tbl *t;
+	const struct pfx *x;
+};
+
+static int pfx_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct pfx_sort *s = ctx;
+	const struct pfx_addr *x = &s->x->v[*(const size_t *)a], *y = &s->x->v[*(const size_t *)b];
+	int c = 0;
+	if (s->t->col == 4)
+		c = cmp3(x->first_us, y->first_us);
+	else if (s->t->col == 5)
+		c = cmp3(x->last_us, y->last_us);
+	else if (s->t->col == 6)
+		c = cmp3((int64_t)x->count, (int64_t)y->count);
+	if (!c)
+		c = memcmp(x->a, y->a, 16);
+	return tbl_dir(s->t, c);
+}
+
+static int page_prefix(struct page_job *c, const char *q, struct pfx *x, struct searchq *sq)
 {
 	struct page_ctx *s = c->s;
 	struct hbuf *b = &c->body;
+	x->win = sq->win;
 	store_set_scan(&s->set, on_prefix, NULL, x);
-	if (x->err) {
+	struct pfx_sort ps = {&sq->t, x};
+	size_t *idx = x->err ? NULL : tbl_index(x->n, pfx_cmp, &ps);
+	if (!idx) {
 		free(x->v);
 		return page_error(c, 500, "out of memory", NULL);
 	}
+	struct tbl *const tabs[] = {&sq->t};
+	struct plink L = {"/search", "q", q, sq->since_s, sq->until_s, tabs, 1};
 	hbuf_reset(b);
-	html_begin(b, q, strlen(q), HTML_NAV_NONE, q);
+	html_begin_win(b, q, strlen(q), HTML_NAV_NONE, q, sq->since_s, sq->until_s);
 	hbuf_puts(b, "<h1>Addresses in <span id=\"prefix\">");
 	html_texts(b, q);
-	hbuf_printf(b, "</span></h1>\n<p class=\"muted\" id=\"count\">%zu address%s seen%s.</p>\n",
-		    x->n, x->n == 1 ? "" : "es", x->full ? " (the first ones only: refine the prefix)" : "");
-	static const char *const ph[] = {"IP Address", "Hostname", "ASN (name)", "Country",
-					  "First seen", "Last seen", "Count"};
-	hbuf_puts(b, "<table id=\"addresses\"><thead>");
-	html_th_row(b, ph, 7);
-	hbuf_puts(b, "</thead><tbody>\n");
-	for (size_t i = 0; i < x->n; i++) {
+	hbuf_printf(b, "</span></h1>\n<p class=\"muted\" id=\"count\">%zu address%s seen%s%s.</p>\n",
+		    x->n, x->n == 1 ? "" : "es", sq->since_s[0] || sq->until_s[0] ? " in the window" : "",
+		    x->full ? " (the first ones only: refine the prefix)" : "");
+	tbl_open(b, &L, 0);
+	size_t from = tbl_from(&sq->t, x->n);
+	for (size_t k = from; k < x->n && k < from + sq->t.per; k++) {
+		const struct pfx_addr *e = &x->v[idx[k]];
 		char ip[INET6_ADDRSTRLEN];
 		struct agg_ipinfo in;
 		memset(&in, 0, sizeof in);
-		inet_ntop(x->family == 4 ? AF_INET : AF_INET6, x->v[i].a, ip, sizeof ip);
-		if (x->family == 4 && i < PAGE_PREFIX_INFO) {
-			const uint8_t *a = x->v[i].a;
+		inet_ntop(x->family == 4 ? AF_INET : AF_INET6, e->a, ip, sizeof ip);
+		if (x->family == 4) {	/* only the rows shown are enriched */
+			const uint8_t *a = e->a;
 			agg_ip_info(&s->set, dbp(s),
 				    (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3],
 				    &in, &c->faults);
 		}
 		hbuf_puts(b, "<tr><td>");
-		link_ip(b, ip);
+		link_ip(b, ip, sq->since_s, sq->until_s);
 		hbuf_puts(b, "</td>");
 		put_ipinfo_cells(b, &in);
 		hbuf_puts(b, "<td>");
-		put_time(b, x->v[i].first_us);
+		put_time(b, e->first_us);
 		hbuf_puts(b, "</td><td>");
-		put_time(b, x->v[i].last_us);
-		hbuf_printf(b, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)x->v[i].count);
+		put_time(b, e->last_us);
+		hbuf_printf(b, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)e->count);
 	}
-	hbuf_puts(b, "</tbody></table>\n");
+	tbl_close(b, &L, 0, x->n, "Addresses",
+		  sq->since_s[0] || sq->until_s[0] ? "No answer held an address in this prefix in the time window."
+						   : "No answer held an address in this prefix.");
 	html_end(b);
+	free(idx);
 	free(x->v);
 	respond_page(c, 200);
 	return 0;
@@ -1479,53 +1847,108 @@ static int contains_ci(const char *hay, size_t hn, const char *needle, size_t nn
 	return 0;
 }
 
+/* One name of a search's result. */
+struct mrow {
+	const char *name;
+	size_t len;
+	int32_t score_x100;
+	uint32_t hosts, asns;
+	int capped, flux;
+	int64_t first_us, last_us;
+};
+
+static const char *const m_keys[] = {"domain", "score", "hosts", "asns", "first", "last"};
+static const char *const m_names[] = {"Domain", "Score", "Hosts", "ASNs", "First seen", "Last seen"};
+
+struct mrow_sort {
+	const struct tbl *t;
+	const struct mrow *v;
+};
+
+static int mrow_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct mrow_sort *s = ctx;
+	const struct mrow *x = &s->v[*(const size_t *)a], *y = &s->v[*(const size_t *)b];
+	int c = 0;
+	switch (s->t->col) {
+	case 1: c = cmp3(x->score_x100, y->score_x100); break;
+	case 2: c = cmp3(x->hosts, y->hosts); break;
+	case 3: c = cmp3(x->asns, y->asns); break;
+	case 4: c = cmp3(x->first_us, y->first_us); break;
+	case 5: c = cmp3(x->last_us, y->last_us); break;
+	default: break;
+	}
+	if (!c)
+		c = cmp_bytes(x->name, x->len, y->name, y->len);
+	return tbl_dir(s->t, c);
+}
+
+/* The names a search found, sorted and paged; 404 when there is none. */
+static int page_matches(struct page_job *c, const char *t, const char *heading, const char *shown,
+			const struct mrow *v, size_t n, struct searchq *sq)
+{
+	struct hbuf *b = &c->body;
+	struct mrow_sort ms = {&sq->t, v};
+	size_t *idx = tbl_index(n, mrow_cmp, &ms);
+	if (!idx)
+		return page_error(c, 500, "out of memory", NULL);
+	struct tbl *const tabs[] = {&sq->t};
+	struct plink L = {"/search", "q", t, sq->since_s, sq->until_s, tabs, 1};
+	int win = sq->since_s[0] || sq->until_s[0];
+	hbuf_reset(b);
+	html_begin_win(b, t, strlen(t), HTML_NAV_NONE, t, sq->since_s, sq->until_s);
+	hbuf_printf(b, "<h1>%s <span id=\"needle\">", heading);
+	html_texts(b, shown);
+	hbuf_puts(b, "</span></h1>\n");
+	hbuf_printf(b, "<p class=\"muted\" id=\"count\">%zu name%s found%s.</p>\n", n, n == 1 ? "" : "s",
+		    win ? " in the window" : "");
+	tbl_open(b, &L, 0);
+	size_t from = tbl_from(&sq->t, n);
+	for (size_t k = from; k < n && k < from + sq->t.per; k++) {
+		const struct mrow *m = &v[idx[k]];
+		hbuf_printf(b, "<tr%s><td>", m->flux ? " class=\"flux\"" : "");
+		link_domain(b, m->name, m->len, sq->since_s, sq->until_s);
+		hbuf_puts(b, "</td><td class=\"n\">");
+		put_score(b, m->score_x100);
+		hbuf_printf(b, "</td><td class=\"n\">%u%s</td><td class=\"n\">%u</td><td>", m->hosts,
+			    m->capped ? "+" : "", m->asns);
+		put_time(b, m->first_us);
+		hbuf_puts(b, "</td><td>");
+		put_time(b, m->last_us);
+		hbuf_puts(b, "</td></tr>\n");
+	}
+	tbl_close(b, &L, 0, n, "Names",
+		  win ? "No name seen in the time window matches." : "No name seen matches.");
+	html_end(b);
+	free(idx);
+	respond_page(c, n ? 200 : 404);
+	return 0;
+}
+
 /* "*.example.com", "www.example.*": the names the index lists, by name. */
-static int page_wild(struct page_job *c, const char *t, const struct match_wild *w)
+static int page_wild(struct page_job *c, const char *t, const struct match_wild *w,
+		     struct searchq *sq)
 {
 	struct page_ctx *s = c->s;
-	struct hbuf *b = &c->body;
-	struct agg_filter all;
 	struct match_doms m;
-	agg_filter_init(&all);
-	if (match_domains(&s->set, dbp(s), w, &all, &m, NULL, &c->faults) < 0) {
+	if (match_domains(&s->set, dbp(s), w, &sq->win, &m, NULL, &c->faults) < 0) {
 		match_doms_fini(&m);
 		return page_error(c, 500, "out of memory", NULL);
 	}
-	hbuf_reset(b);
-	html_begin(b, t, strlen(t), HTML_NAV_NONE, t);
-	hbuf_puts(b, "<h1>Names matching <span id=\"needle\">");
-	html_text(b, t, strlen(t));
-	hbuf_puts(b, "</span></h1>\n");
-	static const char *const mh[] = {"Domain", "Score", "Hosts", "ASNs", "First seen",
-					  "Last seen"};
-	size_t shown = 0;
-	hbuf_puts(b, "<table id=\"matches\"><thead>");
-	html_th_row(b, mh, 6);
-	hbuf_puts(b, "</thead><tbody>\n");
-	for (size_t i = 0; i < m.n && shown < PAGE_MATCH_MAX; i++) {
+	struct mrow *v = calloc(m.n ? m.n : 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; v && i < m.n; i++) {
 		const struct agg_domain *d = m.v[i];
-		if (!d->found)
+		if (!d->found || !d->records)
 			continue;
-		shown++;
-		hbuf_printf(b, "<tr%s><td>", d->v.flux ? " class=\"flux\"" : "");
-		link_domain(b, d->name, d->name_len);
-		hbuf_puts(b, "</td><td class=\"n\">");
-		put_score(b, d->v.score_x100);
-		hbuf_printf(b, "</td><td class=\"n\">%u</td><td class=\"n\">%u</td><td>", d->v.n_a,
-			    d->v.n_asn);
-		put_time(b, d->first_us);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, d->last_us);
-		hbuf_puts(b, "</td></tr>\n");
+		v[n++] = (struct mrow){d->name, d->name_len, d->v.score_x100, d->v.n_a, d->v.n_asn,
+				       d->v.capped, d->v.flux, d->first_us, d->last_us};
 	}
-	hbuf_puts(b, "</tbody></table>\n");
-	hbuf_printf(b, "<p class=\"muted\" id=\"count\">%zu name%s found%s.</p>\n", m.n,
-		    m.n == 1 ? "" : "s", m.n > shown ? "; the first by name are listed" : "");
-	html_end(b);
-	size_t n = m.n;
+	int r = v ? page_matches(c, t, "Names matching", t, v, n, sq)
+		  : page_error(c, 500, "out of memory", NULL);
+	free(v);
 	match_doms_fini(&m);
-	respond_page(c, n ? 200 : 404);
-	return 0;
+	return r;
 }
 
 static int page_search(struct page_job *c, const struct params *p, int arg TIP_UNUSED)
@@ -1537,6 +1960,11 @@ static int page_search(struct page_job *c, const struct params *p, int arg TIP_U
 	int r = param(p, "q", raw, sizeof raw);
 	if (r < 0)
 		return page_error(c, 400, "bad search text", NULL);
+	struct searchq sq;
+	memset(&sq, 0, sizeof sq);
+	const char *why = win_parse(p, &sq.win, sq.since_s, sq.until_s);
+	if (why)
+		return page_error(c, 400, "bad parameter", why);
 	char *t = raw;
 	while (*t == ' ' || *t == '\t')
 		t++;
@@ -1545,23 +1973,32 @@ static int page_search(struct page_job *c, const struct params *p, int arg TIP_U
 		t[--tl] = '\0';
 	if (r == 0 || !tl) {
 		hbuf_reset(b);
-		html_begin(b, "Search", 6, HTML_NAV_NONE, NULL);
+		html_begin_win(b, "Search", 6, HTML_NAV_NONE, NULL, sq.since_s, sq.until_s);
 		hbuf_puts(b, "<h1>Search</h1><p>Type a domain name (or part of one), an IPv4 or IPv6 "
 			     "address, or a prefix such as <code>192.0.2.0/24</code>.</p>");
 		html_end(b);
 		return respond_page(c, 200);
 	}
 	if (inet_pton(AF_INET, t, a) == 1 || inet_pton(AF_INET6, t, a) == 1)
-		return redirect(c, "/ip?a=", t);
+		return redirect_win(c, "/ip?a=", t, sq.since_s, sq.until_s);
 	struct pfx x;
-	if (parse_prefix(t, &x))
-		return page_prefix(c, t, &x);
+	char wbuf[160];
+	if (parse_prefix(t, &x)) {
+		tbl_init(&sq.t, "", "addresses", pfx_keys, pfx_names, "aaaaadd", 7, 0, PAGE_PAGE_ROWS);
+		if (tbl_parse(p, &sq.t, wbuf, sizeof wbuf))
+			return page_error(c, 400, "bad parameter", wbuf);
+		return page_prefix(c, t, &x, &sq);
+	}
 	struct match_wild w;
 	int wc = match_wild_parse(t, &w);
 	if (wc < 0)
 		return page_error(c, 400, "a wildcard is *.NAME (left-hand) or NAME.* (right-hand)", t);
+	/* by name for a wildcard, the highest scores first for a substring */
+	tbl_init(&sq.t, "", "matches", m_keys, m_names, "adddad", 6, wc == 1 ? 0 : 1, PAGE_PAGE_ROWS);
+	if (tbl_parse(p, &sq.t, wbuf, sizeof wbuf))
+		return page_error(c, 400, "bad parameter", wbuf);
 	if (wc == 1)
-		return page_wild(c, t, &w);
+		return page_wild(c, t, &w, &sq);
 	if (tl > REC_NAME_MAX + 1)
 		return page_error(c, 400, "search text too long for a domain name", NULL);
 	size_t ql = norm_name(q, t);
@@ -1573,49 +2010,29 @@ static int page_search(struct page_job *c, const struct params *p, int arg TIP_U
 	if (ql)
 		agg_domain_fini(&d);
 	if (found)
-		return redirect(c, "/domain?name=", q);
+		return redirect_win(c, "/domain?name=", q, sq.since_s, sq.until_s);
 	pthread_mutex_lock(&s->cache_mu);
-	const struct agg_flux *fl = flux_rows(s, &all, &c->faults);
-	if (!fl) {
+	const struct agg_flux *fl = flux_rows(s, &sq.win, &c->faults);
+	struct mrow *v = fl ? calloc(fl->n ? fl->n : 1, sizeof *v) : NULL;
+	if (!v) {
 		pthread_mutex_unlock(&s->cache_mu);
 		return page_error(c, 500, "out of memory", NULL);
 	}
-	hbuf_reset(b);
-	html_begin(b, t, tl, HTML_NAV_NONE, t);
-	hbuf_puts(b, "<h1>Names containing <span id=\"needle\">");
-	html_text(b, q, ql);
-	hbuf_puts(b, "</span></h1>\n");
-	size_t shown = 0, total = 0;
-	static const char *const mh[] = {"Domain", "Score", "Hosts", "ASNs", "First seen",
-					  "Last seen"};
-	hbuf_puts(b, "<table id=\"matches\"><thead>");
-	html_th_row(b, mh, 6);
-	hbuf_puts(b, "</thead><tbody>\n");
+	size_t n = 0;
 	for (size_t i = 0; ql && i < fl->n; i++) {
 		const struct agg_flux_row *row = &fl->rows[i];
-		if (!contains_ci(row->name, row->name_len, q, ql))
-			continue;
-		if (++total > PAGE_MATCH_MAX)
-			continue;
-		shown++;
-		hbuf_printf(b, "<tr%s><td>", row->v.flux ? " class=\"flux\"" : "");
-		link_domain(b, row->name, row->name_len);
-		hbuf_puts(b, "</td><td class=\"n\">");
-		put_score(b, row->v.score_x100);
-		hbuf_printf(b, "</td><td class=\"n\">%u</td><td class=\"n\">%u</td><td>", row->v.n_a,
-			    row->v.n_asn);
-		put_time(b, row->first_us);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, row->last_us);
-		hbuf_puts(b, "</td></tr>\n");
+		if (contains_ci(row->name, row->name_len, q, ql))
+			v[n++] = (struct mrow){row->name, row->name_len, row->v.score_x100, row->v.n_a,
+					       row->v.n_asn, row->v.capped, row->v.flux, row->first_us,
+					       row->last_us};
 	}
+	char shown[REC_NAME_MAX + 1];
+	memcpy(shown, q, ql);
+	shown[ql] = '\0';
+	r = page_matches(c, t, "Names containing", shown, v, n, &sq);
 	pthread_mutex_unlock(&s->cache_mu);
-	hbuf_puts(b, "</tbody></table>\n");
-	hbuf_printf(b, "<p class=\"muted\" id=\"count\">%zu name%s found%s.</p>\n", total,
-		    total == 1 ? "" : "s", total > shown ? "; the highest scores are listed" : "");
-	html_end(b);
-	respond_page(c, total ? 200 : 404);
-	return 0;
+	free(v);
+	return r;
 }
 
 /* ---- sensors -------------------------------------------------------------- */
@@ -1699,108 +2116,277 @@ static void seg_check(const char *dir, const struct store_seg *sg, int newest, s
 	seg_reader_close(&r);
 }
 
-static int page_sensors(struct page_job *c, const struct params *p TIP_UNUSED,
-			int arg TIP_UNUSED)
+/* One segment's row on the sensors page. */
+struct segrow {
+	const struct store_seg *sg;
+	struct segsum t;
+};
+
+/* One store's row, and its segments in the window. */
+struct storerow {
+	size_t i;		/* in the store set */
+	int listed;		/* 0: log/ could not be listed */
+	struct store_listing ls;
+	struct segrow *segs;
+	size_t n_segs;		/* in the window */
+	uint64_t recs, bytes, ibytes;
+	size_t sealed, active, errors, warnings;
+	struct segsum tot;
+	char pfx[24];
+	struct tbl t;
+};
+
+static const char *const st_keys[] = {"sensor", "store", "segments", "records", "bytes", "first",
+				      "last", "check"};
+static const char *const st_names[] = {"Sensor", "Store", "Segments", "Records", "Bytes",
+				       "First record", "Last record", "Check"};
+static const char *const sg_keys[] = {"segment", "seq", "bytes", "records", "first", "last",
+				      "check"};
+static const char *const sg_names[] = {"Segment", "Seq", "Bytes", "Records", "First record",
+				       "Last record", "Check"};
+
+struct st_sort {
+	const struct tbl *t;
+	const struct storerow *v;
+	const struct store_set *set;
+};
+
+static int st_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct st_sort *s = ctx;
+	const struct storerow *x = &s->v[*(const size_t *)a], *y = &s->v[*(const size_t *)b];
+	int c = 0;
+	switch (s->t->col) {
+	case 1: c = strcmp(s->set->dirs[x->i], s->set->dirs[y->i]); break;
+	case 2: c = cmp3((int64_t)x->n_segs, (int64_t)y->n_segs); break;
+	case 3: c = cmp3((int64_t)x->recs, (int64_t)y->recs); break;
+	case 4: c = cmp3((int64_t)x->bytes, (int64_t)y->bytes); break;
+	case 5: c = cmp3(x->tot.any ? x->tot.first : INT64_MAX, y->tot.any ? y->tot.first : INT64_MAX); break;
+	case 6: c = cmp3(x->tot.any ? x->tot.last : INT64_MIN, y->tot.any ? y->tot.last : INT64_MIN); break;
+	case 7: c = cmp3((int64_t)(x->errors * 2 + !x->listed * 4 + !!x->warnings),
+			 (int64_t)(y->errors * 2 + !y->listed * 4 + !!y->warnings)); break;
+	default: break;
+	}
+	if (!c)
+		c = strcmp(s->set->ids[x->i], s->set->ids[y->i]);
+	if (!c)
+		c = cmp3((int64_t)x->i, (int64_t)y->i);
+	return tbl_dir(s->t, c);
+}
+
+static int sg_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct storerow *s = ctx;
+	const struct segrow *x = &s->segs[*(const size_t *)a], *y = &s->segs[*(const size_t *)b];
+	int c = 0;
+	switch (s->t.col) {
+	case 0: c = strcmp(x->sg->name, y->sg->name); break;
+	case 2: c = cmp3((int64_t)x->sg->size, (int64_t)y->sg->size); break;
+	case 3: c = cmp3((int64_t)x->t.records, (int64_t)y->t.records); break;
+	case 4: c = cmp3(x->t.any ? x->t.first : INT64_MAX, y->t.any ? y->t.first : INT64_MAX); break;
+	case 5: c = cmp3(x->t.any ? x->t.last : INT64_MIN, y->t.any ? y->t.last : INT64_MIN); break;
+	case 6: /* errors, then warnings, then the sound ones */
+		c = cmp3((x->t.state != NULL) + x->t.error, (y->t.state != NULL) + y->t.error);
+		break;
+	default: break;
+	}
+	if (!c)
+		c = cmp3(x->sg->seq, y->sg->seq);
+	if (!c)
+		c = strcmp(x->sg->name, y->sg->name);
+	return tbl_dir(&s->t, c);
+}
+
+static void storerows_free(struct storerow *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		if (v[i].listed)
+			store_listing_free(&v[i].ls);
+		free(v[i].segs);
+	}
+	free(v);
+}
+
+/*
+ * The stores and their segments.  With a time window, only the segments
+ * whose records overlap it are counted and listed (a segment without
+ * records is listed only without a window).  Each store's segment table
+ * is sorted and paged on its own (parameters g<N>_sort, g<N>_page, ...),
+ * findings first by default.
+ */
+static int page_sensors(struct page_job *c, const struct params *p, int arg TIP_UNUSED)
 {
 	struct page_ctx *s = c->s;
 	struct hbuf *b = &c->body;
+	struct agg_filter win;
+	char since_s[64] = "", until_s[64] = "", wbuf[160];
+	const char *why = win_parse(p, &win, since_s, until_s);
+	if (why)
+		return page_error(c, 400, "bad parameter", why);
+	int haswin = since_s[0] || until_s[0];
+	size_t ns = s->set.n;
+	struct storerow *v = calloc(ns ? ns : 1, sizeof *v);
+	struct tbl ts;
+	struct tbl **tabs = calloc(ns + 1, sizeof *tabs);
+	if (!v || !tabs) {
+		free(v);
+		free(tabs);
+		return page_error(c, 500, "out of memory", NULL);
+	}
+	tbl_init(&ts, "", "sensors", st_keys, st_names, "aaddddda", 8, 0, PAGE_PAGE_ROWS);
+	tabs[0] = &ts;
+	int bad = tbl_parse(p, &ts, wbuf, sizeof wbuf) != NULL, oom = 0;
+	for (size_t i = 0; i < ns && !bad; i++) {
+		struct storerow *r = &v[i];
+		r->i = i;
+		snprintf(r->pfx, sizeof r->pfx, "g%zu_", i);
+		tbl_init(&r->t, r->pfx, "", sg_keys, sg_names, "adddddd", 7, 6, PAGE_SEG_ROWS);
+		tabs[i + 1] = &r->t;
+		if (tbl_parse(p, &r->t, wbuf, sizeof wbuf))
+			bad = 1;
+	}
+	for (size_t i = 0; i < ns && !bad && !oom; i++) {
+		struct storerow *r = &v[i];
+		const char *dir = s->set.dirs[i];
+		if (store_list(dir, &r->ls) < 0)
+			continue;
+		r->listed = 1;
+		r->segs = calloc(r->ls.n ? r->ls.n : 1, sizeof *r->segs);
+		if (!r->segs) {
+			oom = 1;
+			break;
+		}
+		for (size_t k = 0; k < r->ls.n; k++) {
+			const struct store_seg *sg = &r->ls.segs[k];
+			struct segrow *g = &r->segs[r->n_segs];
+			struct stat sb;
+			char cp[PATH_MAX + 80];
+			g->sg = sg;
+			seg_check(dir, sg, k + 1 == r->ls.n, &g->t);
+			if (haswin && !(g->t.any && agg_filter_match(&win, g->t.first, g->t.last)))
+				continue;
+			r->n_segs++;
+			r->bytes += sg->size;
+			store_seg_path(cp, sizeof cp, dir, sg->name, "cdb");
+			if (sg->has_index && stat(cp, &sb) == 0)
+				r->ibytes += (uint64_t)sb.st_size;
+			r->sealed += sg->has_index != 0;
+			r->active += !sg->has_index;
+			r->recs += g->t.records;
+			if (g->t.any)
+				sum_span(&r->tot, g->t.first, g->t.last);
+			r->errors += g->t.state && g->t.error;
+			r->warnings += g->t.state && !g->t.error;
+		}
+	}
+	if (bad || oom) {
+		storerows_free(v, ns);
+		free(tabs);
+		return bad ? page_error(c, 400, "bad parameter", wbuf)
+			   : page_error(c, 500, "out of memory", NULL);
+	}
+	struct st_sort ss = {&ts, v, &s->set};
+	size_t *si = tbl_index(ns, st_cmp, &ss);
+	struct plink L = {"/sensors", NULL, NULL, since_s, until_s, tabs, (int)ns + 1};
 	hbuf_reset(b);
-	html_begin(b, "Sensors", 7, HTML_NAV_SENSORS, NULL);
+	html_begin_win(b, "Sensors", 7, HTML_NAV_SENSORS, NULL, since_s, until_s);
 	hbuf_printf(b, "<h1>Sensors</h1>\n<p class=\"muted\">%zu store%s. The check looks at each "
 		       "segment's header, its index (that it exists and was built from exactly "
 		       "this segment) and, where there is no index, its records; "
 		       "<code>tip verify</code> checks every record and key.</p>\n",
-		    s->set.n, s->set.n == 1 ? "" : "s");
-	static const char *const sh[] = {"Sensor", "Store", "Segments", "Records", "Bytes",
-					  "First record", "Last record", "Check"};
-	hbuf_puts(b, "<table id=\"sensors\"><thead>");
-	html_th_row(b, sh, 8);
-	hbuf_puts(b, "</thead><tbody>\n");
-	struct hbuf det;
-	hbuf_init(&det, PAGE_BODY_MAX / 2);
-	for (size_t i = 0; i < s->set.n; i++) {
-		const char *dir = s->set.dirs[i];
-		struct store_listing ls;
+		    ns, ns == 1 ? "" : "s");
+	if (haswin) {
+		hbuf_puts(b, "<p class=\"muted\" id=\"window\">Time window: ");
+		html_texts(b, since_s[0] ? since_s : "the start");
+		hbuf_puts(b, " to ");
+		html_texts(b, until_s[0] ? until_s : "now");
+		hbuf_puts(b, ": only the segments with records in it are counted and listed "
+			     "(<a href=\"/sensors\">all times</a>).</p>\n");
+	}
+	tbl_open(b, &L, 0);
+	size_t from = tbl_from(&ts, ns);
+	for (size_t k = from; si && k < ns && k < from + ts.per; k++) {
+		const struct storerow *r = &v[si[k]];
 		hbuf_puts(b, "<tr><td>");
-		html_texts(b, s->set.ids[i]);
+		html_texts(b, s->set.ids[r->i]);
 		hbuf_puts(b, "</td><td>");
-		html_texts(b, dir);
+		html_texts(b, s->set.dirs[r->i]);
 		hbuf_puts(b, "</td>");
-		if (store_list(dir, &ls) < 0) {
+		if (!r->listed) {
 			hbuf_puts(b, "<td colspan=\"5\"></td><td class=\"bad\">cannot list log/</td></tr>\n");
 			continue;
 		}
-		uint64_t recs = 0, bytes = 0, ibytes = 0;
-		size_t sealed = 0, errors = 0, warnings = 0;
-		struct segsum tot;
-		memset(&tot, 0, sizeof tot);
-		hbuf_puts(&det, "<details><summary>");
-		html_texts(&det, s->set.ids[i]);
-		hbuf_printf(&det, ": %zu segment%s</summary><table class=\"segments\"><thead>", ls.n,
-			    ls.n == 1 ? "" : "s");
-		static const char *const gh[] = {"Segment", "Seq", "Bytes", "Records", "First record",
-						  "Last record", "Check"};
-		html_th_row(&det, gh, 7);
-		hbuf_puts(&det, "</thead><tbody>\n");
-		for (size_t k = 0; k < ls.n; k++) {
-			const struct store_seg *sg = &ls.segs[k];
-			struct segsum t;
-			struct stat sb;
-			char cp[PATH_MAX + 80];
-			seg_check(dir, sg, k + 1 == ls.n, &t);
-			bytes += sg->size;
-			store_seg_path(cp, sizeof cp, dir, sg->name, "cdb");
-			if (sg->has_index && stat(cp, &sb) == 0)
-				ibytes += (uint64_t)sb.st_size;
-			sealed += sg->has_index;
-			recs += t.records;
-			if (t.any)
-				sum_span(&tot, t.first, t.last);
-			errors += t.state && t.error;
-			warnings += t.state && !t.error;
-			if (k + PAGE_SEG_ROWS < ls.n && !t.state)
-				continue;	/* the newest ones, and every one with a finding */
-			hbuf_puts(&det, "<tr><td>");
-			html_texts(&det, sg->name);
-			hbuf_printf(&det, "</td><td class=\"n\">%u</td><td class=\"n\">%llu</td>"
-					  "<td class=\"n\">%llu</td><td>",
-				    sg->seq, (unsigned long long)sg->size, (unsigned long long)t.records);
-			put_time(&det, t.any ? t.first : INT64_MIN);
-			hbuf_puts(&det, "</td><td>");
-			put_time(&det, t.any ? t.last : INT64_MIN);
-			hbuf_printf(&det, "</td><td class=\"%s\">%s</td></tr>\n",
-				    t.state ? (t.error ? "bad" : "muted") : "good",
-				    t.state ? t.state : "ok");
-		}
-		hbuf_puts(&det, "</tbody></table></details>\n");
 		hbuf_printf(b, "<td class=\"n\">%zu (%zu sealed, %zu active)</td><td class=\"n\">%llu</td>"
 			       "<td class=\"n\">%llu + %llu index</td><td>",
-			    ls.n, sealed, ls.n - sealed, (unsigned long long)recs,
-			    (unsigned long long)bytes, (unsigned long long)ibytes);
-		put_time(b, tot.any ? tot.first : INT64_MIN);
+			    r->n_segs, r->sealed, r->active, (unsigned long long)r->recs,
+			    (unsigned long long)r->bytes, (unsigned long long)r->ibytes);
+		put_time(b, r->tot.any ? r->tot.first : INT64_MIN);
 		hbuf_puts(b, "</td><td>");
-		put_time(b, tot.any ? tot.last : INT64_MIN);
+		put_time(b, r->tot.any ? r->tot.last : INT64_MIN);
 		hbuf_puts(b, "</td><td>");
-		if (errors)
-			hbuf_printf(b, "<span class=\"bad\">%zu segment%s with errors</span>", errors,
-				    errors == 1 ? "" : "s");
+		if (r->errors)
+			hbuf_printf(b, "<span class=\"bad\">%zu segment%s with errors</span>", r->errors,
+				    r->errors == 1 ? "" : "s");
 		else
 			hbuf_puts(b, "<span class=\"good\">ok</span>");
-		if (warnings)
-			hbuf_printf(b, " <span class=\"muted\">(%zu warning%s)</span>", warnings,
-				    warnings == 1 ? "" : "s");
-		if (ls.n_foreign)
+		if (r->warnings)
+			hbuf_printf(b, " <span class=\"muted\">(%zu warning%s)</span>", r->warnings,
+				    r->warnings == 1 ? "" : "s");
+		if (r->ls.n_foreign)
 			hbuf_printf(b, " <span class=\"muted\">%zu foreign file%s in log/</span>",
-				    ls.n_foreign, ls.n_foreign == 1 ? "" : "s");
+				    r->ls.n_foreign, r->ls.n_foreign == 1 ? "" : "s");
 		hbuf_puts(b, "</td></tr>\n");
-		store_listing_free(&ls);
 	}
-	hbuf_puts(b, "</tbody></table>\n<h2>Segments</h2>\n");
-	hbuf_put(b, det.p, det.len);
-	if (det.err)
-		b->err = 1;
-	hbuf_fini(&det);
+	tbl_close(b, &L, 0, ns, "Stores", "No store given.");
+	hbuf_puts(b, "<h2>Segments</h2>\n");
+	for (size_t i = 0; si && i < ns; i++) {
+		struct storerow *r = &v[i];
+		if (!r->listed)
+			continue;
+		size_t *gi = tbl_index(r->n_segs, sg_cmp, r);
+		if (!gi) {
+			oom = 1;
+			break;
+		}
+		char id[40];
+		snprintf(id, sizeof id, "segments-%zu", i);
+		r->t.id = id;
+		/* open when the reader is paging or sorting this store's table */
+		int open = r->t.page != 1 || r->t.col != r->t.def_col || !r->t.desc;
+		hbuf_printf(b, "<details%s><summary>", open ? " open" : "");
+		html_texts(b, s->set.ids[i]);
+		hbuf_printf(b, ": %zu segment%s%s</summary>", r->n_segs, r->n_segs == 1 ? "" : "s",
+			    haswin ? " in the window" : "");
+		tbl_open(b, &L, (int)i + 1);
+		size_t f2 = tbl_from(&r->t, r->n_segs);
+		for (size_t k = f2; k < r->n_segs && k < f2 + r->t.per; k++) {
+			const struct segrow *g = &r->segs[gi[k]];
+			hbuf_puts(b, "<tr><td>");
+			html_texts(b, g->sg->name);
+			hbuf_printf(b, "</td><td class=\"n\">%u</td><td class=\"n\">%llu</td>"
+				       "<td class=\"n\">%llu</td><td>",
+				    g->sg->seq, (unsigned long long)g->sg->size,
+				    (unsigned long long)g->t.records);
+			put_time(b, g->t.any ? g->t.first : INT64_MIN);
+			hbuf_puts(b, "</td><td>");
+			put_time(b, g->t.any ? g->t.last : INT64_MIN);
+			hbuf_printf(b, "</td><td class=\"%s\">%s</td></tr>\n",
+				    g->t.state ? (g->t.error ? "bad" : "muted") : "good",
+				    g->t.state ? g->t.state : "ok");
+		}
+		tbl_close(b, &L, (int)i + 1, r->n_segs, "Segments",
+			  haswin ? "No segment of this store holds records in the time window."
+				 : "No segment yet: the sensor has written nothing to this store.");
+		hbuf_puts(b, "</details>\n");
+		r->t.id = "";
+		free(gi);
+	}
 	html_end(b);
+	free(si);
+	storerows_free(v, ns);
+	free(tabs);
+	if (!si || oom)
+		return page_error(c, 500, "out of memory", NULL);
 	respond_page(c, 200);
 	return 0;
 }
@@ -1827,30 +2413,94 @@ static void put_metric(struct hbuf *b, double v, const char *fmt)
 	}
 }
 
-static int page_sources(struct page_job *c, const struct params *p TIP_UNUSED, int arg TIP_UNUSED)
+static const char *const src_keys[] = {"source", "entries", "added", "churn", "lifetime",
+				       "median", "exclusive", "latency", "coverage", "weight",
+				       "fetches", "failed", "last"};
+static const char *const src_names[] = {"Source", "Entries", "Added/day", "Churn", "Lifetime (d)",
+					"Median (d)", "Exclusive", "Latency (h)", "Coverage",
+					"Weight", "Fetches", "Failed", "Last fetch"};
+
+/* A source's figure in column k (1..12) as a number to sort by. */
+static double src_val(const struct feeds_src *x, int k)
+{
+	switch (k) {
+	case 1: return (double)x->entries_now;
+	case 2: return x->added_per_day;
+	case 3: return x->churn;
+	case 4: return x->life_mean_days;
+	case 5: return x->life_median_days;
+	case 6: return x->exclusive;
+	case 7: return x->latency_mean_h;
+	case 8: return x->coverage;
+	case 9: return x->weight;
+	case 10: return (double)x->fetches;
+	case 11: return (double)x->failed;
+	case 12: return (double)x->last_fetch_us;
+	default: return 0;
+	}
+}
+
+struct src_sort {
+	const struct tbl *t;
+	const struct feeds_src *v;
+};
+
+static int src_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct src_sort *s = ctx;
+	const struct feeds_src *x = &s->v[*(const size_t *)a], *y = &s->v[*(const size_t *)b];
+	int c = 0;
+	if (s->t->col) {
+		double u = src_val(x, s->t->col), w = src_val(y, s->t->col);
+		c = (u > w) - (u < w);
+	}
+	if (!c)
+		c = strcmp(x->name, y->name);
+	return tbl_dir(s->t, c);
+}
+
+/*
+ * The metrics of every blacklist source.  They are computed over the
+ * whole history of the feed records (a source's churn and lifetimes need
+ * it); a time window is kept only for the links out.
+ */
+static int page_sources(struct page_job *c, const struct params *p, int arg TIP_UNUSED)
 {
 	struct hbuf *b = &c->body;
 	struct feeds_db db;
-	char err[256];
+	char err[256], since_s[64] = "", until_s[64] = "", wbuf[160];
+	struct agg_filter win;
+	const char *why = win_parse(p, &win, since_s, until_s);
+	if (why)
+		return page_error(c, 400, "bad parameter", why);
+	struct tbl t;
+	tbl_init(&t, "", "sources", src_keys, src_names, "addddddaddddd", 13, 0, PAGE_PAGE_ROWS);
+	if (tbl_parse(p, &t, wbuf, sizeof wbuf))
+		return page_error(c, 400, "bad parameter", wbuf);
 	if (feeds_load(&db, &c->s->set, NULL, err, sizeof err) < 0) {
 		feeds_free(&db);
 		return page_error(c, 500, "cannot read the feed records", err);
 	}
 	feeds_metrics(&db);
+	struct src_sort ss = {&t, db.src};
+	size_t *idx = tbl_index(db.nsrc, src_cmp, &ss);
+	if (!idx) {
+		feeds_free(&db);
+		return page_error(c, 500, "out of memory", NULL);
+	}
+	struct tbl *const tabs[] = {&t};
+	struct plink L = {"/sources", NULL, NULL, since_s, until_s, tabs, 1};
 	hbuf_reset(b);
-	html_begin(b, "Sources", 7, HTML_NAV_NONE, NULL);
+	html_begin_win(b, "Sources", 7, HTML_NAV_SOURCES, NULL, since_s, until_s);
 	hbuf_printf(b, "<h1>Blacklist sources</h1>\n<p class=\"muted\">%zu source%s, %zu indicators. "
-		       "Metrics after Li et al. (USENIX Security 2019); accuracy needs an allow-list "
+		       "Metrics after Li et al. (USENIX Security 2019), over the whole history of the "
+		       "feed records; accuracy needs an allow-list "
 		       "(<code>tip query source --allowlist FILE</code>).</p>\n",
 		    db.nsrc, db.nsrc == 1 ? "" : "s", db.n);
-	static const char *const h[] = {"Source", "Entries", "Added/day", "Churn", "Lifetime (d)",
-					 "Median (d)", "Exclusive", "Latency (h)", "Coverage",
-					 "Weight", "Fetches", "Failed", "Last fetch"};
-	hbuf_puts(b, "<table id=\"sources\"><thead>");
-	html_th_row(b, h, 13);
-	hbuf_puts(b, "</thead><tbody>\n");
-	for (size_t i = 0; i < db.nsrc; i++) {
-		const struct feeds_src *x = &db.src[i];
+	tbl_open(b, &L, 0);
+	size_t from = tbl_from(&t, db.nsrc);
+	for (size_t k = from; k < db.nsrc && k < from + t.per; k++) {
+		const struct feeds_src *x = &db.src[idx[k]];
 		hbuf_puts(b, "<tr><td>");
 		html_texts(b, x->name);
 		hbuf_printf(b, "</td><td class=\"n\">%llu</td>", (unsigned long long)x->entries_now);
@@ -1870,37 +2520,89 @@ static int page_sources(struct page_job *c, const struct params *p TIP_UNUSED, i
 			html_texts(b, x->last_error);
 		hbuf_puts(b, "</td></tr>\n");
 	}
-	hbuf_puts(b, "</tbody></table>\n");
+	tbl_close(b, &L, 0, db.nsrc, "Sources",
+		  "No feed record in the stores: no sensor fetched a blacklist "
+		  "(<code>module feeds</code> in tipd.conf) and none was imported "
+		  "(<code>tip import feed</code>).");
 	html_end(b);
+	free(idx);
 	feeds_free(&db);
 	return respond_page(c, 200);
 }
 
-static void put_listings(struct hbuf *b, const struct feeds_db *db, const struct feeds_ind *x)
+/* One listing on the indicator page. */
+struct lstrow {
+	const struct feeds_ind *x;
+	const struct feeds_is *is;
+};
+
+static const char *const lst_keys[] = {"indicator", "source", "first", "last", "times"};
+static const char *const lst_names[] = {"Indicator", "Source", "First listed", "Last listed",
+					"Times"};
+
+struct lst_sort {
+	const struct tbl *t;
+	const struct lstrow *v;
+	const struct feeds_db *db;
+};
+
+static int lst_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct lst_sort *s = ctx;
+	const struct lstrow *x = &s->v[*(const size_t *)a], *y = &s->v[*(const size_t *)b];
+	int c = 0;
+	switch (s->t->col) {
+	case 1: c = strcmp(s->db->src[x->is->src].name, s->db->src[y->is->src].name); break;
+	case 2: c = cmp3(x->is->first_us, y->is->first_us); break;
+	case 3: /* listed now is the latest */
+		c = cmp3(x->is->since_us ? INT64_MAX : x->is->last_us,
+			 y->is->since_us ? INT64_MAX : y->is->last_us);
+		break;
+	case 4: c = cmp3(x->is->listings, y->is->listings); break;
+	default: break;
+	}
+	if (!c)
+		c = strcmp(x->x->value, y->x->value);
+	if (!c)
+		c = cmp3(x->is->src, y->is->src);
+	return tbl_dir(s->t, c);
+}
+
+static int lst_add(struct lstrow **v, size_t *n, size_t *alloc, const struct feeds_ind *x,
+		   const struct agg_filter *win)
 {
 	for (uint16_t a = 0; a < x->n; a++) {
-		hbuf_puts(b, "<tr><td>");
-		html_texts(b, x->value);
-		hbuf_puts(b, "</td><td>");
-		html_texts(b, db->src[x->is[a].src].name);
-		hbuf_puts(b, "</td><td>");
-		put_time(b, x->is[a].first_us);
-		hbuf_puts(b, "</td><td>");
-		if (x->is[a].since_us)
-			hbuf_puts(b, "listed now");
-		else
-			put_time(b, x->is[a].last_us);
-		hbuf_printf(b, "</td><td class=\"n\">%u</td></tr>\n", x->is[a].listings);
+		const struct feeds_is *is = &x->is[a];
+		if (!agg_filter_match(win, is->first_us, is->since_us ? INT64_MAX : is->last_us))
+			continue;
+		if (*n == *alloc) {
+			size_t na = *alloc ? 2 * *alloc : 16;
+			void *nv = realloc(*v, na * sizeof **v);
+			if (!nv)
+				return -1;
+			*v = nv;
+			*alloc = na;
+		}
+		(*v)[(*n)++] = (struct lstrow){x, is};
 	}
+	return 0;
 }
 
 static int page_indicator(struct page_job *c, const struct params *p, int arg TIP_UNUSED)
 {
 	struct hbuf *b = &c->body;
-	char v[1024];
+	char v[1024], since_s[64] = "", until_s[64] = "", wbuf[160];
 	int r = param(p, "v", v, sizeof v);
 	if (r <= 0)
 		return page_error(c, 400, "give an indicator: /indicator?v=VALUE", NULL);
+	struct agg_filter win;
+	const char *why = win_parse(p, &win, since_s, until_s);
+	if (why)
+		return page_error(c, 400, "bad parameter", why);
+	struct tbl t;
+	tbl_init(&t, "", "listings", lst_keys, lst_names, "aaadd", 5, 2, PAGE_PAGE_ROWS);
+	if (tbl_parse(p, &t, wbuf, sizeof wbuf))
+		return page_error(c, 400, "bad parameter", wbuf);
 	struct feeds_db db;
 	char err[256];
 	if (feeds_load(&db, &c->s->set, NULL, err, sizeof err) < 0) {
@@ -1909,11 +2611,6 @@ static int page_indicator(struct page_job *c, const struct params *p, int arg TI
 	}
 	feeds_metrics(&db);
 	struct feeds_ind *x = feeds_find(&db, v);
-	hbuf_reset(b);
-	html_begin(b, "Indicator", 9, HTML_NAV_NONE, NULL);
-	hbuf_puts(b, "<h1>");
-	html_texts(b, v);
-	hbuf_puts(b, "</h1>\n");
 	uint8_t a[16];
 	int fam = inet_pton(AF_INET, v, a) == 1 ? 4 : inet_pton(AF_INET6, v, a) == 1 ? 6 : 0;
 	struct feeds_ind ipx;
@@ -1923,33 +2620,80 @@ static int page_indicator(struct page_job *c, const struct params *p, int arg TI
 		ipx.family = (uint8_t)fam;
 		memcpy(ipx.addr, a, 16);
 	}
+	/* its own listings and, for an address, those of the CIDRs covering it */
+	struct lstrow *rows = NULL;
+	size_t n = 0, alloc = 0;
+	int oom = x && lst_add(&rows, &n, &alloc, x, &win) < 0;
+	for (size_t i = 0; !oom && fam && i < db.cap; i++)
+		if (db.tab[i] && db.tab[i] != x && feeds_covers(db.tab[i], &ipx))
+			oom = lst_add(&rows, &n, &alloc, db.tab[i], &win) < 0;
+	struct lst_sort ls = {&t, rows, &db};
+	size_t *idx = oom ? NULL : tbl_index(n, lst_cmp, &ls);
+	if (!idx) {
+		free(rows);
+		feeds_free(&db);
+		return page_error(c, 500, "out of memory", NULL);
+	}
+	struct tbl *const tabs[] = {&t};
+	struct plink L = {"/indicator", "v", v, since_s, until_s, tabs, 1};
+	int haswin = since_s[0] || until_s[0];
+	hbuf_reset(b);
+	html_begin_win(b, "Indicator", 9, HTML_NAV_NONE, NULL, since_s, until_s);
+	hbuf_puts(b, "<h1>");
+	html_texts(b, v);
+	hbuf_puts(b, "</h1>\n");
 	if (x)
 		hbuf_printf(b, "<p>Confidence <b id=\"confidence\">%.3f</b> (sources listing it now, "
 			       "weighed: <a href=\"/sources\">sources</a>)</p>\n",
 			    feeds_confidence(&db, x));
 	else
 		hbuf_puts(b, "<p id=\"confidence\">Listed by no source itself.</p>\n");
-	static const char *const h[] = {"Indicator", "Source", "First listed", "Last listed", "Times"};
-	hbuf_puts(b, "<table id=\"listings\"><thead>");
-	html_th_row(b, h, 5);
-	hbuf_puts(b, "</thead><tbody>\n");
-	if (x)
-		put_listings(b, &db, x);
-	for (size_t i = 0; fam && i < db.cap; i++)
-		if (db.tab[i] && feeds_covers(db.tab[i], &ipx))
-			put_listings(b, &db, db.tab[i]);
-	hbuf_puts(b, "</tbody></table>\n<p>");
+	if (haswin) {
+		hbuf_puts(b, "<p class=\"muted\" id=\"window\">Listings that overlap the time window ");
+		html_texts(b, since_s[0] ? since_s : "the start");
+		hbuf_puts(b, " to ");
+		html_texts(b, until_s[0] ? until_s : "now");
+		hbuf_puts(b, " (<a href=\"/indicator?v=");
+		html_urls(b, v);
+		hbuf_puts(b, "\">all times</a>).</p>\n");
+	}
+	tbl_open(b, &L, 0);
+	size_t from = tbl_from(&t, n);
+	for (size_t k = from; k < n && k < from + t.per; k++) {
+		const struct lstrow *l = &rows[idx[k]];
+		hbuf_puts(b, "<tr><td>");
+		html_texts(b, l->x->value);
+		hbuf_puts(b, "</td><td>");
+		html_texts(b, db.src[l->is->src].name);
+		hbuf_puts(b, "</td><td>");
+		put_time(b, l->is->first_us);
+		hbuf_puts(b, "</td><td>");
+		if (l->is->since_us)
+			hbuf_puts(b, "listed now");
+		else
+			put_time(b, l->is->last_us);
+		hbuf_printf(b, "</td><td class=\"n\">%u</td></tr>\n", l->is->listings);
+	}
+	tbl_close(b, &L, 0, n, "Listings",
+		  haswin && (x || fam) ? "No source listed it (or a CIDR covering it) in the time window."
+		  : fam ? "No source listed this address or a CIDR covering it."
+			: "No source listed this indicator.");
+	hbuf_puts(b, "<p>");
 	if (fam) {
 		hbuf_puts(b, "<a href=\"/ip?a=");
 		html_urls(b, v);
+		win_href(b, since_s, until_s);
 		hbuf_puts(b, "\">DNS answers with this address</a>");
 	} else if (x && x->kind == REC_IND_DOMAIN) {
 		hbuf_puts(b, "<a href=\"/domain?name=");
 		html_urls(b, x->value);
+		win_href(b, since_s, until_s);
 		hbuf_puts(b, "\">DNS lookups of this name</a>");
 	}
 	hbuf_puts(b, "</p>\n");
 	html_end(b);
+	free(idx);
+	free(rows);
 	feeds_free(&db);
 	return respond_page(c, 200);
 }

@@ -113,7 +113,7 @@ async function step(name, fn) {
 	});
 
 	await step('domain-page-a-records', async () => {
-		const hdr = await page.locator('table#a-records thead th').allTextContents();
+		const hdr = (await page.locator('table#a-records thead th').allTextContents()).map((h) => h.replace(/ [\u25b2\u25bc]$/, ''));
 		const want = ['IP Address', 'Hostname', 'ASN (name)', 'Country', 'First seen', 'Last seen', 'Count'];
 		if (hdr.join('|') !== want.join('|')) return `header ${hdr.join('|')}`;
 		const rows = await page.locator('table#a-records tbody tr').count();
@@ -182,7 +182,10 @@ async function step(name, fn) {
 	const pages = [['flux', '/flux'], ['domain', '/domain?name=flux03.example-botnet.test'],
 		['domain-window', '/domain?name=flux03.example-botnet.test&since=2025-11-24T18:00:00Z&until=2025-11-24T20:00:00Z'],
 		['ip', '/ip?a=192.0.2.13'], ['search-wildcard', '/search?q=' + encodeURIComponent('*.example-botnet.test')],
-		['prefix', '/search?q=' + encodeURIComponent('192.0.2.0/24')], ['sensors', '/sensors']];
+		['prefix', '/search?q=' + encodeURIComponent('192.0.2.0/24')], ['sensors', '/sensors'],
+		['domain-paged', '/domain?name=flux03.example-botnet.test&sort=count&order=desc&n=50&page=2'],
+		['sources', '/sources'], ['indicator', '/indicator?v=192.0.2.13'],
+		['search-substring', '/search?q=botnet']];
 	for (const w of [1280, 390]) {
 		for (const [name, path] of pages) {
 			await step(`layout-${name}-${w}`, async () => {
@@ -222,6 +225,40 @@ async function step(name, fn) {
 		await Promise.all([page.waitForNavigation(), page.click('table#flux tbody a')]);
 		const wtext = await page.textContent('#window');
 		return (wtext && wtext.includes('2025-11-24T18:00:00Z')) || `window ${wtext}`;
+	});
+
+	await step('domain-a-table-sorts-and-pages-on-the-server', async () => {
+		await page.goto(`${BASE}/domain?name=flux03.example-botnet.test&since=2025-11-24T18:00:00Z&n=50`);
+		await Promise.all([page.waitForNavigation(), page.click('table#a-records thead a:text-is("Count")')]);
+		if (!page.url().includes('sort=count') || !page.url().includes('since=')) return `url ${page.url()}`;
+		const counts = (await page.locator('table#a-records tbody tr td:nth-child(7)').allTextContents()).map(Number);
+		if (counts.length !== 50) return `${counts.length} rows`;
+		if (counts.some((c, i) => i && c > counts[i - 1])) return `not descending: ${counts.slice(0, 5)}`;
+		const first = await page.textContent('table#a-records tbody tr td:first-child');
+		await Promise.all([page.waitForNavigation(), page.click('#a-records-pages a[rel=next]')]);
+		const url = page.url();
+		if (!url.includes('page=2') || !url.includes('sort=count') || !url.includes('since=')) return `next: ${url}`;
+		const ips = await page.locator('table#a-records tbody tr td:first-child').allTextContents();
+		if (ips.includes(first)) return `page 2 repeats ${first}`;
+		const more = (await page.locator('table#a-records tbody tr td:nth-child(7)').allTextContents()).map(Number);
+		return (more.length === 50 && more[0] <= counts[49]) || `page 2 starts at ${more[0]} after ${counts[49]}`;
+	});
+
+	await step('window-kept-through-nav-and-search', async () => {
+		await page.goto(`${BASE}/domain?name=flux03.example-botnet.test&since=2025-11-24T18:00:00Z&until=2025-11-25T12:00:00Z`);
+		await page.fill('#q', '192.0.2.0/24');
+		await Promise.all([page.waitForNavigation(), page.press('#q', 'Enter')]);
+		if (!page.url().includes('since=') || !page.url().includes('until=')) return `search ${page.url()}`;
+		await Promise.all([page.waitForNavigation(), page.click('header nav a:text("Sensors")')]);
+		const w = await page.textContent('#window');
+		return (w && w.includes('2025-11-24T18:00:00Z') && w.includes('2025-11-25T12:00:00Z')) || `sensors window ${w}`;
+	});
+
+	await step('empty-table-says-why', async () => {
+		await page.goto(`${BASE}/search?q=${encodeURIComponent('192.0.2.0/28')}&since=2030-01-01`);
+		const t = await page.textContent('#addresses-none');
+		await page.screenshot({ path: `${SHOTS}/empty-prefix.png`, fullPage: true });
+		return (t && t.includes('in the time window')) || `text ${t}`;
 	});
 
 	await step('no-page-errors-or-dialogs', async () => {

@@ -55,6 +55,16 @@ else
 	echo "skip hostile-ptr: $O/tests/mkserve not built"
 	have_ptr=0
 fi
+# passive DNS with TTLs (60 and 300) and two NS sets, the second seen thrice
+{
+	echo '1764003600||10.0.0.1||192.0.2.53||IN||ttl.flux-sample.test.||A||198.51.100.1||60||1'
+	echo '1764003700||10.0.0.1||192.0.2.53||IN||ttl.flux-sample.test.||A||198.51.100.2||300||1'
+	echo '1764003800||10.0.0.1||192.0.2.53||IN||ttl.flux-sample.test.||NS||ns1.flux-sample.test.||3600||1'
+	echo '1764007400||10.0.0.1||192.0.2.53||IN||ttl.flux-sample.test.||NS||ns2.flux-sample.test.||3600||3'
+	echo '1764010000||10.0.0.1||192.0.2.53||IN||ttl.flux-sample.test.||A||NXDOMAIN||0||2'
+} >"$d/ttl.log"
+"$tip" import passivedns "$d/ttl.log" --store "$d/all/s4" --sensor s4 >/dev/null 2>&1
+check import-passivedns-ttls $?
 asn=""
 data=../shared/data/asn
 if [ -f "$data/asn-ipv4.csv.gz" ] && [ -f "$data/asn-country-ipv4.csv" ]; then
@@ -131,7 +141,7 @@ status_is flux-since-after-until-400 400 "$u/flux?since=2026-01-01&until=2025-01
 status_is domain-200 200 "$u/domain?name=flux03.example-botnet.test"
 grep -q '<figure id="graph"><svg ' "$d/body" && grep -q '<polyline class="score"' "$d/body"
 check domain-inline-svg-graph $?
-grep -q '<table id="a-records">' "$d/body" && grep -q '<th>IP Address</th><th>Hostname</th><th>ASN (name)</th><th>Country</th><th>First seen</th><th>Last seen</th>' "$d/body"
+grep -q '<table id="a-records">' "$d/body" && [ "$(id=a-records; sed -n 's|.*<table id="a-records"><thead><tr>\(.*\)</tr></thead>.*|\1|p' "$d/body" | sed 's/<[^>]*>//g; s/ &#9650;//')" = "IP AddressHostnameASN (name)CountryFirst seenLast seenCount" ]
 check domain-a-record-table $?
 n=$(grep -c '<tr><td><a href="/ip?a=' "$d/body")
 h=$("$tip" query domain flux03.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["hosts"])')
@@ -176,6 +186,154 @@ status_is style-200 200 "$u/style.css"
 grep -qi '^content-type: text/css' "$d/hdr"; check style-content-type $?
 
 # ---- downloads: the bytes tip query prints --------------------------------
+# ---- tables: sorted and paged by the server; the window in every link -------
+W_SINCE=2025-11-24T18:00:00Z
+W_UNTIL=2025-11-25T12:00:00Z
+win="since=$W_SINCE&until=$W_UNTIL"
+cat >"$d/links.py" <<'PYEOF'
+# links.py FILE SINCE UNTIL: every link to a page of ours (but the stylesheet
+# and an "all times" link) and the search form carry the window.
+import html, re, sys, urllib.parse
+body = open(sys.argv[1], encoding="utf-8").read()
+since, until = sys.argv[2], sys.argv[3]
+bad, n = [], 0
+for m in re.finditer(r'<a [^>]*href="(/[^"]*)"[^>]*>(.*?)</a>', body, re.S):
+    href, text = html.unescape(m.group(1)), m.group(2)
+    if href.startswith("/style.css") or "all times" in text:
+        continue
+    n += 1
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query)
+    if q.get("since") != [since] or q.get("until") != [until]:
+        bad.append(href)
+form = re.search(r'<form class="search".*?</form>', body, re.S)
+if not form or 'name="since" value="%s"' % since not in form.group(0) or \
+        'name="until" value="%s"' % until not in form.group(0):
+    bad.append("the search form drops the window")
+if bad or n == 0:
+    print("%d links, without the window: %s" % (n, " ".join(bad[:3])))
+    sys.exit(1)
+PYEOF
+keeps_window() {	# NAME URL: the page's links and search form keep $win
+	local name=$1 url=$2 got
+	got=$(get "$u$url")
+	local why; why=$(python3 "$d/links.py" "$d/body" "$W_SINCE" "$W_UNTIL" 2>&1)
+	[ "$got" -lt 500 ] && [ -z "$why" ]; check "window-in-links $name" $? "status $got; $why"
+}
+keeps_window flux "/flux?$win&min=0"
+keeps_window domain "/domain?name=flux03.example-botnet.test&$win&n=20&lk_n=1&ns_n=1"
+keeps_window ip "/ip?a=192.0.2.13&$win"
+keeps_window prefix "/search?q=192.0.2.0/24&$win&n=5"
+keeps_window wildcard "/search?q=%2A.example-botnet.test&$win&n=5"
+keeps_window substring "/search?q=botnet&$win&n=5"
+keeps_window sensors "/sensors?$win"
+keeps_window sources "/sources?$win"
+keeps_window indicator "/indicator?v=192.0.2.13&$win"
+status_is search-ip-keeps-window 302 "$u/search?q=192.0.2.13&$win"
+grep -qi "^location: /ip?a=192.0.2.13&since=2025-11-24T18%3a00%3a00Z&until=" "$d/hdr"
+check search-redirect-keeps-window $? "$(grep -i '^location' "$d/hdr")"
+
+# the domain page's A table: sorted by the server, paged, every row once
+col() {	# N: the Nth cell of each row of table $id in $d/body, tags removed
+	python3 - "$d/body" "$id" "$1" <<'PYEOF'
+import html, re, sys
+body = open(sys.argv[1], encoding="utf-8").read()
+t = re.search(r'<table id="%s">.*?<tbody>(.*?)</tbody>' % re.escape(sys.argv[2]), body, re.S)
+for row in re.findall(r"<tr[^>]*>(.*?)</tr>", t.group(1) if t else "", re.S):
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    print(html.unescape(re.sub(r"<[^>]+>", "", cells[int(sys.argv[3]) - 1])))
+PYEOF
+}
+id=a-records
+dom="$u/domain?name=flux03.example-botnet.test"
+status_is domain-a-sort-count 200 "$dom&sort=count&order=desc"
+col 7 >"$d/c1"; sort -n -r -c "$d/c1" 2>/dev/null && [ "$(wc -l <"$d/c1")" -gt 100 ]
+check domain-a-sorted-by-count-desc $? "$(head -3 "$d/c1" | tr '\n' ' ')"
+! sort -n -c "$d/c1" 2>/dev/null; check domain-a-count-not-ascending $?
+status_is domain-a-sort-last 200 "$dom&sort=last&order=asc"
+col 6 >"$d/c1"; sort -c "$d/c1" 2>/dev/null; check domain-a-sorted-by-last-asc $?
+status_is domain-a-default-by-address 200 "$dom"
+col 1 >"$d/all-ips"; sort -V -c "$d/all-ips" 2>/dev/null; check domain-a-default-address-order $?
+: >"$d/paged"
+pages=0
+for pg in 1 2 3 4 5 6 7; do
+	get "$dom&sort=count&order=desc&n=50&page=$pg" >/dev/null
+	col 1 >>"$d/paged"
+	pages=$((pages + 1))
+	grep -q 'rel="next"' "$d/body" || break
+done
+na=$(wc -l <"$d/all-ips")
+[ "$pages" = 7 ] && [ "$na" -gt 300 ] && [ "$na" -le 350 ] && grep -q "Addresses 301 to $na of $na (page 7 of 7)" "$d/body" && grep -q 'rel="prev"' "$d/body" &&
+	grep -q 'rel="first"' "$d/body" && ! grep -q 'rel="last"' "$d/body"
+check domain-a-last-page $? "$pages pages; $(grep -o '<p class="pages"[^<]*' "$d/body" | head -1)"
+[ "$(sort "$d/paged" | uniq | wc -l)" = "$(wc -l <"$d/all-ips")" ] && [ "$(wc -l <"$d/paged")" = "$(wc -l <"$d/all-ips")" ] &&
+	[ "$(sort "$d/paged")" = "$(sort "$d/all-ips")" ]
+check domain-a-pages-cover-every-address-once $? "$(wc -l <"$d/paged") rows over the pages, $(wc -l <"$d/all-ips") addresses"
+get "$dom&sort=count&order=desc&n=50&page=2" >/dev/null
+grep -q 'href="/domain?name=flux03.example-botnet.test&amp;sort=count&amp;order=desc&amp;page=3&amp;n=50"' "$d/body"
+check domain-a-next-keeps-sort $?
+status_is domain-a-page-past-end 200 "$dom&n=50&page=99"
+grep -q "(page 7 of 7)" "$d/body"; check domain-a-page-past-end-shows-last $?
+status_is domain-bad-sort-400 400 "$dom&sort=nope"
+grep -q 'sort (one of ip host asn country first last count)' "$d/body"; check domain-bad-sort-says-keys $?
+status_is domain-bad-lk-order-400 400 "$dom&lk_order=up"
+status_is domain-bad-n-400 400 "$dom&ns_n=0"
+id=lookups
+status_is domain-lookups-sort 200 "$u/domain?name=ttl.flux-sample.test&lk_sort=count&lk_order=desc"
+col 3 >"$d/c1"; [ "$(wc -l <"$d/c1")" -ge 3 ] && sort -n -r -c "$d/c1" 2>/dev/null; check domain-lookups-sorted-by-count $? "$(tr '\n' ' ' <"$d/c1")"
+status_is domain-lookups-sort-asc 200 "$u/domain?name=ttl.flux-sample.test&lk_sort=count&lk_order=asc"
+col 3 >"$d/c1"; sort -n -c "$d/c1" 2>/dev/null; check domain-lookups-sorted-by-count-asc $?
+# the TTLs an import of passive DNS carries are shown
+status_is domain-ttls-seen 200 "$u/domain?name=ttl.flux-sample.test"
+grep -q '<dd id="ttl">60 s to 3600 s' "$d/body"; check domain-ttls-seen-range $? "$(grep -o '<dd id="ttl">[^<]*' "$d/body")"
+id=lookups
+col 4 | grep '^60, 300$' >/dev/null; check domain-ttls-in-lookup-table $? "$(col 4 | head -2 | tr '\n' ' ')"
+status_is domain-ttl-zero-explained 200 "$dom"
+grep -q '<dd id="ttl">0 s only: not recorded by the source' "$d/body"; check domain-cof-ttl-not-recorded $?
+id=ns-history
+status_is domain-ns-sort 200 "$u/domain?name=ttl.flux-sample.test&ns_sort=count&ns_order=desc"
+col 4 >"$d/c1"; [ "$(cat "$d/c1" | tr '\n' ' ')" = "3 1 " ]; check domain-ns-sorted-by-count $? "$(cat "$d/c1" | tr '\n' ' ')"
+status_is domain-ns-sort-asc 200 "$u/domain?name=ttl.flux-sample.test&ns_sort=count&ns_order=asc"
+col 4 >"$d/c1"; [ "$(cat "$d/c1" | tr '\n' ' ')" = "1 3 " ]; check domain-ns-sorted-by-count-asc $? "$(cat "$d/c1" | tr '\n' ' ')"
+
+# empty tables say why
+status_is domain-ns-empty 200 "$dom"
+grep -q '<p class="muted empty" id="ns-history-none">No NS answer recorded' "$d/body"; check domain-ns-empty-says-why $?
+status_is flux-empty-window 200 "$u/flux?since=2030-01-01&min=0"
+grep -q 'id="flux-none">No name was looked up' "$d/body"; check flux-empty-says-why $?
+status_is flux-empty-min 200 "$u/flux?min=100000"
+grep -q 'id="flux-none">No name scores at or above the minimum' "$d/body"; check flux-empty-min-says-why $?
+status_is prefix-empty-window 200 "$u/search?q=192.0.2.0/28&since=2030-01-01"
+grep -q 'id="addresses-none">No answer held an address in this prefix in the time window' "$d/body"
+check prefix-window-filters-and-says-why $?
+status_is wildcard-empty-window 404 "$u/search?q=%2A.example-botnet.test&since=2030-01-01"
+grep -q 'id="matches-none">No name seen in the time window matches' "$d/body"; check wildcard-window-empty-says-why $?
+status_is sources-empty 200 "$u/sources"
+grep -q 'id="sources-none">No feed record in the stores' "$d/body"; check sources-empty-says-why $?
+status_is indicator-empty 200 "$u/indicator?v=192.0.2.13"
+grep -q 'id="listings-none">No source listed this address' "$d/body"; check indicator-empty-says-why $?
+status_is sensors-window-empty 200 "$u/sensors?since=2030-01-01"
+grep -q 'id="segments-0-none">No segment of this store holds records in the time window' "$d/body" &&
+	grep -q '<td class="n">0 (0 sealed, 0 active)</td>' "$d/body"
+check sensors-window-filters-segments $?
+
+# the other tables sort and page too
+id=addresses
+status_is prefix-sort-count 200 "$u/search?q=192.0.2.0/24&sort=count&order=desc"
+col 7 >"$d/c1"; sort -n -r -c "$d/c1" 2>/dev/null && [ "$(wc -l <"$d/c1")" -gt 5 ]; check prefix-sorted-by-count $?
+status_is prefix-page-2 200 "$u/search?q=192.0.2.0/24&n=2&page=2"
+[ "$(col 1 | wc -l)" = 2 ] && grep -q 'rel="prev"' "$d/body"; check prefix-paged $?
+id=matches
+status_is substring-sort-domain 200 "$u/search?q=botnet&sort=domain&order=desc"
+col 1 >"$d/c1"; sort -r -c "$d/c1" 2>/dev/null && [ "$(wc -l <"$d/c1")" = 12 ]; check substring-sorted-by-domain-desc $?
+status_is wildcard-page-2 200 "$u/search?q=%2A.example-botnet.test&n=5&page=3"
+[ "$(col 1 | wc -l)" = 2 ] && grep -q 'Names 11 to 12 of 12' "$d/body"; check wildcard-paged $?
+id=sensors
+status_is sensors-sort-records 200 "$u/sensors?sort=records&order=desc"
+col 4 >"$d/c1"; sort -n -r -c "$d/c1" 2>/dev/null && [ "$(wc -l <"$d/c1")" -ge 3 ]; check sensors-sorted-by-records $? "$(tr '\n' ' ' <"$d/c1")"
+status_is sensors-sort-records-asc 200 "$u/sensors?sort=records&order=asc"
+col 4 >"$d/c1"; sort -n -c "$d/c1" 2>/dev/null; check sensors-sorted-by-records-asc $?
+status_is sensors-bad-sort-400 400 "$u/sensors?g1_sort=zz"
+
 dl_same() {	# NAME URL query-args...
 	local name=$1 url=$2; shift 2
 	local got; got=$(get "$u$url")
