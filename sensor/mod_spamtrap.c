@@ -1,5 +1,7 @@
 /*
- * mod_spamtrap: the maildir agent.  Mines every message delivered to a
+ * mod_spamtrap: the maildir agent (here) and the daily archives
+ * (spamarc.c, `archive NAME { url ... }` sections, which hand their
+ * messages to mined() below).  Mines every message delivered to a
  * spam trap's maildir once (store/mail.h), writes a spam extract record,
  * publishes the domains and URL hosts it names as fast-flux candidates
  * (rate-limited) and records its sender address as an indicator of the
@@ -55,6 +57,7 @@
 #include "mail.h"
 #include "module.h"
 #include "rec_spam.h"
+#include "spamarc.h"
 #include "store.h"
 #include "tipd.h"
 
@@ -125,6 +128,7 @@ struct spamtrap {
 	/* digests of recent messages: a message delivered twice is a repeat */
 	uint8_t recent[256][32];
 	unsigned recent_n;
+	struct spamarc *arc;	/* the daily archives (spamarc.h), NULL when none */
 };
 
 static const char *const st_keys[] = {"maildir", "trusted-relays", "max-size", "settle",
@@ -472,11 +476,13 @@ static int recent_seen(struct spamtrap *st, const uint8_t *d)
 	return 0;
 }
 
-/* The records of one mined message (loop thread, worker waiting). */
+static void mined(void *arg, const struct mail_msg *m, const char *source, const char *name,
+		  uint64_t bytes);
+
+/* One message of the maildir (loop thread, worker waiting). */
 static void take(struct spamtrap *st)
 {
 	struct mail_msg *m = st->msg;
-	struct rec r;
 	if (st->msg_io_err) {
 		st->io_errors++;
 		log_warnx("spamtrap: %s/%s: %s (skipped)", st->maildir, st->msg_file,
@@ -499,15 +505,27 @@ static void take(struct spamtrap *st)
 		snprintf(name, sizeof name, "%s", st->msg_key.name);
 	else
 		snprintf(name, sizeof name, "%lld/%s", (long long)st->msg_key.t, st->msg_key.name);
+	mined(st, m, ST_SOURCE, name, st->msg_bytes);
+}
+
+/*
+ * The records of one mined message, from the maildir or an archive: an
+ * extract (or a repeat), candidates, the sender indicator.  Loop thread.
+ */
+static void mined(void *arg, const struct mail_msg *m, const char *source, const char *name,
+		  uint64_t bytes)
+{
+	struct spamtrap *st = arg;
+	struct rec r;
 	memset(&r, 0, sizeof r);
 	int dup = recent_seen(st, m->digest);
 	if (dup) {
 		r.type = REC_SPAM;
 		r.u.spam = (struct rec_spam){.op = REC_SPAM_REPEAT, .digest = m->digest,
-					     .source = ST_SOURCE, .source_len = strlen(ST_SOURCE)};
+					     .source = source, .source_len = strlen(source)};
 		st->repeats++;
 	} else {
-		rec_spam_from_mail(&r, m, ST_SOURCE, st->scratch);
+		rec_spam_from_mail(&r, m, source, st->scratch);
 	}
 	/* a repeat carries no name: the cursor reads names back from extracts
 	 * only, so give repeats a tiny extract-free path and accept that the
@@ -519,7 +537,7 @@ static void take(struct spamtrap *st)
 	if (tipd_record(st->m->d, &r) < 0)
 		st->record_drops++;
 	st->mined++;
-	st->bytes += st->msg_bytes;
+	st->bytes += bytes;
 	if (dup)
 		return;
 	for (uint32_t i = 0; i < m->n_hosts; i++) {
@@ -670,6 +688,16 @@ static int st_check(const struct conf *c, const struct conf_node *sec, char *err
 		size_t k;
 		if (module_common_key(n->key))
 			continue;
+		if (!strcmp(n->key, "archive") && n->section) {
+			if (spamarc_check(c, n, err, errlen) < 0)
+				return -1;
+			for (const struct conf_node *q = sec->child; q != n; q = q->next)
+				if (!strcmp(q->key, "archive") && q->section && q->argc && n->argc &&
+				    !strcmp(q->argv[0], n->argv[0]))
+					return conf_error(c, n, err, errlen, "archive %s given twice",
+							  n->argv[0]);
+			continue;
+		}
 		for (k = 0; k < sizeof st_keys / sizeof *st_keys; k++)
 			if (!strcmp(n->key, st_keys[k]))
 				break;
@@ -718,8 +746,9 @@ static int st_check(const struct conf *c, const struct conf_node *sec, char *err
 		on = 1;
 	if (en && en->argc == 1)
 		conf_bool(en->argv[0], &on);
-	if (sec && on && !conf_get(sec, "maildir"))
-		return conf_error(c, sec, err, errlen, "module spamtrap: 'maildir' is missing");
+	if (sec && on && !conf_get(sec, "maildir") && !conf_get(sec, "archive"))
+		return conf_error(c, sec, err, errlen,
+				  "module spamtrap: give a 'maildir', an 'archive' section, or both");
 	return 0;
 }
 
@@ -827,9 +856,19 @@ static int st_init(struct module *m)
 	return 0;
 }
 
+static int arc_start(struct spamtrap *st)
+{
+	st->arc = spamarc_new(st->m, &st->opts, mined, st);
+	if (!st->arc)
+		return errno ? -1 : 0;
+	return spamarc_start(st->arc);
+}
+
 static int st_start(struct module *m)
 {
 	struct spamtrap *st = m->priv;
+	if (arc_start(st) < 0)
+		return -1;
 	if (!st->maildir[0])
 		return 0;
 	ev_async_start(m->d->loop, &st->wake);
@@ -856,10 +895,14 @@ static int st_reload(struct module *m)
 		/* the limits and the maildir change under a running scan: not now */
 		log_warnx("spamtrap: reload while a scan runs: the new settings apply from the next one");
 	}
+	/* the archives stop (a round in flight keeps what it mined, in its
+	 * cursor) and start again with the new sections */
+	spamarc_free(st->arc);
+	st->arc = NULL;
 	pthread_mutex_lock(&st->mu);
 	int rc = st_apply(st);
 	pthread_mutex_unlock(&st->mu);
-	if (rc < 0)
+	if (rc < 0 || arc_start(st) < 0)
 		return -1;
 	if (strcmp(old, st->maildir)) {
 		watch_stop(st);
@@ -884,6 +927,8 @@ static void st_stats(struct module *m, module_emit_fn emit, void *ctx)
 	emit(ctx, "candidates_queued", st->cand_n);
 	emit(ctx, "candidates_dropped", st->cand_dropped);
 	emit(ctx, "candidates_invalid", st->cand_invalid);
+	if (st->arc)
+		spamarc_stats(st->arc, emit, ctx);
 }
 
 static void st_stop(struct module *m)
@@ -893,6 +938,8 @@ static void st_stop(struct module *m)
 		return;
 	if (st->task.s)
 		sched_del(&st->task);
+	spamarc_free(st->arc);
+	st->arc = NULL;
 	if (st->thr_up) {
 		pthread_mutex_lock(&st->mu);
 		st->stop = 1;
