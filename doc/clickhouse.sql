@@ -199,3 +199,44 @@ CREATE TABLE IF NOT EXISTS tip.feeds
 ENGINE = MergeTree()
 PARTITION BY toYYYYMM(time)
 ORDER BY (source, indicator, time);
+
+-- Spam records: `tip export --records spam --format clickhouse`
+--   | clickhouse-client --query "INSERT INTO tip.spam FORMAT JSONEachRow"
+-- One row per record: op 'extract' (everything mined from one message) or
+-- 'repeat' (the same digest seen again: digest, source and name only).  A
+-- message's count is its rows by digest; hosts and domains are parallel
+-- arrays (domain '' for an address), att_* likewise per attachment.
+--   SELECT d, count() AS n, uniqExact(digest) AS messages, min(time), max(time)
+--   FROM tip.spam ARRAY JOIN domains AS d WHERE op = 'extract' AND d != ''
+--   GROUP BY d ORDER BY messages DESC LIMIT 20;
+CREATE TABLE IF NOT EXISTS tip.spam
+(
+    sensor      String,
+    time        DateTime,
+    time_us     Int64,
+    op          String,
+    digest      FixedString(64),
+    source      String,
+    name        String,
+    bytes       UInt64,
+    bad         UInt32,
+    flags       UInt8,
+    parts       UInt32,
+    sender      String,
+    subject     String,
+    from        String,
+    reply_to    String,
+    return_path String,
+    message_id  String,
+    hosts       Array(String),
+    domains     Array(String),
+    urls        Array(String),
+    urls_seen   UInt32,
+    att_name    Array(String),
+    att_type    Array(String),
+    att_size    Array(UInt64),
+    att_sha256  Array(FixedString(64))
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(time)
+ORDER BY (digest, time);

@@ -52,6 +52,7 @@
 #include "csv.h"
 #include "dnstype.h"
 #include "json.h"
+#include "spam.h"
 #include "tip.h"
 #include "util.h"
 
@@ -802,8 +803,10 @@ int cmd_export(int argc, char **argv)
 		case 'R':
 			if (!strcmp(optarg, "feeds")) {
 				feed_records = 1;
+			} else if (!strcmp(optarg, "spam")) {
+				feed_records = 2;
 			} else if (strcmp(optarg, "dns")) {
-				fprintf(stderr, "tip export: --records: dns or feeds\n");
+				fprintf(stderr, "tip export: --records: dns, feeds or spam\n");
 				goto out;
 			}
 			break;
@@ -903,8 +906,8 @@ int cmd_export(int argc, char **argv)
 					"use the ASN table only\n", AGG_ENRICH_MAX);
 	}
 	if (feed_records && (url || o.fmt == X_COF)) {
-		fprintf(stderr, "tip export: --records feeds: --format csv or clickhouse, to a file "
-				"or standard output\n");
+		fprintf(stderr, "tip export: --records %s: --format csv or clickhouse, to a file "
+				"or standard output\n", feed_records == 2 ? "spam" : "feeds");
 		goto out;
 	}
 	if (url) {
@@ -931,7 +934,10 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (feed_records)
+	if (feed_records == 2)
+		o.rows = spam_export(&o.set, o.out, o.fmt == X_CH, o.filter.since_us,
+				     o.filter.until_us, &o.fl);
+	else if (feed_records)
 		o.rows = feeds_export(&o.set, o.out, o.fmt == X_CH, o.filter.since_us,
 				      o.filter.until_us, &o.fl);
 	else if (o.fmt == X_CSV)

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "cdefs.h"
+#include "csv.h"
+#include "json.h"
+#include "util.h"
 #include "index.h"
 #include "rec_spam.h"
 #include "spam.h"
@@ -157,4 +160,207 @@ size_t spam_key_parse(uint8_t *out, uint8_t kind, const char *text)
 		return index_key_bytes(out, IX_ATTACH, a, 32);
 	}
 	return index_key_kind(out, IX_MAILNAME, text, strlen(text));
+}
+
+/* ---- export (tip export --records spam) ----------------------------------------------------- */
+
+struct sx {
+	struct agg_faults *faults;	/* first: agg_on_fault reads it */
+	FILE *out;
+	int clickhouse;
+	int64_t since, until;
+	uint64_t rows;
+};
+
+static void sx_hex(FILE *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+static void sx_ip(FILE *f, const struct rec_ip *ip)
+{
+	char t[INET6_ADDRSTRLEN] = "";
+	if (ip->family)
+		inet_ntop(ip->family == 4 ? AF_INET : AF_INET6, ip->addr, t, sizeof t);
+	fputs(t, f);
+}
+
+/* A CSV field of items joined by spaces (names and URLs carry none). */
+static void sx_csv_list(FILE *f, const struct rec_spam *s, int what)
+{
+	size_t off = 0, len, dl;
+	const char *p;
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *m = open_memstream(&buf, &blen);
+	if (!m)
+		return;
+	struct rec_spam_att a;
+	for (int i = 0;; i++) {
+		if (what == 'h' || what == 'd') {
+			if (!rec_spam_host_next(s, &off, &p, &len, &dl))
+				break;
+			if (what == 'd') {
+				p += len - dl;
+				len = dl;
+			}
+		} else if (what == 'u') {
+			if (!rec_spam_url_next(s, &off, &p, &len))
+				break;
+		} else {
+			if (!rec_spam_att_next(s, &off, &a))
+				break;
+			if (i)
+				fputc(' ', m);
+			sx_hex(m, a.sha256, 32);
+			continue;
+		}
+		if (!len)
+			continue;
+		if (i)
+			fputc(' ', m);
+		fwrite(p, 1, len, m);
+	}
+	fclose(m);
+	csv_put(f, buf ? buf : "", blen);
+	free(buf);
+}
+
+static void sx_json_list(FILE *f, const char *key, const struct rec_spam *s, int what)
+{
+	size_t off = 0, len, dl;
+	const char *p;
+	struct rec_spam_att a;
+	fprintf(f, ",\"%s\":[", key);
+	for (int i = 0;; i++) {
+		if (what == 'h' || what == 'd') {
+			if (!rec_spam_host_next(s, &off, &p, &len, &dl))
+				break;
+			if (what == 'd') {	/* "" for an address: the arrays stay parallel */
+				p += len - dl;
+				len = dl;
+			}
+		} else if (what == 'u') {
+			if (!rec_spam_url_next(s, &off, &p, &len))
+				break;
+		} else {
+			if (!rec_spam_att_next(s, &off, &a))
+				break;
+			fputs(i ? "," : "", f);
+			if (what == 'n') {
+				json_put_str(f, a.name, a.name_len);
+			} else if (what == 't') {
+				json_put_str(f, a.type, a.type_len);
+			} else if (what == 'z') {
+				fprintf(f, "%llu", (unsigned long long)a.size);
+			} else {
+				fputc('"', f);
+				sx_hex(f, a.sha256, 32);
+				fputc('"', f);
+			}
+			continue;
+		}
+		fputs(i ? "," : "", f);
+		json_put_str(f, p, len);
+	}
+	fputc(']', f);
+}
+
+static int on_spam_rec(void *ctx, const char *sensor, const struct store_seg *seg TIP_UNUSED,
+		       uint64_t pos TIP_UNUSED, const struct rec *r)
+{
+	struct sx *x = ctx;
+	if (r->type != REC_SPAM || r->ts_us < x->since || r->ts_us > x->until)
+		return 0;
+	const struct rec_spam *s = &r->u.spam;
+	const char *op = s->op == REC_SPAM_EXTRACT ? "extract" : "repeat";
+	int ex = s->op == REC_SPAM_EXTRACT;
+	FILE *f = x->out;
+	if (x->clickhouse) {
+		fputs("{\"sensor\":", f);
+		json_put_str(f, sensor, strlen(sensor));
+		fprintf(f, ",\"time\":%lld,\"time_us\":%lld,\"op\":\"%s\",\"digest\":\"",
+			(long long)(r->ts_us >= 0 ? r->ts_us / 1000000 : 0), (long long)r->ts_us, op);
+		sx_hex(f, s->digest, 32);
+		fputs("\",\"source\":", f);
+		json_put_str(f, s->source, s->source_len);
+		fputs(",\"name\":", f);
+		json_put_str(f, s->name, s->name_len);
+		fprintf(f, ",\"bytes\":%llu,\"bad\":%lu,\"flags\":%u,\"parts\":%lu,\"sender\":\"",
+			(unsigned long long)(ex ? s->bytes : 0), (unsigned long)(ex ? s->bad : 0),
+			ex ? s->mflags : 0, (unsigned long)(ex ? s->parts : 0));
+		if (ex)
+			sx_ip(f, &s->sender);
+		fputs("\",\"subject\":", f);
+		json_put_str(f, s->subject, ex ? s->subject_len : 0);
+		fputs(",\"from\":", f);
+		json_put_str(f, s->from, ex ? s->from_len : 0);
+		fputs(",\"reply_to\":", f);
+		json_put_str(f, s->reply, ex ? s->reply_len : 0);
+		fputs(",\"return_path\":", f);
+		json_put_str(f, s->rpath, ex ? s->rpath_len : 0);
+		fputs(",\"message_id\":", f);
+		json_put_str(f, s->msgid, ex ? s->msgid_len : 0);
+		struct rec_spam none = {0};
+		const struct rec_spam *l = ex ? s : &none;
+		sx_json_list(f, "hosts", l, 'h');
+		sx_json_list(f, "domains", l, 'd');
+		sx_json_list(f, "urls", l, 'u');
+		fprintf(f, ",\"urls_seen\":%lu", (unsigned long)(ex ? s->urls_seen : 0));
+		sx_json_list(f, "att_name", l, 'n');
+		sx_json_list(f, "att_type", l, 't');
+		sx_json_list(f, "att_size", l, 'z');
+		sx_json_list(f, "att_sha256", l, 's');
+		fputs("}\n", f);
+	} else {
+		char t[40];
+		util_fmt_time(t, sizeof t, r->ts_us);
+		csv_puts(f, sensor);
+		fprintf(f, ",%s,%s,", t, op);
+		sx_hex(f, s->digest, 32);
+		fputc(',', f);
+		csv_put(f, s->source, s->source_len);
+		fputc(',', f);
+		csv_put(f, s->name, s->name_len);
+		if (!ex) {
+			fputs(",,,,,,,,,,,,\r\n", f);
+		} else {
+			fprintf(f, ",%llu,", (unsigned long long)s->bytes);
+			sx_ip(f, &s->sender);
+			fputc(',', f);
+			csv_put(f, s->subject, s->subject_len);
+			fputc(',', f);
+			csv_put(f, s->from, s->from_len);
+			fputc(',', f);
+			csv_put(f, s->reply, s->reply_len);
+			fputc(',', f);
+			csv_put(f, s->rpath, s->rpath_len);
+			fputc(',', f);
+			csv_put(f, s->msgid, s->msgid_len);
+			fputc(',', f);
+			sx_csv_list(f, s, 'h');
+			fputc(',', f);
+			sx_csv_list(f, s, 'd');
+			fputc(',', f);
+			sx_csv_list(f, s, 'u');
+			fprintf(f, ",%lu,", (unsigned long)s->urls_seen);
+			sx_csv_list(f, s, 's');
+			fputs("\r\n", f);
+		}
+	}
+	x->rows++;
+	return ferror(f) ? 1 : 0;
+}
+
+uint64_t spam_export(const struct store_set *set, FILE *out, int clickhouse, int64_t since,
+		     int64_t until, struct agg_faults *faults)
+{
+	struct sx x = {faults, out, clickhouse, since, until, 0};
+	if (!clickhouse)
+		fputs("sensor,time,op,digest,source,name,bytes,sender,subject,from,reply_to,"
+		      "return_path,message_id,hosts,domains,urls,urls_seen,attachments_sha256\r\n",
+		      out);
+	store_set_scan(set, on_spam_rec, agg_on_fault, &x);
+	return x.rows;
 }

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "agg.h"
 #include "store.h"
@@ -48,5 +49,15 @@ void spam_result_free(struct spam_result *res);
 
 /* A key from what a user typed: kind 'm' name, 'a' address, 'h' 64 hex digits.  Its length or 0. */
 size_t spam_key_parse(uint8_t *out, uint8_t kind, const char *text);
+
+/*
+ * Every spam record of set (extracts and repeats) with its time in
+ * [since, until], one row each, to out: CSV (RFC 4180, with a header;
+ * hosts, domains, URLs and attachment hashes space-separated) or
+ * ClickHouse JSONEachRow for tip.spam in doc/clickhouse.sql (lists as
+ * arrays; hosts and domains parallel, "" for an address).  Rows written.
+ */
+uint64_t spam_export(const struct store_set *set, FILE *out, int clickhouse, int64_t since,
+		     int64_t until, struct agg_faults *faults);
 
 #endif

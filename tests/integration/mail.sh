@@ -78,6 +78,26 @@ ex=$(grep -c '"op":"extract"' "$d/dump"); rp=$(grep -c '"op":"repeat"' "$d/dump"
 if [ "$ex" = "$n" ] && [ "$rp" = "$n" ]; then ok "import-records ($ex extracts, $rp repeats)"
 else nok import-records "$ex extracts, $rp repeats"; fi
 if "$tip" verify "$st" >"$d/ver" 2>&1; then ok import-verify; else nok import-verify "$(tail -n2 "$d/ver")"; fi
+# tip export --records spam: every record once, in both formats, with the hosts dump shows
+"$tip" export --records spam --format clickhouse --store "$st" >"$d/x.json" 2>"$d/x.err"; r1=$?
+"$tip" export --records spam --format csv --store "$st" -o "$d/x.csv" 2>>"$d/x.err"; r2=$?
+xr=$(python3 - "$d/dump" "$d/x.json" "$d/x.csv" <<'PY'
+import csv, json, sys
+def pairs(rows, hosts):
+    return sorted((r["digest"], r["op"], h) for r in rows for h in (hosts(r) or [""]))
+dump = [json.loads(l) for l in open(sys.argv[1]) if '"type":"spam"' in l]
+ch = [json.loads(l) for l in open(sys.argv[2])]
+cs = list(csv.DictReader(open(sys.argv[3], newline="")))
+a = pairs(dump, lambda r: [h["host"] for h in r.get("hosts", [])])
+b = pairs(ch, lambda r: r["hosts"])
+c = pairs(cs, lambda r: r["hosts"].split())
+same_dom = all(len(r["hosts"]) == len(r["domains"]) for r in ch)
+print("ok %d" % len(ch) if a == b == c and len(ch) == len(dump) == len(cs) and same_dom else
+      "dump %d, clickhouse %d, csv %d rows; hosts agree: %s" % (len(dump), len(ch), len(cs), a == b == c))
+PY
+)
+if [ $r1 = 0 ] && [ $r2 = 0 ] && [ "$xr" = "ok $((ex + rp))" ]; then ok "export-spam-records ($xr rows, clickhouse and csv)"
+else nok export-spam-records "exit $r1/$r2: $xr $(head -c 200 "$d/x.err")"; fi
 # the busiest registered domain: the messages that name it, by mailcat, against tip query
 dom=$(awk '$1 == "host" && $4 != "-" {print $2, $4}' "$d/c.txt" | sort -u | awk '{print $2}' |
 	sort | uniq -c | sort -rn | awk 'NR == 1 {print $2}')
