@@ -29,7 +29,7 @@ static const struct tip_cmd cmds[] = {
 				     "[--min-confidence C [--allowlist FILE]] --store DIR..."},
 	{"graph", cmd_graph, "graph domain NAME -o FILE.svg [--since T] [--until T] [--asn FILE] "
 			     "[--source auto|samples|lookups] --store DIR..."},
-	{"export", cmd_export, "export --format cof|csv|clickhouse [--records dns|feeds] [--since T] [--until T] "
+	{"export", cmd_export, "export --format cof|csv|clickhouse [--records dns|feeds|spam] [--since T] [--until T] "
 			       "[--asn FILE] [-o FILE | --url URL [--table T] [--retries N] [--chunk ROWS]] "
 			       "--store DIR..."},
 	{"compact", cmd_compact, "compact STORE... [--clean] [--before T] [--max-size BYTES] [--bucket SECONDS] "
