@@ -15,6 +15,8 @@
 #                         page of a name with 5,000 addresses, its first and
 #                         last page of 500 (bytes of each page shown);
 #                         anchor: the stylesheet's time to first byte
+#   serve_domain_5000_bycount_page{1,10}_ttfb_ms  the same pages sorted
+#                         by the server by count (descending)
 #   serve_flux_ttfb_cold_ms  time to first byte of the flux table over a
 #                         year of hourly segments (8760 sealed and indexed
 #                         segments from tests/helpers/mkserve): a full scan
@@ -116,6 +118,13 @@ for pg in 1 10; do
 	t=$(for _ in $(seq "$REPEAT"); do ttfb_ms "$u/domain?name=big.flux.test&page=$pg"; done | median)
 	b=$(curl -s "$u/domain?name=big.flux.test&page=$pg" | wc -c)
 	echo "bench serve_domain_5000_page${pg}_ttfb_ms $t ms style_css_ttfb_ms=$css ratio=$(ratio "$t" "$css") ($hosts addresses, page $pg: $b bytes)"
+done
+# the same pages sorted by the server on another column (count, then address)
+for pg in 1 10; do
+	q="$u/domain?name=big.flux.test&sort=count&order=desc&page=$pg"
+	t=$(for _ in $(seq "$REPEAT"); do ttfb_ms "$q"; done | median)
+	b=$(curl -s "$q" | wc -c)
+	echo "bench serve_domain_5000_bycount_page${pg}_ttfb_ms $t ms style_css_ttfb_ms=$css ratio=$(ratio "$t" "$css") ($hosts addresses, sorted by count, page $pg: $b bytes)"
 done
 stop
 
