@@ -342,19 +342,26 @@ static int on_dns(void *ctx, const char *sensor, const struct store_seg *seg TIP
 
 /*
  * Per store, state/clickhouse.<hash of URL and table> is an append-only
- * journal, fsynced a line at a time:
- *     pending SEG K ROWS    before chunk K of segment SEG is sent
+ * journal:
+ *     pending SEG K ROWS    before part K of segment SEG is sent
  *     sent SEG K ROWS       after ClickHouse answered 200 for it
- *     done SEG FIRST LAST   after every chunk of SEG was sent (its seqs)
- * Every row carries segment = "SEG#K".  A chunk is at most --chunk rows,
- * below ClickHouse's max_insert_block_size, so its INSERT is one block:
- * all of it is stored or none.  A chunk found pending (a crash between the
- * send and the note) is counted in ClickHouse: as many rows as sent means
- * it arrived (noted sent, not sent again), none means it did not (sent
- * again); anything else is reported and stops the store.  A compacted
- * segment whose seqs were all sent is noted done without sending; one
- * that mixes sent and unsent seqs is reported and skipped (export before
- * compacting).  Only sealed, indexed segments are sent.
+ *     done SEG FIRST LAST   after every part of SEG was sent (its seqs)
+ * Every row carries segment = "SEG#K".  Rows go out in batches: one
+ * INSERT holds the rows of as many segments as fit in --chunk rows and
+ * CH_BATCH_BYTES, a part per segment (a segment larger than a batch is
+ * cut in parts, each in its own batch).  A batch's parts are noted
+ * pending together (one fsync) before the INSERT, sent and done together
+ * (one fsync) after it.  A batch is at most --chunk rows, below
+ * ClickHouse's max_insert_block_size, so its INSERT is one block: all of
+ * it is stored or none.  A part found pending (a crash between the send
+ * and the note), or a batch whose INSERT failed on the way, is counted in
+ * ClickHouse once no INSERT of this store runs: as many rows as sent
+ * means it arrived (noted sent, not sent again), none means it did not
+ * (built and sent again from where the parts noted sent end); anything
+ * else is reported and stops the store.  A compacted segment whose seqs
+ * were all sent is noted done without sending; one that mixes sent and
+ * unsent seqs is reported and skipped (export before compacting).  Only
+ * sealed, indexed segments are sent.
  */
 
 struct chj_ent {
@@ -544,86 +551,261 @@ static long long ch_number(struct chx *x, const char *q)
 }
 
 /*
- * Rows of ClickHouse tagged sensor/tag: -1 on error.  An INSERT of it whose
- * client died may still be running (ClickHouse finishes what it received):
- * wait until no query of its id runs, then count.
+ * An INSERT of this store's whose client died (or whose answer was lost)
+ * may still be running: ClickHouse finishes what it received.  Wait until
+ * none of its query ids (tip-TABLE-SENSOR-...) runs.  0, or -1.
  */
-static long long ch_count(struct chx *x, const char *sensor, const char *tag, const char *id)
+static int ch_wait_idle(struct chx *x, const char *sensor)
 {
 	char q[1024];
-	snprintf(q, sizeof q, "SELECT count() FROM system.processes WHERE query_id = '%s'", id);
+	snprintf(q, sizeof q, "SELECT count() FROM system.processes WHERE query_id LIKE 'tip-%s-%s-%%'",
+		 x->table, sensor);
 	for (int i = 0; i < 600; i++) {
 		long long running = ch_number(x, q);
 		if (running < 0)
 			return -1;
 		if (running == 0)
-			break;
+			return 0;
 		struct timespec ts = {0, 100000000};
 		nanosleep(&ts, NULL);
 	}
+	return 0;
+}
+
+/* Rows of ClickHouse tagged sensor/tag: -1 on error. */
+static long long ch_count(struct chx *x, const char *sensor, const char *tag)
+{
+	char q[1024];
 	snprintf(q, sizeof q, "SELECT count() FROM %s WHERE sensor = '%s' AND segment = '%s'",
 		 x->table, sensor, tag);
 	return ch_number(x, q);
 }
 
-/* Build chunk k of a segment (rows k*chunk ...) in memory: rows in *rows. */
-struct seg_rows {
-	struct xopt *o;
-	uint64_t skip, take, seen;
+/* One INSERT's body at most: ClickHouse parses it as it comes, tip builds it in memory. */
+#define CH_BATCH_BYTES (64u << 20)
+
+/*
+ * A batch: the rows of one INSERT, in memory, from one or more parts (a
+ * part: the rows of one segment in this batch, tagged SEG#K), and the
+ * segments whose last part it holds (noted done once it is sent).
+ */
+struct chpart {
+	char seg[SEG_NAME_MAX];
+	unsigned k;
+	uint64_t rows;
 };
 
-static int on_seg_rec(struct xopt *o, struct seg_rows *sr, const char *sensor, const struct rec *r)
+struct chdone {
+	char seg[SEG_NAME_MAX];
+	uint32_t first, last;
+};
+
+struct chbatch {
+	char *buf;
+	size_t len;
+	FILE *m;		/* open_memstream over buf, len */
+	uint64_t rows;
+	struct chpart *p;
+	size_t np, ap;
+	struct chdone *d;
+	size_t nd, ad;
+};
+
+static int batch_open(struct chbatch *b)
 {
-	int64_t first, last;
-	uint64_t count;
-	if (r->type != REC_DNS)
-		return 0;
-	if (sr->seen++ < sr->skip || sr->seen > sr->skip + sr->take)
-		return 0;
-	agg_dns_times(r, &first, &last, &count);
-	ch_row(o, sensor, r, first, last, count);
+	b->rows = 0;
+	b->np = b->nd = 0;
+	free(b->buf);
+	b->buf = NULL;
+	b->len = 0;
+	b->m = open_memstream(&b->buf, &b->len);
+	return b->m ? 0 : -1;
+}
+
+static void batch_fini(struct chbatch *b)
+{
+	if (b->m)
+		fclose(b->m);
+	free(b->buf);
+	free(b->p);
+	free(b->d);
+	memset(b, 0, sizeof *b);
+}
+
+static struct chpart *batch_part(struct chbatch *b, const char *seg, unsigned k)
+{
+	if (b->np == b->ap) {
+		size_t na = b->ap ? 2 * b->ap : 64;
+		void *nv = realloc(b->p, na * sizeof *b->p);
+		if (!nv)
+			return NULL;
+		b->p = nv;
+		b->ap = na;
+	}
+	struct chpart *p = &b->p[b->np++];
+	snprintf(p->seg, sizeof p->seg, "%s", seg);
+	p->k = k;
+	p->rows = 0;
+	return p;
+}
+
+static int batch_done(struct chbatch *b, const char *seg, uint32_t first, uint32_t last)
+{
+	if (b->nd == b->ad) {
+		size_t na = b->ad ? 2 * b->ad : 64;
+		void *nv = realloc(b->d, na * sizeof *b->d);
+		if (!nv)
+			return -1;
+		b->d = nv;
+		b->ad = na;
+	}
+	struct chdone *d = &b->d[b->nd++];
+	snprintf(d->seg, sizeof d->seg, "%s", seg);
+	d->first = first;
+	d->last = last;
 	return 0;
 }
 
-static int chunk_build(struct xopt *o, const char *dir, const char *sensor, const struct store_seg *s,
-		       uint64_t skip, uint64_t take, char **buf, size_t *len, uint64_t *rows,
-		       uint64_t *total)
+/*
+ * How many of the batch's parts ClickHouse holds whole: 1 all of them,
+ * 0 none (not a row of any), -1 an error or a part held in part (said).
+ */
+static int batch_arrived(struct chx *x, const char *dir, const char *sensor,
+			 const struct chpart *p, size_t np)
 {
-	char p[4200];
-	struct seg_reader r;
-	struct rec rec;
-	uint64_t pos;
-	struct seg_rows sr = {o, skip, take, 0};
-	store_seg_path(p, sizeof p, dir, s->name, "tlog");
-	if (seg_reader_open(&r, p) < 0) {
-		agg_on_fault(o, p, 0, r.fault);
+	if (ch_wait_idle(x, sensor) < 0)
 		return -1;
-	}
-	FILE *m = open_memstream(buf, len);
-	if (!m) {
-		seg_reader_close(&r);
-		return -1;
-	}
-	FILE *saved = o->out;
-	o->out = m;
-	for (;;) {
-		int c = seg_reader_next(&r, &rec, &pos);
-		if (c == 0)
-			break;
-		if (c < 0) {
-			agg_on_fault(o, p, r.fault_off, r.fault);
-			if (!seg_reader_resync(&r))
-				break;
-			continue;
+	size_t whole = 0, none = 0;
+	for (size_t i = 0; i < np; i++) {
+		char tag[SEG_NAME_MAX + 16];
+		snprintf(tag, sizeof tag, "%s#%u", p[i].seg, p[i].k);
+		long long have = ch_count(x, sensor, tag);
+		if (have < 0)
+			return -1;
+		if ((uint64_t)have == p[i].rows)
+			whole++;
+		else if (have == 0)
+			none++;
+		else {
+			fprintf(stderr, "tip export: %s: ClickHouse holds %lld of the %llu rows of %s; "
+					"delete them (ALTER TABLE %s DELETE WHERE segment = '%s') and run "
+					"again\n",
+				dir, have, (unsigned long long)p[i].rows, tag, x->table, tag);
+			return -1;
 		}
-		on_seg_rec(o, &sr, sensor, &rec);
 	}
-	o->out = saved;
-	int bad = fclose(m) != 0;
-	seg_reader_close(&r);
-	*total = sr.seen;
-	*rows = sr.seen > skip ? (sr.seen - skip < take ? sr.seen - skip : take) : 0;
-	return bad ? -1 : 0;
+	if (whole == np)
+		return 1;
+	if (none == np)
+		return 0;
+	fprintf(stderr, "tip export: %s: ClickHouse holds %zu of the %zu parts of an insert whole and "
+			"none of the rest (an insert split in blocks?); export with a smaller --chunk\n",
+		dir, whole, np);
+	return -1;
+}
+
+/*
+ * Send the batch: its parts noted pending (one fsync), one INSERT, the
+ * parts noted sent and the segments it completes noted done (one fsync).
+ * An INSERT that fails on the way (no answer, a 5xx) may have arrived
+ * all the same: before it is sent again, ClickHouse is asked whether its
+ * rows are there.  0, or -1.
+ */
+static int batch_send(struct chx *x, struct chj *j, struct chbatch *b, const char *dir,
+		      const char *sensor)
+{
+	if (fflush(b->m) != 0)
+		return -1;
+	for (size_t i = 0; i < b->np; i++)
+		if (b->p[i].rows)
+			fprintf(j->f, "pending %s %u %llu\n", b->p[i].seg, b->p[i].k,
+				(unsigned long long)b->p[i].rows);
+	if (b->rows && chj_note(j, "%s", "") < 0)
+		return -1;
+	if (b->rows) {
+		char q[600], qid[SEG_NAME_MAX + 2 * STORE_ID_MAX + 200], out[1024], err[512];
+		snprintf(q, sizeof q, "INSERT INTO %s FORMAT JSONEachRow", x->table);
+		snprintf(qid, sizeof qid, "tip-%s-%s-%s#%u", x->table, sensor, b->p[0].seg, b->p[0].k);
+		unsigned wait_ms = 1000;
+		for (unsigned t = 0;; t++) {
+			int st = ch_post(&x->url, q, qid, b->buf, b->len, out, sizeof out, 300, err,
+					 sizeof err);
+			if (st == 200)
+				break;
+			if (st > 0 && st < 500) {
+				fprintf(stderr, "tip export: ClickHouse answered %d: ", st);
+				util_put_text(stderr, out, strlen(out) > 300 ? 300 : strlen(out));
+				fputc('\n', stderr);
+				return -1;
+			}
+			if (st > 0)
+				snprintf(err, sizeof err, "ClickHouse answered %d", st);
+			int a = batch_arrived(x, dir, sensor, b->p, b->np);
+			if (a < 0)
+				return -1;
+			if (a == 1)
+				break;	/* it arrived; only its answer was lost */
+			if (t >= x->retries) {
+				fprintf(stderr, "tip export: %s; giving up after %u tries\n", err, t + 1);
+				return -1;
+			}
+			fprintf(stderr, "tip export: %s; trying again in %u ms\n", err, wait_ms);
+			struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000};
+			nanosleep(&ts, NULL);
+			wait_ms = wait_ms * 2 > 30000 ? 30000 : wait_ms * 2;
+		}
+		if (x->crash_at && ++x->sends == x->crash_at)
+			_exit(9);	/* tests: a crash between the send and the note */
+		for (size_t i = 0; i < b->np; i++)
+			if (b->p[i].rows) {
+				struct chj_ent *e = chj_find(j, b->p[i].seg, b->p[i].k);
+				fprintf(j->f, "sent %s %u %llu\n", b->p[i].seg, b->p[i].k,
+					(unsigned long long)b->p[i].rows);
+				if (e)
+					e->state = 2, e->rows = b->p[i].rows;
+			}
+		x->sent_rows += b->rows;
+		x->sent_chunks++;
+	}
+	for (size_t i = 0; i < b->nd; i++) {
+		fprintf(j->f, "done %s %u %u\n", b->d[i].seg, b->d[i].first, b->d[i].last);
+		if (chj_add_done(j, b->d[i].seg, b->d[i].first, b->d[i].last) < 0)
+			return -1;
+	}
+	if ((b->rows || b->nd) && chj_note(j, "%s", "") < 0)
+		return -1;
+	return batch_open(b);
+}
+
+/*
+ * Where an earlier run left segment seg: *skip its rows in ClickHouse
+ * (the parts noted sent, or found whole there after a crash), *k the
+ * next part's number.  0, or -1 (said).
+ */
+static int seg_resume(struct chx *x, struct chj *j, const char *dir, const char *sensor,
+		      const char *seg, uint64_t *skip, unsigned *k)
+{
+	*skip = 0;
+	for (*k = 0;; (*k)++) {
+		struct chj_ent *e = chj_find(j, seg, *k);
+		if (!e)
+			return 0;
+		if (e->state == 1) {	/* a crash between the send and the note */
+			struct chpart p;
+			snprintf(p.seg, sizeof p.seg, "%s", seg);
+			p.k = *k;
+			p.rows = e->rows;
+			int a = batch_arrived(x, dir, sensor, &p, 1);
+			if (a < 0)
+				return -1;
+			if (a == 0)
+				return 0;	/* it did not arrive: built and sent again */
+			if (chj_note(j, "sent %s %u %llu\n", seg, *k, (unsigned long long)e->rows) < 0)
+				return -1;
+			e->state = 2;
+		}
+		*skip += e->rows;
+	}
 }
 
 static int ch_store(struct chx *x, size_t si)
@@ -633,7 +815,9 @@ static int ch_store(struct chx *x, size_t si)
 	char key[1200], jpath[4200];
 	struct chj j;
 	struct store_listing ls;
+	struct chbatch b;
 	int rc = 0;
+	memset(&b, 0, sizeof b);
 	snprintf(key, sizeof key, "%s:%s%s %s", x->url.host, x->url.port, x->url.path, x->table);
 	if (chj_open(&j, dir, key, jpath, sizeof jpath) < 0) {
 		fprintf(stderr, "tip export: ");
@@ -646,6 +830,9 @@ static int ch_store(struct chx *x, size_t si)
 		chj_close(&j);
 		return -1;
 	}
+	FILE *saved_out = o->out;
+	if (batch_open(&b) < 0)
+		rc = -1;
 	for (size_t i = 0; i < ls.n && rc == 0; i++) {
 		const struct store_seg *s = &ls.segs[i];
 		if (!s->has_index || chj_is_done(&j, s->name))
@@ -653,8 +840,7 @@ static int ch_store(struct chx *x, size_t si)
 		int some;
 		if (chj_covers(&j, s->cover_first, s->seq, &some)) {
 			/* a compaction of segments already sent */
-			if (chj_note(&j, "done %s %u %u\n", s->name, s->cover_first, s->seq) < 0 ||
-			    chj_add_done(&j, s->name, s->cover_first, s->seq) < 0)
+			if (batch_done(&b, s->name, s->cover_first, s->seq) < 0)
 				rc = -1;
 			continue;
 		}
@@ -664,81 +850,73 @@ static int ch_store(struct chx *x, size_t si)
 			x->skipped_segs++;
 			continue;
 		}
-		for (unsigned k = 0;; k++) {
-			char tag[SEG_NAME_MAX + 16], *buf = NULL, q[600];
-			size_t len = 0;
-			uint64_t rows, total;
-			snprintf(tag, sizeof tag, "%s#%u", s->name, k);
-			o->segment_tag = tag;
-			if (chunk_build(o, dir, sensor, s, (uint64_t)k * x->chunk, x->chunk, &buf, &len,
-					&rows, &total) < 0) {
-				free(buf);
+		uint64_t skip;
+		unsigned k;
+		if (seg_resume(x, &j, dir, sensor, s->name, &skip, &k) < 0) {
+			rc = -1;
+			break;
+		}
+		/* the segment's rows past skip, into the batch, a part per batch */
+		char p[4200], tag[SEG_NAME_MAX + 16];
+		struct seg_reader r;
+		struct rec rec;
+		uint64_t pos, seen = 0;
+		struct chpart *part = NULL;
+		store_seg_path(p, sizeof p, dir, s->name, "tlog");
+		if (seg_reader_open(&r, p) < 0) {
+			agg_on_fault(o, p, 0, r.fault);
+			rc = -1;
+			break;
+		}
+		o->segment_tag = tag;
+		for (;;) {
+			int c = seg_reader_next(&r, &rec, &pos);
+			if (c == 0)
+				break;
+			if (c < 0) {
+				agg_on_fault(o, p, r.fault_off, r.fault);
+				if (!seg_reader_resync(&r))
+					break;
+				continue;
+			}
+			if (rec.type != REC_DNS || seen++ < skip)
+				continue;
+			if (!part) {
+				snprintf(tag, sizeof tag, "%s#%u", s->name, k);
+				if (!(part = batch_part(&b, s->name, k))) {
+					rc = -1;
+					break;
+				}
+			}
+			int64_t first, last;
+			uint64_t count;
+			agg_dns_times(&rec, &first, &last, &count);
+			o->out = b.m;
+			ch_row(o, sensor, &rec, first, last, count);
+			part->rows++;
+			b.rows++;
+			if (ferror(b.m)) {
 				rc = -1;
 				break;
 			}
-			struct chj_ent *e = chj_find(&j, s->name, k);
-			char qid[sizeof tag + 2 * STORE_ID_MAX + 16];
-			snprintf(qid, sizeof qid, "tip-%s-%s-%s", x->table, sensor, tag);
-			if (rows && e && e->state == 2) {
-				free(buf);
-				continue;	/* sent in an earlier run */
-			}
-			if (rows && e && e->state == 1) {
-				long long have = ch_count(x, sensor, tag, qid);
-				if (have < 0) {
-					free(buf);
+			if (b.rows >= x->chunk || (size_t)ftello(b.m) >= CH_BATCH_BYTES) {
+				if (batch_send(x, &j, &b, dir, sensor) < 0) {
 					rc = -1;
 					break;
 				}
-				if ((uint64_t)have == rows) {
-					free(buf);
-					if (chj_note(&j, "sent %s %u %llu\n", s->name, k,
-						     (unsigned long long)rows) < 0)
-						rc = -1;
-					e->state = 2;
-					continue;
-				}
-				if (have != 0) {
-					fprintf(stderr, "tip export: %s: ClickHouse holds %lld of the %llu "
-							"rows of %s; delete them (ALTER TABLE %s DELETE WHERE "
-							"segment = '%s') and run again\n",
-						dir, have, (unsigned long long)rows, tag, x->table, tag);
-					free(buf);
-					rc = -1;
-					break;
-				}
-			}
-			if (rows) {
-				snprintf(q, sizeof q, "INSERT INTO %s FORMAT JSONEachRow", x->table);
-				char out[1024];
-				if (chj_note(&j, "pending %s %u %llu\n", s->name, k,
-					     (unsigned long long)rows) < 0 ||
-				    ch_try(x, q, qid, buf, len, out, sizeof out) < 0) {
-					free(buf);
-					rc = -1;
-					break;
-				}
-				if (x->crash_at && ++x->sends == x->crash_at)
-					_exit(9);	/* tests: a crash between the send and the note */
-				if (chj_note(&j, "sent %s %u %llu\n", s->name, k,
-					     (unsigned long long)rows) < 0) {
-					free(buf);
-					rc = -1;
-					break;
-				}
-				x->sent_rows += rows;
-				x->sent_chunks++;
-			}
-			free(buf);
-			if ((uint64_t)(k + 1) * x->chunk >= total) {
-				if (chj_note(&j, "done %s %u %u\n", s->name, s->cover_first, s->seq) < 0 ||
-				    chj_add_done(&j, s->name, s->cover_first, s->seq) < 0)
-					rc = -1;
-				break;
+				part = NULL;
+				k++;
 			}
 		}
+		seg_reader_close(&r);
+		o->segment_tag = NULL;
+		if (rc == 0 && batch_done(&b, s->name, s->cover_first, s->seq) < 0)
+			rc = -1;
 	}
-	o->segment_tag = NULL;
+	if (rc == 0 && batch_send(x, &j, &b, dir, sensor) < 0)
+		rc = -1;
+	o->out = saved_out;
+	batch_fini(&b);
 	store_listing_free(&ls);
 	chj_close(&j);
 	return rc;
@@ -789,7 +967,7 @@ int cmd_export(int argc, char **argv)
 	int c, rc = 2, have_fmt = 0;
 	const char *asn_path = NULL, *out_path = NULL, *url = NULL, *table = "tip.dns";
 	unsigned retries = 5;
-	uint64_t chunk = 100000;
+	uint64_t chunk = 500000;
 	char *end;
 	char tmp[4096];
 	optind = 1;
