@@ -58,6 +58,7 @@
 #include "module.h"
 #include "rec_spam.h"
 #include "spamarc.h"
+#include "spamdig.h"
 #include "store.h"
 #include "tipd.h"
 
@@ -125,14 +126,14 @@ struct spamtrap {
 	unsigned logged_bad;
 	uint64_t scans, mined, bad, io_errors, bytes, repeats, cand_published, cand_dropped,
 		cand_invalid, senders, record_drops;
-	/* digests of recent messages: a message delivered twice is a repeat */
-	uint8_t recent[256][32];
-	unsigned recent_n;
+	/* digests of recent messages: a message seen twice is a repeat */
+	struct spamdig dig;
+	size_t dig_cap;
 	struct spamarc *arc;	/* the daily archives (spamarc.h), NULL when none */
 };
 
 static const char *const st_keys[] = {"maildir", "trusted-relays", "max-size", "settle",
-	"candidates", "candidate-rate", "candidate-queue", "sender-indicators"};
+	"candidates", "candidate-rate", "candidate-queue", "sender-indicators", "repeat-window"};
 
 /* ---- order and names -------------------------------------------------------- */
 
@@ -468,12 +469,21 @@ static void cand_push(struct spamtrap *st, const char *name, size_t len)
 
 static int recent_seen(struct spamtrap *st, const uint8_t *d)
 {
-	unsigned n = st->recent_n < 256 ? st->recent_n : 256;
-	for (unsigned i = 0; i < n; i++)
-		if (!memcmp(st->recent[i], d, 32))
-			return 1;
-	memcpy(st->recent[st->recent_n++ % 256], d, 32);
-	return 0;
+	return spamdig_seen(&st->dig, d);
+}
+
+/* (Re)open the digest memory when its bound is new. */
+static void dig_open(struct spamtrap *st, size_t cap)
+{
+	char p[4200];
+	if (st->dig.ring && cap == st->dig_cap)
+		return;
+	if (st->dig.ring)
+		spamdig_fini(&st->dig);
+	snprintf(p, sizeof p, "%s/state/spamtrap.digests", st->store_dir);
+	if (spamdig_init(&st->dig, cap, p) < 0)
+		log_warn("spamtrap: the digest memory (%zu): repeats are stored as extracts", cap);
+	st->dig_cap = cap;
 }
 
 static void mined(void *arg, const struct mail_msg *m, const char *source, const char *name,
@@ -731,6 +741,12 @@ static int st_check(const struct conf *c, const struct conf_node *sec, char *err
 				return -1;
 			if (d < 1000000 || d > 3600 * 1000000LL)
 				return conf_error(c, n, err, errlen, "settle: 1s to 1h");
+		} else if (!strcmp(n->key, "repeat-window")) {
+			if (conf_get_uint(c, n, SPAMDIG_MAX, &v, err, errlen) < 0)
+				return -1;
+			if (v < SPAMDIG_MIN)
+				return conf_error(c, n, err, errlen, "repeat-window: %u to %u digests",
+						  SPAMDIG_MIN, SPAMDIG_MAX);
 		} else if (!strcmp(n->key, "candidate-rate") || !strcmp(n->key, "candidate-queue")) {
 			if (conf_get_uint(c, n, 1000000, &v, err, errlen) < 0)
 				return -1;
@@ -782,6 +798,10 @@ static int st_apply(struct spamtrap *st)
 	st->cand_rate = 20;
 	if ((n = conf_get(m->sec, "candidate-rate")) && conf_get_uint(c, n, 1000000, &v, err, sizeof err) == 0)
 		st->cand_rate = (unsigned)v;
+	uint64_t win = SPAMDIG_DEFAULT;
+	if ((n = conf_get(m->sec, "repeat-window")))
+		conf_get_uint(c, n, SPAMDIG_MAX, &win, err, sizeof err);
+	dig_open(st, (size_t)win);
 	unsigned cap = 1024;
 	if ((n = conf_get(m->sec, "candidate-queue")) && conf_get_uint(c, n, 1000000, &v, err, sizeof err) == 0)
 		cap = (unsigned)v;
@@ -845,6 +865,7 @@ static int st_init(struct module *m)
 	st->msg = malloc(sizeof *st->msg);
 	st->scratch = malloc(REC_SPAM_SCRATCH);
 	if (!st->msg || !st->scratch || st_apply(st) < 0) {
+		spamdig_fini(&st->dig);
 		free(st->msg);
 		free(st->scratch);
 		free(st->cand);
@@ -965,6 +986,7 @@ static void st_stop(struct module *m)
 	free(st->cand);
 	free(st->msg);
 	free(st->scratch);
+	spamdig_fini(&st->dig);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	free(st);

@@ -131,6 +131,17 @@ n=$(wc -l <"$T/delivered")
 if wait_mined "$n"; then ok "mined-after-crash ($n)"; else notok mined-after-crash "$(mined) of $n"; fi
 sleep 1.5	# one more scan: nothing may be mined again
 kill -TERM "$PID"; wait "$PID"; PID=
+# the first message again, delivered after two restarts: remembered (state/spamtrap.digests), a repeat
+first=$(echo $files | cut -d' ' -f1)
+start redeliver || exit 1
+cp "$first" "$M/tmp/again"; mv "$M/tmp/again" "$M/new/$(date +%s).Magain.test"
+for _ in $(seq 100); do
+	"$TIP" dump "$T/store" 2>/dev/null | grep -q '"op":"repeat"' && break
+	sleep 0.1
+done
+kill -TERM "$PID"; wait "$PID"; PID=
+rep=$("$TIP" dump "$T/store" 2>/dev/null | grep -c '"type":"spam".*"op":"repeat"')
+[ "$rep" = 1 ] && ok "repeat-across-restarts" || notok repeat-across-restarts "$rep repeat records"
 
 dups=$(read_all | sort | uniq -d | wc -l)
 total=$(read_all | wc -l)
