@@ -842,6 +842,11 @@ static void header(struct ctx *c, const char *line, size_t n, struct hdrs *h, in
 	} else if (ieq(line, nl, "from")) {
 		if (!m->from_dom[0])
 			addr_domain(v, vl, m->from_dom);
+	} else if (ieq(line, nl, "date")) {
+		if (!m->date_us && !(m->flags & MAIL_F_BAD_DATE) && mail_date_parse(v, vl, &m->date_us) < 0) {
+			m->date_us = 0;
+			m->flags |= MAIL_F_BAD_DATE;
+		}
 	} else if (ieq(line, nl, "reply-to")) {
 		if (!m->reply_dom[0])
 			addr_domain(v, vl, m->reply_dom);
@@ -1220,8 +1225,17 @@ int mail_parse(const void *p, size_t len, const struct mail_opts *o, struct mail
 	}
 	buf_rd_init(&b, p, len);
 	const uint8_t *first = b.len >= 5 ? b.p : NULL;
-	if (first && !memcmp(first, "From ", 5))
-		next_line(&b, &l);	/* the mbox separator line */
+	if (first && !memcmp(first, "From ", 5)) {
+		/* the mbox separator line: "From SENDER DATE" */
+		const uint8_t *fl = next_line(&b, &l);
+		size_t i = 5;
+		while (fl && i < l && fl[i] == ' ')
+			i++;
+		while (fl && i < l && fl[i] != ' ')
+			i++;
+		if (fl && mail_date_parse((const char *)fl + i, l - i, &m->envelope_us) < 0)
+			m->envelope_us = 0;
+	}
 	size_t off = b.off;
 	entity(&c, (const uint8_t *)p + off, len - off, 0, 1);
 	free(c.text);
@@ -1258,4 +1272,136 @@ int mail_mbox_next(const void *p, size_t len, size_t *off, const uint8_t **msg, 
 		}
 		prev_empty = l == 0;
 	}
+}
+
+/* ---- dates ------------------------------------------------------------------------------- */
+
+static int month_of(const char *w, size_t n)
+{
+	static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	if (n < 3)
+		return -1;
+	for (int i = 0; i < 12; i++)
+		if (lc((unsigned char)w[0]) == names[3 * i] && lc((unsigned char)w[1]) == names[3 * i + 1] &&
+		    lc((unsigned char)w[2]) == names[3 * i + 2])
+			return i + 1;
+	return -1;
+}
+
+/* Minutes east of UTC of a zone name (RFC 5322 obs-zone); 0 for unknown ones, as 4.3 says. */
+static int zone_of(const char *w, size_t n)
+{
+	static const struct { const char *z; int min; } zs[] = {
+		{"ut", 0}, {"utc", 0}, {"gmt", 0}, {"z", 0}, {"est", -300}, {"edt", -240}, {"cst", -360},
+		{"cdt", -300}, {"mst", -420}, {"mdt", -360}, {"pst", -480}, {"pdt", -420},
+	};
+	for (size_t i = 0; i < sizeof zs / sizeof *zs; i++)
+		if (strlen(zs[i].z) == n && ieq(w, n, zs[i].z))
+			return zs[i].min;
+	return 0;
+}
+
+static int is_digit4(const char *p)
+{
+	for (int k = 0; k < 4; k++)
+		if (p[k] < '0' || p[k] > '9')
+			return 0;
+	return 1;
+}
+
+static int64_t days_from_civil(int64_t y, int mo, int d)
+{
+	y -= mo <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int mail_date_parse(const char *s, size_t n, int64_t *us)
+{
+	int day = -1, mon = -1, hh = -1, mm = -1, ss = 0, zone = 0, have_zone = 0;
+	long year = -1;
+	size_t i = 0;
+	if (n > 256)
+		n = 256;	/* a date is short: the rest of a long line is noise */
+	while (i < n) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '(') {	/* a comment, "(PST)": skipped */
+			while (i < n && s[i] != ')')
+				i++;
+			i++;
+			continue;
+		}
+		if ((ch == '+' || ch == '-') && hh >= 0 && i + 5 <= n && is_digit4(s + i + 1)) {
+			int v = (s[i + 1] - '0') * 1000 + (s[i + 2] - '0') * 100 + (s[i + 3] - '0') * 10 +
+				(s[i + 4] - '0');
+			if (v % 100 >= 60 || v / 100 > 23)
+				return -1;
+			zone = (v / 100 * 60 + v % 100) * (ch == '-' ? -1 : 1);
+			have_zone = 1;
+			i += 5;
+			continue;
+		}
+		if (ch >= '0' && ch <= '9') {
+			size_t j = i;
+			long v = 0;
+			while (j < n && s[j] >= '0' && s[j] <= '9' && j - i < 6)
+				v = v * 10 + (s[j++] - '0');
+			if (j < n && s[j] == ':' && hh < 0) {	/* hh:mm[:ss] */
+				hh = (int)v;
+				j++;
+				if (j + 2 > n || s[j] < '0' || s[j] > '9' || s[j + 1] < '0' || s[j + 1] > '9')
+					return -1;
+				mm = (s[j] - '0') * 10 + (s[j + 1] - '0');
+				j += 2;
+				if (j + 3 <= n && s[j] == ':' && s[j + 1] >= '0' && s[j + 1] <= '9' &&
+				    s[j + 2] >= '0' && s[j + 2] <= '9') {
+					ss = (s[j + 1] - '0') * 10 + (s[j + 2] - '0');
+					j += 3;
+				}
+			} else if (j - i >= 3 || (day >= 0 && mon > 0 && year < 0)) {
+				if (year >= 0)
+					return -1;
+				year = v;
+				if (j - i <= 2)	/* obsolete two-digit years (RFC 5322 4.3) */
+					year += year < 50 ? 2000 : 1900;
+				else if (j - i == 3)
+					year += 1900;
+			} else if (day < 0) {
+				day = (int)v;
+			} else {
+				return -1;
+			}
+			i = j;
+			continue;
+		}
+		if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') {
+			size_t j = i;
+			while (j < n && (((unsigned char)s[j] | 0x20) >= 'a' && ((unsigned char)s[j] | 0x20) <= 'z'))
+				j++;
+			int mo = j - i >= 3 && j - i <= 9 ? month_of(s + i, j - i) : -1;
+			if (mo > 0 && mon < 0 && (j - i == 3 || hh < 0))
+				mon = mo;
+			else if (hh >= 0 && !have_zone) {
+				zone = zone_of(s + i, j - i);
+				have_zone = 1;
+			}
+			i = j;
+			continue;
+		}
+		i++;
+	}
+	if (day < 1 || day > 31 || mon < 1 || year < 1970 || year > 9999 || hh < 0 || hh > 23 ||
+	    mm < 0 || mm > 59 || ss > 60)
+		return -1;
+	static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (day > mdays[mon - 1])
+		return -1;
+	int64_t t = days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss - zone * 60;
+	if (t < 0)
+		return -1;
+	*us = t * 1000000;
+	return 0;
 }

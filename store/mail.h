@@ -47,6 +47,7 @@
 #define MAIL_F_TRUNCATED 0x01	/* the message was over max_msg: parsed to the cap */
 #define MAIL_F_TEXT_CUT 0x02	/* a text part was over max_text: scanned to the cap */
 #define MAIL_F_URLS_CUT 0x04	/* more URLs, hosts or attachments than kept */
+#define MAIL_F_BAD_DATE 0x08	/* a Date header that does not parse (date_us stays 0) */
 
 struct mail_limits {
 	size_t max_msg;		/* bytes of a message parsed (default 32 MiB) */
@@ -90,6 +91,8 @@ struct mail_msg {
 	uint32_t parts;		/* MIME leaves seen */
 	uint32_t received;	/* Received headers seen */
 	struct rec_ip sender;	/* family 0 when none was found */
+	int64_t date_us;	/* the Date header, UTC; 0 when none or bad */
+	int64_t envelope_us;	/* the date of an mbox "From " line; 0 when none or bad */
 	char subject[MAIL_SUBJECT_MAX + 1];
 	char from_dom[REC_NAME_MAX + 1];	/* lower case, "" when none */
 	char reply_dom[REC_NAME_MAX + 1];
@@ -133,6 +136,15 @@ const char *mail_bad_name(uint32_t bad);
  * an address or a bare suffix.
  */
 long mail_reg_domain(const char *host, size_t len, size_t *dlen);
+
+/*
+ * A mail date: RFC 5322 ("Thu, 1 Jan 2026 10:00:00 +0100", with the
+ * obsolete forms: no weekday or seconds, two-digit years, zone names
+ * such as GMT or EST, comments) or an mbox From line's asctime form
+ * ("Thu Jan  1 10:00:00 2026").  0 with *us (UTC microseconds), or -1
+ * when it does not read as a date between 1970 and 9999.
+ */
+int mail_date_parse(const char *s, size_t n, int64_t *us);
 
 /* Parse "A.B.C.D[/N]" or "X::Y[/N]" into *n: 0, or -1. */
 int mail_net_parse(const char *text, struct mail_net *n);

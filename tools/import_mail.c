@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "index.h"
 #include "mail.h"
 #include "rec_spam.h"
@@ -45,8 +46,16 @@ struct mimp {
 	uint8_t *seen;		/* digests of this run: open addressing, 32 bytes a slot */
 	size_t seen_cap, seen_n;
 	uint64_t mined, repeats, skipped, bytes;
+	uint64_t by_date, by_envelope, by_now, bad_dates;
+	int64_t now_us;
 	int fatal;
 };
+
+/* A date believable as the message's: after 1990, at most a day ahead of now. */
+static int date_ok(const struct mimp *im, int64_t us)
+{
+	return us >= 631152000LL * 1000000 && us <= im->now_us + 86400LL * 1000000;
+}
 
 /* 1 when the digest was seen before (this run or the store), after adding it. */
 static int seen_add(struct mimp *im, const uint8_t *d)
@@ -138,7 +147,21 @@ static void mine(struct mimp *im, const char *label, const uint8_t *p, size_t n)
 		r.u.spam.name = base;
 		r.u.spam.name_len = strcspn(base, ":") < 255 ? strcspn(base, ":") : 255;
 	}
+	/* the record's time: the Date header, else the mbox From line's, else now */
 	rec_stamp(&r);
+	if (im->m->date_us && date_ok(im, im->m->date_us)) {
+		r.ts_us = im->m->date_us;
+		r.flags &= (uint8_t)~REC_F_CLOCK_UNSET;
+		im->by_date++;
+	} else if (im->m->envelope_us && date_ok(im, im->m->envelope_us)) {
+		r.ts_us = im->m->envelope_us;
+		r.flags &= (uint8_t)~REC_F_CLOCK_UNSET;
+		im->by_envelope++;
+	} else {
+		im->by_now++;
+	}
+	if ((im->m->flags & MAIL_F_BAD_DATE) || (im->m->date_us && !date_ok(im, im->m->date_us)))
+		im->bad_dates++;
 	if (seg_writer_append(im->w, &r) < 0) {
 		fprintf(stderr, "tip import: ");
 		util_put_text(stderr, im->store, strlen(im->store));
@@ -286,6 +309,7 @@ int cmd_import_mail(int argc, char **argv)
 	const char **in = calloc((size_t)argc, sizeof *in);
 	char err[512];
 	memset(&im, 0, sizeof im);
+	im.now_us = clock_now_us();
 	mail_opts_default(&im.opts);
 	im.opts.trusted = im.trusted;
 	if (!in)
@@ -372,6 +396,10 @@ int cmd_import_mail(int argc, char **argv)
 	printf("tip import: mined %llu messages (%llu bytes), repeats %llu, skipped %llu\n",
 	       (unsigned long long)im.mined, (unsigned long long)im.bytes,
 	       (unsigned long long)im.repeats, (unsigned long long)im.skipped);
+	printf("tip import: dated by the Date header %llu, by the mbox From line %llu, at import "
+	       "time %llu (%llu bad or implausible dates)\n",
+	       (unsigned long long)im.by_date, (unsigned long long)im.by_envelope,
+	       (unsigned long long)im.by_now, (unsigned long long)im.bad_dates);
 	rc = im.fatal ? 2 : im.skipped ? 1 : 0;
 out:
 	if (im.have_set)

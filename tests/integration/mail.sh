@@ -121,6 +121,23 @@ if grep -q "^0 messages" "$d/q0"; then ok query-spam-none; else nok query-spam-n
 "$tip" query spam --domain "$dom" --store "$st" >"$d/qc" 2>&1
 if [ "$(ls "$st"/log/*.tlog | wc -l)" = 1 ] && diff -q "$d/q" "$d/qc" >/dev/null; then ok query-spam-after-compact
 else nok query-spam-after-compact "$(ls "$st"/log | tr '\n' ' ')"; fi
+# record times: the Date header, else the mbox From line's date, else the import's time
+{
+	printf 'From a@example.com Thu Jan  1 10:00:00 2026\nDate: Mon, 19 Aug 2002 20:13:33 -0700 (PDT)\nSubject: one\n\nhttp://one.example.com/\n\n'
+	printf 'From b@example.com Wed Aug 21 12:00:00 2002\nDate: Thu, 22 Aug 0102 12:07:35 +0800\nSubject: two\n\nhttp://two.example.com/\n\n'
+	printf 'From c@example.com someday\nDate: not a date at all\nSubject: three\n\nhttp://three.example.com/\n'
+} >"$d/dates.mbox"
+t0=$(date +%s)
+"$tip" import mbox "$d/dates.mbox" --store "$d/dst" >"$d/dimp" 2>&1
+t1=$(date +%s)
+dts=$("$tip" dump "$d/dst" 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join(str(json.loads(l)["ts_us"] // 1000000) for l in sys.stdin if "\"spam\"" in l))')
+set -- $dts
+if [ "$#" = 3 ] && [ "$1" = 1029813213 ] && [ "$2" = 1029931200 ] && [ "$3" -ge "$t0" ] && [ "$3" -le "$t1" ] &&
+	grep -q "Date header 1, by the mbox From line 1, at import time 1 (2 bad" "$d/dimp"; then
+	ok "import-dates (Date header, From line, import time)"
+else nok import-dates "times $dts; $(tail -n1 "$d/dimp")"; fi
 # a hostile maildir: every message malformed is skipped with its name, the rest mined
 mkdir -p "$d/bad/new" "$d/bad/cur"
 printf 'Subject: ok\n\nhttp://fine.example.com/\n' >"$d/bad/new/good"
