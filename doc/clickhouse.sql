@@ -84,46 +84,63 @@ ORDER BY (rrname, time_first);
 --        length(arrayFilter(x -> x != 0, groupUniqArrayArray(a_asn))) AS asns,
 --        132 * hosts + 1854 * asns AS score_x100,
 --        sum(count) AS lookups,
---        min(first_us) AS first_us, max(last_us) AS last_us
+--        min(first_us) AS first_seen_us, max(last_us) AS last_seen_us
 -- FROM tip.dns
 -- WHERE length(a) > 0
 -- GROUP BY rrname
 -- HAVING score_x100 > 14238
 -- ORDER BY score_x100 DESC, rrname;
 
--- The web view's flux table, one page of it: a time window, sorted by
--- score, 50 rows a page (page 2 here).
+-- The web view's flux table, one page of it (/flux?since=..&until=..):
+-- a time window (here 2025-01-01, UTC, in microseconds), sorted by score,
+-- 50 rows a page; page p is OFFSET (p - 1) * 50, another sort column
+-- (sort=hosts, asns, lookups, first, last, domain) another ORDER BY with
+-- rrname as the tie-break, order=asc its ASC.  tests/integration/clickhouse.sh
+-- runs this block against tip query flux with the same window.  The
+-- aggregates are named first_seen_us and last_seen_us, not after their
+-- columns: ClickHouse resolves an alias before a column, so a WHERE on
+-- first_us would otherwise name the aggregate (and be refused).
 --
+-- BEGIN flux-page
 -- SELECT rrname,
 --        length(groupUniqArrayArray(a)) AS hosts,
 --        length(arrayFilter(x -> x != 0, groupUniqArrayArray(a_asn))) AS asns,
 --        132 * hosts + 1854 * asns AS score_x100,
---        sum(count) AS lookups, min(first_us) AS first_us, max(last_us) AS last_us
+--        sum(count) AS lookups, min(first_us) AS first_seen_us, max(last_us) AS last_seen_us
 -- FROM tip.dns
 -- WHERE length(a) > 0
 --   AND last_us >= 1735689600000000 AND first_us <= 1735775999000000
 -- GROUP BY rrname
 -- HAVING score_x100 > 14238
 -- ORDER BY score_x100 DESC, rrname
--- LIMIT 50 OFFSET 50;
+-- LIMIT 50 OFFSET 0
+-- END
 
 -- A domain page (tip serve /domain?name=NAME, tip query domain NAME).
+-- Its time window (since=, until=) is the flux table's WHERE on first_us
+-- and last_us, added to each query below.  What the page shows beside
+-- these and ClickHouse does not hold: the hostname (PTR), country and AS
+-- name of an address (the stores' enrichment records; a_asn carries the
+-- AS number), the sensor's own score samples, and the spamtrap's extracts
+-- (tip export --records spam, table tip.spam below).
 -- Its summary: the flux fields of the table above, for one name:
 --
 -- BEGIN domain-summary
 -- SELECT length(groupUniqArrayArray(a)) AS hosts,
 --        length(arrayFilter(x -> x != 0, groupUniqArrayArray(a_asn))) AS asns,
 --        132 * hosts + 1854 * asns AS score_x100,
---        sum(count) AS lookups, min(first_us) AS first_us, max(last_us) AS last_us
+--        sum(count) AS lookups, min(first_us) AS first_seen_us, max(last_us) AS last_seen_us
 -- FROM tip.dns
 -- WHERE rrname = 'NAME' AND length(a) > 0
 -- END
 --
 -- Its A records, one row per address with its origin ASN, first and last
--- seen and lookups, sorted by address, 500 a page (page 1 here):
+-- seen and lookups, sorted by address, 500 a page (page 1 here; the
+-- page's other sorts: ORDER BY lookups DESC, first_seen_us, last_seen_us DESC or
+-- asn, then the address):
 --
 -- BEGIN domain-addresses
--- SELECT ip, any(ip_asn) AS asn, min(first_us) AS first_us, max(last_us) AS last_us,
+-- SELECT ip, any(ip_asn) AS asn, min(first_us) AS first_seen_us, max(last_us) AS last_seen_us,
 --        sum(count) AS lookups
 -- FROM tip.dns
 -- ARRAY JOIN a AS ip, a_asn AS ip_asn
@@ -134,27 +151,31 @@ ORDER BY (rrname, time_first);
 -- END
 --
 -- Its lookup history (failed lookups included: rcode 3 NXDOMAIN, 2
--- SERVFAIL, 16 timeout ...), with the TTLs seen:
+-- SERVFAIL, 16 timeout ...), with the TTLs seen (of answers with records:
+-- a failed lookup's TTL is no answer's):
 --
 -- BEGIN domain-lookups
 -- SELECT rrtype, rcode, (length(a) + length(aaaa) + length(names)) > 0 AS answered,
---        sum(count) AS lookups, groupUniqArray(ttl) AS ttls,
---        min(first_us) AS first_us, max(last_us) AS last_us
+--        sum(count) AS lookups,
+--        groupUniqArrayIf(ttl, (length(a) + length(aaaa) + length(names)) > 0) AS ttls,
+--        min(first_us) AS first_seen_us, max(last_us) AS last_seen_us
 -- FROM tip.dns
 -- WHERE rrname = 'NAME'
 -- GROUP BY rrtype, rcode, answered
--- ORDER BY first_us
+-- ORDER BY first_seen_us
 -- END
 --
--- Its NS history (the distinct NS sets, oldest first) and its CNAME
--- targets (the names in its A answers):
+-- Its NS history (the distinct NS sets per sensor, oldest first) and its
+-- CNAME targets (the names in its A answers):
 --
--- SELECT arraySort(names) AS ns, min(first_us) AS first_us, max(last_us) AS last_us,
+-- BEGIN domain-ns
+-- SELECT arraySort(names) AS ns, min(first_us) AS first_seen_us, max(last_us) AS last_seen_us,
 --        sum(count) AS lookups, sensor
 -- FROM tip.dns
 -- WHERE rrname = 'NAME' AND rrtype = 'NS' AND length(names) > 0
 -- GROUP BY ns, sensor
--- ORDER BY first_us;
+-- ORDER BY first_seen_us
+-- END
 --
 -- SELECT DISTINCT arrayJoin(names) AS cname FROM tip.dns
 -- WHERE rrname = 'NAME' AND rrtype = 'A' AND length(names) > 0;

@@ -148,7 +148,7 @@ def iso(us):
 a = [(r["domain"], round(r["score"] * 100), r["hosts"], r["asns"], r["lookups"],
       r["first_seen"], r["last_seen"]) for r in tip]
 b = [(r["rrname"], int(r["score_x100"]), int(r["hosts"]), int(r["asns"]), int(r["lookups"]),
-      iso(r["first_us"]), iso(r["last_us"])) for r in ch]
+      iso(r.get("first_seen_us", r.get("first_us"))), iso(r.get("last_seen_us", r.get("last_us")))) for r in ch]
 if a != b or not a:
     for x, y in zip(a, b):
         if x != y: print("tip", x, "\nclickhouse", y); break
@@ -219,9 +219,9 @@ q=$("$tip" query domain www.site007.example --store "$d/inc" --format json | pyt
 c=$(ch --query "SELECT sum(count) FROM tip.inc WHERE rrname = 'www.site007.example' AND (length(a) + length(aaaa) + length(names)) > 0")
 [ "$q" = "$c" ]; check inc-domain-count-agrees $? "tip $q, clickhouse $c"
 # the domain page's queries of doc/clickhouse.sql give tip query's numbers
-docq() {	# BLOCK NAME: the query between "-- BEGIN BLOCK" and "-- END", for NAME, on tip.inc
+docq() {	# BLOCK NAME [TABLE]: the query between "-- BEGIN BLOCK" and "-- END", for NAME, on TABLE (tip.inc)
 	sed -n "/^-- BEGIN $1\$/,/^-- END\$/p" "$root/doc/clickhouse.sql" | sed -e '1d' -e '$d' -e 's/^-- //' \
-		-e "s/'NAME'/'$2'/" -e 's/tip\.dns/tip.inc/' | tr '\n' ' '
+		-e "s/'NAME'/'$2'/" -e "s/tip\\.dns/${3:-tip.inc}/" | tr '\n' ' '
 }
 fn=flux03.example-botnet.test
 tj=$("$tip" query domain $fn --store "$d/inc" --format json 2>/dev/null | head -1)
@@ -236,6 +236,61 @@ h=$(echo "$tj" | python3 -c 'import json,sys; print(min(500, json.load(sys.stdin
 [ "$na" = "$h" ]; check doc-domain-addresses-agree $? "$na vs $h"
 lk=$(ch --query "$(docq domain-lookups www.site007.example) FORMAT JSONEachRow" 2>&1 | head -1)
 echo "$lk" | grep -q '"rcode":0'; check doc-domain-lookups-run $? "$lk"
+# row by row: the doc's queries against tip query's rows of the same name
+cmp_rows() {	# NAME KIND TIP-JSON CLICKHOUSE-JSON: KIND address, lookup or rrset
+	python3 - "$2" "$3" "$4" <<'PYEOF'
+import datetime, json, sys
+kind, tj, cj = sys.argv[1], sys.argv[2], sys.argv[3]
+def iso(us):
+    t = datetime.datetime.fromtimestamp(int(us) // 1000000, datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + ".%06dZ" % (int(us) % 1000000)
+rc = {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 16: "TIMEOUT"}
+tip = [r for r in map(json.loads, open(tj)) if r.get("row") == kind]
+ch = [json.loads(l) for l in open(cj)]
+if kind == "address":
+    a = sorted((r["ip"], r["count"], r["first_seen"], r["last_seen"]) for r in tip)
+    b = sorted((r["ip"], int(r["lookups"]), iso(r["first_seen_us"]), iso(r["last_seen_us"])) for r in ch)
+elif kind == "lookup":
+    a = sorted((r["rrtype"], r["rcode"], r["answered"], r["count"], tuple(r["ttls"]), r["first_seen"], r["last_seen"]) for r in tip)
+    b = sorted((r["rrtype"], rc.get(int(r["rcode"]), str(r["rcode"])), bool(int(r["answered"])), int(r["lookups"]),
+                tuple(sorted(int(t) for t in r["ttls"])), iso(r["first_seen_us"]), iso(r["last_seen_us"])) for r in ch)
+else:
+    a = [(sorted(r["rdata"]), r["sensor_id"], r["count"], r["first_seen"], r["last_seen"]) for r in tip if r["rrtype"] == "NS"]
+    b = [(r["ns"], r["sensor"], int(r["lookups"]), iso(r["first_seen_us"]), iso(r["last_seen_us"])) for r in ch]
+    a.sort(key=lambda x: (x[3], x[4])); b.sort(key=lambda x: (x[3], x[4]))
+if a != b or not a:
+    print("tip", a[:2], "clickhouse", b[:2], len(a), len(b))
+    sys.exit(1)
+PYEOF
+}
+"$tip" query domain $fn --store "$d/inc" --format json >"$d/tipd.json" 2>/dev/null
+ch --query "$(docq domain-addresses $fn) FORMAT JSONEachRow" >"$d/chd.json" 2>&1
+out=$(cmp_rows $fn address "$d/tipd.json" "$d/chd.json"); check doc-domain-addresses-row-by-row $? "$out"
+ch --query "$(docq domain-lookups $fn) FORMAT JSONEachRow" >"$d/chd.json" 2>&1
+out=$(cmp_rows $fn lookup "$d/tipd.json" "$d/chd.json"); check doc-domain-lookups-row-by-row $? "$out"
+# NS history and failed lookups: a passive DNS import that has both
+mkdir -p "$d/nsst"
+{
+	echo '1764003600||10.0.0.1||192.0.2.53||IN||ns.flux-sample.test.||A||198.51.100.1||60||1'
+	echo '1764003800||10.0.0.1||192.0.2.53||IN||ns.flux-sample.test.||NS||ns1.flux-sample.test.||3600||1'
+	echo '1764003801||10.0.0.1||192.0.2.53||IN||ns.flux-sample.test.||NS||ns0.flux-sample.test.||3600||1'
+	echo '1764007400||10.0.0.1||192.0.2.53||IN||ns.flux-sample.test.||NS||ns2.flux-sample.test.||3600||3'
+	echo '1764010000||10.0.0.1||192.0.2.53||IN||ns.flux-sample.test.||A||NXDOMAIN||0||2'
+} >"$d/ns.log"
+"$tip" import passivedns "$d/ns.log" --store "$d/nsst/s" --sensor s >/dev/null 2>&1
+ch --query 'CREATE TABLE tip.nsx AS tip.dns' &&
+	"$tip" export --format clickhouse --store "$d/nsst" 2>/dev/null | ch --query 'INSERT INTO tip.nsx FORMAT JSONEachRow'
+check load-ns-store $?
+"$tip" query domain ns.flux-sample.test --store "$d/nsst" --format json >"$d/tipd.json" 2>/dev/null
+ch --query "$(docq domain-ns ns.flux-sample.test tip.nsx) FORMAT JSONEachRow" >"$d/chd.json" 2>&1
+out=$(cmp_rows x rrset "$d/tipd.json" "$d/chd.json"); check doc-domain-ns-row-by-row $? "$out"
+ch --query "$(docq domain-lookups ns.flux-sample.test tip.nsx) FORMAT JSONEachRow" >"$d/chd.json" 2>&1
+out=$(cmp_rows x lookup "$d/tipd.json" "$d/chd.json") && grep -q NXDOMAIN "$d/tipd.json"
+check doc-domain-failed-lookups-row-by-row $? "$out"
+# the web view's flux page: the doc's block against tip query flux in its window
+"$tip" query flux --store "$d/inc" --since 2025-01-01T00:00:00Z --until 2025-01-01T23:59:59Z --format json 2>/dev/null | head -50 >"$d/tip.json"
+ch --query "$(docq flux-page x) FORMAT JSONEachRow" >"$d/ch.json" 2>&1
+out=$(compare_flux page "$d/tip.json" "$d/ch.json" 2>&1); check doc-flux-page-agrees $? "$(echo "$out" | tail -1) $(head -c 300 "$d/ch.json")"
 # compacting what was sent sends nothing again
 "$tip" compact "$d/inc" >/dev/null 2>&1
 "$tip" export --format clickhouse --url "$url" --table tip.inc --store "$d/inc" >"$d/out" 2>&1
