@@ -164,6 +164,16 @@ double flux_score(uint32_t n_a, uint32_t n_asn, uint32_t n_ns)
 	return flux_score_x100(n_a, n_asn, n_ns) / 100.0;
 }
 
+int32_t flux_x100_of(double score)
+{
+	double x = score * 100.0;
+	if (x > 2e9)
+		x = 2e9;
+	if (x < -2e9 || x != x)
+		x = -2e9;
+	return (int32_t)(x < 0 ? x - 0.5 : x + 0.5);	/* no libm in tip */
+}
+
 int flux_is_flux(int32_t score_x100)
 {
 	return score_x100 > FLUX_THRESHOLD;

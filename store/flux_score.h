@@ -88,6 +88,13 @@ void flux_sets_answer(struct flux_sets *s, unsigned n_records);
 int32_t flux_score_x100(uint32_t n_a, uint32_t n_asn, uint32_t n_ns);
 /* The same as a double (158.88 for 8/8). */
 double flux_score(uint32_t n_a, uint32_t n_asn, uint32_t n_ns);
+/*
+ * A score stored as a double (REC_SCORE, flux_score) back in hundredths:
+ * rounded to the nearest, halves away from zero, so 158.88 (which is
+ * 158.8799... as a double) is 15888 again; clamped to +-2e9, NaN as -2e9.
+ * The one rounding of a stored score: tip's graphs and pages, tipd's replay.
+ */
+int32_t flux_x100_of(double score);
 /* 1 when a score in hundredths is fast-flux (strictly above 142.38). */
 int flux_is_flux(int32_t score_x100);
 

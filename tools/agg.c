@@ -1180,8 +1180,7 @@ int agg_parse_score(const char *s, int32_t *x100)
 	double d = strtod(s, &end);
 	if (!*s || *end || errno || d != d || d > 2e7 || d < -2e7)
 		return -1;
-	d *= 100.0;
-	*x100 = (int32_t)(d < 0 ? d - 0.5 : d + 0.5);	/* no libm in tip */
+	*x100 = flux_x100_of(d);
 	return 0;
 }
 

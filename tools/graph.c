@@ -159,13 +159,8 @@ static int on_rec(void *ctx, const char *sensor, const struct store_seg *seg TIP
 			return 0;
 		if (grow((void **)&c->smp, &c->alloc_smp, c->n_smp + 1, sizeof *c->smp) < 0)
 			goto fail;
-		double x = s->score * 100.0;
-		if (x > 2e9)
-			x = 2e9;
-		if (x < -2e9 || x != x)
-			x = -2e9;
 		c->smp[c->n_smp] = (struct gsample){r->ts_us, s->n_a, s->n_asn,
-						    (int32_t)(x < 0 ? x - 0.5 : x + 0.5), s->window,
+						    flux_x100_of(s->score), s->window,
 						    sensor_index(c->set, sensor), c->n_smp};
 		c->n_smp++;
 		return 0;

@@ -670,8 +670,7 @@ static int on_dom_extra(void *ctx, const char *sensor TIP_UNUSED,
 			x->sp = nv;
 			x->alloc_sp = na;
 		}
-		double v = r->u.score.score * 100.0;
-		x->sp[x->n_sp++] = (struct svg_point){r->ts_us, v > 2e9 ? 2000000000 : (int32_t)v};
+		x->sp[x->n_sp++] = (struct svg_point){r->ts_us, flux_x100_of(r->u.score.score)};
 		return 0;
 	}
 	if (r->type != REC_DNS)

@@ -91,6 +91,22 @@ static void test_flux_score_saturates(void **state)
 }
 
 /* pffdetect's bug: the same address in two lookups must count once. */
+static void test_flux_x100_of_rounds_a_stored_score_back(void **state)
+{
+	(void)state;
+	/* every score of up to 2000 addresses in 300 ASNs comes back exactly */
+	for (uint32_t a = 0; a <= 2000; a += 7)
+		for (uint32_t n = 0; n <= 300; n += 3)
+			assert_int_equal(flux_x100_of(flux_score(a, n, 0)), flux_score_x100(a, n, 0));
+	assert_int_equal(flux_x100_of(158.88), 15888);	/* 15887.99... truncated would be 15887 */
+	assert_int_equal(flux_x100_of(-1.005), -100);	/* -100.49999... */
+	assert_int_equal(flux_x100_of(-0.015), -2);	/* halves away from zero */
+	assert_int_equal(flux_x100_of(0.125), 13);
+	assert_int_equal(flux_x100_of(1e300), 2000000000);
+	assert_int_equal(flux_x100_of(-1e300), -2000000000);
+	assert_int_equal(flux_x100_of(NAN), -2000000000);
+}
+
 static void test_flux_sets_count_sets_not_lists(void **state)
 {
 	struct flux_sets s;
@@ -219,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_flux_score_ns_has_zero_weight),
 		cmocka_unit_test(test_flux_score_threshold_is_strict),
 		cmocka_unit_test(test_flux_score_saturates),
+		cmocka_unit_test(test_flux_x100_of_rounds_a_stored_score_back),
 		cmocka_unit_test(test_flux_sets_count_sets_not_lists),
 		cmocka_unit_test(test_flux_sets_stay_sorted_whatever_the_order),
 		cmocka_unit_test(test_flux_sets_cap_is_counted_when_hit),
