@@ -61,6 +61,7 @@
 #include "page.h"
 #include "seg.h"
 #include "store.h"
+#include "series.h"
 #include "svg.h"
 #include "tip.h"
 #include "util.h"
@@ -71,8 +72,6 @@
 #define PAGE_MATCH_MAX 200		/* names listed by a text search */
 #define PAGE_PREFIX_MAX 4096		/* addresses collected by a prefix search */
 #define PAGE_PREFIX_INFO 256		/* of which enriched (ASN, PTR) */
-#define PAGE_GRAPH_POINTS 48		/* score samples recomputed for a graph */
-#define PAGE_SCORE_POINTS 2000		/* sensor score samples drawn at most */
 #define PAGE_SEG_ROWS 50		/* segments listed per store */
 
 /* ---- small formatting helpers ----------------------------------------- */
@@ -643,17 +642,11 @@ static int page_flux_dl(struct page_job *c, const struct params *p, int cof)
 	return 0;
 }
 
-/* What the domain page adds to agg_domain_lookup: TTLs, score samples. */
+/* What the domain page adds to agg_domain_lookup: TTLs (in the series' walk). */
 struct dom_extra {
 	const struct agg_domain *d;
 	uint32_t ttl_min, ttl_max;
 	uint64_t ttl_n;
-	struct svg_point *sp;	/* sensor score samples (REC_SCORE, running totals) */
-	size_t n_sp, alloc_sp;
-	struct agg_domain cum[PAGE_GRAPH_POINTS];	/* observations up to t[k] */
-	struct agg_filter flt[PAGE_GRAPH_POINTS];
-	int k;
-	int err;
 };
 
 static int on_dom_extra(void *ctx, const char *sensor TIP_UNUSED,
@@ -661,18 +654,6 @@ static int on_dom_extra(void *ctx, const char *sensor TIP_UNUSED,
 			const struct rec *r)
 {
 	struct dom_extra *x = ctx;
-	if (r->type == REC_SCORE && r->u.score.window == 0) {
-		if (x->n_sp == x->alloc_sp) {
-			size_t na = x->alloc_sp ? 2 * x->alloc_sp : 64;
-			void *nv = realloc(x->sp, na * sizeof *x->sp);
-			if (!nv)
-				return x->err = 1;
-			x->sp = nv;
-			x->alloc_sp = na;
-		}
-		x->sp[x->n_sp++] = (struct svg_point){r->ts_us, flux_x100_of(r->u.score.score)};
-		return 0;
-	}
 	if (r->type != REC_DNS)
 		return 0;
 	const struct rec_dns *dn = &r->u.dns;
@@ -685,16 +666,7 @@ static int on_dom_extra(void *ctx, const char *sensor TIP_UNUSED,
 			x->ttl_max = dn->ttl;
 		x->ttl_n++;
 	}
-	for (int k = 0; k < x->k; k++)
-		if (agg_domain_add(&x->cum[k], r, &x->flt[k]) < 0)
-			return x->err = 1;
 	return 0;
-}
-
-static int cmp_point(const void *a, const void *b)
-{
-	const struct svg_point *x = a, *y = b;
-	return cmp3(x->t_us, y->t_us);
 }
 
 static void svg_to_hbuf(void *ctx, const char *s, size_t n)
@@ -1170,47 +1142,10 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		lookups_fini(&lk);
 		return page_error(c, 404, "no observation of this domain in the time window", name);
 	}
-	/* the second pass: TTLs, the sensor's score samples, the recomputed graph */
-	struct dom_extra *x = calloc(1, sizeof *x);
-	if (!x) {
-		agg_domain_fini(&d);
-		agg_rrsets_fini(&rr);
-		lookups_fini(&lk);
-		return page_error(c, 500, "out of memory", NULL);
-	}
-	x->d = &d;
-	x->k = d.last_us > d.first_us ? PAGE_GRAPH_POINTS : 1;
-	for (int k = 0; k < x->k; k++) {
-		agg_domain_init(&x->cum[k], d.name, d.name_len, 0);
-		agg_filter_init(&x->flt[k]);
-		x->flt[k].until_us = x->k == 1 ? d.last_us
-					       : d.first_us + (d.last_us - d.first_us) / (x->k - 1) * k;
-		if (k == x->k - 1)
-			x->flt[k].until_us = d.last_us;
-	}
-	uint8_t key[INDEX_KEY_MAX];
-	size_t kl = index_key_domain(key, d.name, d.name_len);
-	if (kl)
-		store_set_lookup(&s->set, key, kl, on_dom_extra, NULL, x);
-	struct svg_point pts[PAGE_GRAPH_POINTS];
-	const struct svg_point *gp = pts;
-	size_t gn = 0;
-	const char *gsrc;
-	if (x->n_sp) {
-		qsort(x->sp, x->n_sp, sizeof *x->sp, cmp_point);
-		size_t step = x->n_sp > PAGE_SCORE_POINTS ? x->n_sp / PAGE_SCORE_POINTS + 1 : 1, o = 0;
-		for (size_t i = 0; i < x->n_sp; i += step)
-			x->sp[o++] = x->sp[i];
-		gp = x->sp;
-		gn = o;
-		gsrc = "the sensor's score samples (running totals)";
-	} else {
-		for (int k = 0; k < x->k; k++) {
-			agg_domain_finish(&x->cum[k], agg_domain_asn_of, &d);
-			pts[gn++] = (struct svg_point){x->flt[k].until_us, x->cum[k].v.score_x100};
-		}
-		gsrc = "the score of all observations up to each instant";
-	}
+	/* the second pass: TTLs and the score over time (tip graph's series) */
+	struct dom_extra x = {&d, 0, 0, 0};
+	struct series sr;
+	int err = series_domain(&sr, &s->set, &d, &all, SERIES_AUTO, on_dom_extra, &x) < 0;
 
 	hbuf_reset(b);
 	html_begin_win(b, d.name, d.name_len, HTML_NAV_NONE, NULL, since_s, until_s);
@@ -1250,11 +1185,11 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 		else if (nt)
 			hbuf_printf(b, "%u s to %u s (per answer type in the lookup table below)", tmin,
 				    tmax);
-		else if (x->ttl_n)
-			hbuf_printf(b, "%u s to %u s", x->ttl_min, x->ttl_max);
+		else if (x.ttl_n)
+			hbuf_printf(b, "%u s to %u s", x.ttl_min, x.ttl_max);
 		else
 			hbuf_puts(b, "none: no answer with records");
-		(void)x->ttl_n;
+		(void)x.ttl_n;
 	}
 	hbuf_puts(b, "</dd><dt>First seen</dt><dd>");
 	put_time(b, d.first_us);
@@ -1277,10 +1212,17 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	html_url(b, d.name, d.name_len);
 	win_href(b, since_s, until_s);
 	hbuf_puts(b, "\">COF</a></p>\n<h2>Fast-flux score graph</h2>\n<figure id=\"graph\">");
-	svg_score_graph(svg_to_hbuf, b, gp, gn, 720, 260);
+	struct flux_verdict gv;
+	series_verdict(&sr, &d, &gv);
+	struct svg_graph g = {d.name, d.name_len, &gv, d.lookups,
+			      d.first_us != INT64_MAX ? d.first_us : sr.n ? sr.v[0].t_us : 0,
+			      d.last_us != INT64_MIN ? d.last_us : sr.t_end_us, sr.source,
+			      sr.v, sr.n, sr.t_end_us, 0};
+	svg_score_graph(svg_to_hbuf, b, &g);
+	series_fini(&sr);
 	hbuf_printf(b, "<figcaption class=\"muted\">Score of ");
 	html_text(b, d.name, d.name_len);
-	hbuf_printf(b, " over time, from %s.</figcaption></figure>\n", gsrc);
+	hbuf_printf(b, " over time, from %s.</figcaption></figure>\n", g.source);
 
 	const struct agg_rrset **ns = calloc(rr.n ? rr.n : 1, sizeof *ns);
 	size_t nns = 0;
@@ -1291,7 +1233,7 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 			ns[nns++] = &rr.v[i];
 	}
 	if (!ns)
-		x->err = 1;
+		err = 1;
 	struct plink L = {"/domain", "name", name, since_s, until_s, tabs, 3};
 	/* the A records, the lookup history and the NS history: sorted and paged here */
 	hbuf_printf(b, "<h2>A records</h2>\n");
@@ -1300,7 +1242,7 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	size_t *li = tbl_index(lk.n, dom_lk_cmp, &ds);
 	size_t *ni = tbl_index(nns, dom_ns_cmp, &ds);
 	if (!ai || !li || !ni)
-		x->err = 1;
+		err = 1;
 	tbl_open(b, &L, 0);
 	size_t from = tbl_from(&ta, d.n_ips);
 	for (size_t k = from; ai && k < d.n_ips && k < from + ta.per; k++) {
@@ -1400,11 +1342,6 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	win_query(b, since_s, until_s);
 	hbuf_puts(b, "\">Sources</a></p>\n");
 	html_end(b);
-	for (int k = 0; k < x->k; k++)
-		agg_domain_fini(&x->cum[k]);
-	int err = x->err;
-	free(x->sp);
-	free(x);
 	agg_domain_fini(&d);
 	agg_rrsets_fini(&rr);
 	lookups_fini(&lk);

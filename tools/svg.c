@@ -1,25 +1,47 @@
 /*
- * svg: the score-over-time graph (svg.h).  All text in the element is
- * produced here from numbers, so nothing needs escaping; coordinates are
- * printed with one decimal in the C locale (tip never calls setlocale).
+ * svg: the score-over-time picture (svg.h).  Plain SVG 1.1 text written
+ * by hand (no graphics library); coordinates are printed with one decimal
+ * in the C locale (tip never calls setlocale).  Everything but the name
+ * is produced here from numbers and fixed words.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "flux_score.h"
+#include "agg.h"
 #include "svg.h"
+#include "util.h"
+
+/* Geometry of the picture, in SVG user units (pixels). */
+#define W 1000
+#define H 640
+#define PX0 90			/* plot area left */
+#define PX1 940			/* plot area right */
+#define P1Y0 122		/* score panel top */
+#define P1Y1 342		/* score panel bottom */
+#define P2Y0 385		/* count panel top */
+#define P2Y1 570		/* count panel bottom */
+
+#define C_SCORE "#1f5fbf"
+#define C_THRESH "#c62828"
+#define C_NA "#2e7d32"
+#define C_NASN "#e65100"
 
 struct out {
 	svg_put_fn put;
 	void *ctx;
 };
 
+struct svg_series {
+	struct svg_point *v;
+	size_t n;
+};
+
 static void pf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void pf(struct out *o, const char *fmt, ...)
 {
-	char tmp[512];
+	char tmp[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
@@ -28,118 +50,352 @@ static void pf(struct out *o, const char *fmt, ...)
 		o->put(o->ctx, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* A tick step of 1, 2 or 5 times a power of ten, near span/want. */
-static double nice_step(double span, int want)
+static void ps(struct out *o, const char *s)
 {
-	double raw = span / want, p = 1;
-	while (p * 10 <= raw)
-		p *= 10;
-	while (p > raw)
-		p /= 10;
-	double m = raw / p;
-	return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+	o->put(o->ctx, s, strlen(s));
 }
 
-static void date_label(char *out, size_t cap, int64_t us, int64_t span_us)
+/* ---- SVG text ----------------------------------------------------------- */
+
+/* Length of a valid UTF-8 sequence at p that encodes an XML 1.0 Char above U+009F, else 0. */
+static size_t xml_utf8(const unsigned char *p, size_t n)
 {
-	time_t t = (time_t)(us / 1000000);
+	uint32_t cp;
+	size_t len;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff || cp < 0xa0)
+		return 0;
+	return len;
+}
+
+/*
+ * Untrusted bytes as XML character data or an attribute value: & < > " '
+ * as entities, valid UTF-8 as is, a backslash as "\\", and every other
+ * byte (controls, DEL, C1, invalid UTF-8) as "\xNN", which XML cannot
+ * carry even as a character reference.
+ */
+void svg_text(svg_put_fn put, void *ctx, const void *s, size_t n)
+{
+	struct out oo = {put, ctx}, *o = &oo;
+	const unsigned char *p = s;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		size_t k;
+		switch (c) {
+		case '&': ps(o, "&amp;"); i++; continue;
+		case '<': ps(o, "&lt;"); i++; continue;
+		case '>': ps(o, "&gt;"); i++; continue;
+		case '"': ps(o, "&quot;"); i++; continue;
+		case '\'': ps(o, "&#39;"); i++; continue;
+		case '\\': ps(o, "\\\\"); i++; continue;
+		default: break;
+		}
+		if (c >= 0x20 && c < 0x7f) {
+			o->put(o->ctx, (const char *)p + i, 1);
+			i++;
+		} else if (c >= 0x80 && (k = xml_utf8(p + i, n - i))) {
+			o->put(o->ctx, (const char *)p + i, k);
+			i += k;
+		} else {
+			pf(o, "\\x%02x", c);
+			i++;
+		}
+	}
+}
+
+/* ---- axes ----------------------------------------------------------- */
+
+/* A "nice" step (1, 2 or 5 times a power of ten) for about n intervals up to max. */
+static double nice_step(double max, int n)
+{
+	double raw = max / n, mag = 1;
+	if (raw <= 0)
+		return 1;
+	while (mag * 10 <= raw)
+		mag *= 10;
+	while (mag > raw)
+		mag /= 10;
+	double r = raw / mag;
+	return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+}
+
+static double xpos(int64_t t, int64_t t0, int64_t t1)
+{
+	return PX0 + (double)(t - t0) / (double)(t1 - t0) * (PX1 - PX0);
+}
+
+static double ypos(double v, double vmax, int y0, int y1)
+{
+	if (v > vmax)
+		v = vmax;
+	return y1 - v / vmax * (y1 - y0);
+}
+
+/* Time ticks: fixed steps up to two weeks, calendar months above. */
+static const int64_t steps_s[] = {60, 300, 600, 900, 1800, 3600, 7200, 3 * 3600, 6 * 3600,
+				  12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400};
+static const int steps_mon[] = {1, 2, 3, 6, 12, 24, 60, 120, 600, 1200};
+
+static int64_t month_start(int64_t s, int add)
+{
+	time_t t = (time_t)s;
 	struct tm tm;
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(out, cap, "?");
-		return;
-	}
-	if (span_us > 4LL * 86400 * 1000000)
-		strftime(out, cap, "%Y-%m-%d", &tm);
-	else if (span_us > 4LL * 3600 * 1000000)
-		strftime(out, cap, "%m-%d %H:%M", &tm);
-	else
-		strftime(out, cap, "%H:%M:%S", &tm);
+	gmtime_r(&t, &tm);
+	int m = tm.tm_year * 12 + tm.tm_mon + add;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = m / 12;
+	tm.tm_mon = m % 12;
+	tm.tm_mday = 1;
+	return (int64_t)timegm(&tm);
 }
 
-void svg_score_graph(svg_put_fn put, void *ctx, const struct svg_point *pts, size_t n, int width,
-		     int height)
+static int month_index(int64_t s)
 {
-	struct out o = {put, ctx};
-	const double ml = 58, mr = 18, mt = 14, mb = 44;
-	double pw = width - ml - mr, ph = height - mt - mb;
-	pf(&o, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"score-graph\" width=\"%d\" "
-	       "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"Fast-flux score over "
-	       "time\"><title>Fast-flux score over time</title>",
-	   width, height, width, height);
-	pf(&o, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>", width, height);
-	if (n == 0) {
-		pf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
-		       "fill=\"#5b6670\">no score samples</text></svg>",
-		   width / 2, height / 2);
+	time_t t = (time_t)s;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	return tm.tm_year * 12 + tm.tm_mon;
+}
+
+static void fmt_tick(char *out, size_t cap, int64_t s, const char *fmt)
+{
+	time_t t = (time_t)s;
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || !strftime(out, cap, fmt, &tm))
+		snprintf(out, cap, "?");
+}
+
+static void time_axis(struct out *o, int64_t t0, int64_t t1)
+{
+	int64_t s0 = t0 / 1000000, s1 = t1 / 1000000, span = s1 - s0;
+	int64_t step = 0;
+	int mon = 0;
+	for (size_t i = 0; i < sizeof steps_s / sizeof *steps_s && !step; i++)
+		if (span / steps_s[i] <= 7)
+			step = steps_s[i];
+	for (size_t i = 0; !step && !mon && i < sizeof steps_mon / sizeof *steps_mon; i++)
+		if (span / (steps_mon[i] * 2629746LL) <= 7)
+			mon = steps_mon[i];
+	if (!step && !mon)
+		mon = 1200;
+	const char *fmt = step && step < 86400 ? "%m-%d %H:%M" : step ? "%Y-%m-%d" : "%Y-%m";
+	/* the first tick at or after s0, aligned on the step in UTC */
+	int64_t t;
+	if (step) {
+		t = s0 - ((s0 % step) + step) % step;
+	} else {
+		t = month_start(s0, 0);
+		for (int i = 0; i < 1200 && month_index(t) % mon; i++)
+			t = month_start(t, 1);
+	}
+	ps(o, "<g class=\"time-axis\" font-size=\"12\" fill=\"#333\">\n");
+	for (int guard = 0; guard < 64; guard++) {
+		if (t >= s0 && t <= s1) {
+			char lab[40];
+			double x = xpos(t * 1000000, t0, t1);
+			fmt_tick(lab, sizeof lab, t, fmt);
+			pf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>"
+				   "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>\n",
+				x, P1Y0, x, P1Y1, x, P2Y0, x, P2Y1);
+			pf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>"
+				   "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+				x, P2Y1, x, P2Y1 + 5, x, P2Y1 + 20, lab);
+		}
+		if (t > s1)
+			break;
+		t = step ? t + step : month_start(t, mon);
+	}
+	pf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\">Time (UTC)</text>\n",
+		(PX0 + PX1) / 2, P2Y1 + 42);
+	ps(o, "</g>\n");
+}
+
+/* A value axis with grid lines; returns the axis maximum. */
+static double value_axis(struct out *o, double vmax, int y0, int y1, const char *title, int decimals)
+{
+	double step = nice_step(vmax, 5);
+	double top = step;
+	while (top < vmax)
+		top += step;
+	pf(o, "<g class=\"value-axis\" font-size=\"12\" fill=\"#333\">\n");
+	for (double v = 0; v <= top + step / 2; v += step) {
+		double y = ypos(v, top, y0, y1);
+		pf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>"
+			   "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#333\"/>"
+			   "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n",
+			PX0, y, PX1, y, PX0 - 5, y, PX0, y, PX0 - 8, y + 4, decimals, v);
+	}
+	pf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>"
+		   "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n",
+		PX0, y0, PX0, y1, PX0, y1, PX1, y1);
+	pf(o, "<text transform=\"translate(%d,%d) rotate(-90)\" text-anchor=\"middle\" "
+		   "font-size=\"13\">%s</text>\n</g>\n",
+		PX0 - 58, (y0 + y1) / 2, title);
+	return top;
+}
+
+/* A step line through the points; which: 0 score, 1 nA, 2 nASN. */
+static void step_path(struct out *o, const struct svg_series *p, int64_t t0, int64_t t1, int64_t t_end,
+		      double vmax, int y0, int y1, int which, const char *color, const char *cls)
+{
+	if (!p->n)
+		return;
+	pf(o, "<path class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"", cls,
+		color);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct svg_point *g = &p->v[i];
+		double v = which == 0 ? g->score_x100 / 100.0 : which == 1 ? g->n_a : g->n_asn;
+		if (v < 0)
+			v = 0;
+		double x = xpos(g->t_us, t0, t1), y = ypos(v, vmax, y0, y1);
+		if (i == 0)
+			pf(o, "M%.1f %.1f", x, y);
+		else
+			pf(o, "H%.1fV%.1f", x, y);
+	}
+	pf(o, "H%.1f\"/>\n", xpos(t_end, t0, t1));
+	if (p->n == 1) {	/* one lookup: a dot, or nothing would show */
+		double v = which == 0 ? p->v[0].score_x100 / 100.0 : which == 1 ? p->v[0].n_a : p->v[0].n_asn;
+		pf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+			xpos(p->v[0].t_us, t0, t1), ypos(v < 0 ? 0 : v, vmax, y0, y1), color);
+	}
+}
+
+/* At most SVG_MAX_POINTS points: the last value of each pixel column. */
+static void thin(struct svg_series *p, int64_t t0, int64_t t1)
+{
+	if (p->n <= SVG_MAX_POINTS)
+		return;
+	size_t o = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		long col = (long)(xpos(p->v[i].t_us, t0, t1) * 2);
+		if (o > 1 && (long)(xpos(p->v[o - 1].t_us, t0, t1) * 2) == col)
+			p->v[o - 1] = p->v[i];	/* the first point of a column stays: the step starts there */
+		else
+			p->v[o++] = p->v[i];
+	}
+	p->n = o;
+}
+
+static void legend(struct out *o)
+{
+	static const struct {
+		const char *color, *dash, *label;
+	} items[] = {
+		{C_SCORE, "", "Score: 1.32 nA + 18.54 nASN"},
+		{C_THRESH, "6 4", "Fast-flux threshold 142.38"},
+		{C_NA, "", "nA: unique IPv4 addresses"},
+		{C_NASN, "", "nASN: unique origin ASNs"},
+	};
+	int x = PX0;
+	ps(o, "<g class=\"legend\" font-size=\"12\">\n");
+	for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
+		pf(o, "<line x1=\"%d\" y1=\"92\" x2=\"%d\" y2=\"92\" stroke=\"%s\" stroke-width=\"3\"%s%s%s/>"
+			   "<text x=\"%d\" y=\"96\">%s</text>\n",
+			x, x + 24, items[i].color, *items[i].dash ? " stroke-dasharray=\"" : "",
+			items[i].dash, *items[i].dash ? "\"" : "", x + 30, items[i].label);
+		x += 212;
+	}
+	ps(o, "</g>\n");
+}
+
+void svg_score_graph(svg_put_fn put, void *ctx, struct svg_graph *gi)
+{
+	struct out oo = {put, ctx}, *o = &oo;
+	if (gi->standalone)
+		ps(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	pf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
+	      "viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n",
+	   W, H, W, H);
+	ps(o, "<title>Fast-flux score of ");
+	svg_text(o->put, o->ctx, gi->name, gi->name_len);
+	ps(o, "</title>\n");
+	pf(o, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", W, H);
+	ps(o, "<text class=\"title\" x=\"90\" y=\"30\" font-size=\"20\" font-weight=\"bold\">");
+	svg_text(o->put, o->ctx, gi->name, gi->name_len);
+	ps(o, "</text>\n");
+	if (!gi->n) {
+		pf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
+		      "fill=\"#555\">no score samples</text>\n</svg>\n",
+		   W / 2, H / 2);
 		return;
 	}
-	int64_t t0 = pts[0].t_us, t1 = pts[0].t_us;
-	int32_t smax = FLUX_THRESHOLD;
-	for (size_t i = 0; i < n; i++) {
-		if (pts[i].t_us < t0)
-			t0 = pts[i].t_us;
-		if (pts[i].t_us > t1)
-			t1 = pts[i].t_us;
-		if (pts[i].score_x100 > smax)
-			smax = pts[i].score_x100;
+	struct svg_series sr = {gi->pts, gi->n}, *p = &sr;
+	int64_t t_end = gi->t_end_us;
+	int64_t t0 = p->v[0].t_us, t1 = t_end > p->v[p->n - 1].t_us ? t_end : p->v[p->n - 1].t_us;
+	if (t1 - t0 < 60 * 1000000LL) {	/* one instant: an hour either side */
+		t0 -= 3600 * 1000000LL;
+		t1 += 3600 * 1000000LL;
 	}
-	if (t1 - t0 < 60 * 1000000LL) {	/* one instant: a minute either side */
-		t0 -= 60 * 1000000LL;
-		t1 += 60 * 1000000LL;
+	thin(p, t0, t1);
+	double smax = FLUX_THRESHOLD / 100.0 * 1.25, cmax = 5;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].score_x100 / 100.0 > smax)
+			smax = p->v[i].score_x100 / 100.0;
+		if (p->v[i].n_a > cmax)
+			cmax = p->v[i].n_a;
+		if (p->v[i].n_asn > cmax)
+			cmax = p->v[i].n_asn;
 	}
-	double ymax = smax / 100.0 * 1.1;
-	double ystep = nice_step(ymax, 5);
-	double span = (double)(t1 - t0);
-#define X(t) (ml + pw * (double)((t) - t0) / span)
-#define Y(v) (mt + ph - ph * (v) / ymax)
-	/* grid and y labels */
-	for (double v = 0; v <= ymax + 1e-9; v += ystep) {
-		pf(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e8ee\"/>",
-		   ml, Y(v), ml + pw, Y(v));
-		pf(&o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-		       "fill=\"#3b4650\">%.0f</text>",
-		   ml - 6, Y(v) + 4, v);
-	}
-	/* x labels: five instants across */
-	for (int k = 0; k <= 4; k++) {
-		int64_t t = t0 + (int64_t)((double)(t1 - t0) * k / 4);
-		char lab[32];
-		date_label(lab, sizeof lab, t, t1 - t0);
-		pf(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#8797a8\"/>",
-		   X(t), mt + ph, X(t), mt + ph + 4);
-		pf(&o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"11\" "
-		       "fill=\"#3b4650\">%s</text>",
-		   X(t), mt + ph + 17, k == 0 ? "start" : k == 4 ? "end" : "middle", lab);
-	}
-	pf(&o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" "
-	       "fill=\"#5b6670\">time (UTC)</text>",
-	   ml + pw / 2, (double)height - 6);
-	pf(&o, "<text x=\"12\" y=\"%.1f\" font-size=\"11\" fill=\"#5b6670\" "
-	       "transform=\"rotate(-90 12 %.1f)\" text-anchor=\"middle\">score</text>",
-	   mt + ph / 2, mt + ph / 2);
-	/* axes */
-	pf(&o, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#3b4650\"/>", ml, mt, mt + ph,
-	   ml + pw);
-	/* threshold */
-	double yt = Y(FLUX_THRESHOLD / 100.0);
-	pf(&o, "<line class=\"threshold\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-	       "stroke=\"#c9302c\" stroke-dasharray=\"6 4\"/>",
-	   ml, yt, ml + pw, yt);
-	pf(&o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-	       "fill=\"#c9302c\">fast flux above 142.38</text>",
-	   ml + pw - 4, yt - 5);
-	/* the scores */
-	pf(&o, "<polyline class=\"score\" fill=\"none\" stroke=\"#1f6fc5\" stroke-width=\"2\" "
-	       "points=\"");
-	for (size_t i = 0; i < n; i++)
-		pf(&o, "%s%.1f,%.1f", i ? " " : "", X(pts[i].t_us), Y(pts[i].score_x100 / 100.0));
-	pf(&o, "\"/>");
-	if (n <= 64)
-		for (size_t i = 0; i < n; i++)
-			pf(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", X(pts[i].t_us),
-			   Y(pts[i].score_x100 / 100.0),
-			   flux_is_flux(pts[i].score_x100) ? "#c9302c" : "#1f6fc5");
-#undef X
-#undef Y
-	pf(&o, "</svg>");
+	char sc[32], t1s[UTIL_TIME_MAX], t2s[UTIL_TIME_MAX];
+	agg_fmt_score(sc, sizeof sc, gi->v->score_x100);
+	if (util_fmt_time(t1s, sizeof t1s, gi->first_us) < 0)
+		snprintf(t1s, sizeof t1s, "0000-00-00T00:00:00");
+	if (util_fmt_time(t2s, sizeof t2s, gi->last_us) < 0)
+		snprintf(t2s, sizeof t2s, "0000-00-00T00:00:00");
+
+	pf(o, "<text class=\"subtitle\" x=\"90\" y=\"54\" font-size=\"13\" fill=\"%s\">"
+		   "score %s: %s; %u%s address%s in %u ASN%s; %llu lookup%s</text>\n"
+		   "<text class=\"subtitle\" x=\"90\" y=\"72\" font-size=\"12\" fill=\"#555\">"
+		   "seen %.10s %.8s to %.10s %.8s UTC; values from %s</text>\n",
+		gi->v->flux ? C_THRESH : "#333", sc, gi->v->flux ? "FAST-FLUX" : "not fast-flux",
+		gi->v->n_a, gi->v->capped ? "+" : "", gi->v->n_a == 1 ? "" : "es", gi->v->n_asn,
+		gi->v->n_asn == 1 ? "" : "s", (unsigned long long)gi->lookups, gi->lookups == 1 ? "" : "s", t1s,
+		t1s + 11, t2s, t2s + 11, gi->source);
+	legend(o);
+
+	/* score panel */
+	pf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">Score</text>\n", PX0,
+		P1Y0 - 6);
+	double stop = value_axis(o, smax, P1Y0, P1Y1, "Score", 0);
+	double ty = ypos(FLUX_THRESHOLD / 100.0, stop, P1Y0, P1Y1);
+	pf(o, "<rect class=\"flux-region\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%.1f\" "
+		   "fill=\"%s\" fill-opacity=\"0.06\"/>\n",
+		PX0, P1Y0, PX1 - PX0, ty - P1Y0, C_THRESH);
+	pf(o, "<line class=\"threshold\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" "
+		   "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n"
+		   "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"12\" fill=\"%s\">"
+		   "fast-flux above 142.38</text>\n",
+		PX0, ty, PX1, ty, C_THRESH, PX1 - 4, ty - 5, C_THRESH);
+	step_path(o, p, t0, t1, t_end, stop, P1Y0, P1Y1, 0, C_SCORE, "score");
+
+	/* count panel */
+	pf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">"
+		   "Unique addresses (nA) and ASNs (nASN)</text>\n", PX0, P2Y0 - 6);
+	double ctop = value_axis(o, cmax, P2Y0, P2Y1, "Count", 0);
+	step_path(o, p, t0, t1, t_end, ctop, P2Y0, P2Y1, 1, C_NA, "n-a");
+	step_path(o, p, t0, t1, t_end, ctop, P2Y0, P2Y1, 2, C_NASN, "n-asn");
+
+	time_axis(o, t0, t1);
+	ps(o, "</svg>\n");
 }
+

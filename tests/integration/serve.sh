@@ -139,8 +139,14 @@ status_is flux-bad-sort-400 400 "$u/flux?sort=%3Cx%3E"
 status_is flux-since-after-until-400 400 "$u/flux?since=2026-01-01&until=2025-01-01"
 
 status_is domain-200 200 "$u/domain?name=flux03.example-botnet.test"
-grep -q '<figure id="graph"><svg ' "$d/body" && grep -q '<polyline class="score"' "$d/body"
+grep -q '<figure id="graph"><svg ' "$d/body" && grep -q '<path class="score"' "$d/body"
 check domain-inline-svg-graph $?
+# the page draws what tip graph draws from the same stores: the same series, axes and caption
+"$tip" graph domain flux03.example-botnet.test --store "$d/all" $asn -o "$d/graph.svg" 2>/dev/null
+sed -n '/<figure id="graph">/,/<\/svg>/p' "$d/body" | sed 's/^<figure id="graph">//' >"$d/page.svg"
+[ "$(grep -c '<path class=' "$d/page.svg")" = 3 ] && grep -q 'FAST-FLUX' "$d/page.svg" &&
+	sed 1d "$d/graph.svg" | cmp -s - "$d/page.svg"
+check domain-graph-same-as-tip-graph $? "$(sed 1d "$d/graph.svg" | diff - "$d/page.svg" | head -4)"
 grep -q '<table id="a-records">' "$d/body" && [ "$(id=a-records; sed -n 's|.*<table id="a-records"><thead><tr>\(.*\)</tr></thead>.*|\1|p' "$d/body" | sed 's/<[^>]*>//g; s/ &#9650;//')" = "IP AddressHostnameASN (name)CountryFirst seenLast seenCount" ]
 check domain-a-record-table $?
 n=$(grep -c '<tr><td><a href="/ip?a=' "$d/body")

@@ -76,21 +76,39 @@ static void put(void *ctx, const char *s, size_t n)
 static void test_html_svg_graph_is_self_contained(void **st)
 {
 	struct hbuf b;
-	struct svg_point p[3] = {{1764000000000000LL, 6600}, {1764003600000000LL, 15888},
-				 {1764007200000000LL, 255270}};
+	struct svg_point p[3] = {{1764000000000000LL, 5, 1, 6600}, {1764003600000000LL, 8, 8, 15888},
+				 {1764007200000000LL, 431, 107, 255270}};
+	struct flux_verdict v = {431, 107, 0, 255270, 255270 - FLUX_THRESHOLD, 1, 0};
+	static const char hostile[] = "<script>x\\y\x01</script>.test";
+	struct svg_graph g = {hostile, sizeof hostile - 1, &v, 3, p[0].t_us, p[2].t_us,
+			      "the lookups, counted cumulatively", p, 3, p[2].t_us, 0};
 	hbuf_init(&b, 1 << 20);
-	svg_score_graph(put, &b, p, 3, 720, 260);
+	svg_score_graph(put, &b, &g);
 	assert_false(b.err);
-	assert_memory_equal(b.p, "<svg ", 5);
+	assert_memory_equal(b.p, "<svg ", 5);	/* inline: no XML declaration */
 	assert_non_null(strstr(b.p, "</svg>"));
 	assert_non_null(strstr(b.p, "class=\"threshold\""));
-	assert_non_null(strstr(b.p, "<polyline class=\"score\""));
-	assert_null(strstr(b.p, "style="));
+	/* three steps: M, then H..V twice, then the last value held to the end */
+	const char *sp = strstr(b.p, "<path class=\"score\""), *se = sp ? strstr(sp, "/>") : NULL;
+	assert_non_null(se);
+	int steps = 0;
+	for (const char *q = strstr(sp, " d=\""); q < se; q++)
+		steps += *q == 'V';
+	assert_int_equal(steps, 2);
+	assert_non_null(strstr(b.p, "<path class=\"n-a\""));
+	assert_non_null(strstr(b.p, "score 2552.70: FAST-FLUX; 431 addresses in 107 ASNs; 3 lookups"));
+	assert_non_null(strstr(b.p, "&lt;script&gt;x\\\\y\\x01&lt;/script&gt;.test"));
 	assert_null(strstr(b.p, "<script"));
-	assert_int_equal((int)(strstr(b.p, "<circle") != NULL), 1);
+	assert_null(strstr(b.p, "style="));
 	hbuf_reset(&b);
-	svg_score_graph(put, &b, NULL, 0, 720, 260);
+	g.standalone = 1;
+	svg_score_graph(put, &b, &g);
+	assert_memory_equal(b.p, "<?xml ", 6);
+	hbuf_reset(&b);
+	g.n = 0;
+	svg_score_graph(put, &b, &g);
 	assert_non_null(strstr(b.p, "no score samples"));
+	assert_non_null(strstr(b.p, "</svg>"));
 	hbuf_fini(&b);
 }
 
