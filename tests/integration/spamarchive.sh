@@ -3,7 +3,8 @@
 # loopback with a CA this test makes, as blacklist.sh does), fetched after
 # the blacklist round.  The test makes the archives from the SpamAssassin
 # sample (../shared/data/spam): two sources, "mb" (%Y-%m-%d.mbox.gz) and
-# "tr" (%Y/%Y-%m-%d.tar, a tar of a maildir), catch-up 3d, over the days
+# "tr" (%Y/%Y-%m-%d.tar, a tar of a maildir), catch-up 3d (and "tg", one
+# day's .tar.gz, catch-up 1d), over the days
 # today-4 .. today:
 #   mb: D-4 present (older than catch-up: never fetched), D-3 an mbox.gz,
 #       D-2 a gzip cut short (broken), D-1 absent (404: skipped), today
@@ -68,7 +69,7 @@ ossl x509 -req -in "$C/srv.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateseri
 
 # ---- the archives, and what they hold by Python's reading -------------------------------------
 W=$T/www
-mkdir -p "$W/mb" "$W/tr" "$W/bl"
+mkdir -p "$W/mb" "$W/tr" "$W/tg" "$W/bl"
 printf 'spam-archive-test.example\n' >"$W/bl/list.txt"
 python3 - "$SPAM" "$W" "$T/expect" <<'PY'
 import email, email.policy, email.utils, gzip, io, json, mailbox, os, sys, tarfile, time, zlib
@@ -140,6 +141,11 @@ cutat = members[20].offset_data + members[20].size // 2
 open(os.path.join(www, "tr", day(-1)[:4], day(-1) + ".tar"), "wb").write(t1[:cutat])
 whole = [open(fs[i], "rb").read() for i, m in enumerate(members) if m.offset_data + m.size <= cutat]
 put("tr", -1, t1[:cutat], whole)
+# tg: D-1 a gzipped tar (.tar.gz: inflated by the fetch client, read as a tar)
+os.makedirs(os.path.join(www, "tg"), exist_ok=True)
+fs = files[170:190]
+open(os.path.join(www, "tg", day(-1) + ".tar.gz"), "wb").write(gzip.compress(tar_of(fs, day(-1))))
+put("tg", -1, b"", [open(f, "rb").read() for f in fs])
 exp["days"] = {k: day(k) for k in (-4, -3, -2, -1, 0)}
 json.dump(exp, open(out, "w"), indent=1)
 PY
@@ -212,6 +218,11 @@ module spamtrap {
 		catch-up 3d
 		ca-file $C/ca.pem
 	}
+	archive tg {
+		url https://localhost:$P/tg/%F.tar.gz
+		catch-up 1d
+		ca-file $C/ca.pem
+	}
 }
 CONF
 if "$TIPD" -n -c "$T/tipd.conf" >"$T/check.out" 2>&1; then ok spamarchive-config-checks
@@ -263,7 +274,7 @@ exp = json.load(open(sys.argv[1]))
 got, names = {}, []
 for l in open(sys.argv[2]):
     r = json.loads(l)
-    if r.get("type") != "spam" or r.get("source") not in ("mb", "tr"):
+    if r.get("type") != "spam" or r.get("source") not in ("mb", "tr", "tg"):
         continue
     names.append((r["source"], r["name"]))
     k = "%s %s" % (r["source"], r["name"].split("/")[0])
@@ -289,7 +300,7 @@ PY
 }
 r=$(compare "$T/dump1")
 case "$r" in ok*) ok "spamarchive-counts-equal-python (${r#ok } messages)" ;; *) nok spamarchive-counts-equal-python "$r" ;; esac
-n1=$(grep -c '"type":"spam".*"source":"\(mb\|tr\)"' "$T/dump1")
+n1=$(grep -c '"type":"spam".*"source":"\(mb\|tr\|tg\)"' "$T/dump1")
 
 # ---- restart: nothing mined again; then without the cursor files: the store says -------------------
 start "$T/log2"
@@ -300,7 +311,7 @@ start "$T/log3"
 wait_log "$T/log3" 'spamtrap: archives: round' 1 || nok spamarchive-nocursor-round "no round"
 stop
 "$TIP" dump "$S" >"$T/dump3" 2>/dev/null
-n3=$(grep -c '"type":"spam".*"source":"\(mb\|tr\)"' "$T/dump3")
+n3=$(grep -c '"type":"spam".*"source":"\(mb\|tr\|tg\)"' "$T/dump3")
 r=$(compare "$T/dump3")
 if [ "$n3" = "$n1" ] && [ "${r%% *}" = ok ]; then ok "spamarchive-never-twice ($n1 messages after two restarts)"
 else nok spamarchive-never-twice "$n1 then $n3 messages; $r"; fi
