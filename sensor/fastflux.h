@@ -51,10 +51,4 @@ struct fastflux_info {
  */
 int fastflux_domain(const struct module *m, const char *name, struct fastflux_info *out);
 
-/*
- * 1 when the PTR name[0..len) of ipv4 (host order) looks like a dynamic,
- * residential address.  name comes from a DNS answer: any bytes.
- */
-int fastflux_ptr_dynamic(const char *name, size_t len, uint32_t ipv4);
-
 #endif

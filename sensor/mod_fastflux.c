@@ -28,11 +28,12 @@
  * one one-shot scheduler task is set for the earliest of them and wakes
  * the module's task, which also runs on new candidates; every answer
  * starts the next due lookups, so the resolver stays busy without a timer
- * per domain.  At most `lookups` domains are in flight.  Enrichment is per address: a cache of at most
- * enrich-cache entries (LRU) with a TTL, fed by a bounded FIFO of TXT and
- * PTR questions with at most enrich-inflight in flight; domains waiting
- * for an ASN keep the address in a small pending list, settled when
- * answers have come.
+ * per domain.  At most `lookups` domains are in flight.  Enrichment is
+ * per address (enrich.h): a cache of at most enrich-cache entries (LRU)
+ * with a TTL, fed by a bounded FIFO of TXT and PTR questions, of which
+ * this module asks at most enrich-inflight at once; domains waiting for
+ * an ASN keep the address in a small pending list, settled when answers
+ * have come.
  *
  * Store: one REC_DNS per lookup (A, and NS for double flux) with the whole
  * answer set, TTL, rcode (or an RCODE_* outcome) and server; REC_ENRICH
@@ -57,6 +58,7 @@
 #include "cdefs.h"
 #include "clock.h"
 #include "cymru.h"
+#include "enrich.h"
 #include "fastflux.h"
 #include "flux_score.h"
 #include "log.h"
@@ -71,8 +73,6 @@
 #define FF_BACKLOG_US (1000LL)		/* how often the writer's backlog is looked at */
 #define FF_PAUSE_US (2000LL)		/* no new lookup for this long when it is high */
 #define FF_RETRY_US (1000000LL)		/* resolver queue full: try again */
-#define FF_NEG_TTL_S 600		/* an enrichment that failed is asked again after */
-#define FF_ASN_KEEP 2			/* origin ASNs kept per address (MOAS) */
 #define FF_NOHEAP UINT32_MAX
 #define FF_NAMES_BUF 8192		/* NS names of one record */
 #define FF_BACKOFF_MAX 30
@@ -327,20 +327,6 @@ struct ffdom {
 	char name[];		/* name_len bytes and a NUL */
 };
 
-enum { EST_NONE = 0, EST_QUEUED, EST_BUSY, EST_DONE, EST_FAIL };
-
-/* What is known of one IPv4 address. */
-struct ffip {
-	struct ffip *hnext, *lprev, *lnext;	/* hash chain; LRU list (head: oldest) */
-	uint32_t ip;
-	uint32_t asn[FF_ASN_KEEP];	/* 0: none */
-	uint32_t expires_s;	/* wall seconds: ASN and PTR are fresh until then */
-	char cc[2];
-	uint8_t asn_st, ptr_st;	/* EST_* */
-	uint8_t dirty;		/* values changed since the last REC_ENRICH */
-	char *ptr;		/* heap, NUL-terminated; NULL: none */
-};
-
 enum { JOB_A, JOB_NS, JOB_TXT, JOB_PTR };
 
 struct ff;
@@ -354,11 +340,6 @@ struct ffjob {
 	uint8_t kind;
 };
 
-struct ereq {
-	uint32_t ip;
-	uint8_t kind;		/* JOB_TXT or JOB_PTR */
-};
-
 struct ff_stats {
 	uint64_t cand, cand_known, cand_dropped_queue, cand_dropped_full, cand_invalid;
 	uint64_t lookups, answers, ns_lookups, ns_changes, new_addrs;
@@ -367,7 +348,7 @@ struct ff_stats {
 	uint64_t classified_flux, classified_benign, promoted, expired;
 	uint64_t cap_a, cap_asn, cap_ns;
 	uint64_t rec_dns, rec_enrich, rec_score, rec_dropped;
-	uint64_t txt, txt_fail, ptr, ptr_fail, ptr_dynamic, enrich_dropped, enrich_evicted, asn_unknown;
+	uint64_t txt, txt_fail, ptr, ptr_fail, ptr_dynamic, asn_unknown;
 	uint64_t cache_hits, cache_misses;
 	uint64_t rebuilt_domains, rebuilt_records, rebuild_skipped, rebuild_ms;
 };
@@ -394,11 +375,7 @@ struct ff {
 	struct ffjob *active, *freejobs;
 	unsigned ejobs;		/* TXT and PTR in flight */
 
-	struct ffip **itab;
-	size_t itab_cap, nip;
-	struct ffip *lru_head, *lru_tail;
-	struct ereq *eq;
-	size_t eq_head, eq_n;
+	struct enrich en;	/* the address cache and its questions */
 	struct ffdom **wait;
 	size_t nwait, wait_alloc;
 	int settle_needed;
@@ -420,14 +397,6 @@ static uint32_t now_s(void)
 {
 	int64_t t = clock_now_us() / 1000000;
 	return t > 0 ? (uint32_t)t : 1;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
 }
 
 /* ---- domain table and due heap -------------------------------------------- */
@@ -767,7 +736,7 @@ static void record_score(struct ff *ff, const struct ffdom *d, const struct flux
 	ff->st.rec_score++;
 }
 
-static void record_enrich(struct ff *ff, const struct ffip *e)
+static void record_enrich(struct ff *ff, const struct enrich_ip *e)
 {
 	struct rec r = {.type = REC_ENRICH};
 	struct rec_enrich *en = &r.u.enrich;
@@ -874,109 +843,10 @@ static int64_t next_interval(const struct ff *ff, const struct ffdom *d)
 
 /* ---- enrichment ------------------------------------------------------------------------ */
 
-static size_t ip_slot(const struct ff *ff, uint32_t ip)
-{
-	return (size_t)mix64(ip) & (ff->itab_cap - 1);
-}
-
-static void lru_unlink(struct ff *ff, struct ffip *e)
-{
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	else
-		ff->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		ff->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void lru_append(struct ff *ff, struct ffip *e)
-{
-	e->lnext = NULL;
-	e->lprev = ff->lru_tail;
-	if (ff->lru_tail)
-		ff->lru_tail->lnext = e;
-	else
-		ff->lru_head = e;
-	ff->lru_tail = e;
-}
-
-static struct ffip *ip_find(struct ff *ff, uint32_t ip)
-{
-	if (!ff->itab_cap)
-		return NULL;
-	for (struct ffip *e = ff->itab[ip_slot(ff, ip)]; e; e = e->hnext)
-		if (e->ip == ip) {
-			if (e != ff->lru_tail) {
-				lru_unlink(ff, e);
-				lru_append(ff, e);
-			}
-			return e;
-		}
-	return NULL;
-}
-
-static void ip_evict(struct ff *ff, struct ffip *e)
-{
-	struct ffip **pp = &ff->itab[ip_slot(ff, e->ip)];
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
-	lru_unlink(ff, e);
-	free(e->ptr);
-	free(e);
-	ff->nip--;
-}
-
-/* The entry of ip, created (evicting the least recently used) when missing. */
-static struct ffip *ip_get(struct ff *ff, uint32_t ip)
-{
-	struct ffip *e = ip_find(ff, ip);
-	if (e)
-		return e;
-	if (!ff->itab_cap) {
-		size_t cap = 64;
-		while (cap < ff->cf.enrich_cache)
-			cap *= 2;
-		ff->itab = calloc(cap, sizeof *ff->itab);
-		if (!ff->itab)
-			return NULL;
-		ff->itab_cap = cap;
-	}
-	while (ff->nip >= ff->cf.enrich_cache && ff->lru_head) {
-		ip_evict(ff, ff->lru_head);
-		ff->st.enrich_evicted++;
-	}
-	e = calloc(1, sizeof *e);
-	if (!e)
-		return NULL;
-	e->ip = ip;
-	size_t s = ip_slot(ff, ip);
-	e->hnext = ff->itab[s];
-	ff->itab[s] = e;
-	lru_append(ff, e);
-	ff->nip++;
-	return e;
-}
-
-static int enrich_push(struct ff *ff, uint32_t ip, int kind)
-{
-	if (ff->eq_n >= ff->cf.enrich_queue || !ff->eq) {
-		ff->st.enrich_dropped++;
-		return -1;
-	}
-	ff->eq[(ff->eq_head + ff->eq_n++) % ff->cf.enrich_queue] = (struct ereq){ip, (uint8_t)kind};
-	return 0;
-}
-
 /* Write what was learned of an address once nothing about it is still asked. */
-static void maybe_write_enrich(struct ff *ff, struct ffip *e)
+static void maybe_write_enrich(struct ff *ff, struct enrich_ip *e)
 {
-	if (!e->dirty || e->asn_st == EST_QUEUED || e->asn_st == EST_BUSY ||
-	    e->ptr_st == EST_QUEUED || e->ptr_st == EST_BUSY)
+	if (!e->dirty || !enrich_settled(e))
 		return;
 	e->dirty = 0;
 	if (!e->asn[0] && !e->cc[0] && !e->ptr)
@@ -990,7 +860,7 @@ static void maybe_write_enrich(struct ff *ff, struct ffip *e)
  * and the rebuild at start count from the store, so the sensor counts
  * alike and a restart finds the same nASN.
  */
-static void add_asns(struct ff *ff, struct ffdom *d, const struct ffip *e)
+static void add_asns(struct ff *ff, struct ffdom *d, const struct enrich_ip *e)
 {
 	if (e->asn[0] && flux_sets_add_asn(&d->sets, e->asn[0]) < 0 && errno == ENOSPC)
 		ff->st.cap_asn++;
@@ -1027,62 +897,47 @@ static int pend_add(struct ff *ff, struct ffdom *d, uint32_t ip)
 	return 0;
 }
 
-static void set_asn_from_db(struct ff *ff, struct ffip *e, uint32_t t)
+static void set_asn_from_db(struct ff *ff, struct enrich_ip *e, uint32_t t)
 {
-	struct asn_info in;
-	uint32_t asn = 0;
-	char cc[2] = {0, 0};
-	if (asn_db_lookup(&ff->db, e->ip, &in) == 1) {
-		asn = in.asn;
-		if (in.cc[0] && in.cc[1])
-			memcpy(cc, in.cc, 2);
-	}
-	if (e->asn[0] != asn || e->asn[1] || memcmp(e->cc, cc, 2))
-		e->dirty = 1;
-	e->asn[0] = asn;
-	e->asn[1] = 0;
-	memcpy(e->cc, cc, 2);
-	e->asn_st = asn ? EST_DONE : EST_FAIL;
-	e->expires_s = t + (uint32_t)(ff->cf.enrich_ttl_us / 1000000);
-	if (!asn)
+	if (!enrich_set_db(e, &ff->db, t, (uint32_t)(ff->cf.enrich_ttl_us / 1000000)))
 		ff->st.asn_unknown++;
 }
 
 /* A new address of d: its ASN now (table, cache) or later (TXT), and its PTR. */
 static void enrich_addr(struct ff *ff, struct ffdom *d, uint32_t ip, uint32_t t)
 {
-	struct ffip *e = ip_get(ff, ip);
+	struct enrich_ip *e = enrich_get(&ff->en, ip);
 	if (!e) {
 		ff->st.nomem++;
 		return;
 	}
 	int stale = e->expires_s <= t;
 	if (ff->have_db) {
-		if (stale || (e->asn_st != EST_DONE && e->asn_st != EST_FAIL))
+		if (stale || (e->asn_st != ENRICH_DONE && e->asn_st != ENRICH_FAIL))
 			set_asn_from_db(ff, e, t);
 		else
 			ff->st.cache_hits++;
 		add_asns(ff, d, e);
 	} else {
-		if (e->asn_st == EST_DONE) {
+		if (e->asn_st == ENRICH_DONE) {
 			add_asns(ff, d, e);	/* a stale one counts while it is refreshed */
 			ff->st.cache_hits++;
 		} else {
 			ff->st.cache_misses++;
 		}
-		if (e->asn_st == EST_NONE ||
-		    (stale && (e->asn_st == EST_DONE || e->asn_st == EST_FAIL))) {
-			if (enrich_push(ff, ip, JOB_TXT) == 0)
-				e->asn_st = EST_QUEUED;
+		if (e->asn_st == ENRICH_NONE ||
+		    (stale && (e->asn_st == ENRICH_DONE || e->asn_st == ENRICH_FAIL))) {
+			if (enrich_push(&ff->en, ip, ENRICH_Q_TXT) == 0)
+				e->asn_st = ENRICH_QUEUED;
 		}
-		if (e->asn_st != EST_DONE && (e->asn_st != EST_FAIL || stale) &&
+		if (e->asn_st != ENRICH_DONE && (e->asn_st != ENRICH_FAIL || stale) &&
 		    pend_add(ff, d, ip) < 0)
 			ff->st.nomem++;
 	}
 	if (ff->cf.ptr && d->ptr_sent < ff->cf.ptr_per_domain &&
-	    (e->ptr_st == EST_NONE || (stale && (e->ptr_st == EST_DONE || e->ptr_st == EST_FAIL)))) {
-		if (enrich_push(ff, ip, JOB_PTR) == 0) {
-			e->ptr_st = EST_QUEUED;
+	    (e->ptr_st == ENRICH_NONE || (stale && (e->ptr_st == ENRICH_DONE || e->ptr_st == ENRICH_FAIL)))) {
+		if (enrich_push(&ff->en, ip, ENRICH_Q_PTR) == 0) {
+			e->ptr_st = ENRICH_QUEUED;
 			if (d->ptr_sent < 255)
 				d->ptr_sent++;
 		}
@@ -1096,23 +951,25 @@ static void ff_on_ptr(struct resolver_query *q, const struct resolver_answer *a,
 static void enrich_dispatch(struct ff *ff)
 {
 	char qn[320];	/* a name of 255 bytes in text form, with room to spare */
-	while (ff->res && ff->eq_n && ff->ejobs < ff->cf.enrich_inflight) {
-		struct ereq rq = ff->eq[ff->eq_head];
-		struct ffip *e = ip_find(ff, rq.ip);
-		uint8_t *st = e ? (rq.kind == JOB_TXT ? &e->asn_st : &e->ptr_st) : NULL;
+	struct enrich_q rq;
+	while (ff->res && ff->ejobs < ff->cf.enrich_inflight && enrich_peek(&ff->en, &rq)) {
+		int txt = rq.kind == ENRICH_Q_TXT;
+		struct enrich_ip *e = enrich_find(&ff->en, rq.ip);
+		uint8_t *st = e ? (txt ? &e->asn_st : &e->ptr_st) : NULL;
 		int n;
-		if (rq.kind == JOB_TXT) {
+		if (txt) {
 			n = cymru_origin_qname(rq.ip, ff->cf.asn_zone, qn, sizeof qn);
 		} else {
 			uint8_t b[4] = {(uint8_t)(rq.ip >> 24), (uint8_t)(rq.ip >> 16),
 					(uint8_t)(rq.ip >> 8), (uint8_t)rq.ip};
 			n = resolver_ptr_name(4, b, qn, sizeof qn);
 		}
-		struct ffjob *j = n > 0 && (!st || *st == EST_QUEUED) ? job_get(ff, rq.kind) : NULL;
+		struct ffjob *j = n > 0 && (!st || *st == ENRICH_QUEUED)
+				  ? job_get(ff, txt ? JOB_TXT : JOB_PTR) : NULL;
 		if (j) {
 			j->ip = rq.ip;
-			j->q = resolver_submit(ff->res, rq.kind == JOB_TXT ? RESOLVER_TXT : RESOLVER_PTR,
-					       qn, rq.kind == JOB_TXT ? ff_on_txt : ff_on_ptr, j);
+			j->q = resolver_submit(ff->res, txt ? RESOLVER_TXT : RESOLVER_PTR, qn,
+					       txt ? ff_on_txt : ff_on_ptr, j);
 			if (!j->q) {
 				int err = errno;
 				job_put(ff, j);
@@ -1123,14 +980,13 @@ static void enrich_dispatch(struct ff *ff)
 				j = NULL;
 			}
 		}
-		ff->eq_head = (ff->eq_head + 1) % ff->cf.enrich_queue;
-		ff->eq_n--;
+		enrich_pop(&ff->en);
 		if (j) {
 			ff->ejobs++;
 			if (st)
-				*st = EST_BUSY;
-		} else if (st && *st == EST_QUEUED) {
-			*st = EST_FAIL;	/* cannot be asked */
+				*st = ENRICH_BUSY;
+		} else if (st && *st == ENRICH_QUEUED) {
+			*st = ENRICH_FAIL;	/* cannot be asked */
 		}
 	}
 }
@@ -1138,12 +994,12 @@ static void enrich_dispatch(struct ff *ff)
 static void settle(struct ff *ff);
 static void arm(struct ff *ff);
 
-static void enrich_done(struct ff *ff, struct ffip *e)
+static void enrich_done(struct ff *ff, struct enrich_ip *e)
 {
 	if (e)
 		maybe_write_enrich(ff, e);
 	ff->settle_needed = 1;
-	if (ff->ejobs == 0 && ff->eq_n == 0)
+	if (ff->ejobs == 0 && ff->en.q_n == 0)
 		settle(ff);
 	else
 		arm(ff);
@@ -1161,86 +1017,18 @@ static void ff_on_txt(struct resolver_query *q TIP_UNUSED, const struct resolver
 	if (a->outcome == RESOLVER_CANCELLED)
 		return;
 	ff->st.txt++;
-	struct ffip *e = ip_get(ff, ip);
+	struct enrich_ip *e = enrich_get(&ff->en, ip);
 	if (!e) {
 		ff->st.nomem++;
 		enrich_done(ff, NULL);
 		return;
 	}
-	uint32_t t = now_s();
-	struct cymru_info ci;
-	int found = 0;
-	for (unsigned i = 0; a->outcome == RESOLVER_OK && i < a->n && !found; i++)
-		if (a->rr[i].type == RESOLVER_TXT &&
-		    cymru_parse_origin(a->rr[i].u.text, a->rr[i].len, &ci, NULL) == 0 && ci.n_asn)
-			found = 1;
-	if (found) {
-		uint32_t asn[FF_ASN_KEEP] = {0};
-		char cc[2] = {0, 0};
-		for (unsigned k = 0; k < ci.n_asn && k < FF_ASN_KEEP; k++)
-			asn[k] = ci.asn[k];
-		if (ci.cc[0] && ci.cc[1])
-			memcpy(cc, ci.cc, 2);
-		if (memcmp(asn, e->asn, sizeof asn) || memcmp(cc, e->cc, 2))
-			e->dirty = 1;
-		memcpy(e->asn, asn, sizeof asn);
-		memcpy(e->cc, cc, 2);
-		e->asn_st = EST_DONE;
-		e->expires_s = t + (uint32_t)(ff->cf.enrich_ttl_us / 1000000);
-	} else {
+	if (!enrich_set_txt(e, a, now_s(), (uint32_t)(ff->cf.enrich_ttl_us / 1000000))) {
 		ff->st.txt_fail++;
-		if (e->asn_st != EST_DONE || !e->asn[0]) {
-			e->asn_st = EST_FAIL;
+		if (e->asn_st == ENRICH_FAIL)
 			ff->st.asn_unknown++;
-		} else {
-			e->asn_st = EST_DONE;	/* keep what we knew; ask again later */
-		}
-		e->expires_s = t + FF_NEG_TTL_S;
 	}
 	enrich_done(ff, e);
-}
-
-/*
- * 1 when a PTR name looks like a dynamic (residential) address: three of
- * the address's octets among its labels ("45-237-76-135.dyn.isp.example"),
- * or a label that starts like the pools of access providers do.  Flux
- * agents run on such hosts; the count is kept, not scored.
- */
-static int alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-int fastflux_ptr_dynamic(const char *name, size_t len, uint32_t ip)
-{
-	static const char *const words[] = {"dyn", "dhcp", "pool", "ppp", "dsl", "adsl", "cable",
-					    "dial", "client", "cust", "broadband"};
-	unsigned octets = 0, seen = 0;
-	for (size_t i = 0; i < len;) {
-		char tok[64];
-		size_t n = 0;
-		while (i < len && !alnum(name[i]))
-			i++;
-		for (; i < len && alnum(name[i]); i++)
-			if (n + 1 < sizeof tok)	/* a longer label is cut: it matches nothing below */
-				tok[n++] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-		tok[n] = '\0';
-		if (!n)
-			continue;
-		for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-			if (!strncmp(tok, words[w], strlen(words[w])))
-				return 1;
-		for (unsigned k = 0; k < 4; k++) {
-			char oct[4];
-			snprintf(oct, sizeof oct, "%u", (ip >> (8 * k)) & 255);
-			if (!(seen & (1u << k)) && !strcmp(tok, oct)) {
-				seen |= 1u << k;
-				octets++;
-				break;
-			}
-		}
-	}
-	return octets >= 3;
 }
 
 static void ff_on_ptr(struct resolver_query *q TIP_UNUSED, const struct resolver_answer *a,
@@ -1254,36 +1042,19 @@ static void ff_on_ptr(struct resolver_query *q TIP_UNUSED, const struct resolver
 	if (a->outcome == RESOLVER_CANCELLED)
 		return;
 	ff->st.ptr++;
-	struct ffip *e = ip_get(ff, ip);
+	struct enrich_ip *e = enrich_get(&ff->en, ip);
 	if (!e) {
 		ff->st.nomem++;
 		enrich_done(ff, NULL);
 		return;
 	}
-	const struct resolver_rr *rr = NULL;
-	for (unsigned i = 0; a->outcome == RESOLVER_OK && i < a->n && !rr; i++)
-		if (a->rr[i].type == RESOLVER_PTR && a->rr[i].len > 0 && a->rr[i].len <= REC_NAME_MAX)
-			rr = &a->rr[i];
-	if (rr) {
-		if (fastflux_ptr_dynamic(rr->u.text, rr->len, ip))
-			ff->st.ptr_dynamic++;
-		if (!e->ptr || strlen(e->ptr) != rr->len || memcmp(e->ptr, rr->u.text, rr->len)) {
-			char *p = malloc((size_t)rr->len + 1);
-			if (p) {
-				memcpy(p, rr->u.text, rr->len);
-				p[rr->len] = '\0';
-				free(e->ptr);
-				e->ptr = p;
-				e->dirty = 1;
-			} else {
-				ff->st.nomem++;
-			}
-		}
-		e->ptr_st = EST_DONE;
-	} else {
+	int dynamic, r = enrich_set_ptr(e, a, &dynamic);
+	if (dynamic)
+		ff->st.ptr_dynamic++;
+	if (r < 0)
+		ff->st.nomem++;
+	else if (r == 0)
 		ff->st.ptr_fail++;
-		e->ptr_st = EST_FAIL;
-	}
 	enrich_done(ff, e);
 }
 
@@ -1297,19 +1068,19 @@ static void settle(struct ff *ff)
 		unsigned k = 0, got = 0;
 		for (unsigned p = 0; p < d->npend; p++) {
 			uint32_t ip = d->pend[p];
-			struct ffip *e = ip_find(ff, ip);
-			if (e && e->asn_st == EST_DONE) {
+			struct enrich_ip *e = enrich_find(&ff->en, ip);
+			if (e && e->asn_st == ENRICH_DONE) {
 				add_asns(ff, d, e);
 				got++;
 				continue;
 			}
-			if (e && e->asn_st == EST_FAIL && e->expires_s > t)
+			if (e && e->asn_st == ENRICH_FAIL && e->expires_s > t)
 				continue;	/* unknown: not counted */
-			if (!e || e->asn_st == EST_NONE || e->asn_st == EST_FAIL) {
+			if (!e || e->asn_st == ENRICH_NONE || e->asn_st == ENRICH_FAIL) {
 				/* dropped from a full queue, or evicted: ask again */
-				e = ip_get(ff, ip);
-				if (e && enrich_push(ff, ip, JOB_TXT) == 0)
-					e->asn_st = EST_QUEUED;
+				e = enrich_get(&ff->en, ip);
+				if (e && enrich_push(&ff->en, ip, ENRICH_Q_TXT) == 0)
+					e->asn_st = ENRICH_QUEUED;
 			}
 			d->pend[k++] = ip;
 		}
@@ -1780,13 +1551,13 @@ static void rb_enrich(struct rebuild *rb, const struct rec *r)
 		return;
 	const uint8_t *p = en->ip.addr;
 	uint32_t ip = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	struct ffip *e = ip_get(ff, ip);
+	struct enrich_ip *e = enrich_get(&ff->en, ip);
 	if (!e)
 		return;
 	e->asn[0] = en->asn;
 	e->asn[1] = 0;
 	memcpy(e->cc, en->country, 2);
-	e->asn_st = en->asn ? EST_DONE : EST_FAIL;
+	e->asn_st = en->asn ? ENRICH_DONE : ENRICH_FAIL;
 	if (en->ptr_len && en->ptr_len <= REC_NAME_MAX) {
 		char *s = malloc(en->ptr_len + 1);
 		if (s) {
@@ -1794,7 +1565,7 @@ static void rb_enrich(struct rebuild *rb, const struct rec *r)
 			s[en->ptr_len] = '\0';
 			free(e->ptr);
 			e->ptr = s;
-			e->ptr_st = EST_DONE;
+			e->ptr_st = ENRICH_DONE;
 		}
 	}
 	e->expires_s = secs_of(r->ts_us) + (uint32_t)(ff->cf.enrich_ttl_us / 1000000);
@@ -1872,20 +1643,20 @@ static void rb_finish(struct ff *ff)
 			const uint32_t *a = d->sets.a.v;
 			for (unsigned k = 0; k < d->sets.a.n; k++) {
 				if (ff->have_db) {
-					struct ffip *e = ip_get(ff, a[k]);
-					if (e && e->asn_st != EST_DONE)
+					struct enrich_ip *e = enrich_get(&ff->en, a[k]);
+					if (e && e->asn_st != ENRICH_DONE)
 						set_asn_from_db(ff, e, t);
 					if (e)
 						add_asns(ff, d, e);
 					continue;
 				}
-				struct ffip *e = ip_find(ff, a[k]);
-				if (e && e->asn_st == EST_DONE) {
+				struct enrich_ip *e = enrich_find(&ff->en, a[k]);
+				if (e && e->asn_st == ENRICH_DONE) {
 					add_asns(ff, d, e);
-				} else if (!e || e->asn_st != EST_FAIL) {
-					e = ip_get(ff, a[k]);
-					if (e && e->asn_st == EST_NONE && enrich_push(ff, a[k], JOB_TXT) == 0)
-						e->asn_st = EST_QUEUED;
+				} else if (!e || e->asn_st != ENRICH_FAIL) {
+					e = enrich_get(&ff->en, a[k]);
+					if (e && e->asn_st == ENRICH_NONE && enrich_push(&ff->en, a[k], ENRICH_Q_TXT) == 0)
+						e->asn_st = ENRICH_QUEUED;
 					if (pend_add(ff, d, a[k]) < 0)
 						ff->st.nomem++;
 				}
@@ -2022,8 +1793,7 @@ static int ff_init(struct module *m)
 		log_warnx("%s", err);
 		return -1;
 	}
-	ff->eq = calloc(ff->cf.enrich_queue, sizeof *ff->eq);
-	if (!ff->eq || open_db(ff) < 0)
+	if (enrich_init(&ff->en, ff->cf.enrich_cache, ff->cf.enrich_queue) < 0 || open_db(ff) < 0)
 		return -1;
 	sched_task_init(&ff->task, "fastflux", ff_run, ff);
 	sched_task_init(&ff->timer, "fastflux-timer", ff_timer_run, ff);
@@ -2116,11 +1886,11 @@ static int ff_reload(struct module *m)
 			if (ff->have_db)
 				ff->db = ndb;
 			/* what the cache knows came from the other source: ask again */
-			for (struct ffip *e = ff->lru_head; e; e = e->lnext)
-				e->expires_s = 0;
+			enrich_expire_all(&ff->en);
 		}
 	}
 	ff->cf = nc;
+	ff->en.cap = nc.enrich_cache;
 	conf_release(&old);
 	if (module_sched_conf(&m->d->conf, m->sec, &ff->task, 0, err, sizeof err) < 0)
 		return -1;
@@ -2175,12 +1945,12 @@ static void ff_stats(struct module *m, module_emit_fn emit, void *ctx)
 	emit(ctx, "asn_unknown", s->asn_unknown);
 	emit(ctx, "asn_waiting", ff->nwait);
 	emit(ctx, "enrich_inflight", ff->ejobs);
-	emit(ctx, "enrich_queued", ff->eq_n);
-	emit(ctx, "enrich_dropped", s->enrich_dropped);
-	emit(ctx, "cache", ff->nip);
+	emit(ctx, "enrich_queued", ff->en.q_n);
+	emit(ctx, "enrich_dropped", ff->en.dropped);
+	emit(ctx, "cache", ff->en.n);
 	emit(ctx, "cache_hits", s->cache_hits);
 	emit(ctx, "cache_misses", s->cache_misses);
-	emit(ctx, "cache_evicted", s->enrich_evicted);
+	emit(ctx, "cache_evicted", ff->en.evicted);
 	emit(ctx, "submit_busy", s->submit_busy);
 	emit(ctx, "writer_pauses", s->writer_pauses);
 	emit(ctx, "nomem", s->nomem);
@@ -2243,14 +2013,7 @@ static void ff_stop(struct module *m)
 	free(ff->tab);
 	free(ff->heap);
 	free(ff->wait);
-	while (ff->lru_head) {
-		struct ffip *e = ff->lru_head;
-		ff->lru_head = e->lnext;
-		free(e->ptr);
-		free(e);
-	}
-	free(ff->itab);
-	free(ff->eq);
+	enrich_fini(&ff->en);
 	while (ff->freejobs) {
 		struct ffjob *j = ff->freejobs;
 		ff->freejobs = j->next;

@@ -1,6 +1,6 @@
 /*
  * fuzz_ptr: PTR names from reverse lookups, as the fast-flux module reads
- * them (sensor/mod_fastflux.c, fastflux_ptr_dynamic).  Input: 4 bytes of
+ * them (sensor/enrich.c, enrich_ptr_dynamic).  Input: 4 bytes of
  * the address asked about, a mode byte, then either the name itself or a
  * whole DNS reply whose PTR records are each looked at.
  */
@@ -8,7 +8,7 @@
 
 #include "buf.h"
 #include "dnsmsg.h"
-#include "fastflux.h"
+#include "enrich.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 5;
 	size -= 5;
 	if (mode == 0) {
-		int d = fastflux_ptr_dynamic((const char *)data, size, ip);
+		int d = enrich_ptr_dynamic((const char *)data, size, ip);
 		FUZZ_CHECK(d == 0 || d == 1);
 		return 0;
 	}
@@ -37,6 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (unsigned i = 0; i < r.n; i++)
 		if (r.rr[i].type == DNS_TYPE_PTR)
-			fastflux_ptr_dynamic(r.rr[i].u.text, r.rr[i].len, ip);
+			enrich_ptr_dynamic(r.rr[i].u.text, r.rr[i].len, ip);
 	return 0;
 }
