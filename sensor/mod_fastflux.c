@@ -350,7 +350,7 @@ struct ff_stats {
 	uint64_t rec_dns, rec_enrich, rec_score, rec_dropped;
 	uint64_t txt, txt_fail, ptr, ptr_fail, ptr_dynamic, asn_unknown;
 	uint64_t cache_hits, cache_misses;
-	uint64_t rebuilt_domains, rebuilt_records, rebuild_skipped, rebuild_ms;
+	uint64_t rebuilt_domains, rebuilt_records, rebuild_skipped, rebuild_invalid, rebuild_ms;
 };
 
 struct ff {
@@ -392,6 +392,13 @@ struct ff {
 };
 
 static const char *const state_names[FASTFLUX__STATES] = {"new", "window", "flux", "benign"};
+
+/* A domain's name for a log line: escaped, as every untrusted string is (log_esc). */
+#define FF_ESC (4 * REC_NAME_MAX + 8)
+static const char *dom_esc(char *buf, const struct ffdom *d)
+{
+	return log_esc(buf, FF_ESC, d->name, d->name_len);
+}
 
 static uint32_t now_s(void)
 {
@@ -769,7 +776,7 @@ static void fmt_x100(char *out, size_t cap, int32_t x)
 static void classify(struct ff *ff, struct ffdom *d)
 {
 	struct flux_verdict v;
-	char sc[32];
+	char sc[32], esc[FF_ESC];
 	flux_sets_verdict(&d->sets, &v);
 	d->win_x100 = v.score_x100;
 	d->win_a = (uint16_t)(v.n_a > 65535 ? 65535 : v.n_a);
@@ -784,12 +791,13 @@ static void classify(struct ff *ff, struct ffdom *d)
 		ff->st.classified_benign++;
 	record_score(ff, d, &v, 1);
 	fmt_x100(sc, sizeof sc, v.score_x100);
+	dom_esc(esc, d);
 	if (v.flux)
 		log_info("fastflux: %s: fast flux, score %s (%u hosts in %u ASNs, %u NS) after %u "
-			 "lookups", d->name, sc, v.n_a, v.n_asn, v.n_ns, d->lookups);
+			 "lookups", esc, sc, v.n_a, v.n_asn, v.n_ns, d->lookups);
 	else
 		log_trace(ff->m->trace, "fastflux: %s: benign, score %s (%u hosts in %u ASNs)",
-			  d->name, sc, v.n_a, v.n_asn);
+			  esc, sc, v.n_a, v.n_asn);
 }
 
 /*
@@ -806,13 +814,13 @@ static void score_update(struct ff *ff, struct ffdom *d)
 		d->ns_rec = (uint16_t)v.n_ns;
 	}
 	if (d->state == FASTFLUX_BENIGN && v.flux) {
-		char sc[32];
+		char sc[32], esc[FF_ESC];
 		fmt_x100(sc, sizeof sc, v.score_x100);
 		set_state(ff, d, FASTFLUX_FLUX);
 		d->backoff = 0;
 		ff->st.promoted++;
 		log_info("fastflux: %s: fast flux by its running totals, score %s (%u hosts in %u "
-			 "ASNs)", d->name, sc, v.n_a, v.n_asn);
+			 "ASNs)", dom_esc(esc, d), sc, v.n_a, v.n_asn);
 	}
 }
 
@@ -1312,9 +1320,8 @@ static void dispatch(struct ff *ff)
 			arm(ff);
 			break;
 		}
-		char esc[LOG_ESC_MAX];
-		log_warnx("fastflux: %s: the resolver refuses the name; dropped",
-			  log_esc(esc, sizeof esc, d->name, d->name_len));
+		char esc[FF_ESC];
+		log_warnx("fastflux: %s: the resolver refuses the name; dropped", dom_esc(esc, d));
 		ff->st.submit_invalid++;
 		dom_free(ff, d);
 	}
@@ -1329,7 +1336,8 @@ static void lookup_end(struct ff *ff, struct ffdom *d)
 	ff->busy--;
 	if (d->flags & FFD_DROP) {
 		ff->st.expired++;
-		log_info("fastflux: %s: no answer for %llds: no longer watched", d->name,
+		char esc[FF_ESC];
+		log_info("fastflux: %s: no answer for %llds: no longer watched", dom_esc(esc, d),
 			 (long long)(ff->cf.expire_us / 1000000));
 		dom_free(ff, d);
 		return;
@@ -1355,7 +1363,8 @@ static void trace_lookup(struct ff *ff, const struct ffdom *d, const char *type,
 	server_of(a, &ip);
 	if (ip.family)
 		inet_ntop(ip.family == 4 ? AF_INET : AF_INET6, ip.addr, srv, sizeof srv);
-	log_trace(ff->m->trace, "fastflux: %s %s: %s rcode=%d n=%u ttl=%u server=%s%s%s", d->name,
+	char esc[FF_ESC];
+	log_trace(ff->m->trace, "fastflux: %s %s: %s rcode=%d n=%u ttl=%u server=%s%s%s", dom_esc(esc, d),
 		  type, resolver_outcome_name(a->outcome), a->rcode, a->n, a->ttl, srv,
 		  a->why ? " why=" : "", a->why ? a->why : "");
 }
@@ -1455,7 +1464,8 @@ static void ff_on_candidate(struct bus_sub *sub, const struct bus_cand *c)
 	d->cand_s = t;
 	d->due_us = clock_mono_us();
 	heap_push(ff, d);
-	log_trace(ff->m->trace, "fastflux: %s: new candidate from %s", d->name,
+	char esc[FF_ESC];
+	log_trace(ff->m->trace, "fastflux: %s: new candidate from %s", dom_esc(esc, d),
 		  bus_source_name(c->source));
 }
 
@@ -1463,7 +1473,7 @@ static void ff_on_candidate(struct bus_sub *sub, const struct bus_cand *c)
 
 struct rebuild {
 	struct ff *ff;
-	uint64_t records, skipped;
+	uint64_t records, skipped, invalid;
 	uint32_t swept_s;	/* record time of the last sweep for room */
 };
 
@@ -1481,6 +1491,13 @@ static int32_t x100_of(double v)
 static struct ffdom *rb_dom(struct rebuild *rb, const char *name, size_t len, uint32_t t)
 {
 	struct ff *ff = rb->ff;
+	char norm[BUS_NAME_MAX + 1];
+	/* the live module watches only names the bus normalised: a stored name
+	 * that is not one (a damaged or foreign store) is no domain of ours */
+	if (bus_name_norm(name, len, norm) != (int)len || memcmp(norm, name, len)) {
+		rb->invalid++;
+		return NULL;
+	}
 	struct ffdom *d = dom_find(ff, name, len);
 	if (d) {
 		/* what the live module would have done: it expired and came back */
@@ -1506,9 +1523,6 @@ static struct ffdom *rb_dom(struct rebuild *rb, const char *name, size_t len, ui
 		rb->skipped++;
 		return NULL;
 	}
-	for (size_t i = 0; i < len; i++)
-		if (name[i] == '\0')
-			return NULL;
 	return dom_new(ff, name, len);
 }
 
@@ -1681,13 +1695,13 @@ static void rb_finish(struct ff *ff)
 			ff->st.rebuilt_domains++;
 			if (log_trace_on(ff->m->trace)) {
 				struct flux_verdict v;
-				char sc[32], wc[32];
+				char sc[32], wc[32], esc[FF_ESC];
 				flux_sets_verdict(&d->sets, &v);
 				fmt_x100(sc, sizeof sc, v.score_x100);
 				fmt_x100(wc, sizeof wc, d->win_x100);
 				log_trace(ff->m->trace, "fastflux: %s: rebuilt %s first=%u last=%u "
 					  "lookups=%u nA=%u nASN=%u nNS=%u score=%s window=%s",
-					  d->name, state_names[d->state], d->first_s, d->last_s,
+					  dom_esc(esc, d), state_names[d->state], d->first_s, d->last_s,
 					  d->lookups, v.n_a, v.n_asn, v.n_ns, sc,
 					  d->state >= FASTFLUX_FLUX ? wc : "-");
 			}
@@ -1705,7 +1719,7 @@ static void rebuild(struct ff *ff)
 		log_warnx("fastflux: rebuild: %s", err);
 		return;
 	}
-	struct rebuild rb = {ff, 0, 0, 0};
+	struct rebuild rb = {ff, 0, 0, 0, 0};
 	int64_t t0 = clock_mono_us();
 	store_set_scan(&set, rb_on_rec, rb_on_fault, &rb);
 	store_set_free(&set);
@@ -1713,11 +1727,15 @@ static void rebuild(struct ff *ff)
 	ff->st.rebuilt_records = rb.records;
 	ff->st.rebuild_skipped = rb.skipped;
 	ff->st.rebuild_ms = (uint64_t)(clock_mono_us() - t0) / 1000;
+	ff->st.rebuild_invalid = rb.invalid;
 	if (rb.records)
 		log_info("fastflux: rebuilt %llu domains (%zu flux) from %llu records in %llu ms%s",
 			 (unsigned long long)ff->st.rebuilt_domains, ff->nstate[FASTFLUX_FLUX],
 			 (unsigned long long)rb.records, (unsigned long long)ff->st.rebuild_ms,
 			 rb.skipped ? "; some skipped: max-domains reached" : "");
+	if (rb.invalid)
+		log_warnx("fastflux: rebuild: %llu records of names that are no domain names skipped",
+			  (unsigned long long)rb.invalid);
 }
 
 /* ---- the task --------------------------------------------------------------------------------- */
@@ -1957,6 +1975,7 @@ static void ff_stats(struct module *m, module_emit_fn emit, void *ctx)
 	emit(ctx, "rebuilt_domains", s->rebuilt_domains);
 	emit(ctx, "rebuilt_records", s->rebuilt_records);
 	emit(ctx, "rebuild_ms", s->rebuild_ms);
+	emit(ctx, "rebuild_invalid", s->rebuild_invalid);
 	if (ff->res) {
 		struct resolver_stats rs;
 		resolver_stats(ff->res, &rs);

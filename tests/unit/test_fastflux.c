@@ -1211,6 +1211,37 @@ static void test_fastflux_rebuild_skips_idle_domains(void **state)
 	ff_down();
 }
 
+/* The replay takes only names the live module could watch: others are skipped and counted. */
+static void test_fastflux_rebuild_rejects_names_that_are_no_domains(void **state)
+{
+	char sdir[4200], err[256];
+	struct seg_policy pol = {.no_fsync = 1};
+	static const uint8_t a4[] = {10, 1, 0, 1};
+	static const char *const names[] = {"ok.example", "bad\x01" "ctl.example",
+					    "UPPER.example", "sp ace.example", "1.2.3.4", "a..b"};
+	snprintf(sdir, sizeof sdir, "%s/store", dir);
+	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
+	assert_non_null(sink);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct rec r = {.type = REC_DNS};
+		r.ts_us = T0 - 60 * SEC;
+		r.u.dns.name = names[i];
+		r.u.dns.name_len = strlen(names[i]);
+		r.u.dns.qtype = RESOLVER_A;
+		r.u.dns.ttl = 30;
+		r.u.dns.n_a4 = 1;
+		r.u.dns.a4 = a4;
+		assert_int_equal(seg_writer_append(sink, &r), 0);
+	}
+	assert_int_equal(seg_writer_close(sink), 0);
+	sink = NULL;
+	ff_up("  ptr no\n  ns no\n");
+	assert_int_equal(stat_of("rebuilt_domains"), 1);
+	assert_int_equal(stat_of("rebuild_invalid"), 5);
+	assert_int_equal(info("ok.example").lookups, 1);
+	ff_down();
+}
+
 /* Configuration errors carry the file and line. */
 static void test_fastflux_config_is_checked(void **state)
 {
@@ -1309,6 +1340,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fastflux_restart_mid_window_keeps_the_score, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_rebuild_skips_idle_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fastflux_rebuild_rejects_names_that_are_no_domains,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_config_is_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_reload_keeps_state, setup, teardown),
 	};
