@@ -56,8 +56,14 @@ static unsigned split(struct span line, struct span *f, unsigned max)
 	return n;
 }
 
-/* Trim, then drop one pair of surrounding double quotes. */
-static int prepare(const char *s, size_t len, struct span *line, const char **why)
+/*
+ * The line of a TXT string, outer quotes (dig's form) taken off.  A quote
+ * left inside is an error, except with names_quoted, for the AS-name
+ * lines whose last field (the name) may hold quotes ('JSC "ER-Telecom
+ * Holding"'); the caller checks the other fields.
+ */
+static int prepare_q(const char *s, size_t len, struct span *line, const char **why,
+		     int names_quoted)
 {
 	if (!s)
 		return fail(why, "no line");
@@ -70,9 +76,19 @@ static int prepare(const char *s, size_t len, struct span *line, const char **wh
 		*line = trim(*line);
 	}
 	for (size_t i = 0; i < line->n; i++)
-		if (line->p[i] == '"' || line->p[i] == '\0')
+		if ((line->p[i] == '"' && !names_quoted) || line->p[i] == '\0')
 			return fail(why, "stray quote or NUL");
 	return 0;
+}
+
+static int prepare(const char *s, size_t len, struct span *line, const char **why)
+{
+	return prepare_q(s, len, line, why, 0);
+}
+
+static int has_quote(struct span s)
+{
+	return memchr(s.p, '"', s.n) != NULL;
 }
 
 static int parse_u32(struct span s, uint32_t *v)
@@ -248,11 +264,14 @@ int cymru_parse_asname(const char *s, size_t len, struct cymru_info *out, const 
 {
 	struct span line, f[5];
 	memset(out, 0, sizeof *out);
-	if (prepare(s, len, &line, why) < 0)
+	if (prepare_q(s, len, &line, why, 1) < 0)
 		return -1;
 	unsigned n = split(line, f, 5);
 	if (n != 5)
 		return fail(why, "asname: want 5 fields");
+	for (unsigned i = 0; i < 4; i++)
+		if (has_quote(f[i]))
+			return fail(why, "stray quote or NUL");
 	if (parse_u32(f[0], &out->asn[0]) < 0)
 		return fail(why, "asname: bad AS number");
 	out->n_asn = out->n_asn_seen = 1;

@@ -16,6 +16,9 @@
 #include "enrich.h"
 #include "rec.h"
 
+_Static_assert(ENRICH_AS_NAME == CYMRU_NAME_MAX, "an AS name as cymru.h keeps it");
+_Static_assert((ENRICH_AS_MAX & (ENRICH_AS_MAX - 1)) == 0, "a power of two");
+
 static uint64_t mix64(uint64_t x)
 {
 	x ^= x >> 33;
@@ -35,12 +38,18 @@ int enrich_init(struct enrich *en, size_t cap, size_t qcap)
 
 void enrich_fini(struct enrich *en)
 {
-	while (en->lru_head) {
-		struct enrich_ip *e = en->lru_head;
-		en->lru_head = e->lnext;
+	while (en->lru.head) {
+		struct enrich_ip *e = (struct enrich_ip *)en->lru.head;
+		en->lru.head = e->lru.next;
 		free(e->ptr);
 		free(e);
 	}
+	while (en->as_lru.head) {
+		struct enrich_as *a = (struct enrich_as *)en->as_lru.head;
+		en->as_lru.head = a->lru.next;
+		free(a);
+	}
+	free(en->as_tab);
 	free(en->tab);
 	free(en->q);
 	memset(en, 0, sizeof *en);
@@ -51,28 +60,37 @@ static size_t slot(const struct enrich *en, uint32_t ip)
 	return (size_t)mix64(ip) & (en->tab_cap - 1);
 }
 
-static void lru_unlink(struct enrich *en, struct enrich_ip *e)
+static void lru_unlink(struct enrich_lru *l, struct enrich_link *e)
 {
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
+	if (e->prev)
+		e->prev->next = e->next;
 	else
-		en->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
+		l->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
 	else
-		en->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
+		l->tail = e->prev;
+	e->prev = e->next = NULL;
 }
 
-static void lru_append(struct enrich *en, struct enrich_ip *e)
+static void lru_append(struct enrich_lru *l, struct enrich_link *e)
 {
-	e->lnext = NULL;
-	e->lprev = en->lru_tail;
-	if (en->lru_tail)
-		en->lru_tail->lnext = e;
+	e->next = NULL;
+	e->prev = l->tail;
+	if (l->tail)
+		l->tail->next = e;
 	else
-		en->lru_head = e;
-	en->lru_tail = e;
+		l->head = e;
+	l->tail = e;
+}
+
+/* e is used: the youngest. */
+static void lru_touch(struct enrich_lru *l, struct enrich_link *e)
+{
+	if (e != l->tail) {
+		lru_unlink(l, e);
+		lru_append(l, e);
+	}
 }
 
 struct enrich_ip *enrich_find(struct enrich *en, uint32_t ip)
@@ -81,10 +99,7 @@ struct enrich_ip *enrich_find(struct enrich *en, uint32_t ip)
 		return NULL;
 	for (struct enrich_ip *e = en->tab[slot(en, ip)]; e; e = e->hnext)
 		if (e->ip == ip) {
-			if (e != en->lru_tail) {
-				lru_unlink(en, e);
-				lru_append(en, e);
-			}
+			lru_touch(&en->lru, &e->lru);
 			return e;
 		}
 	return NULL;
@@ -97,7 +112,7 @@ static void evict(struct enrich *en, struct enrich_ip *e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
-	lru_unlink(en, e);
+	lru_unlink(&en->lru, &e->lru);
 	free(e->ptr);
 	free(e);
 	en->n--;
@@ -117,8 +132,8 @@ struct enrich_ip *enrich_get(struct enrich *en, uint32_t ip)
 			return NULL;
 		en->tab_cap = cap;
 	}
-	while (en->n >= en->cap && en->lru_head) {
-		evict(en, en->lru_head);
+	while (en->n >= en->cap && en->lru.head) {
+		evict(en, (struct enrich_ip *)en->lru.head);
 		en->evicted++;
 	}
 	e = calloc(1, sizeof *e);
@@ -128,15 +143,172 @@ struct enrich_ip *enrich_get(struct enrich *en, uint32_t ip)
 	size_t s = slot(en, ip);
 	e->hnext = en->tab[s];
 	en->tab[s] = e;
-	lru_append(en, e);
+	lru_append(&en->lru, &e->lru);
 	en->n++;
 	return e;
 }
 
 void enrich_expire_all(struct enrich *en)
 {
-	for (struct enrich_ip *e = en->lru_head; e; e = e->lnext)
-		e->expires_s = 0;
+	for (struct enrich_link *l = en->lru.head; l; l = l->next)
+		((struct enrich_ip *)l)->expires_s = 0;
+	for (struct enrich_link *l = en->as_lru.head; l; l = l->next)
+		((struct enrich_as *)l)->expires_s = 0;
+}
+
+struct enrich_ip *enrich_next(struct enrich *en, struct enrich_ip *prev)
+{
+	return (struct enrich_ip *)(prev ? prev->lru.next : en->lru.head);
+}
+
+/* ---- AS names ---- */
+
+static size_t as_slot(uint32_t asn)
+{
+	return (size_t)mix64(asn) & (ENRICH_AS_MAX - 1);
+}
+
+static struct enrich_as *as_find(struct enrich *en, uint32_t asn)
+{
+	if (!en->as_tab)
+		return NULL;
+	for (struct enrich_as *a = en->as_tab[as_slot(asn)]; a; a = a->hnext)
+		if (a->asn == asn) {
+			lru_touch(&en->as_lru, &a->lru);
+			return a;
+		}
+	return NULL;
+}
+
+/* The entry of asn, created when missing; the oldest goes when full (not one being asked). */
+static struct enrich_as *as_get(struct enrich *en, uint32_t asn)
+{
+	struct enrich_as *a = as_find(en, asn);
+	if (a)
+		return a;
+	if (!en->as_tab && !(en->as_tab = calloc(ENRICH_AS_MAX, sizeof *en->as_tab)))
+		return NULL;
+	if (en->as_n >= ENRICH_AS_MAX) {
+		struct enrich_link *l = en->as_lru.head;
+		while (l && (((struct enrich_as *)l)->st == ENRICH_QUEUED ||
+			     ((struct enrich_as *)l)->st == ENRICH_BUSY))
+			l = l->next;
+		if (!l)
+			return NULL;
+		struct enrich_as *old = (struct enrich_as *)l;
+		struct enrich_as **pp = &en->as_tab[as_slot(old->asn)];
+		while (*pp && *pp != old)
+			pp = &(*pp)->hnext;
+		if (*pp)
+			*pp = old->hnext;
+		lru_unlink(&en->as_lru, &old->lru);
+		free(old);
+		en->as_n--;
+	}
+	if (!(a = calloc(1, sizeof *a)))
+		return NULL;
+	a->asn = asn;
+	size_t s = as_slot(asn);
+	a->hnext = en->as_tab[s];
+	en->as_tab[s] = a;
+	lru_append(&en->as_lru, &a->lru);
+	en->as_n++;
+	return a;
+}
+
+int enrich_as_want(struct enrich *en, uint32_t asn, uint32_t t, const char **name)
+{
+	struct enrich_as *a = as_get(en, asn);
+	*name = NULL;
+	if (!a)
+		return ENRICH_FAIL;
+	if (a->st == ENRICH_QUEUED || a->st == ENRICH_BUSY)
+		return a->st;
+	if (a->st == ENRICH_NONE || a->expires_s <= t) {
+		if (en->as_qn < ENRICH_AS_QUEUE) {
+			en->as_q[(en->as_head + en->as_qn++) % ENRICH_AS_QUEUE] = asn;
+			if (a->st != ENRICH_DONE)
+				a->st = ENRICH_QUEUED;	/* a stale name is used while asked again */
+			else
+				a->expires_s = t + ENRICH_NEG_TTL_S;	/* not queued twice */
+		} else {
+			en->as_dropped++;
+			if (a->st != ENRICH_DONE) {
+				a->st = ENRICH_FAIL;
+				a->expires_s = t + ENRICH_NEG_TTL_S;
+			}
+		}
+	}
+	if (a->st == ENRICH_DONE)
+		*name = a->name;
+	return a->st;
+}
+
+int enrich_as_waiting(const struct enrich *en)
+{
+	return en->as_qn > 0;
+}
+
+int enrich_as_next(struct enrich *en, int64_t now_us, uint32_t *asn)
+{
+	if (!en->as_qn)
+		return 0;
+	if (now_us - en->as_tokens_at_us >= 1000000 / ENRICH_AS_PER_S) {
+		int64_t add = (now_us - en->as_tokens_at_us) / (1000000 / ENRICH_AS_PER_S);
+		en->as_tokens = add >= ENRICH_AS_PER_S || en->as_tokens + add >= ENRICH_AS_PER_S
+				? ENRICH_AS_PER_S : en->as_tokens + (unsigned)add;
+		en->as_tokens_at_us += add * (1000000 / ENRICH_AS_PER_S);
+		if (en->as_tokens == ENRICH_AS_PER_S)
+			en->as_tokens_at_us = now_us;
+	}
+	if (!en->as_tokens)
+		return 0;
+	en->as_tokens--;
+	*asn = en->as_q[en->as_head];
+	en->as_head = (en->as_head + 1) % ENRICH_AS_QUEUE;
+	en->as_qn--;
+	struct enrich_as *a = as_find(en, *asn);
+	if (a && a->st != ENRICH_DONE)
+		a->st = ENRICH_BUSY;
+	return 1;
+}
+
+int enrich_set_asname(struct enrich *en, uint32_t asn, const struct resolver_answer *a, uint32_t t,
+		      uint32_t ttl_s)
+{
+	struct enrich_as *e = as_get(en, asn);
+	struct cymru_info ci;
+	int found = 0;
+	if (!e)
+		return 0;
+	for (unsigned i = 0; a->outcome == RESOLVER_OK && i < a->n && !found; i++)
+		if (a->rr[i].type == RESOLVER_TXT &&
+		    cymru_parse_asname(a->rr[i].u.text, a->rr[i].len, &ci, NULL) == 0 &&
+		    ci.asn[0] == asn)
+			found = 1;
+	if (!found) {
+		if (e->st != ENRICH_DONE)
+			e->st = ENRICH_FAIL;	/* a known name is kept; asked again later */
+		e->expires_s = t + ENRICH_NEG_TTL_S;
+		return 0;
+	}
+	enrich_as_seed(en, asn, ci.name, ci.name_len, t + ttl_s);
+	return 1;
+}
+
+void enrich_as_seed(struct enrich *en, uint32_t asn, const char *name, size_t len,
+		    uint32_t expires_s)
+{
+	struct enrich_as *a = as_get(en, asn);
+	if (!a)
+		return;
+	if (len > sizeof a->name - 1)
+		len = sizeof a->name - 1;
+	memcpy(a->name, name, len);
+	a->name[len] = '\0';
+	a->name_len = (uint8_t)len;
+	a->st = ENRICH_DONE;
+	a->expires_s = expires_s;
 }
 
 int enrich_push(struct enrich *en, uint32_t ip, int kind)

@@ -8,7 +8,15 @@
  * list (a lookup moves an entry to the young end; a new entry evicts the
  * oldest when full).  The question queue is a FIFO of at most `qcap`
  * (address, kind) pairs; a push to a full queue is dropped and counted.
- * Entries own their PTR string (heap).  Loop thread only.
+ * Entries own their PTR string (heap).
+ *
+ * AS names (Cymru mode: "AS<n>.<zone>" TXT, "3209 | DE | ripencc |
+ * 2001-01-02 | ARCOR-AS Arcor IP-Network, DE") have a cache of their own,
+ * at most ENRICH_AS_MAX numbers (LRU), and a queue of at most
+ * ENRICH_AS_QUEUE numbers that enrich_as_next hands out at no more than
+ * ENRICH_AS_PER_S a second (a burst of as many), so a domain spread over
+ * thousands of ASNs cannot flood the name server with them.
+ * Loop thread only.
  */
 #ifndef TIP_ENRICH_H
 #define TIP_ENRICH_H
@@ -21,6 +29,19 @@
 
 #define ENRICH_ASN_KEEP 2	/* origin ASNs kept per address (MOAS) */
 #define ENRICH_NEG_TTL_S 600	/* an enrichment that failed is asked again after */
+#define ENRICH_AS_MAX 4096	/* AS names cached */
+#define ENRICH_AS_QUEUE 256	/* AS numbers waiting to be asked */
+#define ENRICH_AS_PER_S 10	/* AS-name questions handed out per second, at most */
+#define ENRICH_AS_NAME 128	/* AS name bytes kept, NUL included (CYMRU_NAME_MAX) */
+
+/* A link of an LRU list (head: oldest), embedded in what it orders. */
+struct enrich_link {
+	struct enrich_link *prev, *next;
+};
+
+struct enrich_lru {
+	struct enrich_link *head, *tail;
+};
 
 /* The state of one question about an address (asn_st, ptr_st). */
 enum { ENRICH_NONE = 0, ENRICH_QUEUED, ENRICH_BUSY, ENRICH_DONE, ENRICH_FAIL };
@@ -29,7 +50,8 @@ enum { ENRICH_NONE = 0, ENRICH_QUEUED, ENRICH_BUSY, ENRICH_DONE, ENRICH_FAIL };
 enum { ENRICH_Q_TXT, ENRICH_Q_PTR };
 
 struct enrich_ip {
-	struct enrich_ip *hnext, *lprev, *lnext;	/* hash chain; LRU list (head: oldest) */
+	struct enrich_link lru;		/* first: the LRU list's links are entries */
+	struct enrich_ip *hnext;	/* hash chain */
 	uint32_t ip;
 	uint32_t asn[ENRICH_ASN_KEEP];	/* 0: none */
 	uint32_t expires_s;	/* wall seconds: ASN and PTR are fresh until then */
@@ -37,6 +59,16 @@ struct enrich_ip {
 	uint8_t asn_st, ptr_st;	/* ENRICH_NONE.. */
 	uint8_t dirty;		/* values changed since they were last written */
 	char *ptr;		/* heap, NUL-terminated; NULL: none */
+};
+
+struct enrich_as {
+	struct enrich_link lru;
+	struct enrich_as *hnext;
+	uint32_t asn;
+	uint32_t expires_s;	/* wall seconds: fresh until then */
+	uint8_t st;		/* ENRICH_NONE.. */
+	uint8_t name_len;
+	char name[ENRICH_AS_NAME];
 };
 
 struct enrich_q {
@@ -47,10 +79,19 @@ struct enrich_q {
 struct enrich {
 	struct enrich_ip **tab;
 	size_t tab_cap, n, cap;
-	struct enrich_ip *lru_head, *lru_tail;
+	struct enrich_lru lru;
 	struct enrich_q *q;
 	size_t q_head, q_n, qcap;
 	uint64_t evicted, dropped;
+
+	struct enrich_as **as_tab;	/* ENRICH_AS_MAX buckets, at the first AS */
+	size_t as_n;
+	struct enrich_lru as_lru;
+	uint32_t as_q[ENRICH_AS_QUEUE];
+	size_t as_head, as_qn;
+	int64_t as_tokens_at_us;	/* when the tokens were last counted */
+	unsigned as_tokens;
+	uint64_t as_dropped;
 };
 
 /* A cache of at most cap entries and a queue of qcap questions.  0 or -1 (ENOMEM). */
@@ -83,6 +124,28 @@ uint32_t enrich_set_db(struct enrich_ip *e, const struct asn_db *db, uint32_t t,
 int enrich_set_txt(struct enrich_ip *e, const struct resolver_answer *a, uint32_t t,
 		   uint32_t ttl_s);
 int enrich_set_ptr(struct enrich_ip *e, const struct resolver_answer *a, int *dynamic);
+
+/*
+ * AS names.  enrich_as_want: what is known of asn's name at wall second
+ * t: ENRICH_DONE (*name set), ENRICH_QUEUED or ENRICH_BUSY (asked), or
+ * ENRICH_FAIL (unknown, not asked again before its time; also when the
+ * queue or memory ran out).  A missing or stale name is queued.
+ * enrich_as_next: the next number to ask at monotonic now_us, 1 and *asn
+ * (its state is then BUSY), or 0 when none is queued or no token is left
+ * (enrich_as_waiting says whether some are queued).  enrich_set_asname:
+ * the first AS-name line of a TXT answer for asn; 1 found, 0 not.
+ * enrich_as_seed: a name already known (from the store at start).
+ */
+int enrich_as_want(struct enrich *en, uint32_t asn, uint32_t t, const char **name);
+int enrich_as_next(struct enrich *en, int64_t now_us, uint32_t *asn);
+int enrich_as_waiting(const struct enrich *en);
+int enrich_set_asname(struct enrich *en, uint32_t asn, const struct resolver_answer *a, uint32_t t,
+		      uint32_t ttl_s);
+void enrich_as_seed(struct enrich *en, uint32_t asn, const char *name, size_t len,
+		    uint32_t expires_s);
+
+/* The cached addresses, oldest first: NULL starts, NULL ends. */
+struct enrich_ip *enrich_next(struct enrich *en, struct enrich_ip *prev);
 
 /* 1 when nothing about e is queued or asked. */
 int enrich_settled(const struct enrich_ip *e);

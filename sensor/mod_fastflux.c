@@ -327,7 +327,7 @@ struct ffdom {
 	char name[];		/* name_len bytes and a NUL */
 };
 
-enum { JOB_A, JOB_NS, JOB_TXT, JOB_PTR };
+enum { JOB_A, JOB_NS, JOB_TXT, JOB_PTR, JOB_ASNAME };
 
 struct ff;
 
@@ -349,6 +349,7 @@ struct ff_stats {
 	uint64_t cap_a, cap_asn, cap_ns;
 	uint64_t rec_dns, rec_enrich, rec_score, rec_dropped;
 	uint64_t txt, txt_fail, ptr, ptr_fail, ptr_dynamic, asn_unknown;
+	uint64_t asname, asname_fail;
 	uint64_t cache_hits, cache_misses;
 	uint64_t rebuilt_domains, rebuilt_records, rebuild_skipped, rebuild_invalid, rebuild_ms;
 };
@@ -743,7 +744,8 @@ static void record_score(struct ff *ff, const struct ffdom *d, const struct flux
 	ff->st.rec_score++;
 }
 
-static void record_enrich(struct ff *ff, const struct enrich_ip *e)
+/* The AS name of an enrichment record: the offline table's, or the AS-name cache's. */
+static void record_enrich(struct ff *ff, const struct enrich_ip *e, const char *as_name)
 {
 	struct rec r = {.type = REC_ENRICH};
 	struct rec_enrich *en = &r.u.enrich;
@@ -754,7 +756,7 @@ static void record_enrich(struct ff *ff, const struct enrich_ip *e)
 	en->ip.addr[2] = (uint8_t)(e->ip >> 8);
 	en->ip.addr[3] = (uint8_t)e->ip;
 	en->asn = e->asn[0];
-	en->as_name = ff->have_db && e->asn[0] ? asn_db_name(&ff->db, e->asn[0]) : "";
+	en->as_name = as_name ? as_name : "";
 	en->as_name_len = strlen(en->as_name);
 	if (en->as_name_len > REC_TEXT_MAX)
 		en->as_name_len = REC_TEXT_MAX;
@@ -851,15 +853,42 @@ static int64_t next_interval(const struct ff *ff, const struct ffdom *d)
 
 /* ---- enrichment ------------------------------------------------------------------------ */
 
-/* Write what was learned of an address once nothing about it is still asked. */
+/*
+ * Write what was learned of an address once nothing about it is still
+ * asked, its AS name included (Cymru mode: the record waits while the
+ * name of its ASN is asked; it goes without one when that fails).
+ */
 static void maybe_write_enrich(struct ff *ff, struct enrich_ip *e)
 {
+	const char *as_name = NULL;
 	if (!e->dirty || !enrich_settled(e))
 		return;
+	if (ff->have_db && e->asn[0]) {
+		as_name = asn_db_name(&ff->db, e->asn[0]);
+	} else if (e->asn[0]) {
+		int st = enrich_as_want(&ff->en, e->asn[0], now_s(), &as_name);
+		if (st == ENRICH_QUEUED || st == ENRICH_BUSY)
+			return;	/* written when the name has come (asname_settled) */
+	}
 	e->dirty = 0;
 	if (!e->asn[0] && !e->cc[0] && !e->ptr)
 		return;	/* nothing learned */
-	record_enrich(ff, e);
+	record_enrich(ff, e, as_name);
+}
+
+/* The name of asn is known or failed: write the addresses that waited for it. */
+static void asname_settled(struct ff *ff, uint32_t asn)
+{
+	for (struct enrich_ip *e = enrich_next(&ff->en, NULL); e; e = enrich_next(&ff->en, e))
+		if (e->dirty && e->asn[0] == asn)
+			maybe_write_enrich(ff, e);
+}
+
+/* The zone of AS-name questions: the origin zone's parent ("origin.asn.cymru.com" -> "asn.cymru.com"). */
+static const char *asname_zone(const struct ff_conf *cf)
+{
+	const char *dot = strchr(cf->asn_zone, '.');
+	return dot && dot[1] ? dot + 1 : cf->asn_zone;
 }
 
 /*
@@ -954,6 +983,8 @@ static void enrich_addr(struct ff *ff, struct ffdom *d, uint32_t ip, uint32_t t)
 }
 
 static void ff_on_txt(struct resolver_query *q, const struct resolver_answer *a, void *arg);
+static void ff_on_asname(struct resolver_query *q, const struct resolver_answer *a, void *arg);
+static void arm(struct ff *ff);
 static void ff_on_ptr(struct resolver_query *q, const struct resolver_answer *a, void *arg);
 
 static void enrich_dispatch(struct ff *ff)
@@ -997,10 +1028,36 @@ static void enrich_dispatch(struct ff *ff)
 			*st = ENRICH_FAIL;	/* cannot be asked */
 		}
 	}
+	uint32_t asn;
+	while (ff->res && ff->ejobs < ff->cf.enrich_inflight &&
+	       enrich_as_next(&ff->en, clock_mono_us(), &asn)) {
+		int n = cymru_asname_qname(asn, asname_zone(&ff->cf), qn, sizeof qn);
+		struct ffjob *j = n > 0 ? job_get(ff, JOB_ASNAME) : NULL;
+		if (j) {
+			j->ip = asn;
+			j->q = resolver_submit(ff->res, RESOLVER_TXT, qn, ff_on_asname, j);
+			if (!j->q) {
+				job_put(ff, j);
+				j = NULL;
+			}
+		}
+		if (j) {
+			ff->ejobs++;
+		} else {
+			/* cannot be asked now: unknown for a while, its addresses go without */
+			struct resolver_answer none = {.outcome = RESOLVER_SERVFAIL};
+			enrich_set_asname(&ff->en, asn, &none, now_s(), 0);
+			ff->st.asname_fail++;
+			asname_settled(ff, asn);
+		}
+	}
+	if (enrich_as_waiting(&ff->en) && ff->ejobs < ff->cf.enrich_inflight && ff->res) {
+		ff->settle_needed = 1;	/* out of tokens: look again in a moment */
+		arm(ff);
+	}
 }
 
 static void settle(struct ff *ff);
-static void arm(struct ff *ff);
 
 static void enrich_done(struct ff *ff, struct enrich_ip *e)
 {
@@ -1037,6 +1094,23 @@ static void ff_on_txt(struct resolver_query *q TIP_UNUSED, const struct resolver
 			ff->st.asn_unknown++;
 	}
 	enrich_done(ff, e);
+}
+
+static void ff_on_asname(struct resolver_query *q TIP_UNUSED, const struct resolver_answer *a,
+			 void *arg)
+{
+	struct ffjob *j = arg;
+	struct ff *ff = j->ff;
+	uint32_t asn = j->ip;
+	job_put(ff, j);
+	ff->ejobs--;
+	if (a->outcome == RESOLVER_CANCELLED)
+		return;
+	ff->st.asname++;
+	if (!enrich_set_asname(&ff->en, asn, a, now_s(), (uint32_t)(ff->cf.enrich_ttl_us / 1000000)))
+		ff->st.asname_fail++;
+	asname_settled(ff, asn);
+	enrich_done(ff, NULL);
 }
 
 static void ff_on_ptr(struct resolver_query *q TIP_UNUSED, const struct resolver_answer *a,
@@ -1584,6 +1658,8 @@ static void rb_enrich(struct rebuild *rb, const struct rec *r)
 	}
 	e->expires_s = secs_of(r->ts_us) + (uint32_t)(ff->cf.enrich_ttl_us / 1000000);
 	e->dirty = 0;
+	if (!ff->have_db && en->asn && en->as_name_len)
+		enrich_as_seed(&ff->en, en->asn, en->as_name, en->as_name_len, e->expires_s);
 }
 
 /* "candidate SOURCE NAME": a name submitted and perhaps never looked up. */
@@ -1961,6 +2037,10 @@ static void ff_stats(struct module *m, module_emit_fn emit, void *ctx)
 	emit(ctx, "ptr_fail", s->ptr_fail);
 	emit(ctx, "ptr_dynamic", s->ptr_dynamic);
 	emit(ctx, "asn_unknown", s->asn_unknown);
+	emit(ctx, "asname", s->asname);
+	emit(ctx, "asname_fail", s->asname_fail);
+	emit(ctx, "asname_cache", ff->en.as_n);
+	emit(ctx, "asname_dropped", ff->en.as_dropped);
 	emit(ctx, "asn_waiting", ff->nwait);
 	emit(ctx, "enrich_inflight", ff->ejobs);
 	emit(ctx, "enrich_queued", ff->en.q_n);

@@ -116,6 +116,8 @@ put("fuzz_cymru", "origin", b"\x00" + b'"64496 | 192.0.2.0/24 | ZZ | arin | 2001
 put("fuzz_cymru", "origin6", b"\x00" + b"64497 | 2001:db8::/32 | ZZ | ripencc | 2005-03-14")
 put("fuzz_cymru", "moas", b"\x00" + b"64496 64497 64498 | 198.51.100.0/24 | zz | APNIC |")
 put("fuzz_cymru", "asname", b"\x01" + b'"64496 | ZZ | arin | 2000-03-30 | EXAMPLE-AS - Example, Inc., ZZ"')
+put("fuzz_cymru", "asname-raw", b"\x01" + b"3209 | DE | ripencc | 2001-01-02 | ARCOR-AS Arcor IP-Network, DE")
+put("fuzz_cymru", "asname-quoted", b"\x01" + b'12389 | RU | ripencc | 2001-01-02 | JSC "ER-Telecom Holding", RU')
 put("fuzz_cymru", "bulk", b"\x02" + b"64496   | 192.0.2.1        | 192.0.2.0/24        | ZZ | arin     | 2001-01-01 | EXAMPLE-AS, ZZ")
 put("fuzz_cymru", "bulk-na", b"\x02" + b"NA      | 203.0.113.1      | NA                  |    | other    |            | NA")
 

@@ -196,6 +196,12 @@ def main():
     n_ptr = sum(1 for r in recs if r["type"] == "enrich" and r["ptr"])
     check("ff-enrichment", n_enrich > 0 and n_ptr > 0 and not bad,
           "%d records, %d with PTR, wrong: %s" % (n_enrich, n_ptr, bad[:5]))
+    # AS names from the AS<n> TXT zone (Cymru mode), as served (cut to 127 bytes as kept)
+    bad_name = [(r["ip"], r["as_name"], info[r["ip"]]["org"]) for r in recs
+                if r["type"] == "enrich" and r["ip"] in info and
+                r["as_name"] != info[r["ip"]]["org"].encode()[:127].decode("utf-8", "replace")]
+    check("ff-as-names", n_enrich > 0 and not bad_name,
+          "%d records, wrong: %s" % (n_enrich, bad_name[:3]))
 
     # ---- the restart lost nothing
     before = [r for r in recs if r["ts_us"] < args.restart_ts]

@@ -94,6 +94,18 @@ static void test_cymru_asname_lines(void **state)
 	/* an AS-name line is not an origin line and the reverse */
 	assert_int_equal(cymru_parse_origin(P("\"15169 | US | arin | 2000-03-30 | GOOGLE, US\""), &ci, NULL), -1);
 	assert_int_equal(cymru_parse_asname(P("\"3561 | 216.88.0.0/14 | US | arin | 1998-09-25\""), &ci, NULL), -1);
+	/* a TXT string as the resolver hands it (no outer quotes) */
+	assert_int_equal(cymru_parse_asname(P("3209 | DE | ripencc | 2001-01-02 | ARCOR-AS Arcor IP-Network, DE"), &ci, NULL), 0);
+	assert_int_equal(ci.asn[0], 3209);
+	assert_string_equal(ci.cc, "DE");
+	assert_string_equal(ci.name, "ARCOR-AS Arcor IP-Network, DE");
+	/* quotes belong to some names; in any other field they are an error */
+	assert_int_equal(cymru_parse_asname(P("12389 | RU | ripencc | 2001-01-02 | JSC \"ER-Telecom Holding\", RU"), &ci, NULL), 0);
+	assert_string_equal(ci.name, "JSC \"ER-Telecom Holding\", RU");
+	const char *why = NULL;
+	assert_int_equal(cymru_parse_asname(P("12389 | \"RU\" | ripencc | 2001-01-02 | X"), &ci, &why), -1);
+	assert_string_equal(why, "stray quote or NUL");
+	assert_int_equal(cymru_parse_origin(P("3209 | 1.2.0.0/16 | \"DE | ripencc | 2001-01-02"), &ci, NULL), -1);
 }
 
 static void test_cymru_bulk_lines(void **state)

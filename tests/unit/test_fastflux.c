@@ -62,6 +62,7 @@ static struct fake {
 	int resolvers;		/* resolver_new minus resolver_free */
 	int refuse;		/* submit fails with EAGAIN while set */
 	unsigned cancelled, submitted;
+	unsigned asname_asked;	/* AS-name TXT questions answered */
 	unsigned max_live[32];	/* most live queries of a type at once */
 } fk;
 
@@ -256,6 +257,7 @@ static void answer_ns(const char *name, const char *const *ns, unsigned n)
 static uint32_t (*world_asn)(uint32_t ip);
 static int ptr_answers;		/* 1: PTR answered with a name, 0: NXDOMAIN */
 static int moas;		/* 1: TXT lines list a second origin ASN (asn + 1000) */
+static int asname_answers;	/* 1: AS-name TXT answered, 0: NXDOMAIN */
 
 static uint32_t asn_by_second_octet(uint32_t ip)
 {
@@ -284,6 +286,25 @@ static unsigned serve_enrichment(void)
 				continue;
 			again = 1;
 			n++;
+			unsigned as;
+			if (q->type == RESOLVER_TXT && sscanf(q->name, "AS%u.", &as) == 1) {
+				/* an AS name, in the zone above origin.asn.test */
+				char line[128], qn[64];
+				snprintf(qn, sizeof qn, "AS%u.asn.test", as);
+				assert_string_equal(q->name, qn);
+				fk.asname_asked++;
+				if (!asname_answers) {
+					deliver(q, RESOLVER_NXDOMAIN, 3, NULL, 0, 0);
+					continue;
+				}
+				snprintf(line, sizeof line, "%u | DE | ripencc | 2001-01-02 | NET-%u Example, DE",
+					 as, as);
+				struct resolver_rr rr = {.ttl = 3600, .type = RESOLVER_TXT,
+							 .len = (uint16_t)strlen(line)};
+				rr.u.text = line;
+				deliver(q, RESOLVER_OK, 0, &rr, 1, 3600);
+				continue;
+			}
 			assert_int_equal(parse_rev(q->name, &ip), 0);
 			if (q->type == RESOLVER_TXT) {
 				assert_non_null(strstr(q->name, ".origin.asn.test"));
@@ -395,6 +416,7 @@ static int setup(void **state)
 	world_asn = asn_by_second_octet;
 	ptr_answers = 0;
 	moas = 0;
+	asname_answers = 1;
 	clock_fake(T0);
 	dir = tu_tmpdir();
 	return 0;
@@ -788,7 +810,8 @@ static void test_fastflux_records(void **state)
 	uint32_t ips[] = {ip4(14, 1, 0, 1), ip4(14, 2, 0, 1), ip4(14, 3, 0, 1)};
 	answer_a(n, 42, ips, 3);
 	answer_fail(RESOLVER_NS, n, RESOLVER_NODATA, 0);
-	assert_int_equal(serve_enrichment(), 3 + 2);	/* three TXT, two PTR (the cap) */
+	/* three origin TXT, two PTR (the cap), the names of three ASNs */
+	assert_int_equal(serve_enrichment(), 3 + 2 + 3);
 	const struct rec *a = NULL, *ns = NULL;
 	size_t enrich = 0, with_ptr = 0;
 	for (size_t i = 0; i < nrecs; i++) {
@@ -804,6 +827,10 @@ static void test_fastflux_records(void **state)
 				      (uint32_t)r->u.enrich.ip.addr[1] << 16;
 			assert_int_equal(r->u.enrich.asn, asn_by_second_octet(ip));
 			assert_memory_equal(r->u.enrich.country, r->u.enrich.asn % 2 ? "NL" : "DE", 2);
+			char want_name[64];
+			snprintf(want_name, sizeof want_name, "NET-%u Example, DE", r->u.enrich.asn);
+			assert_int_equal(r->u.enrich.as_name_len, strlen(want_name));
+			assert_memory_equal(r->u.enrich.as_name, want_name, strlen(want_name));
 		}
 	}
 	assert_non_null(a);
@@ -988,6 +1015,87 @@ static void test_fastflux_waits_for_a_busy_writer(void **state)
 	assert_non_null(pending(RESOLVER_A, "slow.example"));
 	assert_int_equal(writer_close(d.writer), 0);
 	d.writer = NULL;
+	ff_down();
+}
+
+/* The AS name of an enrichment record, as a string (test records are short). */
+static const char *as_name_of(const struct rec *r, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%.*s", (int)r->u.enrich.as_name_len, r->u.enrich.as_name);
+	return buf;
+}
+
+/*
+ * Cymru mode: AS names come from AS<n> TXT in the zone above the origin
+ * zone, once per ASN (cached), at most ENRICH_AS_PER_S a second; the
+ * enrichment record waits for its name and goes without one when the
+ * name is not to be had; a restart knows the names from the store.
+ */
+static void test_fastflux_as_names_are_asked_cached_and_rate_limited(void **state)
+{
+	char sdir[4200], err[256], nm[160];
+	struct seg_policy pol = {.no_fsync = 1};
+	snprintf(sdir, sizeof sdir, "%s/store", dir);
+	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
+	assert_non_null(sink);
+	ff_up("  window 2\n  ptr no\n  ns no\n  enrich-inflight 64\n");
+	submit("many.example");
+	uint32_t *ips = spread(40, 40, 3);	/* 40 addresses in 40 ASNs */
+	answer_a("many.example", 300, ips, 40);
+	serve_enrichment();
+	/* the burst: ENRICH_AS_PER_S names at once, the rest wait for tokens */
+	assert_int_equal(fk.asname_asked, 10);
+	size_t enrich = count_recs(REC_ENRICH, NULL, 0);
+	assert_int_equal(enrich, 10);	/* the others wait for their AS names */
+	for (int i = 0; i < 5; i++) {
+		pass(1);
+		serve_enrichment();
+	}
+	assert_int_equal(fk.asname_asked, 40);	/* one question per ASN, no more */
+	assert_int_equal(stat_of("asname"), 40);
+	assert_int_equal(stat_of("asname_cache"), 40);
+	assert_int_equal(count_recs(REC_ENRICH, NULL, 0), 40);
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i]->type == REC_ENRICH) {
+			char want_name[64];
+			snprintf(want_name, sizeof want_name, "NET-%u Example, DE", recs[i]->u.enrich.asn);
+			assert_string_equal(as_name_of(recs[i], nm, sizeof nm), want_name);
+		}
+	/* a second domain on the same networks asks no AS name again */
+	submit("more.example");
+	uint32_t other[] = {ips[0] + 1, ips[1] + 1};
+	answer_a("more.example", 300, other, 2);
+	serve_enrichment();
+	assert_int_equal(fk.asname_asked, 40);
+	/* a name that is not to be had: the record goes without one */
+	asname_answers = 0;
+	submit("lone.example");
+	uint32_t lone[] = {ip4(19, 200, 0, 1)};
+	answer_a("lone.example", 300, lone, 1);
+	pass(1);
+	serve_enrichment();
+	assert_int_equal(stat_of("asname_fail"), 1);
+	const struct rec *last = NULL;
+	for (size_t i = 0; i < nrecs; i++)
+		if (recs[i]->type == REC_ENRICH)
+			last = recs[i];
+	assert_non_null(last);
+	assert_int_equal(last->u.enrich.asn, asn_by_second_octet(lone[0]));
+	assert_int_equal(last->u.enrich.as_name_len, 0);
+	ff_down();
+	assert_int_equal(seg_writer_close(sink), 0);
+	sink = NULL;
+	/* the restart knows the 40 names from the store: a new address in one of them asks none */
+	asname_answers = 1;
+	unsigned asked = fk.asname_asked;
+	ff_up("  window 2\n  ptr no\n  ns no\n");
+	assert_int_equal(stat_of("asname_cache"), 40);
+	submit("after.example");
+	uint32_t again[] = {ips[2] + 7};
+	answer_a("after.example", 300, again, 1);
+	serve_enrichment();
+	assert_int_equal(fk.asname_asked, asked);
+	free(ips);
 	ff_down();
 }
 
@@ -1336,6 +1444,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fastflux_backs_off_when_the_resolver_is_full, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_waits_for_a_busy_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fastflux_as_names_are_asked_cached_and_rate_limited,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_restart_rebuilds_from_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_restart_mid_window_keeps_the_score, setup,
 						teardown),
