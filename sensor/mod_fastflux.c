@@ -1551,16 +1551,6 @@ struct rebuild {
 	uint32_t swept_s;	/* record time of the last sweep for room */
 };
 
-static int32_t x100_of(double v)
-{
-	double x = v * 100.0;
-	if (x > 2e9)
-		x = 2e9;
-	if (x < -2e9 || x != x)
-		x = -2e9;
-	return (int32_t)(x < 0 ? x - 0.5 : x + 0.5);
-}
-
 /* The domain of a replayed record, created when room is left. */
 static struct ffdom *rb_dom(struct rebuild *rb, const char *name, size_t len, uint32_t t)
 {
@@ -1618,11 +1608,11 @@ static void rb_score(struct rebuild *rb, const struct rec *r)
 	if (!d)
 		return;
 	if (s->window == 0) {
-		d->score_x100 = x100_of(s->score);
+		d->score_x100 = flux_x100_of(s->score);
 		d->ns_rec = (uint16_t)(s->n_ns > 65535 ? 65535 : s->n_ns);
 		return;
 	}
-	d->win_x100 = x100_of(s->score);
+	d->win_x100 = flux_x100_of(s->score);
 	d->win_a = (uint16_t)(s->n_a > 65535 ? 65535 : s->n_a);
 	d->win_asn = (uint16_t)(s->n_asn > 65535 ? 65535 : s->n_asn);
 	d->win_ns = (uint16_t)(s->n_ns > 65535 ? 65535 : s->n_ns);
