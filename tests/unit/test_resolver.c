@@ -7,6 +7,13 @@
  * TCP, "bad" a reply whose record runs off its end, and so on, so every
  * outcome of resolver.h is produced for real, through udns, on loopback.
  * Nothing here leaves 127.0.0.1.
+ *
+ * Time is fake: this file defines clock_gettime, gettimeofday and time,
+ * which libev, udns and the resolver read, as the real clock plus an
+ * offset, and an idle watcher moves the offset on by FAKE_STEP whenever
+ * an iteration of the loop found nothing to do (no datagram, no
+ * connection, no timer due: loopback delivers at send), so timeouts, the
+ * fake server's delays, the qps cap and socket re-opens take no wall time.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,6 +38,56 @@
 #include "dnsmsg.h"
 #include "dnstcp.h"
 #include "resolver.h"
+
+/* ---- the fake clock ---------------------------------------------------------- */
+
+#define FAKE_STEP_NS (10LL * 1000000)	/* what one idle iteration of the loop lasts */
+
+static int64_t fake_ns;	/* added to every clock the process reads */
+
+static void add_fake(struct timespec *ts)
+{
+	int64_t ns = ts->tv_nsec + fake_ns % 1000000000LL;
+	ts->tv_sec += (time_t)(fake_ns / 1000000000LL + ns / 1000000000LL);
+	ts->tv_nsec = (long)(ns % 1000000000LL);
+}
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int rc = (int)syscall(SYS_clock_gettime, id, ts);
+	if (rc == 0)
+		add_fake(ts);
+	return rc;
+}
+
+int gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	struct timespec ts;
+	(void)tz;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+	return 0;
+}
+
+time_t time(time_t *t)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (t)
+		*t = ts.tv_sec;
+	return ts.tv_sec;
+}
+
+static ev_idle fake_idle;
+
+static void fake_on_idle(struct ev_loop *l, ev_idle *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+	fake_ns += FAKE_STEP_NS;
+}
 
 /* ---- reply builder ---------------------------------------------------------- */
 
@@ -579,16 +639,27 @@ static void fake_start(struct fake *f, struct ev_loop *loop)
 	socklen_t sl = sizeof sa;
 	memset(f, 0, sizeof *f);
 	f->loop = loop;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	assert_true(f->udp >= 0);
-	assert_int_equal(bind(f->udp, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(f->udp, (struct sockaddr *)&sa, &sl), 0);
-	f->port = ntohs(sa.sin_port);
-	f->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	int one = 1;
-	setsockopt(f->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	assert_int_equal(bind(f->tcp, (struct sockaddr *)&sa, sizeof sa), 0);
+	/* UDP on a port the kernel picks, TCP on the same one: when some TCP
+	 * socket of the machine has it already, try another */
+	for (int tries = 0;; tries++) {
+		sa.sin_port = 0;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof sa;
+		f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		assert_true(f->udp >= 0);
+		assert_int_equal(bind(f->udp, (struct sockaddr *)&sa, sizeof sa), 0);
+		assert_int_equal(getsockname(f->udp, (struct sockaddr *)&sa, &sl), 0);
+		f->port = ntohs(sa.sin_port);
+		f->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(f->tcp >= 0);
+		int one = 1;
+		setsockopt(f->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(f->tcp, (struct sockaddr *)&sa, sizeof sa) == 0)
+			break;
+		assert_true(errno == EADDRINUSE && tries < 100);
+		close(f->tcp);
+		close(f->udp);
+	}
 	assert_int_equal(listen(f->tcp, 16), 0);
 	ev_io_init(&f->uio, fake_on_udp, f->udp, EV_READ);
 	ev_io_start(loop, &f->uio);
@@ -696,12 +767,17 @@ static int setup(void **state)
 	(void)state;
 	loop = ev_loop_new(EVFLAG_AUTO);
 	fake_start(&fk, loop);
+	ev_idle_init(&fake_idle, fake_on_idle);
+	ev_idle_start(loop, &fake_idle);
+	ev_unref(loop);	/* the clock keeps no ev_run going */
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	ev_ref(loop);
+	ev_idle_stop(loop, &fake_idle);
 	fake_stop(&fk);
 	ev_loop_destroy(loop);
 	return 0;
