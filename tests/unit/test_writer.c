@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -17,6 +19,25 @@
 #include "clock.h"
 #include "store.h"
 #include "writer.h"
+
+/*
+ * The wall clock as this process sees it: the kernel's plus realtime_ns.
+ * With realtime_ns six hours ahead, a deadline taken from CLOCK_REALTIME
+ * lies six hours ahead of the kernel's clock, as a deadline taken just
+ * before an NTP sync stepped the clock back by six hours does.
+ */
+static int64_t realtime_ns;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int rc = (int)syscall(SYS_clock_gettime, id, ts);
+	if (rc == 0 && id == CLOCK_REALTIME && realtime_ns) {
+		int64_t ns = (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec + realtime_ns;
+		ts->tv_sec = (time_t)(ns / 1000000000LL);
+		ts->tv_nsec = (long)(ns % 1000000000LL);
+	}
+	return rc;
+}
 
 static char dir[64];
 static char err[512];
@@ -150,6 +171,44 @@ static void test_writer_sync_and_seal_requests(void **state)
 	store_listing_free(&ls);
 }
 
+/*
+ * The timed fsync keeps its interval when the wall clock has been stepped
+ * back (routers step theirs at the first NTP sync): the writer's wait is
+ * on the monotonic clock.  With a wait on CLOCK_REALTIME the record below
+ * would not be durable for six hours.
+ */
+static void test_writer_timed_fsync_survives_a_clock_stepped_back(void **state)
+{
+	struct seg_policy pol = {.no_index = 1, .sync_every_ms = 50};
+	struct writer *w = writer_new(dir, "test", &pol, 1000, err, sizeof err);
+	assert_non_null(w);
+	assert_int_equal(writer_start(w), 0);
+	put_event(w, 0, 0);
+	writer_kick(w);
+	struct writer_stats st;
+	for (int i = 0; i < 1000; i++) {	/* the first sync, before the step */
+		writer_stats(w, &st);
+		if (st.seg.durable == 1)
+			break;
+		usleep(2000);
+	}
+	assert_int_equal(st.seg.durable, 1);
+	realtime_ns = 6 * 3600 * 1000000000LL;
+	usleep(20000);	/* the writer is waiting again, its deadline taken after the step */
+	put_event(w, 1, 0);
+	writer_kick(w);
+	for (int i = 0; i < 1500; i++) {	/* 3 s at most, for a 50 ms interval */
+		writer_stats(w, &st);
+		if (st.seg.durable == 2)
+			break;
+		usleep(2000);
+	}
+	realtime_ns = 0;
+	assert_int_equal(st.seg.durable, 2);
+	assert_int_equal(writer_close(w), 0);
+	count_events(2);
+}
+
 static void test_writer_rec_dup_owns_its_bytes(void **state)
 {
 	char name[] = "flux.example";
@@ -185,6 +244,7 @@ int main(void)
 		T(test_writer_stores_every_record_in_order),
 		T(test_writer_queue_bound_drops_and_counts),
 		T(test_writer_sync_and_seal_requests),
+		T(test_writer_timed_fsync_survives_a_clock_stepped_back),
 		cmocka_unit_test(test_writer_rec_dup_owns_its_bytes),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
