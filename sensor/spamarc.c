@@ -1096,7 +1096,7 @@ struct spamarc *spamarc_new(struct module *m, const struct mail_opts *opts, spam
 	const struct conf_node *bls = conf_module(&m->d->conf, "blacklist");
 	if (!bl || !module_enabled(&m->d->conf, bl) || !conf_get(bls, "source")) {
 		/* no blacklist round to follow: a round of its own every 6 h */
-		sched_every(&a->task, 6 * 3600 * 1000000LL, 60 * 1000000LL);
+		sched_every(&a->task, 6 * 3600 * 1000000LL, 5 * 1000000LL);
 		log_info("spamtrap: archives: no blacklist module to follow: a round every 6 h");
 	}
 	struct resolver_config rc;
