@@ -1,11 +1,16 @@
 /*
  * feed: streaming blacklist parsers (feed.h).
  *
- * Line formats collect one line into p->buf (bytes past FEED_LINE_MAX are
- * dropped and the line counted bad), then read it through the bounds-
- * checked cursor of buf.h.  JSON is a byte-at-a-time state machine that
- * keeps one string and a stack of FEED_JSON_DEPTH container types, so a
- * chunk boundary may fall anywhere, even inside a \u escape.
+ * Line formats read a line where it lies in the chunk, or gather one that
+ * spans chunks into p->buf (bytes past FEED_LINE_MAX are dropped and the
+ * line counted bad), then take its words through the bounds-checked cursor
+ * of buf.h.  JSON is a byte-at-a-time state machine (runs of plain string
+ * bytes copied at once) that keeps one string and a stack of
+ * FEED_JSON_DEPTH container types, so a chunk boundary may fall anywhere,
+ * even inside a \u escape.  Speed (tests/bench/feeds.sh against wc -l):
+ * no allocation, no stdio and no per-byte function call on the way of a
+ * line; ASCII domain names are checked and lower-cased by one table load
+ * a byte.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +54,17 @@ const char *feed_kind_name(int kind)
 {
 	return kind >= 0 && kind <= 4 ? kind_names[kind] : "unknown";
 }
+
+/* Byte classes for word(): blank, and the stop characters callers name. */
+#define C_BLANK 1
+#define C_HASH 2
+#define C_SEMI 4
+#define C_COMMA 8
+#define C_PATH 16	/* ends a URL's authority: / ? # */
+static const uint8_t cls[256] = {
+	[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK, ['\v'] = C_BLANK, ['\f'] = C_BLANK,
+	['#'] = C_HASH | C_PATH, [';'] = C_SEMI, [','] = C_COMMA, ['/'] = C_PATH, ['?'] = C_PATH,
+};
 
 /* ---- punycode (RFC 3492), encoding only ---------------------------------- */
 
@@ -164,7 +180,8 @@ static int ldh(uint8_t c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-int feed_domain_norm(const char *in, size_t len, char *out)
+/* The general path: non-ASCII labels (punycode), names over 253 bytes of input. */
+static int domain_norm_slow(const char *in, size_t len, char *out)
 {
 	const uint8_t *s = (const uint8_t *)in;
 	size_t o = 0, labels = 0;
@@ -228,30 +245,85 @@ int feed_domain_norm(const char *in, size_t len, char *out)
 	return (int)o;
 }
 
+/*
+ * Domain bytes by class, for the ASCII path that nearly every feed line
+ * takes: one table load a byte both validates and lower-cases it
+ * (out = c + (class & DC_UP)).
+ */
+#define DC_OK 0x40	/* a-z 0-9 - _: valid as is */
+#define DC_UP 0x60	/* A-Z: valid (DC_OK), add 0x20 */
+#define DC_DOT 0x01
+#define DC_HIGH 0x02	/* >= 0x80: the punycode path */
+static const uint8_t dcls[256] = {
+	['a' ... 'z'] = DC_OK, ['0' ... '9'] = DC_OK, ['-'] = DC_OK, ['_'] = DC_OK,
+	['A' ... 'Z'] = DC_UP, ['.'] = DC_DOT, [0x80 ... 0xff] = DC_HIGH,
+};
+
+int feed_domain_norm(const char *in, size_t len, char *out)
+{
+	const uint8_t *s = (const uint8_t *)in;
+	size_t whole = len;
+	if (len && s[len - 1] == '.')
+		len--;
+	if (!len || len > FEED_NAME_MAX)
+		return len ? domain_norm_slow(in, whole, out) : -1;
+	size_t lab = 0, dots = 0;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = s[i], k = dcls[c];
+		out[i] = (char)(c + (k & 0x20));
+		if (k & DC_OK)
+			continue;
+		if (k != DC_DOT)
+			return k == DC_HIGH ? domain_norm_slow(in, whole, out) : -1;
+		if (i == lab || i - lab > 63)
+			return -1;
+		lab = i + 1;
+		dots++;
+	}
+	if (lab == len || len - lab > 63 || !dots)
+		return -1;
+	out[len] = 0;
+	return (int)len;
+}
+
 /* ---- addresses ----------------------------------------------------------- */
 
-/* Dotted-quad IPv4, decimal, no leading zeros: 1 or 0 (the common case, without a copy). */
-static int parse_ip4(const char *s, size_t n, uint8_t addr[16])
+/* A dotted quad (decimal, no leading zeros) that s[0..n) starts with: its length, or 0. */
+static size_t ip4_prefix(const char *s0, size_t n, uint8_t addr[4])
 {
-	size_t i = 0;
-	memset(addr, 0, 16);
+	const char *s = s0, *e = s0 + n;
 	for (int part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
-		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-			v = v * 10 + (unsigned)(s[i] - '0');
-			digits++;
-			i++;
-		}
-		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[i - digits] == '0'))
+		if (s == e)
 			return 0;
+		unsigned v = (unsigned)(uint8_t)*s - '0';
+		if (v > 9)
+			return 0;
+		s++;
+		if (s < e && (unsigned)(uint8_t)*s - '0' <= 9) {
+			if (v == 0)
+				return 0;	/* a leading zero */
+			v = v * 10 + ((unsigned)(uint8_t)*s++ - '0');
+			if (s < e && (unsigned)(uint8_t)*s - '0' <= 9) {
+				v = v * 10 + ((unsigned)(uint8_t)*s++ - '0');
+				if (v > 255)
+					return 0;
+			}
+		}
 		addr[part] = (uint8_t)v;
 		if (part < 3) {
-			if (i >= n || s[i] != '.')
+			if (s == e || *s != '.')
 				return 0;
-			i++;
+			s++;
 		}
 	}
-	return i == n;
+	return (size_t)(s - s0);
+}
+
+/* Dotted-quad IPv4: 1 or 0 (the common case, without a copy). */
+static int parse_ip4(const char *s, size_t n, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	return n >= 7 && n <= 15 && ip4_prefix(s, n, addr) == n;
 }
 
 /* s[0..n) as an IPv4 or IPv6 address: family, or 0. */
@@ -260,14 +332,16 @@ static int parse_ip(const char *s, size_t n, uint8_t addr[16])
 	char tmp[64];
 	if (n == 0 || n >= sizeof tmp)
 		return 0;
-	if (!memchr(s, ':', n))
-		return parse_ip4(s, n, addr) ? 4 : 0;
+	if (parse_ip4(s, n, addr))
+		return 4;
+	/* IPv6 has two colons at least: not "host:port" (maltrail trails) */
+	const char *c1 = memchr(s, ':', n);
+	if (!c1 || !memchr(c1 + 1, ':', n - (size_t)(c1 - s) - 1))
+		return 0;
 	memcpy(tmp, s, n);
 	tmp[n] = 0;
 	memset(addr, 0, 16);
-	if (memchr(tmp, ':', n))
-		return inet_pton(AF_INET6, tmp, addr) == 1 ? 6 : 0;
-	return inet_pton(AF_INET, tmp, addr) == 1 ? 4 : 0;
+	return inet_pton(AF_INET6, tmp, addr) == 1 ? 6 : 0;
 }
 
 static size_t ip_text(char *out, size_t cap, int family, const uint8_t *addr)
@@ -322,7 +396,13 @@ static int parse_cidr(struct feed_parser *p, const char *s, size_t n, struct fee
 		e->kind = FEED_K_IP;
 	} else {
 		e->kind = FEED_K_CIDR;
-		l += (size_t)snprintf(p->val + l, sizeof p->val - l, "/%u", pl);
+		p->val[l++] = '/';
+		if (pl >= 100)
+			p->val[l++] = (char)('0' + pl / 100);
+		if (pl >= 10)
+			p->val[l++] = (char)('0' + pl / 10 % 10);
+		p->val[l++] = (char)('0' + pl % 10);
+		p->val[l] = 0;
 	}
 	e->value = p->val;
 	e->len = l;
@@ -337,7 +417,13 @@ static int set_ip(struct feed_parser *p, const char *s, size_t n, struct feed_en
 	e->kind = FEED_K_IP;
 	e->family = (uint8_t)fam;
 	e->prefix = fam == 4 ? 32 : 128;
-	e->len = ip_text(p->val, sizeof p->val, fam, e->addr);
+	if (fam == 4) {	/* parse_ip4 took only the canonical form */
+		memcpy(p->val, s, n);
+		p->val[n] = 0;
+		e->len = n;
+	} else {
+		e->len = ip_text(p->val, sizeof p->val, fam, e->addr);
+	}
 	e->value = p->val;
 	return 1;
 }
@@ -362,16 +448,15 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
 {
 	size_t o = 0, i = 0;
 	const char *sep = NULL;
-	for (size_t k = 0; k + 2 < n; k++)
-		if (s[k] == ':' && s[k + 1] == '/' && s[k + 2] == '/') {
-			sep = s + k;
-			break;
-		}
-	for (size_t k = 0; k < n; k++)
-		if ((uint8_t)s[k] <= 0x20 || s[k] == 0x7f) {
+	for (size_t k = 0; k < n; k++) {
+		uint8_t c = (uint8_t)s[k];
+		if (c <= 0x20 || c == 0x7f) {
 			*why = "blank or control byte in a URL";
 			return 0;
 		}
+		if (c == ':' && !sep && k + 2 < n && s[k + 1] == '/' && s[k + 2] == '/')
+			sep = s + k;
+	}
 	if (n > FEED_VALUE_MAX - 8) {
 		*why = "URL too long";
 		return 0;
@@ -397,16 +482,15 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
 		o += 3;
 		i = sl + 3;
 	}
-	/* authority: up to / ? # */
+	/* authority: up to / ? # (the last '@' ends the user part) */
 	size_t a0 = i;
-	while (i < n && s[i] != '/' && s[i] != '?' && s[i] != '#')
+	while (i < n && !(cls[(uint8_t)s[i]] & C_PATH))
 		i++;
 	const char *auth = s + a0;
 	size_t al = i - a0;
 	const char *at = NULL;
-	for (size_t k = 0; k < al; k++)
-		if (auth[k] == '@')
-			at = auth + k;
+	for (const char *k = memchr(auth, '@', al); k; k = memchr(k + 1, '@', (size_t)(auth + al - k - 1)))
+		at = k;
 	if (at) {
 		size_t ul = (size_t)(at - auth) + 1;
 		memcpy(p->val + o, auth, ul);
@@ -501,8 +585,9 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
 
 static int has_scheme(const char *s, size_t n)
 {
-	for (size_t k = 0; k + 2 < n && k < 17; k++)
-		if (s[k] == ':' && s[k + 1] == '/' && s[k + 2] == '/')
+	const char *c = memchr(s, ':', n < 17 ? n : 17);
+	for (; c; c = memchr(c + 1, ':', (size_t)(s + (n < 17 ? n : 17) - c - 1)))
+		if (c + 2 < s + n && c[1] == '/' && c[2] == '/')
 			return 1;
 	return 0;
 }
@@ -556,29 +641,145 @@ static int emit(struct feed_parser *p, struct feed_entry *e, const char **why)
 	return 1;
 }
 
-/* Byte classes for word(): blank, and the stop characters callers name. */
-#define C_BLANK 1
-#define C_HASH 2
-#define C_SEMI 4
-#define C_COMMA 8
-static const uint8_t cls[256] = {
-	[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK, ['\v'] = C_BLANK, ['\f'] = C_BLANK,
-	['#'] = C_HASH, [';'] = C_SEMI, [','] = C_COMMA,
-};
-
 /* Take one word of the cursor (blanks before it skipped): its bytes or NULL. */
 static const char *word(struct buf_rd *b, size_t *n, unsigned stops)
 {
-	size_t left = buf_left(b), k = 0, s0 = 0;
-	const uint8_t *p = b->p + b->off;
-	while (s0 < left && (cls[p[s0]] & C_BLANK))
-		s0++;
+	const uint8_t *p = b->p + b->off, *e = p + buf_left(b), *w;
 	unsigned end = stops | C_BLANK;
-	while (s0 + k < left && !(cls[p[s0 + k]] & end))
-		k++;
-	buf_skip(b, s0 + k);
-	*n = k;
-	return k ? (const char *)p + s0 : NULL;
+	while (p < e && (cls[*p] & C_BLANK))
+		p++;
+	w = p;
+	while (p < e && !(cls[*p] & end))
+		p++;
+	b->off = (size_t)(p - b->p);	/* within the cursor: p <= e */
+	*n = (size_t)(p - w);
+	return p > w ? (const char *)w : NULL;
+}
+
+/* A domain byte lower-cased (LDH, '_', '.'), 0 for any other byte. */
+#define ID2(c) [c] = c, [c + 1] = c + 1
+#define ID10(c) ID2(c), ID2(c + 2), ID2(c + 4), ID2(c + 6), ID2(c + 8)
+#define UP2(c) [c] = c + 32, [c + 1] = c + 33
+#define UP10(c) UP2(c), UP2(c + 2), UP2(c + 4), UP2(c + 6), UP2(c + 8)
+static const uint8_t dlow[256] = {
+	ID10('a'), ID10('k'), ID2('u'), ID2('w'), ID2('y'), ID10('0'),
+	['-'] = '-', ['_'] = '_', ['.'] = '.',
+	UP10('A'), UP10('K'), UP2('U'), UP2('W'), UP2('Y'),
+};
+
+/*
+ * The fast path for a plain ASCII domain name at the cursor: checked,
+ * lower-cased into p->val and the cursor moved past it in one pass, where
+ * word() and feed_domain_norm would take two.  1 with e filled (*w, *wl:
+ * the word as it was), or 0 with the cursor after the blanks, for the
+ * general path to take the word from there: a byte that is not LDH, '_' or
+ * '.' before the word ends (a URL, an IP:port, non-ASCII), or a name the
+ * general path might read otherwise (no dot, an all-digit last label, as
+ * an IP address has, too long, empty labels).
+ */
+static int dom_word(struct feed_parser *p, struct buf_rd *b, unsigned stops,
+		    struct feed_entry *e, const char **w, size_t *wl)
+{
+	const uint8_t *s = b->p + b->off, *end = s + buf_left(b);
+	while (s < end && (cls[*s] & C_BLANK))
+		s++;
+	b->off = (size_t)(s - b->p);
+	size_t left = (size_t)(end - s), max = left < FEED_NAME_MAX + 1 ? left : FEED_NAME_MAX + 1;
+	size_t i = 0, lab = 0, dots = 0;
+	char *out = p->val;
+	for (; i < max; i++) {
+		uint8_t t = dlow[s[i]];
+		out[i] = (char)t;
+		if (t > '.' || t == '-')
+			continue;
+		if (t != '.' || i == lab || i - lab > 63)
+			break;
+		lab = i + 1;
+		dots++;
+	}
+	if (i < left && !(cls[s[i]] & (stops | C_BLANK)))
+		return 0;
+	size_t n = i;
+	if (n && s[n - 1] == '.')
+		n--, dots--;	/* a final dot; its label was checked at it */
+	else if (n - lab > 63)
+		return 0;
+	if (!n || !dots || n > FEED_NAME_MAX || s[n - 1] == '.')
+		return 0;
+	for (size_t k = n; k > 0 && s[k - 1] != '.'; k--)
+		if (s[k - 1] < '0' || s[k - 1] > '9')
+			goto name;
+	return 0;	/* all digits: maybe an address */
+name:
+	out[n] = 0;
+	memset(e, 0, sizeof *e);
+	e->kind = FEED_K_DOMAIN;
+	e->value = out;
+	e->len = n;
+	*w = (const char *)s;
+	*wl = i;
+	b->off += i;
+	return 1;
+}
+
+/*
+ * The fast path for an IPv4 address at the cursor, with "/len" (cidr) or
+ * ":port" (port) after it when the caller allows them, read in one pass
+ * where word() and parse_ip would take two.  1 with e filled, or 0 with
+ * the cursor after the blanks for the general path (anything else before
+ * the word ends: IPv6, a name, a bad prefix).
+ */
+static int ip4_word(struct feed_parser *p, struct buf_rd *b, unsigned stops, int cidr, int port,
+		    struct feed_entry *e, const char **w, size_t *wl)
+{
+	const uint8_t *s = b->p + b->off, *end = s + buf_left(b);
+	while (s < end && (cls[*s] & C_BLANK))
+		s++;
+	b->off = (size_t)(s - b->p);
+	size_t left = (size_t)(end - s);
+	memset(e, 0, sizeof *e);
+	size_t k = ip4_prefix((const char *)s, left, e->addr), n = k;
+	if (!k)
+		return 0;
+	unsigned pl = 32, pv = 0, d = 0;
+	if (n < left && ((cidr && s[n] == '/') || (port && s[n] == ':'))) {
+		unsigned max = s[n] == '/' ? 3 : 5;
+		for (; n + 1 + d < left && d < max && s[n + 1 + d] >= '0' && s[n + 1 + d] <= '9'; d++)
+			pv = pv * 10 + (unsigned)(s[n + 1 + d] - '0');
+		if (!d || (s[n] == '/' ? pv > 32 : pv > 65535))
+			return 0;
+		if (s[n] == '/')
+			pl = pv;
+		else
+			e->port = (uint16_t)pv;
+		n += 1 + d;
+	}
+	if (n < left && !(cls[s[n]] & (stops | C_BLANK)))
+		return 0;
+	e->family = 4;
+	e->prefix = (uint8_t)pl;
+	e->value = p->val;
+	if (pl == 32) {
+		e->kind = FEED_K_IP;
+		memcpy(p->val, s, k);
+		p->val[k] = 0;
+		e->len = k;
+	} else {
+		for (unsigned bit = pl; bit < 32; bit++)
+			e->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+		size_t l = ip_text(p->val, sizeof p->val, 4, e->addr);
+		p->val[l++] = '/';
+		if (pl >= 10)
+			p->val[l++] = (char)('0' + pl / 10);
+		p->val[l++] = (char)('0' + pl % 10);
+		p->val[l] = 0;
+		e->kind = FEED_K_CIDR;
+		e->len = l;
+	}
+	*w = (const char *)s;
+	*wl = n;
+	b->off += n;
+	return 1;
 }
 
 static int is_boilerplate(const char *s, size_t n)
@@ -597,43 +798,46 @@ static int is_boilerplate(const char *s, size_t n)
 	return 0;
 }
 
-/* One CSV field of the line: column col, unquoted into out.  Its length, or -1. */
+/*
+ * One CSV field of the line: column col, unquoted into out.  Its length, or
+ * -1.  A field may open with a quote ("" inside is one quote); bytes after
+ * the closing quote, up to the comma, are kept as they are.  Whole runs
+ * between quotes and commas are found with memchr and copied at once.
+ */
 static long csv_field(const char *line, size_t n, unsigned col, char *out, size_t cap)
 {
-	struct buf_rd b;
-	unsigned c = 0;
-	buf_rd_init(&b, line, n);
-	for (;;) {
+	size_t i = 0;	/* <= n throughout */
+	for (unsigned c = 0;; c++) {
 		size_t o = 0;
-		int q = 0;
-		if (buf_left(&b) && b.p[b.off] == '"') {
-			q = 1;
-			buf_skip(&b, 1);
-		}
-		for (;;) {
-			if (!buf_left(&b)) {
-				if (q)
+		int mine = c == col;
+		if (i < n && line[i] == '"') {
+			i++;
+			for (;;) {
+				const char *q = memchr(line + i, '"', n - i);
+				if (!q)
 					return -1;	/* unterminated quote */
-				break;
-			}
-			uint8_t ch = buf_get_u8(&b);
-			if (q && ch == '"') {
-				if (buf_left(&b) && b.p[b.off] == '"') {
-					buf_skip(&b, 1);
-				} else {
-					q = 0;
-					continue;
+				size_t qi = (size_t)(q - line);
+				int twice = qi + 1 < n && line[qi + 1] == '"';
+				size_t run = qi - i + (size_t)twice;	/* "" is one quote */
+				if (mine) {
+					if (o + run >= cap)
+						return -1;
+					memcpy(out + o, line + i, run);
+					o += run;
 				}
-			} else if (!q && ch == ',') {
-				break;
-			}
-			if (c == col) {
-				if (o + 1 >= cap)
-					return -1;
-				out[o++] = (char)ch;
+				i = qi + 1 + (size_t)twice;
+				if (!twice)
+					break;
 			}
 		}
-		if (c == col) {
+		const char *cm = memchr(line + i, ',', n - i);
+		size_t fe = cm ? (size_t)(cm - line) : n;
+		if (mine) {
+			size_t run = fe - i;
+			if (o + run >= cap)
+				return -1;
+			memcpy(out + o, line + i, run);
+			o += run;
 			while (o && blank((uint8_t)out[o - 1]))
 				o--;
 			size_t s0 = 0;
@@ -643,9 +847,9 @@ static long csv_field(const char *line, size_t n, unsigned col, char *out, size_
 			out[o - s0] = 0;
 			return (long)(o - s0);
 		}
-		if (!buf_left(&b) && (b.off == 0 || b.p[b.off - 1] != ','))
+		if (!cm)
 			return -1;	/* fewer columns */
-		c++;
+		i = fe + 1;
 	}
 }
 
@@ -667,11 +871,9 @@ static int csv_header(struct feed_parser *p, const char *line, size_t n)
 	return -1;
 }
 
-/* One whole line in p->buf[0..p->len), CR removed.  0 or -1 (stop). */
-static int line(struct feed_parser *p)
+/* One whole line s[0..n) (in the chunk or in p->buf).  0 or -1 (stop). */
+static int line(struct feed_parser *p, const char *s, size_t n)
 {
-	const char *s = p->buf;
-	size_t n = p->len;
 	struct buf_rd b;
 	struct feed_entry e;
 	const char *why = "not an indicator";
@@ -696,7 +898,8 @@ static int line(struct feed_parser *p)
 		w = word(&b, &wl, C_HASH);
 		if (!w)
 			goto none;
-		if (!parse_ip(w, wl, a)) {
+		if (!(wl == 7 && !memcmp(w, "0.0.0.0", 7)) &&
+		    !(wl == 9 && !memcmp(w, "127.0.0.1", 9)) && !parse_ip(w, wl, a)) {
 			/* a plain list of names */
 			if (is_boilerplate(w, wl)) {
 				p->ignored++;
@@ -708,14 +911,18 @@ static int line(struct feed_parser *p)
 			break;
 		}
 		int any = 0;
-		while ((w = word(&b, &wl, C_HASH))) {
+		for (;;) {
+			int fast = dom_word(p, &b, C_HASH, &e, &w, &wl);
+			if (!fast && !(w = word(&b, &wl, C_HASH)))
+				break;
 			any = 1;
 			if (is_boilerplate(w, wl)) {
 				p->ignored++;
 				continue;
 			}
-			memset(&e, 0, sizeof e);
-			if (!set_domain(p, w, wl, &e)) {
+			if (!fast)
+				memset(&e, 0, sizeof e);
+			if (!fast && !set_domain(p, w, wl, &e)) {
 				bad(p, "not a domain name");
 				continue;
 			}
@@ -731,6 +938,10 @@ static int line(struct feed_parser *p)
 		return 0;
 	}
 	case FEED_DOMAINS:
+		if (dom_word(p, &b, C_HASH, &e, &w, &wl)) {
+			r = 1;
+			break;
+		}
 		w = word(&b, &wl, C_HASH);
 		if (!w)
 			goto none;
@@ -741,6 +952,10 @@ static int line(struct feed_parser *p)
 		break;
 	case FEED_IPS:
 	case FEED_CIDR:
+		if (ip4_word(p, &b, C_HASH | C_SEMI | C_COMMA, 1, 0, &e, &w, &wl)) {
+			r = 1;
+			break;
+		}
 		w = word(&b, &wl, C_HASH | C_SEMI | C_COMMA);
 		if (!w)
 			goto none;
@@ -748,10 +963,13 @@ static int line(struct feed_parser *p)
 		why = "not an IP address or CIDR";
 		break;
 	case FEED_IPSUM: {
-		w = word(&b, &wl, C_HASH);
-		if (!w)
-			goto none;
-		r = set_ip(p, w, wl, &e);
+		r = ip4_word(p, &b, C_HASH, 0, 0, &e, &w, &wl);
+		if (!r) {
+			w = word(&b, &wl, C_HASH);
+			if (!w)
+				goto none;
+			r = set_ip(p, w, wl, &e);
+		}
 		why = "not an IP address";
 		if (r) {
 			size_t cl;
@@ -780,6 +998,11 @@ static int line(struct feed_parser *p)
 		}
 		break;
 	case FEED_TRAILS: {
+		if (ip4_word(p, &b, C_HASH, 1, 1, &e, &w, &wl) ||
+		    dom_word(p, &b, C_HASH, &e, &w, &wl)) {
+			r = 1;
+			break;
+		}
 		w = word(&b, &wl, C_HASH);
 		if (!w)
 			goto none;
@@ -848,48 +1071,52 @@ none:
 	return 0;
 }
 
+/* The first line: without a UTF-8 byte-order mark. */
+static int first_line(struct feed_parser *p, const char *s, size_t n)
+{
+	p->bom_checked = 1;
+	if (n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
+		s += 3, n -= 3;
+	return line(p, s, n);
+}
+
+/*
+ * A line that lies whole in the chunk is parsed where it is; only one
+ * that spans chunks is gathered in p->buf (FEED_LINE_MAX bytes at most:
+ * the rest is dropped and the line counted bad).
+ */
 static int lines_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		/* copy up to the next newline at once */
-		const uint8_t *nl = memchr(d + i, '\n', n - i);
-		size_t run = nl ? (size_t)(nl - (d + i)) : n - i;
-		if (run) {
+	const uint8_t *end = d + n;
+	while (d < end) {
+		const uint8_t *nl = memchr(d, '\n', (size_t)(end - d));
+		size_t run = nl ? (size_t)(nl - d) : (size_t)(end - d);
+		const char *s = (const char *)d;
+		size_t len = run;
+		if (p->len || p->overlong || !nl) {
 			size_t room = sizeof p->buf - p->len;
 			if (run > room)
 				p->overlong = 1;
-			memcpy(p->buf + p->len, d + i, run < room ? run : room);
+			memcpy(p->buf + p->len, d, run < room ? run : room);
 			p->len += run < room ? run : room;
-			i += run;
-			if (i == n)
+			if (!nl)
 				break;
-		}
-		uint8_t c = d[i];
-		if (c == '\n') {
-			p->lines++;
-			if (p->overlong) {
-				bad(p, "line too long");
-				p->overlong = 0;
-			} else {
-				if (!p->bom_checked) {
-					p->bom_checked = 1;
-					if (p->len >= 3 && !memcmp(p->buf, "\xef\xbb\xbf", 3)) {
-						memmove(p->buf, p->buf + 3, p->len - 3);
-						p->len -= 3;
-					}
-				}
-				if (line(p) < 0) {
-					p->len = 0;
-					return -1;
-				}
-			}
-			p->len = 0;
-			continue;
-		}
-		if (p->len < sizeof p->buf)
-			p->buf[p->len++] = (char)c;
-		else
+			s = p->buf;
+			len = p->len;
+		} else if (run > sizeof p->buf) {
 			p->overlong = 1;
+		}
+		d = nl + 1;
+		p->lines++;
+		int r = 0;
+		if (p->overlong)
+			bad(p, "line too long");
+		else
+			r = p->bom_checked ? line(p, s, len) : first_line(p, s, len);
+		p->len = 0;
+		p->overlong = 0;
+		if (r < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -922,6 +1149,11 @@ static void utf8_put(struct feed_parser *p, uint32_t cp)
 
 enum { J_VALUE, J_AFTER, J_COLON, J_SCALAR };
 
+/* String bytes that are kept as they are: not '"', '\\' or a control byte. */
+static const uint8_t jplain[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0xff] = 1,	/* all but " and \\ */
+};
+
 static int jfail(struct feed_parser *p, const char *why)
 {
 	p->error = why;
@@ -941,7 +1173,7 @@ static int jstring_done(struct feed_parser *p)
 	size_t n = p->len;
 	int d = p->jdepth;
 	if (p->jstack[d] == 'o' && p->jexpect_key[d]) {
-		p->jkey_match = !p->jstr_over && n == strlen(p->path) && !memcmp(s, p->path, n);
+		p->jkey_match = !p->jstr_over && n == p->path_len && !memcmp(s, p->path, n);
 		p->jexpect_key[d] = 0;
 		p->jstate = J_COLON;
 		return 0;
@@ -1027,7 +1259,18 @@ static int json_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 				}
 				continue;
 			}
-			if (c == '\\') {
+			if (jplain[c]) {
+				/* the run of plain bytes from here, copied at once */
+				size_t k = i + 1;
+				while (k < n && jplain[d[k]])
+					k++;
+				size_t run = k - i, room = FEED_LINE_MAX - p->len;
+				if (run > room)
+					p->jstr_over = 1;
+				memcpy(p->buf + p->len, d + i, run < room ? run : room);
+				p->len += run < room ? run : room;
+				i = k - 1;
+			} else if (c == '\\') {
 				p->jesc = 1;
 			} else if (c == '"') {
 				p->jin_str = 0;
@@ -1138,6 +1381,7 @@ int feed_parser_init(struct feed_parser *p, const struct feed_opts *o, feed_emit
 		if (!o->path || !*o->path || strlen(o->path) > FEED_PATH_MAX)
 			goto inval;
 		strcpy(p->path, o->path);
+		p->path_len = strlen(o->path);
 		p->jstate = J_VALUE;
 	}
 	return 0;

@@ -98,6 +98,7 @@ struct feed_parser {
 	int col_by_name, have_header;
 	char colname[FEED_PATH_MAX + 1];
 	char path[FEED_PATH_MAX + 1];
+	size_t path_len;
 	feed_emit_fn emit;
 	void *arg;
 	int stopped;
