@@ -196,3 +196,21 @@ double flux_sets_fluxiness(const struct flux_sets *s)
 		return 0.0;
 	return ((double)s->records / s->answers) / s->a.n;
 }
+
+int64_t flux_window_span_us(uint32_t ttl, unsigned window, int64_t ttl_min_us, int64_t ttl_max_us)
+{
+	if (!window)
+		window = FLUX_WINDOW;
+	if (ttl_max_us <= 0)
+		ttl_max_us = FLUX_TTL_MAX_S * 1000000LL;
+	if (ttl_min_us < 0)
+		ttl_min_us = 0;
+	if (ttl_min_us > ttl_max_us)
+		ttl_min_us = ttl_max_us;
+	int64_t t = ttl ? (int64_t)ttl * 1000000 : ttl_max_us;
+	if (t < ttl_min_us)
+		t = ttl_min_us;
+	if (t > ttl_max_us)
+		t = ttl_max_us;
+	return t * window;
+}

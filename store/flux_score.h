@@ -38,6 +38,16 @@
 #define FLUX_CAP_NS 32
 #define FLUX_CAP_MAX 65535
 
+/*
+ * The classification window of tipd's fast-flux module by default
+ * (tipd.conf: window, ttl-min, ttl-max): the first FLUX_WINDOW lookups
+ * with addresses, each re-lookup after the last answer's TTL clamped to
+ * [ttl-min, ttl-max].  tip scores stores over the same window.
+ */
+#define FLUX_WINDOW 3
+#define FLUX_TTL_MIN_S 30
+#define FLUX_TTL_MAX_S 3600
+
 struct flux_set {
 	void *v;		/* sorted unique values, uint32_t or uint64_t */
 	uint16_t n;		/* values stored */
@@ -107,6 +117,17 @@ void flux_sets_verdict(const struct flux_sets *s, struct flux_verdict *v);
  * one that returns a new sample each time.  0 before any answer.
  */
 double flux_sets_fluxiness(const struct flux_sets *s);
+
+/*
+ * How long a classification window lasts when its first answer had this
+ * TTL: window * clamp(ttl, ttl_min, ttl_max), in microseconds.  The
+ * sensor's window-th lookup falls before it (each lookup waits at least
+ * the clamped TTL, plus the time the answer took) and its next lookup at
+ * or after it.  TTL 0 is unknown (Passive DNS COF carries none): the
+ * longest the sensor would wait, ttl_max.  window 0 or ttl_max_us <= 0
+ * mean the defaults above; ttl_min_us < 0 means 0.
+ */
+int64_t flux_window_span_us(uint32_t ttl, unsigned window, int64_t ttl_min_us, int64_t ttl_max_us);
 
 /* The 64-bit hash flux_sets_add_ns uses (FNV-1a of the lower-case name). */
 uint64_t flux_name_hash(const char *name, size_t len);

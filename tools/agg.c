@@ -24,6 +24,9 @@ void agg_filter_init(struct agg_filter *f)
 	f->until_us = INT64_MAX;
 	f->strict = 0;
 	f->qtype = 0;
+	f->window = FLUX_WINDOW;
+	f->ttl_min_us = FLUX_TTL_MIN_S * 1000000LL;
+	f->ttl_max_us = FLUX_TTL_MAX_S * 1000000LL;
 }
 
 int agg_filter_match(const struct agg_filter *f, int64_t first_us, int64_t last_us)
@@ -505,6 +508,119 @@ void agg_rrset_view(const struct agg_rrset *r, struct agg_rrset_view *v)
 	v->names = k + o;
 }
 
+/* ---- the classification window --------------------------------------- */
+
+void agg_win_init(struct agg_win *w, int64_t keep)
+{
+	memset(w, 0, sizeof *w);
+	w->t0 = INT64_MAX;
+	w->end = INT64_MAX;
+	w->out_min = INT64_MAX;
+	w->keep = keep;
+}
+
+void agg_win_fini(struct agg_win *w)
+{
+	free(w->r);
+	free(w->ip);
+	w->r = NULL;
+	w->ip = NULL;
+	w->n = w->alloc = w->n_ip = w->alloc_ip = 0;
+}
+
+static int win_push(struct agg_win *w, int64_t t, const uint8_t *a4, uint32_t n)
+{
+	if (w->n == w->alloc) {
+		size_t na = w->alloc ? w->alloc * 2 : 4;
+		void *nv = realloc(w->r, na * sizeof *w->r);
+		if (!nv)
+			return -1;
+		w->r = nv;
+		w->alloc = na;
+	}
+	if (w->n_ip + n > w->alloc_ip) {
+		size_t na = w->alloc_ip ? w->alloc_ip : 16;
+		while (na < w->n_ip + n)
+			na *= 2;
+		void *nv = realloc(w->ip, na * sizeof *w->ip);
+		if (!nv)
+			return -1;
+		w->ip = nv;
+		w->alloc_ip = na;
+	}
+	w->r[w->n++] = (struct agg_winrec){t, (uint32_t)w->n_ip, n};
+	for (uint32_t i = 0; i < n; i++)
+		w->ip[w->n_ip++] = get_be32(a4 + 4 * i);
+	return 0;
+}
+
+/* Drop the records first seen at or after lim, noting the earliest dropped. */
+static void win_prune(struct agg_win *w, int64_t lim)
+{
+	size_t k = 0, kip = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		struct agg_winrec e = w->r[i];
+		if (e.t >= lim) {
+			if (e.t < w->out_min)
+				w->out_min = e.t;
+			continue;
+		}
+		memmove(w->ip + kip, w->ip + e.off, e.n * sizeof *w->ip);
+		w->r[k++] = (struct agg_winrec){e.t, (uint32_t)kip, e.n};
+		kip += e.n;
+	}
+	w->n = k;
+	w->n_ip = kip;
+}
+
+int agg_win_add(struct agg_win *w, const struct agg_filter *f, int64_t t, uint32_t ttl,
+		const uint8_t *a4, uint32_t n_a4)
+{
+	if (!n_a4)
+		return 0;
+	if (w->fixed)
+		return t >= w->t0 && t < w->end ? win_push(w, t, a4, n_a4) : 0;
+	int64_t span = flux_window_span_us(ttl, f->window, f->ttl_min_us, f->ttl_max_us);
+	if (w->keep < 0)	/* the longest window this filter gives: unknown TTL */
+		w->keep = flux_window_span_us(0, f->window, f->ttl_min_us, f->ttl_max_us);
+	if (t < w->t0 || (t == w->t0 && t + span < w->end)) {
+		w->t0 = t;
+		w->end = t + span;
+		w->ttl0 = ttl;
+		win_prune(w, w->keep > span ? t + w->keep : w->end);
+		if (w->out_min < w->end)
+			w->dirty = 1;
+	}
+	int64_t lim = w->keep > w->end - w->t0 ? w->t0 + w->keep : w->end;
+	if (t >= lim) {
+		if (t < w->out_min)
+			w->out_min = t;
+		return 0;
+	}
+	return win_push(w, t, a4, n_a4);
+}
+
+void agg_win_refix(struct agg_win *w)
+{
+	w->n = w->n_ip = 0;
+	w->fixed = 1;
+	w->dirty = 0;
+}
+
+int agg_win_sets(const struct agg_win *w, struct flux_sets *s)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct agg_winrec *e = &w->r[i];
+		if (e->t < w->t0 || e->t >= w->end)
+			continue;
+		for (uint32_t k = 0; k < e->n; k++)
+			if (flux_sets_add_a(s, w->ip[e->off + k]) < 0 && errno == ENOMEM)
+				return -1;
+		flux_sets_answer(s, e->n);
+	}
+	return 0;
+}
+
 /* ---- one domain ------------------------------------------------------- */
 
 void agg_domain_init(struct agg_domain *d, const char *name, size_t len, int keep_ips)
@@ -520,11 +636,13 @@ void agg_domain_init(struct agg_domain *d, const char *name, size_t len, int kee
 	d->first_us = INT64_MAX;
 	d->last_us = INT64_MIN;
 	d->keep_ips = keep_ips;
+	agg_win_init(&d->win, -1);
 }
 
 void agg_domain_fini(struct agg_domain *d)
 {
 	flux_sets_fini(&d->sets);
+	agg_win_fini(&d->win);
 	free(d->ips);
 	free(d->info);
 	d->info = NULL;
@@ -600,8 +718,11 @@ int agg_domain_add(struct agg_domain *d, const struct rec *r, const struct agg_f
 		if (d->keep_ips && ip_note(d, ip, first, last, count) < 0)
 			return -1;
 	}
-	if (dn->n_a4)
+	if (dn->n_a4) {
 		flux_sets_answer(&d->sets, dn->n_a4);
+		if (agg_win_add(&d->win, f, first, dn->ttl, dn->a4, dn->n_a4) < 0)
+			return -1;
+	}
 	if (dn->qtype == 2) {	/* NS */
 		size_t off = 0, len;
 		const char *nm;
@@ -629,9 +750,25 @@ static uint32_t sets_finish(struct flux_sets *s, struct flux_verdict *v, agg_asn
 	return unknown;
 }
 
+/*
+ * The verdict of a window (its sets built here, with the caps of the
+ * analysis host); on memory exhaustion it counts what could be added.
+ */
+static uint32_t win_finish(const struct agg_win *w, struct flux_verdict *v, agg_asn_fn asn_of,
+			   void *ctx)
+{
+	struct flux_sets ws;
+	flux_sets_init(&ws, FLUX_CAP_MAX, FLUX_CAP_MAX, FLUX_CAP_MAX);
+	(void)agg_win_sets(w, &ws);
+	uint32_t unknown = sets_finish(&ws, v, asn_of, ctx);
+	flux_sets_fini(&ws);
+	return unknown;
+}
+
 void agg_domain_finish(struct agg_domain *d, agg_asn_fn asn_of, void *ctx)
 {
-	d->asn_unknown = sets_finish(&d->sets, &d->v, asn_of, ctx);
+	d->run_asn_unknown = sets_finish(&d->sets, &d->run, asn_of, ctx);
+	d->asn_unknown = win_finish(&d->win, &d->v, asn_of, ctx);
 }
 
 struct dom_ctx {
@@ -928,6 +1065,7 @@ static uint32_t emap_get(const struct emap *m, uint32_t ip)
 struct sdom {
 	uint64_t h;
 	struct flux_sets sets;
+	struct agg_win win;
 	int64_t first_us, last_us;
 	uint64_t lookups;
 	size_t name_len;
@@ -941,6 +1079,7 @@ struct scan {
 	struct sdom **tab;	/* open addressing, cap a power of two */
 	size_t n, cap, max;
 	uint64_t mod, res;	/* this pass: names whose hash % mod == res */
+	int refix;		/* reading again for the windows of dirty names only */
 	int overflow, err;
 };
 
@@ -949,6 +1088,7 @@ static void tab_clear(struct scan *s)
 	for (size_t i = 0; i < s->cap; i++)
 		if (s->tab[i]) {
 			flux_sets_fini(&s->tab[i]->sets);
+			agg_win_fini(&s->tab[i]->win);
 			free(s->tab[i]);
 			s->tab[i] = NULL;
 		}
@@ -964,6 +1104,8 @@ static struct sdom *tab_get(struct scan *s, const char *name, size_t len, uint64
 			return e;
 		i = (i + 1) & (s->cap - 1);
 	}
+	if (s->refix)
+		return NULL;
 	if (s->n >= s->max) {
 		s->overflow = 1;
 		return NULL;
@@ -975,6 +1117,7 @@ static struct sdom *tab_get(struct scan *s, const char *name, size_t len, uint64
 	}
 	e->h = h;
 	flux_sets_init(&e->sets, FLUX_CAP_MAX, FLUX_CAP_MAX, FLUX_CAP_MAX);
+	agg_win_init(&e->win, 0);
 	e->first_us = INT64_MAX;
 	e->last_us = INT64_MIN;
 	e->lookups = 0;
@@ -991,7 +1134,7 @@ static int on_scan(void *ctx, const char *sensor TIP_UNUSED, const struct store_
 		   const struct rec *r)
 {
 	struct scan *s = ctx;
-	if (r->type == REC_ENRICH) {
+	if (r->type == REC_ENRICH && !s->refix) {
 		const struct rec_enrich *e = &r->u.enrich;
 		if (e->ip.family == 4 && emap_put(&s->em, a4_at(e->ip.addr), e->asn, r->ts_us) < 0) {
 			s->err = 1;
@@ -1013,9 +1156,17 @@ static int on_scan(void *ctx, const char *sensor TIP_UNUSED, const struct store_
 	if (s->mod > 1 && h % s->mod != s->res)
 		return 0;
 	struct sdom *e = tab_get(s, d->name, d->name_len, h);
+	if (s->refix) {	/* only the windows of the dirty names, with their anchors fixed */
+		if (e && e->win.fixed && agg_win_add(&e->win, &s->o->filter, first, d->ttl, d->a4,
+						     d->n_a4) < 0)
+			goto fail;
+		return 0;
+	}
 	if (!e)
 		return 1;
 	e->lookups += count;
+	if (agg_win_add(&e->win, &s->o->filter, first, d->ttl, d->a4, d->n_a4) < 0)
+		goto fail;
 	if (first < e->first_us)
 		e->first_us = first;
 	if (last > e->last_us)
@@ -1053,6 +1204,8 @@ static int row_cmp(const void *a, const void *b)
 	const struct agg_flux_row *x = a, *y = b;
 	if (x->v.score_x100 != y->v.score_x100)
 		return x->v.score_x100 > y->v.score_x100 ? -1 : 1;
+	if (x->run.score_x100 != y->run.score_x100)
+		return x->run.score_x100 > y->run.score_x100 ? -1 : 1;
 	int c = memcmp(x->name, y->name, x->name_len < y->name_len ? x->name_len : y->name_len);
 	return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
 }
@@ -1063,10 +1216,14 @@ static int keep_rows(struct scan *s, struct agg_flux *out)
 		struct sdom *e = s->tab[i];
 		if (!e)
 			continue;
-		struct flux_verdict v;
+		struct flux_verdict v, run;
 		out->domains++;
-		uint32_t unknown = sets_finish(&e->sets, &v, scan_asn, s);
-		if (s->o->use_min ? v.score_x100 < s->o->min_x100 : !v.flux)
+		uint32_t run_unknown = sets_finish(&e->sets, &run, scan_asn, s);
+		uint32_t unknown = win_finish(&e->win, &v, scan_asn, s);
+		int keep = s->o->use_min ? v.score_x100 >= s->o->min_x100 : v.flux;
+		if (!keep && s->o->running)
+			keep = s->o->use_min ? run.score_x100 >= s->o->min_x100 : run.flux;
+		if (!keep)
 			continue;
 		if (out->n == out->alloc) {
 			size_t na = out->alloc ? out->alloc * 2 : 64;
@@ -1080,9 +1237,11 @@ static int keep_rows(struct scan *s, struct agg_flux *out)
 		if (!nm)
 			return -1;
 		memcpy(nm, e->name, e->name_len + 1);
-		out->rows[out->n++] = (struct agg_flux_row){nm, e->name_len, v, e->first_us, e->last_us,
-							    e->lookups, unknown};
-		out->asn_unknown += unknown;
+		out->rows[out->n++] = (struct agg_flux_row){nm,	     e->name_len, v,	       run,
+							    e->first_us, e->last_us,   e->win.t0,
+							    e->win.end,	 e->lookups,   unknown,
+							    run_unknown};
+		out->asn_unknown += run_unknown;
 	}
 	return 0;
 }
@@ -1136,6 +1295,22 @@ int agg_flux_scan(const struct store_set *set, const struct agg_flux_opts *o, st
 			q[qn + 1][1] = s.res;
 			qn += 2;
 			continue;
+		}
+		/* names read out of time order whose window lost a record: once more */
+		size_t dirty = 0;
+		for (size_t i = 0; i < s.cap; i++)
+			if (s.tab[i] && s.tab[i]->win.dirty) {
+				agg_win_refix(&s.tab[i]->win);
+				dirty++;
+			}
+		if (dirty) {
+			s.refix = 1;
+			out->passes++;
+			out->rescans += dirty;
+			store_set_scan(set, on_scan, NULL, &s);
+			s.refix = 0;
+			if (s.err)
+				goto out;
 		}
 		if (keep_rows(&s, out) < 0)
 			goto out;
@@ -1258,4 +1433,48 @@ void agg_domain_ipinfo(const struct agg_domain *d, size_t i, struct agg_ipinfo *
 		*out = d->info[i];
 	else
 		memset(out, 0, sizeof *out);
+}
+
+int agg_cli_window(const char *cmd, const char *opt, const char *arg, struct agg_filter *f)
+{
+	char *end;
+	if (!strcmp(opt, "window")) {
+		unsigned long v = strtoul(arg, &end, 10);
+		if (end == arg || *end || v < 1 || v > 1000 || arg[0] == '-') {
+			fprintf(stderr, "tip %s: --window: a number of lookups from 1 to 1000\n", cmd);
+			return -1;
+		}
+		f->window = (unsigned)v;
+		return 0;
+	}
+	/* seconds, or a duration as tipd.conf writes it: "30s", "1h", "1h30m" */
+	int64_t sec = -1;
+	if (arg[0] >= '0' && arg[0] <= '9') {
+		unsigned long long v = strtoull(arg, &end, 10);
+		sec = !*end && v <= 100000000 ? (int64_t)v : parse_duration(arg);
+	}
+	if (sec < 0) {
+		fprintf(stderr, "tip %s: --%s: not a duration (30, 30s, 1h): ", cmd, opt);
+		util_put_text(stderr, arg, strlen(arg));
+		fputc('\n', stderr);
+		return -1;
+	}
+	if (!strcmp(opt, "ttl-min"))
+		f->ttl_min_us = sec * 1000000;
+	else
+		f->ttl_max_us = sec * 1000000;
+	if (f->ttl_max_us <= 0) {
+		fprintf(stderr, "tip %s: --ttl-max: a positive duration\n", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+int agg_cli_window_check(const char *cmd, const struct agg_filter *f)
+{
+	if (f->ttl_max_us < f->ttl_min_us) {
+		fprintf(stderr, "tip %s: --ttl-max is shorter than --ttl-min\n", cmd);
+		return -1;
+	}
+	return 0;
 }

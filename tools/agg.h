@@ -10,6 +10,21 @@
  * import`), else it is unknown and not counted: imported passive DNS has
  * no enrichment records and is scored with the table.
  *
+ * Classification window: the verdict (v, flux) is the Holz score of the
+ * sensor's classification window, not of everything the stores hold: the
+ * IPv4 answers first seen in [t0, t0 + span), where t0 is the first time
+ * the name answered with IPv4 addresses (in the time window) and span =
+ * flux_window_span_us(TTL of that answer, window, ttl-min, ttl-max) of
+ * store/flux_score.h, the time tipd's fast-flux module takes for its
+ * window lookups (TTL-bounded repeats).  On the sensor's own records that
+ * is exactly its window; on passive DNS it is what a sensor looking the
+ * name up from its first sighting would have classified.  The running
+ * totals (run: every observation) are kept beside it, as the sensor keeps
+ * them.  Both are invariant under `tip compact` (a coalesced record keeps
+ * the first sighting of its answer set), except that compaction keeps the
+ * smallest TTL of a set.  Of several answers first seen at t0, the one
+ * with the shortest window counts.
+ *
  * Time window: an observation is counted when [first seen, last seen]
  * overlaps [since, until] (both inclusive).  A coalesced record (passive
  * DNS, or `tip compact`) is one observation, so a time-fenced query has the
@@ -53,6 +68,10 @@ struct agg_filter {
 	int64_t until_us;	/* INT64_MAX: no bound */
 	int strict;		/* 1: [first, last] inside the window (dnsdbq -c); 0: overlapping */
 	uint16_t qtype;		/* 0: every type; else only records of this question type */
+	/* the classification window (agg_filter_init: tipd's defaults; a window
+	 * of 0 or a ttl_max_us of 0 also mean the default) */
+	unsigned window;	/* lookups with addresses */
+	int64_t ttl_min_us, ttl_max_us;
 };
 
 void agg_filter_init(struct agg_filter *f);
@@ -166,11 +185,39 @@ struct agg_ip {
 	uint64_t count;
 };
 
+/*
+ * The classification window of one name while its records are read, in
+ * any order.  It keeps the IPv4 answers first seen in [t0, t0 + keep)
+ * (keep: the longest span, so a later, earlier anchor can still be judged
+ * exactly) or, with keep 0, only those of the current window; then a
+ * record dropped that an earlier anchor would count makes it dirty, and
+ * the caller reads the name again with fixed set (t0 and end known).
+ */
+struct agg_winrec {
+	int64_t t;		/* first seen */
+	uint32_t off, n;	/* its addresses: ip[off..off+n) */
+};
+
+struct agg_win {
+	int64_t t0, end;	/* anchor and end (exclusive); t0 INT64_MAX: no answer yet */
+	int64_t keep;		/* 0: the window only; else how far past t0 to keep */
+	int64_t out_min;	/* earliest first seen dropped past the end (INT64_MAX: none) */
+	struct agg_winrec *r;
+	size_t n, alloc;
+	uint32_t *ip;
+	size_t n_ip, alloc_ip;
+	uint32_t ttl0;		/* TTL of the anchor's answer */
+	int fixed;		/* t0 and end are given: count [t0, end), nothing else */
+	int dirty;		/* a dropped record may belong to the final window */
+};
+
 struct agg_domain {
 	char name[REC_NAME_MAX + 1];
 	size_t name_len;
-	struct flux_sets sets;
-	struct flux_verdict v;	/* after agg_domain_finish */
+	struct flux_sets sets;	/* running totals */
+	struct flux_verdict v;	/* after agg_domain_finish: the classification window's verdict */
+	struct flux_verdict run;	/* after agg_domain_finish: the running totals' */
+	struct agg_win win;
 	int64_t first_us, last_us;	/* of the name's observations (INT64_MAX/MIN: none) */
 	uint64_t lookups;	/* sum of counts of its DNS records with answers */
 	uint64_t records;
@@ -178,10 +225,22 @@ struct agg_domain {
 	struct agg_ipinfo *info;	/* agg_domain_lookup: what is known of ips[i] */
 	size_t n_ips, alloc_ips;
 	uint64_t ips_over;	/* observations of addresses beyond AGG_IPS_MAX */
-	uint32_t asn_unknown;	/* after finish: addresses whose ASN is not known */
+	uint32_t asn_unknown;	/* after finish: addresses of the window whose ASN is not known */
+	uint32_t run_asn_unknown;	/* the same of every address */
 	int keep_ips;
 	int found;		/* some record of the name was seen (in or out of the window) */
 };
+
+/* An empty window; keep as in struct agg_win. */
+void agg_win_init(struct agg_win *w, int64_t keep);
+void agg_win_fini(struct agg_win *w);
+/* Count one record's IPv4 answers, first seen at t with this TTL.  0 or -1 (ENOMEM). */
+int agg_win_add(struct agg_win *w, const struct agg_filter *f, int64_t t, uint32_t ttl,
+		const uint8_t *a4, uint32_t n_a4);
+/* Forget what was counted and count [t0, end) only (after dirty). */
+void agg_win_refix(struct agg_win *w);
+/* Add the window's addresses to s.  0 or -1 (ENOMEM). */
+int agg_win_sets(const struct agg_win *w, struct flux_sets *s);
 
 /* Called with an address, gives its origin ASN or 0. */
 typedef uint32_t (*agg_asn_fn)(void *ctx, uint32_t ipv4);
@@ -245,15 +304,20 @@ struct agg_flux_opts {
 	int use_min;		/* 1: keep score >= min_x100; 0: keep fast-flux (> 142.38) */
 	int32_t min_x100;
 	size_t max_domains;	/* per pass; 0 = AGG_MAX_DOMAINS */
+	int running;		/* 1: also keep names whose running totals pass (the sensor
+				 * promotes a benign name whose running totals cross) */
 };
 
 struct agg_flux_row {
 	char *name;		/* heap, name_len bytes and a NUL */
 	size_t name_len;
-	struct flux_verdict v;
+	struct flux_verdict v;	/* the classification window's: decides, sorts, --min-score */
+	struct flux_verdict run;	/* the running totals' */
 	int64_t first_us, last_us;
+	int64_t win_t0, win_end;	/* the classification window [t0, end) */
 	uint64_t lookups;
-	uint32_t asn_unknown;	/* addresses whose ASN is not known (not counted in n_asn) */
+	uint32_t asn_unknown;	/* addresses of the window whose ASN is not known (not in n_asn) */
+	uint32_t run_asn_unknown;	/* the same of every address */
 };
 
 struct agg_flux {
@@ -262,7 +326,8 @@ struct agg_flux {
 	unsigned passes;	/* times the stores were read */
 	uint64_t domains;	/* names seen in the window */
 	int enrich_full;	/* the ASN map hit AGG_ENRICH_MAX */
-	uint64_t asn_unknown;	/* sum of the rows' asn_unknown */
+	uint64_t asn_unknown;	/* sum of the rows' run_asn_unknown */
+	uint64_t rescans;	/* names read again for their window (records out of order) */
 };
 
 /* Score every name of the stores.  0, or -1 on memory exhaustion. */
@@ -295,5 +360,13 @@ int agg_cli_store(struct store_set *set, const char *cmd, const char *path);
 int agg_cli_time(const char *cmd, const char *opt, const char *arg, int64_t *us);
 int agg_cli_score(const char *cmd, const char *arg, int32_t *x100);
 int agg_cli_asn(struct asn_db *db, const char *cmd, const char *path);
+/*
+ * --window N, --ttl-min D, --ttl-max D (opt without the dashes) into f: the
+ * classification window of a sensor configured other than by default.
+ * 0 or -1 after printing the error; agg_cli_window_check, after the last
+ * option, says when ttl-max is shorter than ttl-min.
+ */
+int agg_cli_window(const char *cmd, const char *opt, const char *arg, struct agg_filter *f);
+int agg_cli_window_check(const char *cmd, const struct agg_filter *f);
 
 #endif

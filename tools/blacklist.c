@@ -1,10 +1,13 @@
 /*
  * blacklist: `tip blacklist --format dnsmasq|unbound|hosts|nftables
  *            [--min-score S] [--since T] [--until T] [--asn FILE]
+ *            [--window N] [--ttl-min D] [--ttl-max D] [--running]
  *            [--min-confidence C [--allowlist FILE]] --store DIR...`
  *
- * The domains the stores show as fast-flux (agg_flux_scan; --min-score S
- * lists every name scoring at least S instead) for the router's resolver,
+ * The domains the stores show as fast-flux (agg_flux_scan: by the score of
+ * the sensor's classification window, see agg.h; --running also by the
+ * running totals; --min-score S lists every name scoring at least S
+ * instead) for the router's resolver,
  * and their IPv4 addresses for its firewall:
  *   dnsmasq   address=/NAME/0.0.0.0
  *   unbound   local-zone: "NAME." always_nxdomain
@@ -50,6 +53,8 @@ int cmd_blacklist(int argc, char **argv)
 		{"until", required_argument, NULL, 'U'},     {"asn", required_argument, NULL, 'a'},
 		{"min-confidence", required_argument, NULL, 'C'},
 		{"allowlist", required_argument, NULL, 'A'},
+		{"window", required_argument, NULL, 'W'}, {"ttl-min", required_argument, NULL, 'T'},
+		{"ttl-max", required_argument, NULL, 'X'}, {"running", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	struct store_set set = {0};
@@ -111,6 +116,17 @@ int cmd_blacklist(int argc, char **argv)
 		case 'A':
 			allowlist = optarg;
 			break;
+		case 'W':
+		case 'T':
+		case 'X':
+			if (agg_cli_window("blacklist",
+					   c == 'W' ? "window" : c == 'T' ? "ttl-min" : "ttl-max", optarg,
+					   &fo.filter) < 0)
+				goto out;
+			break;
+		case 'R':
+			fo.running = 1;
+			break;
 		default:
 			rc = tip_usage("blacklist");
 			goto out;
@@ -122,6 +138,8 @@ int cmd_blacklist(int argc, char **argv)
 		rc = tip_usage("blacklist");
 		goto out;
 	}
+	if (agg_cli_window_check("blacklist", &fo.filter) < 0)
+		goto out;
 	if (set.n == 0) {
 		fprintf(stderr, "tip blacklist: no store given (--store DIR)\n");
 		goto out;

@@ -71,7 +71,7 @@ static int graph_domain(const struct store_set *set, const struct asn_db *db, co
 	struct svg_graph g = {all.name, all.name_len, &fv, all.lookups,
 			      all.first_us != INT64_MAX ? all.first_us : sr.v[0].t_us,
 			      all.last_us != INT64_MIN ? all.last_us : sr.t_end_us, sr.source,
-			      sr.v, sr.n, sr.t_end_us, 1};
+			      sr.v, sr.n, sr.t_end_us, 1, &all.v};
 
 	char tmp[4096];
 	FILE *fo = stdout;

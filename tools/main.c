@@ -21,11 +21,13 @@ static const struct tip_cmd cmds[] = {
 	{"asn", cmd_asn, "asn import --asn FILE --country FILE -o OUT"},
 	{"query", cmd_query, "query domain NAME|'*.NAME'|'NAME.*' | ip ADDR[/LEN] | flux | spam --domain D|--ip A|--hash H "
 			     "[--min-score S] [--since T] [--until T] [-c] [-t RRTYPE] [-l N] "
+			     "[--window N] [--ttl-min D] [--ttl-max D] [--running] "
 			     "[--asn FILE] [--format table|csv|json|cof] --store DIR...\n"
 			     "       tip query source [NAME] | indicator VALUE [--allowlist FILE] "
 			     "[--format table|csv|json] --store DIR..."},
 	{"blacklist", cmd_blacklist, "blacklist --format dnsmasq|unbound|hosts|nftables "
 				     "[--min-score S] [--since T] [--until T] [--asn FILE] "
+				     "[--window N] [--ttl-min D] [--ttl-max D] [--running] "
 				     "[--min-confidence C [--allowlist FILE]] --store DIR..."},
 	{"graph", cmd_graph, "graph domain NAME -o FILE.svg [--since T] [--until T] [--asn FILE] "
 			     "[--source auto|samples|lookups] --store DIR..."},

@@ -325,7 +325,7 @@ static const struct agg_flux *flux_rows(struct page_ctx *s, const struct agg_fil
 	if (fc->valid)
 		agg_flux_fini(&fc->fl);
 	fc->valid = 0;
-	struct agg_flux_opts o = {*f, dbp(s), 1, INT32_MIN, 0};
+	struct agg_flux_opts o = {*f, dbp(s), 1, INT32_MIN, 0, 0};
 	if (agg_flux_scan(&s->set, &o, &fc->fl, faults) < 0) {
 		agg_flux_fini(&fc->fl);
 		return NULL;
@@ -1217,7 +1217,7 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	struct svg_graph g = {d.name, d.name_len, &gv, d.lookups,
 			      d.first_us != INT64_MAX ? d.first_us : sr.n ? sr.v[0].t_us : 0,
 			      d.last_us != INT64_MIN ? d.last_us : sr.t_end_us, sr.source,
-			      sr.v, sr.n, sr.t_end_us, 0};
+			      sr.v, sr.n, sr.t_end_us, 0, &d.v};
 	svg_score_graph(svg_to_hbuf, b, &g);
 	series_fini(&sr);
 	hbuf_printf(b, "<figcaption class=\"muted\">Score of ");

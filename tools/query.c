@@ -206,58 +206,119 @@ static void put_cof(FILE *f, const struct agg_rrsets *rr)
 
 /* ---- flux rows ---------------------------------------------------------- */
 
-static const char *flux_hdr[] = {"Domain", "Score", "Hosts", "ASNs", "First seen", "Last seen"};
+/*
+ * One name's scores: the classification window's verdict (w, which decides)
+ * and the running totals beside it (r), as tipd keeps both.
+ */
+struct frow {
+	const char *name;
+	size_t len;
+	const struct flux_verdict *w, *r;
+	uint32_t w_unknown, r_unknown;
+	int64_t first, last;	/* of the name's observations */
+	int64_t w0, w1;		/* the window [w0, w1) */
+	uint64_t lookups;
+};
 
-static int flux_row_tbl(struct tbl *t, const char *name, size_t len, const struct flux_verdict *v,
-			int64_t first, int64_t last, uint32_t unknown)
+static struct frow frow_dom(const struct agg_domain *d)
 {
-	char b[64], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
-	int rc = tbl_addx(t, name, len);
-	agg_fmt_score(b, sizeof b, v->score_x100);
-	rc |= tbl_add(t, b);
-	snprintf(b, sizeof b, "%u%s", v->n_a, v->capped ? "+" : "");
-	rc |= tbl_add(t, b);
+	return (struct frow){d->name,	   d->name_len,	  &d->v,	&d->run,
+			     d->asn_unknown, d->run_asn_unknown, d->first_us, d->last_us,
+			     d->win.t0,	   d->win.end,	  d->lookups};
+}
+
+static struct frow frow_flux(const struct agg_flux_row *x)
+{
+	return (struct frow){x->name,	      x->name_len,	   &x->v,      &x->run,
+			     x->asn_unknown, x->run_asn_unknown, x->first_us, x->last_us,
+			     x->win_t0,	      x->win_end,	   x->lookups};
+}
+
+static const char *flux_hdr[] = {"Domain",	 "Score",      "Hosts",	    "ASNs",
+				 "Running (hosts/ASNs)", "First seen", "Last seen"};
+#define FLUX_COLS 7
+
+/* "15 (+2 unknown)", "ASN unknown" or "3+" */
+static void asns_text(char *b, size_t cap, const struct flux_verdict *v, uint32_t unknown)
+{
 	if (v->n_a && unknown == v->n_a)
-		snprintf(b, sizeof b, "ASN unknown");
+		snprintf(b, cap, "ASN unknown");
 	else if (unknown)
-		snprintf(b, sizeof b, "%u (+%u unknown)", v->n_asn, unknown);
+		snprintf(b, cap, "%u (+%u unknown)", v->n_asn, unknown);
 	else
-		snprintf(b, sizeof b, "%u%s", v->n_asn, v->capped ? "+" : "");
+		snprintf(b, cap, "%u%s", v->n_asn, v->capped ? "+" : "");
+}
+
+static int flux_row_tbl(struct tbl *t, const struct frow *x)
+{
+	char b[96], s[32], a[48], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
+	int rc = tbl_addx(t, x->name, x->len);
+	agg_fmt_score(b, sizeof b, x->w->score_x100);
 	rc |= tbl_add(t, b);
-	fmt_time(t1, sizeof t1, first);
-	fmt_time(t2, sizeof t2, last);
+	snprintf(b, sizeof b, "%u%s", x->w->n_a, x->w->capped ? "+" : "");
+	rc |= tbl_add(t, b);
+	asns_text(b, sizeof b, x->w, x->w_unknown);
+	rc |= tbl_add(t, b);
+	agg_fmt_score(s, sizeof s, x->r->score_x100);
+	if (x->r->n_a && x->r_unknown == x->r->n_a)
+		snprintf(a, sizeof a, "ASN unknown");
+	else if (x->r_unknown)
+		snprintf(a, sizeof a, "%u, +%u unknown", x->r->n_asn, x->r_unknown);
+	else
+		snprintf(a, sizeof a, "%u%s", x->r->n_asn, x->r->capped ? "+" : "");
+	snprintf(b, sizeof b, "%s (%u%s/%s)", s, x->r->n_a, x->r->capped ? "+" : "", a);
+	rc |= tbl_add(t, b);
+	fmt_time(t1, sizeof t1, x->first);
+	fmt_time(t2, sizeof t2, x->last);
 	rc |= tbl_add(t, t1);
 	rc |= tbl_add(t, t2);
 	return rc;
 }
 
-static void flux_row_csv(FILE *f, const char *name, size_t len, const struct flux_verdict *v,
-			 int64_t first, int64_t last, uint64_t lookups, uint32_t unknown)
+static void flux_row_csv(FILE *f, const struct frow *x)
 {
-	char s[32], m[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX];
+	char s[32], m[32], rs[32], t1[UTIL_TIME_MAX], t2[UTIL_TIME_MAX], w0[UTIL_TIME_MAX],
+		w1[UTIL_TIME_MAX];
+	const struct flux_verdict *v = x->w, *r = x->r;
 	agg_fmt_score(s, sizeof s, v->score_x100);
 	agg_fmt_score(m, sizeof m, v->margin_x100);
-	fmt_time(t1, sizeof t1, first);
-	fmt_time(t2, sizeof t2, last);
-	csv_put(f, name, len);
-	fprintf(f, ",%s,%s,%u,%u,%u,%llu,%s,%s,%d,%d,%u\r\n", s, m, v->n_a, v->n_asn, v->n_ns,
-		(unsigned long long)lookups, t1, t2, v->flux, v->capped, unknown);
+	agg_fmt_score(rs, sizeof rs, r->score_x100);
+	fmt_time(t1, sizeof t1, x->first);
+	fmt_time(t2, sizeof t2, x->last);
+	fmt_time(w0, sizeof w0, x->w0);
+	fmt_time(w1, sizeof w1, x->w1);
+	csv_put(f, x->name, x->len);
+	fprintf(f, ",%s,%s,%u,%u,%u,%llu,%s,%s,%d,%d,%u,%s,%s,%s,%u,%u,%u,%d,%d,%u\r\n", s, m,
+		v->n_a, v->n_asn, v->n_ns, (unsigned long long)x->lookups, t1, t2, v->flux,
+		v->capped, x->w_unknown, w0, w1, rs, r->n_a, r->n_asn, r->n_ns, r->flux, r->capped,
+		x->r_unknown);
 }
 
-static void flux_row_json(FILE *f, const char *name, size_t len, const struct flux_verdict *v,
-			  int64_t first, int64_t last, uint64_t lookups, uint32_t unknown)
+static void verdict_json(FILE *f, const struct flux_verdict *v, uint32_t unknown)
 {
 	char s[32], m[32];
 	agg_fmt_score(s, sizeof s, v->score_x100);
 	agg_fmt_score(m, sizeof m, v->margin_x100);
-	fputs("{\"row\":\"domain\",\"domain\":", f);
-	json_put_str(f, name, len);
-	fprintf(f, ",\"score\":%s,\"margin\":%s,\"flux\":%s,\"hosts\":%u,\"asns\":%u,\"ns\":%u,"
-		   "\"lookups\":%llu,\"capped\":%s,\"asn_unknown\":%u",
+	fprintf(f, "\"score\":%s,\"margin\":%s,\"flux\":%s,\"hosts\":%u,\"asns\":%u,\"ns\":%u,"
+		   "\"capped\":%s,\"asn_unknown\":%u",
 		s, m, v->flux ? "true" : "false", v->n_a, v->n_asn, v->n_ns,
-		(unsigned long long)lookups, v->capped ? "true" : "false", unknown);
-	put_json_time(f, "first_seen", first);
-	put_json_time(f, "last_seen", last);
+		v->capped ? "true" : "false", unknown);
+}
+
+static void flux_row_json(FILE *f, const struct frow *x)
+{
+	fputs("{\"row\":\"domain\",\"domain\":", f);
+	json_put_str(f, x->name, x->len);
+	fputc(',', f);
+	verdict_json(f, x->w, x->w_unknown);
+	fprintf(f, ",\"lookups\":%llu", (unsigned long long)x->lookups);
+	put_json_time(f, "first_seen", x->first);
+	put_json_time(f, "last_seen", x->last);
+	put_json_time(f, "window_start", x->w0);
+	put_json_time(f, "window_end", x->w1);
+	fputs(",\"running\":{", f);
+	verdict_json(f, x->r, x->r_unknown);
+	fputc('}', f);
 	/* the caller closes the object */
 }
 
@@ -273,6 +334,7 @@ struct qopt {
 	int32_t min_x100;
 	size_t max_domains;
 	size_t limit;		/* -l: rows of each kind at most; 0 = all */
+	int running;		/* --running: flux also by the running totals */
 	struct agg_faults faults;
 };
 
@@ -332,14 +394,16 @@ void query_put_cof(FILE *f, const struct agg_rrsets *rr)
 
 void query_csv_flux_header(FILE *f)
 {
-	fputs("domain,score,margin,hosts,asns,ns,lookups,first_seen,last_seen,flux,capped,asn_unknown\r\n",
+	fputs("domain,score,margin,hosts,asns,ns,lookups,first_seen,last_seen,flux,capped,asn_unknown,"
+	      "window_start,window_end,running_score,running_hosts,running_asns,running_ns,"
+	      "running_flux,running_capped,running_asn_unknown\r\n",
 	      f);
 }
 
 void query_csv_flux_row(FILE *f, const struct agg_flux_row *r)
 {
-	flux_row_csv(f, r->name, r->name_len, &r->v, r->first_us, r->last_us, r->lookups,
-		     r->asn_unknown);
+	struct frow x = frow_flux(r);
+	flux_row_csv(f, &x);
 }
 
 void query_cof_domain(FILE *f, const struct store_set *set, const struct asn_db *db,
@@ -526,8 +590,8 @@ static void domain_json(FILE *f, const struct agg_domain *d, const struct agg_rr
 			const struct lookups *l, size_t limit)
 {
 	char qt[DNSTYPE_NAME_MAX], a[INET6_ADDRSTRLEN], b[16];
-	flux_row_json(f, d->name, d->name_len, &d->v, d->first_us, d->last_us, d->lookups,
-		      d->asn_unknown);
+	struct frow x = frow_dom(d);
+	flux_row_json(f, &x);
 	fputs("}\n", f);
 	for (size_t i = 0; i < d->n_ips && (!limit || i < limit); i++) {
 		struct agg_ipinfo in;
@@ -608,7 +672,7 @@ static int q_domain(struct qopt *o, const char *name)
 		goto out;
 	}
 	int any = d.records > 0 || lk.n > 0;
-	warn_asn(o, d.asn_unknown);
+	warn_asn(o, d.run_asn_unknown);
 	if (!any) {
 		rc = 1;
 		fprintf(stderr, "tip query: no observation of that domain%s\n",
@@ -618,10 +682,13 @@ static int q_domain(struct qopt *o, const char *name)
 	if (o->fmt == F_COF) {
 		put_cof_n(stdout, &rr, o->limit);
 	} else if (o->fmt == F_TABLE) {
-		struct tbl t = {6, NULL, 0, 0}, a = {6, NULL, 0, 0};
+		struct tbl t = {FLUX_COLS, NULL, 0, 0}, a = {6, NULL, 0, 0};
+		struct frow x = frow_dom(&d);
+		for (int i = 0; i < FLUX_COLS; i++)
+			tbl_add(&t, flux_hdr[i]);
 		for (int i = 0; i < 6; i++)
-			tbl_add(&t, flux_hdr[i]), tbl_add(&a, ip_hdr[i]);
-		flux_row_tbl(&t, d.name, d.name_len, &d.v, d.first_us, d.last_us, d.asn_unknown);
+			tbl_add(&a, ip_hdr[i]);
+		flux_row_tbl(&t, &x);
 		size_t shown = 0;
 		for (size_t i = 0; i < d.n_ips && (!o->limit || i < o->limit); i++, shown++) {
 			struct agg_ipinfo in;
@@ -675,22 +742,22 @@ static int q_wild(struct qopt *o, const struct match_wild *p)
 	uint64_t unknown = 0;
 	for (size_t i = 0; i < m.n; i++) {
 		n += m.v[i]->records > 0;
-		unknown += m.v[i]->asn_unknown;
+		unknown += m.v[i]->run_asn_unknown;
 	}
 	warn_asn(o, unknown);
 	size_t lim = o->limit && o->limit < n ? o->limit : n;
 	if (o->fmt == F_COF) {
 		put_cof_n(stdout, &rr, o->limit);
 	} else if (o->fmt == F_TABLE) {
-		struct tbl t = {6, NULL, 0, 0};
-		for (int i = 0; i < 6; i++)
+		struct tbl t = {FLUX_COLS, NULL, 0, 0};
+		for (int i = 0; i < FLUX_COLS; i++)
 			tbl_add(&t, flux_hdr[i]);
 		for (size_t i = 0, k = 0; i < m.n && k < lim; i++) {
 			const struct agg_domain *d = m.v[i];
 			if (!d->records)
 				continue;
-			flux_row_tbl(&t, d->name, d->name_len, &d->v, d->first_us, d->last_us,
-				     d->asn_unknown);
+			struct frow x = frow_dom(d);
+			flux_row_tbl(&t, &x);
 			k++;
 		}
 		tbl_print(stdout, &t);
@@ -704,12 +771,11 @@ static int q_wild(struct qopt *o, const struct match_wild *p)
 			const struct agg_domain *d = m.v[i];
 			if (!d->records)
 				continue;
+			struct frow x = frow_dom(d);
 			if (o->fmt == F_CSV) {
-				flux_row_csv(stdout, d->name, d->name_len, &d->v, d->first_us,
-					     d->last_us, d->lookups, d->asn_unknown);
+				flux_row_csv(stdout, &x);
 			} else {
-				flux_row_json(stdout, d->name, d->name_len, &d->v, d->first_us,
-					      d->last_us, d->lookups, d->asn_unknown);
+				flux_row_json(stdout, &x);
 				fputs("}\n", stdout);
 			}
 			k++;
@@ -877,7 +943,7 @@ out:
 static int q_flux(struct qopt *o)
 {
 	struct agg_flux_opts fo = {o->filter, o->have_db ? &o->db : NULL, o->use_min, o->min_x100,
-				   o->max_domains};
+				   o->max_domains, o->running};
 	struct agg_flux fl;
 	if (agg_flux_scan(&o->set, &fo, &fl, &o->faults) < 0) {
 		fprintf(stderr, "tip query: out of memory\n");
@@ -890,13 +956,12 @@ static int q_flux(struct qopt *o)
 	warn_asn(o, fl.asn_unknown);
 	size_t lim = o->limit && o->limit < fl.n ? o->limit : fl.n;
 	if (o->fmt == F_TABLE) {
-		struct tbl t = {6, NULL, 0, 0};
-		for (int i = 0; i < 6; i++)
+		struct tbl t = {FLUX_COLS, NULL, 0, 0};
+		for (int i = 0; i < FLUX_COLS; i++)
 			tbl_add(&t, flux_hdr[i]);
 		for (size_t i = 0; i < lim; i++) {
-			const struct agg_flux_row *r = &fl.rows[i];
-			flux_row_tbl(&t, r->name, r->name_len, &r->v, r->first_us, r->last_us,
-				     r->asn_unknown);
+			struct frow x = frow_flux(&fl.rows[i]);
+			flux_row_tbl(&t, &x);
 		}
 		tbl_print(stdout, &t);
 		if (lim < fl.n)
@@ -909,9 +974,8 @@ static int q_flux(struct qopt *o)
 	} else if (o->fmt == F_JSON) {
 		/* NDJSON: one "domain" row a line */
 		for (size_t i = 0; i < lim; i++) {
-			const struct agg_flux_row *r = &fl.rows[i];
-			flux_row_json(stdout, r->name, r->name_len, &r->v, r->first_us, r->last_us,
-				      r->lookups, r->asn_unknown);
+			struct frow x = frow_flux(&fl.rows[i]);
+			flux_row_json(stdout, &x);
 			fputs("}\n", stdout);
 		}
 	} else {
@@ -928,7 +992,7 @@ static int is_spam_query(int argc, char **argv)
 {
 	static const char *const with_value[] = {"-s", "-f", "-t", "-l", "--store", "--format",
 		"--min-score", "--since", "--until", "--asn", "--max-domains", "--type", "--limit",
-		"--domain", "--ip", "--hash"};
+		"--domain", "--ip", "--hash", "--window", "--ttl-min", "--ttl-max"};
 	for (int i = 1; i < argc; i++) {
 		if (argv[i][0] != '-')
 			return !strcmp(argv[i], "spam");
@@ -950,6 +1014,8 @@ int cmd_query(int argc, char **argv)
 		{"max-domains", required_argument, NULL, 'M'}, {"type", required_argument, NULL, 't'},
 		{"limit", required_argument, NULL, 'l'},  {"strict", no_argument, NULL, 'c'},
 		{"allowlist", required_argument, NULL, 'A'},
+		{"window", required_argument, NULL, 'W'}, {"ttl-min", required_argument, NULL, 'T'},
+		{"ttl-max", required_argument, NULL, 'X'}, {"running", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	if (is_spam_query(argc, argv))
@@ -1028,6 +1094,16 @@ int cmd_query(int argc, char **argv)
 		case 'A':
 			allowlist = optarg;
 			break;
+		case 'W':
+		case 'T':
+		case 'X':
+			if (agg_cli_window("query", c == 'W' ? "window" : c == 'T' ? "ttl-min" : "ttl-max",
+					   optarg, &o.filter) < 0)
+				goto out;
+			break;
+		case 'R':
+			o.running = 1;
+			break;
 		default:
 			fprintf(stderr, "tip query: unknown or incomplete option: ");
 			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
@@ -1065,6 +1141,8 @@ int cmd_query(int argc, char **argv)
 		fprintf(stderr, "tip query: --since is after --until\n");
 		goto out;
 	}
+	if (agg_cli_window_check("query", &o.filter) < 0)
+		goto out;
 	if (asn_path) {
 		if (agg_cli_asn(&o.db, "query", asn_path) < 0)
 			goto out;

@@ -187,7 +187,7 @@ static int from_lookups(struct scol *c, const struct agg_domain *all, struct ser
 		}
 		if (o->last > out->t_end_us)
 			out->t_end_us = o->last;
-		rc = push(out, o->first, cum.v.n_a, cum.v.n_asn, cum.v.score_x100);
+		rc = push(out, o->first, cum.run.n_a, cum.run.n_asn, cum.run.score_x100);
 	}
 	agg_domain_fini(&cum);
 	return rc;
@@ -272,7 +272,7 @@ void series_fini(struct series *s)
 void series_verdict(const struct series *s, const struct agg_domain *all,
 		    struct flux_verdict *v)
 {
-	*v = all->v;
+	*v = all->run;	/* the curve's end: the running totals */
 	if (!s->from_samples || !s->n)
 		return;
 	const struct svg_point *g = &s->v[s->n - 1];

@@ -57,8 +57,9 @@ int series_domain(struct series *s, const struct store_set *set, const struct ag
 void series_fini(struct series *s);
 
 /*
- * The verdict a caption states: all's, or, drawn from samples, the last
- * sample's, so the picture and its caption tell the same story.
+ * The running totals a caption states: all's (the curve's end), or, drawn
+ * from samples, the last sample's, so the picture and its caption tell the
+ * same story; the classification window's verdict is all->v.
  */
 void series_verdict(const struct series *s, const struct agg_domain *all,
 		    struct flux_verdict *v);

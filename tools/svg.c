@@ -363,14 +363,30 @@ void svg_score_graph(svg_put_fn put, void *ctx, struct svg_graph *gi)
 	if (util_fmt_time(t2s, sizeof t2s, gi->last_us) < 0)
 		snprintf(t2s, sizeof t2s, "0000-00-00T00:00:00");
 
-	pf(o, "<text class=\"subtitle\" x=\"90\" y=\"54\" font-size=\"13\" fill=\"%s\">"
-		   "score %s: %s; %u%s address%s in %u ASN%s; %llu lookup%s</text>\n"
-		   "<text class=\"subtitle\" x=\"90\" y=\"72\" font-size=\"12\" fill=\"#555\">"
-		   "seen %.10s %.8s to %.10s %.8s UTC; values from %s</text>\n",
-		gi->v->flux ? C_THRESH : "#333", sc, gi->v->flux ? "FAST-FLUX" : "not fast-flux",
-		gi->v->n_a, gi->v->capped ? "+" : "", gi->v->n_a == 1 ? "" : "es", gi->v->n_asn,
-		gi->v->n_asn == 1 ? "" : "s", (unsigned long long)gi->lookups, gi->lookups == 1 ? "" : "s", t1s,
-		t1s + 11, t2s, t2s + 11, gi->source);
+	if (gi->win) {	/* the verdict, then the running totals the curve ends on */
+		const struct flux_verdict *w = gi->win;
+		char wsc[32];
+		agg_fmt_score(wsc, sizeof wsc, w->score_x100);
+		pf(o, "<text class=\"subtitle\" x=\"90\" y=\"54\" font-size=\"13\" fill=\"%s\">"
+			   "window score %s: %s (%u%s address%s in %u ASN%s); running %s (%u%s in %u "
+			   "ASN%s); %llu lookup%s</text>\n"
+			   "<text class=\"subtitle\" x=\"90\" y=\"72\" font-size=\"12\" fill=\"#555\">"
+			   "seen %.10s %.8s to %.10s %.8s UTC; values from %s</text>\n",
+			w->flux ? C_THRESH : "#333", wsc, w->flux ? "FAST-FLUX" : "not fast-flux", w->n_a,
+			w->capped ? "+" : "", w->n_a == 1 ? "" : "es", w->n_asn, w->n_asn == 1 ? "" : "s",
+			sc, gi->v->n_a, gi->v->capped ? "+" : "", gi->v->n_asn,
+			gi->v->n_asn == 1 ? "" : "s", (unsigned long long)gi->lookups,
+			gi->lookups == 1 ? "" : "s", t1s, t1s + 11, t2s, t2s + 11, gi->source);
+	} else {
+		pf(o, "<text class=\"subtitle\" x=\"90\" y=\"54\" font-size=\"13\" fill=\"%s\">"
+			   "score %s: %s; %u%s address%s in %u ASN%s; %llu lookup%s</text>\n"
+			   "<text class=\"subtitle\" x=\"90\" y=\"72\" font-size=\"12\" fill=\"#555\">"
+			   "seen %.10s %.8s to %.10s %.8s UTC; values from %s</text>\n",
+			gi->v->flux ? C_THRESH : "#333", sc, gi->v->flux ? "FAST-FLUX" : "not fast-flux",
+			gi->v->n_a, gi->v->capped ? "+" : "", gi->v->n_a == 1 ? "" : "es", gi->v->n_asn,
+			gi->v->n_asn == 1 ? "" : "s", (unsigned long long)gi->lookups,
+			gi->lookups == 1 ? "" : "s", t1s, t1s + 11, t2s, t2s + 11, gi->source);
+	}
 	legend(o);
 
 	/* score panel */

@@ -49,6 +49,8 @@ struct svg_graph {
 	size_t n;		/* 0: an empty frame saying so */
 	int64_t t_end_us;	/* the last value holds up to here */
 	int standalone;		/* 1: a file (XML declaration first); 0: inline in HTML */
+	const struct flux_verdict *win;	/* the classification window's verdict, stated first
+					 * (v is then the running totals); NULL: v alone */
 };
 
 void svg_score_graph(svg_put_fn put, void *ctx, struct svg_graph *g);

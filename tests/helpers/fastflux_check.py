@@ -144,12 +144,13 @@ def main():
         t1 = served_a[0]["t"]
         t2 = served_a[1]["t"]
         tl = served_a[-1]["t"]
-        good = (qd["hosts"] == n_a and qd["asns"] == n_asn and ips == every and asn_ok and
+        run_q = qd.get("running", {})
+        good = (run_q.get("hosts") == n_a and run_q.get("asns") == n_asn and ips == every and asn_ok and
                 t1 <= t_first <= t2 and tl <= t_last <= stops[-1])
         check("ff-query-" + label, good,
               "hosts=%s asns=%s (served %d, %d) same addresses=%s asn/cc=%s first %.6f in "
               "[%.6f, %.6f] last %.6f in [%.6f, %.6f]" %
-              (qd["hosts"], qd["asns"], n_a, n_asn, ips == every, asn_ok, t_first, t1, t2,
+              (run_q.get("hosts"), run_q.get("asns"), n_a, n_asn, ips == every, asn_ok, t_first, t1, t2,
                t_last, tl, stops[-1]))
         # one REC_DNS per lookup: as many A records with answers as answers served
         stored = [r for r in dns(label, "A") if r["a"]]

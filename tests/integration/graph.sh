@@ -54,11 +54,12 @@ svg_ok() {	# NAME FILE
 check flux-exit-0 $? "$(cat "$d/err")"
 svg_ok flux "$d/f.svg"
 [ ! -e "$d/f.svg.tmp" ]; check flux-no-temporary-left $?
-# the caption agrees with tip query (score, hosts, lookups)
+# the caption agrees with tip query: the verdict of the classification window, then
+# the running totals the curve ends on (score, hosts, lookups)
 q=$("$tip" query domain flux03.example-botnet.test --store "$d/cof" --format json |
-	python3 -c 'import json,sys; o=json.loads(sys.stdin.readline()); print("%.2f %d %d" % (o["score"], o["hosts"], o["lookups"]))')
-read -r s h l <<<"$q"
-grep -q "score $s: FAST-FLUX; $h addresses in 0 ASNs; $l lookups" "$d/f.svg"
+	python3 -c 'import json,sys; o=json.loads(sys.stdin.readline()); r=o["running"]; print("%.2f %s %d %.2f %d %d" % (o["score"], "FAST-FLUX" if o["flux"] else "not_fast-flux", o["hosts"], r["score"], r["hosts"], o["lookups"]))')
+read -r ws wv wh s h l <<<"$q"
+grep -q "window score $ws: ${wv/_/ } ($wh addresses in 0 ASNs); running $s ($h in 0 ASNs); $l lookups" "$d/f.svg"
 check flux-caption-agrees-with-query $? "query: $q; svg: $(grep -o 'score [^<]*' "$d/f.svg" | head -1)"
 # the score line is a step line: one step per lookup (144)
 n=$(grep -o '<path class="score"[^>]*' "$d/f.svg" | grep -o 'V' | wc -l)
@@ -82,7 +83,8 @@ check flux-threshold-at-142.38 $?
 "$tip" graph domain www.site3.example -o "$d/w.svg" --store "$d/cof" >/dev/null 2>&1
 check ordinary-exit-0 $?
 svg_ok ordinary "$d/w.svg"
-grep -q 'not fast-flux; 1 address in 0 ASNs; 144 lookups' "$d/w.svg"; check ordinary-caption $?
+grep -q 'not fast-flux (1 address in 0 ASNs); running 1.32 (1 in 0 ASNs); 144 lookups' "$d/w.svg"
+check ordinary-caption $?
 
 # ---- score samples (mkyear --scores) and the lookups give the same values ----
 "$tip" graph domain flux02.example-botnet.test -o "$d/s.svg" --store "$d/y/s1" >/dev/null 2>&1

@@ -2,7 +2,9 @@
  * test_agg: aggregation and scoring of DNS observations: sets not lists,
  * coalesced records, the time window, RRset grouping that does not depend
  * on answer order or coalescing, the multi-pass bounded flux scan agreeing
- * with a single pass, ASNs from enrichment records, and the parsers.
+ * with a single pass, ASNs from enrichment records, the classification
+ * window (the sensor's first lookups, in any order, across stores), and the
+ * parsers.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -228,6 +230,159 @@ static void test_agg_flux_scan_multipass_equals_single_pass(void **st)
 	free(dir);
 }
 
+/* Record k of a name: 4 addresses of its own, 10.9.k.0-3, first seen at t with this TTL. */
+static struct rec win_rec(const char *name, int64_t t, uint32_t ttl, int k, uint8_t *buf)
+{
+	for (int i = 0; i < 4; i++)
+		buf[4 * i] = 10, buf[4 * i + 1] = 9, buf[4 * i + 2] = (uint8_t)k,
+		buf[4 * i + 3] = (uint8_t)i;
+	struct rec r = dns(name, t, buf, 4);
+	r.u.dns.ttl = ttl;
+	return r;
+}
+
+/*
+ * tipd looks a name up again when the clamped TTL has passed, plus the time
+ * the answer took: lookups at 0, 30.001, 60.002, 90.003 s with TTL 30.  Its
+ * window (3 lookups, TTL clamped to [30 s, 3600 s]) is the first three;
+ * the running totals are all five.  Read in any order, the same.
+ */
+static void test_agg_window_is_the_sensors_first_lookups(void **st)
+{
+	static const int orders[3][5] = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {3, 0, 4, 2, 1}};
+	uint8_t buf[5][16];
+	struct rec r[5];
+	for (int k = 0; k < 5; k++)
+		r[k] = win_rec("s.test", T0 + k * 30001000LL, 30, k, buf[k]);
+	for (int o = 0; o < 3; o++) {
+		struct agg_domain d;
+		struct agg_filter f;
+		agg_filter_init(&f);
+		agg_domain_init(&d, "s.test", 6, 1);
+		for (int k = 0; k < 5; k++)
+			assert_int_equal(agg_domain_add(&d, &r[orders[o][k]], &f), 0);
+		agg_domain_finish(&d, NULL, NULL);
+		assert_int_equal(d.v.n_a, 12);
+		assert_int_equal(d.run.n_a, 20);
+		assert_true(d.win.t0 == T0 && d.win.end == T0 + 90000000LL);
+		assert_int_equal(d.asn_unknown, 12);
+		assert_int_equal(d.run_asn_unknown, 20);
+		agg_domain_fini(&d);
+	}
+	/* a sensor configured with window 4: the fourth lookup too */
+	struct agg_domain d;
+	struct agg_filter f;
+	agg_filter_init(&f);
+	f.window = 4;
+	agg_domain_init(&d, "s.test", 6, 0);
+	for (int k = 4; k >= 0; k--)
+		assert_int_equal(agg_domain_add(&d, &r[k], &f), 0);
+	agg_domain_finish(&d, NULL, NULL);
+	assert_int_equal(d.v.n_a, 16);
+	agg_domain_fini(&d);
+	/* no TTL (COF): the longest the sensor waits, 3 x 3600 s, so all five */
+	for (int k = 0; k < 5; k++)
+		r[k].u.dns.ttl = 0;
+	agg_domain_init(&d, "s.test", 6, 0);
+	agg_filter_init(&f);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(agg_domain_add(&d, &r[k], &f), 0);
+	agg_domain_finish(&d, NULL, NULL);
+	assert_int_equal(d.v.n_a, 20);
+	agg_domain_fini(&d);
+}
+
+/*
+ * The scan keeps only the current window; a record read later that moves
+ * the anchor earlier with a longer TTL makes the name dirty, and counting
+ * again with the anchor fixed gives what reading in time order gives.
+ */
+static void test_agg_win_out_of_order_is_refixed(void **st)
+{
+	uint8_t buf[5][16];
+	struct rec r[5];
+	r[0] = win_rec("o.test", T0, 300, 0, buf[0]);	/* window T0 .. T0+900 s */
+	for (int k = 1; k < 5; k++)
+		r[k] = win_rec("o.test", T0 + k * 100000000LL, 30, k, buf[k]);
+	struct agg_filter f;
+	agg_filter_init(&f);
+	struct agg_win w;
+	agg_win_init(&w, 0);
+	for (int k = 1; k < 5; k++)	/* the later store first */
+		assert_int_equal(agg_win_add(&w, &f, r[k].ts_us, 30, r[k].u.dns.a4, 4), 0);
+	assert_int_equal(w.n, 1);	/* only T0+100 s .. T0+190 s */
+	assert_false(w.dirty);
+	assert_int_equal(agg_win_add(&w, &f, T0, 300, r[0].u.dns.a4, 4), 0);
+	assert_true(w.dirty);
+	assert_true(w.t0 == T0 && w.end == T0 + 900000000LL);
+	agg_win_refix(&w);
+	for (int k = 4; k >= 0; k--)
+		assert_int_equal(agg_win_add(&w, &f, r[k].ts_us, r[k].u.dns.ttl, r[k].u.dns.a4, 4), 0);
+	struct flux_sets s;
+	flux_sets_init(&s, 0, 0, 0);
+	assert_int_equal(agg_win_sets(&w, &s), 0);
+	assert_int_equal(s.a.n, 20);
+	flux_sets_fini(&s);
+	agg_win_fini(&w);
+	/* a shorter TTL at the same first sighting shortens the window: no dirt */
+	agg_win_init(&w, 0);
+	assert_int_equal(agg_win_add(&w, &f, T0, 300, r[0].u.dns.a4, 4), 0);
+	assert_int_equal(agg_win_add(&w, &f, T0 + 100000000LL, 30, r[1].u.dns.a4, 4), 0);
+	assert_int_equal(agg_win_add(&w, &f, T0, 30, r[2].u.dns.a4, 4), 0);
+	assert_false(w.dirty);
+	assert_int_equal(w.n, 2);
+	assert_true(w.end == T0 + 90000000LL);
+	agg_win_fini(&w);
+}
+
+/* Two stores read one after the other: the later one holds the earlier sighting. */
+static void test_agg_flux_scan_window_across_stores(void **st)
+{
+	char *dir[2];
+	char err[256];
+	struct store_set set = {0};
+	uint8_t buf[5][16];
+	struct rec r[5];
+	r[0] = win_rec("o.test", T0, 300, 0, buf[0]);
+	for (int k = 1; k < 5; k++)
+		r[k] = win_rec("o.test", T0 + k * 100000000LL, 30, k, buf[k]);
+	for (int i = 0; i < 2; i++) {
+		dir[i] = tu_tmpdir();
+		struct seg_policy pol = {.no_fsync = 1};
+		struct seg_writer *w = seg_writer_new(dir[i], i ? "b" : "a", &pol, err, sizeof err);
+		assert_non_null(w);
+		for (int k = i ? 0 : 1; k < (i ? 1 : 5); k++)
+			assert_int_equal(seg_writer_append(w, &r[k]), 0);
+		assert_int_equal(seg_writer_close(w), 0);
+		assert_int_equal(store_set_add(&set, dir[i], err, sizeof err), 0);
+	}
+	struct agg_flux_opts o = {.use_min = 1, .min_x100 = 0};
+	agg_filter_init(&o.filter);
+	struct agg_flux fl;
+	assert_int_equal(agg_flux_scan(&set, &o, &fl, NULL), 0);
+	assert_int_equal(fl.n, 1);
+	assert_int_equal(fl.rescans, 1);
+	assert_int_equal(fl.rows[0].v.n_a, 20);
+	assert_int_equal(fl.rows[0].run.n_a, 20);
+	assert_true(fl.rows[0].win_t0 == T0 && fl.rows[0].win_end == T0 + 900000000LL);
+	struct agg_domain d;
+	assert_int_equal(agg_domain_lookup(&set, NULL, "o.test", &o.filter, &d, NULL, NULL), 0);
+	assert_int_equal(d.v.score_x100, fl.rows[0].v.score_x100);
+	agg_domain_fini(&d);
+	agg_flux_fini(&fl);
+	/* a sensor with ttl-max 60 s: the first record's window is 180 s */
+	o.filter.ttl_max_us = 60000000LL;
+	assert_int_equal(agg_flux_scan(&set, &o, &fl, NULL), 0);
+	assert_int_equal(fl.rows[0].v.n_a, 8);
+	assert_int_equal(fl.rows[0].run.n_a, 20);
+	agg_flux_fini(&fl);
+	store_set_free(&set);
+	for (int i = 0; i < 2; i++) {
+		tu_rmrf(dir[i]);
+		free(dir[i]);
+	}
+}
+
 static void test_agg_parse_time(void **st)
 {
 	int64_t us;
@@ -283,6 +438,9 @@ int main(void)
 		cmocka_unit_test(test_agg_window_overlap_and_coalesced),
 		cmocka_unit_test(test_agg_rrsets_ignore_order_and_coalescing),
 		cmocka_unit_test(test_agg_flux_scan_multipass_equals_single_pass),
+		cmocka_unit_test(test_agg_window_is_the_sensors_first_lookups),
+		cmocka_unit_test(test_agg_win_out_of_order_is_refixed),
+		cmocka_unit_test(test_agg_flux_scan_window_across_stores),
 		cmocka_unit_test(test_agg_parse_time),
 		cmocka_unit_test(test_agg_parse_and_format_score),
 		cmocka_unit_test(test_agg_hostname_ok_refuses_injection),

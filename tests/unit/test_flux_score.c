@@ -70,6 +70,25 @@ static void test_flux_score_calibration_431_ips_107_asns(void **state)
 	assert_true(fabs(flux_score(431, 107, 0) - 2552.70) < 1e-9);
 }
 
+static void test_flux_window_span_clamps_the_ttl(void **state)
+{
+	(void)state;
+	const int64_t s = 1000000;
+	/* the defaults: 3 lookups, TTL clamped to [30 s, 3600 s] */
+	assert_true(flux_window_span_us(300, 0, 30 * s, 3600 * s) == 900 * s);
+	assert_true(flux_window_span_us(20, 3, 30 * s, 3600 * s) == 90 * s);
+	assert_true(flux_window_span_us(86400, 3, 30 * s, 3600 * s) == 10800 * s);
+	/* unknown TTL: the longest the sensor waits */
+	assert_true(flux_window_span_us(0, 3, 30 * s, 3600 * s) == 10800 * s);
+	assert_true(flux_window_span_us(0, 0, 0, 0) == 3 * FLUX_TTL_MAX_S * s);
+	/* the integration test's sensor: ttl-min = ttl-max = 2 s */
+	assert_true(flux_window_span_us(30, 3, 2 * s, 2 * s) == 6 * s);
+	assert_true(flux_window_span_us(1, 5, 2 * s, 2 * s) == 10 * s);
+	/* ttl-min above ttl-max is taken as ttl-max; a negative ttl-min as 0 */
+	assert_true(flux_window_span_us(1, 1, 10 * s, 5 * s) == 5 * s);
+	assert_true(flux_window_span_us(1, 1, -1, 5 * s) == 1 * s);
+}
+
 static void test_flux_score_ns_has_zero_weight(void **state)
 {
 	(void)state;
@@ -241,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_flux_sets_cap_is_counted_when_hit),
 		cmocka_unit_test(test_flux_sets_caps_are_clamped),
 		cmocka_unit_test(test_flux_sets_fluxiness),
+		cmocka_unit_test(test_flux_window_span_clamps_the_ttl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,7 +81,7 @@ static void test_html_svg_graph_is_self_contained(void **st)
 	struct flux_verdict v = {431, 107, 0, 255270, 255270 - FLUX_THRESHOLD, 1, 0};
 	static const char hostile[] = "<script>x\\y\x01</script>.test";
 	struct svg_graph g = {hostile, sizeof hostile - 1, &v, 3, p[0].t_us, p[2].t_us,
-			      "the lookups, counted cumulatively", p, 3, p[2].t_us, 0};
+			      "the lookups, counted cumulatively", p, 3, p[2].t_us, 0, NULL};
 	hbuf_init(&b, 1 << 20);
 	svg_score_graph(put, &b, &g);
 	assert_false(b.err);
