@@ -48,7 +48,7 @@ else
 fi
 
 echo
-echo "== tip query flux (the names scored fast flux: 1.32 nA + 18.54 nASN > 142.38)"
+echo "== tip query flux (fast flux by the sensor's classification window: 1.32 nA + 18.54 nASN > 142.38; running totals beside)"
 # shellcheck disable=SC2086
 "$tip" query flux --store "$store" $asn
 # shellcheck disable=SC2086

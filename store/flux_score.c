@@ -212,5 +212,5 @@ int64_t flux_window_span_us(uint32_t ttl, unsigned window, int64_t ttl_min_us, i
 		t = ttl_min_us;
 	if (t > ttl_max_us)
 		t = ttl_max_us;
-	return t * window;
+	return t * window - t / 2;
 }

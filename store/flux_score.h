@@ -120,12 +120,14 @@ double flux_sets_fluxiness(const struct flux_sets *s);
 
 /*
  * How long a classification window lasts when its first answer had this
- * TTL: window * clamp(ttl, ttl_min, ttl_max), in microseconds.  The
- * sensor's window-th lookup falls before it (each lookup waits at least
- * the clamped TTL, plus the time the answer took) and its next lookup at
- * or after it.  TTL 0 is unknown (Passive DNS COF carries none): the
- * longest the sensor would wait, ttl_max.  window 0 or ttl_max_us <= 0
- * mean the defaults above; ttl_min_us < 0 means 0.
+ * TTL: (window - 1/2) * clamp(ttl, ttl_min, ttl_max), in microseconds.
+ * The sensor's lookup k comes at least (k-1) clamped TTLs after the first
+ * (each waits the clamped TTL plus the time the answer took), so the end
+ * falls halfway between its window-th lookup and the next one: the
+ * sensor's lookups may run late by up to half a TTL in all and the window
+ * still holds exactly its window lookups.  TTL 0 is unknown (Passive DNS
+ * COF carries none): the longest the sensor would wait, ttl_max.  window 0
+ * or ttl_max_us <= 0 mean the defaults above; ttl_min_us < 0 means 0.
  */
 int64_t flux_window_span_us(uint32_t ttl, unsigned window, int64_t ttl_min_us, int64_t ttl_max_us);
 

@@ -1204,8 +1204,6 @@ static int row_cmp(const void *a, const void *b)
 	const struct agg_flux_row *x = a, *y = b;
 	if (x->v.score_x100 != y->v.score_x100)
 		return x->v.score_x100 > y->v.score_x100 ? -1 : 1;
-	if (x->run.score_x100 != y->run.score_x100)
-		return x->run.score_x100 > y->run.score_x100 ? -1 : 1;
 	int c = memcmp(x->name, y->name, x->name_len < y->name_len ? x->name_len : y->name_len);
 	return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
 }

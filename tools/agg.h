@@ -15,8 +15,8 @@
  * IPv4 answers first seen in [t0, t0 + span), where t0 is the first time
  * the name answered with IPv4 addresses (in the time window) and span =
  * flux_window_span_us(TTL of that answer, window, ttl-min, ttl-max) of
- * store/flux_score.h, the time tipd's fast-flux module takes for its
- * window lookups (TTL-bounded repeats).  On the sensor's own records that
+ * store/flux_score.h: halfway between tipd's last window lookup and its
+ * next (TTL-bounded repeats).  On the sensor's own records that
  * is exactly its window; on passive DNS it is what a sensor looking the
  * name up from its first sighting would have classified.  The running
  * totals (run: every observation) are kept beside it, as the sensor keeps

@@ -53,21 +53,21 @@ same() {	# NAME, then query arguments: the same bytes from both stores
 	local rb=${PIPESTATUS[0]}
 	[ $ra = $rb ] && cmp -s "$d/a" "$d/b"; check "$name" $? "rc $ra/$rb $(diff "$d/a" "$d/b" | head -4 | cut -c1-200)"
 }
-# COF carries no TTL, so its classification window is the longest (3 x ttl-max);
-# the passivedns lines say 300 s (3 x 300 s): the same window with ttl-min 1h
+# COF carries no TTL, so its classification window is the longest (2.5 x ttl-max);
+# the passivedns lines say 300 s (2.5 x 300 s): the same window with ttl-min 1h
 for f in table csv json cof; do
 	same "flux-$f-same-as-cof" flux --min-score 0 --ttl-min 1h --format $f
 	same "domain-flux-$f-same-as-cof" domain flux07.example-botnet.test --ttl-min 1h --format $f
 	same "domain-site-$f-same-as-cof" domain www.site4.example --ttl-min 1h --format $f
 	same "ip-$f-same-as-cof" ip 192.0.2.14 --format $f
 done
-# without it the TTL of the first answer sets the window: 15 minutes, not 3 hours
+# without it the TTL of the first answer sets the window: 12.5 minutes, not 2.5 hours
 w() { "$tip" query domain flux07.example-botnet.test --store "$1" --format json 2>/dev/null |
 	python3 -c 'import json, sys, datetime as D
 o = json.loads(sys.stdin.readline())
 f = lambda s: D.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
 print(int((f(o["window_end"]) - f(o["window_start"])).total_seconds()), o["hosts"] < o["running"]["hosts"])'; }
-[ "$(w "$d/p/s")" = "900 True" ] && [ "$(w "$d/c/s")" = "10800 True" ]
+[ "$(w "$d/p/s")" = "750 True" ] && [ "$(w "$d/c/s")" = "9000 True" ]
 check window-follows-the-ttl $? "passivedns $(w "$d/p/s"), cof $(w "$d/c/s")"
 
 # ---- importing again changes nothing ------------------------------------------

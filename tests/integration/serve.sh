@@ -150,7 +150,7 @@ check domain-graph-same-as-tip-graph $? "$(sed 1d "$d/graph.svg" | diff - "$d/pa
 grep -q '<table id="a-records">' "$d/body" && [ "$(id=a-records; sed -n 's|.*<table id="a-records"><thead><tr>\(.*\)</tr></thead>.*|\1|p' "$d/body" | sed 's/<[^>]*>//g; s/ &#9650;//')" = "IP AddressHostnameASN (name)CountryFirst seenLast seenCount" ]
 check domain-a-record-table $?
 n=$(grep -c '<tr><td><a href="/ip?a=' "$d/body")
-h=$("$tip" query domain flux03.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["hosts"])')
+h=$("$tip" query domain flux03.example-botnet.test --store "$d/all" --format json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["running"]["hosts"])')
 [ "$n" = "$h" ]; check domain-one-row-per-address $? "$n rows, $h hosts"
 grep -q 'id="per-answer">5.00' "$d/body"; check domain-answers-per-lookup $?
 grep -q 'id="ttl"' "$d/body" && grep -q 'NS history' "$d/body"; check domain-ttl-and-ns-sections $?

@@ -244,7 +244,8 @@ static struct rec win_rec(const char *name, int64_t t, uint32_t ttl, int k, uint
 /*
  * tipd looks a name up again when the clamped TTL has passed, plus the time
  * the answer took: lookups at 0, 30.001, 60.002, 90.003 s with TTL 30.  Its
- * window (3 lookups, TTL clamped to [30 s, 3600 s]) is the first three;
+ * window (3 lookups, TTL clamped to [30 s, 3600 s]) is the first three, the
+ * span 2.5 TTLs;
  * the running totals are all five.  Read in any order, the same.
  */
 static void test_agg_window_is_the_sensors_first_lookups(void **st)
@@ -264,7 +265,7 @@ static void test_agg_window_is_the_sensors_first_lookups(void **st)
 		agg_domain_finish(&d, NULL, NULL);
 		assert_int_equal(d.v.n_a, 12);
 		assert_int_equal(d.run.n_a, 20);
-		assert_true(d.win.t0 == T0 && d.win.end == T0 + 90000000LL);
+		assert_true(d.win.t0 == T0 && d.win.end == T0 + 75000000LL);
 		assert_int_equal(d.asn_unknown, 12);
 		assert_int_equal(d.run_asn_unknown, 20);
 		agg_domain_fini(&d);
@@ -280,7 +281,7 @@ static void test_agg_window_is_the_sensors_first_lookups(void **st)
 	agg_domain_finish(&d, NULL, NULL);
 	assert_int_equal(d.v.n_a, 16);
 	agg_domain_fini(&d);
-	/* no TTL (COF): the longest the sensor waits, 3 x 3600 s, so all five */
+	/* no TTL (COF): the longest the sensor waits, 2.5 x 3600 s, so all five */
 	for (int k = 0; k < 5; k++)
 		r[k].u.dns.ttl = 0;
 	agg_domain_init(&d, "s.test", 6, 0);
@@ -301,7 +302,7 @@ static void test_agg_win_out_of_order_is_refixed(void **st)
 {
 	uint8_t buf[5][16];
 	struct rec r[5];
-	r[0] = win_rec("o.test", T0, 300, 0, buf[0]);	/* window T0 .. T0+900 s */
+	r[0] = win_rec("o.test", T0, 300, 0, buf[0]);	/* window T0 .. T0+750 s */
 	for (int k = 1; k < 5; k++)
 		r[k] = win_rec("o.test", T0 + k * 100000000LL, 30, k, buf[k]);
 	struct agg_filter f;
@@ -310,11 +311,11 @@ static void test_agg_win_out_of_order_is_refixed(void **st)
 	agg_win_init(&w, 0);
 	for (int k = 1; k < 5; k++)	/* the later store first */
 		assert_int_equal(agg_win_add(&w, &f, r[k].ts_us, 30, r[k].u.dns.a4, 4), 0);
-	assert_int_equal(w.n, 1);	/* only T0+100 s .. T0+190 s */
+	assert_int_equal(w.n, 1);	/* only T0+100 s .. T0+175 s */
 	assert_false(w.dirty);
 	assert_int_equal(agg_win_add(&w, &f, T0, 300, r[0].u.dns.a4, 4), 0);
 	assert_true(w.dirty);
-	assert_true(w.t0 == T0 && w.end == T0 + 900000000LL);
+	assert_true(w.t0 == T0 && w.end == T0 + 750000000LL);
 	agg_win_refix(&w);
 	for (int k = 4; k >= 0; k--)
 		assert_int_equal(agg_win_add(&w, &f, r[k].ts_us, r[k].u.dns.ttl, r[k].u.dns.a4, 4), 0);
@@ -331,7 +332,7 @@ static void test_agg_win_out_of_order_is_refixed(void **st)
 	assert_int_equal(agg_win_add(&w, &f, T0, 30, r[2].u.dns.a4, 4), 0);
 	assert_false(w.dirty);
 	assert_int_equal(w.n, 2);
-	assert_true(w.end == T0 + 90000000LL);
+	assert_true(w.end == T0 + 75000000LL);
 	agg_win_fini(&w);
 }
 
@@ -364,13 +365,13 @@ static void test_agg_flux_scan_window_across_stores(void **st)
 	assert_int_equal(fl.rescans, 1);
 	assert_int_equal(fl.rows[0].v.n_a, 20);
 	assert_int_equal(fl.rows[0].run.n_a, 20);
-	assert_true(fl.rows[0].win_t0 == T0 && fl.rows[0].win_end == T0 + 900000000LL);
+	assert_true(fl.rows[0].win_t0 == T0 && fl.rows[0].win_end == T0 + 750000000LL);
 	struct agg_domain d;
 	assert_int_equal(agg_domain_lookup(&set, NULL, "o.test", &o.filter, &d, NULL, NULL), 0);
 	assert_int_equal(d.v.score_x100, fl.rows[0].v.score_x100);
 	agg_domain_fini(&d);
 	agg_flux_fini(&fl);
-	/* a sensor with ttl-max 60 s: the first record's window is 180 s */
+	/* a sensor with ttl-max 60 s: the first record's window is 150 s */
 	o.filter.ttl_max_us = 60000000LL;
 	assert_int_equal(agg_flux_scan(&set, &o, &fl, NULL), 0);
 	assert_int_equal(fl.rows[0].v.n_a, 8);

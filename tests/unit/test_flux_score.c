@@ -74,19 +74,20 @@ static void test_flux_window_span_clamps_the_ttl(void **state)
 {
 	(void)state;
 	const int64_t s = 1000000;
-	/* the defaults: 3 lookups, TTL clamped to [30 s, 3600 s] */
-	assert_true(flux_window_span_us(300, 0, 30 * s, 3600 * s) == 900 * s);
-	assert_true(flux_window_span_us(20, 3, 30 * s, 3600 * s) == 90 * s);
-	assert_true(flux_window_span_us(86400, 3, 30 * s, 3600 * s) == 10800 * s);
+	/* the defaults: 3 lookups, TTL clamped to [30 s, 3600 s]; the end half a TTL
+	 * after the third lookup's earliest time */
+	assert_true(flux_window_span_us(300, 0, 30 * s, 3600 * s) == 750 * s);
+	assert_true(flux_window_span_us(20, 3, 30 * s, 3600 * s) == 75 * s);
+	assert_true(flux_window_span_us(86400, 3, 30 * s, 3600 * s) == 9000 * s);
 	/* unknown TTL: the longest the sensor waits */
-	assert_true(flux_window_span_us(0, 3, 30 * s, 3600 * s) == 10800 * s);
-	assert_true(flux_window_span_us(0, 0, 0, 0) == 3 * FLUX_TTL_MAX_S * s);
+	assert_true(flux_window_span_us(0, 3, 30 * s, 3600 * s) == 9000 * s);
+	assert_true(flux_window_span_us(0, 0, 0, 0) == 5 * FLUX_TTL_MAX_S * s / 2);
 	/* the integration test's sensor: ttl-min = ttl-max = 2 s */
-	assert_true(flux_window_span_us(30, 3, 2 * s, 2 * s) == 6 * s);
-	assert_true(flux_window_span_us(1, 5, 2 * s, 2 * s) == 10 * s);
+	assert_true(flux_window_span_us(30, 3, 2 * s, 2 * s) == 5 * s);
+	assert_true(flux_window_span_us(1, 5, 2 * s, 2 * s) == 9 * s);
 	/* ttl-min above ttl-max is taken as ttl-max; a negative ttl-min as 0 */
-	assert_true(flux_window_span_us(1, 1, 10 * s, 5 * s) == 5 * s);
-	assert_true(flux_window_span_us(1, 1, -1, 5 * s) == 1 * s);
+	assert_true(flux_window_span_us(1, 1, 10 * s, 5 * s) == 5 * s / 2);
+	assert_true(flux_window_span_us(1, 1, -1, 5 * s) == s / 2);
 }
 
 static void test_flux_score_ns_has_zero_weight(void **state)
