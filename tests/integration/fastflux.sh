@@ -15,7 +15,9 @@
 # was served: each classification, nA, nASN and the score of the window and
 # of the running totals, first and last seen, one record per lookup,
 # NXDOMAIN/SERVFAIL/timeout/NODATA outcomes, double-flux NS names,
-# enrichment, and that the restart lost no score and no first seen.  Waits
+# enrichment, and that the restart lost no score and no first seen; and
+# tests/helpers/fastflux_agree.py imports what was served as passive DNS
+# and checks that tip scores it (and tipd's own store) with tipd's verdicts.  Waits
 # are bounded loops on conditions, never timing assertions.
 # Prints "ok NAME" / "not ok NAME: why" / "skip NAME: why"; exits 1 on failure.
 set -u
@@ -213,7 +215,14 @@ python3 tests/helpers/fastflux_check.py --scenario "$T/pdns/scenario.json" \
 	> "$T/check.out" 2>&1
 rc=$?
 cat "$T/check.out"
-if [ $rc -ne 0 ] || grep -q '^not ok' "$T/check.out"; then
+# ---- the importer agrees with the sensor: what was served, imported as passive DNS,
+# scored with tipd's window and TTL bounds (write_conf 2s 2s)
+python3 tests/helpers/fastflux_agree.py --tip "$TIP" --scenario "$T/pdns/scenario.json" \
+	--served "$T/pdns/served.jsonl" --dump "$T/dump.jsonl" --store "$T/store" --work "$T/agree" \
+	--window "$WINDOW" --ttl-min 2s --ttl-max 2s --restart-ts "$restart_ts" > "$T/agree.out" 2>&1
+arc=$?
+cat "$T/agree.out"
+if [ $rc -ne 0 ] || [ $arc -ne 0 ] || grep -q '^not ok' "$T/check.out" "$T/agree.out"; then
 	fail=1
 	[ -n "${KEEP:-}" ] && { cp -r "$T" "$KEEP"; echo "# kept in $KEEP"; }
 fi
