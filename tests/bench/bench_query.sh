@@ -1,11 +1,13 @@
 #!/bin/bash
-# tests/bench/bench_query.sh O: figures of `tip query domain` and `tip
-# compact` over a year, for make bench.
+# tests/bench/bench_query.sh O: figures of `tip query domain`, `tip query
+# flux` and `tip compact` over months of three sensors, for make bench.
 #
 # Prints "bench NAME VALUE UNIT [ANCHOR=VALUE ratio=X]" lines (ratio =
 # VALUE / ANCHOR) and asserts nothing.  The data: three sensors' stores of
-# a year of hourly segments each (8,760 sealed, indexed segments a store,
-# 26,280 in all), written by tests/helpers/mkyear straight through the
+# BENCH_QUERY_HOURS hourly segments each (720, 30 days, by default, so make
+# bench stays within minutes; BENCH_QUERY_HOURS=8760 is the year: 8,760
+# sealed, indexed segments a store, 26,280 in all, about 20 minutes on two
+# cores), written by tests/helpers/mkyear straight through the
 # segment writer (an hour: 20 stable names, 10 CDN-like names with 4 of 8
 # addresses, 10 fast-flux names with 5 of 5,000 addresses, one NXDOMAIN,
 # and the enrichment of each new flux address), and the same lookups as
@@ -27,6 +29,10 @@
 #   query_cidr_{before,after}_ms  `tip query ip 20.0.0.0/8 --format csv`
 #       (the pool addresses in it, by the member lists).  Anchor: SQLite
 #       with an index on the address text, a range on '20.'.
+#   query_flux_{before,after}_ms  `tip query flux --format csv`: every name
+#       of the three stores scored over its classification window and its
+#       running totals (a scan of every segment).  Anchor: SQLite counting
+#       the distinct addresses of every name (GROUP BY name on the table).
 #   compact_mb_s   `tip compact` of one store (8,760 segments into one, with
 #                  coalescing, its index, fsyncs and the removal of the
 #                  inputs), input bytes of the segments by wall time.
@@ -37,12 +43,12 @@
 #                  unlinks are most of the compaction's wall time.
 #   store_bytes_{before,after}  bytes of segments and indexes of the three
 #                  stores; anchor: the SQLite file.
-# Environment: HOURS (8760), REPEAT (3).  Exit 1 only when something
-# could not run.
+# Environment: BENCH_QUERY_HOURS (720; 8760 for the year), REPEAT (3).
+# Exit 1 only when something could not run.
 set -u
 O=${1:-build}
 cd "$(dirname "$0")/../.." || exit 2
-HOURS=${HOURS:-8760}
+HOURS=${BENCH_QUERY_HOURS:-720}
 REPEAT=${REPEAT:-3}
 tip=$O/tip
 mk=$O/tests/mkyear
@@ -76,6 +82,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 t0=$(now_ns)
 "$mk" "$tmp/y" --sensors 3 --hours "$HOURS" --csv "$tmp/a.csv" >/dev/null || exit 1
 t1=$(now_ns)
+echo "# BENCH_QUERY_HOURS=$HOURS: $(( HOURS / 24 )) days of three sensors"
 echo "# generated 3 x $HOURS hourly segments and $(wc -l <"$tmp/a.csv") SQLite rows in $(( (t1 - t0) / 1000000 )) ms"
 # the reversed name beside each row, for SQLite's wildcard index
 awk -F, -v OFS=, '{ r = ""; for (i = length($3); i > 0; i--) r = r substr($3, i, 1); print $0, r }' \
@@ -93,6 +100,9 @@ sql() {	# the same aggregation as tip query domain's address rows
 sql_wild() {	# names below example-botnet.test: a range on the reversed name
 	sqlite3 "$tmp/a.db" "SELECT name, count(DISTINCT ip), min(ts), max(ts), count(*) FROM a WHERE rname >= 'tset.tentob-elpmaxe.' AND rname < 'tset.tentob-elpmaxe/' GROUP BY name ORDER BY name;"
 }
+sql_flux() {	# every name's distinct addresses and lookups
+	sqlite3 "$tmp/a.db" "SELECT name, count(DISTINCT ip), min(ts), max(ts), count(*) FROM a GROUP BY name ORDER BY name;"
+}
 sql_cidr() {	# 20.0.0.0/8: a range on the address text
 	sqlite3 "$tmp/a.db" "SELECT ip, name, min(ts), max(ts), count(*) FROM a WHERE ip >= '20.' AND ip < '20/' GROUP BY ip, name ORDER BY ip, name;"
 }
@@ -104,6 +114,9 @@ queries() {	# before|after
 	t=$(median_ms "$tip" query ip 20.0.0.0/8 --store "$tmp/y" --format csv)
 	s=$(median_ms sql_cidr)
 	echo "bench query_cidr_$1_ms $t ms sqlite=$s ratio=$(ratio "$t" "$s")"
+	t=$(median_ms "$tip" query flux --min-score 0 --store "$tmp/y" --format csv)
+	s=$(median_ms sql_flux)
+	echo "bench query_flux_$1_ms $t ms sqlite=$s ratio=$(ratio "$t" "$s")"
 	for kind in stable flux; do
 		name=www.site007.example
 		[ $kind = flux ] && name=flux03.example-botnet.test
@@ -124,6 +137,9 @@ b=$(sql_wild | wc -l)
 a=$("$tip" query ip 20.0.0.0/8 --store "$tmp/y" --format csv 2>/dev/null | tail -n +2 | wc -l)
 b=$(sql_cidr | wc -l)
 [ "$a" = "$b" ] || echo "# warning: the prefix gives tip $a (address, name) rows, SQLite $b"
+a=$("$tip" query flux --min-score 0 --store "$tmp/y" --format csv 2>/dev/null | tail -n +2 | wc -l)
+b=$(sql_flux | wc -l)
+[ "$a" = "$b" ] || echo "# warning: the flux table gives tip $a names, SQLite $b"
 
 queries before
 before=$(size "$tmp"/y/*/log)
