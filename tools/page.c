@@ -1154,13 +1154,18 @@ static int page_domain(struct page_job *c, const struct params *p, int dl)
 	hbuf_puts(b, "</span></h1>\n<dl class=\"summary\" id=\"summary\"><dt>Verdict</dt><dd>");
 	hbuf_puts(b, d.v.flux ? "<span class=\"bad\">fast flux</span>"
 			      : "<span class=\"good\">not fast flux</span>");
-	hbuf_puts(b, "</dd><dt>Score</dt><dd id=\"score\">");
+	/* the verdict is the classification window's, as tipd's; the running totals beside */
+	hbuf_puts(b, "</dd><dt>Score (classification window)</dt><dd id=\"score\">");
 	put_score(b, d.v.score_x100);
 	hbuf_puts(b, " (margin ");
 	put_score(b, d.v.margin_x100);
 	hbuf_printf(b, ")</dd><dt>Hosts (unique A)</dt><dd>%u%s</dd><dt>ASNs</dt><dd>%u</dd>"
+		       "<dt>Running totals</dt><dd id=\"running\">",
+		    d.v.n_a, d.v.capped ? "+ (capped)" : "", d.v.n_asn);
+	put_score(b, d.run.score_x100);
+	hbuf_printf(b, " (%u%s hosts in %u ASNs)</dd>"
 		       "<dt>NS names</dt><dd>%u</dd><dt>Lookups</dt><dd>%llu (%llu records)</dd>",
-		    d.v.n_a, d.v.capped ? "+ (capped)" : "", d.v.n_asn, d.v.n_ns,
+		    d.run.n_a, d.run.capped ? "+, capped" : "", d.run.n_asn, d.run.n_ns,
 		    (unsigned long long)d.lookups, (unsigned long long)d.records);
 	if (d.sets.answers)
 		hbuf_printf(b, "<dt>A records per answer</dt><dd id=\"per-answer\">%.2f "

@@ -157,6 +157,8 @@ grep -q 'id="ttl"' "$d/body" && grep -q 'NS history' "$d/body"; check domain-ttl
 if [ -n "$asn" ]; then
 	s=$("$tip" query domain flux03.example-botnet.test --store "$d/all" $asn --format json | python3 -c 'import json,sys; print("%.2f" % json.loads(sys.stdin.readline())["score"])')
 	grep -q "<dd id=\"score\">$s " "$d/body"; check domain-score-equals-query $? "query says $s"
+	s=$("$tip" query domain flux03.example-botnet.test --store "$d/all" $asn --format json | python3 -c 'import json,sys; r=json.loads(sys.stdin.readline())["running"]; print("%.2f (%d hosts in %d ASNs)" % (r["score"], r["hosts"], r["asns"]))')
+	grep -qF "<dd id=\"running\">$s</dd>" "$d/body"; check domain-running-equals-query $? "query says $s"
 	grep -Eq '<td>[0-9]+ \([^<]+\)</td><td>[A-Z][A-Z]</td>' "$d/body"; check domain-asn-name-country $?
 fi
 status_is domain-case-insensitive 200 "$u/domain?name=FLUX03.Example-Botnet.Test."
