@@ -86,7 +86,7 @@ static int parse_header(const uint8_t *p, size_t size, struct seg_header *h, con
 {
 	struct buf_rd b;
 	if (size < SEG_HDR_SIZE) {
-		*why = "short segment header";
+		*why = seg_fault_name(SEG_FAULT_SHORT_HEADER);
 		return -1;
 	}
 	if (memcmp(p, SEG_MAGIC, 8) != 0) {
@@ -110,6 +110,32 @@ static int parse_header(const uint8_t *p, size_t size, struct seg_header *h, con
 	return 0;
 }
 
+static const char *const fault_names[] = {
+	[SEG_FAULT_NONE] = "sound",
+	[SEG_FAULT_OPEN] = "cannot open",
+	[SEG_FAULT_SHORT_HEADER] = "short segment header",
+	[SEG_FAULT_HEADER] = "bad segment header",
+	[SEG_FAULT_TORN_TAIL] = "torn tail",
+	[SEG_FAULT_FRAME] = "damaged records",
+	[SEG_FAULT_AFTER_SEAL] = "data after the seal",
+	[SEG_FAULT_SEAL_COUNT] = "seal counts a different number of records",
+};
+
+const char *seg_fault_name(enum seg_fault f)
+{
+	return (unsigned)f < sizeof fault_names / sizeof *fault_names ? fault_names[f] : "fault";
+}
+
+enum seg_fault seg_fault_of(const char *why)
+{
+	if (!why)
+		return SEG_FAULT_NONE;
+	for (size_t i = 1; i < sizeof fault_names / sizeof *fault_names; i++)
+		if (why == fault_names[i])
+			return (enum seg_fault)i;
+	return SEG_FAULT_FRAME;
+}
+
 int seg_reader_open(struct seg_reader *r, const char *path)
 {
 	struct stat sb;
@@ -118,6 +144,7 @@ int seg_reader_open(struct seg_reader *r, const char *path)
 	snprintf(r->path, sizeof r->path, "%s", path);
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0) {
+		r->fault_kind = SEG_FAULT_OPEN;
 		r->fault = strerror(errno);
 		return -1;
 	}
@@ -125,12 +152,14 @@ int seg_reader_open(struct seg_reader *r, const char *path)
 		goto fail_errno;
 	if (!S_ISREG(sb.st_mode)) {
 		errno = EINVAL;
+		r->fault_kind = SEG_FAULT_OPEN;
 		r->fault = "not a regular file";
 		goto fail;
 	}
 	r->size = (size_t)sb.st_size;
 	if ((off_t)r->size != sb.st_size) {
 		errno = EFBIG;
+		r->fault_kind = SEG_FAULT_OPEN;
 		r->fault = "segment too large for this host";
 		goto fail;
 	}
@@ -142,11 +171,14 @@ int seg_reader_open(struct seg_reader *r, const char *path)
 	}
 	if (parse_header(r->map, r->size, &r->hdr, &r->fault) < 0) {
 		errno = EINVAL;
+		r->fault_kind = r->fault == seg_fault_name(SEG_FAULT_SHORT_HEADER) ? SEG_FAULT_SHORT_HEADER
+										    : SEG_FAULT_HEADER;
 		goto fail;
 	}
 	r->off = SEG_HDR_SIZE;
 	return 0;
 fail_errno:
+	r->fault_kind = SEG_FAULT_OPEN;
 	r->fault = strerror(errno);
 fail:;
 	int e = errno;
@@ -176,17 +208,20 @@ int seg_reader_next(struct seg_reader *r, struct rec *rec, uint64_t *pos)
 		return 0;
 	if (r->sealed) {
 		r->fault_off = r->off;
-		r->fault = "data after the seal";
+		r->fault_kind = SEG_FAULT_AFTER_SEAL;
+		r->fault = seg_fault_name(SEG_FAULT_AFTER_SEAL);
 		return -1;
 	}
 	int c = rec_frame_check(r->map + r->off, r->size - r->off, &flen, &why);
 	if (c == 0) {
 		r->fault_off = r->off;
-		r->fault = "torn tail";
+		r->fault_kind = SEG_FAULT_TORN_TAIL;
+		r->fault = seg_fault_name(SEG_FAULT_TORN_TAIL);
 		return -1;
 	}
 	if (c < 0 || rec_decode(r->map + r->off, flen, r->hdr.base_us, rec, &why) < 0) {
 		r->fault_off = r->off;
+		r->fault_kind = SEG_FAULT_FRAME;
 		r->fault = why;
 		return -1;
 	}
@@ -199,7 +234,8 @@ int seg_reader_next(struct seg_reader *r, struct rec *rec, uint64_t *pos)
 		r->seal_crc = buf_le32(r->map + r->seal_off);
 		if (rec->u.seal.records != r->records) {
 			r->fault_off = r->off - flen;
-			r->fault = "seal counts a different number of records";
+			r->fault_kind = SEG_FAULT_SEAL_COUNT;
+			r->fault = seg_fault_name(SEG_FAULT_SEAL_COUNT);
 			return -1;
 		}
 		return seg_reader_next(r, rec, pos);
@@ -234,12 +270,48 @@ int seg_reader_at(struct seg_reader *r, uint64_t pos, struct rec *rec)
 		goto bad;
 	int c = rec_frame_check(r->map + pos, r->size - (size_t)pos, &flen, &why);
 	if (c == 0)
-		why = "torn tail";
+		why = seg_fault_name(SEG_FAULT_TORN_TAIL);
 	if (c <= 0 || rec_decode(r->map + pos, flen, r->hdr.base_us, rec, &why) < 0)
 		goto bad;
 	return 1;
 bad:
 	r->fault_off = (size_t)pos;
+	r->fault_kind = seg_fault_of(why);
 	r->fault = why;
 	return -1;
+}
+
+int seg_scan(struct seg_reader *r, struct seg_summary *s,
+	     int (*on_rec)(void *ctx, const struct rec *rec, uint64_t pos),
+	     void (*on_fault)(void *ctx, const struct seg_reader *r), void *ctx)
+{
+	struct rec rec;
+	uint64_t pos;
+	memset(s, 0, sizeof *s);
+	s->first_us = INT64_MAX;
+	s->last_us = INT64_MIN;
+	for (;;) {
+		int c = seg_reader_next(r, &rec, &pos);
+		if (c == 0)
+			return 0;
+		if (c < 0) {
+			s->faults++;
+			s->last_fault = r->fault_kind;
+			if (on_fault)
+				on_fault(ctx, r);
+			if (!seg_reader_resync(r))
+				return 0;
+			continue;
+		}
+		s->records++;
+		int64_t last = rec.ts_us;
+		if (rec.type == REC_DNS && (rec.flags & REC_F_COALESCED) && rec.u.dns.ts_last_us > last)
+			last = rec.u.dns.ts_last_us;
+		if (rec.ts_us < s->first_us)
+			s->first_us = rec.ts_us;
+		if (last > s->last_us)
+			s->last_us = last;
+		if (on_rec && on_rec(ctx, &rec, pos))
+			return -1;
+	}
 }

@@ -29,6 +29,7 @@
 
 #include "dnstype.h"
 #include "json.h"
+#include "seg.h"
 #include "agg.h"
 #include "rec_spam.h"
 #include "store.h"
@@ -330,7 +331,8 @@ static int on_rec(void *ctx, const char *sensor, const struct store_seg *seg, ui
 static void on_fault(void *ctx, const char *path, uint64_t off, const char *why)
 {
 	struct dump *dp = ctx;
-	int warn = (!strcmp(why, "torn tail") || !strcmp(why, "short segment header")) &&
+	enum seg_fault kind = seg_fault_of(why);
+	int warn = (kind == SEG_FAULT_TORN_TAIL || kind == SEG_FAULT_SHORT_HEADER) &&
 		   is_active(dp, path);
 	dp->faults += !warn;
 	fflush(dp->out);	/* keep stdout and stderr in a readable order */

@@ -1995,6 +1995,21 @@ static void sum_span(struct segsum *t, int64_t first, int64_t last)
 	t->any = 1;
 }
 
+struct seg_fault_ctx {
+	struct segsum *t;
+	int newest;
+};
+
+/* A fault of a scanned segment: the last one met names its state. */
+static void seg_check_fault(void *ctx, const struct seg_reader *r)
+{
+	struct seg_fault_ctx *fc = ctx;
+	int torn = fc->newest && !r->sealed && r->fault_kind == SEG_FAULT_TORN_TAIL;
+	fc->t->state = torn ? "torn tail (a write in progress or a crash)"
+			    : seg_fault_name(SEG_FAULT_FRAME);
+	fc->t->error = !torn;
+}
+
 /* A structural look at one segment: its index, or a scan when it has none. */
 static void seg_check(const char *dir, const struct store_seg *sg, int newest, struct segsum *t)
 {
@@ -2031,25 +2046,12 @@ static void seg_check(const char *dir, const struct store_seg *sg, int newest, s
 		t->error = !newest;
 		return;
 	}
-	struct rec rec;
-	for (;;) {
-		int k = seg_reader_next(&r, &rec, NULL);
-		if (k == 0)
-			break;
-		if (k < 0) {
-			int torn = newest && !r.sealed && !strcmp(r.fault, "torn tail");
-			t->state = torn ? "torn tail (a write in progress or a crash)" : "damaged records";
-			t->error = !torn;
-			if (!seg_reader_resync(&r))
-				break;
-			continue;
-		}
-		t->records++;
-		int64_t last = rec.ts_us;
-		if (rec.type == REC_DNS && (rec.flags & REC_F_COALESCED) && rec.u.dns.ts_last_us > last)
-			last = rec.u.dns.ts_last_us;
-		sum_span(t, rec.ts_us, last);
-	}
+	struct seg_fault_ctx fc = {t, newest};
+	struct seg_summary sum;
+	seg_scan(&r, &sum, NULL, seg_check_fault, &fc);
+	t->records = sum.records;
+	if (sum.records)
+		sum_span(t, sum.first_us, sum.last_us);
 	if (!t->error && (r.sealed || !newest)) {
 		t->state = "sealed without its index";
 		t->error = 1;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cdefs.h"
 #include "index.h"
 #include "seg.h"
 #include "agg.h"
@@ -71,10 +72,32 @@ static int from_index(struct tally *t, const char *sp, const char *cp)
 	return ok;
 }
 
+struct scan_ctx {
+	struct tally *t;
+	const char *sp;
+	int newest, has_index;
+};
+
+static int count_rec(void *ctx, const struct rec *rec, uint64_t pos TIP_UNUSED)
+{
+	struct scan_ctx *sc = ctx;
+	sc->t->per_type[rec->type < 8 ? rec->type : 0]++;
+	return 0;
+}
+
+/* A torn tail of the active segment is a write in progress: a warning. */
+static void scan_fault(void *ctx, const struct seg_reader *r)
+{
+	struct scan_ctx *sc = ctx;
+	int warn = sc->newest && !sc->has_index && !r->sealed &&
+		   r->fault_kind == SEG_FAULT_TORN_TAIL;
+	util_fault(stderr, sc->sp, r->fault_off, warn, "%s", r->fault);
+	sc->t->faults += !warn;
+}
+
 static void scan(struct tally *t, const char *sp, int newest, int has_index)
 {
 	struct seg_reader r;
-	struct rec rec;
 	if (seg_reader_open(&r, sp) < 0) {
 		int warn = newest && !has_index;
 		util_fault(stderr, sp, 0, warn, "%s", r.fault ? r.fault : "cannot open");
@@ -82,28 +105,12 @@ static void scan(struct tally *t, const char *sp, int newest, int has_index)
 		t->active += (size_t)warn;
 		return;
 	}
-	for (;;) {
-		int c = seg_reader_next(&r, &rec, NULL);
-		if (c == 0)
-			break;
-		if (c < 0) {
-			int warn = newest && !has_index && !r.sealed && !strcmp(r.fault, "torn tail");
-			util_fault(stderr, sp, r.fault_off, warn, "%s", r.fault);
-			t->faults += !warn;
-			if (!seg_reader_resync(&r))
-				break;
-			continue;
-		}
-		if (rec.type < 8)
-			t->per_type[rec.type]++;
-		else
-			t->per_type[0]++;
-		t->records++;
-		int64_t last = rec.ts_us;
-		if (rec.type == REC_DNS && (rec.flags & REC_F_COALESCED) && rec.u.dns.ts_last_us > last)
-			last = rec.u.dns.ts_last_us;
-		span(t, rec.ts_us, last);
-	}
+	struct scan_ctx sc = {t, sp, newest, has_index};
+	struct seg_summary sum;
+	seg_scan(&r, &sum, count_rec, scan_fault, &sc);
+	t->records += sum.records;
+	if (sum.records)
+		span(t, sum.first_us, sum.last_us);
 	if (r.sealed || !newest)
 		t->sealed++;
 	else

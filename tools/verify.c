@@ -510,6 +510,7 @@ static void check_segment(struct ver *v, const char *dir, const struct store_seg
 		}
 		size_t fo = r.fault_off;
 		const char *why = r.fault;
+		enum seg_fault kind = r.fault_kind;
 		if (sealed_seen && fo > seal_off) {
 			/* frames after a seal are not part of the segment: one line is enough */
 			report(v, sp, fo, 0, "%s", why);
@@ -518,7 +519,7 @@ static void check_segment(struct ver *v, const char *dir, const struct store_seg
 		int more = seg_reader_resync(&r);
 		if (!more && maybe_active && !sealed_seen) {
 			*active = 1;
-			if (!strcmp(why, "torn tail"))
+			if (kind == SEG_FAULT_TORN_TAIL)
 				report(v, sp, fo, 1, "torn tail");
 			else
 				report(v, sp, fo, 1, "torn tail (%s)", why);

@@ -266,11 +266,50 @@ static void test_seg_reader_stops_at_torn_tail(void **state)
 	}
 	assert_int_equal(c, -1);
 	assert_string_equal(r.fault, "torn tail");
+	assert_int_equal(r.fault_kind, SEG_FAULT_TORN_TAIL);
+	assert_int_equal(seg_fault_of(r.fault), SEG_FAULT_TORN_TAIL);
 	assert_int_equal(n, 19);
 	assert_true(r.fault_off > last);
 	assert_false(r.sealed);
 	assert_int_equal(seg_reader_resync(&r), 0);	/* nothing after it */
 	seg_reader_close(&r);
+}
+
+struct fault_log {
+	int n;
+	uint64_t recs;
+	enum seg_fault kind[4];
+	size_t off[4];
+};
+
+static int count_one(void *ctx, const struct rec *rec, uint64_t pos)
+{
+	(void)rec;
+	(void)pos;
+	((struct fault_log *)ctx)->recs++;
+	return 0;
+}
+
+static void log_fault(void *ctx, const struct seg_reader *r)
+{
+	struct fault_log *fl = ctx;
+	if (fl->n < 4) {
+		fl->kind[fl->n] = r->fault_kind;
+		fl->off[fl->n] = r->fault_off;
+	}
+	fl->n++;
+}
+
+static void test_seg_fault_names_and_kinds(void **state)
+{
+	(void)state;
+	assert_string_equal(seg_fault_name(SEG_FAULT_TORN_TAIL), "torn tail");
+	assert_int_equal(seg_fault_of(seg_fault_name(SEG_FAULT_SHORT_HEADER)), SEG_FAULT_SHORT_HEADER);
+	assert_int_equal(seg_fault_of(NULL), SEG_FAULT_NONE);
+	/* a copy of the text is a frame fault: kinds go by identity, not by text */
+	char copy[] = "torn tail";
+	assert_int_equal(seg_fault_of(copy), SEG_FAULT_FRAME);
+	assert_string_equal(seg_fault_name((enum seg_fault)99), "fault");
 }
 
 static void test_seg_reader_resyncs_past_damage(void **state)
@@ -306,6 +345,26 @@ static void test_seg_reader_resyncs_past_damage(void **state)
 	assert_int_equal(c, -1);	/* the seal counts 40 records, we read 39 */
 	assert_string_equal(r.fault, "seal counts a different number of records");
 	assert_int_equal(n, 39);
+	assert_int_equal(r.fault_kind, SEG_FAULT_SEAL_COUNT);
+	seg_reader_close(&r);
+	/* the summary: 39 records, two faults, the seal's last */
+	struct seg_summary sum;
+	struct fault_log fl = {0};
+	assert_int_equal(seg_reader_open(&r, p), 0);
+	assert_int_equal(seg_scan(&r, &sum, count_one, log_fault, &fl), 0);
+	assert_int_equal(sum.records, 39);
+	assert_int_equal(fl.recs, 39);
+	assert_int_equal(sum.faults, 2);
+	assert_int_equal(fl.n, 2);
+	assert_int_equal(fl.kind[0], SEG_FAULT_FRAME);
+	assert_int_equal(fl.off[0], pos[17]);
+	assert_int_equal(fl.kind[1], SEG_FAULT_SEAL_COUNT);
+	assert_int_equal(sum.last_fault, SEG_FAULT_SEAL_COUNT);
+	assert_true(sum.first_us < sum.last_us);
+	/* the span is that of the records read: record 0 to record 39 */
+	assert_int_equal(sum.last_us - sum.first_us, 39 * 1000LL);	/* append_n: 1 ms apart */
+	seg_reader_close(&r);
+	assert_int_equal(seg_reader_open(&r, p), 0);
 	/* the record at an offset, as an index lookup reads it */
 	assert_int_equal(seg_reader_at(&r, pos[30], &rec), 1);
 	assert_memory_equal(rec.u.dns.name, "host30.", 7);
@@ -394,6 +453,7 @@ static void test_seg_writer_survives_full_disk(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seg_fault_names_and_kinds),
 		cmocka_unit_test_setup_teardown(test_seg_writer_round_trip_and_seal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seg_writer_rotates_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seg_writer_rotates_by_age_and_syncs_by_time, setup,
