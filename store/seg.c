@@ -244,6 +244,46 @@ int seg_reader_next(struct seg_reader *r, struct rec *rec, uint64_t *pos)
 	return 1;
 }
 
+int seg_reader_check_frames(struct seg_reader *r)
+{
+	size_t flen;
+	const char *why;
+	struct rec rec;
+	while (r->map && r->off < r->size) {
+		if (r->sealed) {
+			r->fault_off = r->off;
+			r->fault = "data after the seal";
+			return -1;
+		}
+		int c = rec_frame_check(r->map + r->off, r->size - r->off, &flen, &why);
+		if (c <= 0) {
+			r->fault_off = r->off;
+			r->fault = c == 0 ? "torn tail" : why;
+			return -1;
+		}
+		if (r->map[r->off + 7] != REC_SEAL) {
+			r->records++;
+			r->off += flen;
+			continue;
+		}
+		if (rec_decode(r->map + r->off, flen, r->hdr.base_us, &rec, &why) < 0) {
+			r->fault_off = r->off;
+			r->fault = why;
+			return -1;
+		}
+		r->sealed = 1;
+		r->seal_off = r->off;
+		r->seal_crc = buf_le32(r->map + r->off);
+		if (rec.u.seal.records != r->records) {
+			r->fault_off = r->off;
+			r->fault = "seal counts a different number of records";
+			return -1;
+		}
+		r->off += flen;
+	}
+	return 0;
+}
+
 int seg_reader_resync(struct seg_reader *r)
 {
 	size_t flen;

@@ -94,6 +94,16 @@ void seg_reader_close(struct seg_reader *r);
  */
 int seg_reader_next(struct seg_reader *r, struct rec *rec, uint64_t *pos);
 
+/*
+ * The rest of the segment, checking frames only (length, type, CRC) and
+ * decoding the seal alone: for bytes whose records are another program's
+ * to read (tip pull checks what it fetched before it publishes it).
+ * Sets records, sealed, seal_off and seal_crc as seg_reader_next would,
+ * with the same faults ("torn tail", "bad CRC", "data after the seal", a
+ * seal that counts other records).  0 at the clean end, -1 at a fault.
+ */
+int seg_reader_check_frames(struct seg_reader *r);
+
 /* 1 found a checking frame after the fault (r->off set to it), 0 none. */
 int seg_reader_resync(struct seg_reader *r);
 
