@@ -607,3 +607,19 @@ const char *peer_ssl_strerror(int err)
 		return "the peer's certificate cannot be read";
 	return "TLS error";
 }
+
+void peer_set_suites(br_ssl_engine_context *eng, int server)
+{
+	static const uint16_t aes_first[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	};
+	static const uint16_t chacha_first[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	};
+	int hw_aes = br_aes_x86ni_ctr_get_vtable() != NULL || br_aes_pwr8_ctr_get_vtable() != NULL;
+	br_ssl_engine_set_suites(eng, hw_aes ? aes_first : chacha_first, 2);
+	if (server)
+		br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
+}

@@ -96,6 +96,15 @@ void peer_pin_init(struct peer_pin *pin, const uint8_t (*allowed)[SHARE_FP_LEN],
 /* The DER subject name of a certificate into out: its length, 0 on failure. */
 size_t peer_cert_subject(const uint8_t *der, size_t len, uint8_t *out, size_t cap);
 
+/*
+ * The cipher suites a share connection offers, fastest first on this
+ * machine: AES-128-GCM where the CPU has AES instructions (AES-NI), else
+ * ChaCha20-Poly1305 (a router's CPU without them); both ECDHE with ECDSA
+ * (our keys are P-256).  server: it also chooses by its own order, since
+ * a sensor serving its store is the side whose CPU matters.
+ */
+void peer_set_suites(br_ssl_engine_context *eng, int server);
+
 /* A BearSSL error code as text, for messages ("peer key not pinned"). */
 const char *peer_ssl_strerror(int err);
 
