@@ -51,6 +51,7 @@
 #include "log.h"
 #include "module.h"
 #include "peer.h"
+#include "sha256.h"
 #include "share.h"
 #include "store.h"
 #include "tipd.h"
@@ -66,7 +67,7 @@
 #define SH_DEFAULT_SESSION (3600 * 1000000LL)
 #define SH_READ_PER_CB (256u << 10)
 #define SH_RESCAN_MS 1000
-#define SH_LINE_MAX 200		/* a listing line, at most (share_list_line) */
+#define SH_LINE_MAX 320		/* a listing line, at most (share_list_line) */
 
 struct sh_peer {
 	uint8_t fp[SHARE_FP_LEN];
@@ -112,6 +113,7 @@ struct sconn {
 	uint64_t file_off, file_end;
 	int close_after;
 	uint64_t requests, bytes;
+	size_t budget;			/* file bytes this callback may still read */
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -319,16 +321,25 @@ static void snap_unref(struct sh_snap *sn)
 	}
 }
 
-/* The thread's memory of digests: name and size -> SHA-256. */
+/*
+ * The thread's memory of digests: a segment's name and size -> its SHA-256,
+ * and its index's size and mtime -> the index's SHA-256 (an index can be
+ * rebuilt, a sealed segment never changes).
+ */
+struct dent {
+	struct share_seg e;
+	int64_t imtime_ns;
+};
+
 struct dcache {
-	struct share_seg *e;
+	struct dent *e;
 	size_t n, cap;
 };
 
-static const struct share_seg *dcache_find(const struct dcache *c, const char *name, uint64_t size)
+static struct dent *dcache_find(const struct dcache *c, const char *name, uint64_t size)
 {
 	for (size_t i = 0; i < c->n; i++)
-		if (c->e[i].size == size && !strcmp(c->e[i].name, name))
+		if (c->e[i].e.size == size && !strcmp(c->e[i].e.name, name))
 			return &c->e[i];
 	return NULL;
 }
@@ -336,11 +347,11 @@ static const struct share_seg *dcache_find(const struct dcache *c, const char *n
 static int digest_file(const char *path, uint64_t size, uint8_t out[32])
 {
 	uint8_t buf[65536];
-	br_sha256_context h;
+	struct sha256 h;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	br_sha256_init(&h);
+	sha256_init(&h, 0);
 	uint64_t off = 0;
 	while (off < size) {
 		size_t want = size - off < sizeof buf ? (size_t)(size - off) : sizeof buf;
@@ -351,11 +362,11 @@ static int digest_file(const char *path, uint64_t size, uint8_t out[32])
 			close(fd);
 			return -1;
 		}
-		br_sha256_update(&h, buf, (size_t)n);
+		sha256_update(&h, buf, (size_t)n);
 		off += (uint64_t)n;
 	}
 	close(fd);
-	br_sha256_out(&h, out);
+	sha256_out(&h, out);
 	return 0;
 }
 
@@ -395,22 +406,44 @@ static struct sh_snap *snap_make(struct share *s, struct dcache *dc)
 		if (g->size < SEG_HDR_SIZE)
 			continue;
 		e.sealed = 1;
-		const struct share_seg *c = dcache_find(dc, e.name, e.size);
+		struct dent *c = dcache_find(dc, e.name, e.size);
 		if (c) {
-			memcpy(e.digest, c->digest, 32);
+			memcpy(e.digest, c->e.digest, 32);
 		} else {
 			store_seg_path(path, sizeof path, s->store_dir, g->name, "tlog");
 			if (digest_file(path, e.size, e.digest) < 0)
 				continue;	/* removed meanwhile (retention) */
 			if (dc->n == dc->cap) {
 				size_t nc = dc->cap ? dc->cap * 2 : 64;
-				struct share_seg *ne = realloc(dc->e, nc * sizeof *ne);
+				struct dent *ne = realloc(dc->e, nc * sizeof *ne);
 				if (!ne)
 					goto fail;
 				dc->e = ne;
 				dc->cap = nc;
 			}
-			dc->e[dc->n++] = e;
+			c = &dc->e[dc->n++];
+			memset(c, 0, sizeof *c);
+			c->e = e;
+		}
+		/* its index, served so that a puller need not build it again */
+		struct stat ist;
+		store_seg_path(path, sizeof path, s->store_dir, g->name, "cdb");
+		if (g->has_index && stat(path, &ist) == 0 && ist.st_size > 0) {
+			int64_t mt = (int64_t)ist.st_mtim.tv_sec * 1000000000LL + ist.st_mtim.tv_nsec;
+			if (!c->e.has_index || c->e.index_size != (uint64_t)ist.st_size ||
+			    c->imtime_ns != mt) {
+				c->e.has_index = 0;
+				if (digest_file(path, (uint64_t)ist.st_size, c->e.index_digest) == 0) {
+					c->e.has_index = 1;
+					c->e.index_size = (uint64_t)ist.st_size;
+					c->imtime_ns = mt;
+				}
+			}
+			if (c->e.has_index) {
+				e.has_index = 1;
+				e.index_size = c->e.index_size;
+				memcpy(e.index_digest, c->e.index_digest, 32);
+			}
 		}
 		sn->segs[sn->n++] = e;
 		sn->text_len += share_list_line(sn->text + sn->text_len, SH_LINE_MAX + 1, &e);
@@ -419,7 +452,7 @@ static struct sh_snap *snap_make(struct share *s, struct dcache *dc)
 	for (size_t i = 0; i < dc->n;) {
 		int found = 0;
 		for (size_t j = 0; j < sn->n && !found; j++)
-			found = !strcmp(sn->segs[j].name, dc->e[i].name);
+			found = !strcmp(sn->segs[j].name, dc->e[i].e.name);
 		if (!found)
 			dc->e[i] = dc->e[--dc->n];
 		else
@@ -712,26 +745,32 @@ static void serve_seg(struct sconn *c, const struct share_req *r)
 		answer_error(c, 503, "listing not ready yet; retry");
 		return;
 	}
+	int idx = r->what == SHARE_GET_IDX;
 	for (size_t i = 0; i < sn->n && !e; i++)
 		if (!strcmp(sn->segs[i].name, r->name))
 			e = &sn->segs[i];
-	if (e) {
+	if (e && idx) {
+		size = e->has_index ? e->index_size : 0;
+	} else if (e) {
 		size = e->size;
-	} else if (sn->have_tail && !strcmp(sn->tail.name, r->name)) {
+	} else if (!idx && sn->have_tail && !strcmp(sn->tail.name, r->name)) {
 		e = &sn->tail;
 		size = durable_end(s, e->seq);
 	}
 	if (!e || !size) {
-		answer_error(c, 404, "no such segment");
+		answer_error(c, 404, idx ? "no such index" : "no such segment");
 		return;
 	}
-	store_seg_path(path, sizeof path, s->store_dir, e->name, "tlog");
+	store_seg_path(path, sizeof path, s->store_dir, e->name, idx ? "cdb" : "tlog");
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size < size) {
+	/* an index rebuilt since it was listed is another file: not the one listed */
+	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size < size ||
+	    (idx && (uint64_t)st.st_size != size)) {
 		if (fd >= 0)
 			close(fd);
-		answer_error(c, 404, "segment gone (retention or compaction)");
+		answer_error(c, 404, idx ? "index gone or rebuilt since it was listed"
+					 : "segment gone (retention or compaction)");
 		return;
 	}
 	uint64_t first = 0, last = size - 1;
@@ -786,8 +825,9 @@ static void take_request(struct sconn *c)
 	memmove(c->in, c->in + r.head_len, c->in_len - r.head_len);
 	c->in_len -= r.head_len;
 	c->close_after = r.close;
-	log_trace(c->s->trace, "share: %s: GET %s", c->addr,
-		  r.what == SHARE_GET_LIST ? "/segments" : r.name);
+	log_trace(c->s->trace, "share: %s: GET %s%s", c->addr,
+		  r.what == SHARE_GET_LIST ? "/segments" : r.what == SHARE_GET_IDX ? "/idx/" : "/seg/",
+		  r.what == SHARE_GET_LIST ? "" : r.name);
 	if (r.what == SHARE_GET_LIST)
 		serve_list(c);
 	else
@@ -798,7 +838,6 @@ static void take_request(struct sconn *c)
 static int push_answer(struct sconn *c)
 {
 	br_ssl_engine_context *eng = &c->sc.eng;
-	size_t budget = SH_READ_PER_CB;
 	while (c->sending) {
 		size_t room;
 		unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &room);
@@ -818,13 +857,13 @@ static int push_answer(struct sconn *c)
 			memcpy(buf, c->body + c->body_off, n);
 			c->body_off += n;
 		} else if (c->file_fd >= 0 && c->file_off < c->file_end) {
-			if (!budget)
+			if (!c->budget)
 				return 0;
 			n = room;
 			if (n > c->file_end - c->file_off)
 				n = (size_t)(c->file_end - c->file_off);
-			if (n > budget)
-				n = budget;
+			if (n > c->budget)
+				n = c->budget;
 			ssize_t k = pread(c->file_fd, buf, n, (off_t)c->file_off);
 			if (k <= 0) {
 				/* the file shrank under us: end the connection, the peer resumes */
@@ -836,7 +875,7 @@ static int push_answer(struct sconn *c)
 			}
 			n = (size_t)k;
 			c->file_off += n;
-			budget -= n;
+			c->budget -= n;
 		} else {
 			/* done */
 			c->sending = 0;
@@ -875,6 +914,21 @@ static int plain_text(struct sconn *c)
 	return -1;
 }
 
+/* Wait for events ev, touching the watcher only when they change. */
+static void conn_wait(struct ev_loop *loop, struct sconn *c, int ev)
+{
+	if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == ev)
+		return;
+	ev_io_stop(loop, &c->io);
+	ev_io_set(&c->io, c->fd, ev);
+	ev_io_start(loop, &c->io);
+}
+
+/*
+ * One callback: the handshake, then requests in and the answer out, a TLS
+ * record after another until the socket is full or SH_READ_PER_CB bytes
+ * of files were read (then the loop's other watchers get their turn).
+ */
 static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct sconn *c = (struct sconn *)((char *)w - offsetof(struct sconn, io));
@@ -883,16 +937,15 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_free(c);
 		return;
 	}
-	for (int round = 0; round < 64; round++) {
+	c->budget = SH_READ_PER_CB;
+	for (int round = 0; round < 256; round++) {
 		int want = tls_conn_pump(&c->tc);
 		if (want < 0) {
 			conn_end(c, c->tc.peer_closed ? "closed by the peer" : NULL);
 			return;
 		}
 		if (!tls_conn_ready(&c->tc)) {
-			ev_io_stop(loop, &c->io);
-			ev_io_set(&c->io, c->fd, want ? want : EV_READ);
-			ev_io_start(loop, &c->io);
+			conn_wait(loop, c, want ? want : EV_READ);
 			return;
 		}
 		if (!c->ready_logged) {
@@ -919,13 +972,13 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 			take_request(c);	/* a pipelined request already buffered */
 		/* the answer out */
 		if (c->sending) {
-			size_t before = (size_t)c->bytes;
+			uint64_t before = c->bytes;
 			int done = push_answer(c);
 			if (done < 0) {
 				conn_end(c, "read error");
 				return;
 			}
-			if ((size_t)c->bytes != before || done)
+			if (c->bytes != before || done)
 				progressed = 1;
 			if (done && c->close_after) {
 				tls_conn_close(&c->tc);
@@ -939,29 +992,17 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_end(c, c->tc.peer_closed ? "closed by the peer" : NULL);
 			return;
 		}
-		/* more of the answer to give the engine once its records are out */
-		int more_file = c->sending;
-		if (!progressed || want) {
-			/* wait: for the socket, or (a file left to send) for it to be writable */
-			int ev = want ? want : EV_READ;
-			if (more_file)
-				ev |= EV_WRITE;
-			ev_io_stop(loop, &c->io);
-			ev_io_set(&c->io, c->fd, ev);
-			ev_io_start(loop, &c->io);
+		if (c->sending && (want & TLS_WANT_WRITE || !c->budget)) {
+			/* the socket is full, or this callback's read budget is spent */
+			conn_wait(loop, c, EV_READ | EV_WRITE);
 			return;
 		}
-		if (more_file && round >= 0) {
-			/* the per-callback read budget is spent: come back when writable */
-			ev_io_stop(loop, &c->io);
-			ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
-			ev_io_start(loop, &c->io);
+		if (!progressed) {
+			conn_wait(loop, c, (want ? want : 0) | EV_READ | (c->sending ? EV_WRITE : 0));
 			return;
 		}
 	}
-	ev_io_stop(loop, &c->io);
-	ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
-	ev_io_start(loop, &c->io);
+	conn_wait(loop, c, EV_READ | EV_WRITE);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
@@ -1008,6 +1049,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 			memcpy(c->allowed[k], s->peers[k].fp, SHARE_FP_LEN);
 		br_ssl_server_init_full_ec(&c->sc, s->id.chain, 1, BR_KEYTYPE_EC, &s->id.sk);
 		br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
+		peer_set_suites(&c->sc.eng, 1);
 		/* ECDSA verification of the client's CertificateVerify; without it
 		 * the CertificateRequest offers no algorithm a P-256 key can use */
 		br_ssl_engine_set_default_ecdsa(&c->sc.eng);

@@ -235,10 +235,10 @@ int share_req_parse(const uint8_t *p, size_t len, struct share_req *r, int *stat
 		REFUSE(405, "only GET is served");
 	if (plen == 9 && !memcmp(path, "/segments", 9)) {
 		r->what = SHARE_GET_LIST;
-	} else if (plen > 5 && !memcmp(path, "/seg/", 5)) {
+	} else if (plen > 5 && (!memcmp(path, "/seg/", 5) || !memcmp(path, "/idx/", 5))) {
 		if (!valid_seg_name(path + 5, plen - 5, r->name))
 			REFUSE(404, "no such segment");
-		r->what = SHARE_GET_SEG;
+		r->what = path[1] == 's' ? SHARE_GET_SEG : SHARE_GET_IDX;
 	} else {
 		REFUSE(404, "no such resource");
 	}
@@ -271,7 +271,7 @@ int share_req_parse(const uint8_t *p, size_t len, struct share_req *r, int *stat
 				REFUSE(400, "a GET has no body");
 		}
 	}
-	if (r->has_range && r->what != SHARE_GET_SEG)
+	if (r->has_range && r->what == SHARE_GET_LIST)
 		REFUSE(416, "Range on the listing");
 	r->head_len = b.off;
 	return 1;
@@ -407,12 +407,26 @@ static int hexval(char c)
 	return -1;
 }
 
+/* 64 hex digits into 32 bytes: 0, or -1. */
+static int hex32(const char *w, size_t wl, uint8_t out[32])
+{
+	if (wl != 64)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		int hi = hexval(w[2 * i]), lo = hexval(w[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *err,
 		     size_t errlen)
 {
 	struct buf_rd b;
-	const char *line, *w[6];
-	size_t n, wl[6], cap = 0;
+	const char *line, *w[8];
+	size_t n, wl[8], cap = 0;
 	int lineno = 0, ended = 0, have_active = 0;
 
 	memset(l, 0, sizeof *l);
@@ -427,7 +441,7 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 			say(err, errlen, "listing:%d: text after the end line", lineno);
 			goto fail;
 		}
-		int k = words(line, n, w, wl, 6);
+		int k = words(line, n, w, wl, 8);
 		if (k <= 0) {
 			say(err, errlen, "listing:%d: malformed line", lineno);
 			goto fail;
@@ -466,7 +480,7 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 			uint32_t nseq;
 			int64_t start;
 			memset(&s, 0, sizeof s);
-			if (k != 6 || !valid_seg_name(w[1], wl[1], s.name) ||
+			if ((k != 6 && k != 8) || !valid_seg_name(w[1], wl[1], s.name) ||
 			    parse_u64(w[2], wl[2], &seq) < 0 || seq > UINT32_MAX ||
 			    parse_u64(w[3], wl[3], &s.size) < 0) {
 				say(err, errlen, "listing:%d: bad segment line", lineno);
@@ -493,7 +507,15 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 						goto bad_digest;
 					s.digest[i] = (uint8_t)(hi << 4 | lo);
 				}
-			} else if (wl[4] == 6 && !memcmp(w[4], "active", 6) && wl[5] == 1 &&
+				if (k == 8) {
+					if (parse_u64(w[6], wl[6], &s.index_size) < 0 || !s.index_size ||
+					    hex32(w[7], wl[7], s.index_digest) < 0) {
+						say(err, errlen, "listing:%d: bad index size or digest", lineno);
+						goto fail;
+					}
+					s.has_index = 1;
+				}
+			} else if (k == 6 && wl[4] == 6 && !memcmp(w[4], "active", 6) && wl[5] == 1 &&
 				   w[5][0] == '-') {
 				s.sealed = 0;
 			} else {
@@ -565,14 +587,20 @@ fail:
 
 size_t share_list_line(char *out, size_t cap, const struct share_seg *s)
 {
-	char hex[65];
+	char hex[65], ihex[90];
+	ihex[0] = '\0';
 	if (s->sealed) {
 		for (int i = 0; i < 32; i++)
 			snprintf(hex + 2 * i, 3, "%02x", s->digest[i]);
+		if (s->has_index) {
+			int o = snprintf(ihex, sizeof ihex, " %llu ", (unsigned long long)s->index_size);
+			for (int i = 0; i < 32; i++)
+				snprintf(ihex + o + 2 * i, 3, "%02x", s->index_digest[i]);
+		}
 	} else {
 		strcpy(hex, "-");
 	}
-	int n = snprintf(out, cap, "seg %s %u %llu %s %s\n", s->name, s->seq,
-			 (unsigned long long)s->size, s->sealed ? "sealed" : "active", hex);
+	int n = snprintf(out, cap, "seg %s %u %llu %s %s%s\n", s->name, s->seq,
+			 (unsigned long long)s->size, s->sealed ? "sealed" : "active", hex, ihex);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

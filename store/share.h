@@ -7,14 +7,18 @@
  *     GET /segments HTTP/1.1          the listing below
  *     GET /seg/NAME HTTP/1.1          a segment's bytes; "Range: bytes=A-"
  *                                     or "bytes=A-B" for a part (206)
+ *     GET /idx/NAME HTTP/1.1          the index (.cdb) of sealed segment NAME,
+ *                                     when its listing line names one; ranges too
  * Persistent connections; "Connection: close" ends one after the answer.
  * The listing (text/plain) is
  *     tip-share 1
  *     sensor NAME
- *     seg NAME SEQ SIZE sealed SHA256-HEX     (ascending SEQ)
+ *     seg NAME SEQ SIZE sealed SHA256-HEX [ISIZE ISHA256-HEX]   (ascending SEQ)
  *     seg NAME SEQ SIZE active -              (at most one, the last)
  *     end COUNT
  * SIZE of the active segment is the end of its last durable record.
+ * ISIZE and ISHA256 (optional) are the size and digest of the sealed
+ * segment's index file, which a puller fetches instead of building it.
  *
  * Fingerprints: the SHA-256 of a key's DER SubjectPublicKeyInfo (what
  * `openssl pkey -pubin -outform DER | sha256sum` hashes), written in
@@ -54,11 +58,12 @@ int share_fp_parse(const char *text, uint8_t fp[SHARE_FP_LEN]);
 enum share_path {
 	SHARE_GET_LIST = 1,	/* /segments */
 	SHARE_GET_SEG,		/* /seg/NAME */
+	SHARE_GET_IDX,		/* /idx/NAME: the index of sealed segment NAME */
 };
 
 struct share_req {
 	int what;			/* enum share_path */
-	char name[SEG_NAME_MAX];	/* SHARE_GET_SEG: a segment name (checked) */
+	char name[SEG_NAME_MAX];	/* SHARE_GET_SEG, _IDX: a segment name (checked) */
 	int has_range;
 	uint64_t range_first;
 	uint64_t range_last;		/* UINT64_MAX: to the end */
@@ -98,6 +103,9 @@ struct share_seg {
 	uint64_t size;
 	int sealed;
 	uint8_t digest[32];		/* sealed: SHA-256 of the whole file */
+	int has_index;			/* sealed: the server serves its index */
+	uint64_t index_size;
+	uint8_t index_digest[32];	/* SHA-256 of the index file */
 };
 
 struct share_list {

@@ -30,6 +30,7 @@
  * on either side is not the expected one), 5 the server's data failed a
  * check (listing, size, digest, frames, seal; nothing of it published).
  */
+#define _GNU_SOURCE 1	/* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -58,6 +59,7 @@
 #include "lock.h"
 #include "peer.h"
 #include "seg.h"
+#include "sha256.h"
 #include "share.h"
 #include "store.h"
 
@@ -68,6 +70,9 @@ enum {
 	PX_REFUSED = 4,
 	PX_DATA = 5,
 };
+
+#define SOCK_BUF (256u << 10)
+#define FILE_BUF (1u << 20)
 
 struct opts {
 	char url[512];
@@ -89,6 +94,8 @@ struct conn {
 	uint8_t rbuf[16384];
 	size_t roff, rlen;
 	int broken;
+	uint8_t sbuf[SOCK_BUF];	/* bytes read from the socket, not yet given to BearSSL */
+	size_t soff, slen;
 };
 
 struct pull {
@@ -101,8 +108,11 @@ struct pull {
 	struct conn *c;
 	int tty;
 	uint64_t total, done;	/* bytes to fetch, fetched */
+	uint64_t received;	/* bytes that came over the network in this run */
 	int64_t t0;
 	int bar_last;
+	int dirty;		/* renamed into log/ since its last fsync */
+	uint8_t *wbuf;		/* FILE_BUF: fetched bytes on their way to a file */
 	char state_path[4200];
 };
 
@@ -119,19 +129,36 @@ static void fail(struct pull *p, int x, const char *fmt, ...)
 
 /* ---- the connection --------------------------------------------------------------- */
 
+/*
+ * BearSSL asks for a record's 5-byte head, then its body: two reads a
+ * record.  From a buffer of SOCK_BUF bytes, filled by one read, it is one
+ * system call for many records.
+ */
 static int sock_read(void *ctx, unsigned char *buf, size_t len)
 {
-	int fd = *(int *)ctx;
-	for (;;) {
-		ssize_t r = read(fd, buf, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0) {
-			errno = ECONNRESET;
-			return -1;
+	struct conn *c = ctx;
+	if (c->soff == c->slen) {
+		for (;;) {
+			ssize_t r = read(c->fd, c->sbuf, sizeof c->sbuf);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0) {
+				errno = ECONNRESET;
+				return -1;
+			}
+			if (r < 0)
+				return -1;
+			c->soff = 0;
+			c->slen = (size_t)r;
+			break;
 		}
-		return r < 0 ? -1 : (int)r;
 	}
+	size_t k = c->slen - c->soff;
+	if (k > len)
+		k = len;
+	memcpy(buf, c->sbuf + c->soff, k);
+	c->soff += k;
+	return (int)k;
 }
 
 static int sock_write(void *ctx, const unsigned char *buf, size_t len)
@@ -257,12 +284,13 @@ static int conn_open(struct pull *p)
 				    BR_KEYTYPE_EC, br_ec_get_default(),
 				    br_ecdsa_sign_asn1_get_default());
 	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
+	peer_set_suites(&c->sc.eng, 0);
 	br_ssl_engine_set_buffer(&c->sc.eng, c->iobuf, sizeof c->iobuf, 1);
 	if (!br_ssl_client_reset(&c->sc, NULL, 0)) {
 		conn_error(p, "TLS setup");
 		goto fail;
 	}
-	br_sslio_init(&c->io, &c->sc.eng, sock_read, &c->fd, sock_write, &c->fd);
+	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, &c->fd);
 	/* the handshake: flush forces it through */
 	if (br_sslio_flush(&c->io) < 0 ||
 	    (br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_CLOSED)) {
@@ -322,14 +350,16 @@ static int conn_fill(struct pull *p)
 	return 0;
 }
 
-/* Send a GET and read the response head into *r. */
-static int request(struct pull *p, const char *path, uint64_t from, struct share_resp *r)
+/* Send a GET (of bytes from..last, unless last is UINT64_MAX) and read the response head into *r. */
+static int request(struct pull *p, const char *path, uint64_t from, uint64_t last,
+		   struct share_resp *r)
 {
 	char req[512];
 	int n;
-	if (from)
-		n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nRange: bytes=%llu-\r\n\r\n",
-			     path, p->host, (unsigned long long)from);
+	if (last != UINT64_MAX)
+		n = snprintf(req, sizeof req,
+			     "GET %s HTTP/1.1\r\nHost: %s\r\nRange: bytes=%llu-%llu\r\n\r\n", path,
+			     p->host, (unsigned long long)from, (unsigned long long)last);
 	else
 		n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, p->host);
 	if (conn_write(p, req, (size_t)n) < 0)
@@ -413,7 +443,7 @@ static int get_list(struct pull *p, struct share_list *l)
 	for (;;) {
 		if (!p->c && conn_open(p) < 0)
 			return -1;
-		if (request(p, "/segments", 0, &r) < 0)
+		if (request(p, "/segments", 0, UINT64_MAX, &r) < 0)
 			return -1;
 		if (r.status != 503 || waited_us >= PULL_BUSY_WAIT_S * 1000000LL)
 			break;
@@ -527,20 +557,22 @@ static void bar(struct pull *p, int final)
 	fflush(stdout);
 }
 
-/* ---- one segment ---------------------------------------------------------------------- */
+/* ---- one file ----------------------------------------------------------------------- */
 
 struct fetch {
 	int fd;
-	br_sha256_context h;
+	struct sha256 h;
 	const char *path;
+	uint8_t *wbuf;		/* FILE_BUF bytes not yet written */
+	size_t wlen;
+	off_t off;		/* where wbuf goes */
 };
 
-static int to_file(struct pull *p, const uint8_t *b, size_t n, void *ctx)
+static int flush_file(struct pull *p, struct fetch *f)
 {
-	struct fetch *f = ctx;
 	size_t done = 0;
-	while (done < n) {
-		ssize_t w = write(f->fd, b + done, n - done);
+	while (done < f->wlen) {
+		ssize_t w = write(f->fd, f->wbuf + done, f->wlen - done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -549,53 +581,44 @@ static int to_file(struct pull *p, const uint8_t *b, size_t n, void *ctx)
 		}
 		done += (size_t)w;
 	}
-	br_sha256_update(&f->h, b, n);
+#if 0 /* SYNC_FILE_RANGE_WRITE */
+	/* start writing it out now: the fsync at the end of the file then waits
+	 * for little, instead of for the whole file while the socket fills */
+	if (f->wlen)
+		(void)sync_file_range(f->fd, f->off, (off_t)f->wlen, SYNC_FILE_RANGE_WRITE);
+#endif
+	f->off += (off_t)f->wlen;
+	f->wlen = 0;
+	return 0;
+}
+
+static int to_file(struct pull *p, const uint8_t *b, size_t n, void *ctx)
+{
+	struct fetch *f = ctx;
+	if (f->wlen + n > FILE_BUF && flush_file(p, f) < 0)
+		return -1;
+	memcpy(f->wbuf + f->wlen, b, n);
+	f->wlen += n;
+	sha256_update(&f->h, b, n);
 	p->done += n;
+	p->received += n;
 	bar(p, 0);
 	return 0;
 }
 
-/* Every frame of a fetched segment checks, and it is sealed: 0, or -1. */
-static int check_segment(struct pull *p, const char *path, const struct share_seg *s)
+/*
+ * Fetch the listed file at url (size bytes) into part, resuming from what
+ * part already holds (a longer part is not ours and starts again), and
+ * fsync it.  exact: the file is that long (a sealed one), else at least
+ * (the active segment grows).  digest: the SHA-256 of the whole part.  0, or -1 (err set;
+ * PX_NET when the connection broke and a retry may resume).
+ */
+static int fetch_file(struct pull *p, const char *url, const char *part, uint64_t size,
+		      int exact, uint8_t digest[32])
 {
-	struct seg_reader r;
-	struct rec rec;
-	if (seg_reader_open(&r, path) < 0) {
-		fail(p, PX_DATA, "%s: segment %s: %s", p->host, s->name, r.fault);
-		return -1;
-	}
-	int c;
-	while ((c = seg_reader_next(&r, &rec, NULL)) > 0)
-		;
-	int rc = 0;
-	if (c < 0) {
-		fail(p, PX_DATA, "%s: segment %s: offset %zu: %s", p->host, s->name, r.fault_off,
-		     r.fault);
-		rc = -1;
-	} else if (!r.sealed) {
-		fail(p, PX_DATA, "%s: segment %s: listed as sealed, but has no seal", p->host, s->name);
-		rc = -1;
-	} else if (r.hdr.seq != s->seq) {
-		fail(p, PX_DATA, "%s: segment %s: its header says sequence %u", p->host, s->name,
-		     r.hdr.seq);
-		rc = -1;
-	}
-	seg_reader_close(&r);
-	return rc;
-}
-
-static int fetch_one(struct pull *p, const struct share_seg *s)
-{
-	char part[4300], pcdb[4300], final[4300], cdb[4300], logdir[4200], path[128], ierr[512];
-	struct fetch f = {.fd = -1, .path = part};
+	struct fetch f = {.fd = -1, .path = part, .wbuf = p->wbuf};
 	struct stat st;
-	uint8_t digest[32];
-
-	snprintf(part, sizeof part, "%s/state/pull/%s.tlog.part", p->o.store, s->name);
-	snprintf(pcdb, sizeof pcdb, "%s/state/pull/%s.cdb", p->o.store, s->name);
-	store_seg_path(final, sizeof final, p->o.store, s->name, "tlog");
-	store_seg_path(cdb, sizeof cdb, p->o.store, s->name, "cdb");
-	snprintf(logdir, sizeof logdir, "%s/log", p->o.store);
+	int rc = -1;
 
 	f.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (f.fd < 0 || fstat(f.fd, &st) < 0) {
@@ -603,102 +626,293 @@ static int fetch_one(struct pull *p, const struct share_seg *s)
 		goto out;
 	}
 	uint64_t have = (uint64_t)st.st_size;
-	if (have > s->size) {
-		/* longer than the segment: not ours to resume */
+	if (have > size) {
 		if (ftruncate(f.fd, 0) < 0) {
 			fail(p, PX_USAGE, "%s: %s", part, strerror(errno));
 			goto out;
 		}
 		have = 0;
 	}
-	br_sha256_init(&f.h);
+	sha256_init(&f.h, 0);
 	/* hash what an earlier pull fetched */
 	for (uint64_t off = 0; off < have;) {
-		uint8_t b[65536];
+		static uint8_t b[1 << 18];
 		size_t want = have - off < sizeof b ? (size_t)(have - off) : sizeof b;
 		ssize_t n = pread(f.fd, b, want, (off_t)off);
 		if (n <= 0) {
 			fail(p, PX_USAGE, "%s: %s", part, n < 0 ? strerror(errno) : "short read");
 			goto out;
 		}
-		br_sha256_update(&f.h, b, (size_t)n);
+		sha256_update(&f.h, b, (size_t)n);
 		off += (uint64_t)n;
 	}
+	f.off = (off_t)have;
 	if (lseek(f.fd, (off_t)have, SEEK_SET) < 0) {
 		fail(p, PX_USAGE, "%s: %s", part, strerror(errno));
 		goto out;
 	}
 	p->done += have;
-
-	if (have < s->size) {
+	if (have < size) {
 		struct share_resp r;
-		snprintf(path, sizeof path, "/seg/%s", s->name);
-		if (request(p, path, have, &r) < 0)
+		/* the listed bytes exactly: an active segment may have grown since */
+		if (request(p, url, have, size - 1, &r) < 0)
 			goto out;
-		uint64_t want = s->size - have;
-		if (have ? r.status != 206 : r.status != 200) {
-			fail(p, r.status == 404 ? PX_DATA : PX_DATA, "%s:%s: GET %s: status %d", p->host,
-			     p->port, path, r.status);
+		uint64_t want = size - have;
+		/* a whole file (200) instead of the part asked for will do from 0 */
+		int whole = r.status == 200 && !have;
+		if (r.status != 206 && !whole) {
+			fail(p, PX_DATA, "%s:%s: GET %s: status %d", p->host, p->port, url, r.status);
 			conn_drop(p);
 			goto out;
 		}
 		if (r.content_length != want ||
-		    (have && (!r.has_range || r.range_first != have || r.range_total != s->size))) {
+		    (!whole && (!r.has_range || r.range_first != have || r.range_last != size - 1 ||
+				r.range_total < size || (exact && r.range_total != size)))) {
 			fail(p, PX_DATA,
 			     "%s:%s: GET %s: the server sends %llu bytes from %llu of a %llu-byte "
 			     "file; its listing said %llu bytes",
-			     p->host, p->port, path, (unsigned long long)r.content_length,
+			     p->host, p->port, url, (unsigned long long)r.content_length,
 			     (unsigned long long)(r.has_range ? r.range_first : 0),
 			     (unsigned long long)(r.has_range ? r.range_total : r.content_length),
-			     (unsigned long long)s->size);
+			     (unsigned long long)size);
 			conn_drop(p);
 			goto out;
 		}
-		if (read_body(p, want, to_file, &f) < 0)
+		int k = read_body(p, want, to_file, &f);
+		/* what came before a break is kept: a resume starts after it */
+		int e = p->x;
+		char keep[sizeof p->err];
+		memcpy(keep, p->err, sizeof keep);
+		if (flush_file(p, &f) < 0)
 			goto out;
+		if (k < 0) {
+			memcpy(p->err, keep, sizeof keep);
+			p->x = e;
+			goto out;
+		}
 		if (r.close)
 			conn_drop(p);
 	}
-	br_sha256_out(&f.h, digest);
-	if (memcmp(digest, s->digest, 32) != 0) {
-		fail(p, PX_DATA, "%s: segment %s: SHA-256 does not match the listing; discarded",
-		     p->host, s->name);
-		if (ftruncate(f.fd, 0) < 0)
-			unlink(part);
-		goto out;
-	}
+	sha256_out(&f.h, digest);
 	if (fsync(f.fd) < 0) {
 		fail(p, PX_USAGE, "%s: fsync: %s", part, strerror(errno));
 		goto out;
 	}
-	close(f.fd);
-	f.fd = -1;
-	if (check_segment(p, part, s) < 0) {
-		unlink(part);
-		goto out;
-	}
-	/*
-	 * The index first, then the segment: a kill between the two renames
-	 * leaves an index without its segment (a foreign file to verify, a
-	 * warning), never a sealed segment without its index (an error).
-	 */
-	if (index_build(part, pcdb, NULL, ierr, sizeof ierr) < 0) {
-		fail(p, PX_USAGE, "%s: index: %s", part, ierr);
-		goto out;
-	}
-	if (rename(pcdb, cdb) < 0 || rename(part, final) < 0 || fsync_path(logdir) < 0) {
-		fail(p, PX_USAGE, "%s: %s", final, strerror(errno));
-		goto out;
-	}
-	if (state_write(p, s->seq, s->name) < 0) {
-		fail(p, PX_USAGE, "%s: %s", p->state_path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	rc = 0;
 out:
 	if (f.fd >= 0)
 		close(f.fd);
-	return -1;
+	return rc;
+}
+
+/* Copy the first n bytes of src to a new dst (an earlier pull's active segment). */
+static int copy_prefix(const char *src, const char *dst, uint64_t n)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0)
+		goto done;
+	for (uint64_t off = 0; off < n;) {
+		static uint8_t b[1 << 18];
+		size_t want = n - off < sizeof b ? (size_t)(n - off) : sizeof b;
+		ssize_t k = pread(in, b, want, (off_t)off);
+		if (k <= 0 || write(out, b, (size_t)k) != k)
+			goto done;
+		off += (uint64_t)k;
+	}
+	rc = 0;
+done:
+	if (out >= 0 && close(out) < 0)
+		rc = -1;
+	close(in);
+	if (rc < 0)
+		unlink(dst);
+	return rc;
+}
+
+/* ---- one segment ---------------------------------------------------------------------- */
+
+/*
+ * Every frame of a fetched segment checks and its header has the listed
+ * sequence; want_sealed: it ends in its seal; not: it has none and ends on
+ * a whole frame (the active segment's durable prefix), *sealed set when it
+ * turns out sealed all the same.  With an index (cdb, not NULL), the index
+ * must be of this very segment: its meta's size, seal, sequence and record
+ * count; *index_ok says.  0, or -1 (err set).
+ */
+static int check_segment(struct pull *p, const char *path, const struct share_seg *s,
+			 int want_sealed, int *sealed, const char *cdb, int *index_ok)
+{
+	struct seg_reader r;
+	if (seg_reader_open(&r, path) < 0) {
+		fail(p, PX_DATA, "%s: segment %s: %s", p->host, s->name, r.fault);
+		return -1;
+	}
+	int c = seg_reader_check_frames(&r);
+	int rc = 0;
+	if (sealed)
+		*sealed = r.sealed;
+	if (c < 0) {
+		fail(p, PX_DATA, "%s: segment %s: offset %zu: %s", p->host, s->name, r.fault_off,
+		     r.fault);
+		rc = -1;
+	} else if (want_sealed && !r.sealed) {
+		fail(p, PX_DATA, "%s: segment %s: listed as sealed, but has no seal", p->host, s->name);
+		rc = -1;
+	} else if (r.hdr.seq != s->seq) {
+		fail(p, PX_DATA, "%s: segment %s: its header says sequence %u", p->host, s->name,
+		     r.hdr.seq);
+		rc = -1;
+	}
+	if (rc == 0 && cdb) {
+		struct index ix;
+		*index_ok = 0;
+		if (index_open(&ix, cdb) == 0) {
+			const struct index_meta *m = &ix.meta;
+			*index_ok = m->seg_size == r.size && r.size >= 4 && m->seal_off <= r.size - 4 &&
+				    index_matches(&ix, r.map, r.size) && m->seq == r.hdr.seq &&
+				    m->records == r.records;
+			index_close(&ix);
+		}
+	}
+	seg_reader_close(&r);
+	return rc;
+}
+
+/* The local file of segment name in log/: its size and whether it is indexed. */
+static int local_seg(struct pull *p, const char *name, uint64_t *size, int *indexed)
+{
+	char path[4300];
+	struct stat st;
+	store_seg_path(path, sizeof path, p->o.store, name, "tlog");
+	if (stat(path, &st) < 0)
+		return 0;
+	*size = (uint64_t)st.st_size;
+	store_seg_path(path, sizeof path, p->o.store, name, "cdb");
+	*indexed = stat(path, &st) == 0;
+	return 1;
+}
+
+static int fetch_one(struct pull *p, const struct share_seg *s)
+{
+	char part[4300], ipart[4300], final[4300], cdb[4300], url[128], ierr[512];
+	uint8_t digest[32];
+	uint64_t lsize;
+	int indexed, index_ok = 0;
+
+	snprintf(part, sizeof part, "%s/state/pull/%s.tlog.part", p->o.store, s->name);
+	snprintf(ipart, sizeof ipart, "%s/state/pull/%s.cdb.part", p->o.store, s->name);
+	store_seg_path(final, sizeof final, p->o.store, s->name, "tlog");
+	store_seg_path(cdb, sizeof cdb, p->o.store, s->name, "cdb");
+
+	/* an earlier pull's copy of it while it was active: start from that */
+	if (local_seg(p, s->name, &lsize, &indexed) && !indexed && lsize <= s->size &&
+	    access(part, F_OK) < 0 && copy_prefix(final, part, lsize) < 0) {
+		fail(p, PX_USAGE, "%s: %s", part, strerror(errno));
+		return -1;
+	}
+	snprintf(url, sizeof url, "/seg/%s", s->name);
+	if (fetch_file(p, url, part, s->size, 1, digest) < 0)
+		return -1;
+	if (memcmp(digest, s->digest, 32) != 0) {
+		fail(p, PX_DATA, "%s: segment %s: SHA-256 does not match the listing; discarded",
+		     p->host, s->name);
+		unlink(part);
+		return -1;
+	}
+	/* its index, as the server has it, instead of building it again */
+	if (s->has_index) {
+		snprintf(url, sizeof url, "/idx/%s", s->name);
+		if (fetch_file(p, url, ipart, s->index_size, 1, digest) < 0)
+			return -1;
+		if (memcmp(digest, s->index_digest, 32) != 0) {
+			fail(p, PX_DATA, "%s: index of %s: SHA-256 does not match the listing; "
+			     "discarded", p->host, s->name);
+			unlink(ipart);
+			return -1;
+		}
+	}
+	if (check_segment(p, part, s, 1, NULL, s->has_index ? ipart : NULL, &index_ok) < 0) {
+		unlink(part);
+		unlink(ipart);
+		return -1;
+	}
+	if (!index_ok) {
+		/* none served, or not of this segment (an older build): make it here */
+		if (s->has_index)
+			fprintf(stderr, "tip pull: %s: index of %s does not match its segment; "
+				"building it\n", p->host, s->name);
+		unlink(ipart);
+		if (index_build(part, ipart, NULL, ierr, sizeof ierr) < 0) {
+			fail(p, PX_USAGE, "%s: index: %s", part, ierr);
+			return -1;
+		}
+	}
+	/*
+	 * An earlier active copy out of the way, then the index, then the
+	 * segment: a kill between two of these leaves no segment, or an index
+	 * without its segment (a foreign file to verify, completed by the next
+	 * pull), never a sealed segment without its index nor an index beside
+	 * the older, shorter copy.  log/ is fsynced once per pull (run()).
+	 */
+	if ((unlink(final) < 0 && errno != ENOENT) || rename(ipart, cdb) < 0 ||
+	    rename(part, final) < 0) {
+		fail(p, PX_USAGE, "%s: %s", final, strerror(errno));
+		return -1;
+	}
+	p->dirty = 1;
+	return 0;
+}
+
+/*
+ * The active segment, up to the durable size the listing gave: fetched
+ * into state/pull/NAME.tlog.part (starting from the copy an earlier pull
+ * published, which is a prefix of it), checked (whole frames, no seal) and
+ * renamed over that copy, so a reader sees the older prefix or the newer
+ * one, never a half-written file.  1 published, 0 nothing to do, -1 (err).
+ */
+static int fetch_active(struct pull *p, const struct share_seg *s)
+{
+	char part[4300], final[4300], url[128];
+	uint8_t digest[32];
+	uint64_t lsize = 0;
+	int indexed = 0, sealed = 0;
+
+	snprintf(part, sizeof part, "%s/state/pull/%s.tlog.part", p->o.store, s->name);
+	store_seg_path(final, sizeof final, p->o.store, s->name, "tlog");
+	int have = local_seg(p, s->name, &lsize, &indexed);
+	if (have && (indexed || lsize >= s->size))
+		return 0;	/* ours is as long (or sealed here by a writer: ours) */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		unlink(part);
+		if (attempt == 0 && have && copy_prefix(final, part, lsize) < 0) {
+			fail(p, PX_USAGE, "%s: %s", part, strerror(errno));
+			return -1;
+		}
+		snprintf(url, sizeof url, "/seg/%s", s->name);
+		if (fetch_file(p, url, part, s->size, 0, digest) < 0)
+			return -1;
+		if (check_segment(p, part, s, 0, &sealed, NULL, NULL) == 0)
+			break;
+		if (attempt || !have) {
+			unlink(part);
+			return -1;
+		}
+		/* ours was no prefix of it after all: fetch it whole */
+		p->done -= s->size;
+	}
+	if (sealed) {
+		/* sealed meanwhile: published with its digest and index by the next pull */
+		return 0;
+	}
+	if (rename(part, final) < 0) {
+		fail(p, PX_USAGE, "%s: %s", final, strerror(errno));
+		return -1;
+	}
+	p->dirty = 1;
+	return 1;
 }
 
 /* ---- the run ------------------------------------------------------------------------- */
@@ -854,11 +1068,33 @@ static void repair_indexes(struct pull *p)
 	store_listing_free(&ls);
 }
 
+/* The store holds segment name sealed (indexed): not an earlier pull's active copy. */
 static int local_has(const struct store_listing *ls, const char *name)
 {
 	for (size_t i = 0; i < ls->n; i++)
 		if (!strcmp(ls->segs[i].name, name))
-			return 1;
+			return ls->segs[i].has_index;
+	return 0;
+}
+
+/* What this run renamed into log/ made durable: log/, state/pull/, then the state file. */
+static int publish_durable(struct pull *p, uint32_t seq, const char *name)
+{
+	char dir[4200];
+	if (p->dirty) {
+		snprintf(dir, sizeof dir, "%s/log", p->o.store);
+		if (fsync_path(dir) < 0) {
+			fail(p, PX_USAGE, "%s: fsync: %s", dir, strerror(errno));
+			return -1;
+		}
+		snprintf(dir, sizeof dir, "%s/state/pull", p->o.store);
+		(void)fsync_path(dir);
+		p->dirty = 0;
+	}
+	if (seq && state_write(p, seq, name) < 0) {
+		fail(p, PX_USAGE, "%s: %s", p->state_path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -867,8 +1103,10 @@ static int run(struct pull *p)
 	struct share_list l = {0};
 	struct store_listing ls = {0};
 	size_t *todo = NULL, ntodo = 0, next = 0;
-	int fetched = 0, tries = 0, lock = -1;
-	uint32_t last = 0;
+	int fetched = 0, tries = 0, lock = -1, active_done = 0;
+	uint32_t last = 0, got_seq = 0;
+	const char *got_name = NULL;
+	const struct share_seg *act = NULL;
 	char fptext[SHARE_FP_TEXT], lockp[4400];	/* the lock's refusal */
 
 	p->t0 = clock_mono_us();
@@ -902,12 +1140,18 @@ static int run(struct pull *p)
 				goto out;
 			}
 			for (size_t i = 0; i < l.n; i++) {
-				if (!l.segs[i].sealed || l.segs[i].seq <= last ||
-				    local_has(&ls, l.segs[i].name))
+				if (!l.segs[i].sealed) {
+					act = &l.segs[i];	/* the last one */
+					p->total += act->size;
+					continue;
+				}
+				if (l.segs[i].seq <= last || local_has(&ls, l.segs[i].name))
 					continue;
 				todo[ntodo++] = i;
-				p->total += l.segs[i].size;
+				p->total += l.segs[i].size + (l.segs[i].has_index ? l.segs[i].index_size : 0);
 			}
+			if (!act)
+				active_done = 1;
 		}
 		while (next < ntodo && p->c) {
 			uint64_t before = p->done;
@@ -919,11 +1163,28 @@ static int run(struct pull *p)
 					goto out;
 				goto retry;
 			}
+			got_seq = l.segs[todo[next]].seq;
+			got_name = l.segs[todo[next]].name;
 			next++;
 			fetched++;
 			tries = 0;
 		}
-		if (next == ntodo && todo)
+		if (next == ntodo && todo && !active_done && p->c) {
+			/* the sealed ones are durable before the active one is looked at */
+			if (publish_durable(p, got_seq, got_name) < 0)
+				goto out;
+			got_seq = 0;
+			uint64_t before = p->done;
+			int k = fetch_active(p, act);
+			if (k < 0) {
+				p->done = before;
+				if (p->x != PX_NET)
+					goto out;
+				goto retry;
+			}
+			active_done = 1;
+		}
+		if (next == ntodo && todo && active_done)
 			break;
 		continue;
 retry:
@@ -932,18 +1193,33 @@ retry:
 		conn_drop(p);
 		usleep(200000);
 	}
+	if (publish_durable(p, got_seq, got_name) < 0)
+		goto out;
 	bar(p, 1);
 	double s = (clock_mono_us() - p->t0) / 1e6;
 	uint32_t newest = 0;
 	for (size_t i = 0; i < l.n; i++)
 		if (l.segs[i].sealed)
 			newest = l.segs[i].seq;
+	char atext[160] = "";
+	if (act)
+		snprintf(atext, sizeof atext, "; active segment %u to %llu bytes", act->seq,
+			 (unsigned long long)act->size);
 	printf("tip pull: %s: %d segments, %.1f MB in %.1f s (%.1f MB/s); newest sealed "
-	       "sequence %u; sensor %s\n",
-	       p->o.store, fetched, p->total / 1048576.0, s, s > 0 ? p->total / 1048576.0 / s : 0.0,
-	       newest, l.sensor);
+	       "sequence %u%s; sensor %s\n",
+	       p->o.store, fetched, p->received / 1048576.0, s,
+	       s > 0 ? p->received / 1048576.0 / s : 0.0, newest, atext, l.sensor);
 	p->x = PX_OK;
 out:
+	if (p->x && (p->dirty || got_seq)) {
+		/* what was published before the failure stays published, and durable */
+		char keep[sizeof p->err];
+		int x = p->x;
+		memcpy(keep, p->err, sizeof keep);
+		(void)publish_durable(p, got_seq, got_name);
+		memcpy(p->err, keep, sizeof keep);
+		p->x = x;
+	}
 	if (p->x && p->tty && !p->o.quiet && p->total)
 		printf("\n");
 	conn_drop(p);
@@ -1045,7 +1321,14 @@ int cmd_pull(int argc, char **argv)
 		fprintf(stderr, "tip pull: warning: %s: key.pem is not the key of cert.pem: the "
 			"server will refuse it\n", p->o.key);
 	p->tty = isatty(STDOUT_FILENO);
+	p->wbuf = malloc(FILE_BUF);
+	if (!p->wbuf) {
+		fprintf(stderr, "tip pull: out of memory\n");
+		free(p);
+		return 2;
+	}
 	rc = run(p);
+	free(p->wbuf);
 	if (rc)
 		fprintf(stderr, "tip pull: %s\n", p->err);
 	memset(&p->id, 0, sizeof p->id);

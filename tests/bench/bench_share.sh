@@ -85,6 +85,8 @@ pull_cpu_ms=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.1f", (b - 
 RP=$(port)
 cat >"$T/rsyncd.conf" <<CONF
 use chroot = no
+uid = $(id -u)
+gid = $(id -g)
 [store]
 	path = $T/src
 	read only = yes

@@ -27,8 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(why != NULL && status >= 400 && status <= 599);
 		} else if (k > 0) {
 			FUZZ_CHECK(r.head_len <= n && r.head_len <= SHARE_REQ_MAX);
-			FUZZ_CHECK(r.what == SHARE_GET_LIST || r.what == SHARE_GET_SEG);
-			if (r.what == SHARE_GET_SEG) {
+			FUZZ_CHECK(r.what == SHARE_GET_LIST || r.what == SHARE_GET_SEG ||
+				   r.what == SHARE_GET_IDX);
+			if (r.what != SHARE_GET_LIST) {
 				/* a segment name, never a path */
 				FUZZ_CHECK(memchr(r.name, 0, sizeof r.name) != NULL);
 				FUZZ_CHECK(!strchr(r.name, '/') && !strstr(r.name, ".."));
@@ -71,8 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!l.segs[i].sealed)
 				FUZZ_CHECK(i == l.n - 1);
 			/* each line formats back to a line the parser takes */
-			char line[256];
+			char line[320];
 			FUZZ_CHECK(share_list_line(line, sizeof line, &l.segs[i]) > 0);
+			if (l.segs[i].has_index)
+				FUZZ_CHECK(l.segs[i].sealed && l.segs[i].index_size > 0);
 		}
 		share_list_free(&l);
 		break;

@@ -67,6 +67,17 @@ static void test_share_req_parse_list_and_range(void **state)
 	assert_int_equal(share_req_parse(S(c), &r, &st, &why), 1);
 	assert_int_equal(r.range_first, 5);
 	assert_int_equal(r.range_last, 9);
+	/* an index, with a range too */
+	const char *i = "GET /idx/20250101T000000Z-00000009 HTTP/1.1\r\nRange: bytes=0-99\r\n\r\n";
+	assert_int_equal(share_req_parse(S(i), &r, &st, &why), 1);
+	assert_int_equal(r.what, SHARE_GET_IDX);
+	assert_string_equal(r.name, "20250101T000000Z-00000009");
+	assert_int_equal(r.range_last, 99);
+	assert_int_equal(share_req_parse(S("GET /idx/../key.pem HTTP/1.1\r\n\r\n"), &r, &st, &why), -1);
+	assert_int_equal(st, 404);
+	assert_int_equal(share_req_parse(S("GET /segments HTTP/1.1\r\nRange: bytes=0-\r\n\r\n"), &r,
+					 &st, &why), -1);
+	assert_int_equal(st, 416);
 	/* incomplete */
 	assert_int_equal(share_req_parse(S("GET /segments HTTP/1.1\r\nHo"), &r, &st, &why), 0);
 }
@@ -129,24 +140,34 @@ static const char *list_ok =
 	"sensor s1\n"
 	"seg 20250101T000000Z-00000001 1 1000 sealed "
 	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
-	"seg 20250101T010000Z-00000002 2 64 active -\n"
-	"end 2\n";
+	"seg 20250101T003000Z-00000002 2 2000 sealed "
+	"ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100 700 "
+	"0102030405060708090a0b0c0d0e0f100102030405060708090a0b0c0d0e0f10\n"
+	"seg 20250101T010000Z-00000003 3 64 active -\n"
+	"end 3\n";
 
 static void test_share_list_parse_round_trip(void **state)
 {
 	struct share_list l;
-	char err[256], line[256];
+	char err[256], line[320];
 	assert_int_equal(share_list_parse(S(list_ok), &l, err, sizeof err), 0);
 	assert_string_equal(l.sensor, "s1");
-	assert_int_equal(l.n, 2);
+	assert_int_equal(l.n, 3);
 	assert_int_equal(l.segs[0].seq, 1);
 	assert_int_equal(l.segs[0].size, 1000);
 	assert_true(l.segs[0].sealed);
+	assert_false(l.segs[0].has_index);
 	assert_int_equal(l.segs[0].digest[1], 0x11);
-	assert_false(l.segs[1].sealed);
-	size_t n = share_list_line(line, sizeof line, &l.segs[0]);
-	assert_true(n > 0);
-	assert_non_null(strstr(list_ok, line));
+	assert_true(l.segs[1].has_index);
+	assert_int_equal(l.segs[1].index_size, 700);
+	assert_int_equal(l.segs[1].index_digest[0], 0x01);
+	assert_int_equal(l.segs[1].index_digest[31], 0x10);
+	assert_false(l.segs[2].sealed);
+	for (int i = 0; i < 3; i++) {
+		size_t n = share_list_line(line, sizeof line, &l.segs[i]);
+		assert_true(n > 0);
+		assert_non_null(strstr(list_ok, line));
+	}
 	share_list_free(&l);
 }
 
@@ -155,6 +176,12 @@ static void test_share_list_parse_refuses_lies(void **state)
 	struct share_list l;
 	char err[256];
 	static const char *bad[] = {
+		/* an index digest that is not one */
+		("tip-share 1\nsensor s1\nseg 20250101T000000Z-00000001 1 100 sealed "
+		 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 10 abc\nend 1\n"),
+		/* an index of the active segment */
+		("tip-share 1\nsensor s1\nseg 20250101T000000Z-00000001 1 100 active - 10 "
+		 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\nend 1\n"),
 		/* truncated: no end line */
 		"tip-share 1\nsensor s1\nseg 20250101T000000Z-00000001 1 1000 active -\n",
 		/* the end counts another number */
