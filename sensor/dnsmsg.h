@@ -8,9 +8,11 @@
  * allocation, no globals; thread-safe per arena.  Type names are dnstype.h's.
  *
  * Parsed names are in presentation form without the final dot, case kept,
- * with RFC 1035 escapes for bytes that are not letters, digits, '-' or '_'
- * ("\." for a dot inside a label, "\032" for a space), so a name from a
- * reply can be logged and compared as a plain C string.
+ * with RFC 1035 escapes: a backslash before the bytes a zone file gives
+ * meaning to (. \ " ( ) ; @ $: "\." for a dot inside a label) and \DDD for
+ * a space, control and non-ASCII bytes ("\032"); letters, digits and the
+ * other printable punctuation stay as they are.  So a name from a reply is
+ * a plain C string with no NUL, no space and no control byte.
  */
 #ifndef TIP_DNSMSG_H
 #define TIP_DNSMSG_H

@@ -41,7 +41,9 @@
  * (window 0) whenever the running score or nNS changes and one (window 1) when
  * the window's verdict is made.  At start the module replays its own
  * store (REC_DNS, REC_ENRICH, REC_SCORE and candidate notes) into the same
- * structures, so a restart loses neither score nor first seen.
+ * structures; a lookup's answer changes a domain only through the REC_DNS
+ * made of it (dom_apply, live and replayed alike), so a restart loses
+ * neither score nor first seen.
  *
  * Loop thread only.  Every resolver handle is owned by a struct ffjob on
  * the active list; stop cancels them all (no callbacks) before freeing.
