@@ -1325,7 +1325,7 @@ static void test_fastflux_rebuild_rejects_names_that_are_no_domains(void **state
 	char sdir[4200], err[256];
 	struct seg_policy pol = {.no_fsync = 1};
 	static const uint8_t a4[] = {10, 1, 0, 1};
-	static const char *const names[] = {"ok.example", "bad\x01" "ctl.example",
+	static const char *const names[] = {"ok.example", "bad\001ctl.example",
 					    "UPPER.example", "sp ace.example", "1.2.3.4", "a..b"};
 	snprintf(sdir, sizeof sdir, "%s/store", dir);
 	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
