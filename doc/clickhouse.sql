@@ -71,13 +71,12 @@ ENGINE = MergeTree()
 PARTITION BY toYYYYMM(time_first)
 ORDER BY (rrname, time_first);
 
--- The fast-flux table of `tip query flux` (Holz et al.: 1.32 nA + 18.54
--- nASN, flux above 142.38), in hundredths as tip computes it.  tip counts
--- its sets exactly up to 65,535 values a name (and says "capped" beyond);
--- this one always counts exactly.  The web view's table is this query
--- with its time window (the WHERE below, overlapping as tip's default:
--- last_us >= since AND first_us <= until), its sort column and its page
--- (ORDER BY ... LIMIT n OFFSET (page - 1) * n).
+-- The running totals of every name (Holz et al.: 1.32 nA + 18.54 nASN,
+-- flux above 142.38), in hundredths as tip computes them: the "running"
+-- fields of `tip query flux --running`.  tip counts its sets exactly up to
+-- 65,535 values a name (and says "capped" beyond); this one always counts
+-- exactly.  tip's verdict is not this one but the classification
+-- window's (the flux-page block below).
 --
 -- SELECT rrname,
 --        length(groupUniqArrayArray(a)) AS hosts,
@@ -91,25 +90,43 @@ ORDER BY (rrname, time_first);
 -- HAVING score_x100 > 14238
 -- ORDER BY score_x100 DESC, rrname;
 
--- The web view's flux table, one page of it (/flux?since=..&until=..):
--- a time window (here 2025-01-01, UTC, in microseconds), sorted by score,
--- 50 rows a page; page p is OFFSET (p - 1) * 50, another sort column
--- (sort=hosts, asns, lookups, first, last, domain) another ORDER BY with
--- rrname as the tie-break, order=asc its ASC.  tests/integration/clickhouse.sh
--- runs this block against tip query flux with the same window.  The
--- aggregates are named first_seen_us and last_seen_us, not after their
--- columns: ClickHouse resolves an alias before a column, so a WHERE on
--- first_us would otherwise name the aggregate (and be refused).
+-- The web view's flux table, one page of it (/flux?since=..&until=..),
+-- and `tip query flux`: a name's verdict, score, hosts and ASNs are those
+-- of its classification window, as tipd classifies: the records first
+-- seen from its first answer t0 until (window - 1/2) x its TTL clamped to
+-- [ttl-min, ttl-max] (3, 30 s, 3600 s; TTL 0, unknown, counts as 3600;
+-- of several answers at t0 the shortest); lookups, first and last seen
+-- are of every record.  Here 2.5 x clamp(TTL) in microseconds is
+-- clamp(TTL) * 2500000.  A time window (here 2025-01-01, UTC, in
+-- microseconds) is the WHERE on first_us and last_us, in both SELECTs;
+-- sorted by score, 50 rows a page; page p is OFFSET (p - 1) * 50, another
+-- sort column (sort=hosts, asns, lookups, first, last, domain) another
+-- ORDER BY with rrname as the tie-break, order=asc its ASC.
+-- tests/integration/clickhouse.sh runs this block against tip query flux
+-- with the same window.  The aggregates are named first_seen_us and
+-- last_seen_us, not after their columns: ClickHouse resolves an alias
+-- before a column, so a WHERE on first_us would otherwise name the
+-- aggregate (and be refused).
 --
 -- BEGIN flux-page
 -- SELECT rrname,
 --        length(groupUniqArrayArray(a)) AS hosts,
 --        length(arrayFilter(x -> x != 0, groupUniqArrayArray(a_asn))) AS asns,
 --        132 * hosts + 1854 * asns AS score_x100,
---        sum(count) AS lookups, min(first_us) AS first_seen_us, max(last_us) AS last_seen_us
--- FROM tip.dns
+--        any(n) AS lookups, any(f0) AS first_seen_us, any(l1) AS last_seen_us
+-- FROM tip.dns ANY INNER JOIN (
+--     SELECT rrname, min(f) AS t0, argMin(s, f) AS span_us, sum(c) AS n,
+--            min(f) AS f0, max(l) AS l1
+--     FROM (SELECT rrname, first_us AS f, sum(count) AS c, max(last_us) AS l,
+--                  min(toInt64(least(greatest(if(ttl = 0, 3600, ttl), 30), 3600)) * 2500000) AS s
+--           FROM tip.dns
+--           WHERE length(a) > 0
+--             AND last_us >= 1735689600000000 AND first_us <= 1735775999000000
+--           GROUP BY rrname, first_us)
+--     GROUP BY rrname) USING rrname
 -- WHERE length(a) > 0
 --   AND last_us >= 1735689600000000 AND first_us <= 1735775999000000
+--   AND first_us >= t0 AND first_us < t0 + span_us
 -- GROUP BY rrname
 -- HAVING score_x100 > 14238
 -- ORDER BY score_x100 DESC, rrname

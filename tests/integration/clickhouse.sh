@@ -137,11 +137,15 @@ flux_sql="SELECT rrname, length(groupUniqArrayArray(a)) AS hosts,
 	min(first_us) AS first_us, max(last_us) AS last_us
 	FROM tip.dns WHERE length(a) > 0 %s GROUP BY rrname %s
 	ORDER BY score_x100 DESC, rrname FORMAT JSONEachRow"
-compare_flux() {	# NAME TIP-OUTPUT CLICKHOUSE-OUTPUT
-	python3 - "$2" "$3" <<'EOF'
+compare_flux() {	# NAME TIP-OUTPUT CLICKHOUSE-OUTPUT [running]: tip's verdict, or its running totals
+	python3 - "$2" "$3" "${4:-}" <<'EOF'
 import json, sys, datetime
 tip = [json.loads(l) for l in open(sys.argv[1])]
 ch = [json.loads(l) for l in open(sys.argv[2])]
+if sys.argv[3] == "running":    # the SQL of every observation: tip's running totals, in their order
+    for r in tip:
+        r.update({k: r["running"][k] for k in ("score", "hosts", "asns")})
+    tip.sort(key=lambda r: (-round(r["score"] * 100), r["domain"].encode()))
 def iso(us):
     t = datetime.datetime.fromtimestamp(int(us) // 1000000, datetime.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S") + ".%06dZ" % (int(us) % 1000000)
@@ -158,10 +162,11 @@ EOF
 }
 "$tip" query flux --store "$d/st" --min-score 0 --format json >"$d/tip.json" 2>"$d/err"
 ch --query "$(printf "$flux_sql" "" "")" >"$d/ch.json" 2>>"$d/err"
-out=$(compare_flux all "$d/tip.json" "$d/ch.json"); check every-score-agrees $? "$out $(head -2 "$d/err")"
-"$tip" query flux --store "$d/st" --format json >"$d/tip.json" 2>"$d/err"
+out=$(compare_flux all "$d/tip.json" "$d/ch.json" running); check every-score-agrees $? "$out $(head -2 "$d/err")"
+"$tip" query flux --store "$d/st" --running --format json >"$d/tip.json" 2>"$d/err"
 ch --query "$(printf "$flux_sql" "" "HAVING score_x100 > 14238")" >"$d/ch.json" 2>>"$d/err"
-out=$(compare_flux flux "$d/tip.json" "$d/ch.json"); check flux-query-agrees $? "$out"
+out=$(compare_flux flux "$d/tip.json" "$d/ch.json" running); check flux-query-agrees $? "$out"
+"$tip" query flux --store "$d/st" --format json >"$d/tip.json" 2>"$d/err"
 n=$(python3 -c 'import json,sys; print(len(open(sys.argv[1]).readlines()))' "$d/tip.json")
 [ "$n" = 10 ]; check flux-query-finds-the-10-flux-names $? "$n"
 # hostile names arrive as tip's JSON output shows them
@@ -180,7 +185,7 @@ ch --query 'CREATE TABLE tip.dns_window AS tip.dns' && ch --query 'INSERT INTO t
 check load-window $?
 "$tip" query flux --store "$d/st" --min-score 0 --since $since --until $until --format json >"$d/tip.json" 2>/dev/null
 ch --query "$(printf "$flux_sql" "" "" | sed 's/FROM tip.dns /FROM tip.dns_window /')" >"$d/ch.json"
-out=$(compare_flux window "$d/tip.json" "$d/ch.json"); check window-scores-agree $? "$out"
+out=$(compare_flux window "$d/tip.json" "$d/ch.json" running); check window-scores-agree $? "$out"
 n=$(ch --query "SELECT sum(count) FROM tip.dns WHERE first_us <= toInt64(toUnixTimestamp(toDateTime('2025-01-01 11:59:59'))) * 1000000 AND last_us >= toInt64(toUnixTimestamp(toDateTime('2025-01-01 06:00:00'))) * 1000000")
 w=$(ch --query 'SELECT sum(count) FROM tip.dns_window')
 [ "$n" = "$w" ] && [ "$w" -gt 0 ]; check window-equals-sql-window $? "export $w, sql $n"
@@ -229,10 +234,10 @@ sum=$(ch --query "$(docq domain-summary $fn) FORMAT JSONEachRow" 2>&1)
 python3 -c '
 import json, sys
 t = json.loads(sys.argv[1]); c = json.loads(sys.argv[2])
-assert int(c["hosts"]) == t["hosts"] and int(c["lookups"]) == t["lookups"], (t, c)' "$tj" "$sum"
+assert int(c["hosts"]) == t["running"]["hosts"] and int(c["lookups"]) == t["lookups"], (t, c)' "$tj" "$sum"
 check doc-domain-summary-agrees $? "$sum"
 na=$(ch --query "$(docq domain-addresses $fn)" 2>&1 | wc -l)
-h=$(echo "$tj" | python3 -c 'import json,sys; print(min(500, json.load(sys.stdin)["hosts"]))')
+h=$(echo "$tj" | python3 -c 'import json,sys; print(min(500, json.load(sys.stdin)["running"]["hosts"]))')
 [ "$na" = "$h" ]; check doc-domain-addresses-agree $? "$na vs $h"
 lk=$(ch --query "$(docq domain-lookups www.site007.example) FORMAT JSONEachRow" 2>&1 | head -1)
 echo "$lk" | grep -q '"rcode":0'; check doc-domain-lookups-run $? "$lk"
