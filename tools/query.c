@@ -18,7 +18,6 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,70 +132,180 @@ static void asn_text(char *out, size_t cap, const struct agg_ipinfo *in)
 
 /* ---- COF --------------------------------------------------------------- */
 
-static const struct agg_rrsets *cof_sort_rr;
+/*
+ * One COF line: the RRsets of agg_rrsets whose answer sets are the same
+ * once the duplicates inside one answer are dropped (a resolver may
+ * repeat a record in an answer, and an import keeps what it read), merged:
+ * first and last seen, count summed.  key is that set, canonical: the
+ * sensor, the name, the type, then the distinct addresses and names in
+ * the order agg_rrsets sorted them.
+ */
+struct cof_row {
+	const struct agg_rrset *r;	/* one of the merged ones, for its view */
+	uint8_t *key;
+	size_t klen;
+	int64_t first_us, last_us;
+	uint64_t count;
+};
 
+static void cof_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+/* The canonical key of r's answer set, duplicates dropped: heap, or NULL. */
+static uint8_t *cof_key(const struct agg_rrset *r, size_t *klen)
+{
+	struct agg_rrset_view v;
+	agg_rrset_view(r, &v);
+	size_t names = 0;
+	const uint8_t *p = v.names;
+	for (uint32_t k = 0; k < v.n_names; k++) {
+		names += 1 + (size_t)p[0];
+		p += 1 + p[0];
+	}
+	size_t cap = 4 + v.sensor_len + 4 + v.name_len + 2 + 12 + 4 * (size_t)v.n_a4 +
+		     16 * (size_t)v.n_a6 + names;
+	uint8_t *key = malloc(cap), *o = key;
+	if (!key)
+		return NULL;
+	cof_put32(o, (uint32_t)v.sensor_len), o += 4;
+	memcpy(o, v.sensor, v.sensor_len), o += v.sensor_len;
+	cof_put32(o, (uint32_t)v.name_len), o += 4;
+	memcpy(o, v.name, v.name_len), o += v.name_len;
+	*o++ = (uint8_t)(v.qtype >> 8), *o++ = (uint8_t)v.qtype;
+	/* each list is sorted: a duplicate follows its twin */
+	uint8_t *cnt = o;
+	uint32_t n = 0;
+	o += 4;
+	for (uint32_t k = 0; k < v.n_a4; k++)
+		if (!k || memcmp(v.a4 + 4 * k, v.a4 + 4 * (k - 1), 4))
+			memcpy(o, v.a4 + 4 * k, 4), o += 4, n++;
+	cof_put32(cnt, n);
+	cnt = o, n = 0, o += 4;
+	for (uint32_t k = 0; k < v.n_a6; k++)
+		if (!k || memcmp(v.a6 + 16 * k, v.a6 + 16 * (k - 1), 16))
+			memcpy(o, v.a6 + 16 * k, 16), o += 16, n++;
+	cof_put32(cnt, n);
+	cnt = o, n = 0, o += 4;
+	const uint8_t *prev = NULL;
+	p = v.names;
+	for (uint32_t k = 0; k < v.n_names; k++) {
+		if (!prev || prev[0] != p[0] || memcmp(prev + 1, p + 1, p[0]))
+			memcpy(o, p, 1 + (size_t)p[0]), o += 1 + p[0], n++;
+		prev = p;
+		p += 1 + p[0];
+	}
+	cof_put32(cnt, n);
+	*klen = (size_t)(o - key);
+	return key;
+}
+
+static int cof_key_cmp(const struct cof_row *x, const struct cof_row *y)
+{
+	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+static int cof_set_cmp(const void *a, const void *b)
+{
+	return cof_key_cmp(a, b);
+}
+
+/* By time: first seen, then last seen, then the set (a total order). */
 static int cof_time_cmp(const void *a, const void *b)
 {
-	const struct agg_rrset *x = &cof_sort_rr->v[*(const size_t *)a];
-	const struct agg_rrset *y = &cof_sort_rr->v[*(const size_t *)b];
+	const struct cof_row *x = a, *y = b;
 	if (x->first_us != y->first_us)
 		return x->first_us < y->first_us ? -1 : 1;
 	if (x->last_us != y->last_us)
 		return x->last_us < y->last_us ? -1 : 1;
-	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(x->key, y->key, n);
-	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+	return cof_key_cmp(x, y);
 }
 
 /*
- * One line per RRset (sensor, name, type, answer set: agg_rrsets), ordered
- * by first seen, at most limit lines (0: all).  The answer sets are sorted
- * and without duplicates (agg_rrsets_add).
+ * One line per distinct (sensor, rrname, rrtype, rdata set): the RRsets
+ * of rr coalesced again with the duplicates inside each answer set
+ * dropped, ordered by first seen, at most limit lines (0: all).  No
+ * "bailiwick": no record in a store knows the zone its answer came from
+ * (the sensor asks a recursive resolver, which does not say, and
+ * passivedns logs carry none), so the field is left out, as COF allows.
  */
 static void put_cof_n(FILE *f, const struct agg_rrsets *rr, size_t limit)
 {
 	char qt[DNSTYPE_NAME_MAX], a[INET6_ADDRSTRLEN];
-	size_t *ord = rr->n ? malloc(rr->n * sizeof *ord) : NULL;
-	for (size_t i = 0; ord && i < rr->n; i++)
-		ord[i] = i;
-	if (ord) {
-		/* tip serve calls this from its workers: qsort has no context */
-		static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-		pthread_mutex_lock(&mu);
-		cof_sort_rr = rr;
-		qsort(ord, rr->n, sizeof *ord, cof_time_cmp);
-		cof_sort_rr = NULL;
-		pthread_mutex_unlock(&mu);
+	struct cof_row *rows = rr->n ? calloc(rr->n, sizeof *rows) : NULL;
+	size_t n = 0;
+	for (size_t i = 0; rows && i < rr->n; i++) {
+		struct cof_row *c = &rows[n];
+		if (!(c->key = cof_key(&rr->v[i], &c->klen)))
+			continue;	/* out of memory: that set is left out */
+		c->r = &rr->v[i];
+		c->first_us = rr->v[i].first_us;
+		c->last_us = rr->v[i].last_us;
+		c->count = rr->v[i].count;
+		n++;
 	}
-	for (size_t j = 0; j < rr->n && (!limit || j < limit); j++) {
-		size_t i = ord ? ord[j] : j;
+	if (n > 1) {
+		qsort(rows, n, sizeof *rows, cof_set_cmp);
+		size_t o = 0;
+		for (size_t i = 1; i < n; i++) {
+			struct cof_row *k = &rows[o], *r = &rows[i];
+			if (!cof_key_cmp(k, r)) {
+				if (r->first_us < k->first_us)
+					k->first_us = r->first_us;
+				if (r->last_us > k->last_us)
+					k->last_us = r->last_us;
+				k->count += r->count;
+				free(r->key);
+			} else {
+				rows[++o] = *r;
+			}
+		}
+		n = o + 1;
+		qsort(rows, n, sizeof *rows, cof_time_cmp);
+	}
+	for (size_t j = 0; j < n && (!limit || j < limit); j++) {
+		const struct cof_row *c = &rows[j];
 		struct agg_rrset_view v;
-		agg_rrset_view(&rr->v[i], &v);
+		agg_rrset_view(c->r, &v);
 		fputs("{\"rrname\":", f);
 		json_put_str(f, v.name, v.name_len);
 		fprintf(f, ",\"rrtype\":\"%s\",\"rdata\":[", dnstype_name(v.qtype, qt));
 		int first = 1;
-		for (uint32_t k = 0; k < v.n_a4; k++, first = 0) {
+		for (uint32_t k = 0; k < v.n_a4; k++) {
+			if (k && !memcmp(v.a4 + 4 * k, v.a4 + 4 * (k - 1), 4))
+				continue;
 			inet_ntop(AF_INET, v.a4 + 4 * k, a, sizeof a);
 			fprintf(f, "%s\"%s\"", first ? "" : ",", a);
+			first = 0;
 		}
-		for (uint32_t k = 0; k < v.n_a6; k++, first = 0) {
+		for (uint32_t k = 0; k < v.n_a6; k++) {
+			if (k && !memcmp(v.a6 + 16 * k, v.a6 + 16 * (k - 1), 16))
+				continue;
 			inet_ntop(AF_INET6, v.a6 + 16 * k, a, sizeof a);
 			fprintf(f, "%s\"%s\"", first ? "" : ",", a);
+			first = 0;
 		}
-		const uint8_t *p = v.names;
-		for (uint32_t k = 0; k < v.n_names; k++, first = 0) {
-			fputs(first ? "" : ",", f);
-			json_put_str(f, p + 1, p[0]);
+		const uint8_t *p = v.names, *prev = NULL;
+		for (uint32_t k = 0; k < v.n_names; k++) {
+			if (!prev || prev[0] != p[0] || memcmp(prev + 1, p + 1, p[0])) {
+				fputs(first ? "" : ",", f);
+				json_put_str(f, p + 1, p[0]);
+				first = 0;
+			}
+			prev = p;
 			p += 1 + p[0];
 		}
 		fprintf(f, "],\"time_first\":%lld,\"time_last\":%lld,\"count\":%llu,\"sensor_id\":",
-			(long long)unix_s(rr->v[i].first_us), (long long)unix_s(rr->v[i].last_us),
-			(unsigned long long)rr->v[i].count);
+			(long long)unix_s(c->first_us), (long long)unix_s(c->last_us),
+			(unsigned long long)c->count);
 		json_put_str(f, v.sensor, v.sensor_len);
 		fputs("}\n", f);
 	}
-	free(ord);
+	for (size_t j = 0; j < n; j++)
+		free(rows[j].key);
+	free(rows);
 }
 
 static void put_cof(FILE *f, const struct agg_rrsets *rr)
