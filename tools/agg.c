@@ -1413,6 +1413,30 @@ int agg_cli_score(const char *cmd, const char *arg, int32_t *x100)
 	return -1;
 }
 
+int agg_cli_choice(const char *cmd, const char *opt, const struct agg_choice *tab, size_t n,
+		   const char *arg, int *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(tab[i].name, arg)) {
+			*value = tab[i].value;
+			return 0;
+		}
+	fprintf(stderr, "tip %s: --%s: one of ", cmd, opt);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", tab[i].name);
+	fputs(", not: ", stderr);
+	util_put_text(stderr, arg, strlen(arg));
+	fputc('\n', stderr);
+	return -1;
+}
+
+void agg_cli_bad_option(const char *cmd, const char *arg)
+{
+	fprintf(stderr, "tip %s: unknown or incomplete option: ", cmd);
+	util_put_text(stderr, arg, strlen(arg));
+	fputc('\n', stderr);
+}
+
 int agg_cli_asn(struct asn_db *db, const char *cmd, const char *path)
 {
 	const char *why = NULL;

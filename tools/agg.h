@@ -369,4 +369,22 @@ int agg_cli_asn(struct asn_db *db, const char *cmd, const char *path);
 int agg_cli_window(const char *cmd, const char *opt, const char *arg, struct agg_filter *f);
 int agg_cli_window_check(const char *cmd, const struct agg_filter *f);
 
+/*
+ * Behaviour chosen by name: a const table of the names an option takes.
+ * agg_cli_choice sets *value to the entry named arg: 0, or -1 after
+ * "tip CMD: --OPT: one of a, b, c, not: ARG" (the table's names, in order).
+ */
+struct agg_choice {
+	const char *name;
+	int value;
+};
+#define AGG_CHOICES(t) (t), sizeof(t) / sizeof *(t)
+int agg_cli_choice(const char *cmd, const char *opt, const struct agg_choice *tab, size_t n,
+		   const char *arg, int *value);
+/*
+ * What getopt refused (the argument at optind - 1): "tip CMD: unknown or
+ * incomplete option: ARG", escaped.  The caller then shows tip_usage.
+ */
+void agg_cli_bad_option(const char *cmd, const char *arg);
+
 #endif

@@ -138,9 +138,7 @@ int cmd_compact(int argc, char **argv)
 			o.clean_only = 1;
 			break;
 		default:
-			fprintf(stderr, "tip compact: unknown or incomplete option: ");
-			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
-			fputc('\n', stderr);
+			agg_cli_bad_option("compact", argv[optind - 1]);
 			rc = tip_usage("compact");
 			goto out;
 		}

@@ -947,8 +947,13 @@ static int ch_incremental(struct xopt *o, const char *url, const char *table, un
 	return rc;
 }
 
+/* --format and --records by name */
+static const struct agg_choice formats[] = {{"cof", X_COF}, {"csv", X_CSV}, {"clickhouse", X_CH}};
+static const struct agg_choice records[] = {{"dns", 0}, {"feeds", 1}, {"spam", 2}};
+
 int cmd_export(int argc, char **argv)
 {
+	int v;
 	static const struct option lo[] = {
 		{"store", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
 		{"since", required_argument, NULL, 'S'}, {"until", required_argument, NULL, 'U'},
@@ -979,29 +984,15 @@ int cmd_export(int argc, char **argv)
 				goto out;
 			break;
 		case 'R':
-			if (!strcmp(optarg, "feeds")) {
-				feed_records = 1;
-			} else if (!strcmp(optarg, "spam")) {
-				feed_records = 2;
-			} else if (strcmp(optarg, "dns")) {
-				fprintf(stderr, "tip export: --records: dns, feeds or spam\n");
+			if (agg_cli_choice("export", "records", AGG_CHOICES(records), optarg,
+					   &feed_records) < 0)
 				goto out;
-			}
 			break;
 		case 'f':
 			have_fmt = 1;
-			if (!strcmp(optarg, "cof"))
-				o.fmt = X_COF;
-			else if (!strcmp(optarg, "csv"))
-				o.fmt = X_CSV;
-			else if (!strcmp(optarg, "clickhouse"))
-				o.fmt = X_CH;
-			else {
-				fprintf(stderr, "tip export: unknown format (cof, csv, clickhouse): ");
-				util_put_text(stderr, optarg, strlen(optarg));
-				fputc('\n', stderr);
+			if (agg_cli_choice("export", "format", AGG_CHOICES(formats), optarg, &v) < 0)
 				goto out;
-			}
+			o.fmt = (enum xfmt)v;
 			break;
 		case 'S':
 		case 'U':
@@ -1041,9 +1032,7 @@ int cmd_export(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "tip export: unknown or incomplete option: ");
-			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
-			fputc('\n', stderr);
+			agg_cli_bad_option("export", argv[optind - 1]);
 			rc = tip_usage("export");
 			goto out;
 		}

@@ -112,8 +112,13 @@ out:
 	return rc;
 }
 
+static const struct agg_choice sources[] = {
+	{"auto", SERIES_AUTO}, {"samples", SERIES_SAMPLES}, {"lookups", SERIES_LOOKUPS},
+};
+
 int cmd_graph(int argc, char **argv)
 {
+	int v;
 	static const struct option lo[] = {
 		{"store", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'},
 		{"since", required_argument, NULL, 'S'}, {"until", required_argument, NULL, 'U'},
@@ -150,21 +155,12 @@ int cmd_graph(int argc, char **argv)
 			asn_path = optarg;
 			break;
 		case 'r':
-			if (!strcmp(optarg, "auto"))
-				src = SERIES_AUTO;
-			else if (!strcmp(optarg, "samples"))
-				src = SERIES_SAMPLES;
-			else if (!strcmp(optarg, "lookups"))
-				src = SERIES_LOOKUPS;
-			else {
-				fprintf(stderr, "tip graph: --source: auto, samples or lookups\n");
+			if (agg_cli_choice("graph", "source", AGG_CHOICES(sources), optarg, &v) < 0)
 				goto out;
-			}
+			src = (enum series_src)v;
 			break;
 		default:
-			fprintf(stderr, "tip graph: unknown or incomplete option: ");
-			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
-			fputc('\n', stderr);
+			agg_cli_bad_option("graph", argv[optind - 1]);
 			rc = tip_usage("graph");
 			goto out;
 		}

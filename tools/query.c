@@ -1114,8 +1114,13 @@ static int is_spam_query(int argc, char **argv)
 	return 0;
 }
 
+static const struct agg_choice formats[] = {
+	{"table", F_TABLE}, {"csv", F_CSV}, {"json", F_JSON}, {"cof", F_COF},
+};
+
 int cmd_query(int argc, char **argv)
 {
+	int v;
 	static const struct option lo[] = {
 		{"store", required_argument, NULL, 's'},  {"format", required_argument, NULL, 'f'},
 		{"min-score", required_argument, NULL, 'm'}, {"since", required_argument, NULL, 'S'},
@@ -1145,20 +1150,9 @@ int cmd_query(int argc, char **argv)
 				goto out;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "table"))
-				o.fmt = F_TABLE;
-			else if (!strcmp(optarg, "csv"))
-				o.fmt = F_CSV;
-			else if (!strcmp(optarg, "json"))
-				o.fmt = F_JSON;
-			else if (!strcmp(optarg, "cof"))
-				o.fmt = F_COF;
-			else {
-				fprintf(stderr, "tip query: unknown format (table, csv, json, cof): ");
-				util_put_text(stderr, optarg, strlen(optarg));
-				fputc('\n', stderr);
+			if (agg_cli_choice("query", "format", AGG_CHOICES(formats), optarg, &v) < 0)
 				goto out;
-			}
+			o.fmt = (enum fmt)v;
 			break;
 		case 'm':
 			if (agg_cli_score("query", optarg, &o.min_x100) < 0)
@@ -1214,9 +1208,7 @@ int cmd_query(int argc, char **argv)
 			o.running = 1;
 			break;
 		default:
-			fprintf(stderr, "tip query: unknown or incomplete option: ");
-			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
-			fputc('\n', stderr);
+			agg_cli_bad_option("query", argv[optind - 1]);
 			rc = tip_usage("query");
 			goto out;
 		}

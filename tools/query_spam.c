@@ -28,6 +28,8 @@ static void put_ip(FILE *o, const struct rec_ip *ip)
 	fputs(t, o);
 }
 
+static const struct agg_choice formats[] = {{"table", 0}, {"json", 1}};
+
 int cmd_query_spam(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -71,17 +73,11 @@ int cmd_query_spam(int argc, char **argv)
 				goto out;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "json")) {
-				json = 1;
-			} else if (strcmp(optarg, "table")) {
-				fprintf(stderr, "tip query: spam: formats are table and json\n");
+			if (agg_cli_choice("query", "format", AGG_CHOICES(formats), optarg, &json) < 0)
 				goto out;
-			}
 			break;
 		default:
-			fprintf(stderr, "tip query: unknown or incomplete option: ");
-			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
-			fputc('\n', stderr);
+			agg_cli_bad_option("query", argv[optind - 1]);
 			rc = tip_usage("query");
 			goto out;
 		}

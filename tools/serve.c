@@ -567,9 +567,7 @@ int cmd_serve(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "tip serve: unknown or incomplete option: ");
-			util_put_text(stderr, argv[optind - 1], strlen(argv[optind - 1]));
-			fputc('\n', stderr);
+			agg_cli_bad_option("serve", argv[optind - 1]);
 			rc = tip_usage("serve");
 			goto out;
 		}

@@ -38,6 +38,22 @@ static struct rec dns(const char *name, int64_t ts, const uint8_t *a4, uint32_t 
 	return r;
 }
 
+static void test_agg_cli_choice_by_name(void **st)
+{
+	static const struct agg_choice t[] = {{"table", 7}, {"csv", 3}, {"json", 0}};
+	int v = -5;
+	(void)st;
+	assert_int_equal(agg_cli_choice("x", "format", AGG_CHOICES(t), "csv", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(agg_cli_choice("x", "format", AGG_CHOICES(t), "json", &v), 0);
+	assert_int_equal(v, 0);
+	v = 9;
+	assert_int_equal(agg_cli_choice("x", "format", AGG_CHOICES(t), "CSV", &v), -1);
+	assert_int_equal(agg_cli_choice("x", "format", AGG_CHOICES(t), "", &v), -1);
+	assert_int_equal(agg_cli_choice("x", "format", AGG_CHOICES(t), "tabl", &v), -1);
+	assert_int_equal(v, 9);	/* untouched on error */
+}
+
 static void test_agg_domain_counts_sets_not_lists(void **st)
 {
 	static const uint8_t l1[] = {10, 0, 0, 1, 10, 0, 0, 2}, l2[] = {10, 0, 0, 2, 10, 0, 0, 3};
@@ -434,6 +450,7 @@ static void test_agg_hostname_ok_refuses_injection(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agg_cli_choice_by_name),
 		cmocka_unit_test(test_agg_domain_counts_sets_not_lists),
 		cmocka_unit_test(test_agg_domain_8_ips_8_asns_is_flux),
 		cmocka_unit_test(test_agg_window_overlap_and_coalesced),
