@@ -1461,12 +1461,14 @@ static void ff_on_a(struct resolver_query *q TIP_UNUSED, const struct resolver_a
 	}
 	count_outcome(ff, a);
 	trace_lookup(ff, d, "A", a);
+	/* a window that waited too long for its ASNs is judged before new answers
+	 * count, and its verdict is stored before this lookup's record, so the
+	 * replay meets them in the order they took effect here */
+	if (d->flags & FFD_CLASSIFY)
+		classify(ff, d);
 	put(ff, &r);
 	ff->st.rec_dns++;
 	ff->st.lookups++;
-	/* a window that waited too long for its ASNs is judged before new answers count */
-	if (d->flags & FFD_CLASSIFY)
-		classify(ff, d);
 	unsigned fresh = dom_apply(ff, d, &r, enrich_addr);
 	int ok = r.u.dns.rcode == 0 && r.u.dns.n_a4 > 0;
 	uint32_t t = secs_of(r.ts_us);

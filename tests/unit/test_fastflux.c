@@ -1297,6 +1297,49 @@ static void test_fastflux_restart_mid_window_keeps_the_score(void **state)
 	}
 }
 
+/*
+ * A window that waits for its ASNs past the next lookup is judged before
+ * that lookup counts; the replay meets the verdict before the lookup too,
+ * so the back-off and the next due time come back as they were.
+ */
+static void test_fastflux_restart_after_a_late_verdict(void **state)
+{
+	char sdir[4200], err[256];
+	struct seg_policy pol = {.no_fsync = 1};
+	const char *n = "late.example";
+	uint32_t ab[] = {ip4(21, 1, 0, 1), ip4(21, 2, 0, 1)};
+	snprintf(sdir, sizeof sdir, "%s/store", dir);
+	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
+	assert_non_null(sink);
+	ff_up("  window 2\n  ttl-min 30s\n  ttl-max 30s\n  benign-max 240s\n  ptr no\n  ns no\n");
+	submit(n);
+	answer_a(n, 30, ab, 1);
+	serve_enrichment();
+	pass(30);
+	answer_a(n, 30, ab, 2);	/* the window is full; the new address's ASN is not known yet */
+	assert_int_equal(info(n).state, FASTFLUX_WINDOW);
+	assert_int_equal(info(n).asn_pending, 1);
+	pass(30);
+	answer_a(n, 30, ab, 2);	/* judged benign first, then this lookup backs off */
+	serve_enrichment();
+	pass(3);
+	struct fastflux_info before = info(n);
+	assert_int_equal(before.state, FASTFLUX_BENIGN);
+	assert_int_equal(before.backoff, 1);
+	ff_down();
+	assert_int_equal(seg_writer_close(sink), 0);
+	sink = NULL;
+	ff_up("  window 2\n  ttl-min 30s\n  ttl-max 30s\n  benign-max 240s\n  ptr no\n  ns no\n");
+	struct fastflux_info in = info(n);
+	assert_int_equal(in.state, before.state);
+	assert_int_equal(in.backoff, before.backoff);
+	assert_int_equal(in.lookups, before.lookups);
+	assert_memory_equal(&in.v, &before.v, sizeof in.v);
+	assert_memory_equal(&in.w, &before.w, sizeof in.w);
+	assert_int_equal(in.due_in_us, before.due_in_us);
+	ff_down();
+}
+
 /* A store that holds more history than `expire`: idle names are not brought back. */
 static void test_fastflux_rebuild_skips_idle_domains(void **state)
 {
@@ -1449,6 +1492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fastflux_restart_rebuilds_from_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_restart_mid_window_keeps_the_score, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fastflux_restart_after_a_late_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_rebuild_skips_idle_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fastflux_rebuild_rejects_names_that_are_no_domains,
 						setup, teardown),
