@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "modes.h"
 #include "buf.h"
 #include "clock.h"
@@ -38,16 +39,6 @@
 #include "tip_config.h"
 
 #define OUT_BUF (256u << 10)
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -399,7 +390,7 @@ static int crash_at(struct merge *m)
 	++*m->step;
 	if (m->o->crash && m->o->crash(m->o->crash_ctx, *m->step)) {
 		errno = ECANCELED;
-		say(m->err, m->errlen, "stopped at step %u (test)", *m->step);
+		errmsg_say(m->err, m->errlen, "stopped at step %u (test)", *m->step);
 		return 1;
 	}
 	return 0;
@@ -593,7 +584,7 @@ static int write_merged(struct merge *m, int fd, uint32_t seq, const char *note,
 		progress(m, rd->size - last_off);
 		if (c < 0) {
 			errno = EIO;
-			say(m->err, m->errlen, "%s: %s at offset %zu", rd->path, rd->fault, rd->fault_off);
+			errmsg_say(m->err, m->errlen, "%s: %s at offset %zu", rd->path, rd->fault, rd->fault_off);
 			goto out;
 		}
 	}
@@ -631,7 +622,7 @@ static int check_merged(struct merge *m, const char *path, const struct expect *
 	struct rec rec;
 	struct expect got = {0};
 	if (seg_reader_open(&r, path) < 0) {
-		say(m->err, m->errlen, "%s: %s", path, r.fault);
+		errmsg_say(m->err, m->errlen, "%s: %s", path, r.fault);
 		return -1;
 	}
 	int c;
@@ -647,7 +638,7 @@ static int check_merged(struct merge *m, const char *path, const struct expect *
 	if (c < 0 || !sealed || got.records != x->records || got.dns != x->dns ||
 	    got.lookups != x->lookups) {
 		errno = EIO;
-		say(m->err, m->errlen, "%s: the merged segment does not read back as written", path);
+		errmsg_say(m->err, m->errlen, "%s: the merged segment does not read back as written", path);
 		return -1;
 	}
 	return 0;
@@ -695,7 +686,7 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 		store_seg_path(p, sizeof p, dir, segs[i].name, "tlog");
 		m.in[i].s = segs[i];
 		if (seg_reader_open(&m.in[i].r, p) < 0) {
-			say(err, errlen, "%s: %s", p, m.in[i].r.fault);
+			errmsg_say(err, errlen, "%s: %s", p, m.in[i].r.fault);
 			goto out;
 		}
 		m.n_in++;
@@ -725,7 +716,7 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 					lookups++;
 				}
 				if (note_dns(&m, (uint32_t)i, pos, &r) < 0) {
-					say(err, errlen, "out of memory coalescing %s", rd->path);
+					errmsg_say(err, errlen, "out of memory coalescing %s", rd->path);
 					goto out;
 				}
 			}
@@ -740,7 +731,7 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 		if (c < 0 || !rd->sealed || rd->hdr.seq != segs[i].seq || rd->seal_off != seals[i].off ||
 		    rd->seal_crc != seals[i].crc) {
 			errno = EIO;
-			say(err, errlen, "%s:%zu: %s; left as it is", rd->path, rd->fault_off,
+			errmsg_say(err, errlen, "%s:%zu: %s; left as it is", rd->path, rd->fault_off,
 			    c < 0 ? rd->fault : !rd->sealed ? "not sealed" : "its index is stale");
 			*bad = i;
 			rc = -2;
@@ -755,7 +746,7 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 	store_seg_path(cp, sizeof cp, dir, name, "cdb");
 	if (access(sp, F_OK) == 0) {
 		errno = EEXIST;
-		say(err, errlen, "%s exists already", sp);
+		errmsg_say(err, errlen, "%s exists already", sp);
 		goto out;
 	}
 	snprintf(note, sizeof note,
@@ -767,7 +758,7 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 	fd = open(tp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, STORE_FILE_MODE);
 	struct expect x;
 	if (fd < 0) {
-		say(err, errlen, "%s: %s", tp, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", tp, strerror(errno));
 		goto out;
 	}
 	int wr = write_merged(&m, fd, last, note, ts_max == INT64_MIN ? clock_now_us() : ts_max, &x);
@@ -775,19 +766,19 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 		goto out_crash;
 	if (wr < 0) {
 		if (err && errlen && !err[0])
-			say(err, errlen, "%s: %s", tp, strerror(errno));
+			errmsg_say(err, errlen, "%s: %s", tp, strerror(errno));
 		goto out_unlink;
 	}
 	if (x.lookups != lookups) {
 		errno = EIO;
-		say(err, errlen, "%s: %llu lookups written of %llu", tp, (unsigned long long)x.lookups,
+		errmsg_say(err, errlen, "%s: %llu lookups written of %llu", tp, (unsigned long long)x.lookups,
 		    (unsigned long long)lookups);
 		goto out_unlink;
 	}
 	if (crash_at(&m))
 		goto out_crash;
 	if (ENABLE_STORE_FSYNC && !o->no_fsync && fdatasync(fd) < 0) {
-		say(err, errlen, "%s: %s", tp, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", tp, strerror(errno));
 		goto out_unlink;
 	}
 	close(fd);
@@ -805,7 +796,7 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 
 	/* 3. the commit */
 	if (rename(tp, sp) < 0) {
-		say(err, errlen, "%s: %s", sp, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", sp, strerror(errno));
 		unlink(cp);
 		goto out_unlink;
 	}
@@ -813,7 +804,7 @@ static int do_merge(const char *dir, const struct compact_opts *o, const struct 
 		goto out_crash;
 	/* 4. durable before any input goes */
 	if (fsync_dir(ld, o->no_fsync) < 0) {
-		say(err, errlen, "%s: %s", ld, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", ld, strerror(errno));
 		goto out;	/* committed; the inputs are hidden and go next time */
 	}
 	if (crash_at(&m))
@@ -980,25 +971,25 @@ int compact_store(const char *dir, const struct compact_opts *opts, struct compa
 
 	snprintf(lp, sizeof lp, "%s/state", dir);
 	if (mkdir(lp, STORE_DIR_MODE) < 0 && errno != EEXIST) {
-		say(err, errlen, "%s: %s", lp, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", lp, strerror(errno));
 		return -1;
 	}
 	snprintf(lp, sizeof lp, "%s/state/compact.lock", dir);
 	int lfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, STORE_FILE_MODE);
 	if (lfd < 0) {
-		say(err, errlen, "%s: %s", lp, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", lp, strerror(errno));
 		return -1;
 	}
 	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
-		say(err, errlen, "%s: %s", lp,
+		errmsg_say(err, errlen, "%s: %s", lp,
 		    e == EWOULDBLOCK ? "another compaction of this store is running" : strerror(e));
 		close(lfd);
 		errno = e == EWOULDBLOCK ? EBUSY : e;
 		return -1;
 	}
 	if (clean_residue(dir, st, o.no_fsync) < 0) {
-		say(err, errlen, "%s/log: %s", dir, strerror(errno));
+		errmsg_say(err, errlen, "%s/log: %s", dir, strerror(errno));
 		goto out_lock;
 	}
 	if (o.clean_only) {
@@ -1006,7 +997,7 @@ int compact_store(const char *dir, const struct compact_opts *opts, struct compa
 		goto out_lock;
 	}
 	if (store_list(dir, &ls) < 0) {
-		say(err, errlen, "%s/log: %s", dir, strerror(errno));
+		errmsg_say(err, errlen, "%s/log: %s", dir, strerror(errno));
 		goto out_lock;
 	}
 	int *ok = calloc(ls.n ? ls.n : 1, sizeof *ok);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "modes.h"
 #include "buf.h"
 #include "index.h"
@@ -57,16 +58,6 @@ struct ix_build {
 	struct arena_block *arena;
 	uint64_t refs;
 };
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void *arena_alloc(struct ix_build *b, size_t n)
 {
@@ -567,7 +558,7 @@ int index_build(const char *seg_path, const char *cdb_path, struct index_build_s
 	int fd = -1, e;
 
 	if (seg_reader_open(&r, seg_path) < 0) {
-		say(err, errlen, "%s: %s", seg_path, r.fault);
+		errmsg_say(err, errlen, "%s: %s", seg_path, r.fault);
 		return -1;
 	}
 	m.seq = r.hdr.seq;
@@ -592,13 +583,13 @@ int index_build(const char *seg_path, const char *cdb_path, struct index_build_s
 		    rec.u.dns.ts_last_us > m.ts_last_us)
 			m.ts_last_us = rec.u.dns.ts_last_us;
 		if (add_record(&b, &rec, pos) < 0) {
-			say(err, errlen, "%s: out of memory building the index", seg_path);
+			errmsg_say(err, errlen, "%s: out of memory building the index", seg_path);
 			errno = ENOMEM;
 			goto fail;
 		}
 	}
 	if (!r.sealed) {
-		say(err, errlen, "%s: not sealed", seg_path);
+		errmsg_say(err, errlen, "%s: not sealed", seg_path);
 		errno = EINVAL;
 		goto fail;
 	}
@@ -664,7 +655,7 @@ fail_make:
 	(void)cdb_make_finish(&cm);	/* the only way tinycdb frees its lists */
 	errno = e;
 fail_say:
-	say(err, errlen, "%s: %s", cdb_path, strerror(errno));
+	errmsg_say(err, errlen, "%s: %s", cdb_path, strerror(errno));
 fail:
 	e = errno;
 	if (fd >= 0) {

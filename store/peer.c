@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "cdefs.h"
 #include "peer.h"
 
@@ -36,19 +37,6 @@ static const uint8_t ext_not_ca[] = {
 	0xa3, 0x10, 0x30, 0x0e, 0x30, 0x0c, 0x06, 0x03, 0x55, 0x1d, 0x13,
 	0x01, 0x01, 0xff, 0x04, 0x02, 0x30, 0x00,
 };
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- DER ------------------------------------------------------------------- */
 
@@ -245,7 +233,7 @@ long peer_pem_read(const char *path, const char *label, uint8_t *out, size_t cap
 	char text[8192];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		say(err, errlen, "%s: %s", path, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	size_t got = 0;
@@ -254,7 +242,7 @@ long peer_pem_read(const char *path, const char *label, uint8_t *out, size_t cap
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			say(err, errlen, "%s: %s", path, strerror(errno));
+			errmsg_say(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -262,7 +250,7 @@ long peer_pem_read(const char *path, const char *label, uint8_t *out, size_t cap
 			break;
 		got += (size_t)r;
 		if (got == sizeof text) {
-			say(err, errlen, "%s: larger than %zu bytes", path, sizeof text);
+			errmsg_say(err, errlen, "%s: larger than %zu bytes", path, sizeof text);
 			close(fd);
 			return -1;
 		}
@@ -289,20 +277,20 @@ long peer_pem_read(const char *path, const char *label, uint8_t *out, size_t cap
 		case BR_PEM_END_OBJ:
 			if (inside) {
 				if (d.err) {
-					say(err, errlen, "%s: %s larger than %zu bytes", path, label, cap);
+					errmsg_say(err, errlen, "%s: %s larger than %zu bytes", path, label, cap);
 					return -1;
 				}
 				return (long)d.len;
 			}
 			break;
 		case BR_PEM_ERROR:
-			say(err, errlen, "%s: not a PEM file", path);
+			errmsg_say(err, errlen, "%s: not a PEM file", path);
 			return -1;
 		default:
 			break;
 		}
 	}
-	say(err, errlen, "%s: no \"%s\" in it", path, label);
+	errmsg_say(err, errlen, "%s: no \"%s\" in it", path, label);
 	return -1;
 }
 
@@ -315,7 +303,7 @@ static int publish(const char *dir, const char *name, const char *data, size_t l
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
-		say(err, errlen, "%s: %s", tmp, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	size_t done = 0;
@@ -324,18 +312,18 @@ static int publish(const char *dir, const char *name, const char *data, size_t l
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			say(err, errlen, "%s: %s", tmp, w < 0 ? strerror(errno) : "short write");
+			errmsg_say(err, errlen, "%s: %s", tmp, w < 0 ? strerror(errno) : "short write");
 			goto fail;
 		}
 		done += (size_t)w;
 	}
 	if (fsync(fd) < 0) {
-		say(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
+		errmsg_say(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	close(fd);
 	if (rename(tmp, path) < 0) {
-		say(err, errlen, "%s: %s", path, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -359,12 +347,12 @@ int peer_keygen(const char *dir, const char *cn, uint8_t fp[SHARE_FP_LEN], char 
 	int rc = -1;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		say(err, errlen, "%s: %s", dir, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	snprintf(kpath, sizeof kpath, "%s/%s", dir, PEER_KEY_FILE);
 	if (access(kpath, F_OK) == 0) {
-		say(err, errlen, "%s: exists; not overwritten (remove it to make a new key)", kpath);
+		errmsg_say(err, errlen, "%s: exists; not overwritten (remove it to make a new key)", kpath);
 		errno = EEXIST;
 		return -1;
 	}
@@ -373,7 +361,7 @@ int peer_keygen(const char *dir, const char *cn, uint8_t fp[SHARE_FP_LEN], char 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			say(err, errlen, "getrandom: %s", strerror(errno));
+			errmsg_say(err, errlen, "getrandom: %s", strerror(errno));
 			return -1;
 		}
 		got += (size_t)r;
@@ -381,13 +369,13 @@ int peer_keygen(const char *dir, const char *cn, uint8_t fp[SHARE_FP_LEN], char 
 	br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof seed);
 	if (!br_ec_keygen(&rng.vtable, ec, &sk, skbuf, BR_EC_secp256r1) ||
 	    !br_ec_compute_pub(ec, &pk, pkbuf, &sk)) {
-		say(err, errlen, "key generation failed");
+		errmsg_say(err, errlen, "key generation failed");
 		goto out;
 	}
 	size_t klen = br_encode_ec_raw_der(keyder, &sk, &pk);
 	size_t clen = peer_cert_make(der, sizeof der, &sk, &pk, cn, time(NULL), &rng.vtable);
 	if (!klen || klen > sizeof keyder || !clen) {
-		say(err, errlen, "encoding the key or its certificate failed");
+		errmsg_say(err, errlen, "encoding the key or its certificate failed");
 		goto out;
 	}
 	size_t plen = br_pem_encode(pem, keyder, klen, "EC PRIVATE KEY", BR_PEM_LINE64);
@@ -431,7 +419,7 @@ int peer_load(struct peer_id *id, const char *dir, char *err, size_t errlen)
 	br_skey_decoder_push(&kd, der, (size_t)n);
 	const br_ec_private_key *sk = br_skey_decoder_get_ec(&kd);
 	if (!sk || sk->curve != BR_EC_secp256r1 || sk->xlen > sizeof id->skbuf) {
-		say(err, errlen, "%s: not an EC P-256 private key", path);
+		errmsg_say(err, errlen, "%s: not an EC P-256 private key", path);
 		memset(der, 0, sizeof der);
 		memset(&kd, 0, sizeof kd);
 		return -1;
@@ -446,7 +434,7 @@ int peer_load(struct peer_id *id, const char *dir, char *err, size_t errlen)
 		unsigned char pkbuf[BR_EC_KBUF_PUB_MAX_SIZE];
 		br_ec_public_key pk;
 		if (!br_ec_compute_pub(br_ec_get_default(), &pk, pkbuf, &id->sk)) {
-			say(err, errlen, "%s: bad private key", path);
+			errmsg_say(err, errlen, "%s: bad private key", path);
 			return -1;
 		}
 		fp_of_point(pk.q, id->key_fp);
@@ -457,7 +445,7 @@ int peer_load(struct peer_id *id, const char *dir, char *err, size_t errlen)
 	if (n < 0)
 		return -1;
 	if (peer_fp_of_cert(id->cert, (size_t)n, id->fp) < 0) {
-		say(err, errlen, "%s: not a certificate of an EC P-256 key", path);
+		errmsg_say(err, errlen, "%s: not a certificate of an EC P-256 key", path);
 		return -1;
 	}
 	id->chain[0].data = id->cert;

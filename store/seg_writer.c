@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "modes.h"
 #include "buf.h"
 #include "clock.h"
@@ -56,16 +57,6 @@ struct seg_writer {
 	int64_t unsynced_since;		/* monotonic time of the oldest, 0 none */
 	struct seg_writer_stats st;
 };
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- writer ----------------------------------------------------------- */
 
@@ -355,7 +346,7 @@ static int recover_segment(struct seg_writer *w, const struct store_seg *s, char
 			 * not damage.  Setting it aside would hide the records it
 			 * holds; fail, and the next start tries again.
 			 */
-			say(err, errlen, "%s: cannot open to recover: %s", path, strerror(errno));
+			errmsg_say(err, errlen, "%s: cannot open to recover: %s", path, strerror(errno));
 			return -1;
 		}
 		/*
@@ -389,13 +380,13 @@ static int recover_segment(struct seg_writer *w, const struct store_seg *s, char
 		w->fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (w->fd < 0 || ftruncate(w->fd, (off_t)end) < 0 ||
 		    lseek(w->fd, (off_t)end, SEEK_SET) < 0) {
-			say(err, errlen, "%s: cannot recover: %s", path, strerror(errno));
+			errmsg_say(err, errlen, "%s: cannot recover: %s", path, strerror(errno));
 			goto fail;
 		}
 		w->file_size = end;
 		w->base_us = base_us;
 		if (write_seal(w, records) < 0) {
-			say(err, errlen, "%s: cannot seal: %s", path, strerror(errno));
+			errmsg_say(err, errlen, "%s: cannot seal: %s", path, strerror(errno));
 			goto fail;
 		}
 		close(w->fd);
@@ -416,7 +407,7 @@ struct seg_writer *seg_writer_new(const char *store_dir, const char *sensor,
 	struct store_listing ls;
 	struct seg_writer *w = calloc(1, sizeof *w);
 	if (!w) {
-		say(err, errlen, "out of memory");
+		errmsg_say(err, errlen, "out of memory");
 		return NULL;
 	}
 	w->fd = -1;
@@ -434,18 +425,18 @@ struct seg_writer *seg_writer_new(const char *store_dir, const char *sensor,
 		w->pol.buf_bytes = 256;
 	if (snprintf(w->dir, sizeof w->dir, "%s", store_dir) >= (int)sizeof w->dir) {
 		errno = ENAMETOOLONG;
-		say(err, errlen, "%s: path too long", store_dir);
+		errmsg_say(err, errlen, "%s: path too long", store_dir);
 		goto fail;
 	}
 	w->buf = malloc(w->pol.buf_bytes);
 	if (!w->buf) {
-		say(err, errlen, "out of memory");
+		errmsg_say(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (store_create(store_dir, sensor, err, errlen) < 0)
 		goto fail;
 	if (store_list(store_dir, &ls) < 0) {
-		say(err, errlen, "%s/log: %s", store_dir, strerror(errno));
+		errmsg_say(err, errlen, "%s/log: %s", store_dir, strerror(errno));
 		goto fail;
 	}
 	for (size_t i = 0; i < ls.n; i++) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "buf.h"
 #include "share.h"
 
@@ -357,19 +358,6 @@ int share_resp_parse(const uint8_t *p, size_t len, struct share_resp *r, const c
 
 /* ---- the listing ---------------------------------------------------------------- */
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void share_list_free(struct share_list *l)
 {
 	free(l->segs);
@@ -431,29 +419,29 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 
 	memset(l, 0, sizeof *l);
 	if (len > SHARE_LIST_MAX) {
-		say(err, errlen, "listing: larger than %u bytes", SHARE_LIST_MAX);
+		errmsg_say(err, errlen, "listing: larger than %u bytes", SHARE_LIST_MAX);
 		return -1;
 	}
 	buf_rd_init(&b, p, len);
 	while (next_line(&b, &line, &n)) {
 		lineno++;
 		if (ended) {
-			say(err, errlen, "listing:%d: text after the end line", lineno);
+			errmsg_say(err, errlen, "listing:%d: text after the end line", lineno);
 			goto fail;
 		}
 		int k = words(line, n, w, wl, 8);
 		if (k <= 0) {
-			say(err, errlen, "listing:%d: malformed line", lineno);
+			errmsg_say(err, errlen, "listing:%d: malformed line", lineno);
 			goto fail;
 		}
 		if (lineno == 1) {
 			uint64_t v;
 			if (k != 2 || !ieq(w[0], wl[0], "tip-share") || parse_u64(w[1], wl[1], &v) < 0) {
-				say(err, errlen, "listing:1: not a TIP share listing");
+				errmsg_say(err, errlen, "listing:1: not a TIP share listing");
 				goto fail;
 			}
 			if (v != SHARE_PROTO_VERSION) {
-				say(err, errlen, "listing:1: protocol version %llu, this tip speaks %d",
+				errmsg_say(err, errlen, "listing:1: protocol version %llu, this tip speaks %d",
 				    (unsigned long long)v, SHARE_PROTO_VERSION);
 				goto fail;
 			}
@@ -461,14 +449,14 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 		}
 		if (wl[0] == 6 && !memcmp(w[0], "sensor", 6)) {
 			if (k != 2 || wl[1] >= STORE_ID_MAX || l->sensor[0]) {
-				say(err, errlen, "listing:%d: bad sensor line", lineno);
+				errmsg_say(err, errlen, "listing:%d: bad sensor line", lineno);
 				goto fail;
 			}
 			for (size_t i = 0; i < wl[1]; i++) {
 				char c = w[1][i];
 				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 				      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) {
-					say(err, errlen, "listing:%d: bad sensor name", lineno);
+					errmsg_say(err, errlen, "listing:%d: bad sensor name", lineno);
 					goto fail;
 				}
 			}
@@ -483,17 +471,17 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 			if ((k != 6 && k != 8) || !valid_seg_name(w[1], wl[1], s.name) ||
 			    parse_u64(w[2], wl[2], &seq) < 0 || seq > UINT32_MAX ||
 			    parse_u64(w[3], wl[3], &s.size) < 0) {
-				say(err, errlen, "listing:%d: bad segment line", lineno);
+				errmsg_say(err, errlen, "listing:%d: bad segment line", lineno);
 				goto fail;
 			}
 			s.seq = (uint32_t)seq;
 			seg_name_parse(s.name, &nseq, &start);
 			if (nseq != s.seq) {
-				say(err, errlen, "listing:%d: %s is not segment %u", lineno, s.name, s.seq);
+				errmsg_say(err, errlen, "listing:%d: %s is not segment %u", lineno, s.name, s.seq);
 				goto fail;
 			}
 			if (s.size < SEG_HDR_SIZE) {
-				say(err, errlen, "listing:%d: %s: size %llu is smaller than a header",
+				errmsg_say(err, errlen, "listing:%d: %s: size %llu is smaller than a header",
 				    lineno, s.name, (unsigned long long)s.size);
 				goto fail;
 			}
@@ -510,7 +498,7 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 				if (k == 8) {
 					if (parse_u64(w[6], wl[6], &s.index_size) < 0 || !s.index_size ||
 					    hex32(w[7], wl[7], s.index_digest) < 0) {
-						say(err, errlen, "listing:%d: bad index size or digest", lineno);
+						errmsg_say(err, errlen, "listing:%d: bad index size or digest", lineno);
 						goto fail;
 					}
 					s.has_index = 1;
@@ -519,24 +507,24 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 				   w[5][0] == '-') {
 				s.sealed = 0;
 			} else {
-				say(err, errlen, "listing:%d: state is neither sealed nor active", lineno);
+				errmsg_say(err, errlen, "listing:%d: state is neither sealed nor active", lineno);
 				goto fail;
 			}
 			if (have_active) {
-				say(err, errlen, "listing:%d: a segment after the active one", lineno);
+				errmsg_say(err, errlen, "listing:%d: a segment after the active one", lineno);
 				goto fail;
 			}
 			if (l->n && l->segs[l->n - 1].seq > s.seq) {
-				say(err, errlen, "listing:%d: sequence %u after %u", lineno, s.seq,
+				errmsg_say(err, errlen, "listing:%d: sequence %u after %u", lineno, s.seq,
 				    l->segs[l->n - 1].seq);
 				goto fail;
 			}
 			if (l->n && !strcmp(l->segs[l->n - 1].name, s.name)) {
-				say(err, errlen, "listing:%d: %s listed twice", lineno, s.name);
+				errmsg_say(err, errlen, "listing:%d: %s listed twice", lineno, s.name);
 				goto fail;
 			}
 			if (l->n == SHARE_SEGS_MAX) {
-				say(err, errlen, "listing:%d: more than %u segments", lineno,
+				errmsg_say(err, errlen, "listing:%d: more than %u segments", lineno,
 				    SHARE_SEGS_MAX);
 				goto fail;
 			}
@@ -544,7 +532,7 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 				size_t nc = cap ? cap * 2 : 64;
 				struct share_seg *ns = realloc(l->segs, nc * sizeof *ns);
 				if (!ns) {
-					say(err, errlen, "listing: out of memory");
+					errmsg_say(err, errlen, "listing: out of memory");
 					goto fail;
 				}
 				l->segs = ns;
@@ -555,31 +543,31 @@ int share_list_parse(const uint8_t *p, size_t len, struct share_list *l, char *e
 		} else if (wl[0] == 3 && !memcmp(w[0], "end", 3)) {
 			uint64_t cnt;
 			if (k != 2 || parse_u64(w[1], wl[1], &cnt) < 0 || cnt != l->n) {
-				say(err, errlen, "listing:%d: the end line counts another number of "
+				errmsg_say(err, errlen, "listing:%d: the end line counts another number of "
 				    "segments (%zu listed)", lineno, l->n);
 				goto fail;
 			}
 			ended = 1;
 		} else {
-			say(err, errlen, "listing:%d: unknown line", lineno);
+			errmsg_say(err, errlen, "listing:%d: unknown line", lineno);
 			goto fail;
 		}
 	}
 	if (buf_left(&b)) {
-		say(err, errlen, "listing:%d: last line not ended", lineno + 1);
+		errmsg_say(err, errlen, "listing:%d: last line not ended", lineno + 1);
 		goto fail;
 	}
 	if (!ended) {
-		say(err, errlen, "listing: truncated (no end line)");
+		errmsg_say(err, errlen, "listing: truncated (no end line)");
 		goto fail;
 	}
 	if (!l->sensor[0]) {
-		say(err, errlen, "listing: no sensor line");
+		errmsg_say(err, errlen, "listing: no sensor line");
 		goto fail;
 	}
 	return 0;
 bad_digest:
-	say(err, errlen, "listing:%d: bad digest", lineno);
+	errmsg_say(err, errlen, "listing:%d: bad digest", lineno);
 fail:
 	share_list_free(l);
 	return -1;

@@ -17,19 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "modes.h"
 #include "store.h"
 #include "tip_config.h"
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void sanitize_id(char *s)
 {
@@ -59,17 +50,17 @@ int store_create(const char *dir, const char *sensor, char *err, size_t errlen)
 	struct stat sb;
 
 	if (mkdir_p1(dir) < 0) {
-		say(err, errlen, "%s: %s", dir, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	snprintf(p, sizeof p, "%s/log", dir);
 	if (mkdir_p1(p) < 0) {
-		say(err, errlen, "%s: %s", p, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", p, strerror(errno));
 		return -1;
 	}
 	snprintf(p, sizeof p, "%s/state", dir);
 	if (mkdir_p1(p) < 0) {
-		say(err, errlen, "%s: %s", p, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", p, strerror(errno));
 		return -1;
 	}
 	snprintf(p, sizeof p, "%s/sensor.id", dir);
@@ -89,7 +80,7 @@ int store_create(const char *dir, const char *sensor, char *err, size_t errlen)
 		close(tfd);
 	if (!f || fprintf(f, "%s\n", id) < 0 || fflush(f) != 0 ||
 	    (ENABLE_STORE_FSYNC && fsync(fileno(f)) < 0) || fclose(f) != 0 || rename(tmp, p) < 0) {
-		say(err, errlen, "%s: %s", p, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", p, strerror(errno));
 		return -1;
 	}
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -433,11 +424,11 @@ int store_set_add(struct store_set *set, const char *path, char *err, size_t err
 {
 	struct stat sb;
 	if (stat(path, &sb) < 0) {
-		say(err, errlen, "%s: %s", path, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		say(err, errlen, "%s: not a directory", path);
+		errmsg_say(err, errlen, "%s: not a directory", path);
 		errno = ENOTDIR;
 		return -1;
 	}
@@ -446,7 +437,7 @@ int store_set_add(struct store_set *set, const char *path, char *err, size_t err
 
 	DIR *d = opendir(path);
 	if (!d) {
-		say(err, errlen, "%s: %s", path, strerror(errno));
+		errmsg_say(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	char **subs = NULL;
@@ -479,7 +470,7 @@ int store_set_add(struct store_set *set, const char *path, char *err, size_t err
 	}
 	free(subs);
 	if (!n) {
-		say(err, errlen, "%s: not a store and holds no store", path);
+		errmsg_say(err, errlen, "%s: not a store and holds no store", path);
 		errno = ENOENT;
 		return -1;
 	}
