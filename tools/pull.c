@@ -9,16 +9,23 @@
  * fetched in full is kept in state/pull.<peer>; a later pull asks only
  * for what came after it.
  *
- * A segment is fetched into state/pull/NAME.tlog.part (a killed pull
- * resumes there with a Range request), and published only when its size,
- * its SHA-256 (from the listing), its header's sequence, every frame's
- * CRC and its seal all check: fsync, its index built beside it, the index
- * then the segment renamed into log/, fsync of log/.  A pull killed at any
- * point leaves a store that verifies, holding whole sealed segments only
- * (at worst an index whose segment is not there yet: a foreign file, which
- * the next pull completes).  The
- * active segment is not fetched: it is listed with its durable size, and
- * arrives once it is sealed.
+ * A segment is fetched into state/pull/NAME.tlog.part and its index (when
+ * the listing names one) into NAME.cdb.part (a killed pull resumes there
+ * with a Range request), each fsynced, and published only when its size,
+ * its SHA-256 (from the listing), its header's sequence, every frame's CRC
+ * and its seal check, and the index's digest and meta record (it is the
+ * index of exactly this segment; else it is built here): the index, then
+ * the segment renamed into log/; log/ is fsynced once per run, before the
+ * state file records how far it got.  A pull killed at any point leaves a
+ * store that verifies, holding whole sealed segments only (at worst an
+ * index whose segment is not there yet: a foreign file, which the next
+ * pull completes), and at most the active segment's copy below.
+ *
+ * The active segment is fetched up to the durable size the listing gave,
+ * into its part file started from the copy the last pull published, and
+ * renamed over that copy once its frames check: readers see one whole
+ * prefix or the next.  Once sealed at the sensor it is fetched as a sealed
+ * segment, from that copy on, and checked whole against its digest.
  *
  * The connection is blocking (br_sslio; tip has no event loop) with a
  * timeout on every read and write.  A connection that breaks (the

@@ -6,7 +6,10 @@
 #  - two stores on loopback: tipd serves one while its active segment
 #    grows (tip submit), tip pull copies into the other; after the last
 #    pull both give the same tip dump and tip query output, file for file;
-#    the active segment is served up to whole frames only;
+#    the active segment is served up to whole frames only, and pulled: a
+#    prefix of the source's during growth, its whole durable length after,
+#    with identical dump and query output while it is still open, and
+#    replaced by the sealed one (with its index) once tipd sealed it;
 #  - refusals: no client certificate, an unlisted key, a listed
 #    certificate with another private key, a server key that is not the
 #    pinned one, plain HTTP to the TLS port, tip pull to a plain HTTP port;
