@@ -5,9 +5,6 @@
 # stall), records carry the new wall time, nothing in its status goes
 # negative, and the store verifies at the end.
 # Prints "ok NAME" / "not ok NAME: why"; exits 1 on failure.
-# Not run against the ASan build: the preloaded clock_gettime also takes
-# the sanitizer runtime's own clock calls, and tipd then spins at exit.
-# asan: skip
 set -u
 O=${O:-build}
 cd "$(dirname "$0")/../.." || exit 2
