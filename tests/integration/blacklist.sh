@@ -6,8 +6,9 @@
 # the store's listed records equal the parser's count of each sample (a
 # gzip file among them); after a restart every source is answered 304 and
 # nothing is listed again; a list that shrinks on the server is recorded as
-# the right delistings; tip query source reads it all.  Prints ok/not ok
-# lines.  ~20 s.
+# the right delistings; tip query source reads it all; the domains of a
+# feed become fast-flux candidates at candidate-rate, candidate-queue and
+# candidates no limit them.  Prints ok/not ok lines.  ~25 s.
 set -u
 O=${O:-build}
 cd "$(dirname "$0")/../.." || exit 2
@@ -230,7 +231,108 @@ if grep -q '<tr><td>drop</td><td class="n">700<' "$T/sources.html" &&
 	grep -q "<tr><td>$cidr</td><td>drop</td>" "$T/ind.html"; then ok blacklist-web-pages
 else nok blacklist-web-pages "sources page or /indicator?v=$addr lacks drop"; fi
 kill "$SPID" 2>/dev/null
-if grep -q 'Sanitizer\|runtime error' "$T"/log1 "$T"/log2 "$T"/log3; then
+
+# ---- feed domains become fast-flux candidates, at the configured rate -------------------------
+# A list of NC names made here, served by nginx; tipd with the fast-flux
+# module asking a DNS server on loopback that logs each query (time, name)
+# and answers NXDOMAIN.  Checked: every listed name is looked up, the
+# first lookups of the names spread at candidate-rate (not all at once),
+# candidate-queue drops what does not fit, `candidates no` hands none over.
+NC=60 RATE=20
+for i in $(seq "$NC"); do echo "c$i.cand-flux.test"; done >"$W/cand.txt"
+PD=$(freeport)
+cat >"$T/dnslog.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+log = open(sys.argv[2], "a", buffering=1)
+while True:
+	q, a = s.recvfrom(4096)
+	if len(q) < 12:
+		continue
+	i, labels = 12, []
+	while i < len(q) and q[i] and len(labels) < 128:
+		labels.append(q[i + 1:i + 1 + q[i]].decode("ascii", "replace")); i += 1 + q[i]
+	log.write("%.3f %s\n" % (time.monotonic(), ".".join(labels).lower()))
+	end = i + 5
+	s.sendto(q[:2] + bytes([0x81, 0x83]) + q[4:6] + b"\0\0\0\0\0\0" + q[12:end], a)
+PY
+python3 "$T/dnslog.py" "$PD" "$T/dns.log" &
+PIDS="$PIDS $!"
+cand_conf() {	# cand_conf NAME [blacklist keys]: a configuration of its own (store, socket)
+	printf 'pidfile none\nstore {\n\tdir %s\n\tfsync no\n}\ncontrol {\n\tsocket %s\n}\n' \
+		"$T/store-$1" "$T/$1.sock"
+	printf 'module blacklist {\n\tinterval 1h\n\tcandidate-rate %s\n%s\n' "$RATE" "${2:-}"
+	printf '\tsource %s {\n\t\turl https://localhost:%s/cand.txt\n\t\tformat domains\n\t\tca-file %s\n\t}\n}\n' \
+		"$1" "$P" "$C/ca.pem"
+	printf 'module fastflux {\n\tservers 127.0.0.1:%s\n\ttimeout 1s\n\ttries 3\n\tlog-interval 0\n}\n' "$PD"
+}
+stat_of() {	# stat_of SOCK MODULE KEY: a counter from tip status
+	"$TIP" status -s "$1" 2>/dev/null | awk -v m="name=$2" -v k="$3" '$1 == "module" && $2 == m {
+		for (i = 3; i <= NF; i++) { split($i, a, "="); if (a[1] == k) { print a[2]; exit } } }'
+}
+# cand_run NAME KEYS WANT: tipd until WANT names were published and looked up
+# (or, WANT 0, until the round is done and 2 s more); prints nothing
+cand_run() {
+	local name=$1 keys=$2 want=$3 pid i
+	cand_conf "$name" "$keys" >"$T/$name.conf"
+	"$TIPD" -n -c "$T/$name.conf" >"$T/$name.check" 2>&1 || { nok "blacklist-candidates-$name-config" "$(cat "$T/$name.check")"; return 1; }
+	"$TIPD" -f -c "$T/$name.conf" 2>"$T/log-$name" &
+	pid=$!
+	for i in $(seq 300); do
+		if [ "$want" -gt 0 ]; then
+			echo "$(date +%s.%N) $(stat_of "$T/$name.sock" blacklist candidates_published)" >>"$T/$name.pub"
+			[ "$(awk '$2 ~ /\.cand-flux\.test$/ && !seen[$2]++' "$T/dns.log" | wc -l)" -ge "$((seen0 + want))" ] &&
+				[ "$(stat_of "$T/$name.sock" blacklist candidates_queued)" = 0 ] && break
+		elif grep -q 'round [0-9]* done' "$T/log-$name"; then
+			sleep 2; break
+		fi
+		sleep 0.1
+	done
+	for k in candidates_published candidates_dropped candidates_queued; do
+		eval "${k}_$name=\$(stat_of \"\$T/\$name.sock\" blacklist \$k)"
+	done
+	eval "ffcand_$name=\$(stat_of \"\$T/\$name.sock\" fastflux candidates)"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+: >"$T/dns.log"
+seen0=0
+cand_run cand "" "$NC"
+# the first lookup of each listed name, in order of time
+awk '$2 ~ /\.cand-flux\.test$/ && !seen[$2]++' "$T/dns.log" >"$T/first.log"
+looked=$(wc -l <"$T/first.log")
+want_names=$(sort -u "$W/cand.txt" | wc -l)
+miss=$(cut -d' ' -f2 "$T/first.log" | sort -u | comm -13 - <(sort -u "$W/cand.txt") | wc -l)
+if [ "$looked" = "$NC" ] && [ "$miss" = 0 ] && [ "${candidates_published_cand:-}" = "$NC" ] &&
+	[ "${ffcand_cand:-0}" -ge "$NC" ]; then ok blacklist-candidates-looked-up
+else nok blacklist-candidates-looked-up "$looked of $want_names names asked ($miss missing), published ${candidates_published_cand:-?}, fastflux candidates ${ffcand_cand:-?}"; fi
+# The hand-off itself, polled every 0.1 s (candidates_published): at RATE
+# a second NC names take NC / RATE - 0.1 s (2.9 s; 0.8 of it allowed for
+# the polling), where a limiter that does nothing hands all NC over at once.
+# (Not the DNS log: the module's lookups may bunch or be retried.)
+span=$(awk -v n="$NC" '$2 > 0 && !a { a = $1 } $2 >= n && !b { b = $1 } END { if (a && b) printf "%.2f", b - a; else print "-1" }' "$T/cand.pub")
+if awk -v s="$span" -v n="$NC" -v r="$RATE" 'BEGIN { exit !(s >= (n / r - 0.1) * 0.8) }'; then
+	ok blacklist-candidate-rate
+else nok blacklist-candidate-rate "$NC candidates published within $span s at rate $RATE"; fi
+# candidate-queue 10: ten handed over, the rest dropped and never asked
+seen0=$(awk '$2 ~ /\.cand-flux\.test$/ && !seen[$2]++' "$T/dns.log" | wc -l)
+sed -i 's/^c/q/' "$W/cand.txt"	# names not asked yet
+cand_run queue "$(printf '\tcandidate-queue 10')" 10
+qlooked=$(awk '$2 ~ /^q[0-9]*\.cand-flux\.test$/ && !seen[$2]++' "$T/dns.log" | wc -l)
+if [ "$qlooked" = 10 ] && [ "${candidates_published_queue:-}" = 10 ] &&
+	[ "${candidates_dropped_queue:-}" = "$((NC - 10))" ]; then ok blacklist-candidate-queue
+else nok blacklist-candidate-queue "asked $qlooked, published ${candidates_published_queue:-?}, dropped ${candidates_dropped_queue:-?} (want 10, 10, $((NC - 10)))"; fi
+# candidates no: none handed over, none asked
+sed -i 's/^q/n/' "$W/cand.txt"
+cand_run off "$(printf '\tcandidates no')" 0
+nlooked=$(awk '$2 ~ /^n[0-9]*\.cand-flux\.test$/' "$T/dns.log" | wc -l)
+if grep -q 'round [0-9]* done' "$T/log-off" && [ "$nlooked" = 0 ] &&
+	[ "${candidates_published_off:-}" = 0 ] && [ "${ffcand_off:-}" = 0 ]; then ok blacklist-candidates-off
+else nok blacklist-candidates-off "asked $nlooked, published ${candidates_published_off:-?}, fastflux candidates ${ffcand_off:-?}"; fi
+
+if grep -q 'Sanitizer\|runtime error' "$T"/log1 "$T"/log2 "$T"/log3 "$T"/log-cand "$T"/log-queue "$T"/log-off; then
 	nok blacklist-tipd-clean "$(grep -h -m3 'Sanitizer\|runtime error' "$T"/log*)"
 else ok blacklist-tipd-clean; fi
 echo "blacklist: $fails failed"
