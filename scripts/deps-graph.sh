@@ -25,7 +25,7 @@ quiet=0
 # store/ modules, lowest layer first; modules joined by commas share a
 # layer (they include each other).  A module not listed is in the top
 # layer, so a new module that a listed one includes must be listed below it.
-STORE_LAYERS="cdefs errmsg modes ctl_proto dnstype buf crc32c clock lock flux_score asn_db feed feedset rec,rec_spam,mail
+STORE_LAYERS="cdefs errmsg hbuf modes ctl_proto dnstype buf crc32c clock lock flux_score asn_db feed feedset rec,rec_spam,mail
 	seg index store seg_writer compact feedingest"
 
 grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' \

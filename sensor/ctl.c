@@ -4,7 +4,7 @@
  * Each connection owns one ev_io (read, then write while a reply is
  * pending) and one idle ev_timer, embedded in struct conn and recovered
  * with container_of.  Input is cut into lines in a fixed buffer of
- * CTL_LINE_MAX + 1 bytes; replies go to an sbuf bounded by CTL_REPLY_MAX.
+ * CTL_LINE_MAX + 1 bytes; replies go to an hbuf bounded by CTL_REPLY_MAX.
  * Nothing blocks: the sockets are non-blocking and a slow reader only
  * holds its own buffer.
  */
@@ -112,14 +112,14 @@ int ctl_parse(char *line, size_t len, struct ctl_req *req, char *err, size_t err
 	return 0;
 }
 
-int ctl_execute(const struct ctl_ops *ops, void *arg, char *line, size_t len, struct sbuf *out)
+int ctl_execute(const struct ctl_ops *ops, void *arg, char *line, size_t len, struct hbuf *out)
 {
 	struct ctl_req *req = malloc(sizeof *req);	/* 4 KB: not on the stack */
 	char msg[512] = "";
 	int rc = -1;
 
 	if (!req) {
-		sbuf_printf(out, "error: out of memory\n");
+		hbuf_printf(out, "error: out of memory\n");
 		return -1;
 	}
 	if (ctl_parse(line, len, req, msg, sizeof msg) == 0) {
@@ -144,9 +144,9 @@ int ctl_execute(const struct ctl_ops *ops, void *arg, char *line, size_t len, st
 		}
 	}
 	if (rc == 0)
-		sbuf_printf(out, "ok%s%s\n", msg[0] ? " " : "", msg);
+		hbuf_printf(out, "ok%s%s\n", msg[0] ? " " : "", msg);
 	else
-		sbuf_printf(out, "error: %s\n", msg[0] ? msg : "failed");
+		hbuf_printf(out, "error: %s\n", msg[0] ? msg : "failed");
 	free(req);
 	return rc;
 }
@@ -160,7 +160,7 @@ struct conn {
 	struct conn *next;
 	char in[CTL_LINE_MAX + 1];
 	size_t in_len;
-	struct sbuf out;
+	struct hbuf out;
 	int eof;		/* the client is done sending */
 	int closing;		/* close once out is written */
 };
@@ -188,7 +188,7 @@ static void conn_free(struct conn *k)
 			break;
 		}
 	c->st.conns--;
-	sbuf_free(&k->out);
+	hbuf_fini(&k->out);
 	free(k);
 }
 
@@ -206,7 +206,7 @@ static int conn_flush(struct conn *k)
 			conn_free(k);
 			return -1;
 		}
-		sbuf_consume(&k->out, (size_t)w);
+		hbuf_consume(&k->out, (size_t)w);
 	}
 	if (!k->out.len && (k->closing || k->eof)) {
 		conn_free(k);
@@ -234,7 +234,7 @@ static void conn_line(struct conn *k, char *line, size_t len)
 		/* The reply outgrew its bound: say so instead of a torn reply. */
 		k->out.err = 0;
 		k->out.len = before;
-		sbuf_printf(&k->out, "error: reply too large\n");
+		hbuf_printf(&k->out, "error: reply too large\n");
 	}
 }
 
@@ -266,7 +266,7 @@ static void conn_read(struct conn *k)
 		memmove(k->in, k->in + start, k->in_len - start);
 		k->in_len -= start;
 		if (k->in_len == CTL_LINE_MAX) {
-			sbuf_printf(&k->out, "error: request longer than %d bytes\n", CTL_LINE_MAX);
+			hbuf_printf(&k->out, "error: request longer than %d bytes\n", CTL_LINE_MAX);
 			k->ctl->st.errors++;
 			k->closing = 1;
 			k->in_len = 0;

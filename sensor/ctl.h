@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #include "ctl_proto.h"
-#include "sbuf.h"
+#include "hbuf.h"
 
 #define CTL_ARGS_MAX 512
 #define CTL_CONNS_MAX 16
@@ -46,20 +46,20 @@ int ctl_parse(char *line, size_t len, struct ctl_req *req, char *err, size_t err
 
 /* Operations: append reply lines to out; 0 ("ok" + detail) or -1 (err). */
 struct ctl_ops {
-	int (*submit)(void *arg, int argc, char **argv, struct sbuf *out, char *detail,
+	int (*submit)(void *arg, int argc, char **argv, struct hbuf *out, char *detail,
 		      size_t len);
-	int (*status)(void *arg, struct sbuf *out, char *detail, size_t len);
-	int (*trace)(void *arg, const char *module, int on, struct sbuf *out, char *detail,
+	int (*status)(void *arg, struct hbuf *out, char *detail, size_t len);
+	int (*trace)(void *arg, const char *module, int on, struct hbuf *out, char *detail,
 		     size_t len);
 	/* synced: 1 set, 0 not set, -1 back to the start-up heuristic */
-	int (*clock)(void *arg, int synced, struct sbuf *out, char *detail, size_t len);
+	int (*clock)(void *arg, int synced, struct hbuf *out, char *detail, size_t len);
 };
 
 /*
  * Run one request line through ctl_parse and ops; the reply lines go to
  * out.  line must have room for len + 1 bytes.  0 when it ended "ok".
  */
-int ctl_execute(const struct ctl_ops *ops, void *arg, char *line, size_t len, struct sbuf *out);
+int ctl_execute(const struct ctl_ops *ops, void *arg, char *line, size_t len, struct hbuf *out);
 
 struct ev_loop;
 struct ctl;

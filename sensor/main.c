@@ -34,7 +34,7 @@
 #include "lock.h"
 #include "log.h"
 #include "sandbox.h"
-#include "sbuf.h"
+#include "hbuf.h"
 #include "tip_config.h"
 #include "tipd.h"
 #include "writer.h"
@@ -211,7 +211,7 @@ static void fmt_secs(char *buf, size_t cap, int64_t a, int64_t b)
 	snprintf(buf, cap, "%llds", (long long)((d < 0 ? 0 : d) / 1000000));
 }
 
-static void task_line(struct sbuf *out, const struct sched_task *t, const char *parent,
+static void task_line(struct hbuf *out, const struct sched_task *t, const char *parent,
 		      int64_t now)
 {
 	char last[32] = "-", next[32];
@@ -221,7 +221,7 @@ static void task_line(struct sbuf *out, const struct sched_task *t, const char *
 		fmt_secs(next, sizeof next, t->due_us, now);
 	else
 		snprintf(next, sizeof next, "%s", t->state == SCHED_IDLE ? "event" : "running");
-	sbuf_printf(out,
+	hbuf_printf(out,
 		    "task name=%s%s%s state=%s runs=%llu fails=%llu failures=%u last_ago=%s "
 		    "last_ok=%s next_in=%s\n",
 		    parent ? parent : "", parent ? "/" : "", t->name, sched_state_name(t),
@@ -230,54 +230,54 @@ static void task_line(struct sbuf *out, const struct sched_task *t, const char *
 }
 
 struct emit_ctx {
-	struct sbuf *out;
+	struct hbuf *out;
 };
 
 static void emit_stat(void *ctx, const char *key, uint64_t v)
 {
 	struct emit_ctx *e = ctx;
-	sbuf_printf(e->out, " %s=%llu", key, (unsigned long long)v);
+	hbuf_printf(e->out, " %s=%llu", key, (unsigned long long)v);
 }
 
-static void status_report(struct daemon *dm, struct sbuf *out)
+static void status_report(struct daemon *dm, struct hbuf *out)
 {
 	struct tipd *d = &dm->d;
 	int64_t now = clock_mono_us();
 	char tr[256];
 
 	log_trace_list(tr, sizeof tr);
-	sbuf_printf(out, "tipd version=%s pid=%d uptime=%llds config=%s level=%s trace=%s\n",
+	hbuf_printf(out, "tipd version=%s pid=%d uptime=%llds config=%s level=%s trace=%s\n",
 		    TIP_VERSION, (int)getpid(),
 		    (long long)((clock_now_us() - d->started_us) / 1000000),
 		    d->conf_path ? d->conf_path : "(built-in)", log_level_name(log_get_level()),
 		    tr[0] ? tr : "-");
 	for (size_t i = 0; i < d->nmods; i++) {
 		struct module *m = &d->mods[i];
-		sbuf_printf(out, "module name=%s state=%s", m->ops->name,
+		hbuf_printf(out, "module name=%s state=%s", m->ops->name,
 			    module_state_name(m->state));
 		if (m->state == MODULE_RUNNING && m->ops->stats) {
 			struct emit_ctx e = {out};
 			m->ops->stats(m, emit_stat, &e);
 		}
-		sbuf_printf(out, "\n");
+		hbuf_printf(out, "\n");
 	}
 	for (const struct sched_task *t = d->sched.tasks; t; t = t->next) {
 		task_line(out, t, NULL, now);
 		for (const struct sched_task *c = t->child; c; c = c->next)
 			task_line(out, c, t->name, now);
 	}
-	sbuf_printf(out, "sched queued=%zu dispatched=%llu\n", sched_queued(&d->sched),
+	hbuf_printf(out, "sched queued=%zu dispatched=%llu\n", sched_queued(&d->sched),
 		    (unsigned long long)d->sched.dispatched);
 	unsigned subs = 0;
 	for (struct bus_sub *s = d->bus.subs; s; s = s->next)
 		subs++;
-	sbuf_printf(out, "bus published=%llu invalid=%llu dropped=%llu subscribers=%u\n",
+	hbuf_printf(out, "bus published=%llu invalid=%llu dropped=%llu subscribers=%u\n",
 		    (unsigned long long)d->bus.published, (unsigned long long)d->bus.invalid,
 		    (unsigned long long)d->bus.dropped, subs);
 	if (d->writer) {
 		struct writer_stats ws;
 		writer_stats(d->writer, &ws);
-		sbuf_printf(out,
+		hbuf_printf(out,
 			    "writer queued=%llu max=%u accepted=%llu dropped=%llu lost=%llu "
 			    "stored=%llu durable=%llu segments=%llu seq=%u errors=%llu disk=%s\n",
 			    (unsigned long long)ws.queued, ws.max_queue,
@@ -290,17 +290,17 @@ static void status_report(struct daemon *dm, struct sbuf *out)
 	if (d->ctl) {
 		struct ctl_stats cs;
 		ctl_get_stats(d->ctl, &cs);
-		sbuf_printf(out, "ctl conns=%u accepted=%llu refused=%llu requests=%llu errors=%llu\n",
+		hbuf_printf(out, "ctl conns=%u accepted=%llu refused=%llu requests=%llu errors=%llu\n",
 			    cs.conns, cs.accepted, cs.refused, cs.requests, cs.errors);
 	}
-	sbuf_printf(out, "conf reloads=%llu reload_errors=%llu candidates_recorded=%llu\n",
+	hbuf_printf(out, "conf reloads=%llu reload_errors=%llu candidates_recorded=%llu\n",
 		    (unsigned long long)d->reloads, (unsigned long long)d->reload_errors,
 		    (unsigned long long)d->candidates_recorded);
 }
 
 /* ---- control socket operations ---------------------------------------------------- */
 
-static int op_submit(void *arg, int argc, char **argv, struct sbuf *out TIP_UNUSED, char *detail,
+static int op_submit(void *arg, int argc, char **argv, struct hbuf *out TIP_UNUSED, char *detail,
 		     size_t len)
 {
 	struct daemon *dm = arg;
@@ -313,13 +313,13 @@ static int op_submit(void *arg, int argc, char **argv, struct sbuf *out TIP_UNUS
 	return 0;
 }
 
-static int op_status(void *arg, struct sbuf *out, char *detail TIP_UNUSED, size_t len TIP_UNUSED)
+static int op_status(void *arg, struct hbuf *out, char *detail TIP_UNUSED, size_t len TIP_UNUSED)
 {
 	status_report(arg, out);
 	return 0;
 }
 
-static int op_trace(void *arg TIP_UNUSED, const char *module, int on, struct sbuf *out TIP_UNUSED,
+static int op_trace(void *arg TIP_UNUSED, const char *module, int on, struct hbuf *out TIP_UNUSED,
 		    char *detail,
 		    size_t len)
 {
@@ -338,7 +338,7 @@ static int op_trace(void *arg TIP_UNUSED, const char *module, int on, struct sbu
  * whether the wall clock can be trusted; until then records carry
  * REC_F_CLOCK_UNSET (a router boots with the time of its newest file).
  */
-static int op_clock(void *arg, int synced, struct sbuf *out TIP_UNUSED, char *detail, size_t len)
+static int op_clock(void *arg, int synced, struct hbuf *out TIP_UNUSED, char *detail, size_t len)
 {
 	struct daemon *dm = arg;
 	int was = clock_is_set();
@@ -522,7 +522,7 @@ static void term_cb(struct ev_loop *loop, ev_signal *w, int revents TIP_UNUSED)
 static void usr1_cb(struct ev_loop *loop TIP_UNUSED, ev_signal *w, int revents TIP_UNUSED)
 {
 	struct daemon *dm = container_of(w, struct daemon, sig_usr1);
-	struct sbuf out = {0};
+	struct hbuf out = {0};
 	status_report(dm, &out);
 	for (char *line = out.p, *nl; line && *line; line = nl + 1) {
 		nl = strchr(line, '\n');
@@ -531,7 +531,7 @@ static void usr1_cb(struct ev_loop *loop TIP_UNUSED, ev_signal *w, int revents T
 		*nl = 0;
 		log_info("status: %s", line);
 	}
-	sbuf_free(&out);
+	hbuf_fini(&out);
 }
 
 /*

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hbuf.h"
+
 #define HTTP_HEAD_MAX 8192
 #define HTTP_LINE_MAX 2048
 #define HTTP_HEADERS_MAX 64
@@ -90,24 +92,7 @@ const char *http_reason(int status);
 
 /* ---- response buffer -------------------------------------------------- */
 
-/*
- * A growable byte buffer that refuses to grow past max: the first
- * append that would pass it (or a failed allocation) sets err, and every
- * later append does nothing, so a page is built without a check per call
- * and checked once.  Owned by the caller; hbuf_fini frees it.
- */
-struct hbuf {
-	char *p;
-	size_t len, cap, max;
-	int err;
-};
-
-void hbuf_init(struct hbuf *b, size_t max);
-void hbuf_fini(struct hbuf *b);
-void hbuf_reset(struct hbuf *b);	/* empty, err cleared, memory kept */
-void hbuf_put(struct hbuf *b, const void *s, size_t n);
-void hbuf_puts(struct hbuf *b, const char *s);
-void hbuf_printf(struct hbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The response buffer is store/hbuf.h. */
 
 /* The headers every response carries (CSP, nosniff, ...), CRLF-ended. */
 extern const char http_security_headers[];

@@ -12,7 +12,7 @@
 
 static struct bus bus;
 
-static int op_submit(void *arg, int argc, char **argv, struct sbuf *out, char *detail, size_t len)
+static int op_submit(void *arg, int argc, char **argv, struct hbuf *out, char *detail, size_t len)
 {
 	int n = 0;
 	FUZZ_CHECK(argc >= 1 && argc <= CTL_ARGS_MAX);
@@ -23,20 +23,20 @@ static int op_submit(void *arg, int argc, char **argv, struct sbuf *out, char *d
 	return 0;
 }
 
-static int op_status(void *arg, struct sbuf *out, char *detail, size_t len)
+static int op_status(void *arg, struct hbuf *out, char *detail, size_t len)
 {
-	sbuf_printf(out, "published %llu\n", (unsigned long long)bus.published);
+	hbuf_printf(out, "published %llu\n", (unsigned long long)bus.published);
 	return 0;
 }
 
-static int op_trace(void *arg, const char *module, int on, struct sbuf *out, char *detail,
+static int op_trace(void *arg, const char *module, int on, struct hbuf *out, char *detail,
 		    size_t len)
 {
 	FUZZ_CHECK(module != NULL && (on == 0 || on == 1));
 	return strcmp(module, "sched") ? -1 : 0;
 }
 
-static int op_clock(void *arg, int synced, struct sbuf *out, char *detail, size_t len)
+static int op_clock(void *arg, int synced, struct hbuf *out, char *detail, size_t len)
 {
 	FUZZ_CHECK(synced >= -1 && synced <= 1);
 	return 0;
@@ -47,7 +47,7 @@ static const struct ctl_ops ops = {op_submit, op_status, op_trace, op_clock};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char line[CTL_LINE_MAX + 1];
-	struct sbuf out = {0};
+	struct hbuf out = {0};
 	bus_init(&bus, NULL);
 	const char *p = (const char *)data, *end = p + size;
 	while (p < end) {
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			last--;
 		FUZZ_CHECK(rc == 0 ? !strncmp(last, "ok", 2) : !strncmp(last, "error: ", 7));
 	}
-	sbuf_free(&out);
+	hbuf_fini(&out);
 	bus_fini(&bus);
 	return 0;
 }

@@ -109,7 +109,7 @@ static void test_ctl_parse_limits(void **state)
 static int submits, statuses, traces;
 static char submitted[1024];
 
-static int op_submit(void *arg, int argc, char **argv, struct sbuf *out, char *d, size_t len)
+static int op_submit(void *arg, int argc, char **argv, struct hbuf *out, char *d, size_t len)
 {
 	submits++;
 	for (int i = 0; i < argc; i++) {
@@ -120,14 +120,14 @@ static int op_submit(void *arg, int argc, char **argv, struct sbuf *out, char *d
 	return 0;
 }
 
-static int op_status(void *arg, struct sbuf *out, char *d, size_t len)
+static int op_status(void *arg, struct hbuf *out, char *d, size_t len)
 {
 	statuses++;
-	sbuf_printf(out, "module name=test state=running\n");
+	hbuf_printf(out, "module name=test state=running\n");
 	return 0;
 }
 
-static int op_trace(void *arg, const char *m, int on, struct sbuf *out, char *d, size_t len)
+static int op_trace(void *arg, const char *m, int on, struct hbuf *out, char *d, size_t len)
 {
 	traces++;
 	if (strcmp(m, "sched")) {
@@ -139,7 +139,7 @@ static int op_trace(void *arg, const char *m, int on, struct sbuf *out, char *d,
 
 static int clock_said = 99;
 
-static int op_clock(void *arg, int synced, struct sbuf *out, char *d, size_t len)
+static int op_clock(void *arg, int synced, struct hbuf *out, char *d, size_t len)
 {
 	clock_said = synced;
 	return 0;
@@ -156,7 +156,7 @@ static void reset_ops(void)
 
 static void test_ctl_clock(void **state)
 {
-	struct sbuf out = {0};
+	struct hbuf out = {0};
 	const char *words[] = {"synced", "unsynced", "auto"};
 	const int want[] = {1, 0, -1};
 	for (int i = 0; i < 3; i++) {
@@ -164,38 +164,38 @@ static void test_ctl_clock(void **state)
 		snprintf(line, sizeof line, "clock %s", words[i]);
 		assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), 0);
 		assert_int_equal(clock_said, want[i]);
-		sbuf_free(&out);
+		hbuf_fini(&out);
 	}
 	reset_ops();
 	strcpy(line, "clock maybe");
 	assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), -1);
 	assert_int_equal(clock_said, 99);	/* nothing changed */
 	assert_string_equal(out.p, "error: usage: clock synced|unsynced|auto\n");
-	sbuf_free(&out);
+	hbuf_fini(&out);
 	strcpy(line, "clock");
 	assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), -1);
-	sbuf_free(&out);
+	hbuf_fini(&out);
 }
 
 static void test_ctl_malformed_submit_changes_nothing(void **state)
 {
-	struct sbuf out = {0};
+	struct hbuf out = {0};
 	reset_ops();
 	strcpy(line, "submit a.example b.example !!");
 	assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), -1);
 	assert_int_equal(submits, 0);
 	assert_string_equal(out.p, "error: not a domain name: \"!!\" (argument 3)\n");
-	sbuf_free(&out);
+	hbuf_fini(&out);
 	strcpy(line, "submit a.example b.example");
 	assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), 0);
 	assert_int_equal(submits, 1);
 	assert_string_equal(submitted, "a.example b.example ");
 	assert_string_equal(out.p, "ok submitted 2\n");
-	sbuf_free(&out);
+	hbuf_fini(&out);
 	strcpy(line, "trace nothing on");
 	assert_int_equal(ctl_execute(&ops, NULL, line, strlen(line), &out), -1);
 	assert_string_equal(out.p, "error: no trace flag \"nothing\"\n");
-	sbuf_free(&out);
+	hbuf_fini(&out);
 }
 
 /* ---- a real socket ---- */
