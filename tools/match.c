@@ -309,7 +309,8 @@ int match_domains(const struct store_set *set, const struct asn_db *db, const st
 	for (size_t i = 0; i < out->n; i++)
 		for (size_t j = 0; j < out->v[i]->n_ips; j++)
 			pairs[k++].ip = out->v[i]->ips[j].ip;
-	qsort(pairs, nips, sizeof *pairs, pair_cmp);
+	if (nips)	/* no address (a window without answers): qsort must not see NULL */
+		qsort(pairs, nips, sizeof *pairs, pair_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < nips; i++)
 		if (!u || pairs[u - 1].ip != pairs[i].ip)
