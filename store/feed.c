@@ -246,17 +246,18 @@ static int domain_norm_slow(const char *in, size_t len, char *out)
 }
 
 /*
- * Domain bytes by class, for the ASCII path that nearly every feed line
- * takes: one table load a byte both validates and lower-cases it
- * (out = c + (class & DC_UP)).
+ * A domain byte lower-cased (LDH, '_', '.'), 0 for any other byte: for the
+ * ASCII path nearly every name takes, one table load a byte both checks
+ * and lower-cases it.
  */
-#define DC_OK 0x40	/* a-z 0-9 - _: valid as is */
-#define DC_UP 0x60	/* A-Z: valid (DC_OK), add 0x20 */
-#define DC_DOT 0x01
-#define DC_HIGH 0x02	/* >= 0x80: the punycode path */
-static const uint8_t dcls[256] = {
-	['a' ... 'z'] = DC_OK, ['0' ... '9'] = DC_OK, ['-'] = DC_OK, ['_'] = DC_OK,
-	['A' ... 'Z'] = DC_UP, ['.'] = DC_DOT, [0x80 ... 0xff] = DC_HIGH,
+#define ID2(c) [c] = c, [c + 1] = c + 1
+#define ID10(c) ID2(c), ID2(c + 2), ID2(c + 4), ID2(c + 6), ID2(c + 8)
+#define UP2(c) [c] = c + 32, [c + 1] = c + 33
+#define UP10(c) UP2(c), UP2(c + 2), UP2(c + 4), UP2(c + 6), UP2(c + 8)
+static const uint8_t dlow[256] = {
+	ID10('a'), ID10('k'), ID2('u'), ID2('w'), ID2('y'), ID10('0'),
+	['-'] = '-', ['_'] = '_', ['.'] = '.',
+	UP10('A'), UP10('K'), UP2('U'), UP2('W'), UP2('Y'),
 };
 
 int feed_domain_norm(const char *in, size_t len, char *out)
@@ -269,12 +270,12 @@ int feed_domain_norm(const char *in, size_t len, char *out)
 		return len ? domain_norm_slow(in, whole, out) : -1;
 	size_t lab = 0, dots = 0;
 	for (size_t i = 0; i < len; i++) {
-		uint8_t c = s[i], k = dcls[c];
-		out[i] = (char)(c + (k & 0x20));
-		if (k & DC_OK)
+		uint8_t t = dlow[s[i]];
+		out[i] = (char)t;
+		if (t > '.' || t == '-')
 			continue;
-		if (k != DC_DOT)
-			return k == DC_HIGH ? domain_norm_slow(in, whole, out) : -1;
+		if (t != '.')
+			return s[i] >= 0x80 ? domain_norm_slow(in, whole, out) : -1;
 		if (i == lab || i - lab > 63)
 			return -1;
 		lab = i + 1;
@@ -655,17 +656,6 @@ static const char *word(struct buf_rd *b, size_t *n, unsigned stops)
 	*n = (size_t)(p - w);
 	return p > w ? (const char *)w : NULL;
 }
-
-/* A domain byte lower-cased (LDH, '_', '.'), 0 for any other byte. */
-#define ID2(c) [c] = c, [c + 1] = c + 1
-#define ID10(c) ID2(c), ID2(c + 2), ID2(c + 4), ID2(c + 6), ID2(c + 8)
-#define UP2(c) [c] = c + 32, [c + 1] = c + 33
-#define UP10(c) UP2(c), UP2(c + 2), UP2(c + 4), UP2(c + 6), UP2(c + 8)
-static const uint8_t dlow[256] = {
-	ID10('a'), ID10('k'), ID2('u'), ID2('w'), ID2('y'), ID10('0'),
-	['-'] = '-', ['_'] = '_', ['.'] = '.',
-	UP10('A'), UP10('K'), UP2('U'), UP2('W'), UP2('Y'),
-};
 
 /*
  * The fast path for a plain ASCII domain name at the cursor: checked,
