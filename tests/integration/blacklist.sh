@@ -18,8 +18,7 @@ TIPD=$O/tipd TIP=$O/tip F=$O/tests/feedcat
 DATA=$TOP/../shared/data/blacklists
 fails=0
 PIDS=
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+. tests/integration/lib.sh
 for b in "$TIPD" "$TIP" "$F"; do [ -x "$b" ] || { echo "not ok blacklist: $b not built"; exit 1; }; done
 if ! grep -q 'blacklist: round' "$TIPD"; then
 	echo "skip blacklist: tipd built without the blacklist module (Kconfig)"; exit 0

@@ -13,8 +13,7 @@ TIP=$PWD/$O/tip
 SHIM=$PWD/$O/tests/clockstep.so
 fail=0
 PID=
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 [ -x "$TIPD" ] && [ -e "$SHIM" ] || { echo "not ok clockstep: $O/tipd or $SHIM not built"; exit 1; }
 T=$(mktemp -d /tmp/tip-clockstep.XXXXXX)
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }

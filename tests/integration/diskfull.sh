@@ -15,8 +15,7 @@ TIPD=$PWD/$O/tipd
 TIP=$PWD/$O/tip
 fail=0
 PID=
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 
 if [ ! -x "$TIPD" ] || [ ! -x "$TIP" ]; then
 	echo "not ok diskfull: $O/tipd or $O/tip not built"

@@ -14,8 +14,7 @@ TIPD=$PWD/$O/tipd
 TIP=$PWD/$O/tip
 fail=0
 PID= DNS=
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 [ -x "$TIPD" ] || { echo "not ok dnslost: $O/tipd not built"; exit 1; }
 T=$(mktemp -d /tmp/tip-dnslost.XXXXXX)
 cleanup() {

@@ -28,8 +28,7 @@ TIP=$PWD/$O/tip
 WINDOW=6
 fail=0
 PID=
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 
 if ! command -v pdns_server >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
 	echo "not ok fastflux: pdns_server or python3 not installed (a missing package is a fault of scripts/deps.sh, which installs it)"

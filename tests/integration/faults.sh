@@ -28,8 +28,7 @@ RUN=$B/tests/faultrun
 SHIM=$B/tests/faultinj.so
 MAXN=${FAULT_MAXN:-8}
 fail=0
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 for f in "$TIP" "$RUN" "$SHIM"; do
 	[ -e "$f" ] || { echo "not ok faults: $f not built"; exit 1; }
 done

@@ -10,8 +10,7 @@ cd "$(dirname "$0")/../.." || exit 2
 F=$O/tests/feedcat
 D=../shared/data/blacklists
 fails=0
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+. tests/integration/lib.sh
 if [ ! -x "$F" ]; then echo "not ok feeds: $F not built"; exit 1; fi
 if [ ! -d "$D" ]; then echo "skip feeds: no $D (shared test data)"; exit 0; fi
 t=$(mktemp -d)

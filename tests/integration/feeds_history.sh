@@ -14,8 +14,7 @@ F=$O/tests/feedcat
 D=../shared/data/blacklists
 AL=../shared/data/allowlist/moz-top500.txt
 fails=0
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+. tests/integration/lib.sh
 for b in "$TIP" "$F"; do [ -x "$b" ] || { echo "not ok feeds_history: $b not built"; exit 1; }; done
 if [ ! -d "$D" ] || [ ! -f "$AL" ]; then echo "skip feeds_history: no shared test data"; exit 0; fi
 t=$(mktemp -d)

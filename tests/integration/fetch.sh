@@ -22,8 +22,7 @@ FG=$O/tests/fetchget
 DATA=$TOP/../shared/data/blacklists
 fail=0
 PIDS=
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 
 if [ ! -x "$FG" ]; then
 	echo "not ok fetch: $FG not built (make tests)"

@@ -10,9 +10,7 @@ O=${O:-build}
 tip=$O/tip
 cd "$(dirname "$0")/../.." || exit 2
 fails=0
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
-check() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1" "${3:-}"; fi; }
+. tests/integration/lib.sh
 for b in "$tip" "$O/tests/mkyear"; do
 	if [ ! -x "$b" ]; then
 		echo "not ok graph: $b not built"

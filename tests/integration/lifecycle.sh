@@ -12,8 +12,7 @@ TIPD=$PWD/$O/tipd
 TIP=$PWD/$O/tip
 fail=0
 PID=
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 skip() { echo "skip $1: $2"; }
 
 if [ ! -x "$TIPD" ] || [ ! -x "$TIP" ]; then

@@ -10,8 +10,7 @@ set -u
 O=${O:-build}
 cd "$(dirname "$0")/../.." || exit 2
 fails=0
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+. tests/integration/lib.sh
 mc=$O/tests/mailcat
 spam=../shared/data/spam/maildir
 if [ ! -x "$mc" ]; then

@@ -25,8 +25,7 @@ TIPD=$TOP/$O/tipd
 TIP=$TOP/$O/tip
 fail=0
 PIDS=()
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 skip() { echo "skip $1: $2"; }
 
 if [ ! -x "$TIPD" ] || [ ! -x "$TIP" ]; then

@@ -13,8 +13,7 @@ TIP=$PWD/$O/tip
 SHIM=$PWD/$O/tests/forbidden.so
 fail=0
 PID=
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 [ -x "$TIPD" ] && [ -e "$SHIM" ] || { echo "not ok sandbox: $O/tipd or $SHIM not built"; exit 1; }
 T=$(mktemp -d /tmp/tip-sandbox.XXXXXX)
 chmod 755 "$T"

@@ -26,8 +26,7 @@ TIPD=$O/tipd TIP=$O/tip
 SPAM=$TOP/../shared/data/spam/maildir
 fails=0
 PIDS=
-ok() { echo "ok $1"; }
-nok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+. tests/integration/lib.sh
 for b in "$TIPD" "$TIP"; do [ -x "$b" ] || { echo "not ok spamarchive: $b not built"; exit 1; }; done
 [ -d "$SPAM/cur" ] || { echo "skip spamarchive: $SPAM not there (the shared sample data)"; exit 0; }
 T=$(mktemp -d /tmp/tip-sa.XXXXXX)

@@ -14,8 +14,7 @@ cd "$(dirname "$0")/../.." || exit 2
 TIPD=$O/tipd
 TIP=$O/tip
 fails=0
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fails=$((fails + 1)); }
+. tests/integration/lib.sh
 spam=../shared/data/spam/maildir
 for b in "$TIPD" "$TIP"; do
 	[ -x "$b" ] || { echo "not ok spamtrap: $b not built"; exit 1; }

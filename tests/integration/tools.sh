@@ -20,8 +20,7 @@ fail=0
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 skip() { echo "skip $1: $2"; }
 
 if [ ! -x "$TIP" ]; then

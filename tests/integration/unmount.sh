@@ -19,8 +19,7 @@ TIPD=$PWD/$O/tipd
 TIP=$PWD/$O/tip
 fail=0
 PID=
-ok() { echo "ok $1"; }
-notok() { echo "not ok $1${2:+: $2}"; fail=1; }
+. tests/integration/lib.sh
 [ -x "$TIPD" ] || { echo "not ok unmount: $O/tipd not built"; exit 1; }
 T=$(mktemp -d /tmp/tip-unmount.XXXXXX)
 cleanup() {
