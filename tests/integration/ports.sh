@@ -169,6 +169,25 @@ case " $modules " in
 	fi
 	;;
 esac
+# the share section: enabled with two peers, rendered to a module tipd accepts
+case " $modules " in
+*" share "*)
+	"$TIP" keygen --out "$T/share" >"$T/share.fp" 2>/dev/null && "$TIP" keygen --out "$T/peerk" >"$T/peerk.fp" 2>/dev/null
+	cp "$T/uci/tipd" "$T/uci/tipd.orig"
+	sed -i -e "/^config module 'share'/,/^\$/{s|option enabled '0'|option enabled '1'|;s|option listen '0.0.0.0:8443'|option listen '127.0.0.1:18443'|;s|option key '/etc/tip/share'|option key '$T/share'|;s|#list peer '.*'|list peer 'analysis=$(cat "$T/peerk.fp")'\n\tlist peer '$(cat "$T/share.fp")'|}" "$T/uci/tipd"
+	cp "$CONF" "$T/conf.noshare"
+	run_init start_service 2>"$T/init2.err"
+	if grep -q '^module share {' "$CONF" && grep -qF "	peer \"analysis=$(cat "$T/peerk.fp")\" \"$(cat "$T/share.fp")\"" "$CONF" &&
+		grep -qF '	session-max "1h"' "$CONF" && grep -qF '	max-conn "4"' "$CONF" &&
+		grep -qF "	key \"$T/share\"" "$CONF" && out=$("$TIPD" -n -c "$CONF" 2>&1); then
+		ok "rendering: share section with its peer list, key under /etc/tip/, tipd -n accepts it"
+	else
+		notok "rendering: share section" "$(sed -n '/^module share/,/^}/p' "$CONF") ${out:-}"
+	fi
+	cp "$T/uci/tipd.orig" "$T/uci/tipd"
+	run_init start_service 2>>"$T/init2.err"
+	;;
+esac
 want_procd=("set_param command $TIPD -f -c $CONF" "set_param respawn 3600 5 5" "set_param stdout 1"
 	"set_param stderr 1" "set_param file $CONF" "set_param reload_signal HUP")
 [ -n "$RUN_USER" ] && want_procd+=("set_param user $RUN_USER")
