@@ -914,11 +914,9 @@ static int plain_text(struct sconn *c)
 	return -1;
 }
 
-/* Wait for events ev, touching the watcher only when they change. */
+/* Wait for events ev. */
 static void conn_wait(struct ev_loop *loop, struct sconn *c, int ev)
 {
-	if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == ev)
-		return;
 	ev_io_stop(loop, &c->io);
 	ev_io_set(&c->io, c->fd, ev);
 	ev_io_start(loop, &c->io);
@@ -996,6 +994,13 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 			/* the socket is full, or this callback's read budget is spent */
 			conn_wait(loop, c, EV_READ | EV_WRITE);
 			return;
+		}
+		if (!progressed && !c->sending) {
+			/* the last pump may have decrypted the next request: no event
+			 * will come for bytes already out of the socket */
+			size_t m;
+			if (tls_conn_recv(&c->tc, &m) && m)
+				progressed = 1;
 		}
 		if (!progressed) {
 			conn_wait(loop, c, (want ? want : 0) | EV_READ | (c->sending ? EV_WRITE : 0));

@@ -8,6 +8,9 @@
 #            left), on a store that already has sealed segments;
 #   compact: tip compact of that store;
 #   import:  tip import of a passivedns log into it;
+#   pull:    tip pull of that store from tipd's share module on loopback
+#            into an empty one (nothing half-written published, tip verify
+#            passes, a clean pull then completes to the source's files);
 # and, for tipd, writes failing for a while under a running daemon.
 # After each: no acknowledged record lost, no sealed file changed, the
 # next start recovers, tip verify passes or names the damaged file.
@@ -139,6 +142,108 @@ for sc in writer compact import; do
 		notok "faults_$sc" "$bad of $runs runs: $first"
 	fi
 done
+
+# ---- tip pull: a fault on the pulling side, then a clean pull ------------
+# tipd shares a copy of the base store on loopback; every N of every call
+# (picked as above) fails once in a tip pull into an empty store.  After
+# each: no crash, nothing half-written in log/ (a sealed file there is the
+# source's, byte for byte; the unindexed newest is a prefix of the
+# source's), tip verify passes, and a pull without faults then completes
+# to the same files as the source.
+pull_faults() {
+	local SRC=$T/psrc P PP conf cfp sfp
+	"$TIPD" -V | grep -q '^modules:.* share' || { echo "skip faults_pull: tipd without MODULE_SHARE"; return; }
+	cp -a "$BASE" "$SRC"
+	"$TIP" keygen --out "$T/ksrv" >"$T/ksrv.fp" 2>/dev/null && "$TIP" keygen --out "$T/kcli" >"$T/kcli.fp" 2>/dev/null ||
+		{ notok faults_pull "keygen"; return; }
+	P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	cat >"$T/share.conf" <<CONF
+pidfile none
+store {
+	dir $SRC
+}
+control {
+	socket none
+}
+module fastflux {
+	enable no
+}
+module share {
+	listen 127.0.0.1:$P
+	key $T/ksrv
+	peer t=$(cat "$T/kcli.fp")
+}
+CONF
+	"$TIPD" -f -c "$T/share.conf" >"$T/share.log" 2>&1 &
+	PP=$!
+	local up=0 rc i
+	for i in $(seq 200); do
+		"$TIP" pull "https://127.0.0.1:$P" --store "$T/probe" --key "$T/kcli" --peer "$(cat "$T/ksrv.fp")" \
+			--retries 0 -q >/dev/null 2>&1 && { up=1; break; }
+		sleep 0.05
+	done
+	rm -rf "$T/probe"
+	[ $up = 1 ] || { notok faults_pull "tipd share did not answer: $(tail -3 "$T/share.log")"; kill "$PP"; return; }
+	SFP=$(cat "$T/ksrv.fp")	# here: a $(cat) in dopull would run under the shim too
+	dopull() { "$TIP" pull "https://127.0.0.1:$P" --store "$1" --key "$T/kcli" --peer "$SFP" --retries 0 --timeout 10 -q; }
+	pulled_sound() {	# pulled_sound STORE: "" or why not
+		local f
+		[ -d "$1/log" ] || return 0
+		ls "$1/log" | grep -q 'part\|tmp' && { echo "a temporary in log/: $(ls "$1/log")"; return 1; }
+		for f in "$1/log/"*.tlog; do
+			[ -e "$f" ] || continue
+			if [ -e "${f%.tlog}.cdb" ]; then
+				cmp -s "$f" "$SRC/log/${f##*/}" && cmp -s "${f%.tlog}.cdb" "$SRC/log/$(basename "${f%.tlog}").cdb" ||
+					{ echo "${f##*/} published, not the source's"; return 1; }
+			else
+				cmp -s -n "$(stat -c %s "$f")" "$f" "$SRC/log/${f##*/}" ||
+					{ echo "${f##*/}: not a prefix of the source's"; return 1; }
+			fi
+		done
+		"$TIP" verify -q "$1" >/dev/null 2>&1 || { echo "verify: $("$TIP" verify "$1" 2>&1 | head -2)"; return 1; }
+	}
+	local d=$T/pd out why runs=0 bad=0 first= call k n err
+	rm -rf "$d" "$T/count"
+	FAULT_PATH=$d FAULT_COUNT=$T/count LD_PRELOAD=$SHIM dopull "$d" >/dev/null 2>&1 ||
+		{ notok faults_pull "fails without any fault"; kill "$PP"; return; }
+	for call in write pwrite fsync fdatasync rename open mkdir unlink close; do
+		k=$(awk -v c="$call" '$1 == c { print $2 }' "$T/count")
+		[ "${k:-0}" -gt 0 ] || continue
+		set -- $(errs_for "$call")
+		for n in $(pick "$k"); do
+			shift_by=$(( n % $# + 1 ))
+			err=${!shift_by}
+			runs=$((runs + 1))
+			rm -rf "$d"
+			out=$(FAULT_PATH=$d FAULT_CALL=$call FAULT_N=$n FAULT_ERR=$err LD_PRELOAD=$SHIM dopull "$d" 2>&1); rc=$?
+			why=
+			if [ "$rc" -ge 128 ] || printf '%s' "$out" | grep -q 'AddressSanitizer\|runtime error'; then
+				why="crashed (exit $rc): $(printf '%s' "$out" | tail -2)"
+			elif ! printf '%s' "$out" | grep -q "faultinj: $call #$n"; then
+				why="the fault was not reached: $out"
+			elif ! why=$(pulled_sound "$d"); then
+				:
+			elif ! out=$(dopull "$d" 2>&1); then
+				why="the clean pull after it failed: $out"
+			else
+				why=$(pulled_sound "$d") || true
+				for f in "$SRC/log/"*.cdb; do
+					[ -e "$d/log/${f##*/}" ] || why="${why:-after the clean pull: ${f##*/} missing}"
+				done
+			fi
+			if [ -n "$why" ]; then
+				bad=$((bad + 1)); [ -z "$first" ] && first="$call #$n $err: $why; tipd: $(tail -4 "$T/share.log")"
+			fi
+		done
+	done
+	kill "$PP"; wait "$PP" 2>/dev/null
+	if [ "$bad" -eq 0 ] && [ "$runs" -gt 0 ]; then
+		ok "faults_pull ($runs runs; calls: $(tr '\n' ' ' < "$T/count"))"
+	else
+		notok "faults_pull" "$bad of $runs runs: $first"
+	fi
+}
+[ -x "$TIPD" ] && pull_faults
 
 # ---- the daemon: writes fail for a while, then the disk comes back -------
 if [ -x "$TIPD" ]; then
