@@ -615,6 +615,8 @@ static int batch_open(struct chbatch *b)
 {
 	b->rows = 0;
 	b->np = b->nd = 0;
+	if (b->m)
+		fclose(b->m);
 	free(b->buf);
 	b->buf = NULL;
 	b->len = 0;
