@@ -151,6 +151,8 @@ done
 # source's), tip verify passes, and a pull without faults then completes
 # to the same files as the source.
 pull_faults() {
+	# fewer Ns than the store scenarios: each run is a TLS session and two pulls
+	local MAXN=${FAULT_PULL_MAXN:-5}
 	local SRC=$T/psrc P PP conf cfp sfp
 	"$TIPD" -V | grep -q '^modules:.* share' || { echo "skip faults_pull: tipd without MODULE_SHARE"; return; }
 	cp -a "$BASE" "$SRC"
