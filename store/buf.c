@@ -86,3 +86,53 @@ void buf_skip(struct buf_rd *b, size_t n)
 {
 	(void)take(b, n);
 }
+
+int buf_take_byte(struct buf_rd *b, uint8_t c)
+{
+	if (buf_peek(b) != c)
+		return 0;
+	b->off++;
+	return 1;
+}
+
+const uint8_t *buf_take_until(struct buf_rd *b, uint8_t stop, size_t *n)
+{
+	size_t left = buf_left(b);
+	const uint8_t *s = b->p + (b->err ? 0 : b->off);
+	const uint8_t *e = left ? memchr(s, stop, left) : NULL;
+	*n = e ? (size_t)(e - s) : left;
+	if (!b->err)
+		b->off += *n;
+	return s;
+}
+
+size_t buf_skip_while(struct buf_rd *b, const char *set)
+{
+	size_t k = 0;
+	int c;
+	while ((c = buf_peek(b)) > 0 && strchr(set, c)) {
+		b->off++;
+		k++;
+	}
+	return k;
+}
+
+int buf_get_dec(struct buf_rd *b, uint64_t max, uint64_t *v)
+{
+	size_t o = b->off;
+	uint64_t x = 0;
+	int c;
+	while ((c = buf_peek(b)) >= '0' && c <= '9') {
+		unsigned d = (unsigned)(c - '0');
+		if (d > max || x > (max - d) / 10) {
+			b->off = o;
+			return -1;
+		}
+		x = x * 10 + d;
+		b->off++;
+	}
+	if (b->off == o)
+		return -1;
+	*v = x;
+	return 0;
+}

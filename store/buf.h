@@ -64,6 +64,38 @@ int64_t buf_get_svarint(struct buf_rd *b);
 const uint8_t *buf_get_bytes(struct buf_rd *b, size_t n);
 void buf_skip(struct buf_rd *b, size_t n);
 
+/*
+ * Text primitives (config lines, CSV, HTTP heads, JSON): they never set
+ * err on their own, so a parser can look ahead, and on a syntax error it
+ * reports b->off, the cursor's offset, as the place.
+ */
+/* The next byte, or -1 at the end (or after an error); nothing consumed. */
+static inline int buf_peek(const struct buf_rd *b)
+{
+	return b->err || b->off >= b->len ? -1 : b->p[b->off];
+}
+/* The byte k after the next one (buf_peek_at(b, 0) == buf_peek(b)), or -1. */
+static inline int buf_peek_at(const struct buf_rd *b, size_t k)
+{
+	return b->err || k >= b->len - b->off ? -1 : b->p[b->off + k];
+}
+/* Consume the next byte when it is c: 1, else 0. */
+int buf_take_byte(struct buf_rd *b, uint8_t c);
+/*
+ * The bytes before the first stop byte (or the rest when there is none),
+ * consumed; the stop byte itself is left.  *n gets their number.  Never
+ * NULL: an empty run points at the cursor.
+ */
+const uint8_t *buf_take_until(struct buf_rd *b, uint8_t stop, size_t *n);
+/* Skip bytes found in set (a NUL-terminated list); how many were skipped. */
+size_t buf_skip_while(struct buf_rd *b, const char *set);
+/*
+ * A decimal number of at least one digit and at most max: 0 with *v and
+ * the digits consumed, or -1 (no digit, or above max) with the cursor left
+ * at the first digit, where the error is.
+ */
+int buf_get_dec(struct buf_rd *b, uint64_t max, uint64_t *v);
+
 /* Host-independent little-endian loads and stores on raw memory. */
 static inline uint32_t buf_le32(const uint8_t *p)
 {

@@ -125,65 +125,64 @@ static int blank(char c)
 
 /*
  * Split line[0..len) at commas into at most max fields, unquoting
- * "quoted ""fields""" in place.  Returns the number of fields or -1.
+ * "quoted ""fields""" in place.  Returns the number of fields, or -1 with
+ * *why and, in *at, the offset in the line where it went wrong.
  */
-static int csv_split(char *line, size_t len, struct field *f, int max, const char **why)
+static int csv_split(char *line, size_t len, struct field *f, int max, const char **why,
+		     size_t *at)
 {
-	size_t i = 0;
+	struct buf_rd b;
 	int n = 0;
+	buf_rd_init(&b, line, len);
 	for (;;) {
 		if (n == max) {
 			*why = "too many fields";
-			return -1;
+			goto bad;
 		}
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i < len && line[i] == '"') {
-			size_t w = ++i;
-			f[n].p = line + w;
+		buf_skip_while(&b, " \t");
+		if (buf_take_byte(&b, '"')) {
+			char *w = line + b.off;
+			f[n].p = w;
 			for (;;) {
-				if (i >= len) {
+				size_t k;
+				const uint8_t *run = buf_take_until(&b, '"', &k);
+				memmove(w, run, k);
+				w += k;
+				if (!buf_take_byte(&b, '"')) {
 					*why = "unterminated quote";
-					return -1;
+					goto bad;
 				}
-				if (line[i] == '"') {
-					if (i + 1 < len && line[i + 1] == '"') {
-						line[w++] = '"';
-						i += 2;
-						continue;
-					}
-					i++;
+				if (!buf_take_byte(&b, '"'))
 					break;
-				}
-				line[w++] = line[i++];
+				*w++ = '"';	/* "" inside quotes */
 			}
-			f[n].n = w - (size_t)(f[n].p - line);
-			while (i < len && (line[i] == ' ' || line[i] == '\t'))
-				i++;
-			if (i < len && line[i] != ',') {
+			f[n].n = (size_t)(w - f[n].p);
+			buf_skip_while(&b, " \t");
+			if (buf_peek(&b) >= 0 && buf_peek(&b) != ',') {
 				*why = "text after a closing quote";
-				return -1;
+				goto bad;
 			}
 		} else {
-			size_t s = i;
-			while (i < len && line[i] != ',') {
-				if (line[i] == '"') {
-					*why = "quote inside an unquoted field";
-					return -1;
-				}
-				i++;
+			size_t s0 = b.off, k;
+			const uint8_t *run = buf_take_until(&b, ',', &k);
+			const uint8_t *q = memchr(run, '"', k);
+			if (q) {
+				b.off = s0 + (size_t)(q - run);
+				*why = "quote inside an unquoted field";
+				goto bad;
 			}
-			size_t e = i;
-			while (e > s && blank(line[e - 1]))
-				e--;
-			f[n].p = line + s;
-			f[n].n = e - s;
+			while (k > 0 && blank((char)run[k - 1]))
+				k--;
+			f[n].p = line + s0;
+			f[n].n = k;
 		}
 		n++;
-		if (i >= len)
+		if (!buf_take_byte(&b, ','))
 			return n;
-		i++;	/* the comma */
 	}
+bad:
+	*at = b.off;
+	return -1;
 }
 
 /* Strict dotted quad: four decimal numbers 0-255 of one to three digits. */
@@ -252,11 +251,11 @@ static size_t clean_name(char *p, size_t n)
 enum kind { KIND_ASN, KIND_CC };
 
 static int parse_line(struct import *im, enum kind kind, char *line, size_t len,
-		      uint32_t lineno, const char **why)
+		      uint32_t lineno, const char **why, size_t *at)
 {
 	struct field f[5];
 	struct range r = {.line = lineno};
-	int n = csv_split(line, len, f, kind == KIND_ASN ? 4 : 3, why);
+	int n = csv_split(line, len, f, kind == KIND_ASN ? 4 : 3, why, at);
 	if (n < 0)
 		return -1;
 	if (n != (kind == KIND_ASN ? 4 : 3)) {
@@ -327,14 +326,20 @@ static int import_line(struct import *im, enum kind kind, const char *path, uint
 		report(im, path, lineno, "NUL byte");
 		return 0;
 	}
-	int r = parse_line(im, kind, line, len, lineno, &why);
+	size_t at = SIZE_MAX;	/* where in the line, when the CSV splitter knows */
+	int r = parse_line(im, kind, line, len, lineno, &why, &at);
 	if (r == -2) {
 		if (!im->quiet)
 			fprintf(stderr, "tip asn: %s:%lu: %s\n", path, (unsigned long)lineno, why);
 		return -1;
 	}
-	if (r < 0)
+	if (r < 0 && at != SIZE_MAX) {
+		char w[96];
+		snprintf(w, sizeof w, "%s (column %zu)", why, at + 1);
+		report(im, path, lineno, w);
+	} else if (r < 0) {
 		report(im, path, lineno, why);
+	}
 	return 0;
 }
 

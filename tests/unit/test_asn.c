@@ -174,6 +174,13 @@ static void test_asn_import_quirky_csv(void **state)
 		snprintf(want, sizeof want, "%s:%d: ", tmp_path("qc.csv"), l);
 		assert_non_null(strstr(err, want));
 	}
+	/* a CSV fault says where in the line: line 12's quote is never closed (it is 37 bytes) */
+	{
+		char want[600];
+		snprintf(want, sizeof want, "%s:12: unterminated quote (column 38)", tmp_path("q.csv"));
+		if (!strstr(err, want))
+			fail_msg("no column for line 12 in:\n%s", err);
+	}
 	assert_null(strstr(err, "q.csv:1:"));
 	assert_null(strstr(err, "q.csv:21:"));
 

@@ -113,9 +113,54 @@ static void test_buf_varint_rejects_overlong(void **state)
 	assert_true(r.err);
 }
 
+static void test_buf_text_primitives(void **state)
+{
+	static const char line[] = "  key = 65535, 65536,x\0y";
+	struct buf_rd b;
+	uint64_t v = 7;
+	size_t n;
+	(void)state;
+	buf_rd_init(&b, line, sizeof line - 1);
+	assert_int_equal(buf_skip_while(&b, " \t"), 2);
+	assert_int_equal(buf_peek(&b), 'k');
+	assert_int_equal(buf_peek_at(&b, 2), 'y');
+	const uint8_t *k = buf_take_until(&b, ' ', &n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(k, "key", 3);
+	assert_int_equal(buf_take_byte(&b, '='), 0);	/* a space first */
+	buf_skip_while(&b, " ");
+	assert_int_equal(buf_take_byte(&b, '='), 1);
+	buf_skip_while(&b, " ");
+	assert_int_equal(buf_get_dec(&b, 65535, &v), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(buf_take_byte(&b, ','), 1);
+	buf_skip_while(&b, " ");
+	size_t at = b.off;
+	assert_int_equal(buf_get_dec(&b, 65535, &v), -1);	/* too large: the cursor stays */
+	assert_int_equal(b.off, at);
+	assert_int_equal(v, 65535);
+	assert_int_equal(buf_get_dec(&b, 65536, &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(buf_get_dec(&b, 9, &v), -1);	/* no digit */
+	assert_int_equal(buf_get_dec(&(struct buf_rd){(const uint8_t *)"7", 1, 0, 0}, 5, &v), -1);
+	buf_take_byte(&b, ',');
+	k = buf_take_until(&b, ';', &n);	/* no stop: the rest, NUL included */
+	assert_int_equal(n, 3);
+	assert_int_equal(buf_peek(&b), -1);
+	assert_int_equal(buf_peek_at(&b, 0), -1);
+	assert_int_equal(buf_skip_while(&b, "x"), 0);
+	assert_false(b.err);	/* none of them sets it */
+	assert_int_equal(buf_get_dec(&(struct buf_rd){(const uint8_t *)"18446744073709551615", 20, 0, 0},
+				     UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(buf_get_dec(&(struct buf_rd){(const uint8_t *)"18446744073709551616", 20, 0, 0},
+				     UINT64_MAX, &v), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_text_primitives),
 		cmocka_unit_test(test_buf_le_round_trip),
 		cmocka_unit_test(test_buf_short_read_is_sticky),
 		cmocka_unit_test(test_buf_write_overflow_writes_nothing),
