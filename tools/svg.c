@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "csv.h"
 #include "svg.h"
 #include "util.h"
 
@@ -57,34 +58,15 @@ static void ps(struct out *o, const char *s)
 
 /* ---- SVG text ----------------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at p that encodes an XML 1.0 Char above U+009F, else 0. */
+/* Length of a valid UTF-8 sequence at p (csv_utf8_seq) that encodes an XML 1.0 Char above U+009F, else 0. */
 static size_t xml_utf8(const unsigned char *p, size_t n)
 {
-	uint32_t cp;
-	size_t len;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
+	size_t k = p[0] >= 0x80 ? csv_utf8_seq(p, n) : 0;
+	/* no C1 control (C2 80..C2 9F), no U+FFFE or U+FFFF (EF BF BE, EF BF BF) */
+	if ((k == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
+	    (k == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe))
 		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff || cp < 0xa0)
-		return 0;
-	return len;
+	return k;
 }
 
 /*

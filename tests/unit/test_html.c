@@ -100,6 +100,13 @@ static void test_html_svg_graph_is_self_contained(void **st)
 	assert_non_null(strstr(b.p, "&lt;script&gt;x\\\\y\\x01&lt;/script&gt;.test"));
 	assert_null(strstr(b.p, "<script"));
 	assert_null(strstr(b.p, "style="));
+	/* U+FFFE is no XML Char: escaped; U+00E9 is one: kept */
+	static const char odd[] = "a\xef\xbf\xbe\xc3\xa9.test";
+	g.name = odd;
+	g.name_len = sizeof odd - 1;
+	hbuf_reset(&b);
+	svg_score_graph(put, &b, &g);
+	assert_non_null(strstr(b.p, "<title>Fast-flux score of a\\xef\\xbf\\xbe\xc3\xa9.test</title>"));
 	hbuf_reset(&b);
 	g.standalone = 1;
 	svg_score_graph(put, &b, &g);
