@@ -36,7 +36,8 @@ command -v rsync >/dev/null || { echo "bench_share.sh: rsync missing (scripts/de
 "$tipd" -V | grep -q '^modules:.* share' || { echo "bench_share.sh: tipd without MODULE_SHARE" >&2; exit 1; }
 T=$(mktemp -d "$O/bench-share.XXXXXX") || exit 1
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+# the rsync daemon is /usr/bin/time's child: end children too, or a failed run leaves it
+trap 'for p in "${pids[@]}"; do kill $(pgrep -P "$p") "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
