@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ctl_proto.h"
 #include "tip.h"
 
@@ -100,13 +101,18 @@ static int read_replies(struct ctl_client *c)
 		if (r == 0)
 			break;
 		len += (size_t)r;
-		size_t start = 0;
-		for (size_t i = 0; i < len; i++)
-			if (buf[i] == '\n') {
-				buf[i] = 0;
-				reply_line(c, buf + start);
-				start = i + 1;
-			}
+		/* the whole lines received, through the cursor; a partial one waits */
+		struct buf_rd b;
+		size_t start = 0, n;
+		buf_rd_init(&b, buf, len);
+		for (;;) {
+			buf_take_until(&b, '\n', &n);
+			if (!buf_take_byte(&b, '\n'))
+				break;
+			buf[b.off - 1] = 0;
+			reply_line(c, buf + start);
+			start = b.off;
+		}
 		memmove(buf, buf + start, len - start);
 		len -= start;
 		if (len == sizeof buf - 1) {	/* a line longer than we care for */
