@@ -1705,7 +1705,7 @@ static int rb_on_rec(void *ctx, const char *sensor TIP_UNUSED,
 
 static void rb_on_fault(void *ctx TIP_UNUSED, const char *path, uint64_t off, const char *why)
 {
-	if (why && !strcmp(why, "torn tail"))
+	if (seg_fault_of(why) == SEG_FAULT_TORN_TAIL)	/* the active segment's write in progress */
 		return;
 	log_warnx("fastflux: rebuild: %s:%llu: %s", path, (unsigned long long)off,
 		  why ? why : "fault");
