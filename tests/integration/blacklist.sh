@@ -36,22 +36,10 @@ cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-freeport() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ---- a CA and a certificate for localhost ---------------------------------------------------
 C=$T/pki
-mkdir -p "$C"
-ossl() { openssl "$@" >>"$T/openssl.log" 2>&1 || { echo "not ok blacklist: openssl $1 failed"; exit 1; }; }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$C/ca.key" \
-	-out "$C/ca.pem" -days 30 -subj "/CN=TIP blacklist test CA" \
-	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$C/srv.key" \
-	-out "$C/srv.csr" -subj "/CN=localhost"
-printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n' >"$C/ext"
-ossl x509 -req -in "$C/srv.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial -days 30 \
-	-extfile "$C/ext" -out "$C/srv.pem"
+test_pki "$C" blacklist
 
 # ---- the files served ---------------------------------------------------------------------------
 W=$T/www
@@ -63,21 +51,7 @@ cp "$DATA/json/eth-phishing-detect-config.json" "$W/eth.json"
 gzip -9 -c "$DATA/urls/openphish-feed.txt" >"$W/openphish.txt.gz"
 
 P=$(freeport) PS=$(freeport)
-mkdir -p "$T/nginx-tmp"
-cat >"$T/nginx.conf" <<NGINX
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $T/nginx-error.log;
-pid $T/nginx.pid;
-events { worker_connections 64; }
-http {
-	access_log $T/nginx-access.log;
-	client_body_temp_path $T/nginx-tmp;
-	proxy_temp_path $T/nginx-tmp;
-	fastcgi_temp_path $T/nginx-tmp;
-	uwsgi_temp_path $T/nginx-tmp;
-	scgi_temp_path $T/nginx-tmp;
+{ nginx_conf_head "$T"; cat <<NGINX; } >"$T/nginx.conf"
 	default_type text/plain;
 	gzip on;
 	gzip_types text/plain;

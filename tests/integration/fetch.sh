@@ -41,9 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-freeport() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ---- a CA, and certificates good and bad -------------------------------------------------
 C=$T/pki

@@ -49,22 +49,10 @@ cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-freeport() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ---- a CA and a certificate for localhost (as blacklist.sh) -------------------------------------
 C=$T/pki
-mkdir -p "$C"
-ossl() { openssl "$@" >>"$T/openssl.log" 2>&1 || { echo "not ok spamarchive: openssl $1 failed"; exit 1; }; }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$C/ca.key" \
-	-out "$C/ca.pem" -days 30 -subj "/CN=TIP spamarchive test CA" \
-	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$C/srv.key" \
-	-out "$C/srv.csr" -subj "/CN=localhost"
-printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n' >"$C/ext"
-ossl x509 -req -in "$C/srv.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial -days 30 \
-	-extfile "$C/ext" -out "$C/srv.pem"
+test_pki "$C" spamarchive
 
 # ---- the archives, and what they hold by Python's reading -------------------------------------
 W=$T/www
@@ -153,21 +141,7 @@ dayof() { python3 -c "import json,sys; print(json.load(open('$T/expect'))['days'
 D4=$(dayof -4) D3=$(dayof -3) D2=$(dayof -2) D1=$(dayof -1) D0=$(dayof 0)
 
 P=$(freeport)
-mkdir -p "$T/nginx-tmp"
-cat >"$T/nginx.conf" <<NGINX
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $T/nginx-error.log;
-pid $T/nginx.pid;
-events { worker_connections 64; }
-http {
-	access_log $T/nginx-access.log;
-	client_body_temp_path $T/nginx-tmp;
-	proxy_temp_path $T/nginx-tmp;
-	fastcgi_temp_path $T/nginx-tmp;
-	uwsgi_temp_path $T/nginx-tmp;
-	scgi_temp_path $T/nginx-tmp;
+{ nginx_conf_head "$T"; cat <<NGINX; } >"$T/nginx.conf"
 	default_type application/octet-stream;
 	server {
 		listen 127.0.0.1:$P ssl;
