@@ -7,7 +7,7 @@
  *             format auto        # mbox | tar | auto (.tar .tar.gz .tgz: tar)
  *             catch-up 7d        # days back mined when missed (1d-366d)
  *             ca-file /etc/ssl/certs/ca-certificates.crt; insecure no
- *             timeout 300s; max-bytes 256M
+ *             timeout 300s; max-size 256M
  *         }
  *     }
  *
@@ -82,7 +82,7 @@
 enum { FMT_AUTO, FMT_MBOX, FMT_TAR };
 
 static const char *const sa_keys[] = {"url", "format", "catch-up", "ca-file", "insecure", "timeout",
-	"max-bytes"};
+	"max-size"};
 
 struct sa_src {
 	char name[65];
@@ -299,11 +299,11 @@ int spamarc_check(const struct conf *c, const struct conf_node *s, char *err, si
 				return -1;
 			if (d < 1000000)
 				return conf_error(c, n, err, errlen, "timeout: at least 1s");
-		} else if (!strcmp(n->key, "max-bytes")) {
+		} else if (!strcmp(n->key, "max-size")) {
 			if (conf_get_size(c, n, &v, err, errlen) < 0)
 				return -1;
 			if (v < 4096)
-				return conf_error(c, n, err, errlen, "max-bytes: at least 4k");
+				return conf_error(c, n, err, errlen, "max-size: at least 4k");
 		}
 	}
 	if (!conf_get(s, "url"))
@@ -1076,7 +1076,7 @@ struct spamarc *spamarc_new(struct module *m, const struct mail_opts *opts, spam
 		if ((n = conf_get(sec, "timeout")) && conf_duration(n->argv[0], &d) == 0)
 			s->timeout = (double)d / 1e6;
 		s->max_bytes = SA_MAX_BYTES_DEFAULT;
-		if ((n = conf_get(sec, "max-bytes")))
+		if ((n = conf_get(sec, "max-size")))
 			conf_size(n->argv[0], &s->max_bytes);
 		if (s->insecure)
 			log_warnx("spamtrap: archive %s: insecure yes: the server's certificate is NOT checked",
