@@ -1,5 +1,7 @@
 #!/bin/bash
 # asan: skip
+# The armhf sysroot and the musl build's sources come from Debian's archive:
+# network: package archives
 # ports: the packaging in ports/, checked as far as a Debian host allows
 # (no OpenWrt SDK, no Buildroot tree here):
 #   - the shell scripts parse (sh -n, dash -n, shellcheck when present);

@@ -6,6 +6,8 @@
 # AS names carry script, and the ASN table of ../shared/data/asn when
 # present.  The server listens on 127.0.0.1 port 0 (a free port the
 # kernel picks) and says which on stderr.
+# The browser steps install playwright-core with npm (tests/browser/run.sh):
+# network: package archives
 # Prints ok/not ok/skip lines; exits non-zero when anything failed.
 set -u
 O=${O:-build}
