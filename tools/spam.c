@@ -186,31 +186,44 @@ static void sx_ip(FILE *f, const struct rec_ip *ip)
 	fputs(t, f);
 }
 
+/*
+ * The next item of one list of a spam extract: 'h' hosts, 'd' their
+ * registered domains ("" for an address), 'u' URLs (in *p, *len), or any
+ * other letter, attachments (in *a).  0 at the end.
+ */
+static int sx_next(const struct rec_spam *s, int what, size_t *off, const char **p, size_t *len,
+		   struct rec_spam_att *a)
+{
+	size_t dl;
+	if (what == 'h' || what == 'd') {
+		if (!rec_spam_host_next(s, off, p, len, &dl))
+			return 0;
+		if (what == 'd') {
+			*p += *len - dl;
+			*len = dl;
+		}
+		return 1;
+	}
+	if (what == 'u')
+		return rec_spam_url_next(s, off, p, len);
+	return rec_spam_att_next(s, off, a);
+}
+
+#define SX_IS_LIST_OF_NAMES(what) ((what) == 'h' || (what) == 'd' || (what) == 'u')
+
 /* A CSV field of items joined by spaces (names and URLs carry none). */
 static void sx_csv_list(FILE *f, const struct rec_spam *s, int what)
 {
-	size_t off = 0, len, dl;
-	const char *p;
+	size_t off = 0, len = 0;
+	const char *p = NULL;
 	char *buf = NULL;
 	size_t blen = 0;
 	FILE *m = open_memstream(&buf, &blen);
 	if (!m)
 		return;
 	struct rec_spam_att a;
-	for (int i = 0;; i++) {
-		if (what == 'h' || what == 'd') {
-			if (!rec_spam_host_next(s, &off, &p, &len, &dl))
-				break;
-			if (what == 'd') {
-				p += len - dl;
-				len = dl;
-			}
-		} else if (what == 'u') {
-			if (!rec_spam_url_next(s, &off, &p, &len))
-				break;
-		} else {
-			if (!rec_spam_att_next(s, &off, &a))
-				break;
+	for (int i = 0; sx_next(s, what, &off, &p, &len, &a); i++) {
+		if (!SX_IS_LIST_OF_NAMES(what)) {
 			if (i)
 				fputc(' ', m);
 			sx_hex(m, a.sha256, 32);
@@ -227,42 +240,28 @@ static void sx_csv_list(FILE *f, const struct rec_spam *s, int what)
 	free(buf);
 }
 
+/* A JSON array of one list; domains keep "" for an address, so the arrays stay parallel. */
 static void sx_json_list(FILE *f, const char *key, const struct rec_spam *s, int what)
 {
-	size_t off = 0, len, dl;
-	const char *p;
+	size_t off = 0, len = 0;
+	const char *p = NULL;
 	struct rec_spam_att a;
 	fprintf(f, ",\"%s\":[", key);
-	for (int i = 0;; i++) {
-		if (what == 'h' || what == 'd') {
-			if (!rec_spam_host_next(s, &off, &p, &len, &dl))
-				break;
-			if (what == 'd') {	/* "" for an address: the arrays stay parallel */
-				p += len - dl;
-				len = dl;
-			}
-		} else if (what == 'u') {
-			if (!rec_spam_url_next(s, &off, &p, &len))
-				break;
-		} else {
-			if (!rec_spam_att_next(s, &off, &a))
-				break;
-			fputs(i ? "," : "", f);
-			if (what == 'n') {
-				json_put_str(f, a.name, a.name_len);
-			} else if (what == 't') {
-				json_put_str(f, a.type, a.type_len);
-			} else if (what == 'z') {
-				fprintf(f, "%llu", (unsigned long long)a.size);
-			} else {
-				fputc('"', f);
-				sx_hex(f, a.sha256, 32);
-				fputc('"', f);
-			}
-			continue;
-		}
+	for (int i = 0; sx_next(s, what, &off, &p, &len, &a); i++) {
 		fputs(i ? "," : "", f);
-		json_put_str(f, p, len);
+		if (SX_IS_LIST_OF_NAMES(what)) {
+			json_put_str(f, p, len);
+		} else if (what == 'n') {
+			json_put_str(f, a.name, a.name_len);
+		} else if (what == 't') {
+			json_put_str(f, a.type, a.type_len);
+		} else if (what == 'z') {
+			fprintf(f, "%llu", (unsigned long long)a.size);
+		} else {
+			fputc('"', f);
+			sx_hex(f, a.sha256, 32);
+			fputc('"', f);
+		}
 	}
 	fputc(']', f);
 }
