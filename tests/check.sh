@@ -1,11 +1,13 @@
 #!/bin/bash
 # make check: every test TIP has, in one run, ending with one tally line.
 #  1. unit tests (cmocka), plain build
-#  2. the same under ASan + UBSan (a separate build in $O/asan), then the
-#     fuzz targets' corpora replayed and each run briefly (tests/fuzz/check.sh)
+#  2. the same under ASan + UBSan (a separate build in $O/asan)
 #  3. integration tests with real servers (tests/integration/*.sh), against
 #     the plain build and again against the ASan+UBSan build
-#  4. store tests on big-endian s390x and 32-bit armhf under qemu-user
+#  4. the fuzz targets' corpora replayed and each run briefly
+#     (tests/fuzz/check.sh)
+#  5. store tests on big-endian s390x and 32-bit armhf under qemu-user
+# As root, 3-5 run side by side (below); otherwise one after the other.
 # Integration scripts print "ok NAME", "not ok NAME" or "skip NAME: why"
 # lines and exit non-zero on failure.
 set -u
@@ -51,8 +53,10 @@ else
 	echo "asan build: 0 passed, 1 failed"; fail=$((fail + 1))
 fi
 
-stage "fuzz targets: corpora replayed (plain, ASan+UBSan), each libFuzzer target for a few seconds"
-tally < <(tests/fuzz/check.sh "$O" 2>&1)
+fuzz_stage() { tests/fuzz/check.sh "$O" 2>&1; }
+cross_stage() { [ -x tests/cross/run.sh ] && tests/cross/run.sh "$O" 2>&1; }
+fuzz_title="fuzz targets: corpora replayed (plain, ASan+UBSan), each libFuzzer target for a few seconds"
+cross_title="cross-architecture store tests"
 
 # integration BUILD LABEL: every tests/integration/*.sh against the
 # programs in BUILD.  Under ASan a script whose text has the line
@@ -106,8 +110,13 @@ fi
 # Each pass counts in its own subshell and reports through $res.
 # shellcheck disable=SC2030,SC2031
 if [ -n "$isolate" ] && [ -x "$O/asan/tip" ]; then
-	stage "integration tests, plain and under ASan+UBSan side by side (a network namespace each)"
+	# The fuzz stage and the cross stage (CPU-bound, no timing in them)
+	# run beside the two passes too: they fill the cores the passes leave
+	# idle while they wait.  Each part reports when it ends, with its time.
+	stage "integration tests, plain and under ASan+UBSan side by side (a network namespace each), with the fuzz and cross stages"
 	res=$(mktemp -d)
+	(t0=$SECONDS; fuzz_stage >"$res/fuzz"; echo $((SECONDS - t0)) >"$res/fuzz.t") &
+	(t0=$SECONDS; cross_stage >"$res/cross"; echo $((SECONDS - t0)) >"$res/cross.t") &
 	(pass=0 fail=0 skip=0; integration "$O" "" >"$res/plain" 2>&1; echo "$pass $fail $skip" >"$res/plain.n") &
 	(pass=0 fail=0 skip=0; asan_env; integration "$O/asan" asan >"$res/asan" 2>&1
 	 echo "$pass $fail $skip" >"$res/asan.n") &
@@ -117,8 +126,16 @@ if [ -n "$isolate" ] && [ -x "$O/asan/tip" ]; then
 		read -r p f s <"$res/$r.n" 2>/dev/null || { p=0 f=1 s=0; echo "integration ($r): no result"; }
 		pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	done
+	for r in fuzz cross; do
+		title=${r}_title
+		echo; echo "--- ${!title} ($(cat "$res/$r.t" 2>/dev/null || echo '?') s)"
+		tally < <(cat "$res/$r" 2>/dev/null || echo "$r stage: no result: 0 passed, 1 failed")
+	done
 	rm -rf "$res"
 else
+	stage "$fuzz_title"
+	tally < <(fuzz_stage)
+
 	stage "integration tests"
 	integration "$O" ""
 
@@ -128,12 +145,11 @@ else
 		integration "$O/asan" asan
 		unset ASAN_OPTIONS UBSAN_OPTIONS
 	fi
+
+	stage "$cross_title"
+	tally < <(cross_stage)
 fi
 
-stage "cross-architecture store tests"
-if [ -x tests/cross/run.sh ]; then
-	tally < <(tests/cross/run.sh "$O" 2>&1)
-fi
 
 echo "($stage_name: $((SECONDS - stage_t)) s; all stages: $SECONDS s)"
 echo

@@ -44,7 +44,14 @@ SYSROOT_PKGS="libc6 libcdb1 libcdb-dev libcmocka0 libcmocka-dev libev4 libev-dev
 
 # make_sysroot ARCH: unpack the target's packages into $X/sysroot-ARCH.
 # Sets WHY and returns 1 when it cannot.
+# make_sysroot under a lock: tests/cross/run.sh and ports.sh fill the same
+# $X/debs and may run at once (make check as root runs the cross stage
+# beside the integration passes); apt's own lock would fail the second.
 make_sysroot() {
+	mkdir -p "$X"
+	{ flock 9; sysroot_locked "$@"; } 9>"$X/apt.lock"
+}
+sysroot_locked() {
 	local arch=$1 sys=$X/sysroot-$1 need="" p d
 	[ -f "$sys/.done" ] && [ "$(cat "$sys/.done")" = "$SYSROOT_PKGS" ] && return 0
 	for p in $SYSROOT_PKGS; do

@@ -360,7 +360,14 @@ SYSROOT_PKGS="libc6 libev4 libev-dev libudns0 libudns-dev libcdb1 libcdb-dev lib
 
 # make_sysroot: Debian's armhf packages unpacked into $SYS (dpkg -x:
 # libudns-dev is not co-installable across architectures).  Sets WHY.
+# make_sysroot under a lock: tests/cross/run.sh and ports.sh fill the same
+# $X/debs and may run at once (make check as root runs the cross stage
+# beside the integration passes); apt's own lock would fail the second.
 make_sysroot() {
+	mkdir -p "$X"
+	{ flock 9; sysroot_locked "$@"; } 9>"$X/apt.lock"
+}
+sysroot_locked() {
 	local need="" p d
 	[ -f "$SYS/.done" ] && [ "$(cat "$SYS/.done")" = "$SYSROOT_PKGS" ] && return 0
 	mkdir -p "$X/debs" "$X/logs"
