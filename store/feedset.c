@@ -306,6 +306,25 @@ static int entry(const uint8_t *p, size_t n, struct feedset_change *c)
 	return r.err || c->kind < 1 || c->kind > 4 ? -1 : 0;
 }
 
+/*
+ * The new set's entry at off, read back from its blob file.  The entries
+ * come in hash order, so at random offsets: a short read first, which
+ * holds nearly every entry (an indicator is rarely over 100 bytes), and
+ * the longest an entry can be only when that was not enough.  Reading the
+ * longest every time copied 4 KiB an entry.
+ */
+#define ENTRY_SHORT 160
+static int new_entry(struct feedset_diff *d, uint32_t off, struct feedset_change *c)
+{
+	ssize_t got = pread(d->nw->fd, d->text, ENTRY_SHORT, off);
+	if (got > 0 && entry((const uint8_t *)d->text, (size_t)got, c) == 0)
+		return 0;
+	if (got < ENTRY_SHORT)
+		return -1;	/* the file ended: no longer entry can follow */
+	got = pread(d->nw->fd, d->text, sizeof d->text, off);
+	return got > 0 && entry((const uint8_t *)d->text, (size_t)got, c) == 0 ? 0 : -1;
+}
+
 static uint64_t old_hash(const struct feedset *s, size_t i)
 {
 	const uint8_t *p = s->pairs + i * PAIR;
@@ -328,8 +347,7 @@ int feedset_diff_next(struct feedset_diff *d, struct feedset_change *c)
 		memset(c, 0, sizeof *c);
 		if (have_n && (!have_o || hn < ho)) {
 			uint32_t off = d->nw->pairs[d->j++].off;
-			ssize_t got = pread(d->nw->fd, d->text, sizeof d->text, off);
-			if (got <= 0 || entry((const uint8_t *)d->text, (size_t)got, c) < 0) {
+			if (new_entry(d, off, c) < 0) {
 				errno = EIO;
 				return -1;
 			}

@@ -128,6 +128,45 @@ static void test_feedset_damage_is_refused(void **st)
 	assert_int_equal(feedset_open(&s, dir, "none"), 0);
 }
 
+/*
+ * Entries of every length a URL may have, around the size of the first,
+ * short read-back and up to the longest, with and without a host: each
+ * listed change is the value added, byte for byte.
+ */
+static void test_feedset_long_entries_read_back_whole(void **st)
+{
+	static const size_t lens[] = {1, 100, 140, 150, 151, 152, 155, 159, 160, 161, 300, 4095, 4096};
+	static struct feedset_build b;
+	static char v[4096];
+	struct feedset_diff d;
+	struct feedset_change c;
+	size_t n = sizeof lens / sizeof lens[0];
+	int seen[sizeof lens / sizeof lens[0]] = {0};
+	assert_int_equal(feedset_build_open(&b, dir, "long"), 0);
+	for (size_t i = 0; i < n; i++) {
+		memset(v, 'a' + (int)i, lens[i]);
+		assert_int_equal(feedset_build_add(&b, 3, v, lens[i], i & 1 ? "h.example" : NULL,
+						   i & 1 ? 9 : 0), 0);
+	}
+	assert_int_equal(feedset_build_seal(&b), 0);
+	feedset_diff_init(&d, NULL, &b);
+	int r;
+	while ((r = feedset_diff_next(&d, &c)) == 1) {
+		assert_true(c.listed);
+		size_t i = (size_t)(c.value[0] - 'a');
+		assert_true(i < n);
+		assert_int_equal(c.len, lens[i]);
+		for (size_t k = 0; k < c.len; k++)
+			assert_int_equal(c.value[k], 'a' + (int)i);
+		assert_int_equal(c.host_len, i & 1 ? 9 : 0);
+		seen[i]++;
+	}
+	assert_int_equal(r, 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(seen[i], 1);
+	feedset_build_abort(&b);
+}
+
 static void test_feedset_names(void **st)
 {
 	assert_true(feedset_name_ok("spamhaus-drop"));
@@ -146,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_feedset_first_fetch_lists_all_then_diffs),
 		cmocka_unit_test(test_feedset_abort_keeps_old_set),
 		cmocka_unit_test(test_feedset_damage_is_refused),
+		cmocka_unit_test(test_feedset_long_entries_read_back_whole),
 		cmocka_unit_test(test_feedset_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
