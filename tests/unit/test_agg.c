@@ -24,20 +24,6 @@
 
 #define T0 1700000000000000LL
 
-static struct rec dns(const char *name, int64_t ts, const uint8_t *a4, uint32_t n)
-{
-	struct rec r;
-	memset(&r, 0, sizeof r);
-	r.type = REC_DNS;
-	r.ts_us = ts;
-	r.u.dns.name = name;
-	r.u.dns.name_len = strlen(name);
-	r.u.dns.qtype = 1;
-	r.u.dns.a4 = a4;
-	r.u.dns.n_a4 = n;
-	return r;
-}
-
 static void test_agg_cli_choice_by_name(void **st)
 {
 	static const struct agg_choice t[] = {{"table", 7}, {"csv", 3}, {"json", 0}};
@@ -61,8 +47,8 @@ static void test_agg_domain_counts_sets_not_lists(void **st)
 	struct agg_filter f;
 	agg_filter_init(&f);
 	agg_domain_init(&d, "x.test", 6, 1);
-	struct rec a = dns("x.test", T0, l1, 2), b = dns("x.test", T0 + 600000000, l2, 2);
-	struct rec other = dns("y.test", T0, l1, 2);
+	struct rec a = tu_dns_a("x.test", T0, l1, 2), b = tu_dns_a("x.test", T0 + 600000000, l2, 2);
+	struct rec other = tu_dns_a("y.test", T0, l1, 2);
 	assert_int_equal(agg_domain_add(&d, &a, &f), 0);
 	assert_int_equal(agg_domain_add(&d, &b, &f), 0);
 	assert_int_equal(agg_domain_add(&d, &other, &f), 0);
@@ -90,7 +76,7 @@ static void test_agg_domain_8_ips_8_asns_is_flux(void **st)
 	struct agg_filter f;
 	agg_filter_init(&f);
 	agg_domain_init(&d, "f.test", 6, 0);
-	struct rec r = dns("f.test", T0, a, 8);
+	struct rec r = tu_dns_a("f.test", T0, a, 8);
 	agg_domain_add(&d, &r, &f);
 	agg_domain_finish(&d, asn_by_octet, NULL);
 	assert_int_equal(d.v.n_asn, 8);
@@ -106,7 +92,7 @@ static void test_agg_window_overlap_and_coalesced(void **st)
 	agg_filter_init(&f);
 	f.since_us = T0 + 100;
 	f.until_us = T0 + 200;
-	struct rec r = dns("x.test", T0, l1, 1);
+	struct rec r = tu_dns_a("x.test", T0, l1, 1);
 	assert_false(agg_filter_match(&f, T0, T0));
 	r.flags = REC_F_COALESCED;
 	r.u.dns.ts_last_us = T0 + 150;
@@ -128,8 +114,8 @@ static void test_agg_rrsets_ignore_order_and_coalescing(void **st)
 	agg_rrsets_init(&x);
 	agg_rrsets_init(&y);
 	/* x: three single observations; y: the same, the first two coalesced */
-	struct rec r1 = dns("x.test", T0, ab, 2), r2 = dns("x.test", T0 + 10, ba, 2),
-		   r3 = dns("x.test", T0 + 20, c, 1);
+	struct rec r1 = tu_dns_a("x.test", T0, ab, 2), r2 = tu_dns_a("x.test", T0 + 10, ba, 2),
+		   r3 = tu_dns_a("x.test", T0 + 20, c, 1);
 	for (int i = 0; i < 100; i++) {	/* enough to go through the merge on growth */
 		assert_int_equal(agg_rrsets_add(&x, "s1", &r1), 0);
 		assert_int_equal(agg_rrsets_add(&x, "s1", &r2), 0);
@@ -177,7 +163,7 @@ static char *make_store(void)
 		for (int i = 0; i < n; i++)
 			a[4 * i] = 10, a[4 * i + 1] = (uint8_t)k, a[4 * i + 2] = 0, a[4 * i + 3] = (uint8_t)i;
 		/* two lookups, overlapping halves: sets must not double count */
-		struct rec r1 = dns(name, T0 + k, a, (uint32_t)n), r2 = dns(name, T0 + 1000 + k, a + 4 * (n / 2), (uint32_t)(n - n / 2));
+		struct rec r1 = tu_dns_a(name, T0 + k, a, (uint32_t)n), r2 = tu_dns_a(name, T0 + 1000 + k, a + 4 * (n / 2), (uint32_t)(n - n / 2));
 		assert_int_equal(seg_writer_append(w, &r1), 0);
 		assert_int_equal(seg_writer_append(w, &r2), 0);
 		for (int i = 0; i < n; i++) {
@@ -252,7 +238,7 @@ static struct rec win_rec(const char *name, int64_t t, uint32_t ttl, int k, uint
 	for (int i = 0; i < 4; i++)
 		buf[4 * i] = 10, buf[4 * i + 1] = 9, buf[4 * i + 2] = (uint8_t)k,
 		buf[4 * i + 3] = (uint8_t)i;
-	struct rec r = dns(name, t, buf, 4);
+	struct rec r = tu_dns_a(name, t, buf, 4);
 	r.u.dns.ttl = ttl;
 	return r;
 }

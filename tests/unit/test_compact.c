@@ -49,22 +49,14 @@ static struct seg_writer *writer(const char *dir)
 static void dns(struct seg_writer *w, int64_t ts, const char *name, uint8_t rcode, uint8_t srv,
 		const uint8_t *a4, uint32_t n, uint32_t ttl, uint8_t flags)
 {
-	struct rec r;
-	memset(&r, 0, sizeof r);
-	r.type = REC_DNS;
+	struct rec r = tu_dns_a(name, ts, a4, n);
 	r.flags = flags;
-	r.ts_us = ts;
-	r.u.dns.name = name;
-	r.u.dns.name_len = strlen(name);
-	r.u.dns.qtype = 1;
 	r.u.dns.rcode = rcode;
 	r.u.dns.ttl = ttl;
 	if (srv) {
 		r.u.dns.server.family = 4;
 		memcpy(r.u.dns.server.addr, (uint8_t[]){192, 0, 2, srv}, 4);
 	}
-	r.u.dns.a4 = a4;
-	r.u.dns.n_a4 = n;
 	assert_int_equal(seg_writer_append(w, &r), 0);
 }
 

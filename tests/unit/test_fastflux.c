@@ -1374,14 +1374,8 @@ static void test_fastflux_rebuild_rejects_names_that_are_no_domains(void **state
 	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
 	assert_non_null(sink);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		struct rec r = {.type = REC_DNS};
-		r.ts_us = T0 - 60 * SEC;
-		r.u.dns.name = names[i];
-		r.u.dns.name_len = strlen(names[i]);
-		r.u.dns.qtype = RESOLVER_A;
+		struct rec r = tu_dns_a(names[i], T0 - 60 * SEC, a4, 1);
 		r.u.dns.ttl = 30;
-		r.u.dns.n_a4 = 1;
-		r.u.dns.a4 = a4;
 		assert_int_equal(seg_writer_append(sink, &r), 0);
 	}
 	assert_int_equal(seg_writer_close(sink), 0);

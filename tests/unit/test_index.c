@@ -51,15 +51,10 @@ static void fill(const char *store, const char *sensor, int n, struct seg_policy
 	assert_non_null(w);
 	for (int i = 0; i < n; i++) {
 		int d = i % NDOM;
-		struct rec r = {.type = REC_DNS, .ts_us = clock_now_us()};
 		snprintf(name, sizeof name, "D%d.Example.COM", d);	/* mixed case on purpose */
-		r.u.dns.name = name;
-		r.u.dns.name_len = strlen(name);
-		r.u.dns.qtype = 1;
 		a4[0] = 192, a4[1] = 0, a4[2] = 2, a4[3] = (uint8_t)d;
 		a4[4] = 198, a4[5] = 51, a4[6] = 100, a4[7] = (uint8_t)(i % 7);
-		r.u.dns.n_a4 = 2;
-		r.u.dns.a4 = a4;
+		struct rec r = tu_dns_a(name, clock_now_us(), a4, 2);
 		if (d % 10 == 0) {
 			size_t nl = 0;
 			snprintf(ns, sizeof ns, "ns%d.example.net", d);

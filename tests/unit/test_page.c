@@ -76,15 +76,7 @@ static char *make_store(void)
 		uint32_t n;
 	} obs[] = {{"flux.test", four, 4}, {"quiet.test", one, 1}};
 	for (size_t i = 0; i < 2; i++) {
-		struct rec r;
-		memset(&r, 0, sizeof r);
-		r.type = REC_DNS;
-		r.ts_us = T0 + (int64_t)i;
-		r.u.dns.name = obs[i].name;
-		r.u.dns.name_len = strlen(obs[i].name);
-		r.u.dns.qtype = 1;
-		r.u.dns.a4 = obs[i].a;
-		r.u.dns.n_a4 = obs[i].n;
+		struct rec r = tu_dns_a(obs[i].name, T0 + (int64_t)i, obs[i].a, obs[i].n);
 		assert_int_equal(seg_writer_append(w, &r), 0);
 	}
 	/* a spam message naming flux.test, from 192.0.2.9, seen twice; its subject is hostile */

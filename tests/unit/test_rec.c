@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "crc32c.h"
 #include "rec.h"
+#include "testutil.h"
 
 #define BASE 1764000000000000LL
 
@@ -21,19 +22,13 @@ static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0
 
 static struct rec dns_rec(uint8_t *names, size_t *nlen)
 {
-	struct rec r = {.type = REC_DNS, .ts_us = BASE + 1234567};
+	struct rec r = tu_dns_a("flux.example.com", BASE + 1234567, &a4[0][0], 5);
 	*nlen = 0;
 	assert_int_equal(rec_names_add(names, 256, nlen, "ns1.example.net", 15), 0);
 	assert_int_equal(rec_names_add(names, 256, nlen, "ns2.example.net", 15), 0);
-	r.u.dns.name = "flux.example.com";
-	r.u.dns.name_len = 16;
-	r.u.dns.qtype = 1;
-	r.u.dns.rcode = 0;
 	r.u.dns.ttl = 300;
 	r.u.dns.server.family = 4;
 	memcpy(r.u.dns.server.addr, a4[3], 4);
-	r.u.dns.n_a4 = 5;
-	r.u.dns.a4 = &a4[0][0];
 	r.u.dns.n_a6 = 1;
 	r.u.dns.a6 = a6;
 	r.u.dns.n_names = 2;
@@ -80,13 +75,8 @@ static void test_rec_dns_five_a_is_small(void **state)
 {
 	/* the store's size budget rests on this: ~60 bytes for 5 A records */
 	uint8_t f[256];
-	struct rec r = {.type = REC_DNS, .ts_us = BASE + 3600000000LL};
-	r.u.dns.name = "abcdefghij.example.com";
-	r.u.dns.name_len = 22;
-	r.u.dns.qtype = 1;
+	struct rec r = tu_dns_a("abcdefghij.example.com", BASE + 3600000000LL, &a4[0][0], 5);
 	r.u.dns.ttl = 300;
-	r.u.dns.n_a4 = 5;
-	r.u.dns.a4 = &a4[0][0];
 	long n = rec_encode(f, sizeof f, &r, BASE);
 	assert_true(n > 0);
 	printf("dns 5 A frame: %ld bytes\n", n);

@@ -38,21 +38,15 @@ static int teardown(void **state)
 /* Record i: a DNS lookup whose content is a function of i. */
 static struct rec mk(uint32_t i, char *name, uint8_t *a4)
 {
-	struct rec r = {.type = REC_DNS};
-	r.ts_us = clock_now_us();
 	snprintf(name, 64, "host%u.example.com", i);
-	r.u.dns.name = name;
-	r.u.dns.name_len = strlen(name);
-	r.u.dns.qtype = 1;
-	r.u.dns.ttl = i % 600;
 	for (int k = 0; k < 3; k++) {
 		a4[4 * k] = 10;
 		a4[4 * k + 1] = (uint8_t)(i >> 16);
 		a4[4 * k + 2] = (uint8_t)(i >> 8);
 		a4[4 * k + 3] = (uint8_t)(i + k);
 	}
-	r.u.dns.n_a4 = 3;
-	r.u.dns.a4 = a4;
+	struct rec r = tu_dns_a(name, clock_now_us(), a4, 3);
+	r.u.dns.ttl = i % 600;
 	return r;
 }
 

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "store.h"
+#include "testutil.h"
 #include "writer.h"
 
 /*
@@ -214,11 +215,7 @@ static void test_writer_rec_dup_owns_its_bytes(void **state)
 	char name[] = "flux.example";
 	uint8_t a4[8] = {192, 0, 2, 1, 192, 0, 2, 2};
 	uint8_t names[] = {3, 'n', 's', '1'};
-	struct rec r = {.type = REC_DNS};
-	r.u.dns.name = name;
-	r.u.dns.name_len = strlen(name);
-	r.u.dns.n_a4 = 2;
-	r.u.dns.a4 = a4;
+	struct rec r = tu_dns_a(name, 0, a4, 2);
 	r.u.dns.n_names = 1;
 	r.u.dns.names = names;
 	r.u.dns.names_len = sizeof names;
