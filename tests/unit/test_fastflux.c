@@ -1018,6 +1018,16 @@ static void test_fastflux_waits_for_a_busy_writer(void **state)
 	ff_down();
 }
 
+/* The restart tests' real store, DIR/store, opened as the sink; its path in sdir[0..cap). */
+static void sink_open(char *sdir, size_t cap)
+{
+	char err[256];
+	struct seg_policy pol = {.no_fsync = 1};
+	snprintf(sdir, cap, "%s/store", dir);
+	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
+	assert_non_null(sink);
+}
+
 /* The AS name of an enrichment record, as a string (test records are short). */
 static const char *as_name_of(const struct rec *r, char *buf, size_t cap)
 {
@@ -1033,11 +1043,8 @@ static const char *as_name_of(const struct rec *r, char *buf, size_t cap)
  */
 static void test_fastflux_as_names_are_asked_cached_and_rate_limited(void **state)
 {
-	char sdir[4200], err[256], nm[160];
-	struct seg_policy pol = {.no_fsync = 1};
-	snprintf(sdir, sizeof sdir, "%s/store", dir);
-	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
-	assert_non_null(sink);
+	char sdir[4200], nm[160];
+	sink_open(sdir, sizeof sdir);
 	ff_up("  window 2\n  ptr no\n  ns no\n  enrich-inflight 64\n");
 	submit("many.example");
 	uint32_t *ips = spread(40, 40, 3);	/* 40 addresses in 40 ASNs */
@@ -1102,11 +1109,8 @@ static void test_fastflux_as_names_are_asked_cached_and_rate_limited(void **stat
 /* Restart: a new instance rebuilds every domain from the store; no score or first seen lost. */
 static void test_fastflux_restart_rebuilds_from_store(void **state)
 {
-	char sdir[4200], err[256];
-	struct seg_policy pol = {.no_fsync = 1};
-	snprintf(sdir, sizeof sdir, "%s/store", dir);
-	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
-	assert_non_null(sink);
+	char sdir[4200];
+	sink_open(sdir, sizeof sdir);
 	ff_up("  window 3\n  ttl-min 30s\n  ttl-max 30s\n  benign-max 120s\n  ptr no\n");
 	submit("flux.example");
 	submit("calm.example");
@@ -1192,13 +1196,10 @@ static const char *const rs_names[] = {"flux.example", "calm.example", "mute.exa
 
 static void restart_scenario(int restart_round, struct fastflux_info out[3], char *sig, size_t cap)
 {
-	char sdir[4200], err[256];
-	struct seg_policy pol = {.no_fsync = 1};
+	char sdir[4200];
 	unsigned asked[3] = {0};
 	uint32_t *fips = spread(24, 24, 5);
-	snprintf(sdir, sizeof sdir, "%s/store", dir);
-	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
-	assert_non_null(sink);
+	sink_open(sdir, sizeof sdir);
 	ff_up(RS_CONF);
 	for (int i = 0; i < 3; i++)
 		submit(rs_names[i]);
@@ -1228,8 +1229,7 @@ static void restart_scenario(int restart_round, struct fastflux_info out[3], cha
 		if (round == restart_round) {
 			ff_down();
 			assert_int_equal(seg_writer_close(sink), 0);
-			sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
-			assert_non_null(sink);
+			sink_open(sdir, sizeof sdir);
 			ff_up(RS_CONF);
 			assert_int_equal(stat_of("rebuilt_domains"), 3);
 		}
@@ -1304,13 +1304,10 @@ static void test_fastflux_restart_mid_window_keeps_the_score(void **state)
  */
 static void test_fastflux_restart_after_a_late_verdict(void **state)
 {
-	char sdir[4200], err[256];
-	struct seg_policy pol = {.no_fsync = 1};
+	char sdir[4200];
 	const char *n = "late.example";
 	uint32_t ab[] = {ip4(21, 1, 0, 1), ip4(21, 2, 0, 1)};
-	snprintf(sdir, sizeof sdir, "%s/store", dir);
-	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
-	assert_non_null(sink);
+	sink_open(sdir, sizeof sdir);
 	ff_up("  window 2\n  ttl-min 30s\n  ttl-max 30s\n  benign-max 240s\n  ptr no\n  ns no\n");
 	submit(n);
 	answer_a(n, 30, ab, 1);
@@ -1343,11 +1340,8 @@ static void test_fastflux_restart_after_a_late_verdict(void **state)
 /* A store that holds more history than `expire`: idle names are not brought back. */
 static void test_fastflux_rebuild_skips_idle_domains(void **state)
 {
-	char sdir[4200], err[256];
-	struct seg_policy pol = {.no_fsync = 1};
-	snprintf(sdir, sizeof sdir, "%s/store", dir);
-	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
-	assert_non_null(sink);
+	char sdir[4200];
+	sink_open(sdir, sizeof sdir);
 	ff_up("  window 2\n  expire 1h\n  ptr no\n  ns no\n");
 	submit("old.example");
 	answer_fail(RESOLVER_A, "old.example", RESOLVER_NXDOMAIN, 3);
@@ -1365,14 +1359,11 @@ static void test_fastflux_rebuild_skips_idle_domains(void **state)
 /* The replay takes only names the live module could watch: others are skipped and counted. */
 static void test_fastflux_rebuild_rejects_names_that_are_no_domains(void **state)
 {
-	char sdir[4200], err[256];
-	struct seg_policy pol = {.no_fsync = 1};
+	char sdir[4200];
 	static const uint8_t a4[] = {10, 1, 0, 1};
 	static const char *const names[] = {"ok.example", "bad\001ctl.example",
 					    "UPPER.example", "sp ace.example", "1.2.3.4", "a..b"};
-	snprintf(sdir, sizeof sdir, "%s/store", dir);
-	sink = seg_writer_new(sdir, "t", &pol, err, sizeof err);
-	assert_non_null(sink);
+	sink_open(sdir, sizeof sdir);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		struct rec r = tu_dns_a(names[i], T0 - 60 * SEC, a4, 1);
 		r.u.dns.ttl = 30;
