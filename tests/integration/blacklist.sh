@@ -28,14 +28,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 for p in "$NGINX" openssl python3; do
 	command -v "$p" >/dev/null 2>&1 || { echo "not ok blacklist: $p missing (scripts/deps.sh check)"; exit 1; }
 done
-T=$(mktemp -d /tmp/tip-bl.XXXXXX)
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.1
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+tmpdir_make T bl
+on_exit "stop_pids \$PIDS"
 
 # ---- a CA and a certificate for localhost ---------------------------------------------------
 C=$T/pki
@@ -84,10 +78,7 @@ while True:
 PY
 python3 "$T/slow.py" "$PS" "$C/srv.pem" "$C/srv.key" 2>/dev/null &
 PIDS="$PIDS $!"
-for i in $(seq 50); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1',$P),1); socket.create_connection(('127.0.0.1',$PS),1)" 2>/dev/null && break
-	sleep 0.1
-done
+wait_for 5 ports_open "$P" "$PS"
 
 S=$T/store
 {
@@ -117,10 +108,7 @@ run_until() {
 	local pat=$1 n=$2 log=$3 pid i
 	"$TIPD" -f -c "$T/tipd.conf" 2>>"$log" &
 	pid=$!
-	for i in $(seq 200); do
-		[ "$(grep -c "$pat" "$log")" -ge "$n" ] && break
-		sleep 0.1
-	done
+	wait_for 20 log_has "$log" "$pat" "$n"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 }
@@ -195,7 +183,7 @@ PW=$(freeport)
 "$TIP" serve --listen "127.0.0.1:$PW" --store "$S" >"$T/serve.log" 2>&1 &
 SPID=$!
 PIDS="$PIDS $SPID"
-for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PW/sources" && break; sleep 0.1; done
+wait_for 5 curl -s -o /dev/null "http://127.0.0.1:$PW/sources"
 cidr=$(grep -v '^;' "$W/drop.txt" | sed -n 5p | cut -d' ' -f1)
 addr=$(echo "$cidr" | awk -F'[./]' '{ print $1 "." $2 "." $3 "." ($4 + 1) }')
 curl -s "http://127.0.0.1:$PW/sources" >"$T/sources.html"

@@ -32,14 +32,8 @@ for p in nginx openssl python3; do
 	command -v $p >/dev/null 2>&1 || [ -x /usr/sbin/$p ] || { echo "not ok fetch: $p missing (scripts/deps.sh check)"; exit 1; }
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-T=$(mktemp -d /tmp/tip-fetch.XXXXXX)
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.1
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+tmpdir_make T fetch
+on_exit "stop_pids \$PIDS"
 
 
 # ---- a CA, and certificates good and bad -------------------------------------------------
@@ -211,15 +205,7 @@ python3 "$T/dns.py" "$P_DNS" 2>>"$T/dns.log" &
 PIDS="$PIDS $!"
 
 # wait for every server
-for i in $(seq 50); do
-	up=1
-	for p in $P_GOOD $P_HTTP ${PORT[*]} $P_TRUNC $P_SLOW $P_SILENT; do
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { up=0; break; }
-	done
-	[ $up = 1 ] && break
-	sleep 0.1
-done
-if [ $up != 1 ]; then
+if ! wait_for 5 ports_open "$P_GOOD" "$P_HTTP" "${PORT[@]}" "$P_TRUNC" "$P_SLOW" "$P_SILENT"; then
 	echo "not ok fetch: servers did not start"; cat "$T/nginx-error.log" "$T/nginx.out" 2>/dev/null | tail -5
 	exit 1
 fi

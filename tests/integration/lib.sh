@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The result lines every integration script prints, sourced from the
 # repository root (after the script's cd there):
 #   ok NAME                  a check passed
@@ -53,4 +54,60 @@ http {
 	uwsgi_temp_path $1/nginx-tmp;
 	scgi_temp_path $1/nginx-tmp;
 NGINX
+}
+
+# Waiting for a server, and what a script leaves at exit:
+#   wait_for SECONDS CMD...  runs CMD every 0.05 s until it succeeds (0), or
+#                            SECONDS (whole) pass first (1: the caller says
+#                            what failed, with nok or notok, or goes on when
+#                            the checks after it tell)
+#   on_exit CMD              the shell text CMD runs when the script exits; one
+#                            trap EXIT for all, the last registered first (so
+#                            servers stop before their folder goes)
+#   tmpdir_make VAR NAME     VAR=a new folder /tmp/tip-NAME.XXXXXX, removed at
+#                            exit unless KEEP is set
+#   ports_open PORT...       every one of the TCP PORTs on 127.0.0.1 takes a connection
+#   log_has LOG PATTERN N    LOG has N or more lines matching PATTERN (grep)
+#   kill_now PID...          kill -9 each (an empty list is nothing)
+#   stop_pids PID...         TERM each, 0.1 s for them to go, then KILL
+wait_for() {
+	local _wf_n=$(($1 * 20))	# a name of its own: CMD may be eval of the caller's text
+	shift
+	while [ "$_wf_n" -gt 0 ]; do
+		"$@" && return 0
+		_wf_n=$((_wf_n - 1))
+		sleep 0.05
+	done
+	return 1
+}
+ports_open() {
+	local p
+	for p in "$@"; do (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null || return 1; done
+}
+log_has() {
+	[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]
+}
+_exit_cmds=
+on_exit() {
+	_exit_cmds="$1${_exit_cmds:+
+$_exit_cmds}"
+	trap 'eval "$_exit_cmds"' EXIT
+}
+tmpdir_make() {
+	local _d
+	_d=$(mktemp -d "/tmp/tip-$2.XXXXXX") || { echo "not ok $2: mktemp failed"; exit 1; }
+	printf -v "$1" %s "$_d"
+	on_exit "[ -n \"\${KEEP:-}\" ] || rm -rf '$_d'"
+}
+kill_now() {
+	local p
+	for p in "$@"; do kill -9 "$p" 2>/dev/null; done
+	return 0
+}
+stop_pids() {
+	local p
+	[ $# -gt 0 ] || return 0
+	for p in "$@"; do kill "$p" 2>/dev/null; done
+	sleep 0.1
+	kill_now "$@"
 }

@@ -29,7 +29,7 @@ PIDS=
 . tests/integration/lib.sh
 for b in "$TIPD" "$TIP"; do [ -x "$b" ] || { echo "not ok spamarchive: $b not built"; exit 1; }; done
 [ -d "$SPAM/cur" ] || { echo "skip spamarchive: $SPAM not there (the shared sample data)"; exit 0; }
-T=$(mktemp -d /tmp/tip-sa.XXXXXX)
+tmpdir_make T sa
 printf 'module spamtrap {\n\tarchive x {\n\t\turl http://localhost/%%F.mbox\n\t}\n}\nmodule blacklist {\n}\n' >"$T/probe.conf"
 if ! "$TIPD" -n -c "$T/probe.conf" >"$T/probe.out" 2>&1; then
 	rm -rf "$T"
@@ -41,14 +41,7 @@ for p in "$NGINX" openssl python3; do
 	command -v "$p" >/dev/null 2>&1 || { echo "not ok spamarchive: $p missing (scripts/deps.sh check)"; exit 1; }
 done
 TPID=
-cleanup() {
-	[ -n "$TPID" ] && kill -9 "$TPID" 2>/dev/null
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.1
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+on_exit "kill_now \$TPID; stop_pids \$PIDS"
 
 # ---- a CA and a certificate for localhost (as blacklist.sh) -------------------------------------
 C=$T/pki
@@ -153,10 +146,7 @@ P=$(freeport)
 NGINX
 "$NGINX" -p "$T" -c "$T/nginx.conf" -e "$T/nginx-error.log" >"$T/nginx.out" 2>&1 &
 PIDS="$PIDS $!"
-for i in $(seq 50); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1',$P),1)" 2>/dev/null && break
-	sleep 0.1
-done
+wait_for 5 ports_open "$P"
 
 S=$T/store
 cat >"$T/tipd.conf" <<CONF
@@ -207,13 +197,7 @@ else nok spamarchive-config-error "$(cat "$T/bad.out")"; fi
 
 start() { "$TIPD" -f -c "$T/tipd.conf" 2>>"$1" & TPID=$!; }
 stop() { kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; TPID=; }
-wait_log() {	# wait_log LOG PATTERN N: up to 20 s
-	for _ in $(seq 200); do
-		[ "$(grep -c "$2" "$1")" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_log() { wait_for 20 log_has "$@"; }	# wait_log LOG PATTERN N: up to 20 s
 start "$T/log1"
 wait_log "$T/log1" 'spamtrap: archives: round' 1 || nok spamarchive-round "no archive round in 20 s: $(grep -E 'spamtrap|blacklist' "$T/log1" | tail -3 | tr '\n' ' ')"
 # the archive round runs after the blacklist round
