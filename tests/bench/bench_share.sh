@@ -38,7 +38,7 @@ T=$(mktemp -d "$O/bench-share.XXXXXX") || exit 1
 pids=()
 # the rsync daemon is /usr/bin/time's child: end children too, or a failed run leaves it
 trap 'for p in "${pids[@]}"; do kill $(pgrep -P "$p") "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. tests/integration/lib.sh	# freeport, share_conf, wait_for, ports_open
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 "$O/tests/mkbig" "$T/src" "$MB" || exit 1
@@ -46,24 +46,8 @@ seg_mb=$(du -cb "$T/src/log/"*.tlog | awk 'END {printf "%.1f", $1 / 1048576}')
 store_mb=$(du -sb "$T/src" | awk '{printf "%.1f", $1 / 1048576}')
 echo "# store: $store_mb MB ($seg_mb MB of segments, $(ls "$T/src/log/"*.tlog | wc -l) segments)"
 "$tip" keygen --out "$T/srv" >"$T/srv.fp" && "$tip" keygen --out "$T/cli" >"$T/cli.fp" || exit 1
-P=$(port)
-cat >"$T/tipd.conf" <<CONF
-pidfile none
-store {
-	dir $T/src
-}
-control {
-	socket none
-}
-module fastflux {
-	enable no
-}
-module share {
-	listen 127.0.0.1:$P
-	key $T/srv
-	peer bench=$(cat "$T/cli.fp")
-}
-CONF
+P=$(freeport)
+share_conf "$T/src" "$P" "$T/srv" bench "$(cat "$T/cli.fp")" >"$T/tipd.conf"
 "$tipd" -f -c "$T/tipd.conf" >"$T/tipd.log" 2>&1 &
 TP=$!
 pids+=("$TP")
@@ -88,7 +72,7 @@ wait "$TP" 2>/dev/null
 pull_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
 pull_cpu_ms=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.1f", (b - a) * 1000 / hz}')
 
-RP=$(port)
+RP=$(freeport)
 cat >"$T/rsyncd.conf" <<CONF
 use chroot = no
 uid = $(id -u)
@@ -101,7 +85,7 @@ CONF
 	--address=127.0.0.1 --port="$RP" &
 RD=$!
 pids+=("$RD")
-for _ in $(seq 50); do (: </dev/tcp/127.0.0.1/"$RP") 2>/dev/null && break; sleep 0.1; done
+wait_for 5 ports_open "$RP"
 sync
 t0=$(date +%s%N)
 rsync -a "rsync://127.0.0.1:$RP/store/" "$T/rdst/" >"$T/rsync.out" 2>&1 ||
@@ -116,7 +100,7 @@ t3=$(date +%s%N)
 # the daemon is time's child: end it, and time writes its CPU
 kill $(pgrep -P "$RD") 2>/dev/null
 wait "$RD" 2>/dev/null
-for _ in $(seq 20); do [ -s "$T/rsyncd.time" ] && break; sleep 0.1; done
+wait_for 2 test -s "$T/rsyncd.time"
 rsync_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
 rsyncf_s=$(awk -v a="$t2" -v b="$t3" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
 rsync_cpu_ms=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ {printf "%.1f", ($1 + $2) * 1000}' "$T/rsyncd.time" 2>/dev/null)

@@ -37,10 +37,9 @@ for f in "$TIP" "$RUN" "$SHIM"; do
 done
 # A shim without ASan under an ASan build: the runtime need not come first.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-T=$(mktemp -d /tmp/tip-faults.XXXXXX)
+tmpdir_make T faults
 PID=
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+on_exit "kill_now \$PID"
 
 # The base store: 240 records in sealed segments, then 120 that a killed
 # writer left in an unsealed one (every faulted run starts by recovering it).
@@ -153,37 +152,18 @@ done
 pull_faults() {
 	# fewer Ns than the store scenarios: each run is a TLS session and two pulls
 	local MAXN=${FAULT_PULL_MAXN:-5}
-	local SRC=$T/psrc P PP conf cfp sfp
+	local SRC=$T/psrc P PP
 	"$TIPD" -V | grep -q '^modules:.* share' || { echo "skip faults_pull: tipd without MODULE_SHARE"; return; }
 	cp -a "$BASE" "$SRC"
 	"$TIP" keygen --out "$T/ksrv" >"$T/ksrv.fp" 2>/dev/null && "$TIP" keygen --out "$T/kcli" >"$T/kcli.fp" 2>/dev/null ||
 		{ notok faults_pull "keygen"; return; }
-	P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	cat >"$T/share.conf" <<CONF
-pidfile none
-store {
-	dir $SRC
-}
-control {
-	socket none
-}
-module fastflux {
-	enable no
-}
-module share {
-	listen 127.0.0.1:$P
-	key $T/ksrv
-	peer t=$(cat "$T/kcli.fp")
-}
-CONF
+	P=$(freeport)
+	share_conf "$SRC" "$P" "$T/ksrv" t "$(cat "$T/kcli.fp")" >"$T/share.conf"
 	"$TIPD" -f -c "$T/share.conf" >"$T/share.log" 2>&1 &
 	PP=$!
-	local up=0 rc i
-	for i in $(seq 200); do
-		"$TIP" pull "https://127.0.0.1:$P" --store "$T/probe" --key "$T/kcli" --peer "$(cat "$T/ksrv.fp")" \
-			--retries 0 -q >/dev/null 2>&1 && { up=1; break; }
-		sleep 0.05
-	done
+	local up=0
+	wait_for 10 "$TIP" pull "https://127.0.0.1:$P" --store "$T/probe" --key "$T/kcli" --peer "$(cat "$T/ksrv.fp")" \
+		--retries 0 -q >/dev/null 2>&1 && up=1
 	rm -rf "$T/probe"
 	[ $up = 1 ] || { notok faults_pull "tipd share did not answer: $(tail -3 "$T/share.log")"; kill "$PP"; return; }
 	SFP=$(cat "$T/ksrv.fp")	# here: a $(cat) in dopull would run under the shim too
@@ -264,7 +244,7 @@ CONF
 	FAULT_PATH=$D FAULT_CALL=write FAULT_N=4 FAULT_UNTIL=40 FAULT_ERR=EIO LD_PRELOAD=$SHIM \
 		"$TIPD" -f -c "$T/tipd.conf" 2>"$T/tipd.log" &
 	PID=$!
-	for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+	wait_for 5 "$TIP" status -s "$SOCK" >/dev/null 2>&1
 	for r in $(seq 40); do
 		names=(); for i in $(seq 20); do names+=("n$i.r$r.fault.example"); done
 		"$TIP" submit -s "$SOCK" "${names[@]}" >/dev/null 2>&1

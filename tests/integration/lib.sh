@@ -21,6 +21,10 @@ check() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1" "${3:-}"; fi; }
 #                            the script with "not ok NAME" when openssl fails
 #   nginx_conf_head DIR      the head of an nginx.conf that runs in the foreground
 #                            with every file under DIR, ending inside "http {"
+#   share_conf STORE PORT KEY PEER FP
+#                            a tipd.conf that only shares STORE on 127.0.0.1:PORT
+#                            with the key KEY to the one peer PEER (key fingerprint
+#                            FP): no control socket, fastflux off
 freeport() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -36,6 +40,25 @@ test_pki() {
 	printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n' >"$c/ext"
 	_ossl x509 -req -in "$c/srv.csr" -CA "$c/ca.pem" -CAkey "$c/ca.key" -CAcreateserial -days 30 \
 		-extfile "$c/ext" -out "$c/srv.pem"
+}
+share_conf() {
+	cat <<CONF
+pidfile none
+store {
+	dir $1
+}
+control {
+	socket none
+}
+module fastflux {
+	enable no
+}
+module share {
+	listen 127.0.0.1:$2
+	key $3
+	peer $4=$5
+}
+CONF
 }
 nginx_conf_head() {
 	mkdir -p "$1/nginx-tmp"
