@@ -78,6 +78,25 @@ pick() {	# pick COUNT: the Ns to try
 
 errs_for() { case "$1" in write|pwrite) echo "EIO ENOSPC EINTR SHORT" ;; *) echo "EIO ENOSPC EINTR" ;; esac; }
 
+# each_fault CMD...: CMD... CALL N ERR for every call the run without
+# faults counted ($T/count) and every N pick gives it, the error rotating
+# with N; CMD prints why when it fails.  Counts the runs in runs, the
+# failed ones in bad, and keeps the first why in first.
+each_fault() {
+	local call k n errs why
+	for call in write pwrite fsync fdatasync rename open mkdir unlink close; do
+		k=$(awk -v c="$call" '$1 == c { print $2 }' "$T/count")
+		[ "${k:-0}" -gt 0 ] || continue
+		read -ra errs <<<"$(errs_for "$call")"
+		for n in $(pick "$k"); do
+			runs=$((runs + 1))
+			if ! why=$("$@" "$call" "$n" "${errs[n % ${#errs[@]}]}"); then
+				bad=$((bad + 1)); [ -z "$first" ] && first=$why
+			fi
+		done
+	done
+}
+
 # one SCENARIO CALL N ERR: a run with one fault and every check after it.
 one() {
 	local sc=$1 call=$2 n=$3 err=$4 s=$T/s rc out v
@@ -121,19 +140,7 @@ for sc in writer compact import; do
 	FAULT_PATH=$s FAULT_COUNT=$T/count LD_PRELOAD=$SHIM op "$sc" "$s" >/dev/null 2>&1 ||
 		{ notok "faults_$sc" "fails without any fault"; continue; }
 	runs=0 bad=0 first=
-	for call in write pwrite fsync fdatasync rename open mkdir unlink close; do
-		k=$(awk -v c="$call" '$1 == c { print $2 }' "$T/count")
-		[ "${k:-0}" -gt 0 ] || continue
-		set -- $(errs_for "$call")
-		for n in $(pick "$k"); do
-			shift_by=$(( n % $# + 1 ))
-			err=${!shift_by}
-			runs=$((runs + 1))
-			if ! why=$(one "$sc" "$call" "$n" "$err"); then
-				bad=$((bad + 1)); [ -z "$first" ] && first=$why
-			fi
-		done
-	done
+	each_fault one "$sc"
 	calls=$(tr '\n' ' ' < "$T/count")
 	if [ "$bad" -eq 0 ] && [ "$runs" -gt 0 ]; then
 		ok "faults_$sc ($runs runs; calls: $calls)"
@@ -184,40 +191,31 @@ pull_faults() {
 		done
 		"$TIP" verify -q "$1" >/dev/null 2>&1 || { echo "verify: $("$TIP" verify "$1" 2>&1 | head -2)"; return 1; }
 	}
-	local d=$T/pd out why runs=0 bad=0 first= call k n err
+	pull_one() {	# pull_one CALL N ERR: a pull with that fault, then a clean one; prints why not sound
+		local call=$1 n=$2 err=$3 out rc why='' f
+		rm -rf "$d"
+		out=$(FAULT_PATH=$d FAULT_CALL=$call FAULT_N=$n FAULT_ERR=$err LD_PRELOAD=$SHIM dopull "$d" 2>&1); rc=$?
+		if [ "$rc" -ge 128 ] || printf '%s' "$out" | grep -q 'AddressSanitizer\|runtime error'; then
+			why="crashed (exit $rc): $(printf '%s' "$out" | tail -2)"
+		elif ! printf '%s' "$out" | grep -q "faultinj: $call #$n"; then
+			why="the fault was not reached: $out"
+		elif ! why=$(pulled_sound "$d"); then
+			:
+		elif ! out=$(dopull "$d" 2>&1); then
+			why="the clean pull after it failed: $out"
+		else
+			why=$(pulled_sound "$d") || true
+			for f in "$SRC/log/"*.cdb; do
+				[ -e "$d/log/${f##*/}" ] || why="${why:-after the clean pull: ${f##*/} missing}"
+			done
+		fi
+		[ -z "$why" ] || { echo "$call #$n $err: $why; tipd: $(tail -4 "$T/share.log")"; return 1; }
+	}
+	local d=$T/pd runs=0 bad=0 first=
 	rm -rf "$d" "$T/count"
 	FAULT_PATH=$d FAULT_COUNT=$T/count LD_PRELOAD=$SHIM dopull "$d" >/dev/null 2>&1 ||
 		{ notok faults_pull "fails without any fault"; kill "$PP"; return; }
-	for call in write pwrite fsync fdatasync rename open mkdir unlink close; do
-		k=$(awk -v c="$call" '$1 == c { print $2 }' "$T/count")
-		[ "${k:-0}" -gt 0 ] || continue
-		set -- $(errs_for "$call")
-		for n in $(pick "$k"); do
-			shift_by=$(( n % $# + 1 ))
-			err=${!shift_by}
-			runs=$((runs + 1))
-			rm -rf "$d"
-			out=$(FAULT_PATH=$d FAULT_CALL=$call FAULT_N=$n FAULT_ERR=$err LD_PRELOAD=$SHIM dopull "$d" 2>&1); rc=$?
-			why=
-			if [ "$rc" -ge 128 ] || printf '%s' "$out" | grep -q 'AddressSanitizer\|runtime error'; then
-				why="crashed (exit $rc): $(printf '%s' "$out" | tail -2)"
-			elif ! printf '%s' "$out" | grep -q "faultinj: $call #$n"; then
-				why="the fault was not reached: $out"
-			elif ! why=$(pulled_sound "$d"); then
-				:
-			elif ! out=$(dopull "$d" 2>&1); then
-				why="the clean pull after it failed: $out"
-			else
-				why=$(pulled_sound "$d") || true
-				for f in "$SRC/log/"*.cdb; do
-					[ -e "$d/log/${f##*/}" ] || why="${why:-after the clean pull: ${f##*/} missing}"
-				done
-			fi
-			if [ -n "$why" ]; then
-				bad=$((bad + 1)); [ -z "$first" ] && first="$call #$n $err: $why; tipd: $(tail -4 "$T/share.log")"
-			fi
-		done
-	done
+	each_fault pull_one
 	kill "$PP"; wait "$PP" 2>/dev/null
 	if [ "$bad" -eq 0 ] && [ "$runs" -gt 0 ]; then
 		ok "faults_pull ($runs runs; calls: $(tr '\n' ' ' < "$T/count"))"
