@@ -13,31 +13,23 @@
 void bus_init(struct bus *b, struct sched *s)
 {
 	*b = (struct bus){0};
+	fifo_init(&b->subs);
 	b->sched = s;
 }
 
 void bus_fini(struct bus *b)
 {
-	b->subs = NULL;
+	fifo_init(&b->subs);
 }
 
 void bus_subscribe(struct bus *b, struct bus_sub *sub)
 {
-	struct bus_sub **pp = &b->subs;
-	while (*pp)
-		pp = &(*pp)->next;
-	sub->next = NULL;
-	*pp = sub;
+	fifo_push(&b->subs, &sub->link);
 }
 
 void bus_unsubscribe(struct bus *b, struct bus_sub *sub)
 {
-	for (struct bus_sub **pp = &b->subs; *pp; pp = &(*pp)->next)
-		if (*pp == sub) {
-			*pp = sub->next;
-			sub->next = NULL;
-			return;
-		}
+	(void)fifo_remove(&b->subs, &sub->link);
 }
 
 int bus_name_norm(const char *name, size_t len, char *out)
@@ -93,8 +85,8 @@ int bus_publish(struct bus *b, const char *name, size_t len, int source)
 	struct bus_cand c = {norm, (size_t)n, source, clock_now_us()};
 	b->published++;
 	b->depth++;
-	for (struct bus_sub *s = b->subs, *next; s; s = next) {
-		next = s->next;	/* a subscriber may leave during its call */
+	fifo_each_safe(l, &b->subs) {	/* a subscriber may leave during its call */
+		struct bus_sub *s = container_of(l, struct bus_sub, link);
 		s->delivered++;
 		s->on_candidate(s, &c);
 	}

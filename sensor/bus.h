@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "list.h"
+
 #define BUS_NAME_MAX 253
 #define BUS_MAX_DEPTH 4
 
@@ -43,13 +45,13 @@ struct bus_sub {
 	void (*on_candidate)(struct bus_sub *sub, const struct bus_cand *c);
 	void *arg;
 	uint64_t delivered;
-	struct bus_sub *next;
+	struct link link;	/* on bus.subs */
 };
 
 struct sched;
 
 struct bus {
-	struct bus_sub *subs;
+	struct fifo subs;	/* of bus_sub, in the order they came */
 	struct sched *sched;	/* optional: gets SCHED_EV_CANDIDATES */
 	int depth;
 	uint64_t published, invalid, dropped, announced;

@@ -268,9 +268,7 @@ static void status_report(struct daemon *dm, struct hbuf *out)
 	}
 	hbuf_printf(out, "sched queued=%zu dispatched=%llu\n", sched_queued(&d->sched),
 		    (unsigned long long)d->sched.dispatched);
-	unsigned subs = 0;
-	for (struct bus_sub *s = d->bus.subs; s; s = s->next)
-		subs++;
+	unsigned subs = (unsigned)d->bus.subs.n;
 	hbuf_printf(out, "bus published=%llu invalid=%llu dropped=%llu subscribers=%u\n",
 		    (unsigned long long)d->bus.published, (unsigned long long)d->bus.invalid,
 		    (unsigned long long)d->bus.dropped, subs);

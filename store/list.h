@@ -1,0 +1,99 @@
+/*
+ * list.h: the one intrusive list TIP uses, so that no module links its
+ * own.  A struct that goes on a list embeds a struct link and is recovered
+ * from it with container_of (cdefs.h); the list never allocates.
+ *
+ * struct fifo keeps its members in the order they came, with its length:
+ * pushed at the tail, taken at the head (a worker's jobs), spliced whole
+ * onto another in O(1) (a writer's batch of records handed from the loop
+ * thread to the writer thread under a lock), or taken out from anywhere by
+ * a walk (connections, subscribers: a few members).
+ *
+ * No locking: the owner of the list holds whatever lock it needs.
+ */
+#ifndef TIP_LIST_H
+#define TIP_LIST_H
+
+#include <stddef.h>
+
+#include "cdefs.h"
+
+struct link {
+	struct link *next;
+};
+
+struct fifo {
+	struct link *first, **last;
+	size_t n;
+};
+
+static inline void fifo_init(struct fifo *q)
+{
+	q->first = NULL;
+	q->last = &q->first;
+	q->n = 0;
+}
+
+static inline int fifo_empty(const struct fifo *q)
+{
+	return q->first == NULL;
+}
+
+static inline void fifo_push(struct fifo *q, struct link *l)
+{
+	l->next = NULL;
+	*q->last = l;
+	q->last = &l->next;
+	q->n++;
+}
+
+/* The head, taken off, or NULL. */
+static inline struct link *fifo_pop(struct fifo *q)
+{
+	struct link *l = q->first;
+	if (!l)
+		return NULL;
+	q->first = l->next;
+	if (!q->first)
+		q->last = &q->first;
+	q->n--;
+	l->next = NULL;
+	return l;
+}
+
+/* Move every member of src to the tail of dst, in order; src is left empty. */
+static inline void fifo_splice(struct fifo *dst, struct fifo *src)
+{
+	if (!src->first)
+		return;
+	*dst->last = src->first;
+	dst->last = src->last;
+	dst->n += src->n;
+	fifo_init(src);
+}
+
+/* Walk q (the body may not take members off; see fifo_pop). */
+#define fifo_each(l, q) for (struct link *l = (q)->first; l; l = l->next)
+
+/* Take l off q, wherever it is (a walk: for short lists); 0, or -1 when
+   l was not on q. */
+static inline int fifo_remove(struct fifo *q, struct link *l)
+{
+	for (struct link **pp = &q->first; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			if (q->last == &l->next)
+				q->last = pp;
+			l->next = NULL;
+			q->n--;
+			return 0;
+		}
+	return -1;
+}
+
+/* Walk q while the body may remove l itself (the next link is read first). */
+#define fifo_each_safe(l, q)                                                                       \
+	for (struct link *l = (q)->first, *l##_nx = l ? l->next : NULL; l;                         \
+	     l = l##_nx, l##_nx = l ? l->next : NULL)
+
+#endif
