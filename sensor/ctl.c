@@ -24,6 +24,7 @@
 #include "bus.h"
 #include "cdefs.h"
 #include "ctl.h"
+#include "list.h"
 #include "log.h"
 
 /* ---- parsing -------------------------------------------------------------- */
@@ -157,7 +158,7 @@ struct conn {
 	ev_io io;
 	ev_timer idle;
 	struct ctl *ctl;
-	struct conn *next;
+	struct link link;	/* on ctl.conns */
 	char in[CTL_LINE_MAX + 1];
 	size_t in_len;
 	struct hbuf out;
@@ -172,7 +173,7 @@ struct ctl {
 	char path[sizeof ((struct sockaddr_un *)0)->sun_path];
 	const struct ctl_ops *ops;
 	void *arg;
-	struct conn *conns;
+	struct fifo conns;
 	struct ctl_stats st;
 };
 
@@ -182,11 +183,7 @@ static void conn_free(struct conn *k)
 	ev_io_stop(c->loop, &k->io);
 	ev_timer_stop(c->loop, &k->idle);
 	close(k->io.fd);
-	for (struct conn **pp = &c->conns; *pp; pp = &(*pp)->next)
-		if (*pp == k) {
-			*pp = k->next;
-			break;
-		}
+	(void)fifo_remove(&c->conns, &k->link);
 	c->st.conns--;
 	hbuf_fini(&k->out);
 	free(k);
@@ -318,8 +315,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 		k->idle.repeat = CTL_IDLE_S;
 		ev_io_start(loop, &k->io);
 		ev_timer_again(loop, &k->idle);
-		k->next = c->conns;
-		c->conns = k;
+		fifo_push(&c->conns, &k->link);
 		c->st.conns++;
 		c->st.accepted++;
 	}
@@ -364,6 +360,7 @@ struct ctl *ctl_open(struct ev_loop *loop, const char *path, gid_t gid, const st
 		snprintf(err, errlen, "ctl: out of memory");
 		return NULL;
 	}
+	fifo_init(&c->conns);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		goto fail;
@@ -400,8 +397,8 @@ void ctl_close(struct ctl *c)
 {
 	if (!c)
 		return;
-	while (c->conns)
-		conn_free(c->conns);
+	while (!fifo_empty(&c->conns))
+		conn_free(container_of(c->conns.first, struct conn, link));
 	ev_io_stop(c->loop, &c->listen);
 	close(c->fd);
 	unlink(c->path);
