@@ -20,12 +20,13 @@
 #include <time.h>
 
 #include "clock.h"
+#include "list.h"
 #include "log.h"
 #include "writer.h"
 
 struct wrec {
 	struct rec r;		/* first: a struct rec * to it is the allocation */
-	struct wrec *next;
+	struct link link;	/* on a queue */
 	/* then the bytes r points to */
 };
 
@@ -37,13 +38,12 @@ struct writer {
 	pthread_cond_t cv;
 
 	/* Loop side (loop thread only). */
-	struct wrec *head, **tail;
-	uint64_t local_n;
+	struct fifo local;	/* put since the last kick */
 	int dropping;		/* logged the start of a run of drops */
 	uint64_t dropped_at_log;
 
 	/* Shared, under mu. */
-	struct wrec *q_head, **q_tail;
+	struct fifo q;		/* for the writer thread */
 	uint64_t queued;	/* both lists */
 	int stop, seal_req;
 	struct writer_stats st;
@@ -151,7 +151,6 @@ static struct wrec *wrec_dup(const struct rec *src)
 	struct wrec *w = malloc(sizeof *w + total);
 	if (!w)
 		return NULL;
-	w->next = NULL;
 	w->r = *src;
 	rec_parts(&w->r, parts, &n);	/* now pointing at the copy's fields */
 	uint8_t *data = (uint8_t *)(w + 1);
@@ -171,13 +170,11 @@ struct rec *writer_rec_dup(const struct rec *r)
 	return w ? &w->r : NULL;
 }
 
-static void free_list(struct wrec *r)
+static void free_list(struct fifo *list)
 {
-	while (r) {
-		struct wrec *next = r->next;
-		free(r);
-		r = next;
-	}
+	struct link *l;
+	while ((l = fifo_pop(list)))
+		free(container_of(l, struct wrec, link));
 }
 
 /* ---- the thread -------------------------------------------------------------- */
@@ -189,11 +186,12 @@ static void notify(struct writer *w)
 }
 
 /* Append one list, account under the lock; returns the records refused. */
-static uint64_t write_list(struct writer *w, struct wrec *list, uint64_t n, int *err)
+static uint64_t write_list(struct writer *w, struct fifo *list, int *err)
 {
-	uint64_t stored = 0, lost = 0;
+	uint64_t stored = 0, lost = 0, n = list->n;
 
-	for (struct wrec *r = list; r; r = r->next) {
+	fifo_each(l, list) {
+		struct wrec *r = container_of(l, struct wrec, link);
 		if (seg_writer_append(w->sw, &r->r) == 0) {
 			stored++;
 		} else {
@@ -286,7 +284,7 @@ static void *thread_main(void *arg)
 #endif
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->q_head && !w->stop && !w->seal_req) {
+		while (fifo_empty(&w->q) && !w->stop && !w->seal_req) {
 			struct timespec ts;
 			/* the condvar's clock: monotonic, so a clock stepped back at NTP
 			 * sync does not hold the timed fsync back by the step */
@@ -302,20 +300,17 @@ static void *thread_main(void *arg)
 			if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) == ETIMEDOUT)
 				break;
 		}
-		struct wrec *list = w->q_head;
-		uint64_t n = 0;
-		for (struct wrec *r = list; r; r = r->next)
-			n++;
-		w->q_head = NULL;
-		w->q_tail = &w->q_head;
+		struct fifo list;
+		fifo_init(&list);
+		fifo_splice(&list, &w->q);
 		int stop = w->stop, seal_req = w->seal_req;
 		w->seal_req = 0;
 		pthread_mutex_unlock(&w->mu);
 
 		int err = 0;
 		uint64_t cycle_lost = 0;
-		if (list)
-			cycle_lost = write_list(w, list, n, &err);
+		if (!fifo_empty(&list))
+			cycle_lost = write_list(w, &list, &err);
 		if (stop)
 			break;
 		errno = 0;
@@ -359,8 +354,8 @@ struct writer *writer_new(const char *store_dir, const char *sensor, const struc
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	w->tail = &w->head;
-	w->q_tail = &w->q_head;
+	fifo_init(&w->local);
+	fifo_init(&w->q);
 	w->st.max_queue = max_queue ? max_queue : 4096;
 	w->sync_ms = pol && pol->sync_every_ms ? pol->sync_every_ms : 1000;
 	seg_writer_stats(w->sw, &w->st.seg);
@@ -424,9 +419,7 @@ int writer_put(struct writer *w, const struct rec *r)
 		errno = e;
 		return -1;
 	}
-	*w->tail = c;
-	w->tail = &c->next;
-	w->local_n++;
+	fifo_push(&w->local, &c->link);
 	pthread_mutex_lock(&w->mu);
 	w->st.accepted++;
 	pthread_mutex_unlock(&w->mu);
@@ -435,16 +428,12 @@ int writer_put(struct writer *w, const struct rec *r)
 
 void writer_kick(struct writer *w)
 {
-	if (!w->head)
+	if (fifo_empty(&w->local))
 		return;
 	pthread_mutex_lock(&w->mu);
-	*w->q_tail = w->head;
-	w->q_tail = w->tail;
+	fifo_splice(&w->q, &w->local);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	w->head = NULL;
-	w->tail = &w->head;
-	w->local_n = 0;
 }
 
 static void request(struct writer *w, int *flag)
@@ -482,13 +471,11 @@ int writer_close(struct writer *w)
 	} else {
 		/* Never started: write what was put on this thread. */
 		writer_kick(w);
-		struct wrec *list = w->q_head;
-		w->q_head = NULL;
-		uint64_t n = 0;
+		struct fifo list;
+		fifo_init(&list);
+		fifo_splice(&list, &w->q);
 		int err = 0;
-		for (struct wrec *r = list; r; r = r->next)
-			n++;
-		write_list(w, list, n, &err);
+		write_list(w, &list, &err);
 	}
 	uint64_t lost = w->st.lost, dropped = w->st.dropped;
 	int faulty = w->st.disk_error;
