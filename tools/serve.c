@@ -43,6 +43,7 @@
 #include "cdefs.h"
 #include "clock.h"
 #include "http.h"
+#include "list.h"
 #include "page.h"
 #include "store.h"
 #include "tip.h"
@@ -60,7 +61,7 @@ struct conn;
 struct job {
 	struct page_job pj;
 	struct conn *conn;	/* NULL when the connection went away first */
-	struct job *next;
+	struct link link;	/* on srv.queue or srv.done */
 };
 
 struct conn {
@@ -75,7 +76,7 @@ struct conn {
 	struct job *job;	/* C_WORK: the request a worker has */
 	struct hbuf out;
 	size_t out_off;
-	struct conn *prev, *next;
+	struct link link;	/* on srv.conns */
 };
 
 struct srv {
@@ -85,15 +86,15 @@ struct srv {
 	int fd;
 	struct page_ctx pg;	/* what the pages read */
 	double timeout_s;
-	size_t nconn, max_conn;
+	size_t max_conn;
 	int stopping;
-	struct conn *conns;
+	struct fifo conns;	/* at most max_conn: taking one off is a short walk */
 	/* workers: queue -> page function -> done -> ev_async -> the loop sends */
 	pthread_t *workers;
 	unsigned n_workers, started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct job *queue, **queue_tail, *done;
+	struct fifo queue, done;
 	int quit;
 	ev_async async;
 	size_t pending;		/* jobs handed to workers and not back yet (loop only) */
@@ -122,21 +123,18 @@ static void *worker_main(void *arg)
 	struct srv *s = arg;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
-		while (!s->queue && !s->quit)
+		while (fifo_empty(&s->queue) && !s->quit)
 			pthread_cond_wait(&s->cv, &s->mu);
-		struct job *j = s->queue;
-		if (!j) {	/* quit, and nothing left */
+		struct link *l = fifo_pop(&s->queue);
+		if (!l) {	/* quit, and nothing left */
 			pthread_mutex_unlock(&s->mu);
 			return NULL;
 		}
-		s->queue = j->next;
-		if (!s->queue)
-			s->queue_tail = &s->queue;
+		struct job *j = container_of(l, struct job, link);
 		pthread_mutex_unlock(&s->mu);
 		page_run(&j->pj);
 		pthread_mutex_lock(&s->mu);
-		j->next = s->done;
-		s->done = j;
+		fifo_push(&s->done, &j->link);
 		pthread_mutex_unlock(&s->mu);
 		ev_async_send(s->loop, &s->async);
 	}
@@ -152,15 +150,11 @@ static void conn_close(struct conn *c)
 	close(c->fd);
 	if (c->job)
 		c->job->conn = NULL;	/* a worker has it: its answer is dropped */
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	size_t was = s->conns.n;
+	(void)fifo_remove(&s->conns, &c->link);
 	hbuf_fini(&c->out);
 	free(c);
-	if (s->nconn-- == s->max_conn && !s->stopping)
+	if (was == s->max_conn && !s->stopping)
 		ev_io_start(s->loop, &s->accept_w);
 }
 
@@ -281,8 +275,7 @@ static void conn_process(struct conn *c)
 	ev_io_stop(s->loop, &c->io);
 	ev_timer_stop(s->loop, &c->tm);
 	pthread_mutex_lock(&s->mu);
-	*s->queue_tail = j;
-	s->queue_tail = &j->next;
+	fifo_push(&s->queue, &j->link);
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	s->pending++;
@@ -298,11 +291,12 @@ static void srv_on_async(struct ev_loop *loop TIP_UNUSED, ev_async *w, int reven
 {
 	struct srv *s = container_of(w, struct srv, async);
 	pthread_mutex_lock(&s->mu);
-	struct job *j = s->done;
-	s->done = NULL;
+	struct fifo done;
+	fifo_init(&done);
+	fifo_splice(&done, &s->done);
 	pthread_mutex_unlock(&s->mu);
-	while (j) {
-		struct job *nx = j->next;
+	for (struct link *l; (l = fifo_pop(&done));) {
+		struct job *j = container_of(l, struct job, link);
 		s->pending--;
 		struct conn *c = j->conn;
 		if (c) {
@@ -310,7 +304,6 @@ static void srv_on_async(struct ev_loop *loop TIP_UNUSED, ev_async *w, int reven
 			conn_answer(c, j);
 		}
 		job_free(j);
-		j = nx;
 	}
 	srv_maybe_done(s);
 }
@@ -372,7 +365,7 @@ static void srv_on_accept(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED
 {
 	struct srv *s = container_of(w, struct srv, accept_w);
 	for (;;) {
-		if (s->nconn >= s->max_conn) {
+		if (s->conns.n >= s->max_conn) {
 			ev_io_stop(loop, &s->accept_w);	/* resumed by conn_close */
 			return;
 		}
@@ -399,11 +392,7 @@ static void srv_on_accept(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED
 										 : s->timeout_s, 0.);
 		ev_io_start(loop, &c->io);
 		ev_timer_start(loop, &c->tm);
-		c->next = s->conns;
-		if (s->conns)
-			s->conns->prev = c;
-		s->conns = c;
-		s->nconn++;
+		fifo_push(&s->conns, &c->link);
 	}
 }
 
@@ -419,8 +408,8 @@ static void srv_on_signal(struct ev_loop *loop, ev_signal *w, int revents TIP_UN
 	s->fd = -1;
 	ev_signal_stop(loop, &s->sig_int);
 	ev_signal_stop(loop, &s->sig_term);
-	for (struct conn *c = s->conns, *nx; c; c = nx) {
-		nx = c->next;
+	fifo_each_safe(l, &s->conns) {
+		struct conn *c = container_of(l, struct conn, link);
 		if (c->st == C_READ || c->st == C_LINGER)
 			conn_close(c);	/* answers being made or written finish, then close */
 	}
@@ -526,7 +515,9 @@ int cmd_serve(int argc, char **argv)
 	s->timeout_s = 10;
 	s->max_conn = 512;
 	s->n_workers = 2;
-	s->queue_tail = &s->queue;
+	fifo_init(&s->queue);
+	fifo_init(&s->done);
+	fifo_init(&s->conns);
 	pthread_mutex_init(&s->mu, NULL);
 	page_ctx_init(&s->pg);
 	pthread_cond_init(&s->cv, NULL);
@@ -625,10 +616,10 @@ out:
 	for (unsigned i = 0; i < s->started; i++)
 		pthread_join(s->workers[i], NULL);
 	free(s->workers);
-	for (struct job *j = s->done, *nx; j; j = nx)
-		nx = j->next, job_free(j);
-	while (s->conns)
-		conn_close(s->conns);
+	for (struct link *l; (l = fifo_pop(&s->done));)
+		job_free(container_of(l, struct job, link));
+	while (!fifo_empty(&s->conns))
+		conn_close(container_of(s->conns.first, struct conn, link));
 	if (s->fd >= 0)
 		close(s->fd);
 	pthread_mutex_destroy(&s->mu);
