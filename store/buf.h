@@ -80,21 +80,142 @@ static inline int buf_peek_at(const struct buf_rd *b, size_t k)
 	return b->err || k >= b->len - b->off ? -1 : b->p[b->off + k];
 }
 /* Consume the next byte when it is c: 1, else 0. */
-int buf_take_byte(struct buf_rd *b, uint8_t c);
+static inline int buf_take_byte(struct buf_rd *b, uint8_t c)
+{
+	if (buf_peek(b) != c)
+		return 0;
+	b->off++;
+	return 1;
+}
+
+/* Consume the bytes of lit (a C string) when they come next: 1, else 0. */
+static inline int buf_expect(struct buf_rd *b, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (n > buf_left(b) || memcmp(b->p + b->off, lit, n))
+		return 0;
+	b->off += n;
+	return 1;
+}
+
 /*
  * The bytes before the first stop byte (or the rest when there is none),
  * consumed; the stop byte itself is left.  *n gets their number.  Never
  * NULL: an empty run points at the cursor.
  */
-const uint8_t *buf_take_until(struct buf_rd *b, uint8_t stop, size_t *n);
-/* Skip bytes found in set (a NUL-terminated list); how many were skipped. */
-size_t buf_skip_while(struct buf_rd *b, const char *set);
+static inline const uint8_t *buf_take_until(struct buf_rd *b, uint8_t stop, size_t *n)
+{
+	size_t left = buf_left(b);
+	const uint8_t *s = b->p + (b->err ? 0 : b->off);
+	const uint8_t *e = left ? memchr(s, stop, left) : NULL;
+	*n = e ? (size_t)(e - s) : left;
+	b->off += b->err ? 0 : *n;
+	return s;
+}
+
 /*
- * A decimal number of at least one digit and at most max: 0 with *v and
- * the digits consumed, or -1 (no digit, or above max) with the cursor left
- * at the first digit, where the error is.
+ * The bytes for which ok(c) holds, consumed, as buf_take_until.  ok is
+ * called with 0..255 only; inline, so a constant ok costs no call.
  */
-int buf_get_dec(struct buf_rd *b, uint64_t max, uint64_t *v);
+static inline const uint8_t *buf_take_while(struct buf_rd *b, int (*ok)(int), size_t *n)
+{
+	size_t left = buf_left(b), k = 0;
+	const uint8_t *s = b->p + (b->err ? 0 : b->off);
+	while (k < left && ok(s[k]))
+		k++;
+	b->off += k;
+	*n = k;
+	return s;
+}
+
+/*
+ * Whether c (not NUL) is in set.  A loop, not strchr: inline with a
+ * constant set it is a few compares, and no library call per byte.
+ */
+static inline int buf_in_set_(const char *set, int c)
+{
+	for (; *set; set++)
+		if ((uint8_t)*set == c)
+			return 1;
+	return 0;
+}
+
+/* Skip bytes found in set (a NUL-terminated list); how many were skipped. */
+static inline size_t buf_skip_while(struct buf_rd *b, const char *set)
+{
+	size_t k = 0;
+	int c;
+	while ((c = buf_peek(b)) > 0 && buf_in_set_(set, c)) {
+		b->off++;
+		k++;
+	}
+	return k;
+}
+
+/*
+ * Drop bytes found in set from both ends of what is left: the front is
+ * skipped, the end shortens len.  For a field already cut out of a line.
+ */
+static inline void buf_trim(struct buf_rd *b, const char *set)
+{
+	buf_skip_while(b, set);
+	while (buf_left(b) && buf_in_set_(set, b->p[b->len - 1]))
+		b->len--;
+}
+
+/*
+ * The value of a hex digit (either case), or -1.
+ */
+static inline int buf_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * A number of at least one digit in base 10 (buf_get_dec) or 16
+ * (buf_get_hex, either case, no "0x") and at most max: 0 with *v and the
+ * digits consumed, or -1 (no digit, or above max) with the cursor left at
+ * the first digit, where the error is.
+ */
+static inline int buf_get_num_(struct buf_rd *b, unsigned base, uint64_t max, uint64_t *v)
+{
+	size_t o = b->off;
+	uint64_t x = 0;
+	int c;
+	for (;;) {
+		c = buf_peek(b);
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (base == 16 && (c = buf_hexval(c)) >= 0)
+			d = (unsigned)c;
+		else
+			break;
+		if (d > max || x > (max - d) / base) {
+			b->off = o;
+			return -1;
+		}
+		x = x * base + d;
+		b->off++;
+	}
+	if (b->off == o)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static inline int buf_get_dec(struct buf_rd *b, uint64_t max, uint64_t *v)
+{
+	return buf_get_num_(b, 10, max, v);
+}
+
+static inline int buf_get_hex(struct buf_rd *b, uint64_t max, uint64_t *v)
+{
+	return buf_get_num_(b, 16, max, v);
+}
 
 /* Host-independent little-endian loads and stores on raw memory. */
 static inline uint32_t buf_le32(const uint8_t *p)

@@ -157,10 +157,80 @@ static void test_buf_text_primitives(void **state)
 				     UINT64_MAX, &v), -1);
 }
 
+static int is_alpha(int c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static void test_buf_take_while_expect_hex_trim(void **state)
+{
+	static const char s[] = "GET /x HTTP/1.1 ff 0x1F FFFFFFFFFFFFFFFFF g";
+	struct buf_rd b;
+	uint64_t v = 7;
+	size_t n;
+	(void)state;
+	buf_rd_init(&b, s, sizeof s - 1);
+	const uint8_t *w = buf_take_while(&b, is_alpha, &n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(w, "GET", 3);
+	w = buf_take_while(&b, is_alpha, &n);	/* none: empty, at the cursor */
+	assert_int_equal(n, 0);
+	assert_ptr_equal(w, b.p + b.off);
+	assert_int_equal(buf_expect(&b, " /y"), 0);	/* no match: nothing consumed */
+	assert_int_equal(b.off, 3);
+	assert_int_equal(buf_expect(&b, " /x"), 1);
+	assert_int_equal(b.off, 6);
+	assert_int_equal(buf_expect(&b, ""), 1);
+	assert_int_equal(buf_expect(&b, " HTTP/1.1 ff 0x1F FFFFFFFFFFFFFFFFF g+"), 0);	/* past the end */
+	assert_int_equal(buf_expect(&b, " HTTP/1.1 "), 1);
+	assert_int_equal(buf_get_hex(&b, 0xff, &v), 0);
+	assert_int_equal(v, 0xff);
+	buf_skip_while(&b, " ");
+	assert_int_equal(buf_get_hex(&b, UINT64_MAX, &v), 0);	/* "0x" is a 0 and a stop */
+	assert_int_equal(v, 0);
+	assert_int_equal(buf_peek(&b), 'x');
+	buf_skip(&b, 1);
+	size_t at = b.off;
+	assert_int_equal(buf_get_hex(&b, 0x1e, &v), -1);	/* above max: the cursor stays */
+	assert_int_equal(b.off, at);
+	assert_int_equal(buf_get_hex(&b, 0x1f, &v), 0);
+	assert_int_equal(v, 0x1f);
+	buf_skip_while(&b, " ");
+	at = b.off;
+	assert_int_equal(buf_get_hex(&b, UINT64_MAX, &v), -1);	/* 17 digits overflow */
+	assert_int_equal(b.off, at);
+	buf_skip(&b, 17);
+	buf_skip_while(&b, " ");
+	assert_int_equal(buf_get_hex(&b, UINT64_MAX, &v), -1);	/* 'g' is no digit */
+	assert_int_equal(buf_hexval('A'), 10);
+	assert_int_equal(buf_hexval('G'), -1);
+	assert_int_equal(buf_hexval(-1), -1);
+	assert_false(b.err);
+	/* after an error every one of them takes nothing */
+	b.err = 1;
+	w = buf_take_while(&b, is_alpha, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(buf_expect(&b, ""), 1);
+	assert_int_equal(buf_expect(&b, "g"), 0);
+
+	static const char f[] = " \t a b \r\n";
+	buf_rd_init(&b, f, sizeof f - 1);
+	buf_trim(&b, " \t\r\n");
+	assert_int_equal(buf_left(&b), 3);
+	assert_memory_equal(b.p + b.off, "a b", 3);
+	buf_rd_init(&b, "  ", 2);
+	buf_trim(&b, " ");
+	assert_int_equal(buf_left(&b), 0);
+	buf_rd_init(&b, "a\0", 2);	/* a NUL is in no set */
+	buf_trim(&b, " ");
+	assert_int_equal(buf_left(&b), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_text_primitives),
+		cmocka_unit_test(test_buf_take_while_expect_hex_trim),
 		cmocka_unit_test(test_buf_le_round_trip),
 		cmocka_unit_test(test_buf_short_read_is_sticky),
 		cmocka_unit_test(test_buf_write_overflow_writes_nothing),
