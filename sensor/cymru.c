@@ -1,6 +1,6 @@
 /*
  * cymru: Team Cymru answer lines (see cymru.h).  Lines are split into
- * spans (pointer, length) inside the caller's bytes; nothing reads past
+ * fields, each a buf.h cursor over the caller's bytes; nothing reads past
  * s[len) and nothing is written outside *out.  Each field parser checks
  * its whole span, so "3561x" is not AS 3561.
  */
@@ -8,28 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cymru.h"
 
-struct span {
-	const char *p;
-	size_t n;
-};
-
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static struct span trim(struct span s)
-{
-	while (s.n && is_blank(s.p[0])) {
-		s.p++;
-		s.n--;
-	}
-	while (s.n && is_blank(s.p[s.n - 1]))
-		s.n--;
-	return s;
-}
+/* A field or line: a cursor over its bytes, read only through buf.h. */
+#define BLANKS " \t\r\n"
 
 static int fail(const char **why, const char *reason)
 {
@@ -38,22 +21,43 @@ static int fail(const char **why, const char *reason)
 	return -1;
 }
 
+static struct buf_rd span(const uint8_t *p, size_t n)
+{
+	struct buf_rd b;
+	buf_rd_init(&b, p, n);
+	return b;
+}
+
+static struct buf_rd trimmed(const uint8_t *p, size_t n)
+{
+	struct buf_rd b = span(p, n);
+	buf_trim(&b, BLANKS);
+	return b;
+}
+
 /*
  * Split into at most max fields at '|'; the last field takes the rest of
  * the line (AS names may hold '|').  Returns the number of fields.
  */
-static unsigned split(struct span line, struct span *f, unsigned max)
+static unsigned split(struct buf_rd line, struct buf_rd *f, unsigned max)
 {
 	unsigned n = 0;
-	size_t start = 0;
-	for (size_t i = 0; i < line.n && n + 1 < max; i++) {
-		if (line.p[i] == '|') {
-			f[n++] = trim((struct span){line.p + start, i - start});
-			start = i + 1;
+	size_t k;
+	for (;;) {
+		const uint8_t *s = buf_take_until(&line, '|', &k);
+		if (n + 1 == max || !buf_take_byte(&line, '|')) {
+			f[n++] = trimmed(s, k + buf_left(&line));
+			return n;
 		}
+		f[n++] = trimmed(s, k);
 	}
-	f[n++] = trim((struct span){line.p + start, line.n - start});
-	return n;
+}
+
+static int has_byte(struct buf_rd s, uint8_t c)
+{
+	size_t k;
+	buf_take_until(&s, c, &k);
+	return buf_left(&s) != 0;
 }
 
 /*
@@ -62,71 +66,60 @@ static unsigned split(struct span line, struct span *f, unsigned max)
  * lines whose last field (the name) may hold quotes ('JSC "ER-Telecom
  * Holding"'); the caller checks the other fields.
  */
-static int prepare_q(const char *s, size_t len, struct span *line, const char **why,
+static int prepare_q(const char *s, size_t len, struct buf_rd *line, const char **why,
 		     int names_quoted)
 {
 	if (!s)
 		return fail(why, "no line");
 	if (len > CYMRU_LINE_MAX)
 		return fail(why, "line too long");
-	*line = trim((struct span){s, len});
-	if (line->n >= 2 && line->p[0] == '"' && line->p[line->n - 1] == '"') {
-		line->p++;
-		line->n -= 2;
-		*line = trim(*line);
+	*line = trimmed((const uint8_t *)s, len);
+	size_t n = buf_left(line);
+	if (n >= 2 && buf_peek(line) == '"' && buf_peek_at(line, n - 1) == '"') {
+		*line = trimmed(line->p + line->off + 1, n - 2);
 	}
-	for (size_t i = 0; i < line->n; i++)
-		if ((line->p[i] == '"' && !names_quoted) || line->p[i] == '\0')
-			return fail(why, "stray quote or NUL");
+	if ((!names_quoted && has_byte(*line, '"')) || has_byte(*line, '\0'))
+		return fail(why, "stray quote or NUL");
 	return 0;
 }
 
-static int prepare(const char *s, size_t len, struct span *line, const char **why)
+static int prepare(const char *s, size_t len, struct buf_rd *line, const char **why)
 {
 	return prepare_q(s, len, line, why, 0);
 }
 
-static int has_quote(struct span s)
+/* The whole of s is a decimal of at most 10 digits and at most max. */
+static int parse_u32(struct buf_rd s, uint32_t max, uint32_t *v)
 {
-	return memchr(s.p, '"', s.n) != NULL;
-}
-
-static int parse_u32(struct span s, uint32_t *v)
-{
-	uint64_t x = 0;
-	if (s.n == 0 || s.n > 10)
-		return -1;
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return -1;
-		x = x * 10 + (uint64_t)(s.p[i] - '0');
-	}
-	if (x > UINT32_MAX)
+	uint64_t x;
+	if (buf_left(&s) > 10 || buf_get_dec(&s, max, &x) < 0 || buf_left(&s))
 		return -1;
 	*v = (uint32_t)x;
 	return 0;
 }
 
-static int is_na(struct span s)
+static int is_na(struct buf_rd s)
 {
-	return s.n == 2 && s.p[0] == 'N' && s.p[1] == 'A';
+	return buf_left(&s) == 2 && buf_expect(&s, "NA");
+}
+
+static int not_blank(int c)
+{
+	return c != ' ' && c != '\t' && c != '\r' && c != '\n';
 }
 
 /* "3356 15169": space-separated AS numbers, at least one. */
-static int parse_asns(struct span s, struct cymru_info *out)
+static int parse_asns(struct buf_rd s, struct cymru_info *out)
 {
-	size_t i = 0;
 	out->n_asn = out->n_asn_seen = 0;
-	while (i < s.n) {
-		while (i < s.n && is_blank(s.p[i]))
-			i++;
-		size_t start = i;
-		while (i < s.n && !is_blank(s.p[i]))
-			i++;
-		if (i == start)
+	for (;;) {
+		size_t k;
+		buf_skip_while(&s, BLANKS);
+		const uint8_t *w = buf_take_while(&s, not_blank, &k);
+		if (k == 0)
 			break;
 		uint32_t asn;
-		if (parse_u32((struct span){s.p + start, i - start}, &asn) < 0)
+		if (parse_u32(span(w, k), UINT32_MAX, &asn) < 0)
 			return -1;
 		if (out->n_asn < CYMRU_MAX_ASN)
 			out->asn[out->n_asn++] = asn;
@@ -136,13 +129,14 @@ static int parse_asns(struct span s, struct cymru_info *out)
 }
 
 /* An address, IPv4 or IPv6, into 16 bytes; returns the family or -1. */
-static int parse_ip(struct span s, uint8_t addr[16])
+static int parse_ip(struct buf_rd s, uint8_t addr[16])
 {
 	char tmp[64];
-	if (s.n == 0 || s.n >= sizeof tmp)
+	size_t n = buf_left(&s);
+	if (n == 0 || n >= sizeof tmp)
 		return -1;
-	memcpy(tmp, s.p, s.n);
-	tmp[s.n] = '\0';
+	memcpy(tmp, buf_get_bytes(&s, n), n);
+	tmp[n] = '\0';
 	memset(addr, 0, 16);
 	/* inet_pton(AF_INET) takes only a.b.c.d in decimal */
 	if (inet_pton(AF_INET, tmp, addr) == 1)
@@ -152,70 +146,75 @@ static int parse_ip(struct span s, uint8_t addr[16])
 	return -1;
 }
 
-static int parse_prefix(struct span s, struct cymru_info *out)
+static int parse_prefix(struct buf_rd s, struct cymru_info *out)
 {
-	size_t slash = 0;
-	while (slash < s.n && s.p[slash] != '/')
-		slash++;
-	if (slash == s.n)
+	size_t k;
+	const uint8_t *a = buf_take_until(&s, '/', &k);
+	if (!buf_take_byte(&s, '/'))
 		return -1;
-	int fam = parse_ip((struct span){s.p, slash}, out->prefix);
+	int fam = parse_ip(span(a, k), out->prefix);
 	uint32_t plen;
-	if (fam < 0 || parse_u32((struct span){s.p + slash + 1, s.n - slash - 1}, &plen) < 0)
-		return -1;
-	if (plen > (fam == 4 ? 32u : 128u))
+	if (fam < 0 || parse_u32(s, fam == 4 ? 32u : 128u, &plen) < 0)
 		return -1;
 	out->family = (uint8_t)fam;
 	out->prefix_len = (uint8_t)plen;
 	return 0;
 }
 
-static int parse_cc(struct span s, struct cymru_info *out)
+static int parse_cc(struct buf_rd s, struct cymru_info *out)
 {
 	out->cc[0] = '\0';
-	if (s.n == 0)
+	if (buf_left(&s) == 0)
 		return 0;
-	if (s.n != 2)
+	if (buf_left(&s) != 2)
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		char c = s.p[i];
+		int c = buf_get_u8(&s);
 		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
+			c = c - 'a' + 'A';
 		if (c < 'A' || c > 'Z')
 			return -1;
-		out->cc[i] = c;
+		out->cc[i] = (char)c;
 	}
 	out->cc[2] = '\0';
 	return 0;
 }
 
-static int parse_registry(struct span s, struct cymru_info *out)
+static int parse_registry(struct buf_rd s, struct cymru_info *out)
 {
-	if (s.n >= CYMRU_REG_MAX)
+	size_t n = buf_left(&s);
+	if (n >= CYMRU_REG_MAX)
 		return -1;
-	for (size_t i = 0; i < s.n; i++) {
-		char c = s.p[i];
+	for (size_t i = 0; i < n; i++) {
+		int c = buf_get_u8(&s);
 		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
+			c = c - 'A' + 'a';
 		if ((c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-')
 			return -1;
-		out->registry[i] = c;
+		out->registry[i] = (char)c;
 	}
-	out->registry[s.n] = '\0';
+	out->registry[n] = '\0';
 	return 0;
 }
 
-static int parse_date(struct span s, struct cymru_info *out)
+/* n digits exactly, then (unless last) a '-'. */
+static int date_part(struct buf_rd *s, size_t n, int last, uint32_t *v)
+{
+	const uint8_t *d = buf_get_bytes(s, n);
+	if (!d || parse_u32(span(d, n), UINT32_MAX, v) < 0)
+		return -1;
+	return last || buf_take_byte(s, '-') ? 0 : -1;
+}
+
+static int parse_date(struct buf_rd s, struct cymru_info *out)
 {
 	uint32_t y, m, d;
 	out->year = 0;
 	out->month = out->day = 0;
-	if (s.n == 0)
+	if (buf_left(&s) == 0)
 		return 0;
-	if (s.n != 10 || s.p[4] != '-' || s.p[7] != '-' ||
-	    parse_u32((struct span){s.p, 4}, &y) < 0 ||
-	    parse_u32((struct span){s.p + 5, 2}, &m) < 0 ||
-	    parse_u32((struct span){s.p + 8, 2}, &d) < 0)
+	if (buf_left(&s) != 10 || date_part(&s, 4, 0, &y) < 0 || date_part(&s, 2, 0, &m) < 0 ||
+	    date_part(&s, 2, 1, &d) < 0)
 		return -1;
 	if (m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
@@ -225,22 +224,23 @@ static int parse_date(struct span s, struct cymru_info *out)
 	return 0;
 }
 
-static void copy_name(struct span s, struct cymru_info *out)
+static void copy_name(struct buf_rd s, struct cymru_info *out)
 {
-	size_t n = s.n < CYMRU_NAME_MAX - 1 ? s.n : CYMRU_NAME_MAX - 1;
+	size_t all = buf_left(&s);
+	size_t n = all < CYMRU_NAME_MAX - 1 ? all : CYMRU_NAME_MAX - 1;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
+		uint8_t c = buf_get_u8(&s);
 		/* keep UTF-8 bytes; no control characters reach a log or a table */
 		out->name[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
 	out->name[n] = '\0';
 	out->name_len = n;
-	out->name_cut = n < s.n;
+	out->name_cut = n < all;
 }
 
 int cymru_parse_origin(const char *s, size_t len, struct cymru_info *out, const char **why)
 {
-	struct span line, f[6];
+	struct buf_rd line, f[6];
 	memset(out, 0, sizeof *out);
 	if (prepare(s, len, &line, why) < 0)
 		return -1;
@@ -262,7 +262,7 @@ int cymru_parse_origin(const char *s, size_t len, struct cymru_info *out, const 
 
 int cymru_parse_asname(const char *s, size_t len, struct cymru_info *out, const char **why)
 {
-	struct span line, f[5];
+	struct buf_rd line, f[5];
 	memset(out, 0, sizeof *out);
 	if (prepare_q(s, len, &line, why, 1) < 0)
 		return -1;
@@ -270,9 +270,9 @@ int cymru_parse_asname(const char *s, size_t len, struct cymru_info *out, const 
 	if (n != 5)
 		return fail(why, "asname: want 5 fields");
 	for (unsigned i = 0; i < 4; i++)
-		if (has_quote(f[i]))
+		if (has_byte(f[i], '"'))
 			return fail(why, "stray quote or NUL");
-	if (parse_u32(f[0], &out->asn[0]) < 0)
+	if (parse_u32(f[0], UINT32_MAX, &out->asn[0]) < 0)
 		return fail(why, "asname: bad AS number");
 	out->n_asn = out->n_asn_seen = 1;
 	if (parse_cc(f[1], out) < 0)
@@ -287,13 +287,14 @@ int cymru_parse_asname(const char *s, size_t len, struct cymru_info *out, const 
 
 int cymru_parse_bulk(const char *s, size_t len, struct cymru_info *out, const char **why)
 {
-	struct span line, f[7];
+	struct buf_rd line, f[7];
 	memset(out, 0, sizeof *out);
 	if (prepare(s, len, &line, why) < 0)
 		return -1;
-	if (line.n == 0 || line.p[0] == '#')
+	if (buf_left(&line) == 0 || buf_peek(&line) == '#')
 		return 0;
-	if (line.n >= 10 && memcmp(line.p, "Bulk mode;", 10) == 0)
+	struct buf_rd head = line;
+	if (buf_expect(&head, "Bulk mode;"))
 		return 0;
 	unsigned n = split(line, f, 7);
 	if (n != 7)
