@@ -6,8 +6,9 @@
  * and the new line starts the other, so a record handed out stays valid
  * until the next call without a copy.  A line is parsed whole into a
  * struct line (every field checked, with its column) before it touches a
- * group, so a malformed line changes nothing.  All parsing is by index
- * within [0, len): no field is ever read past its end.
+ * group, so a malformed line changes nothing.  The line and each field
+ * are read through buf.h cursors: no field is ever read past its end, and
+ * a fault's column is its field's offset in the line, plus one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cof.h"
 #include "dnstype.h"
 #include "passivedns.h"
@@ -73,35 +75,32 @@ void pdns_free(struct pdns *p)
 	free(p);
 }
 
-static int parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
+static struct buf_rd span(const uint8_t *p, size_t n)
 {
-	uint64_t v = 0;
-	if (n == 0 || n > 20)
+	struct buf_rd b;
+	buf_rd_init(&b, p, n);
+	return b;
+}
+
+/* The whole field is a decimal of at most 20 digits and at most max. */
+static int parse_uint(struct buf_rd f, uint64_t max, uint64_t *out)
+{
+	if (buf_left(&f) > 20 || buf_get_dec(&f, max, out) < 0 || buf_left(&f))
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		uint64_t d = (uint64_t)(s[i] - '0');
-		if (v > (max - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
 	return 0;
 }
 
 /* "1322849924.408856": seconds, and up to six decimals. */
-static int parse_ts(const char *s, size_t n, int64_t *us)
+static int parse_ts(struct buf_rd f, int64_t *us)
 {
-	size_t dot = 0;
-	while (dot < n && s[dot] != '.')
-		dot++;
+	size_t n;
+	const uint8_t *s = buf_take_until(&f, '.', &n);
 	uint64_t sec, frac = 0;
-	if (parse_uint(s, dot, 253402300799ULL, &sec) < 0)	/* 9999-12-31 */
+	if (parse_uint(span(s, n), 253402300799ULL, &sec) < 0)	/* 9999-12-31 */
 		return -1;
-	if (dot < n) {
-		size_t fl = n - dot - 1;
-		if (fl == 0 || fl > 6 || parse_uint(s + dot + 1, fl, 999999, &frac) < 0)
+	if (buf_take_byte(&f, '.')) {
+		size_t fl = buf_left(&f);
+		if (fl == 0 || fl > 6 || parse_uint(f, 999999, &frac) < 0)
 			return -1;
 		for (size_t i = fl; i < 6; i++)
 			frac *= 10;
@@ -110,12 +109,13 @@ static int parse_ts(const char *s, size_t n, int64_t *us)
 	return 0;
 }
 
-static int parse_ip(const char *s, size_t n, struct rec_ip *ip)
+static int parse_ip(struct buf_rd f, struct rec_ip *ip)
 {
 	char b[INET6_ADDRSTRLEN + 1];
+	size_t n = buf_left(&f);
 	if (n == 0 || n >= sizeof b)
 		return -1;
-	memcpy(b, s, n);
+	memcpy(b, buf_get_bytes(&f, n), n);
 	b[n] = '\0';
 	memset(ip, 0, sizeof *ip);
 	if (inet_pton(AF_INET, b, ip->addr) == 1)
@@ -139,100 +139,109 @@ static int bad(const char **why, size_t *col, const char *msg, size_t at)
 	return -1;
 }
 
-static int parse_line(struct pdns *p, const char *s, size_t len, struct line *l, const char **why,
+/*
+ * The next field of the line, up to "||" (consumed) or the end; a single
+ * '|' belongs to the field.  0 at the end of the line, else 1.
+ */
+static int next_field(struct buf_rd *s, struct buf_rd *f)
+{
+	size_t at = s->off, n;
+	for (;;) {
+		buf_take_until(s, '|', &n);
+		if (buf_peek(s) < 0 || buf_peek_at(s, 1) == '|')
+			break;
+		buf_skip(s, 1);
+	}
+	*f = span(s->p + at, s->off - at);
+	return buf_expect(s, "||");
+}
+
+static int parse_line(struct pdns *p, struct buf_rd s, struct line *l, const char **why,
 		      size_t *col)
 {
-	size_t start[NFIELDS], flen[NFIELDS];
-	int nf = 0;
-	size_t i = 0, b = 0;
+	struct buf_rd f[NFIELDS];
+	size_t at[NFIELDS];	/* the column (offset + 1) of each field */
+	int nf = 0, more;
 	memset(l, 0, sizeof *l);
 	/* split on "||" */
-	for (;;) {
-		if (i + 1 < len && s[i] == '|' && s[i + 1] == '|') {
-			if (nf == NFIELDS)
-				return bad(why, col, "more than 9 fields", i + 1);
-			start[nf] = b;
-			flen[nf++] = i - b;
-			i += 2;
-			b = i;
-			continue;
+	do {
+		if (nf == NFIELDS) {
+			/* at the "||" after a tenth field, or where the tenth starts */
+			size_t tenth = s.off + 1;
+			struct buf_rd x;
+			return bad(why, col, "more than 9 fields", next_field(&s, &x) ? s.off - 1 : tenth);
 		}
-		if (i >= len) {
-			if (nf == NFIELDS)
-				return bad(why, col, "more than 9 fields", b + 1);
-			start[nf] = b;
-			flen[nf++] = len - b;
-			break;
-		}
-		i++;
-	}
+		at[nf] = s.off + 1;
+		more = next_field(&s, &f[nf]);
+		nf++;
+	} while (more);
 	if (nf < 8) {
 		snprintf(p->why, sizeof p->why, "%d field%s, not 9 (ts||client||server||class||query||"
 						"type||answer||ttl||count)", nf, nf == 1 ? "" : "s");
 		return bad(why, col, p->why, 0);
 	}
-#define F(k) (s + start[k]), flen[k]
-#define AT(k) (start[k] + 1)
-	if (parse_ts(F(0), &l->ts_us) < 0)
-		return bad(why, col, "bad timestamp (want seconds[.micro])", AT(0));
+#define TXT(k) (const char *)(f[k].p + f[k].off), buf_left(&f[k])
+	if (parse_ts(f[0], &l->ts_us) < 0)
+		return bad(why, col, "bad timestamp (want seconds[.micro])", at[0]);
 	struct rec_ip client;
-	if (parse_ip(F(1), &client) < 0)
-		return bad(why, col, "client is not an IP address", AT(1));
-	if (parse_ip(F(2), &l->server) < 0)
-		return bad(why, col, "server is not an IP address", AT(2));
-	if (flen[3] != 2 || memcmp(s + start[3], "IN", 2)) {
+	if (parse_ip(f[1], &client) < 0)
+		return bad(why, col, "client is not an IP address", at[1]);
+	if (parse_ip(f[2], &l->server) < 0)
+		return bad(why, col, "server is not an IP address", at[2]);
+	struct buf_rd cls = f[3];
+	if (buf_left(&cls) != 2 || !buf_expect(&cls, "IN")) {
 		char t[40];
 		snprintf(p->why, sizeof p->why, "class %s: only IN is imported",
-			 util_text(t, sizeof t, s + start[3], flen[3]));
-		return bad(why, col, p->why, AT(3));
+			 util_text(t, sizeof t, TXT(3)));
+		return bad(why, col, p->why, at[3]);
 	}
-	if (flen[4] == 0)
-		return bad(why, col, "empty query name", AT(4));
-	if (cof_name_norm(l->name, &l->name_len, F(4)) < 0)
-		return bad(why, col, "query name longer than 255 bytes", AT(4));
+	if (buf_left(&f[4]) == 0)
+		return bad(why, col, "empty query name", at[4]);
+	if (cof_name_norm(l->name, &l->name_len, TXT(4)) < 0)
+		return bad(why, col, "query name longer than 255 bytes", at[4]);
 	uint64_t v;
-	if (dnstype_parse(F(5), &l->qtype) < 0) {
-		if (parse_uint(F(5), 65535, &v) < 0)
-			return bad(why, col, "unknown record type", AT(5));
+	if (dnstype_parse(TXT(5), &l->qtype) < 0) {
+		if (parse_uint(f[5], 65535, &v) < 0)
+			return bad(why, col, "unknown record type", at[5]);
 		l->qtype = (uint16_t)v;
 	}
-	const char *a = s + start[6];
-	size_t an = flen[6];
-	if (an == 8 && !memcmp(a, "NXDOMAIN", 8)) {
+	struct buf_rd a = f[6];
+	size_t an = buf_left(&a);
+	if (an == 8 && buf_expect(&a, "NXDOMAIN")) {
 		l->rcode = 3;
 		l->kind = 0;
 	} else if (l->qtype == 1) {
 		struct rec_ip ip;
-		if (parse_ip(a, an, &ip) < 0 || ip.family != 4)
-			return bad(why, col, "A answer is not an IPv4 address", AT(6));
+		if (parse_ip(a, &ip) < 0 || ip.family != 4)
+			return bad(why, col, "A answer is not an IPv4 address", at[6]);
 		l->kind = 4;
 		memcpy(l->addr, ip.addr, 4);
 	} else if (l->qtype == 28) {
 		struct rec_ip ip;
-		if (parse_ip(a, an, &ip) < 0 || ip.family != 6)
-			return bad(why, col, "AAAA answer is not an IPv6 address", AT(6));
+		if (parse_ip(a, &ip) < 0 || ip.family != 6)
+			return bad(why, col, "AAAA answer is not an IPv6 address", at[6]);
 		l->kind = 6;
 		memcpy(l->addr, ip.addr, 16);
 	} else if (is_name_type(l->qtype)) {
-		if (an == 0 || cof_name_norm(l->ans, &l->ans_len, a, an) < 0)
+		if (an == 0 || cof_name_norm(l->ans, &l->ans_len, TXT(6)) < 0)
 			return bad(why, col, an ? "answer name longer than 255 bytes" : "empty answer",
-				   AT(6));
+				   at[6]);
 		l->kind = 'n';
 	} else {
 		if (an > 255)
-			return bad(why, col, "answer longer than 255 bytes", AT(6));
-		memcpy(l->ans, a, an);
+			return bad(why, col, "answer longer than 255 bytes", at[6]);
+		if (an)
+			memcpy(l->ans, buf_get_bytes(&a, an), an);
 		l->ans_len = an;
 		l->kind = 't';
 	}
-	if (parse_uint(F(7), UINT32_MAX, &v) < 0)
-		return bad(why, col, "bad TTL", AT(7));
+	if (parse_uint(f[7], UINT32_MAX, &v) < 0)
+		return bad(why, col, "bad TTL", at[7]);
 	l->ttl = (uint32_t)v;
 	l->count = 1;
-	if (nf == NFIELDS && (parse_uint(F(8), INT64_MAX, &l->count) < 0 || l->count == 0))
-		return bad(why, col, "bad count (want a positive integer)", AT(8));
-#undef F
-#undef AT
+	if (nf == NFIELDS && (parse_uint(f[8], INT64_MAX, &l->count) < 0 || l->count == 0))
+		return bad(why, col, "bad count (want a positive integer)", at[8]);
+#undef TXT
 	return 0;
 }
 
@@ -325,14 +334,15 @@ int pdns_feed(struct pdns *p, const char *s, size_t len, const struct rec **out,
 	      size_t *col)
 {
 	struct line l;
-	if (len && s[len - 1] == '\r')
-		len--;
-	size_t sp = 0;
-	while (sp < len && (s[sp] == ' ' || s[sp] == '\t'))
-		sp++;
-	if (sp == len)
+	struct buf_rd b;
+	buf_rd_init(&b, s, len);
+	if (len && buf_peek_at(&b, len - 1) == '\r')
+		b.len--;
+	buf_skip_while(&b, " \t");
+	if (!buf_left(&b))
 		return 0;
-	if (parse_line(p, s, len, &l, why, col) < 0)
+	b.off = 0;
+	if (parse_line(p, b, &l, why, col) < 0)
 		return -1;
 	struct group *g = &p->g[p->cur];
 	if (same_group(g, &l) && fits(g, &l)) {
