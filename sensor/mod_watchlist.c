@@ -74,6 +74,16 @@ static int wl_check(const struct conf *c, const struct conf_node *sec, char *err
  * The names of a watch list's text, one per line: fn(ctx, name, len, line)
  * for each, with the line number; blank lines and comments are skipped.
  */
+static int in_word(int c)
+{
+	return c != '#' && c != ' ' && c != '\t' && c != '\r';
+}
+
+static int not_space(int c)
+{
+	return c != ' ' && c != '\t';
+}
+
 void watchlist_scan(const uint8_t *text, size_t len,
 		    void (*fn)(void *ctx, const char *name, size_t len, int line), void *ctx)
 {
@@ -82,43 +92,39 @@ void watchlist_scan(const uint8_t *text, size_t len,
 
 	buf_rd_init(&b, text, len);
 	while (buf_left(&b)) {
-		const uint8_t *p = b.p + b.off;
-		size_t n = 0, start, end;
+		size_t n, k;
+		const uint8_t *p = buf_take_until(&b, '\n', &n);
+		struct buf_rd l;
+		buf_take_byte(&b, '\n');
 		line++;
-		while (buf_left(&b) && b.p[b.off] != '\n') {
-			buf_skip(&b, 1);
-			n++;
-		}
-		if (buf_left(&b))
-			buf_skip(&b, 1);
-		for (start = 0; start < n && (p[start] == ' ' || p[start] == '\t'); start++)
-			;
-		for (end = start; end < n && p[end] != '#' && p[end] != ' ' && p[end] != '\t' &&
-				  p[end] != '\r';
-		     end++)
-			;
-		if (end == start)
+		buf_rd_init(&l, p, n);
+		buf_skip_while(&l, " \t");
+		size_t start = l.off;
+		buf_take_while(&l, in_word, &k);
+		if (k == 0)
 			continue;	/* blank or comment */
-		size_t rest = end;
-		while (rest < n && (p[rest] == ' ' || p[rest] == '\t' || p[rest] == '\r'))
-			rest++;
-		if (rest < n && p[rest] != '#') {
+		size_t end = l.off;
+		buf_skip_while(&l, " \t\r");
+		if (buf_left(&l) && buf_peek(&l) != '#') {
 			/*
 			 * "bad name.flux.test": more than one word.  The whole line
 			 * goes to fn, which refuses it as no name with its line,
-			 * rather than "bad" being watched that nobody wrote.
+			 * rather than "bad" being watched that nobody wrote.  A
+			 * comment after the words (a blank, then '#') is cut.
 			 */
-			end = n;
-			while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t' ||
-					       p[end - 1] == '\r'))
-				end--;
-			for (size_t h = start; h < end; h++)
-				if (p[h] == '#' && (p[h - 1] == ' ' || p[h - 1] == '\t')) {
-					end = h;	/* a comment after the words */
-					while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t'))
-						end--;
+			struct buf_rd w;
+			buf_rd_init(&w, p + start, n - start);
+			buf_trim(&w, " \t\r");
+			end = start + w.len;
+			while (buf_left(&w)) {
+				buf_take_while(&w, not_space, &k);
+				size_t blank = w.off;
+				buf_skip_while(&w, " \t");
+				if (buf_peek(&w) == '#') {
+					end = start + blank;
 					break;
 				}
+			}
 		}
 		fn(ctx, (const char *)p + start, end - start, line);
 	}
