@@ -41,6 +41,7 @@
 #include "dnsmsg.h"
 #include "dnstcp.h"
 #include "dnstype.h"
+#include "list.h"
 #include "log.h"
 #include "resolver.h"
 
@@ -72,7 +73,7 @@ struct tcpq {
 };
 
 struct resolver_query {
-	struct resolver_query *next, *prev;
+	struct dlink link;	/* on the list of its state, or the free list */
 	struct resolver *r;
 	struct rctx *ctx;
 	struct dns_query *dq;
@@ -91,10 +92,6 @@ struct resolver_query {
 	uint8_t wire[DNSMSG_WIRE_NAME_MAX];
 };
 
-struct qlist {
-	struct resolver_query *head, *tail;
-	unsigned n;
-};
 
 struct resolver {
 	struct ev_loop *loop;
@@ -108,8 +105,8 @@ struct resolver {
 	double serv_waiting[MAX_SERVERS];
 	uint8_t serv_silent[MAX_SERVERS];
 	ev_timer silence_timer;
-	struct qlist queue, udp, tcpwait, tcp;
-	struct resolver_query *freelist;
+	struct dlist queue, udp, tcpwait, tcp;
+	struct dlist freelist;
 	unsigned allocated;
 	ev_prepare kick;
 	ev_timer rate_timer;
@@ -131,33 +128,12 @@ static void kick_start(struct resolver *r);
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static void list_push(struct qlist *l, struct resolver_query *q)
+static struct resolver_query *q_of(struct dlink *l)
 {
-	q->next = NULL;
-	q->prev = l->tail;
-	if (l->tail)
-		l->tail->next = q;
-	else
-		l->head = q;
-	l->tail = q;
-	l->n++;
+	return container_of(l, struct resolver_query, link);
 }
 
-static void list_unlink(struct qlist *l, struct resolver_query *q)
-{
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		l->head = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	else
-		l->tail = q->prev;
-	q->next = q->prev = NULL;
-	l->n--;
-}
-
-static struct qlist *list_of(struct resolver *r, enum qstate s)
+static struct dlist *list_of(struct resolver *r, enum qstate s)
 {
 	switch (s) {
 	case Q_QUEUED: return &r->queue;
@@ -627,15 +603,14 @@ static void recycle(struct resolver *r, struct resolver_query *q)
 {
 	q->state = Q_FREE;
 	q->cb = NULL;
-	q->next = r->freelist;
-	r->freelist = q;
+	dlist_push(&r->freelist, &q->link);
 }
 
 static void deliver(struct resolver *r, struct resolver_query *q, struct resolver_answer *a)
 {
-	struct qlist *l = list_of(r, q->state);
+	struct dlist *l = list_of(r, q->state);
 	if (l)
-		list_unlink(l, q);
+		dlist_remove(l, &q->link);
 	q->state = Q_DONE;
 	if (dnsmsg_wire_to_text(q->wire, q->wire_len, r->qname, sizeof r->qname) < 0)
 		r->qname[0] = '\0';
@@ -776,9 +751,9 @@ static void tcp_start(struct resolver *r, struct resolver_query *q)
 	struct tcpq *tq;
 	int len;
 
-	list_unlink(&r->tcpwait, q);
+	dlist_remove(&r->tcpwait, &q->link);
 	q->state = Q_TCP;
-	list_push(&r->tcp, q);
+	dlist_push(&r->tcp, &q->link);
 	tq = malloc(sizeof *tq);
 	if (!tq) {
 		deliver_simple(r, q, RESOLVER_NOMEM, -1, NULL);
@@ -840,9 +815,9 @@ static void udp_on_done(struct dns_ctx *dc, void *result, void *data)
 	}
 	/* DNS_E_TEMPFAIL: what the debug hook saw decides */
 	if (q->saw_tc && q->from_len && !r->shutting) {
-		list_unlink(&r->udp, q);
+		dlist_remove(&r->udp, &q->link);
 		q->state = Q_TCPWAIT;
-		list_push(&r->tcpwait, q);
+		dlist_push(&r->tcpwait, &q->link);
 		return;
 	}
 	if (q->last_rcode <= 0)
@@ -893,10 +868,10 @@ static void dispatch(struct resolver *r)
 		struct rctx *c = pick_ctx(r);
 		if (!c || !take_token(r))
 			return;
-		struct resolver_query *q = r->queue.head;
-		list_unlink(&r->queue, q);
+		struct resolver_query *q = q_of(r->queue.head);
+		dlist_remove(&r->queue, &q->link);
 		q->state = Q_UDP;
-		list_push(&r->udp, q);
+		dlist_push(&r->udp, &q->link);
 		q->dq = dns_submit_dn(c->dc, q->wire, DNS_C_IN, q->type, DNS_NOSRCH, NULL, udp_on_done, q);
 		if (!q->dq) {
 			deliver_simple(r, q, dns_status(c->dc) == DNS_E_NOMEM ? RESOLVER_NOMEM : RESOLVER_MALFORMED,
@@ -926,7 +901,7 @@ static void on_kick(struct ev_loop *loop, ev_prepare *w, int revents)
 		}
 	}
 	while (r->tcpwait.head && r->st.tcp_active < r->cfg.tcp_max)
-		tcp_start(r, r->tcpwait.head);
+		tcp_start(r, q_of(r->tcpwait.head));
 	dispatch(r);
 }
 
@@ -1076,9 +1051,9 @@ static void cancel_one(struct resolver *r, struct resolver_query *q)
 	default:
 		break;
 	}
-	struct qlist *l = list_of(r, q->state);
+	struct dlist *l = list_of(r, q->state);
 	if (l)
-		list_unlink(l, q);
+		dlist_remove(l, &q->link);
 }
 
 void resolver_cancel(struct resolver *r, struct resolver_query *q)
@@ -1119,9 +1094,9 @@ struct resolver_query *resolver_submit(struct resolver *r, enum resolver_type ty
 		errno = EAGAIN;
 		return NULL;
 	}
-	if (r->freelist) {
-		q = r->freelist;
-		r->freelist = q->next;
+	if (r->freelist.head) {
+		q = q_of(r->freelist.head);
+		dlist_remove(&r->freelist, &q->link);
 	} else {
 		q = malloc(sizeof *q);
 		if (!q) {
@@ -1140,7 +1115,7 @@ struct resolver_query *resolver_submit(struct resolver *r, enum resolver_type ty
 	memcpy(q->wire, wire, (size_t)wl);
 	q->wire_len = (uint8_t)wl;
 	q->state = Q_QUEUED;
-	list_push(&r->queue, q);
+	dlist_push(&r->queue, &q->link);
 	r->st.submitted++;
 	kick_start(r);
 	return q;
@@ -1148,14 +1123,14 @@ struct resolver_query *resolver_submit(struct resolver *r, enum resolver_type ty
 
 void resolver_shutdown(struct resolver *r)
 {
-	struct qlist *lists[] = {&r->queue, &r->udp, &r->tcpwait, &r->tcp};
+	struct dlist *lists[] = {&r->queue, &r->udp, &r->tcpwait, &r->tcp};
 	r->shutting = 1;
 	if (ev_is_active(&r->kick))
 		ev_prepare_stop(r->loop, &r->kick);
 	ev_timer_stop(r->loop, &r->rate_timer);
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
 		while (lists[i]->head) {
-			struct resolver_query *q = lists[i]->head;
+			struct resolver_query *q = q_of(lists[i]->head);
 			cancel_one(r, q);	/* unlinks it */
 			q->state = Q_FREE;	/* nothing left to unlink in deliver */
 			deliver_simple(r, q, RESOLVER_CANCELLED, -1, NULL);
@@ -1167,10 +1142,10 @@ void resolver_free(struct resolver *r)
 {
 	if (!r)
 		return;	/* before &r->...: a module that failed to start frees a NULL one */
-	struct qlist *lists[] = {&r->queue, &r->udp, &r->tcpwait, &r->tcp};
+	struct dlist *lists[] = {&r->queue, &r->udp, &r->tcpwait, &r->tcp};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		while (lists[i]->head) {
-			struct resolver_query *q = lists[i]->head;
+			struct resolver_query *q = q_of(lists[i]->head);
 			cancel_one(r, q);
 			free(q);
 		}
@@ -1189,9 +1164,9 @@ void resolver_free(struct resolver *r)
 		ctx_close(r, &r->ctx[i]);
 		dns_free(r->ctx[i].dc);
 	}
-	while (r->freelist) {
-		struct resolver_query *q = r->freelist;
-		r->freelist = q->next;
+	while (r->freelist.head) {
+		struct resolver_query *q = q_of(r->freelist.head);
+		dlist_remove(&r->freelist, &q->link);
 		free(q);
 	}
 	if (dbg_owner == r)

@@ -1,7 +1,7 @@
 /*
- * list.h: the one intrusive list TIP uses, so that no module links its
- * own.  A struct that goes on a list embeds a struct link and is recovered
- * from it with container_of (cdefs.h); the list never allocates.
+ * list.h: the intrusive lists TIP uses, so that no module links its own.
+ * A struct that goes on a list embeds a link and is recovered from it with
+ * container_of (cdefs.h); the lists never allocate.
  *
  * struct fifo keeps its members in the order they came, with its length:
  * pushed at the tail, taken at the head (a worker's jobs), spliced whole
@@ -97,5 +97,55 @@ static inline int fifo_remove(struct fifo *q, struct link *l)
 #define fifo_each_safe(l, q)                                                                       \
 	for (struct link *l = (q)->first, *l##_nx = l ? l->next : NULL; l;                         \
 	     l = l##_nx, l##_nx = l ? l->next : NULL)
+
+/*
+ * struct dlist: where members leave from anywhere, often, and there are
+ * many (the resolver's queries in flight, an LRU): doubly linked, so
+ * taking one off is O(1).  Pushed at the tail, so the head is the oldest.
+ */
+struct dlink {
+	struct dlink *prev, *next;
+};
+
+struct dlist {
+	struct dlink *head, *tail;
+	size_t n;
+};
+
+static inline void dlist_init(struct dlist *d)
+{
+	d->head = d->tail = NULL;
+	d->n = 0;
+}
+
+static inline void dlist_push(struct dlist *d, struct dlink *l)
+{
+	l->next = NULL;
+	l->prev = d->tail;
+	if (d->tail)
+		d->tail->next = l;
+	else
+		d->head = l;
+	d->tail = l;
+	d->n++;
+}
+
+/* Take l off d, which it must be on. */
+static inline void dlist_remove(struct dlist *d, struct dlink *l)
+{
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		d->head = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	else
+		d->tail = l->prev;
+	l->next = l->prev = NULL;
+	d->n--;
+}
+
+/* Walk d from the oldest (the body may not take members off). */
+#define dlist_each(l, d) for (struct dlink *l = (d)->head; l; l = l->next)
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * test_list: store/list.h's fifo against an array the test keeps: order,
- * length, pop, splice, removal from the head, the middle and the tail
- * (after which a push must still land at the end), and a walk whose body
- * removes the member it is at.
+ * test_list: store/list.h's fifo and dlist against arrays the test keeps:
+ * order, length, pop, splice, removal from the head, the middle and the
+ * tail (after which a push must still land at the end), a walk whose body
+ * removes the member it is at, and the dlist's links both ways.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,6 +128,56 @@ static void test_list_walk_may_remove_current(void **st)
 	expect(&q, (int[]){1, 3, 5}, 3);
 }
 
+struct ditem {
+	int v;
+	struct dlink link;
+};
+
+/* d holds exactly want[0..n), in order from the head, linked both ways. */
+static void dexpect(const struct dlist *d, const int *want, size_t n)
+{
+	size_t i = 0;
+	const struct dlink *prev = NULL;
+	dlist_each(l, d) {
+		assert_true(i < n);
+		assert_int_equal(container_of(l, struct ditem, link)->v, want[i]);
+		assert_ptr_equal(l->prev, prev);
+		prev = l;
+		i++;
+	}
+	assert_int_equal(i, n);
+	assert_int_equal(d->n, n);
+	assert_ptr_equal(d->tail, prev);
+	assert_true((d->head == NULL) == (n == 0));
+}
+
+static void test_list_dlist_remove_anywhere(void **st)
+{
+	struct ditem it[5];
+	struct dlist d;
+	dlist_init(&d);
+	dexpect(&d, NULL, 0);
+	for (int i = 0; i < 5; i++) {
+		it[i].v = i;
+		dlist_push(&d, &it[i].link);
+	}
+	dexpect(&d, (int[]){0, 1, 2, 3, 4}, 5);
+	dlist_remove(&d, &it[2].link);	/* the middle */
+	dexpect(&d, (int[]){0, 1, 3, 4}, 4);
+	dlist_remove(&d, &it[0].link);	/* the head */
+	dexpect(&d, (int[]){1, 3, 4}, 3);
+	dlist_remove(&d, &it[4].link);	/* the tail */
+	dexpect(&d, (int[]){1, 3}, 2);
+	dlist_push(&d, &it[0].link);	/* back at the end: an LRU's touch */
+	dexpect(&d, (int[]){1, 3, 0}, 3);
+	dlist_remove(&d, &it[1].link);
+	dlist_remove(&d, &it[3].link);
+	dlist_remove(&d, &it[0].link);
+	dexpect(&d, NULL, 0);
+	dlist_push(&d, &it[4].link);
+	dexpect(&d, (int[]){4}, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_list_splice_moves_all_in_order),
 		cmocka_unit_test(test_list_remove_anywhere),
 		cmocka_unit_test(test_list_walk_may_remove_current),
+		cmocka_unit_test(test_list_dlist_remove_anywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
