@@ -15,9 +15,8 @@ fail=0
 PID=
 . tests/integration/lib.sh
 [ -x "$TIPD" ] && [ -e "$SHIM" ] || { echo "not ok clockstep: $O/tipd or $SHIM not built"; exit 1; }
-T=$(mktemp -d /tmp/tip-clockstep.XXXXXX)
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
-trap cleanup EXIT
+tmpdir_make T clockstep
+on_exit "kill_now \$PID"
 SOCK=$T/tipd.sock
 cat > "$T/tipd.conf" <<CONF
 pidfile none
@@ -35,7 +34,7 @@ export CLOCKSTEP_FILE=$T/offset
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 LD_PRELOAD=$SHIM "$TIPD" -f -c "$T/tipd.conf" 2>"$T/tipd.log" &
 PID=$!
-for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_for 5 tip_answers "$SOCK"
 
 # step OFFSET NAME: set the clock, then one submit must be answered within 2 s
 step() {

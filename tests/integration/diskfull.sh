@@ -21,20 +21,13 @@ if [ ! -x "$TIPD" ] || [ ! -x "$TIP" ]; then
 	echo "not ok diskfull: $O/tipd or $O/tip not built"
 	exit 1
 fi
-T=$(mktemp -d /tmp/tip-diskfull.XXXXXX)
+tmpdir_make T diskfull
 mkdir -p "$T/mnt"
 if ! mount -t tmpfs -o size=512k tmpfs "$T/mnt" 2>/dev/null; then
-	rmdir "$T/mnt" "$T"
 	echo "skip diskfull: cannot mount a tmpfs (not root, or no permission)"
 	exit 0
 fi
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	umount "$T/mnt" 2>/dev/null
-	umount "$T/ino" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+on_exit "kill_now \$PID; umount '$T/mnt' 2>/dev/null; umount '$T/ino' 2>/dev/null"
 SOCK=$T/tipd.sock
 cat > "$T/tipd.conf" <<EOF
 pidfile none
@@ -62,7 +55,7 @@ submit_many() {	# submit_many PREFIX COUNT
 
 "$TIPD" -f -c "$T/tipd.conf" 2>"$T/tipd.log" &
 PID=$!
-for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_for 5 tip_answers "$SOCK"
 
 submit_many before 50
 sleep 0.3
@@ -101,10 +94,8 @@ fi
 rm -f "$T/mnt/filler"
 stored0=$(field writer stored)
 submit_many after 50
-for _ in $(seq 100); do
-	[ "$(field writer disk)" = ok ] && [ "$(field writer stored)" -gt "$stored0" ] && break
-	sleep 0.05
-done
+writes_again() { [ "$(field writer disk)" = ok ] && [ "$(field writer stored)" -gt "$stored0" ]; }
+wait_for 5 writes_again
 if [ "$(field writer disk)" = ok ] && [ "$(field writer stored)" -gt "$stored0" ] &&
 	grep -q 'writer: .*writing again' "$T/tipd.log"; then
 	ok "resumes_when_space_returns"
@@ -180,7 +171,7 @@ if mount -t tmpfs -o size=512k,nr_inodes=9 tmpfs "$T/ino" 2>/dev/null; then
 		"$T/tipd.conf" >"$T/ino.conf"
 	"$TIPD" -f -c "$T/ino.conf" 2>"$T/ino.log" &
 	PID=$!
-	for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+	wait_for 5 tip_answers "$SOCK"
 	for r in 1 2 3 4 5; do
 		submit_many ino$r 60
 		sleep 1.1

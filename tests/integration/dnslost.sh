@@ -16,13 +16,8 @@ fail=0
 PID= DNS=
 . tests/integration/lib.sh
 [ -x "$TIPD" ] || { echo "not ok dnslost: $O/tipd not built"; exit 1; }
-T=$(mktemp -d /tmp/tip-dnslost.XXXXXX)
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	[ -n "$DNS" ] && { kill -CONT "$DNS"; kill "$DNS"; } 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+tmpdir_make T dnslost
+on_exit "kill_now \$PID \$DNS"	# KILL ends the DNS server stopped or not
 cat > "$T/dns.py" <<'PY'
 import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -40,7 +35,7 @@ while True:
 PY
 python3 "$T/dns.py" > "$T/port" &
 DNS=$!
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.05; done
+wait_for 3 test -s "$T/port"
 PORT=$(cat "$T/port")
 SOCK=$T/tipd.sock
 cat > "$T/tipd.conf" <<CONF
@@ -61,7 +56,7 @@ module fastflux {
 CONF
 "$TIPD" -f -c "$T/tipd.conf" 2>"$T/tipd.log" &
 PID=$!
-for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_for 5 tip_answers "$SOCK"
 "$TIP" submit -s "$SOCK" a.lost.example b.lost.example c.lost.example >/dev/null
 field() {	# field KEY: from the fastflux line of tip status
 	"$TIP" status -s "$SOCK" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1

@@ -42,13 +42,8 @@ if ! "$TIPD" -V | grep -q ' fastflux'; then
 	echo "skip fastflux: tipd built without the fastflux module (Kconfig)"
 	exit 0
 fi
-T=$(mktemp -d /tmp/tip-fastflux.XXXXXX)
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	python3 tests/pdns/harness.py down "$T/pdns" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+tmpdir_make T fastflux
+on_exit "kill_now \$PID; python3 tests/pdns/harness.py down '$T/pdns' 2>/dev/null"
 if ! python3 tests/pdns/harness.py up "$T/pdns" --seed "${SEED:-1}" > "$T/up.log" 2>&1 ||
    ! python3 tests/pdns/harness.py tap "$T/pdns" --drop "silent.flux.test" >> "$T/up.log" 2>&1; then
 	notok fastflux-harness "$(tail -3 "$T/up.log")"

@@ -242,7 +242,7 @@ CONF
 	FAULT_PATH=$D FAULT_CALL=write FAULT_N=4 FAULT_UNTIL=40 FAULT_ERR=EIO LD_PRELOAD=$SHIM \
 		"$TIPD" -f -c "$T/tipd.conf" 2>"$T/tipd.log" &
 	PID=$!
-	wait_for 5 "$TIP" status -s "$SOCK" >/dev/null 2>&1
+	wait_for 5 tip_answers "$SOCK"
 	for r in $(seq 40); do
 		names=(); for i in $(seq 20); do names+=("n$i.r$r.fault.example"); done
 		"$TIP" submit -s "$SOCK" "${names[@]}" >/dev/null 2>&1

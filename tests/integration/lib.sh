@@ -81,9 +81,9 @@ NGINX
 
 # Waiting for a server, and what a script leaves at exit:
 #   wait_for SECONDS CMD...  runs CMD every 0.05 s until it succeeds (0), or
-#                            SECONDS (whole) pass first (1: the caller says
-#                            what failed, with nok or notok, or goes on when
-#                            the checks after it tell)
+#                            SECONDS (5, or 2.5: one decimal) pass first (1:
+#                            the caller says what failed, with nok or notok,
+#                            or goes on when the checks after it tell)
 #   on_exit CMD              the shell text CMD runs when the script exits; one
 #                            trap EXIT for all, the last registered first (so
 #                            servers stop before their folder goes)
@@ -91,10 +91,15 @@ NGINX
 #                            exit unless KEEP is set
 #   ports_open PORT...       every one of the TCP PORTs on 127.0.0.1 takes a connection
 #   log_has LOG PATTERN N    LOG has N or more lines matching PATTERN (grep)
+#   tip_answers SOCK         tip status ($TIP) on tipd's control socket SOCK answers
 #   kill_now PID...          kill -9 each (an empty list is nothing)
 #   stop_pids PID...         TERM each, 0.1 s for them to go, then KILL
 wait_for() {
-	local _wf_n=$(($1 * 20))	# a name of its own: CMD may be eval of the caller's text
+	local _wf_n	# a name of its own, not to hide the caller's n from CMD
+	case $1 in
+	*.*) _wf_n=$((${1%.*} * 20 + ${1#*.} * 2)) ;;
+	*) _wf_n=$(($1 * 20)) ;;
+	esac
 	shift
 	while [ "$_wf_n" -gt 0 ]; do
 		"$@" && return 0
@@ -109,6 +114,9 @@ ports_open() {
 }
 log_has() {
 	[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]
+}
+tip_answers() {
+	"$TIP" status -s "$1" >/dev/null 2>&1
 }
 _exit_cmds=
 on_exit() {

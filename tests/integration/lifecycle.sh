@@ -19,13 +19,9 @@ if [ ! -x "$TIPD" ] || [ ! -x "$TIP" ]; then
 	echo "not ok lifecycle: $O/tipd or $O/tip not built"
 	exit 1
 fi
-T=$(mktemp -d /tmp/tip-lifecycle.XXXXXX)
+tmpdir_make T lifecycle
 chmod 755 "$T"
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+on_exit "kill_now \$PID"
 SOCK=$T/tipd.sock
 
 write_conf() {	# write_conf FILE [extra top-level lines]
@@ -73,12 +69,10 @@ status_field() {	# status_field LINE_PREFIX KEY
 		for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) { print a[2]; exit } } }'
 }
 
+field_is() { [ "$(status_field "$1" "$2")" = "$3" ]; }	# field_is PREFIX KEY VALUE
+
 wait_field() {	# wait_field PREFIX KEY VALUE: up to 5 s
-	for _ in $(seq 100); do
-		[ "$(status_field "$1" "$2")" = "$3" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_for 5 field_is "$@"
 }
 
 segments() { ls "$T/store/log" 2>/dev/null | grep -c '\.tlog$'; }

@@ -23,12 +23,8 @@ if [ ! -x "$R" ]; then
 	echo "not ok resolver: $R not built"
 	exit 1
 fi
-T=$(mktemp -d /tmp/tip-resolver.XXXXXX)
-cleanup() {
-	python3 tests/pdns/harness.py down "$T/pdns" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+tmpdir_make T resolver
+on_exit "python3 tests/pdns/harness.py down '$T/pdns' 2>/dev/null"
 if ! python3 tests/pdns/harness.py up "$T/pdns" --seed "${SEED:-1}" > "$T/up.log" 2>&1; then
 	notok resolver-harness "$(tail -3 "$T/up.log")"
 	exit 1

@@ -15,10 +15,9 @@ fail=0
 PID=
 . tests/integration/lib.sh
 [ -x "$TIPD" ] && [ -e "$SHIM" ] || { echo "not ok sandbox: $O/tipd or $SHIM not built"; exit 1; }
-T=$(mktemp -d /tmp/tip-sandbox.XXXXXX)
+tmpdir_make T sandbox
 chmod 755 "$T"
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+on_exit "kill_now \$PID"
 SOCK=$T/tipd.sock
 grp=$(getent group nogroup >/dev/null && echo nogroup || id -gn)
 cat > "$T/tipd.conf" <<CONF
@@ -40,7 +39,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 start() {
 	LD_PRELOAD=$SHIM "$TIPD" -f -c "$T/tipd.conf" 2>"$T/tipd.log" &
 	PID=$!
-	for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+	wait_for 5 tip_answers "$SOCK"
 }
 start
 "$TIP" submit -s "$SOCK" a.sandbox.example b.sandbox.example >/dev/null 2>&1

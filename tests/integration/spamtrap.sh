@@ -20,17 +20,14 @@ for b in "$TIPD" "$TIP"; do
 	[ -x "$b" ] || { echo "not ok spamtrap: $b not built"; exit 1; }
 done
 [ -d "$spam/cur" ] || { echo "skip spamtrap: $spam not there (the shared sample data)"; exit 0; }
-T=$(mktemp -d /tmp/tip-spamtrap.XXXXXX)
+tmpdir_make T spamtrap
 printf 'module spamtrap {\n\tmaildir /x\n}\n' >"$T/probe.conf"
 if ! "$TIPD" -n -c "$T/probe.conf" >/dev/null 2>&1; then
-	rm -rf "$T"
 	echo "skip spamtrap: tipd is built without the spamtrap module (Kconfig)"
 	exit 0
 fi
 PID=
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT
+on_exit "kill_now \$PID"
 M=$T/Maildir
 mkdir -p "$M/tmp" "$M/new" "$M/cur"
 SOCK=$T/tipd.sock
@@ -61,10 +58,7 @@ else notok spamtrap-config-error "$(cat "$T/bad")"; fi
 start() {
 	"$TIPD" -f -c "$T/tipd.conf" 2>>"$T/tipd.log" &
 	PID=$!
-	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && "$TIP" status -s "$SOCK" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
+	wait_for 5 tip_answers "$SOCK" && return 0
 	notok "$1" "tipd did not come up: $(tail -3 "$T/tipd.log")"
 	return 1
 }
@@ -82,13 +76,8 @@ read_all() {	# every extract's unique name
 		sed -n 's/.*"name":"\([^"]*\)".*/\1/p'
 }
 mined() { read_all | sort -u | wc -l; }
-wait_mined() {	# wait_mined N: up to 20 s
-	for _ in $(seq 200); do
-		[ "$(mined)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+mined_ge() { [ "$(mined)" -ge "$1" ]; }
+wait_mined() { wait_for 20 mined_ge "$1"; }	# wait_mined N: up to 20 s
 
 files=$(ls "$spam"/cur/* "$spam"/new/* | head -n 120)
 start first-start || exit 1
@@ -134,10 +123,8 @@ kill -TERM "$PID"; wait "$PID"; PID=
 first=$(echo $files | cut -d' ' -f1)
 start redeliver || exit 1
 cp "$first" "$M/tmp/again"; mv "$M/tmp/again" "$M/new/$(date +%s).Magain.test"
-for _ in $(seq 100); do
-	"$TIP" dump "$T/store" 2>/dev/null | grep -q '"op":"repeat"' && break
-	sleep 0.1
-done
+dumped() { "$TIP" dump "$T/store" 2>/dev/null | grep -q "$1"; }
+wait_for 10 dumped '"op":"repeat"'
 kill -TERM "$PID"; wait "$PID"; PID=
 rep=$("$TIP" dump "$T/store" 2>/dev/null | grep -c '"type":"spam".*"op":"repeat"')
 [ "$rep" = 1 ] && ok "repeat-across-restarts" || notok repeat-across-restarts "$rep repeat records"

@@ -21,13 +21,8 @@ fail=0
 PID=
 . tests/integration/lib.sh
 [ -x "$TIPD" ] || { echo "not ok unmount: $O/tipd not built"; exit 1; }
-T=$(mktemp -d /tmp/tip-unmount.XXXXXX)
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-	umount "$T/mnt" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+tmpdir_make T unmount
+on_exit "kill_now \$PID; umount '$T/mnt' 2>/dev/null"
 truncate -s 16M "$T/disk.img"
 mkfs.ext4 -q -F "$T/disk.img" >/dev/null 2>&1 || { echo "not ok unmount: mkfs.ext4"; exit 1; }
 mkdir -p "$T/mnt"
@@ -48,7 +43,7 @@ control {
 CONF
 "$TIPD" -f -c "$T/tipd.conf" 2>"$T/tipd.log" &
 PID=$!
-for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_for 5 tip_answers "$SOCK"
 submit() {	# submit TAG ROUNDS
 	local r i names
 	for r in $(seq "$2"); do
@@ -83,7 +78,7 @@ fi
 # the next start recovers it
 "$TIPD" -f -c "$T/tipd.conf" 2>"$T/tipd2.log" &
 PID=$!
-for _ in $(seq 100); do "$TIP" status -s "$SOCK" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_for 5 tip_answers "$SOCK"
 kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
 if [ "$rc" -eq 0 ] && out=$("$TIP" verify -q "$T/mnt/store" 2>&1); then ok "next_start_recovers"
 else notok "next_start_recovers" "exit $rc: $out $(tail -2 "$T/tipd2.log")"; fi
