@@ -32,14 +32,9 @@ if [ ! -x "$TIPD" ] || [ ! -x "$TIP" ]; then
 	echo "not ok operator: $O/tipd or $O/tip not built"
 	exit 1
 fi
-T=$(mktemp -d /tmp/tip-operator.XXXXXX)
+tmpdir_make T operator
 chmod 755 "$T"
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	[ -f "$T/pdns/env" ] && python3 tests/pdns/harness.py down "$T/pdns" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
+on_exit "kill_now \"\${PIDS[@]}\"; [ ! -f '$T/pdns/env' ] || python3 tests/pdns/harness.py down '$T/pdns' >/dev/null 2>&1"
 modules=$("$TIPD" -V | sed -n 's/^modules://p')
 has_ff() { case " $modules " in *" fastflux "*) return 0 ;; esac; return 1; }
 
@@ -84,6 +79,8 @@ field() {	# field SOCK PREFIX KEY
 	"$TIP" status -s "$1" | awk -v p="$2" -v k="$3" '$1 == p {
 		for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) { print a[2]; exit } } }'
 }
+field_is() { [ "$(field "$1" "$2" "$3")" = "$4" ]; }	# field_is SOCK PREFIX KEY VALUE
+gone() { ! kill -0 "$1" 2>/dev/null; }	# gone PID: the process has ended
 
 expect_n() {	# expect_n NAME FILE WANT: tipd -n fails with exactly WANT
 	local out
@@ -209,7 +206,7 @@ if has_ff; then
 	resolv-conf $T/no-resolv.conf
 }"
 	kill -HUP "$PID_rl"
-	for _ in $(seq 100); do [ "$(field "$T/rl.sock" conf reloads)" = 1 ] && break; sleep 0.05; done
+	wait_for 5 field_is "$T/rl.sock" conf reloads 1
 	if kill -0 "$PID_rl" 2>/dev/null &&
 		"$TIP" status -s "$T/rl.sock" | grep -q '^module name=fastflux state=failed' &&
 		grep -q "error: conf: reload: module fastflux is configured but not running" "$T/rl.log"; then
@@ -231,7 +228,7 @@ dpid=$(cat "$T/det.pid" 2>/dev/null)
 if [ "$rc" -eq 0 ] && [ -n "$dpid" ] && "$TIP" status -s "$T/det.sock" >/dev/null 2>&1; then
 	sed -i 's/^log-level info/log-level warn/' "$T/etc/det.conf"
 	kill -HUP "$dpid"
-	for _ in $(seq 100); do [ "$(field "$T/det.sock" conf reloads)" = 1 ] && break; sleep 0.05; done
+	wait_for 5 field_is "$T/det.sock" conf reloads 1
 	if [ "$(field "$T/det.sock" conf reloads)" = 1 ] && [ "$(field "$T/det.sock" conf reload_errors)" = 0 ] &&
 		[ "$(field "$T/det.sock" tipd level)" = warn ] &&
 		[ "$(field "$T/det.sock" tipd config)" = "$T/etc/det.conf" ]; then
@@ -240,7 +237,7 @@ if [ "$rc" -eq 0 ] && [ -n "$dpid" ] && "$TIP" status -s "$T/det.sock" >/dev/nul
 		notok "detached_relative_config_reloads" "$("$TIP" status -s "$T/det.sock" | grep -E '^(tipd|conf)')"
 	fi
 	kill -TERM "$dpid"
-	for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
+	wait_for 5 gone "$dpid"
 else
 	notok "detached_relative_config_reloads" "rc=$rc $(cat "$T/det.err")"
 fi
@@ -251,10 +248,10 @@ STORE=$T/store4 conf hup
 up hup || notok "hup_start"
 STORE=$T/elsewhere conf hup
 kill -HUP "$PID_hup"
-for _ in $(seq 100); do [ "$(field "$T/hup.sock" conf reloads)" = 1 ] && break; sleep 0.05; done
+wait_for 5 field_is "$T/hup.sock" conf reloads 1
 STORE=$T/store4 conf hup
 kill -HUP "$PID_hup"
-for _ in $(seq 100); do [ "$(field "$T/hup.sock" conf reloads)" = 2 ] && break; sleep 0.05; done
+wait_for 5 field_is "$T/hup.sock" conf reloads 2
 n=$(grep -c 'conf: reload: store dir: changed in the file' "$T/hup.log")
 if [ "$(field "$T/hup.sock" conf reloads)" = 2 ] && [ "$n" = 1 ]; then
 	ok "hup_back_to_same_store_dir_is_quiet"
@@ -276,7 +273,8 @@ STORE=$T/store5 conf wl "" "" "module watchlist {
 	interval 1s
 }"
 up wl || notok "watchlist_start" "$(tail -3 "$T/wl.log")"
-for _ in $(seq 100); do [ -n "$(field "$T/wl.sock" module bad_lines)" ] && [ "$(field "$T/wl.sock" module reads)" = 1 ] && break; sleep 0.05; done
+wl_read() { [ -n "$(field "$T/wl.sock" module bad_lines)" ] && [ "$(field "$T/wl.sock" module reads)" = 1 ]; }
+wait_for 5 wl_read
 down wl >/dev/null
 dump=$("$TIP" dump "$T/store5" 2>&1)
 if grep -q "watchlist: $T/watch.txt:1: not a domain name: \"bad name.flux.test\"" "$T/wl.log" &&
@@ -336,7 +334,7 @@ else
 }"
 	up dns || notok "mute_server_start" "$(tail -3 "$T/dns.log")"
 	"$TIP" submit -s "$T/dns.sock" ff1.flux.test >/dev/null
-	for _ in $(seq 200); do grep -q "resolver: no reply from 127.0.0.1:$port in 2 s" "$T/dns.log" && break; sleep 0.05; done
+	wait_for 10 grep -q "resolver: no reply from 127.0.0.1:$port in 2 s" "$T/dns.log"
 	if grep -q "warn: resolver: no reply from 127.0.0.1:$port in 2 s" "$T/dns.log" &&
 		[ "$(field "$T/dns.sock" module res_servers_silent)" = 1 ]; then
 		ok "mute_server_named"
@@ -345,7 +343,7 @@ else
 	fi
 	if python3 tests/pdns/harness.py up "$T/pdns" --port "$port" >"$T/pdns.up" 2>&1; then
 		"$TIP" submit -s "$T/dns.sock" ff2.flux.test >/dev/null
-		for _ in $(seq 200); do grep -q "answers again" "$T/dns.log" && break; sleep 0.05; done
+		wait_for 10 grep -q "answers again" "$T/dns.log"
 		if grep -Eq "warn: resolver: 127.0.0.1:$port answers again after [0-9]+ s" "$T/dns.log" &&
 			[ "$(grep -c "no reply from 127.0.0.1:$port" "$T/dns.log")" = 1 ] &&
 			[ "$(field "$T/dns.sock" module res_servers_silent)" = 0 ]; then

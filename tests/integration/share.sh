@@ -112,15 +112,13 @@ conf() {	# conf FILE STORE PORT SOCKET [extra share lines]
 		echo "}"
 	} >"$f"
 }
+# shellcheck disable=SC2317 # called through wait_for
+listening() { grep -q 'share: listening' "$1" 2>/dev/null && ports_open "$2"; }	# listening LOG PORT
 start_tipd() {	# start_tipd CONF LOG PORT: sets TIPD
 	"$tipd" -f -c "$1" >>"$2" 2>&1 &
 	TIPD=$!
 	pids+=("$TIPD")
-	for _ in $(seq 100); do
-		grep -q 'share: listening' "$2" 2>/dev/null && (: </dev/tcp/127.0.0.1/"$3") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_for 5 listening "$2" "$3"
 }
 stop_tipd() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 conf "$d/tipd.conf" "$d/src" "$P" "$d/ctl.sock"
@@ -247,7 +245,7 @@ check refuse_plain_http $? "rc=$rc $out"
 HP=$(port)
 python3 -m http.server "$HP" --bind 127.0.0.1 --directory "$d/snap" >/dev/null 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do (: </dev/tcp/127.0.0.1/"$HP") 2>/dev/null && break; sleep 0.1; done
+wait_for 5 ports_open "$HP"
 "$tip" pull "https://127.0.0.1:$HP" --store "$d/r5" --key "$d/cli" --peer "$FSRV" --retries 0 --timeout 3 \
 	>"$d/r5.out" 2>&1; rc=$?
 [ $rc = 3 ] && grep -q 'does not speak TLS' "$d/r5.out"; check refuse_plain_http_server $? "rc=$rc $(cat "$d/r5.out")"
@@ -297,7 +295,7 @@ fault() {	# fault NAME MODE ARG EXPECT-RC GREP
 	local name=$1 mode=$2 arg=$3 want=$4 pat=$5 p rc
 	python3 "$py" proxy "$PX" "$BP" "$mode" "$arg" >/dev/null 2>&1 &
 	p=$!
-	for _ in $(seq 50); do (: </dev/tcp/127.0.0.1/"$PX") 2>/dev/null && break; sleep 0.05; done
+	wait_for 2.5 ports_open "$PX"
 	rm -rf "$d/f"
 	bpull "https://127.0.0.1:$PX" "$d/f" --retries 0 --timeout 1 -q >"$d/f.out" 2>&1; rc=$?
 	kill $p 2>/dev/null; wait $p 2>/dev/null
@@ -316,7 +314,7 @@ LP=$(port)
 for mode in digest size corrupt short; do
 	python3 "$py" liar "$LP" "$d/srv/cert.pem" "$d/srv/key.pem" "$seg1" "$mode" >/dev/null 2>&1 &
 	p=$!
-	for _ in $(seq 50); do (: </dev/tcp/127.0.0.1/"$LP") 2>/dev/null && break; sleep 0.05; done
+	wait_for 2.5 ports_open "$LP"
 	rm -rf "$d/l"
 	bpull "https://127.0.0.1:$LP" "$d/l" --retries 0 --timeout 2 -q >"$d/l.out" 2>&1; rc=$?
 	kill $p 2>/dev/null; wait $p 2>/dev/null
@@ -334,7 +332,7 @@ done
 # the server ends sessions after 1 s: a slow pull reconnects and resumes
 python3 "$py" proxy "$PX" "$BP" throttle 300000 >/dev/null 2>&1 &
 p=$!
-for _ in $(seq 50); do (: </dev/tcp/127.0.0.1/"$PX") 2>/dev/null && break; sleep 0.05; done
+wait_for 2.5 ports_open "$PX"
 rm -rf "$d/s"
 bpull "https://127.0.0.1:$PX" "$d/s" --retries 3 -q >"$d/s.out" 2>&1; rc=$?
 kill $p 2>/dev/null; wait $p 2>/dev/null
