@@ -38,14 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-q() { "$@" >>"$T/setup.log" 2>&1 || { echo "bench_fetch.sh: $1 failed" >&2; tail -5 "$T/setup.log" >&2; exit 1; }; }
-q openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" \
-	-days 30 -subj "/CN=TIP bench CA" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
-q openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/srv.key" -out "$T/srv.csr" \
-	-subj "/CN=localhost" -addext subjectAltName=DNS:localhost
-printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' > "$T/ext"
-q openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -days 30 \
-	-extfile "$T/ext" -out "$T/srv.pem"
+. tests/integration/lib.sh	# test_pki, freeport, wait_for, ports_open
+test_pki "$T" bench	# $T/ca.pem, $T/srv.pem, $T/srv.key
 
 mkdir -p "$T/www/gz" "$T/tmp"
 cat ../shared/data/blacklists/domains/*.txt ../shared/data/blacklists/hosts/*.hosts 2>/dev/null |
@@ -61,7 +55,7 @@ with open(sys.argv[2], "wb") as f:
 EOF
 cp "$T/www/list.txt" "$T/www/gz/list.txt"
 bytes=$(stat -c %s "$T/www/list.txt")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(freeport)
 cat > "$T/nginx.conf" <<EOF
 daemon off;
 master_process off;
@@ -89,7 +83,7 @@ http {
 EOF
 "$NGINX" -p "$T" -c "$T/nginx.conf" -e "$T/error.log" >"$T/nginx.out" 2>&1 &
 pid=$!
-for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+wait_for 5 ports_open "$port"
 
 # measure N CMD...: run CMD N times; print "wall_median cpu_median maxrss_kb" (one process each)
 measure() {
