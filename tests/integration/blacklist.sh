@@ -45,20 +45,13 @@ cp "$DATA/json/eth-phishing-detect-config.json" "$W/eth.json"
 gzip -9 -c "$DATA/urls/openphish-feed.txt" >"$W/openphish.txt.gz"
 
 P=$(freeport) PS=$(freeport)
-{ nginx_conf_head "$T"; cat <<NGINX; } >"$T/nginx.conf"
-	default_type text/plain;
-	gzip on;
-	gzip_types text/plain;
-	server {
-		listen 127.0.0.1:$P ssl;
-		ssl_certificate $C/srv.pem;
-		ssl_certificate_key $C/srv.key;
-		root $W;
-	}
-}
-NGINX
-"$NGINX" -p "$T" -c "$T/nginx.conf" -e "$T/nginx-error.log" >"$T/nginx.out" 2>&1 &
-PIDS="$PIDS $!"
+{
+	nginx_conf_head "$T"
+	printf '\tdefault_type text/plain;\n\tgzip on;\n\tgzip_types text/plain;\n'
+	nginx_server "$P" "$C/srv" "$W"
+	echo "}"
+} >"$T/nginx.conf"
+nginx_start "$T"
 # a TLS server that sends the head and then one byte every half second
 cat >"$T/slow.py" <<'PY'
 import socket, ssl, sys, threading, time

@@ -101,25 +101,9 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2
 fi
 declare -A PORT
 for n in expired future wronghost unknownca self; do PORT[$n]=$(freeport); done
-servers=""
-for n in expired future wronghost unknownca self; do
-	servers="$servers
-	server { listen 127.0.0.1:${PORT[$n]} ssl; ssl_certificate $C/$n.pem; ssl_certificate_key $C/$n.key; root $W; }"
-done
-cat > "$T/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $T/nginx-error.log;
-pid $T/nginx.pid;
-events { worker_connections 64; }
-http {
-	access_log $T/nginx-access.log;
-	client_body_temp_path $T/nginx-tmp;
-	proxy_temp_path $T/nginx-tmp;
-	fastcgi_temp_path $T/nginx-tmp;
-	uwsgi_temp_path $T/nginx-tmp;
-	scgi_temp_path $T/nginx-tmp;
+{
+	nginx_conf_head "$T"
+	cat <<EOF
 	types { text/plain txt; application/gzip gz; }
 	default_type application/octet-stream;
 	gzip on;
@@ -145,12 +129,11 @@ http {
 		root $W;
 		location /chunked/ { gzip off; ssi on; ssi_types text/plain; }
 	}
-	$servers
-}
 EOF
-mkdir -p "$T/nginx-tmp"
-"$NGINX" -p "$T" -c "$T/nginx.conf" -e "$T/nginx-error.log" >"$T/nginx.out" 2>&1 &
-PIDS="$PIDS $!"
+	for n in expired future wronghost unknownca self; do nginx_server "${PORT[$n]}" "$C/$n" "$W"; done
+	echo "}"
+} >"$T/nginx.conf"
+nginx_start "$T"
 
 # ---- Python: broken TLS servers and a DNS responder --------------------------------------------
 P_TRUNC=$(freeport); P_SLOW=$(freeport); P_SILENT=$(freeport); P_DNS=$(freeport)

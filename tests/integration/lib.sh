@@ -21,6 +21,11 @@ check() { if [ "$2" = 0 ]; then ok "$1"; else nok "$1" "${3:-}"; fi; }
 #                            the script with "not ok NAME" when openssl fails
 #   nginx_conf_head DIR      the head of an nginx.conf that runs in the foreground
 #                            with every file under DIR, ending inside "http {"
+#   nginx_server PORT CERT ROOT
+#                            a server block of it: HTTPS on 127.0.0.1:PORT with
+#                            CERT.pem and CERT.key, the files under ROOT
+#   nginx_start DIR          nginx ($NGINX) on DIR/nginx.conf in the background,
+#                            its output in DIR/nginx.out, its pid added to PIDS
 #   share_conf STORE PORT KEY PEER FP
 #                            a tipd.conf that only shares STORE on 127.0.0.1:PORT
 #                            with the key KEY to the one peer PEER (key fingerprint
@@ -40,6 +45,14 @@ test_pki() {
 	printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n' >"$c/ext"
 	_ossl x509 -req -in "$c/srv.csr" -CA "$c/ca.pem" -CAkey "$c/ca.key" -CAcreateserial -days 30 \
 		-extfile "$c/ext" -out "$c/srv.pem"
+}
+nginx_server() {
+	printf '\tserver {\n\t\tlisten 127.0.0.1:%s ssl;\n\t\tssl_certificate %s.pem;\n' "$1" "$2"
+	printf '\t\tssl_certificate_key %s.key;\n\t\troot %s;\n\t}\n' "$2" "$3"
+}
+nginx_start() {
+	"$NGINX" -p "$1" -c "$1/nginx.conf" -e "$1/nginx-error.log" >"$1/nginx.out" 2>&1 &
+	PIDS="$PIDS $!"
 }
 share_conf() {
 	cat <<CONF

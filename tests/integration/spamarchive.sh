@@ -134,18 +134,13 @@ dayof() { python3 -c "import json,sys; print(json.load(open('$T/expect'))['days'
 D4=$(dayof -4) D3=$(dayof -3) D2=$(dayof -2) D1=$(dayof -1) D0=$(dayof 0)
 
 P=$(freeport)
-{ nginx_conf_head "$T"; cat <<NGINX; } >"$T/nginx.conf"
-	default_type application/octet-stream;
-	server {
-		listen 127.0.0.1:$P ssl;
-		ssl_certificate $C/srv.pem;
-		ssl_certificate_key $C/srv.key;
-		root $W;
-	}
-}
-NGINX
-"$NGINX" -p "$T" -c "$T/nginx.conf" -e "$T/nginx-error.log" >"$T/nginx.out" 2>&1 &
-PIDS="$PIDS $!"
+{
+	nginx_conf_head "$T"
+	printf '\tdefault_type application/octet-stream;\n'
+	nginx_server "$P" "$C/srv" "$W"
+	echo "}"
+} >"$T/nginx.conf"
+nginx_start "$T"
 wait_for 5 ports_open "$P"
 
 S=$T/store
