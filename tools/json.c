@@ -33,17 +33,20 @@ void json_doc_init(struct json_doc *d, struct json_val *vals, uint32_t max_vals,
 /* ---- UTF-8 ------------------------------------------------------------- */
 
 /*
- * Length of the valid UTF-8 sequence at p[0..n) and its code point, or 0
- * when the bytes there are not one (RFC 3629 table of well-formed bytes).
+ * Length of the valid UTF-8 sequence at the cursor and its code point, or
+ * 0 when the bytes there are not one (RFC 3629 table of well-formed
+ * bytes); nothing consumed.
  */
-static size_t utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
+static size_t utf8_seq(const struct buf_rd *p, uint32_t *cp)
 {
-	uint8_t c = p[0];
+	int c = buf_peek(p);
 	size_t len;
 	uint8_t lo = 0x80, hi = 0xbf;
 	uint32_t v;
+	if (c < 0)
+		return 0;
 	if (c < 0x80) {
-		*cp = c;
+		*cp = (uint32_t)c;
 		return 1;
 	}
 	if (c >= 0xc2 && c <= 0xdf) {
@@ -66,13 +69,11 @@ static size_t utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
 	} else {
 		return 0;
 	}
-	if (n < len)
-		return 0;
 	for (size_t i = 1; i < len; i++) {
-		uint8_t b = p[i];
+		int b = buf_peek_at(p, i);	/* -1 past the end: below lo */
 		if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf))
 			return 0;
-		v = v << 6 | (b & 0x3f);
+		v = v << 6 | (uint32_t)(b & 0x3f);
 	}
 	*cp = v;
 	return len;
@@ -84,8 +85,7 @@ int json_utf8_valid(const void *s, size_t n)
 	uint32_t cp;
 	buf_rd_init(&b, s, n);
 	while (buf_left(&b)) {
-		const uint8_t *p = buf_get_bytes(&b, 0);
-		size_t k = utf8_seq(p, buf_left(&b), &cp);
+		size_t k = utf8_seq(&b, &cp);
 		if (!k)
 			return 0;
 		buf_skip(&b, k);
@@ -120,12 +120,6 @@ struct ps {
 	struct buf_wr out;
 };
 
-/* The byte at the cursor, or -1 at the end (buf_left checks the bound). */
-static int peek(const struct buf_rd *b)
-{
-	return buf_left(b) ? b->p[b->off] : -1;
-}
-
 /* Fail at byte offset off of the input. */
 static int fail_at(struct ps *s, size_t off, const char *why)
 {
@@ -142,12 +136,7 @@ static int fail(struct ps *s, const char *why)
 
 static void skip_ws(struct buf_rd *b)
 {
-	for (;;) {
-		int c = peek(b);
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			return;
-		buf_skip(b, 1);
-	}
+	buf_skip_while(b, " \t\n\r");
 }
 
 static long new_val(struct ps *s, uint8_t type)
@@ -166,14 +155,8 @@ static int hex4(struct buf_rd *b, uint32_t *out)
 {
 	uint32_t v = 0;
 	for (int i = 0; i < 4; i++) {
-		int c = peek(b);
-		if (c >= '0' && c <= '9')
-			c -= '0';
-		else if (c >= 'a' && c <= 'f')
-			c -= 'a' - 10;
-		else if (c >= 'A' && c <= 'F')
-			c -= 'A' - 10;
-		else
+		int c = buf_hexval(buf_peek(b));
+		if (c < 0)
 			return -1;
 		buf_skip(b, 1);
 		v = v << 4 | (uint32_t)c;
@@ -189,7 +172,7 @@ static int parse_string(struct ps *s, const char **str, size_t *len)
 	buf_skip(&s->in, 1);	/* the quote */
 	for (;;) {
 		size_t at = s->in.off;
-		int c = peek(&s->in);
+		int c = buf_peek(&s->in);
 		if (c < 0)
 			return fail(s, "unterminated string");
 		buf_skip(&s->in, 1);
@@ -199,7 +182,7 @@ static int parse_string(struct ps *s, const char **str, size_t *len)
 			return fail_at(s, at, "control character in string");
 		if (c == '\\') {
 			uint32_t cp, lo;
-			int e = peek(&s->in);
+			int e = buf_peek(&s->in);
 			buf_skip(&s->in, 1);
 			switch (e) {
 			case '"': buf_put_u8(&s->out, '"'); break;
@@ -216,10 +199,10 @@ static int parse_string(struct ps *s, const char **str, size_t *len)
 				if (cp >= 0xdc00 && cp <= 0xdfff)
 					return fail_at(s, at, "lone low surrogate");
 				if (cp >= 0xd800 && cp <= 0xdbff) {
-					if (peek(&s->in) != '\\')
+					if (buf_peek(&s->in) != '\\')
 						return fail_at(s, at, "lone high surrogate");
 					buf_skip(&s->in, 1);
-					if (peek(&s->in) != 'u')
+					if (buf_peek(&s->in) != 'u')
 						return fail_at(s, at, "lone high surrogate");
 					buf_skip(&s->in, 1);
 					if (hex4(&s->in, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
@@ -238,8 +221,7 @@ static int parse_string(struct ps *s, const char **str, size_t *len)
 			struct buf_rd t = s->in;
 			uint32_t cp;
 			t.off = at;
-			const uint8_t *p = buf_get_bytes(&t, 0);
-			size_t k = p ? utf8_seq(p, buf_left(&t), &cp) : 0;
+			size_t k = utf8_seq(&t, &cp);
 			if (!k)
 				return fail_at(s, at, "invalid UTF-8 in string");
 			const uint8_t *seq = buf_get_bytes(&t, k);
@@ -257,11 +239,15 @@ static int parse_string(struct ps *s, const char **str, size_t *len)
 	return 0;
 }
 
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
 static void skip_digits(struct buf_rd *b)
 {
-	int c;
-	while ((c = peek(b)) >= '0' && c <= '9')
-		buf_skip(b, 1);
+	size_t n;
+	buf_take_while(b, is_digit, &n);
 }
 
 static int parse_number(struct ps *s, struct json_val *v)
@@ -269,12 +255,12 @@ static int parse_number(struct ps *s, struct json_val *v)
 	struct buf_rd *b = &s->in;
 	size_t start = b->off;
 	int c;
-	if (peek(b) == '-')
+	if (buf_peek(b) == '-')
 		buf_skip(b, 1);
-	c = peek(b);
+	c = buf_peek(b);
 	if (c == '0') {
 		buf_skip(b, 1);
-		c = peek(b);
+		c = buf_peek(b);
 		if (c >= '0' && c <= '9')
 			return fail(s, "leading zero in number");
 	} else if (c >= '1' && c <= '9') {
@@ -282,20 +268,20 @@ static int parse_number(struct ps *s, struct json_val *v)
 	} else {
 		return fail(s, "bad number");
 	}
-	if (peek(b) == '.') {
+	if (buf_peek(b) == '.') {
 		buf_skip(b, 1);
-		c = peek(b);
+		c = buf_peek(b);
 		if (c < '0' || c > '9')
 			return fail(s, "bad number: no digit after '.'");
 		skip_digits(b);
 	}
-	c = peek(b);
+	c = buf_peek(b);
 	if (c == 'e' || c == 'E') {
 		buf_skip(b, 1);
-		c = peek(b);
+		c = buf_peek(b);
 		if (c == '+' || c == '-')
 			buf_skip(b, 1);
-		c = peek(b);
+		c = buf_peek(b);
 		if (c < '0' || c > '9')
 			return fail(s, "bad number: no digit in exponent");
 		skip_digits(b);
@@ -312,12 +298,8 @@ static int parse_number(struct ps *s, struct json_val *v)
 
 static int literal(struct ps *s, const char *word)
 {
-	size_t n = strlen(word), at = s->in.off;
-	struct buf_rd t = s->in;
-	const uint8_t *p = buf_get_bytes(&t, n);
-	if (!p || memcmp(p, word, n) != 0)
-		return fail_at(s, at, "unexpected word");
-	s->in.off = t.off;
+	if (!buf_expect(&s->in, word))
+		return fail(s, "unexpected word");
 	return 0;
 }
 
@@ -326,7 +308,7 @@ static long parse_value(struct ps *s, unsigned depth)
 	struct json_doc *d = s->d;
 	long idx, child, last = 0;
 	skip_ws(&s->in);
-	int c = peek(&s->in);
+	int c = buf_peek(&s->in);
 	switch (c) {
 	case -1:
 		return fail(s, "unexpected end of input");
@@ -339,7 +321,7 @@ static long parse_value(struct ps *s, unsigned depth)
 			return -1;
 		buf_skip(&s->in, 1);
 		skip_ws(&s->in);
-		if (peek(&s->in) == (obj ? '}' : ']')) {
+		if (buf_peek(&s->in) == (obj ? '}' : ']')) {
 			buf_skip(&s->in, 1);
 			return idx;
 		}
@@ -348,12 +330,12 @@ static long parse_value(struct ps *s, unsigned depth)
 			size_t klen = 0;
 			if (obj) {
 				skip_ws(&s->in);
-				if (peek(&s->in) != '"')
+				if (buf_peek(&s->in) != '"')
 					return fail(s, "expected a string key");
 				if (parse_string(s, &key, &klen) < 0)
 					return -1;
 				skip_ws(&s->in);
-				if (peek(&s->in) != ':')
+				if (buf_peek(&s->in) != ':')
 					return fail(s, "expected ':'");
 				buf_skip(&s->in, 1);
 			}
@@ -368,7 +350,7 @@ static long parse_value(struct ps *s, unsigned depth)
 			last = child;
 			d->vals[idx].n++;
 			skip_ws(&s->in);
-			c = peek(&s->in);
+			c = buf_peek(&s->in);
 			if (c == ',') {
 				buf_skip(&s->in, 1);
 				continue;
@@ -552,13 +534,13 @@ static void escape(struct sink *k, const void *s, size_t n)
 	emit(k, "\"", 1);
 	while (buf_left(&b)) {
 		const uint8_t *p = buf_get_bytes(&b, 0);
-		uint8_t c = p[0];
+		uint8_t c = (uint8_t)buf_peek(&b);
 		char e[8];
 		size_t elen = 0;
 		uint32_t cp = c;
 		size_t k_len = 1;
 		if (c >= 0x80)
-			k_len = utf8_seq(p, buf_left(&b), &cp);
+			k_len = utf8_seq(&b, &cp);
 		if (c == '"' || c == '\\') {
 			e[0] = '\\', e[1] = (char)c, elen = 2;
 		} else if (c == '\n') {
