@@ -62,6 +62,7 @@
 #include "cymru.h"
 #include "enrich.h"
 #include "fastflux.h"
+#include "list.h"
 #include "flux_score.h"
 #include "log.h"
 #include "module.h"
@@ -334,7 +335,7 @@ enum { JOB_A, JOB_NS, JOB_TXT, JOB_PTR, JOB_ASNAME };
 struct ff;
 
 struct ffjob {
-	struct ffjob *next, *prev;	/* active list, or free list (next only) */
+	struct dlink link;	/* on ff.active, or ff.freejobs */
 	struct ff *ff;
 	struct ffdom *dom;	/* A, NS */
 	struct resolver_query *q;
@@ -375,7 +376,7 @@ struct ff {
 	size_t nstate[FASTFLUX__STATES];
 	unsigned busy;		/* domains with a lookup in flight */
 
-	struct ffjob *active, *freejobs;
+	struct dlist active, freejobs;	/* of ffjob */
 	unsigned ejobs;		/* TXT and PTR in flight */
 
 	struct enrich en;	/* the address cache and its questions */
@@ -601,32 +602,24 @@ static uint32_t dom_activity(const struct ffdom *d)
 
 static struct ffjob *job_get(struct ff *ff, int kind)
 {
-	struct ffjob *j = ff->freejobs;
-	if (j)
-		ff->freejobs = j->next;
-	else if (!(j = malloc(sizeof *j)))
+	struct ffjob *j;
+	if (ff->freejobs.head) {
+		j = container_of(ff->freejobs.head, struct ffjob, link);
+		dlist_remove(&ff->freejobs, &j->link);
+	} else if (!(j = malloc(sizeof *j))) {
 		return NULL;
+	}
 	memset(j, 0, sizeof *j);
 	j->ff = ff;
 	j->kind = (uint8_t)kind;
-	j->next = ff->active;
-	if (ff->active)
-		ff->active->prev = j;
-	ff->active = j;
+	dlist_push(&ff->active, &j->link);
 	return j;
 }
 
 static void job_put(struct ff *ff, struct ffjob *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		ff->active = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	j->prev = NULL;
-	j->next = ff->freejobs;
-	ff->freejobs = j;
+	dlist_remove(&ff->active, &j->link);
+	dlist_push(&ff->freejobs, &j->link);
 }
 
 /* ---- records ---------------------------------------------------------------------------- */
@@ -2088,8 +2081,8 @@ static void ff_stop(struct module *m)
 	if (ff->res && (ff->st.lookups || ff->st.ns_lookups))
 		log_stats(ff, "stopping");
 	/* every handle in flight is cancelled: no callback comes after this */
-	while (ff->active) {
-		struct ffjob *j = ff->active;
+	while (ff->active.head) {
+		struct ffjob *j = container_of(ff->active.head, struct ffjob, link);
 		if (ff->res && j->q)
 			resolver_cancel(ff->res, j->q);
 		job_put(ff, j);
@@ -2107,9 +2100,9 @@ static void ff_stop(struct module *m)
 	free(ff->heap);
 	free(ff->wait);
 	enrich_fini(&ff->en);
-	while (ff->freejobs) {
-		struct ffjob *j = ff->freejobs;
-		ff->freejobs = j->next;
+	while (ff->freejobs.head) {
+		struct ffjob *j = container_of(ff->freejobs.head, struct ffjob, link);
+		dlist_remove(&ff->freejobs, &j->link);
 		free(j);
 	}
 	free(ff->a4buf);
