@@ -21,24 +21,32 @@ static int is_tchar(int c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+static struct buf_rd span(const void *p, size_t n)
+{
+	struct buf_rd b;
+	buf_rd_init(&b, p, n);
+	return b;
+}
+
 /* Find the end of the line at the cursor: the offset of its LF, or -1. */
 static long line_end(const struct buf_rd *b)
 {
-	const void *lf = memchr(b->p + b->off, '\n', buf_left(b));
-	return lf ? (long)((const uint8_t *)lf - b->p) : -1;
+	struct buf_rd t = *b;
+	size_t n;
+	buf_take_until(&t, '\n', &n);
+	return buf_peek(&t) == '\n' ? (long)t.off : -1;
 }
 
 /* The line at the cursor without its CR LF (or LF); the cursor moves past it. */
-static const uint8_t *take_line(struct buf_rd *b, size_t *len)
+static struct buf_rd take_line(struct buf_rd *b)
 {
-	long e = line_end(b);
-	size_t n = (size_t)e - b->off;
-	const uint8_t *s = buf_get_bytes(b, n);
+	size_t n;
+	const uint8_t *s = buf_take_until(b, '\n', &n);
 	buf_skip(b, 1);
-	if (n && s[n - 1] == '\r')
-		n--;
-	*len = n;
-	return s;
+	struct buf_rd l = span(s, n);
+	if (n && buf_peek_at(&l, n - 1) == '\r')
+		l.len--;
+	return l;
 }
 
 static int fail(struct http_req *r, int status)
@@ -52,31 +60,52 @@ static int eq_ci(const uint8_t *s, size_t n, const char *word)
 	return strlen(word) == n && !strncasecmp((const char *)s, word, n);
 }
 
-/* Connection: a comma-separated token list. */
-static void connection_tokens(struct http_req *r, const uint8_t *v, size_t n)
+static int is_sep(int c)
 {
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		size_t s = i;
-		while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
-			i++;
-		if (eq_ci(v + s, i - s, "close"))
+	return c == ',' || c == ' ' || c == '\t';
+}
+
+static int not_sep(int c)
+{
+	return !is_sep(c);
+}
+
+/* Connection: a comma-separated token list. */
+static void connection_tokens(struct http_req *r, struct buf_rd v)
+{
+	while (buf_left(&v)) {
+		size_t n;
+		buf_skip_while(&v, " \t,");
+		const uint8_t *t = buf_take_while(&v, not_sep, &n);
+		if (eq_ci(t, n, "close"))
 			r->keep_alive = 0;
-		else if (eq_ci(v + s, i - s, "keep-alive") && r->minor == 0)
+		else if (eq_ci(t, n, "keep-alive") && r->minor == 0)
 			r->keep_alive = 1;
 	}
 }
 
-static int request_line(struct http_req *r, const uint8_t *s, size_t n)
+/* A visible ASCII byte: what a request target is made of. */
+static int is_vchar(int c)
 {
-	struct buf_rd b;
-	buf_rd_init(&b, s, n);
-	size_t m = 0;
-	while (buf_left(&b) && is_tchar(b.p[b.off]))
-		buf_skip(&b, 1), m++;
-	if (m == 0 || !buf_left(&b) || buf_get_u8(&b) != ' ')
+	return c > 0x20 && c < 0x7f;
+}
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A byte a field value may hold: no control but HTAB, no DEL. */
+static int is_field_byte(int c)
+{
+	return (c >= 0x20 || c == '\t') && c != 0x7f;
+}
+
+static int request_line(struct http_req *r, struct buf_rd b)
+{
+	size_t m, tl;
+	const uint8_t *s = buf_take_while(&b, is_tchar, &m);
+	if (m == 0 || !buf_take_byte(&b, ' '))
 		return fail(r, 400);
 	if (m == 3 && !memcmp(s, "GET", 3))
 		r->method = HTTP_GET;
@@ -84,25 +113,23 @@ static int request_line(struct http_req *r, const uint8_t *s, size_t n)
 		r->method = HTTP_HEAD;
 	else
 		r->method = HTTP_OTHER;
-	size_t t0 = b.off;
-	while (buf_left(&b) && b.p[b.off] > 0x20 && b.p[b.off] < 0x7f)
-		buf_skip(&b, 1);
-	size_t tl = b.off - t0;
-	if (tl == 0 || !buf_left(&b) || buf_get_u8(&b) != ' ')
+	const uint8_t *t = buf_take_while(&b, is_vchar, &tl);
+	if (tl == 0 || !buf_take_byte(&b, ' '))
 		return fail(r, 400);
 	if (tl > HTTP_LINE_MAX)
 		return fail(r, 414);
-	memcpy(r->target, s + t0, tl);
+	memcpy(r->target, t, tl);
 	r->target[tl] = '\0';
 	r->target_len = tl;
 	/* HTTP-version = "HTTP/" DIGIT "." DIGIT, and nothing after it */
-	const uint8_t *v = buf_get_bytes(&b, 8);
-	if (!v || buf_left(&b) || memcmp(v, "HTTP/", 5) || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
-	    v[7] < '0' || v[7] > '9')
+	if (buf_left(&b) != 8 || !buf_expect(&b, "HTTP/"))
 		return fail(r, 400);
-	if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
+	int major = buf_peek_at(&b, 0), minor = buf_peek_at(&b, 2);
+	if (!is_digit(major) || buf_peek_at(&b, 1) != '.' || !is_digit(minor))
+		return fail(r, 400);
+	if (major != '1' || (minor != '0' && minor != '1'))
 		return fail(r, 505);
-	r->minor = v[7] - '0';
+	r->minor = minor - '0';
 	r->keep_alive = r->minor == 1;
 	/* only origin-form; "*" (OPTIONS) and absolute-form are not served */
 	if (r->target[0] != '/')
@@ -110,41 +137,31 @@ static int request_line(struct http_req *r, const uint8_t *s, size_t n)
 	return 0;
 }
 
-static int header_line(struct http_req *r, const uint8_t *s, size_t n, int *seen_cl,
-		       unsigned long long *cl)
+static int header_line(struct http_req *r, struct buf_rd b, int *seen_cl, unsigned long long *cl)
 {
-	size_t i = 0;
-	while (i < n && is_tchar(s[i]))
-		i++;
-	if (i == 0 || i == n || s[i] != ':')	/* no name, or "Name :" */
+	size_t nl, k;
+	const uint8_t *name = buf_take_while(&b, is_tchar, &nl);
+	if (nl == 0 || !buf_take_byte(&b, ':'))	/* no name, or "Name :" */
 		return fail(r, 400);
-	const uint8_t *name = s;
-	size_t nl = i++;
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	size_t ve = n;
-	while (ve > i && (s[ve - 1] == ' ' || s[ve - 1] == '\t'))
-		ve--;
-	const uint8_t *v = s + i;
-	size_t vl = ve - i;
-	for (size_t k = 0; k < vl; k++)
-		if ((v[k] < 0x20 && v[k] != '\t') || v[k] == 0x7f)
-			return fail(r, 400);
+	buf_skip_while(&b, " \t");
+	struct buf_rd v = span(b.p + b.off, buf_left(&b));
+	buf_trim(&v, " \t");
+	size_t vl = buf_left(&v);
+	struct buf_rd t = v;
+	buf_take_while(&t, is_field_byte, &k);
+	if (k != vl)
+		return fail(r, 400);
 	if (eq_ci(name, nl, "host")) {
 		if (r->has_host)
 			return fail(r, 400);
 		r->has_host = 1;
 	} else if (eq_ci(name, nl, "connection")) {
-		connection_tokens(r, v, vl);
+		connection_tokens(r, v);
 	} else if (eq_ci(name, nl, "content-length")) {
-		unsigned long long x = 0;
-		if (vl == 0 || vl > 15)
+		uint64_t x;
+		/* at most 15 digits: no overflow, and no leading sign or blank */
+		if (vl == 0 || vl > 15 || buf_get_dec(&v, UINT64_MAX, &x) < 0 || buf_left(&v))
 			return fail(r, 400);
-		for (size_t k = 0; k < vl; k++) {
-			if (v[k] < '0' || v[k] > '9')
-				return fail(r, 400);
-			x = x * 10 + (unsigned)(v[k] - '0');
-		}
 		if (*seen_cl && x != *cl)
 			return fail(r, 400);
 		*seen_cl = 1;
@@ -163,8 +180,8 @@ int http_parse(struct http_req *r, const uint8_t *p, size_t n)
 	memset(r, 0, sizeof *r);
 	buf_rd_init(&b, p, n > HTTP_HEAD_MAX ? HTTP_HEAD_MAX : n);
 	/* RFC 9112 2.2: ignore at least one empty line before the request line */
-	while (buf_left(&b) >= 2 && b.p[b.off] == '\r' && b.p[b.off + 1] == '\n')
-		buf_skip(&b, 2);
+	while (buf_expect(&b, "\r\n"))
+		;
 	long e = line_end(&b);
 	if (e < 0) {
 		if (buf_left(&b) > HTTP_LINE_MAX + 16)
@@ -173,23 +190,21 @@ int http_parse(struct http_req *r, const uint8_t *p, size_t n)
 	}
 	if ((size_t)e - b.off > HTTP_LINE_MAX + 16)
 		return fail(r, 414);
-	size_t len;
-	const uint8_t *s = take_line(&b, &len);
-	if (request_line(r, s, len) < 0)
+	if (request_line(r, take_line(&b)) < 0)
 		return HTTP_ERROR;
 	int seen_cl = 0, lines = 0;
 	unsigned long long cl = 0;
 	for (;;) {
 		if (line_end(&b) < 0)
 			return n >= HTTP_HEAD_MAX ? fail(r, 431) : HTTP_MORE;
-		s = take_line(&b, &len);
-		if (len == 0)
+		struct buf_rd l = take_line(&b);
+		if (!buf_left(&l))
 			break;
 		if (++lines > HTTP_HEADERS_MAX)
 			return fail(r, 431);
-		if (s[0] == ' ' || s[0] == '\t')	/* obs-fold */
+		if (buf_peek(&l) == ' ' || buf_peek(&l) == '\t')	/* obs-fold */
 			return fail(r, 400);
-		if (header_line(r, s, len, &seen_cl, &cl) < 0)
+		if (header_line(r, l, &seen_cl, &cl) < 0)
 			return HTTP_ERROR;
 	}
 	if (r->minor == 1 && !r->has_host)
@@ -201,43 +216,35 @@ int http_parse(struct http_req *r, const uint8_t *p, size_t n)
 void http_split_target(const char *target, size_t len, const char **path, size_t *path_len,
 		       const char **query, size_t *query_len)
 {
-	const char *q = memchr(target, '?', len);
-	size_t pl = q ? (size_t)(q - target) : len;
-	const char *h = memchr(target, '#', len);
-	size_t end = h ? (size_t)(h - target) : len;
-	if (pl > end)
-		pl = end;
+	struct buf_rd t = span(target, len);
+	size_t end, pl;
+	buf_take_until(&t, '#', &end);
+	t = span(target, end);	/* the fragment never counts */
+	buf_take_until(&t, '?', &pl);
 	*path = target;
 	*path_len = pl;
-	*query = q && (size_t)(q - target) < end ? q + 1 : target + end;
-	*query_len = q && (size_t)(q - target) < end ? end - pl - 1 : 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	if (buf_take_byte(&t, '?')) {
+		*query_len = buf_left(&t);
+		*query = (const char *)buf_get_bytes(&t, *query_len);
+	} else {
+		*query = target + end;
+		*query_len = 0;
+	}
 }
 
 long http_pct_decode(char *out, size_t cap, const char *s, size_t n, int plus)
 {
-	struct buf_rd b;
+	struct buf_rd b = span(s, n);
 	size_t o = 0;
-	buf_rd_init(&b, s, n);
 	if (!cap)
 		return -1;
 	while (buf_left(&b)) {
 		int c = buf_get_u8(&b);
 		if (c == '%') {
-			const uint8_t *h = buf_get_bytes(&b, 2);
-			int hi = h ? hexval(h[0]) : -1, lo = h ? hexval(h[1]) : -1;
+			int hi = buf_hexval(buf_peek_at(&b, 0)), lo = buf_hexval(buf_peek_at(&b, 1));
 			if (hi < 0 || lo < 0)
 				return -1;
+			buf_skip(&b, 2);
 			c = hi << 4 | lo;
 		} else if (c == '+' && plus) {
 			c = ' ';
@@ -252,17 +259,22 @@ long http_pct_decode(char *out, size_t cap, const char *s, size_t n, int plus)
 
 int http_query_get(const char *query, size_t qlen, const char *key, char *out, size_t cap)
 {
-	size_t kl = strlen(key), i = 0;
-	while (i < qlen) {
-		const char *amp = memchr(query + i, '&', qlen - i);
-		size_t e = amp ? (size_t)(amp - query) : qlen;
-		const char *eq = memchr(query + i, '=', e - i);
-		size_t ke = eq ? (size_t)(eq - query) : e;
-		if (ke - i == kl && !memcmp(query + i, key, kl)) {
-			size_t vs = eq ? ke + 1 : e;
-			return http_pct_decode(out, cap, query + vs, e - vs, 1) < 0 ? -1 : 1;
+	struct buf_rd q = span(query, qlen);
+	while (buf_left(&q)) {
+		size_t n, kl, vl = 0;
+		const uint8_t *item = buf_take_until(&q, '&', &n);
+		buf_take_byte(&q, '&');
+		struct buf_rd it = span(item, n);
+		buf_take_until(&it, '=', &kl);
+		struct buf_rd k = span(item, kl);
+		if (kl == strlen(key) && buf_expect(&k, key)) {
+			const uint8_t *v = item + n;
+			if (buf_take_byte(&it, '=')) {
+				vl = buf_left(&it);
+				v = buf_get_bytes(&it, vl);
+			}
+			return http_pct_decode(out, cap, (const char *)v, vl, 1) < 0 ? -1 : 1;
 		}
-		i = e + 1;
 	}
 	return 0;
 }
