@@ -349,7 +349,16 @@ struct lexer {
 	size_t errlen;
 };
 
-/* The words of one line [p, p+len): 0 with *nw words, or -1. */
+/* A byte of a bare word: anything but a blank, a comment, a brace or a quote. */
+static int is_bare_byte(int c)
+{
+	return c != ' ' && c != '\t' && c != '\r' && c != '#' && c != '{' && c != '}' && c != '"';
+}
+
+/*
+ * The words of one line [p, p+len): 0 with *nw words, or -1 with the
+ * column (the cursor's offset in the line, plus one) of the fault.
+ */
 static int split_line(struct lexer *lx, const uint8_t *p, size_t len, struct word *w, int *nw)
 {
 	struct buf_rd b;
@@ -359,16 +368,16 @@ static int split_line(struct lexer *lx, const uint8_t *p, size_t len, struct wor
 	buf_rd_init(&b, p, len);
 	*nw = 0;
 	for (;;) {
-		while (buf_left(&b) && (b.p[b.off] == ' ' || b.p[b.off] == '\t' || b.p[b.off] == '\r'))
-			buf_skip(&b, 1);
-		if (!buf_left(&b) || b.p[b.off] == '#')
+		buf_skip_while(&b, " \t\r");
+		if (!buf_left(&b) || buf_peek(&b) == '#')
 			break;
 		if (n == CONF_MAX_ARGS + 2)
 			return line_error(lx->name, lx->line, lx->err, lx->errlen,
-					  "too many words (at most %d values)", CONF_MAX_ARGS);
-		size_t t = 0;
+					  "too many words (at most %d values) at column %zu",
+					  CONF_MAX_ARGS, b.off + 1);
+		size_t t = 0, at = b.off;
 		int quoted = 0;
-		uint8_t c = b.p[b.off];
+		uint8_t c = (uint8_t)buf_peek(&b);
 		if (c == '{' || c == '}') {
 			buf_skip(&b, 1);
 			tok[t++] = (char)c;
@@ -378,14 +387,16 @@ static int split_line(struct lexer *lx, const uint8_t *p, size_t len, struct wor
 			for (;;) {
 				if (!buf_left(&b))
 					return line_error(lx->name, lx->line, lx->err, lx->errlen,
-							  "unterminated string");
+							  "unterminated string at column %zu", at + 1);
 				c = buf_get_u8(&b);
 				if (c == '"')
 					break;
 				if (c == '\\') {
 					if (!buf_left(&b))
 						return line_error(lx->name, lx->line, lx->err,
-								  lx->errlen, "unterminated string");
+								  lx->errlen,
+								  "unterminated string at column %zu",
+								  at + 1);
 					c = buf_get_u8(&b);
 					if (c == 'n')
 						c = '\n';
@@ -393,20 +404,16 @@ static int split_line(struct lexer *lx, const uint8_t *p, size_t len, struct wor
 						c = '\t';
 					else if (c != '\\' && c != '"')
 						return line_error(lx->name, lx->line, lx->err,
-								  lx->errlen, "unknown escape '\\%c'",
-								  c >= 0x20 && c < 0x7f ? c : '?');
+								  lx->errlen,
+								  "unknown escape '\\%c' at column %zu",
+								  c >= 0x20 && c < 0x7f ? c : '?',
+								  b.off - 1);
 				}
 				tok[t++] = (char)c;
 			}
 		} else {
-			while (buf_left(&b)) {
-				c = b.p[b.off];
-				if (c == ' ' || c == '\t' || c == '\r' || c == '#' || c == '{' ||
-				    c == '}' || c == '"')
-					break;
-				tok[t++] = (char)c;
-				buf_skip(&b, 1);
-			}
+			const uint8_t *s = buf_take_while(&b, is_bare_byte, &t);
+			memcpy(tok, s, t);
 		}
 		tok[t] = 0;
 		w[n].s = strdup(tok);
@@ -471,17 +478,15 @@ static int parse_tree(struct conf *c, const uint8_t *text, size_t len, char *err
 	open[0] = NULL;
 	buf_rd_init(&b, text, len);
 	while (buf_left(&b)) {
-		const uint8_t *start = b.p + b.off;
-		size_t n = 0;
+		size_t n, k;
+		const uint8_t *start = buf_take_until(&b, '\n', &n);
+		struct buf_rd nul;
 		lx.line++;
-		while (buf_left(&b) && b.p[b.off] != '\n') {
-			if (b.p[b.off] == 0)
-				return line_error(c->path, lx.line, err, errlen, "NUL byte");
-			buf_skip(&b, 1);
-			n++;
-		}
-		if (buf_left(&b))
-			buf_skip(&b, 1);	/* the newline */
+		buf_take_byte(&b, '\n');
+		buf_rd_init(&nul, start, n);
+		buf_take_until(&nul, 0, &k);
+		if (buf_left(&nul))
+			return line_error(c->path, lx.line, err, errlen, "NUL byte");
 		if (n > CONF_MAX_LINE)
 			return line_error(c->path, lx.line, err, errlen, "line longer than %d bytes",
 					  CONF_MAX_LINE);
