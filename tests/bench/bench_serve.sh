@@ -54,6 +54,7 @@ cleanup() {
 trap cleanup EXIT
 
 start() {	# start tip serve with the given arguments on a free loopback port
+	: >"$d/serve.log"	# not the last server's port: the child opens the log only when it runs
 	"$tip" serve --listen 127.0.0.1:0 "$@" 2>"$d/serve.log" &
 	pid=$!
 	port=""

@@ -78,6 +78,9 @@ fi
 
 # ---- server -------------------------------------------------------------------
 start() {	# start tip serve with the given arguments; sets pid, port, u
+	# emptied first: the background child opens the log only when it
+	# runs, and the loop below must not read the last server's port
+	: >"$d/serve.log"
 	"$tip" serve --listen 127.0.0.1:0 "$@" 2>"$d/serve.log" &
 	pid=$!
 	port=""
