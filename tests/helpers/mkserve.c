@@ -26,6 +26,7 @@
 #include "rec.h"
 #include "seg.h"
 #include "seg_writer.h"
+#include "../unit/testutil.h"
 
 #define T0 1735689600000000LL	/* 2025-01-01T00:00:00Z */
 #define HOUR 3600000000LL
@@ -71,15 +72,8 @@ static void append(const struct rec *r)
 
 static void dns_a(int64_t ts, const char *name, const uint8_t *a4, uint32_t n, uint32_t ttl)
 {
-	struct rec r = {0};
-	r.type = REC_DNS;
-	r.ts_us = ts;
-	r.u.dns.name = name;
-	r.u.dns.name_len = strlen(name);
-	r.u.dns.qtype = 1;
+	struct rec r = tu_dns_a(name, ts, a4, n);
 	r.u.dns.ttl = ttl;
-	r.u.dns.n_a4 = n;
-	r.u.dns.a4 = a4;
 	append(&r);
 }
 

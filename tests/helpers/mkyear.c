@@ -41,6 +41,7 @@
 #include "seg.h"
 #include "seg_writer.h"
 #include "store.h"
+#include "../unit/testutil.h"
 
 #define POOL 5000
 #define MAX_NAMES 1000
@@ -95,19 +96,11 @@ static void append(struct seg_writer *w, const struct rec *r)
 static void dns(struct seg_writer *w, int64_t ts, const char *name, uint8_t rcode, uint32_t ttl,
 		const uint8_t *a4, uint32_t n)
 {
-	struct rec r;
-	memset(&r, 0, sizeof r);
-	r.type = REC_DNS;
-	r.ts_us = ts;
-	r.u.dns.name = name;
-	r.u.dns.name_len = strlen(name);
-	r.u.dns.qtype = 1;
+	struct rec r = tu_dns_a(name, ts, a4, n);
 	r.u.dns.rcode = rcode;
 	r.u.dns.ttl = ttl;
 	r.u.dns.server.family = 4;
 	memcpy(r.u.dns.server.addr, (uint8_t[]){192, 0, 2, 53}, 4);
-	r.u.dns.a4 = a4;
-	r.u.dns.n_a4 = n;
 	append(w, &r);
 }
 
