@@ -166,10 +166,11 @@ static int parse_cc(struct buf_rd s, struct cymru_info *out)
 	out->cc[0] = '\0';
 	if (buf_left(&s) == 0)
 		return 0;
-	if (buf_left(&s) != 2)
+	const uint8_t *p = buf_get_bytes(&s, 2);
+	if (!p || buf_left(&s))
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		int c = buf_get_u8(&s);
+		int c = p[i];
 		if (c >= 'a' && c <= 'z')
 			c = c - 'a' + 'A';
 		if (c < 'A' || c > 'Z')
@@ -185,8 +186,9 @@ static int parse_registry(struct buf_rd s, struct cymru_info *out)
 	size_t n = buf_left(&s);
 	if (n >= CYMRU_REG_MAX)
 		return -1;
+	const uint8_t *p = buf_get_bytes(&s, n);
 	for (size_t i = 0; i < n; i++) {
-		int c = buf_get_u8(&s);
+		int c = p[i];
 		if (c >= 'A' && c <= 'Z')
 			c = c - 'A' + 'a';
 		if ((c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-')
@@ -228,8 +230,9 @@ static void copy_name(struct buf_rd s, struct cymru_info *out)
 {
 	size_t all = buf_left(&s);
 	size_t n = all < CYMRU_NAME_MAX - 1 ? all : CYMRU_NAME_MAX - 1;
+	const uint8_t *p = buf_get_bytes(&s, n);
 	for (size_t i = 0; i < n; i++) {
-		uint8_t c = buf_get_u8(&s);
+		uint8_t c = p[i];
 		/* keep UTF-8 bytes; no control characters reach a log or a table */
 		out->name[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
