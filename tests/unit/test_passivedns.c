@@ -146,6 +146,9 @@ static void test_pdns_malformed_lines(void **st)
 	bad("garbage", "1 field, not 9", 0);
 	bad("1||2||3||4||5||6||7", "7 fields", 0);
 	bad("500||10.0.0.1||192.0.2.53||IN||k.test||A||10.9.9.1||60||1||extra", "more than 9", 60);
+	/* with an eleventh: at the "||" after the tenth */
+	bad("500||10.0.0.1||192.0.2.53||IN||k.test||A||10.9.9.1||60||1||extra||more", "more than 9", 65);
+	bad("500||10.0.0.1||192.0.2.53||IN||k.test||A||10.9.9.1||60||1|||", "more than 9", 60);
 	bad("5x||10.0.0.1||192.0.2.53||IN||k.test||A||10.9.9.1||60||1", "timestamp", 1);
 	bad("500.1234567||10.0.0.1||192.0.2.53||IN||k.test||A||10.9.9.1||60||1", "timestamp", 1);
 	bad("500.||10.0.0.1||192.0.2.53||IN||k.test||A||10.9.9.1||60||1", "timestamp", 1);

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "module.h"
 #include "tipd.h"
+#include "watchlist.h"
 
 /* The daemon is not linked: its record sink is this stub. */
 int tipd_record(struct tipd *d, const struct rec *r)
@@ -180,11 +181,40 @@ static void test_watchlist_config_errors(void **state)
 	conf_free(&c);
 }
 
+struct scan_got {
+	char s[256];
+	size_t n;
+};
+
+static void scan_one(void *ctx, const char *name, size_t len, int line)
+{
+	struct scan_got *g = ctx;
+	g->n += (size_t)snprintf(g->s + g->n, sizeof g->s - g->n, "%d:[%.*s] ", line, (int)len, name);
+}
+
+/* Words, blanks, comments and CR LF as watchlist_scan cuts them. */
+static void test_watchlist_scan_cuts_lines(void **state)
+{
+	static const char text[] = "  a.test\n# c\n\nb.test # note\r\nbad name.test\r\nx y  # z\n"
+				   "w#x\nu v#w\n\tlast";
+	struct scan_got g = {"", 0};
+	(void)state;
+	watchlist_scan((const uint8_t *)text, sizeof text - 1, scan_one, &g);
+	assert_string_equal(g.s, "1:[a.test] 4:[b.test] 5:[bad name.test] 6:[x y] 7:[w] 8:[u v#w] "
+				 "9:[last] ");
+	g.n = 0;
+	g.s[0] = '\0';
+	watchlist_scan((const uint8_t *)"", 0, scan_one, &g);
+	watchlist_scan((const uint8_t *)"\n\n", 2, scan_one, &g);
+	assert_string_equal(g.s, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_watchlist_publishes_on_start_and_change),
 		cmocka_unit_test(test_watchlist_config_errors),
+		cmocka_unit_test(test_watchlist_scan_cuts_lines),
 	};
 	return cmocka_run_group_tests_name("watchlist", tests, NULL, NULL);
 }
