@@ -2,7 +2,9 @@
  * html: context escaping and the page frame of tip serve (html.h).
  * Invariant: the only bytes written raw are this file's own literals and
  * what html_text / html_url produced; both decide per input byte (or per
- * UTF-8 sequence) from the input alone.
+ * UTF-8 sequence) from the input alone.  html_text_to is the one escaper
+ * of untrusted text in tip: html_text and svg_text (svg.c) only choose
+ * where its output goes.
  */
 #include <stdint.h>
 #include <string.h>
@@ -12,7 +14,25 @@
 
 static const char hx[] = "0123456789abcdef";
 
-void html_text(struct hbuf *b, const void *s, size_t n)
+/*
+ * Length of the valid UTF-8 sequence at p (csv_utf8_seq) when it is shown
+ * as is: an XML 1.0 Char above U+009F that is not a direction control.
+ * 0: shown byte by byte as "\xNN" (invalid, C1 controls C2 80..C2 9F,
+ * U+FFFE and U+FFFF, EF BF BE..BF); -1: a direction control, U+202A-202E
+ * or U+2066-2069 (E2 80 AA..AE, E2 81 A6..A9), shown as "\uNNNN".
+ */
+static int shown_utf8(const unsigned char *p, size_t n, size_t *k)
+{
+	*k = csv_utf8_seq(p, n);
+	if ((*k == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
+	    (*k == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe))
+		*k = 0;
+	return *k == 3 && p[0] == 0xe2 &&
+	       ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+		(p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)) ? -1 : 0;
+}
+
+void html_text_to(html_put_fn put, void *ctx, const void *s, size_t n)
 {
 	const unsigned char *p = s;
 	size_t i = 0, run = 0;	/* p[i-run..i) is plain and not yet written */
@@ -31,11 +51,7 @@ void html_text(struct hbuf *b, const void *s, size_t n)
 		default:
 			if (c >= 0x20 && c < 0x7f)
 				break;
-			k = c >= 0x80 ? csv_utf8_seq(p + i, n - i) : 0;
-			if (k == 3 && p[i] == 0xe2 &&
-			    ((p[i + 1] == 0x80 && p[i + 2] >= 0xaa && p[i + 2] <= 0xae) ||
-			     (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9))) {
-				/* U+202A..202E, U+2066..2069: bidirectional controls */
+			if (c >= 0x80 && shown_utf8(p + i, n - i, &k) < 0) {
 				unsigned cp = (unsigned)(p[i] & 0x0f) << 12 |
 					      (unsigned)(p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f);
 				esc[0] = '\\', esc[1] = 'u';
@@ -43,7 +59,7 @@ void html_text(struct hbuf *b, const void *s, size_t n)
 					esc[2 + d] = hx[(cp >> (12 - 4 * d)) & 15];
 				esc[6] = '\0';
 				rep = esc;
-			} else if (k == 0) {
+			} else if (c < 0x80 || k == 0) {
 				esc[0] = '\\', esc[1] = 'x', esc[2] = hx[c >> 4], esc[3] = hx[c & 15];
 				esc[4] = '\0';
 				rep = esc;
@@ -52,16 +68,27 @@ void html_text(struct hbuf *b, const void *s, size_t n)
 			break;
 		}
 		if (rep) {
-			hbuf_put(b, p + i - run, run);
+			if (run)
+				put(ctx, (const char *)p + i - run, run);
 			run = 0;
-			hbuf_puts(b, rep);
-			i += k;
+			put(ctx, rep, strlen(rep));
 		} else {
 			run += k;
-			i += k;
 		}
+		i += k;
 	}
-	hbuf_put(b, p + i - run, run);
+	if (run)
+		put(ctx, (const char *)p + i - run, run);
+}
+
+static void put_hbuf(void *ctx, const char *s, size_t n)
+{
+	hbuf_put(ctx, s, n);
+}
+
+void html_text(struct hbuf *b, const void *s, size_t n)
+{
+	html_text_to(put_hbuf, b, s, n);
 }
 
 void html_texts(struct hbuf *b, const char *s)

@@ -7,7 +7,8 @@
  * reaches a page through one of these, chosen by context:
  *   html_text   element content and quoted attribute values: & < > " '
  *               become entities; bytes that are not printable valid UTF-8
- *               (controls, DEL, invalid sequences) and the Unicode
+ *               or no XML 1.0 Char (controls, DEL, invalid sequences, C1
+ *               controls U+0080-009F, U+FFFE, U+FFFF) and the Unicode
  *               direction overrides (U+202A-202E, U+2066-2069) become the
  *               visible text "\xNN" / "\u202e"; a backslash becomes "\\"
  *               so those forms cannot be forged.  A hostile name is shown
@@ -29,6 +30,12 @@
 
 /* Element content or a double-quoted attribute value. */
 void html_text(struct hbuf *b, const void *s, size_t n);
+/*
+ * The same through a put function: the one escaper, also of SVG text
+ * (svg_text), since HTML and SVG text are both XML character data.
+ */
+typedef void (*html_put_fn)(void *ctx, const char *s, size_t n);
+void html_text_to(html_put_fn put, void *ctx, const void *s, size_t n);
 void html_texts(struct hbuf *b, const char *s);
 /* A URL component (query parameter value). */
 void html_url(struct hbuf *b, const void *s, size_t n);

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "agg.h"
-#include "csv.h"
+#include "html.h"
 #include "svg.h"
 #include "util.h"
 
@@ -58,50 +58,10 @@ static void ps(struct out *o, const char *s)
 
 /* ---- SVG text ----------------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at p (csv_utf8_seq) that encodes an XML 1.0 Char above U+009F, else 0. */
-static size_t xml_utf8(const unsigned char *p, size_t n)
-{
-	size_t k = p[0] >= 0x80 ? csv_utf8_seq(p, n) : 0;
-	/* no C1 control (C2 80..C2 9F), no U+FFFE or U+FFFF (EF BF BE, EF BF BF) */
-	if ((k == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
-	    (k == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe))
-		return 0;
-	return k;
-}
-
-/*
- * Untrusted bytes as XML character data or an attribute value: & < > " '
- * as entities, valid UTF-8 as is, a backslash as "\\", and every other
- * byte (controls, DEL, C1, invalid UTF-8) as "\xNN", which XML cannot
- * carry even as a character reference.
- */
+/* Untrusted bytes as XML character data or an attribute value: html_text_to (html.h). */
 void svg_text(svg_put_fn put, void *ctx, const void *s, size_t n)
 {
-	struct out oo = {put, ctx}, *o = &oo;
-	const unsigned char *p = s;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		size_t k;
-		switch (c) {
-		case '&': ps(o, "&amp;"); i++; continue;
-		case '<': ps(o, "&lt;"); i++; continue;
-		case '>': ps(o, "&gt;"); i++; continue;
-		case '"': ps(o, "&quot;"); i++; continue;
-		case '\'': ps(o, "&#39;"); i++; continue;
-		case '\\': ps(o, "\\\\"); i++; continue;
-		default: break;
-		}
-		if (c >= 0x20 && c < 0x7f) {
-			o->put(o->ctx, (const char *)p + i, 1);
-			i++;
-		} else if (c >= 0x80 && (k = xml_utf8(p + i, n - i))) {
-			o->put(o->ctx, (const char *)p + i, k);
-			i += k;
-		} else {
-			pf(o, "\\x%02x", c);
-			i++;
-		}
-	}
+	html_text_to(put, ctx, s, n);
 }
 
 /* ---- axes ----------------------------------------------------------- */

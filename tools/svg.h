@@ -13,9 +13,10 @@
  * to the series' end.
  *
  * Invariants: the only untrusted text is the name, which goes through
- * svg_text (XML-escaped, a backslash as "\\", control bytes and invalid
- * UTF-8 as "\xNN"), so the element is well-formed whatever the name
- * holds.  Presentation attributes only (no style attribute, no script),
+ * svg_text (html_text_to, the same escaping as the pages' text: XML-escaped,
+ * a backslash as "\\", control bytes, C1 controls, U+FFFE/FFFF and invalid
+ * UTF-8 as "\xNN", direction overrides as "\u202e"), so the element is
+ * well-formed whatever the name holds and cannot reorder the text around it.  Presentation attributes only (no style attribute, no script),
  * so it renders under a Content-Security-Policy with style-src 'self' and
  * no script-src.  At most SVG_MAX_POINTS points are drawn (the last of
  * each half-pixel column beyond that), so a year of lookups stays small.

@@ -58,6 +58,11 @@ static void test_html_text_keeps_utf8_but_not_bidi_controls(void **st)
 	text_is("a\xe2\x80\xae" "b", 5, "a\\u202eb");	/* RIGHT-TO-LEFT OVERRIDE */
 	text_is("a\xe2\x81\xa6" "b", 5, "a\\u2066b");	/* LEFT-TO-RIGHT ISOLATE */
 	text_is("a\xe2\x80\x94" "b", 5, "a\xe2\x80\x94" "b");	/* an em dash stays */
+	/* no XML 1.0 Char: C1 controls, U+FFFE, U+FFFF; U+00A0 is one */
+	text_is("a\xc2\x85" "b", 4, "a\\xc2\\x85b");	/* NEXT LINE */
+	text_is("a\xc2\x9f" "b", 4, "a\\xc2\\x9fb");
+	text_is("a\xc2\xa0" "b", 4, "a\xc2\xa0" "b");
+	text_is("a\xef\xbf\xbf" "b", 5, "a\\xef\\xbf\\xbfb");
 }
 
 static void test_html_url_encodes_all_but_unreserved(void **st)
@@ -107,6 +112,14 @@ static void test_html_svg_graph_is_self_contained(void **st)
 	hbuf_reset(&b);
 	svg_score_graph(put, &b, &g);
 	assert_non_null(strstr(b.p, "<title>Fast-flux score of a\\xef\\xbf\\xbe\xc3\xa9.test</title>"));
+	/* a direction override cannot reorder the picture's title either */
+	static const char rlo[] = "a\xe2\x80\xae" "b.test";
+	g.name = rlo;
+	g.name_len = sizeof rlo - 1;
+	hbuf_reset(&b);
+	svg_score_graph(put, &b, &g);
+	assert_non_null(strstr(b.p, "<title>Fast-flux score of a\\u202eb.test</title>"));
+	assert_null(strstr(b.p, "\xe2\x80\xae"));
 	hbuf_reset(&b);
 	g.standalone = 1;
 	svg_score_graph(put, &b, &g);
