@@ -2,10 +2,10 @@
  * sched: tasks in a binary min-heap ordered by (due time, queue order),
  * run by sched_run at the monotonic time of the one clock (sched.h).
  *
- * Invariants: a task is in the heap iff its state is SCHED_QUEUED, and
- * then heap[t->heap_i] == t.  run() is only ever called from sched_run,
- * so adding, triggering, finishing and cancelling never recurse into a
- * module.  A parent in SCHED_CHILDREN has round_pending > 0 children with
+ * Invariants: a task is in the heap (heap.h) iff its state is
+ * SCHED_QUEUED, and then heap.v[t->heap_i] == t.  run() is only ever
+ * called from sched_run, so adding, triggering, finishing and
+ * cancelling never recurse into a module.  A parent in SCHED_CHILDREN has round_pending > 0 children with
  * in_round set; whoever drops a child from a round (done, cancelled,
  * deleted) decrements it and completes the parent at zero.
  */
@@ -17,72 +17,26 @@
 #include "clock.h"
 #include "sched.h"
 
-static int before(const struct sched_task *a, const struct sched_task *b)
+static int before(const void *pa, const void *pb)
 {
+	const struct sched_task *a = pa, *b = pb;
 	return a->due_us < b->due_us || (a->due_us == b->due_us && a->seq < b->seq);
 }
 
-static void heap_set(struct sched *s, size_t i, struct sched_task *t)
+static void q_insert(struct sched *s, struct sched_task *t)
 {
-	s->heap[i] = t;
-	t->heap_i = i;
+	heap_insert(&s->heap, t, before, offsetof(struct sched_task, heap_i));
 }
 
-static void sift_up(struct sched *s, size_t i)
+static void q_delete(struct sched *s, struct sched_task *t)
 {
-	struct sched_task *t = s->heap[i];
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!before(t, s->heap[p]))
-			break;
-		heap_set(s, i, s->heap[p]);
-		i = p;
-	}
-	heap_set(s, i, t);
-}
-
-static void sift_down(struct sched *s, size_t i)
-{
-	struct sched_task *t = s->heap[i];
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= s->n)
-			break;
-		if (c + 1 < s->n && before(s->heap[c + 1], s->heap[c]))
-			c++;
-		if (!before(s->heap[c], t))
-			break;
-		heap_set(s, i, s->heap[c]);
-		i = c;
-	}
-	heap_set(s, i, t);
+	heap_delete(&s->heap, t, before, offsetof(struct sched_task, heap_i));
 }
 
 /* Room for every registered task, so enqueue never allocates or fails. */
-static int heap_reserve(struct sched *s)
+static int heap_room(struct sched *s)
 {
-	if (s->registered < s->cap)
-		return 0;
-	size_t cap = s->cap ? s->cap * 2 : 16;
-	struct sched_task **h = realloc(s->heap, cap * sizeof *h);
-	if (!h)
-		return -1;
-	s->heap = h;
-	s->cap = cap;
-	return 0;
-}
-
-static void heap_remove(struct sched *s, struct sched_task *t)
-{
-	size_t i = t->heap_i;
-	struct sched_task *last = s->heap[--s->n];
-	if (i < s->n) {
-		heap_set(s, i, last);
-		if (i > 0 && before(last, s->heap[(i - 1) / 2]))
-			sift_up(s, i);
-		else
-			sift_down(s, i);
-	}
+	return heap_reserve(&s->heap, s->registered + 1);
 }
 
 /* Queue t at due (removing it first when queued).  The heap has room:
@@ -91,18 +45,17 @@ static void enqueue(struct sched_task *t, int64_t due)
 {
 	struct sched *s = t->s;
 	if (t->state == SCHED_QUEUED)
-		heap_remove(s, t);
+		q_delete(s, t);
 	t->state = SCHED_QUEUED;
 	t->due_us = due;
 	t->seq = s->seq++;
-	heap_set(s, s->n++, t);
-	sift_up(s, t->heap_i);
+	q_insert(s, t);
 }
 
 static void dequeue(struct sched_task *t)
 {
 	if (t->state == SCHED_QUEUED) {
-		heap_remove(t->s, t);
+		q_delete(t->s, t);
 		t->state = SCHED_IDLE;
 	}
 }
@@ -129,6 +82,7 @@ static int64_t rnd_range(struct sched *s, int64_t lo, int64_t hi)
 void sched_init(struct sched *s)
 {
 	*s = (struct sched){0};
+	heap_init(&s->heap);
 	s->rng = 0x9E3779B97F4A7C15ULL;
 	s->max_per_run = 1024;
 }
@@ -142,9 +96,7 @@ void sched_fini(struct sched *s)
 {
 	while (s->tasks)
 		sched_del(s->tasks);
-	free(s->heap);
-	s->heap = NULL;
-	s->n = s->cap = 0;
+	heap_fini(&s->heap);
 }
 
 void sched_task_init(struct sched_task *t, const char *name, int (*run)(struct sched_task *),
@@ -356,7 +308,7 @@ int sched_add(struct sched *s, struct sched_task *t)
 		errno = EINVAL;
 		return -1;
 	}
-	if (heap_reserve(s) < 0) {
+	if (heap_room(s) < 0) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -382,7 +334,7 @@ int sched_add_child(struct sched_task *parent, struct sched_task *child)
 		errno = EINVAL;
 		return -1;
 	}
-	if (heap_reserve(s) < 0) {
+	if (heap_room(s) < 0) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -512,9 +464,9 @@ unsigned sched_run(struct sched *s)
 {
 	int64_t now = clock_mono_us();
 	unsigned n = 0;
-	while (s->n > 0 && s->heap[0]->due_us <= now && n < s->max_per_run) {
-		struct sched_task *t = s->heap[0];
-		heap_remove(s, t);
+	struct sched_task *t;
+	while ((t = heap_top(&s->heap)) && t->due_us <= now && n < s->max_per_run) {
+		q_delete(s, t);
 		t->state = SCHED_IDLE;
 		start(t, now);
 		n++;
@@ -524,12 +476,13 @@ unsigned sched_run(struct sched *s)
 
 int64_t sched_next_due(const struct sched *s)
 {
-	return s->n ? s->heap[0]->due_us : -1;
+	const struct sched_task *t = heap_top(&s->heap);
+	return t ? t->due_us : -1;
 }
 
 size_t sched_queued(const struct sched *s)
 {
-	return s->n;
+	return s->heap.n;
 }
 
 const char *sched_state_name(const struct sched_task *t)

@@ -40,6 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heap.h"
+
 enum sched_result {
 	SCHED_FAIL = -1,
 	SCHED_OK = 0,
@@ -101,8 +103,7 @@ struct sched_task {
 };
 
 struct sched {
-	struct sched_task **heap;
-	size_t n, cap;
+	struct heap heap;	/* of struct sched_task, by (due_us, seq) */
 	size_t registered;	/* tasks and children: the heap has room for all */
 	struct sched_task *tasks;	/* first-level tasks */
 	uint64_t seq;

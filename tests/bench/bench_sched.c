@@ -123,7 +123,7 @@ static int64_t shape_fini(struct shape *x)
 		sched_fini(&x->s);
 		ns = cpu_ns() - t0;
 	} else {
-		free(x->s.heap);
+		heap_fini(&x->s.heap);
 	}
 	free(x->t);
 	clock_fake(0);
