@@ -250,6 +250,9 @@ int conf_get_uint(const struct conf *c, const struct conf_node *n, uint64_t max,
 	return 0;
 }
 
+static int no_section(const struct conf *c, const struct conf_node *first,
+		      const struct conf_node *n, char *err, size_t errlen);
+
 /* CONF_K_UINT writes uint32_t, the others unsigned: tables point both at unsigned fields */
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
 
@@ -272,6 +275,9 @@ static int conf_key_read(const struct conf *c, const struct conf_node *n, const 
 	case CONF_K_SECS:
 		if (conf_get_duration(c, n, &d, err, errlen) < 0)
 			return -1;
+		if (d < k->lo && k->lo % 1000000)
+			return conf_error(c, n, err, errlen, "%s: at least %lldms", n->key,
+					  (long long)(k->lo / 1000));
 		if (d < k->lo)
 			return conf_error(c, n, err, errlen, "%s: at least %llds", n->key,
 					  (long long)(k->lo / 1000000));
@@ -286,7 +292,7 @@ static int conf_key_read(const struct conf *c, const struct conf_node *n, const 
 	case CONF_K_SIZE:
 		if (conf_get_size(c, n, &v, err, errlen) < 0)
 			return -1;
-		if (v > (uint64_t)k->hi)
+		if (v < (uint64_t)k->lo || v > (uint64_t)k->hi)
 			return conf_error(c, n, err, errlen, "%s: %s", n->key, k->range);
 		*(unsigned *)dst = (unsigned)v;
 		return 0;
@@ -298,24 +304,79 @@ static int conf_key_read(const struct conf *c, const struct conf_node *n, const 
 	return conf_error(c, n, err, errlen, "%s: no reader", n->key);
 }
 
+static const struct conf_key *key_find(const struct conf_key *keys, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(keys[i].key, key))
+			return &keys[i];
+	return NULL;
+}
+
+/* n, a KEY NAME { } section, after its first: the first with its name, or NULL. */
+static const struct conf_node *sect_before(const struct conf_node *sec, const struct conf_node *n)
+{
+	for (const struct conf_node *q = sec->child; q != n; q = q->next)
+		if (q->section && !strcmp(q->key, n->key) && q->argc && n->argc &&
+		    !strcmp(q->argv[0], n->argv[0]))
+			return q;
+	return NULL;
+}
+
+static int table_read(const struct conf *c, const struct conf_node *sec,
+		      const struct conf_table *t, const char *where, void *base, char *err,
+		      size_t errlen)
+{
+	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next) {
+		const struct conf_key *k;
+		void *b = base;
+		if (t->skip && t->skip(n->key))
+			continue;
+		if (!(k = key_find(t->keys, t->n, n->key))) {
+			if (t->inc && (k = key_find(t->inc, t->ninc, n->key)))
+				b = (char *)base + t->inc_off;
+		}
+		if (!k)
+			return conf_error(c, n, err, errlen, "unknown key '%s' in %s", n->key, where);
+		if (k->kind == CONF_K_SECT) {
+			const struct conf_node *q;
+			if (!n->section)
+				return conf_error(c, n, err, errlen, "%s: a section { } is needed",
+						  n->key);
+			if (k->fn(c, n, b, err, errlen) < 0)
+				return -1;
+			if ((q = sect_before(sec, n)))
+				return conf_error(c, n, err, errlen,
+						  "%s %s given twice (first at line %d)", n->key,
+						  n->argv[0], q->line);
+			continue;
+		}
+		if (n->section)
+			return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
+		if (t->once && no_section(c, sec->child, n, err, errlen) < 0)
+			return -1;
+		if (conf_key_read(c, n, k, b, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int conf_table_read(const struct conf *c, const struct conf_node *sec, const struct conf_table *t,
+		    void *base, char *err, size_t errlen)
+{
+	char where[96];
+	if (sec && sec->argc)
+		snprintf(where, sizeof where, "%s %s", sec->key, sec->argv[0]);
+	else
+		snprintf(where, sizeof where, "%s", sec ? sec->key : "");
+	return table_read(c, sec, t, where, base, err, errlen);
+}
+
 int conf_keys_read(const struct conf *c, const struct conf_node *sec, const struct conf_key *keys,
 		   size_t nkeys, int (*skip)(const char *key), const char *where, void *base,
 		   char *err, size_t errlen)
 {
-	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next) {
-		size_t i;
-		if (skip && skip(n->key))
-			continue;
-		if (n->section)
-			return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
-		for (i = 0; i < nkeys && strcmp(keys[i].key, n->key); i++)
-			;
-		if (i == nkeys)
-			return conf_error(c, n, err, errlen, "unknown key '%s' in %s", n->key, where);
-		if (conf_key_read(c, n, &keys[i], base, err, errlen) < 0)
-			return -1;
-	}
-	return 0;
+	const struct conf_table t = {.keys = keys, .n = nkeys, .skip = skip};
+	return table_read(c, sec, &t, where, base, err, errlen);
 }
 
 const struct conf_node *conf_get(const struct conf_node *sec, const char *key)

@@ -127,16 +127,17 @@ int conf_get_uint(const struct conf *c, const struct conf_node *n, uint64_t max,
  *   CONF_K_DUR   int64_t microseconds; at least lo (microseconds)
  *   CONF_K_SECS  unsigned seconds of a duration, at least lo (microseconds);
  *                with CONF_F_WHOLE whole seconds up to hi, else cut to seconds
- *   CONF_K_SIZE  unsigned bytes; at most hi
+ *   CONF_K_SIZE  unsigned bytes; lo..hi
  *   CONF_K_BOOL  int
  *   CONF_K_FN    fn(c, n, base, err, errlen) reads the node itself
+ *   CONF_K_SECT  a sub-section `KEY NAME { ... }`, read by fn; the same
+ *                NAME given twice is an error
  * `range` is the message after "KEY: " for a value outside hi (and, with
- * CONF_F_WHOLE, not whole seconds).  conf_keys_read walks sec in file
- * order: keys `skip` accepts are left alone (the keys every module has),
- * a section or a key not in the table is an error naming `where`; the
- * first error stops it with "FILE:LINE: message" in err.  0 or -1.
+ * CONF_F_WHOLE, not whole seconds; for a size, outside lo..hi).
  */
-enum conf_kind { CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_FN };
+enum conf_kind {
+	CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_FN, CONF_K_SECT
+};
 #define CONF_F_WHOLE 1
 
 struct conf_key {
@@ -150,6 +151,34 @@ struct conf_key {
 		  size_t errlen);
 };
 
+/*
+ * A section's keys in full: its own table, a fragment of keys it shares
+ * with other sections (fetch_conf_keys: their values in a struct at
+ * inc_off of the caller's), the keys it leaves alone (skip: the keys every
+ * module has) and whether a key may be given once only.
+ */
+struct conf_table {
+	const struct conf_key *keys;
+	size_t n;
+	const struct conf_key *inc;	/* NULL: none */
+	size_t ninc;
+	size_t inc_off;
+	int (*skip)(const char *key);	/* NULL: none */
+	int once;			/* 1: "'KEY' given twice (first at line N)" */
+};
+
+#define CONF_NKEYS(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Walk sec in file order: a key not in the table is an error naming the
+ * section ("unknown key 'K' in module blacklist", "... in source s1"), a
+ * section where a value is expected and a value where a section is are
+ * errors; the first error stops it with "FILE:LINE: message" in err.
+ * Rules between keys are the caller's, after it.  0 or -1.
+ */
+int conf_table_read(const struct conf *c, const struct conf_node *sec, const struct conf_table *t,
+		    void *base, char *err, size_t errlen);
+/* The same for a bare table; `where` names the section in messages. */
 int conf_keys_read(const struct conf *c, const struct conf_node *sec, const struct conf_key *keys,
 		   size_t nkeys, int (*skip)(const char *key), const char *where, void *base,
 		   char *err, size_t errlen);

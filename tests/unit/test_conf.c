@@ -330,6 +330,108 @@ static void test_conf_key_table(void **state)
 	}
 }
 
+/*
+ * A full table (conf_table_read): sub-sections read by their own reader,
+ * a fragment of shared keys at its offset, keys given once, the section
+ * named in messages.
+ */
+struct kt_frag {
+	int64_t wait;
+	unsigned size;
+};
+
+struct kt_full {
+	uint32_t u;
+	struct kt_frag frag;
+	int subs;
+	char sub_u[16];
+};
+
+static const struct conf_key kt_frag_keys[] = {
+	{"wait", CONF_K_DUR, 0, offsetof(struct kt_frag, wait), 100000, 0, NULL, NULL},
+	{"fsize", CONF_K_SIZE, 0, offsetof(struct kt_frag, size), 1024, 4096, "1k to 4k", NULL},
+};
+
+static const struct conf_key kt_sub_keys[] = {
+	{"u", CONF_K_FN, 0, 0, 0, 0, NULL, kt_fn},
+};
+
+static int kt_sub(const struct conf *c, const struct conf_node *n, void *base, char *emsg,
+		  size_t emsglen)
+{
+	static const struct conf_table t = {.keys = kt_sub_keys, .n = 1, .once = 1};
+	struct kt_full *v = base;
+	struct kt sub = {0};
+	if (conf_table_read(c, n, &t, &sub, emsg, emsglen) < 0)
+		return -1;
+	v->subs++;
+	snprintf(v->sub_u, sizeof v->sub_u, "%s", sub.fn);
+	return 0;
+}
+
+static const struct conf_key kt_full_keys[] = {
+	{"u", CONF_K_UINT, 0, offsetof(struct kt_full, u), 2, 10, NULL, NULL},
+	{"sub", CONF_K_SECT, 0, 0, 0, 0, NULL, kt_sub},
+};
+
+static int kt_full_read(const char *body, int once, struct kt_full *out, char *emsg,
+			size_t emsglen)
+{
+	const struct conf_table t = {
+		.keys = kt_full_keys,
+		.n = CONF_NKEYS(kt_full_keys),
+		.inc = kt_frag_keys,
+		.ninc = CONF_NKEYS(kt_frag_keys),
+		.inc_off = offsetof(struct kt_full, frag),
+		.skip = kt_skip,
+		.once = once,
+	};
+	char text[512];
+	struct conf c;
+	snprintf(text, sizeof text, "module k {\n%s}\n", body);
+	assert_int_equal(conf_parse(&c, "t.conf", text, strlen(text), emsg, emsglen), 0);
+	memset(out, 0, sizeof *out);
+	int rc = conf_table_read(&c, conf_module(&c, "k"), &t, out, emsg, emsglen);
+	conf_free(&c);
+	return rc;
+}
+
+static void test_conf_table_sections_fragment_once(void **state)
+{
+	struct kt_full v;
+	char emsg[512];
+	assert_int_equal(kt_full_read(" u 3\n wait 250ms\n fsize 2k\n common x\n"
+				      " sub a {\n  u one\n }\n sub b {\n  u two\n }\n u 4\n",
+				      0, &v, emsg, sizeof emsg), 0);
+	assert_int_equal(v.u, 4);	/* not once: the last one */
+	assert_int_equal(v.frag.wait, 250000);
+	assert_int_equal(v.frag.size, 2048);
+	assert_int_equal(v.subs, 2);
+	assert_string_equal(v.sub_u, "two");
+	static const struct {
+		const char *body, *msg;
+		int once;
+	} bad[] = {
+		{" u 3\n wait 1s\n u 4\n", "t.conf:4: 'u' given twice (first at line 2)", 1},
+		{" wait 1s\n wait 2s\n", "t.conf:3: 'wait' given twice (first at line 2)", 1},
+		{" wait 50ms\n", "t.conf:2: wait: at least 100ms", 0},
+		{" fsize 512\n", "t.conf:2: fsize: 1k to 4k", 0},
+		{" fsize 8k\n", "t.conf:2: fsize: 1k to 4k", 0},
+		{" fsize {\n }\n", "t.conf:2: 'fsize' is not a section", 0},
+		{" colour {\n }\n", "t.conf:2: unknown key 'colour' in module k", 0},
+		{" sub 1\n", "t.conf:2: sub: a section { } is needed", 0},
+		{" sub a {\n  v 1\n }\n", "t.conf:3: unknown key 'v' in sub a", 0},
+		{" sub a {\n  u 1\n  u 2\n }\n", "t.conf:4: 'u' given twice (first at line 3)", 0},
+		{" sub a {\n }\n sub b {\n }\n sub a {\n }\n",
+		 "t.conf:6: sub a given twice (first at line 2)", 0},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(kt_full_read(bad[i].body, bad[i].once, &v, emsg, sizeof emsg), -1);
+		if (strcmp(emsg, bad[i].msg))
+			fail_msg("%s: got '%s', want '%s'", bad[i].body, emsg, bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_conf_values),
 		cmocka_unit_test(test_conf_load_file_and_missing),
 		cmocka_unit_test(test_conf_key_table),
+		cmocka_unit_test(test_conf_table_sections_fragment_once),
 	};
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }
