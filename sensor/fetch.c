@@ -1331,3 +1331,58 @@ void fetch_cancel(struct fetch *f)
 	f->done = 1;
 	fetch_free(f);
 }
+
+/* ---- configuration (fetch.h) ------------------------------------------------ */
+
+static int key_url(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		   size_t errlen)
+{
+	struct fetch_conf *fc = base;
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	const char *a = n->argv[0];
+	if (strncmp(a, "http://", 7) && strncmp(a, "https://", 8))
+		return conf_error(c, n, err, errlen, "url: http:// or https:// only");
+	if (strlen(a) > fc->url_max)
+		return conf_error(c, n, err, errlen, "url: longer than %zu bytes", fc->url_max);
+	if (!ENABLE_TLS && !strncmp(a, "https://", 8))
+		return conf_error(c, n, err, errlen,
+				  "url: https needs TLS, which is not built in (Kconfig)");
+	fc->url = a;
+	return 0;
+}
+
+static int key_ca_file(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		       size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (n->argv[0][0] != '/')
+		return conf_error(c, n, err, errlen, "ca-file: use an absolute path");
+	((struct fetch_conf *)base)->ca_file = n->argv[0];
+	return 0;
+}
+
+static int key_max_size(const struct conf *c, const struct conf_node *n, void *base, char *err,
+			size_t errlen)
+{
+	struct fetch_conf *fc = base;
+	uint64_t v;
+	if (conf_get_size(c, n, &v, err, errlen) < 0)
+		return -1;
+	if (v < fc->size_min)
+		return conf_error(c, n, err, errlen, "max-size: at least %lluk",
+				  (unsigned long long)(fc->size_min >> 10));
+	fc->max_size = v;
+	return 0;
+}
+
+#define FC_OFF(f) offsetof(struct fetch_conf, f)
+
+const struct conf_key fetch_conf_keys[] = {
+	{"url", CONF_K_FN, 0, 0, 0, 0, NULL, key_url},
+	{"ca-file", CONF_K_FN, 0, 0, 0, 0, NULL, key_ca_file},
+	{"insecure", CONF_K_BOOL, 0, FC_OFF(insecure), 0, 0, NULL, NULL},
+	{"timeout", CONF_K_DUR, 0, FC_OFF(timeout_us), 1000000, 0, NULL, NULL},
+	{"max-size", CONF_K_FN, 0, 0, 0, 0, NULL, key_max_size},
+};

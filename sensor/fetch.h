@@ -52,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "tip_config.h"
 
 /*
@@ -92,6 +93,30 @@ struct fetch_opts {
 					   stay the URL's (tests, split-horizon setups); NULL: resolve */
 	int family;			/* 0: IPv6 and IPv4; 4 or 6: that family only */
 };
+
+/*
+ * The keys of tipd.conf every fetched thing has (a blacklist `source`, a
+ * spamtrap `archive`), read by one table fragment, fetch_conf_keys, that
+ * their sections include (struct conf_table.inc):
+ *   url       http:// or https:// (https only with TLS built in), at most url_max bytes
+ *   ca-file   an absolute path
+ *   insecure  yes or no
+ *   timeout   a duration, at least 1s
+ *   max-size  a size, at least size_min
+ * The caller sets the limits and the defaults before reading; the strings
+ * point into the configuration tree.
+ */
+struct fetch_conf {
+	size_t url_max;			/* limits */
+	uint64_t size_min;
+	const char *url, *ca_file;	/* NULL: not given */
+	int insecure;
+	int64_t timeout_us;
+	uint64_t max_size;
+};
+
+#define FETCH_CONF_NKEYS 5
+extern const struct conf_key fetch_conf_keys[FETCH_CONF_NKEYS];
 
 /* Why a fetch failed (fetch_result.err). */
 enum fetch_err {

@@ -113,133 +113,163 @@ struct blacklist {
 
 /* ---- configuration ------------------------------------------------------- */
 
-static const char *const source_keys[] = {"url",     "format", "column",  "path",
-					  "kind",    "period", "insecure", "ca-file",
-					  "max-size", "max-entries", "timeout"};
-static const char *const module_keys[] = {"candidates", "candidate-rate", "candidate-queue"};
+/* A source's section as read (src_read): the fetch keys, then the feed's. */
+struct bl_src_conf {
+	struct fetch_conf f;
+	const char *column, *path;	/* point into the configuration tree */
+	int format, kind;
+	int64_t period_us;
+	uint32_t max_entries;
+};
 
-static int in(const char *k, const char *const *set, size_t n)
+/* The module's section as read (bl_read); bl NULL: check only. */
+struct bl_conf {
+	struct blacklist *bl;
+	size_t n_src;
+	int candidates;
+	uint32_t cand_rate, cand_cap;
+};
+
+static int src_init(struct blacklist *bl, struct bl_source *s, const struct conf_node *sec,
+		    const struct bl_src_conf *sc);
+static void src_free(struct bl_source *s);
+
+static int key_format(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(k, set[i]))
-			return 1;
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (!(((struct bl_src_conf *)base)->format = feed_format_parse(n->argv[0])))
+		return conf_error(c, n, err, errlen,
+				  "format: one of hosts domains ips cidr csv urls json ipsum trails");
 	return 0;
 }
 
-static int check_source(const struct conf *c, const struct conf_node *s, char *err, size_t errlen)
+static int key_kind(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		    size_t errlen)
 {
-	uint64_t v;
-	int64_t d;
-	int b, fmt = 0;
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if ((((struct bl_src_conf *)base)->kind = feed_kind_parse(n->argv[0])) < 0)
+		return conf_error(c, n, err, errlen, "kind: one of domain ip cidr url");
+	return 0;
+}
+
+/* column (csv), path (json) */
+static int key_field(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		     size_t errlen)
+{
+	struct bl_src_conf *sc = base;
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (!n->argv[0][0] || strlen(n->argv[0]) > FEED_PATH_MAX)
+		return conf_error(c, n, err, errlen, "%s: 1-%d bytes", n->key, FEED_PATH_MAX);
+	*(n->key[0] == 'c' ? &sc->column : &sc->path) = n->argv[0];
+	return 0;
+}
+
+#define SC_OFF(f) offsetof(struct bl_src_conf, f)
+#define SC_F(k, fn) {k, CONF_K_FN, 0, 0, 0, 0, NULL, fn}
+
+/* The keys of `source NAME { }` besides fetch_conf_keys (tipd.conf(5)). */
+static const struct conf_key source_keys[] = {
+	SC_F("format", key_format),
+	SC_F("kind", key_kind),
+	SC_F("column", key_field),
+	SC_F("path", key_field),
+	{"period", CONF_K_DUR, 0, SC_OFF(period_us), 0, 0, NULL, NULL},
+	{"max-entries", CONF_K_UINT, 0, SC_OFF(max_entries), 0, UINT32_MAX, NULL, NULL},
+};
+
+static const struct conf_table source_table = {
+	.keys = source_keys,
+	.n = CONF_NKEYS(source_keys),
+	.inc = fetch_conf_keys,
+	.ninc = FETCH_CONF_NKEYS,
+	.inc_off = SC_OFF(f),
+	.once = 1,
+};
+
+/* Read `source NAME { }` into sc; then the rules between its keys. */
+static int src_read(const struct conf *c, const struct conf_node *s, struct bl_src_conf *sc,
+		    char *err, size_t errlen)
+{
 	if (s->argc != 1 || !feedset_name_ok(s->argv[0]))
 		return conf_error(c, s, err, errlen,
 				  "source: give one name of 1-64 of A-Z a-z 0-9 . _ - (not starting with '.')");
-	for (const struct conf_node *n = s->child; n; n = n->next) {
-		if (n->section || !in(n->key, source_keys, sizeof source_keys / sizeof *source_keys))
-			return conf_error(c, n, err, errlen, "unknown key '%s' in source %s", n->key,
-					  s->argv[0]);
-		for (const struct conf_node *q = s->child; q != n; q = q->next)
-			if (!strcmp(q->key, n->key))
-				return conf_error(c, n, err, errlen, "'%s' given twice", n->key);
-		if (conf_arg1(c, n, err, errlen) < 0)
-			return -1;
-		const char *a = n->argc ? n->argv[0] : "";
-		if (!strcmp(n->key, "url")) {
-			if (strncmp(a, "http://", 7) && strncmp(a, "https://", 8))
-				return conf_error(c, n, err, errlen, "url: http:// or https:// only");
-			if (strlen(a) > FETCH_URL_MAX)
-				return conf_error(c, n, err, errlen, "url: longer than %d bytes",
-						  FETCH_URL_MAX);
-			if (!ENABLE_TLS && !strncmp(a, "https://", 8))
-				return conf_error(c, n, err, errlen,
-						  "url: https needs TLS, which is not built in (Kconfig)");
-		} else if (!strcmp(n->key, "format")) {
-			if (!(fmt = feed_format_parse(a)))
-				return conf_error(c, n, err, errlen,
-						  "format: one of hosts domains ips cidr csv urls json ipsum trails");
-		} else if (!strcmp(n->key, "kind")) {
-			if (feed_kind_parse(a) < 0)
-				return conf_error(c, n, err, errlen, "kind: one of domain ip cidr url");
-		} else if (!strcmp(n->key, "column") || !strcmp(n->key, "path")) {
-			if (!*a || strlen(a) > FEED_PATH_MAX)
-				return conf_error(c, n, err, errlen, "%s: 1-%d bytes", n->key,
-						  FEED_PATH_MAX);
-		} else if (!strcmp(n->key, "period") || !strcmp(n->key, "timeout")) {
-			if (conf_get_duration(c, n, &d, err, errlen) < 0)
-				return -1;
-			if (!strcmp(n->key, "timeout") && d < 1000000)
-				return conf_error(c, n, err, errlen, "timeout: at least 1s");
-		} else if (!strcmp(n->key, "insecure")) {
-			if (conf_get_bool(c, n, &b, err, errlen) < 0)
-				return -1;
-		} else if (!strcmp(n->key, "ca-file")) {
-			if (a[0] != '/')
-				return conf_error(c, n, err, errlen, "ca-file: use an absolute path");
-		} else if (!strcmp(n->key, "max-size")) {
-			if (conf_get_size(c, n, &v, err, errlen) < 0)
-				return -1;
-			if (v < 1024)
-				return conf_error(c, n, err, errlen, "max-size: at least 1k");
-		} else if (!strcmp(n->key, "max-entries")) {
-			if (conf_get_uint(c, n, UINT32_MAX, &v, err, errlen) < 0)
-				return -1;
-		}
-	}
-	if (!conf_get(s, "url"))
+	*sc = (struct bl_src_conf){.f = {.url_max = FETCH_URL_MAX, .size_min = 1024}};
+	if (conf_table_read(c, s, &source_table, sc, err, errlen) < 0)
+		return -1;
+	int fmt = sc->format;
+	if (!sc->f.url)
 		return conf_error(c, s, err, errlen, "source %s: 'url' is missing", s->argv[0]);
 	if (!fmt)
 		return conf_error(c, s, err, errlen, "source %s: 'format' is missing", s->argv[0]);
-	if (fmt == FEED_CSV && !conf_get(s, "column"))
+	if (fmt == FEED_CSV && !sc->column)
 		return conf_error(c, s, err, errlen, "source %s: format csv needs 'column'",
 				  s->argv[0]);
-	if (fmt == FEED_JSON && !conf_get(s, "path"))
+	if (fmt == FEED_JSON && !sc->path)
 		return conf_error(c, s, err, errlen, "source %s: format json needs 'path'",
 				  s->argv[0]);
-	if (fmt != FEED_CSV && conf_get(s, "column"))
+	if (fmt != FEED_CSV && sc->column)
 		return conf_error(c, conf_get(s, "column"), err, errlen,
 				  "column: only for format csv");
-	if (fmt != FEED_JSON && conf_get(s, "path"))
+	if (fmt != FEED_JSON && sc->path)
 		return conf_error(c, conf_get(s, "path"), err, errlen, "path: only for format json");
 	return 0;
 }
 
+static int key_source(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
+{
+	struct bl_conf *bc = base;
+	struct bl_src_conf sc;
+	if (src_read(c, n, &sc, err, errlen) < 0)
+		return -1;
+	if (++bc->n_src > BL_MAX_SOURCES)
+		return conf_error(c, n, err, errlen, "at most %d sources", BL_MAX_SOURCES);
+	if (!bc->bl)
+		return 0;
+	struct blacklist *bl = bc->bl;
+	if (src_init(bl, &bl->src[bl->n], n, &sc) < 0) {
+		src_free(&bl->src[bl->n]);
+		return conf_error(c, n, err, errlen, "source %s: out of memory", n->argv[0]);
+	}
+	bl->n++;
+	return 0;
+}
+
+#define BC_OFF(f) offsetof(struct bl_conf, f)
+
+/* The keys of `module blacklist` besides the module's common keys. */
+static const struct conf_key module_keys[] = {
+	{"source", CONF_K_SECT, 0, 0, 0, 0, NULL, key_source},
+	{"candidates", CONF_K_BOOL, 0, BC_OFF(candidates), 0, 0, NULL, NULL},
+	{"candidate-rate", CONF_K_UINT, 0, BC_OFF(cand_rate), 1, 1000000, NULL, NULL},
+	{"candidate-queue", CONF_K_UINT, 0, BC_OFF(cand_cap), 1, 1000000, NULL, NULL},
+};
+
+static const struct conf_table bl_table = {
+	.keys = module_keys,
+	.n = CONF_NKEYS(module_keys),
+	.skip = module_common_key,
+};
+
+/* Read the module's section into bc (defaults first); its sources into bc->bl, if set. */
+static int bl_read(const struct conf *c, const struct conf_node *sec, struct bl_conf *bc,
+		   char *err, size_t errlen)
+{
+	bc->n_src = 0;
+	bc->candidates = 1;
+	bc->cand_rate = 20;
+	bc->cand_cap = 1024;
+	return conf_table_read(c, sec, &bl_table, bc, err, errlen);
+}
+
 static int bl_check(const struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
 {
-	size_t n_src = 0;
-	uint64_t v;
-	int b;
-	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next) {
-		if (module_common_key(n->key))
-			continue;
-		if (!strcmp(n->key, "source")) {
-			if (!n->section)
-				return conf_error(c, n, err, errlen, "source: a section { } is needed");
-			if (check_source(c, n, err, errlen) < 0)
-				return -1;
-			for (const struct conf_node *q = sec->child; q != n; q = q->next)
-				if (!strcmp(q->key, "source") && q->argc == 1 &&
-				    !strcmp(q->argv[0], n->argv[0]))
-					return conf_error(c, n, err, errlen,
-							  "source %s given twice (first at line %d)",
-							  n->argv[0], q->line);
-			if (++n_src > BL_MAX_SOURCES)
-				return conf_error(c, n, err, errlen, "at most %d sources",
-						  BL_MAX_SOURCES);
-			continue;
-		}
-		if (n->section || !in(n->key, module_keys, sizeof module_keys / sizeof *module_keys))
-			return conf_error(c, n, err, errlen, "unknown key '%s' in module blacklist",
-					  n->key);
-		if (!strcmp(n->key, "candidates")) {
-			if (conf_get_bool(c, n, &b, err, errlen) < 0)
-				return -1;
-		} else if (conf_get_uint(c, n, 1000000, &v, err, errlen) < 0) {
-			return -1;
-		} else if (v == 0) {
-			return conf_error(c, n, err, errlen, "%s: at least 1", n->key);
-		}
-	}
-	return 0;
+	struct bl_conf bc = {0};
+	return bl_read(c, sec, &bc, err, errlen);
 }
 
 /* ---- state files --------------------------------------------------------- */
@@ -545,12 +575,6 @@ static void src_cancel(struct sched_task *t)
 	s->ing = NULL;
 }
 
-static char *dup_arg(const struct conf_node *sec, const char *key)
-{
-	const struct conf_node *n = conf_get(sec, key);
-	return n && n->argc ? strdup(n->argv[0]) : NULL;
-}
-
 static void src_free(struct bl_source *s)
 {
 	free(s->name);
@@ -560,33 +584,30 @@ static void src_free(struct bl_source *s)
 	free(s->path);
 }
 
-static int src_init(struct blacklist *bl, struct bl_source *s, const struct conf_node *sec,
-		    int64_t bmin, int64_t bmax)
+static char *dup_opt(const char *v)
 {
-	const struct conf_node *n;
+	return v ? strdup(v) : NULL;
+}
+
+static int src_init(struct blacklist *bl, struct bl_source *s, const struct conf_node *sec,
+		    const struct bl_src_conf *sc)
+{
 	memset(s, 0, sizeof *s);
 	s->bl = bl;
 	s->name = strdup(sec->argv[0]);
-	s->url = dup_arg(sec, "url");
-	s->ca_file = dup_arg(sec, "ca-file");
-	s->column = dup_arg(sec, "column");
-	s->path = dup_arg(sec, "path");
-	s->format = feed_format_parse(conf_get(sec, "format")->argv[0]);
-	if ((n = conf_get(sec, "kind")))
-		s->kind = feed_kind_parse(n->argv[0]);
-	if ((n = conf_get(sec, "period")))
-		conf_duration(n->argv[0], &s->period_us);
-	if ((n = conf_get(sec, "insecure")))
-		conf_bool(n->argv[0], &s->insecure);
-	if ((n = conf_get(sec, "max-size")))
-		conf_size(n->argv[0], &s->max_size);
-	if ((n = conf_get(sec, "max-entries")))
-		conf_uint(n->argv[0], UINT32_MAX, &s->max_entries);
-	int64_t to = 0;
-	if ((n = conf_get(sec, "timeout")))
-		conf_duration(n->argv[0], &to);
-	s->timeout = (double)to / 1e6;
-	if (!s->name || !s->url)
+	s->url = dup_opt(sc->f.url);
+	s->ca_file = dup_opt(sc->f.ca_file);
+	s->column = dup_opt(sc->column);
+	s->path = dup_opt(sc->path);
+	s->format = sc->format;
+	s->kind = sc->kind;
+	s->period_us = sc->period_us;
+	s->insecure = sc->f.insecure;
+	s->max_size = sc->f.max_size;
+	s->max_entries = sc->max_entries;
+	s->timeout = (double)sc->f.timeout_us / 1e6;
+	if (!s->name || !s->url || (sc->f.ca_file && !s->ca_file) ||
+	    (sc->column && !s->column) || (sc->path && !s->path))
 		return -1;
 	if (s->insecure)
 		log_warnx("blacklist: %s: insecure yes: the server's certificate is NOT checked",
@@ -594,7 +615,7 @@ static int src_init(struct blacklist *bl, struct bl_source *s, const struct conf
 	ev_timer_init(&s->drain, src_on_drain, 0., 0.);
 	sched_task_init(&s->task, s->name, src_run, s);
 	s->task.cancel = src_cancel;
-	sched_backoff(&s->task, bmin, bmax);
+	sched_backoff(&s->task, bl->round.backoff_min_us, bl->round.backoff_max_us);
 	val_load(s);
 	return 0;
 }
@@ -653,7 +674,6 @@ static int bl_load(struct blacklist *bl)
 	struct module *m = bl->m;
 	const struct conf_node *sec = m->sec, *n;
 	char err[512];
-	uint64_t v;
 
 	sched_task_init(&bl->round, "blacklist", round_run, bl);
 	sched_task_init(&bl->announce, "blacklist-round", announce_run, bl);
@@ -662,37 +682,25 @@ static int bl_load(struct blacklist *bl)
 		log_warnx("blacklist: %s", err);
 		return -1;
 	}
-	bl->candidates = 1;
-	bl->cand_rate = 20;
-	unsigned cap = 1024;
-	if ((n = conf_get(sec, "candidates")))
-		conf_bool(n->argv[0], &bl->candidates);
-	if ((n = conf_get(sec, "candidate-rate")) && conf_uint(n->argv[0], 1000000, &v) == 0)
-		bl->cand_rate = (unsigned)v;
-	if ((n = conf_get(sec, "candidate-queue")) && conf_uint(n->argv[0], 1000000, &v) == 0)
-		cap = (unsigned)v;
-	if (cap != bl->cand_cap) {
-		cand_clear(bl);
-		free(bl->cand);
-		bl->cand = calloc(cap, sizeof *bl->cand);
-		bl->cand_cap = bl->cand ? cap : 0;
-		bl->cand_head = 0;
-	}
 	size_t ns = 0;
 	for (n = sec ? sec->child : NULL; n; n = n->next)
 		ns += !strcmp(n->key, "source");
 	bl->src = calloc(ns ? ns : 1, sizeof *bl->src);
 	if (!bl->src)
 		return -1;
-	for (n = sec ? sec->child : NULL; n; n = n->next) {
-		if (strcmp(n->key, "source"))
-			continue;
-		if (src_init(bl, &bl->src[bl->n], n, bl->round.backoff_min_us,
-			     bl->round.backoff_max_us) < 0) {
-			src_free(&bl->src[bl->n]);
-			return -1;
-		}
-		bl->n++;
+	struct bl_conf bc = {.bl = bl};
+	if (bl_read(&m->d->conf, sec, &bc, err, sizeof err) < 0) {
+		log_warnx("blacklist: %s", err);
+		return -1;
+	}
+	bl->candidates = bc.candidates;
+	bl->cand_rate = bc.cand_rate;
+	if (bc.cand_cap != bl->cand_cap) {
+		cand_clear(bl);
+		free(bl->cand);
+		bl->cand = calloc(bc.cand_cap, sizeof *bl->cand);
+		bl->cand_cap = bl->cand ? bc.cand_cap : 0;
+		bl->cand_head = 0;
 	}
 	return 0;
 }
