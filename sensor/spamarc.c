@@ -81,9 +81,6 @@
 
 enum { FMT_AUTO, FMT_MBOX, FMT_TAR };
 
-static const char *const sa_keys[] = {"url", "format", "catch-up", "ca-file", "insecure", "timeout",
-	"max-size"};
-
 struct sa_src {
 	char name[65];
 	char *url, *ca_file;
@@ -244,71 +241,83 @@ static int fmt_of_url(const char *url)
 
 /* ---- configuration --------------------------------------------------------------------------- */
 
-int spamarc_check(const struct conf *c, const struct conf_node *s, char *err, size_t errlen)
+/* An archive's section as read (sa_read): the fetch keys, then its own. */
+struct sa_conf {
+	struct fetch_conf f;
+	int fmt;
+	int64_t catchup;	/* days */
+};
+
+static int key_format(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
 {
+	static const char *const fmts[] = {[FMT_AUTO] = "auto", [FMT_MBOX] = "mbox",
+					   [FMT_TAR] = "tar"};
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < (int)CONF_NKEYS(fmts); i++)
+		if (!strcmp(n->argv[0], fmts[i])) {
+			((struct sa_conf *)base)->fmt = i;
+			return 0;
+		}
+	return conf_error(c, n, err, errlen, "format: auto, mbox or tar");
+}
+
+static int key_catchup(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		       size_t errlen)
+{
+	const int64_t day = 86400 * 1000000LL;
 	int64_t d;
-	uint64_t v;
-	int b;
+	if (conf_get_duration(c, n, &d, err, errlen) < 0)
+		return -1;
+	if (d % day || d < day || d > SA_CATCHUP_MAX * day)
+		return conf_error(c, n, err, errlen, "catch-up: whole days, 1d to %dd",
+				  SA_CATCHUP_MAX);
+	((struct sa_conf *)base)->catchup = d / day;
+	return 0;
+}
+
+/* The keys of `archive NAME { }` besides fetch_conf_keys (tipd.conf(5)). */
+static const struct conf_key sa_keys[] = {
+	{"format", CONF_K_FN, 0, 0, 0, 0, NULL, key_format},
+	{"catch-up", CONF_K_FN, 0, 0, 0, 0, NULL, key_catchup},
+};
+
+static const struct conf_table sa_table = {
+	.keys = sa_keys,
+	.n = CONF_NKEYS(sa_keys),
+	.inc = fetch_conf_keys,
+	.ninc = FETCH_CONF_NKEYS,
+	.inc_off = offsetof(struct sa_conf, f),
+	.once = 1,
+};
+
+/* Read `archive NAME { }` into sc (defaults first); then the rules on its url. */
+static int sa_read(const struct conf *c, const struct conf_node *s, struct sa_conf *sc, char *err,
+		   size_t errlen)
+{
 	if (s->argc != 1 || !feedset_name_ok(s->argv[0]) || !strcmp(s->argv[0], "maildir"))
 		return conf_error(c, s, err, errlen,
 				  "archive: give one name of 1-64 of A-Z a-z 0-9 . _ - (not 'maildir')");
-	for (const struct conf_node *n = s->child; n; n = n->next) {
-		size_t k;
-		for (k = 0; k < sizeof sa_keys / sizeof *sa_keys; k++)
-			if (!strcmp(n->key, sa_keys[k]))
-				break;
-		if (n->section || k == sizeof sa_keys / sizeof *sa_keys)
-			return conf_error(c, n, err, errlen, "unknown key '%s' in archive %s", n->key,
-					  s->argv[0]);
-		for (const struct conf_node *q = s->child; q != n; q = q->next)
-			if (!strcmp(q->key, n->key))
-				return conf_error(c, n, err, errlen, "'%s' given twice", n->key);
-		if (conf_arg1(c, n, err, errlen) < 0)
-			return -1;
-		const char *a = n->argv[0];
-		if (!strcmp(n->key, "url")) {
-			if (strncmp(a, "http://", 7) && strncmp(a, "https://", 8))
-				return conf_error(c, n, err, errlen, "url: http:// or https:// only");
-			if (strlen(a) > FETCH_URL_MAX / 2)
-				return conf_error(c, n, err, errlen, "url: longer than %d bytes",
-						  FETCH_URL_MAX / 2);
-			if (!ENABLE_TLS && !strncmp(a, "https://", 8))
-				return conf_error(c, n, err, errlen,
-						  "url: https needs TLS, which is not built in (Kconfig)");
-			if (!template_daily(a))
-				return conf_error(c, n, err, errlen,
-						  "url: needs a date template naming one day (%%Y-%%m-%%d, %%F, %%j...), no time of day");
-		} else if (!strcmp(n->key, "format")) {
-			if (strcmp(a, "auto") && strcmp(a, "mbox") && strcmp(a, "tar"))
-				return conf_error(c, n, err, errlen, "format: auto, mbox or tar");
-		} else if (!strcmp(n->key, "catch-up")) {
-			if (conf_get_duration(c, n, &d, err, errlen) < 0)
-				return -1;
-			if (d % (86400 * 1000000LL) || d < 86400 * 1000000LL ||
-			    d > SA_CATCHUP_MAX * 86400 * 1000000LL)
-				return conf_error(c, n, err, errlen, "catch-up: whole days, 1d to %dd",
-						  SA_CATCHUP_MAX);
-		} else if (!strcmp(n->key, "ca-file")) {
-			if (a[0] != '/')
-				return conf_error(c, n, err, errlen, "ca-file: use an absolute path");
-		} else if (!strcmp(n->key, "insecure")) {
-			if (conf_get_bool(c, n, &b, err, errlen) < 0)
-				return -1;
-		} else if (!strcmp(n->key, "timeout")) {
-			if (conf_get_duration(c, n, &d, err, errlen) < 0)
-				return -1;
-			if (d < 1000000)
-				return conf_error(c, n, err, errlen, "timeout: at least 1s");
-		} else if (!strcmp(n->key, "max-size")) {
-			if (conf_get_size(c, n, &v, err, errlen) < 0)
-				return -1;
-			if (v < 4096)
-				return conf_error(c, n, err, errlen, "max-size: at least 4k");
-		}
-	}
-	if (!conf_get(s, "url"))
+	*sc = (struct sa_conf){
+		.f = {.url_max = FETCH_URL_MAX / 2, .size_min = 4096, .max_size = SA_MAX_BYTES_DEFAULT},
+		.fmt = FMT_AUTO,
+		.catchup = SA_CATCHUP_DEFAULT,
+	};
+	if (conf_table_read(c, s, &sa_table, sc, err, errlen) < 0)
+		return -1;
+	if (!sc->f.url)
 		return conf_error(c, s, err, errlen, "archive %s: 'url' is missing", s->argv[0]);
+	if (!template_daily(sc->f.url))
+		return conf_error(c, conf_get(s, "url"), err, errlen,
+				  "url: needs a date template naming one day (%%Y-%%m-%%d, %%F, %%j...), no time of day");
 	return 0;
+}
+
+int spamarc_check(const struct conf *c, const struct conf_node *s, char *err, size_t errlen)
+{
+	struct sa_conf sc;
+	return sa_read(c, s, &sc, err, errlen);
 }
 
 /* ---- the cursor ------------------------------------------------------------------------------ */
@@ -1022,12 +1031,6 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 
 /* ---- life ------------------------------------------------------------------------------------ */
 
-static char *dup_arg(const struct conf_node *sec, const char *key)
-{
-	const struct conf_node *n = conf_get(sec, key);
-	return n && n->argc ? strdup(n->argv[0]) : NULL;
-}
-
 struct spamarc *spamarc_new(struct module *m, const struct mail_opts *opts, spamarc_sink_fn sink,
 			    void *sink_arg)
 {
@@ -1058,26 +1061,22 @@ struct spamarc *spamarc_new(struct module *m, const struct mail_opts *opts, spam
 		if (strcmp(sec->key, "archive") || !sec->section)
 			continue;
 		struct sa_src *s = &a->src[a->n++];
-		const struct conf_node *n;
-		snprintf(s->name, sizeof s->name, "%s", sec->argv[0]);
-		s->url = dup_arg(sec, "url");
-		s->ca_file = dup_arg(sec, "ca-file");
-		if (!s->url)
+		struct sa_conf sc;
+		char err[256];
+		if (sa_read(&m->d->conf, sec, &sc, err, sizeof err) < 0) {
+			log_warnx("spamtrap: %s", err);
 			goto out_free;
-		s->fmt = FMT_AUTO;
-		if ((n = conf_get(sec, "format")))
-			s->fmt = !strcmp(n->argv[0], "mbox") ? FMT_MBOX : !strcmp(n->argv[0], "tar") ? FMT_TAR : FMT_AUTO;
-		s->catchup = SA_CATCHUP_DEFAULT;
-		int64_t d;
-		if ((n = conf_get(sec, "catch-up")) && conf_duration(n->argv[0], &d) == 0)
-			s->catchup = d / (86400 * 1000000LL);
-		if ((n = conf_get(sec, "insecure")))
-			conf_bool(n->argv[0], &s->insecure);
-		if ((n = conf_get(sec, "timeout")) && conf_duration(n->argv[0], &d) == 0)
-			s->timeout = (double)d / 1e6;
-		s->max_bytes = SA_MAX_BYTES_DEFAULT;
-		if ((n = conf_get(sec, "max-size")))
-			conf_size(n->argv[0], &s->max_bytes);
+		}
+		snprintf(s->name, sizeof s->name, "%s", sec->argv[0]);
+		s->url = strdup(sc.f.url);
+		s->ca_file = sc.f.ca_file ? strdup(sc.f.ca_file) : NULL;
+		if (!s->url || (sc.f.ca_file && !s->ca_file))
+			goto out_free;
+		s->fmt = sc.fmt;
+		s->catchup = sc.catchup;
+		s->insecure = sc.f.insecure;
+		s->timeout = (double)sc.f.timeout_us / 1e6;
+		s->max_bytes = sc.f.max_size;
 		if (s->insecure)
 			log_warnx("spamtrap: archive %s: insecure yes: the server's certificate is NOT checked",
 				  s->name);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -81,11 +82,80 @@ static void test_blacklist_conf_refuses_mistakes(void **st)
 	expect_error("module blacklist {\n source\n}\n", "source: a section");
 }
 
+/*
+ * The fetch keys a blacklist source and a spamtrap archive share (one
+ * table fragment, fetch_conf_keys): each mistake refused the same way
+ * through both, with the line and the section it is in.
+ */
+#define ARC_HEAD "module spamtrap {\n archive a1 {\n  url http://x/%F.mbox\n"
+#define SRC3_HEAD "module blacklist {\n source s1 {\n  url http://x/\n  format cidr\n"
+#define TAIL " }\n}\n"
+#define ARC(body) ARC_HEAD body TAIL
+#define SRC3(body) SRC3_HEAD body TAIL
+
+static void test_fetch_keys_shared_by_source_and_archive(void **st)
+{
+	static const struct {
+		const char *body, *src, *arc;	/* the source's line is one more */
+	} cases[] = {
+		{"  colour 2\n", "t.conf:5: unknown key 'colour' in source s1",
+		 "t.conf:4: unknown key 'colour' in archive a1"},
+		{"  timeout 10ms\n", "t.conf:5: timeout: at least 1s",
+		 "t.conf:4: timeout: at least 1s"},
+		{"  timeout soon\n", "t.conf:5: timeout: bad duration 'soon'",
+		 "t.conf:4: timeout: bad duration 'soon'"},
+		{"  insecure maybe\n", "t.conf:5: insecure: 'maybe' is not yes or no",
+		 "t.conf:4: insecure: 'maybe' is not yes or no"},
+		{"  ca-file rel.pem\n", "t.conf:5: ca-file: use an absolute path",
+		 "t.conf:4: ca-file: use an absolute path"},
+		{"  ca-file /a.pem /b.pem\n", "t.conf:5: 'ca-file' takes one value",
+		 "t.conf:4: 'ca-file' takes one value"},
+		{"  max-size 16k\n  max-size 512\n", "t.conf:6: 'max-size' given twice (first at line 5)",
+		 "t.conf:5: 'max-size' given twice (first at line 4)"},
+		{"  max-size 512\n", "t.conf:5: max-size: at least 1k",
+		 "t.conf:4: max-size: at least 4k"},
+		{"  insecure no\n  timeout 5s\n  insecure yes\n",
+		 "t.conf:7: 'insecure' given twice (first at line 5)",
+		 "t.conf:6: 'insecure' given twice (first at line 4)"},
+		{"  url http://y/%F\n", "t.conf:5: 'url' given twice (first at line 3)",
+		 "t.conf:4: 'url' given twice (first at line 3)"},
+		{"  timeout {\n  }\n", "t.conf:5: 'timeout' is not a section",
+		 "t.conf:4: 'timeout' is not a section"},
+	};
+	char text[512], err[512];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (int arc = 0; arc < 2; arc++) {
+			const char *want = arc ? cases[i].arc : cases[i].src;
+			snprintf(text, sizeof text, "%s%s%s", arc ? ARC_HEAD : SRC3_HEAD, cases[i].body,
+				 TAIL);
+			assert_int_equal(check(text, err, sizeof err), -1);
+			if (strncmp(err, want, strlen(want)))
+				fail_msg("%s: got \"%s\", want \"%s\"", text, err, want);
+		}
+	}
+	/* the same keys, good, through both */
+	assert_int_equal(check(SRC3("  ca-file /a.pem\n  insecure yes\n  timeout 2m\n"
+				    "  max-size 1k\n"), err, sizeof err), 0);
+	assert_int_equal(check(ARC("  ca-file /a.pem\n  insecure yes\n  timeout 2m\n"
+				   "  max-size 4k\n"), err, sizeof err), 0);
+	/* each keeps its own keys and rules */
+	expect_error(ARC("  period 1h\n"), "t.conf:4: unknown key 'period' in archive a1");
+	expect_error(SRC3("  catch-up 2d\n"), "t.conf:5: unknown key 'catch-up' in source s1");
+	expect_error("module spamtrap {\n archive a1 {\n  url http://x/spam.mbox\n }\n}\n",
+		     "t.conf:3: url: needs a date template");
+	expect_error("module spamtrap {\n archive a1 {\n  timeout 5s\n }\n}\n",
+		     "t.conf:2: archive a1: 'url' is missing");
+	expect_error("module spamtrap {\n archive a1 {\n  url http://x/%F\n }\n"
+		     " archive a1 {\n  url http://y/%F\n }\n}\n",
+		     "t.conf:5: archive a1 given twice");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blacklist_conf_accepts_every_key),
 		cmocka_unit_test(test_blacklist_conf_refuses_mistakes),
+		cmocka_unit_test(test_fetch_keys_shared_by_source_and_archive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
