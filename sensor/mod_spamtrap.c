@@ -132,9 +132,6 @@ struct spamtrap {
 	struct spamarc *arc;	/* the daily archives (spamarc.h), NULL when none */
 };
 
-static const char *const st_keys[] = {"maildir", "trusted-relays", "max-size", "settle",
-	"candidates", "candidate-rate", "candidate-queue", "sender-indicators", "repeat-window"};
-
 /* ---- order and names -------------------------------------------------------- */
 
 static int key_cmp(const struct st_key *a, const struct st_key *b)
@@ -688,123 +685,154 @@ static void watch_stop(struct spamtrap *st)
 
 /* ---- configuration ------------------------------------------------------- */
 
-static int st_check(const struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
+/* The module's section as read (st_read). */
+struct st_conf {
+	const char *maildir;	/* points into the configuration tree; NULL: none */
+	struct mail_net trusted[ST_MAX_TRUSTED];
+	size_t n_trusted;
+	unsigned max_size;	/* 0: not given */
+	int64_t settle_s;
+	int candidates, sender_ind;
+	uint32_t cand_rate, cand_cap, window;
+};
+
+static int key_maildir(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		       size_t errlen)
 {
-	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next) {
-		uint64_t v;
-		int64_t d;
-		int b;
-		struct mail_net net;
-		size_t k;
-		if (module_common_key(n->key))
-			continue;
-		if (!strcmp(n->key, "archive") && n->section) {
-			if (spamarc_check(c, n, err, errlen) < 0)
-				return -1;
-			for (const struct conf_node *q = sec->child; q != n; q = q->next)
-				if (!strcmp(q->key, "archive") && q->section && q->argc && n->argc &&
-				    !strcmp(q->argv[0], n->argv[0]))
-					return conf_error(c, n, err, errlen, "archive %s given twice",
-							  n->argv[0]);
-			continue;
-		}
-		for (k = 0; k < sizeof st_keys / sizeof *st_keys; k++)
-			if (!strcmp(n->key, st_keys[k]))
-				break;
-		if (k == sizeof st_keys / sizeof *st_keys || n->section)
-			return conf_error(c, n, err, errlen, "unknown key '%s' in module spamtrap",
-					  n->key);
-		if (!strcmp(n->key, "trusted-relays")) {
-			if (n->argc < 1 || n->argc > ST_MAX_TRUSTED)
-				return conf_error(c, n, err, errlen,
-						  "trusted-relays: 1 to %d addresses or prefixes",
-						  ST_MAX_TRUSTED);
-			for (int i = 0; i < n->argc; i++)
-				if (mail_net_parse(n->argv[i], &net) < 0)
-					return conf_error(c, n, err, errlen,
-							  "trusted-relays: not an address or prefix: %s",
-							  n->argv[i]);
-			continue;
-		}
-		if (conf_arg1(c, n, err, errlen) < 0)
-			return -1;
-		if (!strcmp(n->key, "maildir")) {
-			if (n->argv[0][0] != '/' || strlen(n->argv[0]) > 4000)
-				return conf_error(c, n, err, errlen, "maildir: use an absolute path");
-		} else if (!strcmp(n->key, "max-size")) {
-			if (conf_get_size(c, n, &v, err, errlen) < 0)
-				return -1;
-			if (v < 4096 || v > (1u << 30))
-				return conf_error(c, n, err, errlen, "max-size: 4K to 1G");
-		} else if (!strcmp(n->key, "settle")) {
-			if (conf_get_duration(c, n, &d, err, errlen) < 0)
-				return -1;
-			if (d < 1000000 || d > 3600 * 1000000LL)
-				return conf_error(c, n, err, errlen, "settle: 1s to 1h");
-		} else if (!strcmp(n->key, "repeat-window")) {
-			if (conf_get_uint(c, n, SPAMDIG_MAX, &v, err, errlen) < 0)
-				return -1;
-			if (v < SPAMDIG_MIN)
-				return conf_error(c, n, err, errlen, "repeat-window: %u to %u digests",
-						  SPAMDIG_MIN, SPAMDIG_MAX);
-		} else if (!strcmp(n->key, "candidate-rate") || !strcmp(n->key, "candidate-queue")) {
-			if (conf_get_uint(c, n, 1000000, &v, err, errlen) < 0)
-				return -1;
-			if (!v)
-				return conf_error(c, n, err, errlen, "%s: at least 1", n->key);
-		} else if (conf_get_bool(c, n, &b, err, errlen) < 0) {
-			return -1;
-		}
-	}
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (n->argv[0][0] != '/' || strlen(n->argv[0]) > 4000)
+		return conf_error(c, n, err, errlen, "maildir: use an absolute path");
+	((struct st_conf *)base)->maildir = n->argv[0];
+	return 0;
+}
+
+static int key_trusted(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		       size_t errlen)
+{
+	struct st_conf *sc = base;
+	if (n->argc < 1 || n->argc > ST_MAX_TRUSTED)
+		return conf_error(c, n, err, errlen, "trusted-relays: 1 to %d addresses or prefixes",
+				  ST_MAX_TRUSTED);
+	for (int i = 0; i < n->argc; i++)
+		if (mail_net_parse(n->argv[i], &sc->trusted[i]) < 0)
+			return conf_error(c, n, err, errlen,
+					  "trusted-relays: not an address or prefix: %s", n->argv[i]);
+	sc->n_trusted = (size_t)n->argc;
+	return 0;
+}
+
+static int key_settle(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
+{
+	int64_t d;
+	if (conf_get_duration(c, n, &d, err, errlen) < 0)
+		return -1;
+	if (d < 1000000 || d > 3600 * 1000000LL)
+		return conf_error(c, n, err, errlen, "settle: 1s to 1h");
+	((struct st_conf *)base)->settle_s = d / 1000000;
+	return 0;
+}
+
+static int key_window(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
+{
+	uint64_t v;
+	if (conf_get_uint(c, n, SPAMDIG_MAX, &v, err, errlen) < 0)
+		return -1;
+	if (v < SPAMDIG_MIN)
+		return conf_error(c, n, err, errlen, "repeat-window: %u to %u digests", SPAMDIG_MIN,
+				  SPAMDIG_MAX);
+	((struct st_conf *)base)->window = (uint32_t)v;
+	return 0;
+}
+
+static int key_archive(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		       size_t errlen)
+{
+	(void)base;
+	return spamarc_check(c, n, err, errlen);	/* read again by spamarc_new */
+}
+
+#define STC_OFF(f) offsetof(struct st_conf, f)
+#define STC_F(k, fn) {k, CONF_K_FN, 0, 0, 0, 0, NULL, fn}
+
+/* The keys of `module spamtrap` besides the module's common keys (tipd.conf(5)). */
+static const struct conf_key st_keys[] = {
+	{"archive", CONF_K_SECT, 0, 0, 0, 0, NULL, key_archive},
+	STC_F("maildir", key_maildir),
+	STC_F("trusted-relays", key_trusted),
+	{"max-size", CONF_K_SIZE, 0, STC_OFF(max_size), 4096, 1u << 30, "4K to 1G", NULL},
+	STC_F("settle", key_settle),
+	{"candidates", CONF_K_BOOL, 0, STC_OFF(candidates), 0, 0, NULL, NULL},
+	{"sender-indicators", CONF_K_BOOL, 0, STC_OFF(sender_ind), 0, 0, NULL, NULL},
+	{"candidate-rate", CONF_K_UINT, 0, STC_OFF(cand_rate), 1, 1000000, NULL, NULL},
+	{"candidate-queue", CONF_K_UINT, 0, STC_OFF(cand_cap), 1, 1000000, NULL, NULL},
+	STC_F("repeat-window", key_window),
+};
+
+static const struct conf_table st_table = {
+	.keys = st_keys,
+	.n = CONF_NKEYS(st_keys),
+	.skip = module_common_key,
+};
+
+/* Read the module's section into sc (defaults first), then the rule between its keys. */
+static int st_read(const struct conf *c, const struct conf_node *sec, struct st_conf *sc,
+		   char *err, size_t errlen)
+{
+	*sc = (struct st_conf){
+		.settle_s = 2,
+		.candidates = 1,
+		.sender_ind = 1,
+		.cand_rate = 20,
+		.cand_cap = 1024,
+		.window = SPAMDIG_DEFAULT,
+	};
+	if (conf_table_read(c, sec, &st_table, sc, err, errlen) < 0)
+		return -1;
 	int on = 0;
 	const struct conf_node *en = conf_get(sec, "enable");
 	if (sec)
 		on = 1;
 	if (en && en->argc == 1)
 		conf_bool(en->argv[0], &on);
-	if (sec && on && !conf_get(sec, "maildir") && !conf_get(sec, "archive"))
+	if (sec && on && !sc->maildir && !conf_get(sec, "archive"))
 		return conf_error(c, sec, err, errlen,
 				  "module spamtrap: give a 'maildir', an 'archive' section, or both");
 	return 0;
+}
+
+static int st_check(const struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
+{
+	struct st_conf sc;
+	return st_read(c, sec, &sc, err, errlen);
 }
 
 static int st_apply(struct spamtrap *st)
 {
 	struct module *m = st->m;
 	const struct conf *c = &m->d->conf;
-	const struct conf_node *n;
+	struct st_conf sc;
 	char err[512];
-	uint64_t v;
-	int64_t d;
+	if (st_read(c, m->sec, &sc, err, sizeof err) < 0) {
+		log_warnx("spamtrap: %s", err);
+		return -1;
+	}
 	mail_opts_default(&st->opts);
 	st->opts.trusted = st->trusted;
-	if ((n = conf_get(m->sec, "maildir")))
-		snprintf(st->maildir, sizeof st->maildir, "%s", n->argv[0]);
-	if ((n = conf_get(m->sec, "trusted-relays")))
-		for (int i = 0; i < n->argc && i < ST_MAX_TRUSTED; i++)
-			if (mail_net_parse(n->argv[i], &st->trusted[st->opts.n_trusted]) == 0)
-				st->opts.n_trusted++;
-	if ((n = conf_get(m->sec, "max-size")) && conf_get_size(c, n, &v, err, sizeof err) == 0)
-		st->opts.lim.max_msg = (size_t)v;
-	st->settle_s = 2;
-	if ((n = conf_get(m->sec, "settle")) && conf_get_duration(c, n, &d, err, sizeof err) == 0)
-		st->settle_s = d / 1000000;
-	st->candidates = 1;
-	st->sender_ind = 1;
-	if ((n = conf_get(m->sec, "candidates")))
-		conf_bool(n->argv[0], &st->candidates);
-	if ((n = conf_get(m->sec, "sender-indicators")))
-		conf_bool(n->argv[0], &st->sender_ind);
-	st->cand_rate = 20;
-	if ((n = conf_get(m->sec, "candidate-rate")) && conf_get_uint(c, n, 1000000, &v, err, sizeof err) == 0)
-		st->cand_rate = (unsigned)v;
-	uint64_t win = SPAMDIG_DEFAULT;
-	if ((n = conf_get(m->sec, "repeat-window")))
-		conf_get_uint(c, n, SPAMDIG_MAX, &win, err, sizeof err);
-	dig_open(st, (size_t)win);
-	unsigned cap = 1024;
-	if ((n = conf_get(m->sec, "candidate-queue")) && conf_get_uint(c, n, 1000000, &v, err, sizeof err) == 0)
-		cap = (unsigned)v;
+	if (sc.maildir)
+		snprintf(st->maildir, sizeof st->maildir, "%s", sc.maildir);
+	memcpy(st->trusted, sc.trusted, sc.n_trusted * sizeof *sc.trusted);
+	st->opts.n_trusted = sc.n_trusted;
+	if (sc.max_size)
+		st->opts.lim.max_msg = sc.max_size;
+	st->settle_s = sc.settle_s;
+	st->candidates = sc.candidates;
+	st->sender_ind = sc.sender_ind;
+	st->cand_rate = sc.cand_rate;
+	dig_open(st, sc.window);
+	unsigned cap = sc.cand_cap;
 	if (!st->cand || cap != st->cand_cap) {
 		while (st->cand_n) {
 			free(st->cand[st->cand_head]);
