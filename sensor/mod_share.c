@@ -196,97 +196,92 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t
 	return -1;
 }
 
-/* Read the section into s (s NULL: check only).  0 or -1 with err. */
+static int key_listen(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
+{
+	struct share *s = base;
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (parse_listen(n->argv[0], &s->sa, &s->salen) < 0)
+		return conf_error(c, n, err, errlen,
+				  "listen: '%s' is not ADDRESS:PORT or [ADDRESS]:PORT "
+				  "(a numeric address)", n->argv[0]);
+	snprintf(s->listen_addr, sizeof s->listen_addr, "%s", n->argv[0]);
+	return 0;
+}
+
+static int key_key(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		   size_t errlen)
+{
+	struct share *s = base;
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (n->argv[0][0] != '/')
+		return conf_error(c, n, err, errlen, "key: use an absolute path");
+	snprintf(s->key_dir, sizeof s->key_dir, "%s", n->argv[0]);
+	return 0;
+}
+
+/* each word FINGERPRINT or NAME=FINGERPRINT (a UCI list is one line); peer lines add up */
+static int key_peer(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		    size_t errlen)
+{
+	struct share *s = base;
+	if (n->argc < 1)
+		return conf_error(c, n, err, errlen, "peer: [NAME=]FINGERPRINT...");
+	for (int a = 0; a < n->argc; a++) {
+		uint8_t fp[SHARE_FP_LEN];
+		const char *w = n->argv[a], *eq = strchr(w, '=');
+		const char *f = eq ? eq + 1 : w;
+		size_t nl = eq ? (size_t)(eq - w) : 0, np = s->n_peers;
+		if (eq && (!nl || nl >= sizeof s->peers[0].name))
+			return conf_error(c, n, err, errlen, "peer: a name of 1-63 characters "
+					  "before '='");
+		if (share_fp_parse(f, fp) < 0)
+			return conf_error(c, n, err, errlen,
+					  "peer: '%s' is not a key fingerprint (tip keygen "
+					  "prints them)", f);
+		if (np == SH_PEERS_MAX)
+			return conf_error(c, n, err, errlen, "peer: at most %d peers", SH_PEERS_MAX);
+		memcpy(s->peers[np].fp, fp, sizeof fp);
+		if (eq)
+			snprintf(s->peers[np].name, sizeof s->peers[np].name, "%.*s", (int)nl, w);
+		else
+			snprintf(s->peers[np].name, sizeof s->peers[np].name, "peer%zu", np + 1);
+		s->n_peers++;
+	}
+	return 0;
+}
+
+#define SH_OFF(f) offsetof(struct share, f)
+
+/* The keys of `module share` besides the module's common keys (tipd.conf(5)). */
+static const struct conf_key sh_keys[] = {
+	{"listen", CONF_K_FN, 0, 0, 0, 0, NULL, key_listen},
+	{"key", CONF_K_FN, 0, 0, 0, 0, NULL, key_key},
+	{"peer", CONF_K_FN, 0, 0, 0, 0, NULL, key_peer},
+	{"max-conn", CONF_K_UINT, 0, SH_OFF(max_conn), 1, 1024, NULL, NULL},
+	{"timeout", CONF_K_DUR, 0, SH_OFF(timeout_us), 100000, 0, NULL, NULL},
+	{"session-max", CONF_K_DUR, 0, SH_OFF(session_us), 100000, 0, NULL, NULL},
+};
+
+static const struct conf_table sh_table = {
+	.keys = sh_keys,
+	.n = CONF_NKEYS(sh_keys),
+	.skip = module_common_key,
+};
+
+/* Read the section into s's configuration (defaults first).  0 or -1 with err. */
 static int sh_read_conf(const struct conf *c, const struct conf_node *sec, struct share *s,
 			char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	size_t np = 0;
-	uint64_t v;
-	int64_t d;
-
-	if (s) {
-		s->max_conn = SH_DEFAULT_MAXCONN;
-		s->timeout_us = SH_DEFAULT_TIMEOUT;
-		s->session_us = SH_DEFAULT_SESSION;
-		s->n_peers = 0;
-		s->listen_addr[0] = s->key_dir[0] = '\0';
-	}
-	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next) {
-		if (module_common_key(n->key))
-			continue;
-		if (n->section)
-			return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
-		if (!strcmp(n->key, "listen")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			if (parse_listen(n->argv[0], &ss, &sl) < 0)
-				return conf_error(c, n, err, errlen,
-						  "listen: '%s' is not ADDRESS:PORT or [ADDRESS]:PORT "
-						  "(a numeric address)", n->argv[0]);
-			if (s) {
-				snprintf(s->listen_addr, sizeof s->listen_addr, "%s", n->argv[0]);
-				s->sa = ss;
-				s->salen = sl;
-			}
-		} else if (!strcmp(n->key, "key")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			if (n->argv[0][0] != '/')
-				return conf_error(c, n, err, errlen, "key: use an absolute path");
-			if (s)
-				snprintf(s->key_dir, sizeof s->key_dir, "%s", n->argv[0]);
-		} else if (!strcmp(n->key, "peer")) {
-			/* each word FINGERPRINT or NAME=FINGERPRINT (a UCI list is one line) */
-			if (n->argc < 1)
-				return conf_error(c, n, err, errlen, "peer: [NAME=]FINGERPRINT...");
-			for (int a = 0; a < n->argc; a++) {
-				uint8_t fp[SHARE_FP_LEN];
-				const char *w = n->argv[a], *eq = strchr(w, '=');
-				const char *f = eq ? eq + 1 : w;
-				size_t nl = eq ? (size_t)(eq - w) : 0;
-				if (eq && (!nl || nl >= sizeof s->peers[0].name))
-					return conf_error(c, n, err, errlen, "peer: a name of 1-63 characters "
-							  "before '='");
-				if (share_fp_parse(f, fp) < 0)
-					return conf_error(c, n, err, errlen,
-							  "peer: '%s' is not a key fingerprint (tip keygen "
-							  "prints them)", f);
-				if (np == SH_PEERS_MAX)
-					return conf_error(c, n, err, errlen, "peer: at most %d peers",
-							  SH_PEERS_MAX);
-				if (s) {
-					memcpy(s->peers[np].fp, fp, sizeof fp);
-					if (eq)
-						snprintf(s->peers[np].name, sizeof s->peers[np].name, "%.*s",
-							 (int)nl, w);
-					else
-						snprintf(s->peers[np].name, sizeof s->peers[np].name,
-							 "peer%zu", np + 1);
-				}
-				np++;
-			}
-		} else if (!strcmp(n->key, "max-conn")) {
-			if (conf_get_uint(c, n, 1024, &v, err, errlen) < 0)
-				return -1;
-			if (!v)
-				return conf_error(c, n, err, errlen, "max-conn: at least 1");
-			if (s)
-				s->max_conn = (uint32_t)v;
-		} else if (!strcmp(n->key, "timeout") || !strcmp(n->key, "session-max")) {
-			if (conf_get_duration(c, n, &d, err, errlen) < 0)
-				return -1;
-			if (d < 100000)
-				return conf_error(c, n, err, errlen, "%s: at least 100ms", n->key);
-			if (s && n->key[0] == 't')
-				s->timeout_us = d;
-			else if (s)
-				s->session_us = d;
-		} else {
-			return conf_error(c, n, err, errlen, "unknown key '%s' in module share", n->key);
-		}
-	}
+	s->max_conn = SH_DEFAULT_MAXCONN;
+	s->timeout_us = SH_DEFAULT_TIMEOUT;
+	s->session_us = SH_DEFAULT_SESSION;
+	s->n_peers = 0;
+	s->listen_addr[0] = s->key_dir[0] = '\0';
+	if (conf_table_read(c, sec, &sh_table, s, err, errlen) < 0)
+		return -1;
 	int on = 1;
 	const struct conf_node *en = conf_get(sec, "enable");
 	if (en && en->argc == 1)
@@ -296,18 +291,18 @@ static int sh_read_conf(const struct conf *c, const struct conf_node *sec, struc
 			return conf_error(c, sec, err, errlen, "module share: 'listen' is missing");
 		if (!conf_get(sec, "key"))
 			return conf_error(c, sec, err, errlen, "module share: 'key' is missing");
-		if (!np)
+		if (!s->n_peers)
 			return conf_error(c, sec, err, errlen,
 					  "module share: no 'peer': nobody could connect");
 	}
-	if (s)
-		s->n_peers = np;
 	return 0;
 }
 
 static int sh_check(const struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
 {
-	return sh_read_conf(c, sec, NULL, err, errlen);
+	struct share tmp;
+	memset(&tmp, 0, sizeof tmp);
+	return sh_read_conf(c, sec, &tmp, err, errlen);
 }
 
 /* ---- the listing thread ----------------------------------------------------------- */
