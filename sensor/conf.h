@@ -144,7 +144,7 @@ struct conf_key {
 	const char *key;
 	uint8_t kind;		/* enum conf_kind */
 	uint8_t flags;		/* CONF_F_* */
-	size_t off;
+	uint32_t off;		/* beside kind and flags: 48 bytes a key, not 56 */
 	int64_t lo, hi;
 	const char *range;
 	int (*fn)(const struct conf *c, const struct conf_node *n, void *base, char *err,

@@ -181,15 +181,6 @@ static const struct conf_key source_keys[] = {
 	{"max-entries", CONF_K_UINT, 0, SC_OFF(max_entries), 0, UINT32_MAX, NULL, NULL},
 };
 
-static const struct conf_table source_table = {
-	.keys = source_keys,
-	.n = CONF_NKEYS(source_keys),
-	.inc = fetch_conf_keys,
-	.ninc = FETCH_CONF_NKEYS,
-	.inc_off = SC_OFF(f),
-	.once = 1,
-};
-
 /* Read `source NAME { }` into sc; then the rules between its keys. */
 static int src_read(const struct conf *c, const struct conf_node *s, struct bl_src_conf *sc,
 		    char *err, size_t errlen)
@@ -198,7 +189,15 @@ static int src_read(const struct conf *c, const struct conf_node *s, struct bl_s
 		return conf_error(c, s, err, errlen,
 				  "source: give one name of 1-64 of A-Z a-z 0-9 . _ - (not starting with '.')");
 	*sc = (struct bl_src_conf){.f = {.url_max = FETCH_URL_MAX, .size_min = 1024}};
-	if (conf_table_read(c, s, &source_table, sc, err, errlen) < 0)
+	const struct conf_table t = {
+		.keys = source_keys,
+		.n = CONF_NKEYS(source_keys),
+		.inc = fetch_conf_keys,
+		.ninc = FETCH_CONF_NKEYS,
+		.inc_off = SC_OFF(f),
+		.once = 1,
+	};
+	if (conf_table_read(c, s, &t, sc, err, errlen) < 0)
 		return -1;
 	int fmt = sc->format;
 	if (!sc->f.url)
@@ -249,12 +248,6 @@ static const struct conf_key module_keys[] = {
 	{"candidate-queue", CONF_K_UINT, 0, BC_OFF(cand_cap), 1, 1000000, NULL, NULL},
 };
 
-static const struct conf_table bl_table = {
-	.keys = module_keys,
-	.n = CONF_NKEYS(module_keys),
-	.skip = module_common_key,
-};
-
 /* Read the module's section into bc (defaults first); its sources into bc->bl, if set. */
 static int bl_read(const struct conf *c, const struct conf_node *sec, struct bl_conf *bc,
 		   char *err, size_t errlen)
@@ -263,7 +256,12 @@ static int bl_read(const struct conf *c, const struct conf_node *sec, struct bl_
 	bc->candidates = 1;
 	bc->cand_rate = 20;
 	bc->cand_cap = 1024;
-	return conf_table_read(c, sec, &bl_table, bc, err, errlen);
+	const struct conf_table t = {
+		.keys = module_keys,
+		.n = CONF_NKEYS(module_keys),
+		.skip = module_common_key,
+	};
+	return conf_table_read(c, sec, &t, bc, err, errlen);
 }
 
 static int bl_check(const struct conf *c, const struct conf_node *sec, char *err, size_t errlen)

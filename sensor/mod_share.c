@@ -265,12 +265,6 @@ static const struct conf_key sh_keys[] = {
 	{"session-max", CONF_K_DUR, 0, SH_OFF(session_us), 100000, 0, NULL, NULL},
 };
 
-static const struct conf_table sh_table = {
-	.keys = sh_keys,
-	.n = CONF_NKEYS(sh_keys),
-	.skip = module_common_key,
-};
-
 /* Read the section into s's configuration (defaults first).  0 or -1 with err. */
 static int sh_read_conf(const struct conf *c, const struct conf_node *sec, struct share *s,
 			char *err, size_t errlen)
@@ -280,7 +274,12 @@ static int sh_read_conf(const struct conf *c, const struct conf_node *sec, struc
 	s->session_us = SH_DEFAULT_SESSION;
 	s->n_peers = 0;
 	s->listen_addr[0] = s->key_dir[0] = '\0';
-	if (conf_table_read(c, sec, &sh_table, s, err, errlen) < 0)
+	const struct conf_table t = {
+		.keys = sh_keys,
+		.n = CONF_NKEYS(sh_keys),
+		.skip = module_common_key,
+	};
+	if (conf_table_read(c, sec, &t, s, err, errlen) < 0)
 		return -1;
 	int on = 1;
 	const struct conf_node *en = conf_get(sec, "enable");

@@ -771,12 +771,6 @@ static const struct conf_key st_keys[] = {
 	STC_F("repeat-window", key_window),
 };
 
-static const struct conf_table st_table = {
-	.keys = st_keys,
-	.n = CONF_NKEYS(st_keys),
-	.skip = module_common_key,
-};
-
 /* Read the module's section into sc (defaults first), then the rule between its keys. */
 static int st_read(const struct conf *c, const struct conf_node *sec, struct st_conf *sc,
 		   char *err, size_t errlen)
@@ -789,7 +783,12 @@ static int st_read(const struct conf *c, const struct conf_node *sec, struct st_
 		.cand_cap = 1024,
 		.window = SPAMDIG_DEFAULT,
 	};
-	if (conf_table_read(c, sec, &st_table, sc, err, errlen) < 0)
+	const struct conf_table t = {
+		.keys = st_keys,
+		.n = CONF_NKEYS(st_keys),
+		.skip = module_common_key,
+	};
+	if (conf_table_read(c, sec, &t, sc, err, errlen) < 0)
 		return -1;
 	int on = 0;
 	const struct conf_node *en = conf_get(sec, "enable");

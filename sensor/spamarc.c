@@ -251,15 +251,14 @@ struct sa_conf {
 static int key_format(const struct conf *c, const struct conf_node *n, void *base, char *err,
 		      size_t errlen)
 {
-	static const char *const fmts[] = {[FMT_AUTO] = "auto", [FMT_MBOX] = "mbox",
-					   [FMT_TAR] = "tar"};
+	struct sa_conf *sc = base;
 	if (conf_arg1(c, n, err, errlen) < 0)
 		return -1;
-	for (int i = 0; i < (int)CONF_NKEYS(fmts); i++)
-		if (!strcmp(n->argv[0], fmts[i])) {
-			((struct sa_conf *)base)->fmt = i;
-			return 0;
-		}
+	const char *a = n->argv[0];
+	if (!strcmp(a, "auto") || !strcmp(a, "mbox") || !strcmp(a, "tar")) {
+		sc->fmt = a[0] == 'm' ? FMT_MBOX : a[0] == 't' ? FMT_TAR : FMT_AUTO;
+		return 0;
+	}
 	return conf_error(c, n, err, errlen, "format: auto, mbox or tar");
 }
 
@@ -283,15 +282,6 @@ static const struct conf_key sa_keys[] = {
 	{"catch-up", CONF_K_FN, 0, 0, 0, 0, NULL, key_catchup},
 };
 
-static const struct conf_table sa_table = {
-	.keys = sa_keys,
-	.n = CONF_NKEYS(sa_keys),
-	.inc = fetch_conf_keys,
-	.ninc = FETCH_CONF_NKEYS,
-	.inc_off = offsetof(struct sa_conf, f),
-	.once = 1,
-};
-
 /* Read `archive NAME { }` into sc (defaults first); then the rules on its url. */
 static int sa_read(const struct conf *c, const struct conf_node *s, struct sa_conf *sc, char *err,
 		   size_t errlen)
@@ -304,7 +294,15 @@ static int sa_read(const struct conf *c, const struct conf_node *s, struct sa_co
 		.fmt = FMT_AUTO,
 		.catchup = SA_CATCHUP_DEFAULT,
 	};
-	if (conf_table_read(c, s, &sa_table, sc, err, errlen) < 0)
+	const struct conf_table t = {
+		.keys = sa_keys,
+		.n = CONF_NKEYS(sa_keys),
+		.inc = fetch_conf_keys,
+		.ninc = FETCH_CONF_NKEYS,
+		.inc_off = offsetof(struct sa_conf, f),
+		.once = 1,
+	};
+	if (conf_table_read(c, s, &t, sc, err, errlen) < 0)
 		return -1;
 	if (!sc->f.url)
 		return conf_error(c, s, err, errlen, "archive %s: 'url' is missing", s->argv[0]);
