@@ -49,6 +49,7 @@
 
 #include "spam.h"
 #include "agg.h"
+#include "buf.h"
 #include "feeds.h"
 #include "cdefs.h"
 #include "clock.h"
@@ -65,6 +66,22 @@
 #include "svg.h"
 #include "tip.h"
 #include "util.h"
+
+/*
+ * A query value that must be a number from lo to hi: digits only, read
+ * by buf.h's cursor (strtoul would take " 5" and "+5" as 5).  1 with *x,
+ * or 0.
+ */
+static int param_num(const char *v, uint64_t lo, uint64_t hi, size_t *x)
+{
+	struct buf_rd b;
+	uint64_t n;
+	buf_rd_init(&b, v, strlen(v));
+	if (buf_get_dec(&b, hi, &n) < 0 || buf_left(&b) || n < lo)
+		return 0;
+	*x = (size_t)n;
+	return 1;
+}
 
 #define PAGE_PAGE_ROWS 100
 #define PAGE_PAGE_ROWS_MAX 1000
@@ -410,20 +427,14 @@ static int fluxq_parse(const struct params *p, struct fluxq *fq, const char **wh
 	if ((r = param(p, "page", v, sizeof v)) < 0)
 		return *why = "page", -1;
 	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(v, &e, 10);
-		if (*e || x < 1 || x > 10000000)
+		if (!param_num(v, 1, 10000000, &fq->page))
 			return *why = "page (a positive number)", -1;
-		fq->page = x;
 	}
 	if ((r = param(p, "n", v, sizeof v)) < 0)
 		return *why = "n", -1;
 	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(v, &e, 10);
-		if (*e || x < 1 || x > PAGE_PAGE_ROWS_MAX)
+		if (!param_num(v, 1, PAGE_PAGE_ROWS_MAX, &fq->per))
 			return *why = "n (rows per page, 1 to 1000)", -1;
-		fq->per = x;
 	}
 	return 0;
 }
@@ -785,21 +796,15 @@ static const char *tbl_parse(const struct params *p, struct tbl *t, char *why, s
 	if ((r = param(p, k, v, sizeof v)) < 0)
 		return snprintf(why, wcap, "%s", k), why;
 	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(v, &e, 10);
-		if (*e || x < 1 || x > 10000000)
+		if (!param_num(v, 1, 10000000, &t->page))
 			return snprintf(why, wcap, "%s (a positive number)", k), why;
-		t->page = x;
 	}
 	snprintf(k, sizeof k, "%sn", t->pfx);
 	if ((r = param(p, k, v, sizeof v)) < 0)
 		return snprintf(why, wcap, "%s", k), why;
 	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(v, &e, 10);
-		if (*e || x < 1 || x > PAGE_PAGE_ROWS_MAX)
+		if (!param_num(v, 1, PAGE_PAGE_ROWS_MAX, &t->per))
 			return snprintf(why, wcap, "%s (rows per page, 1 to %d)", k, PAGE_PAGE_ROWS_MAX), why;
-		t->per = x;
 	}
 	return NULL;
 }
@@ -1425,11 +1430,8 @@ static int page_ip(struct page_job *c, const struct params *p, int dl)
 	if ((r = param(p, "page", pg, sizeof pg)) < 0)
 		return page_error(c, 400, "bad parameter", "page");
 	if (r == 1) {
-		char *e;
-		unsigned long x = strtoul(pg, &e, 10);
-		if (*e || x < 1 || x > 10000000)
+		if (!param_num(pg, 1, 10000000, &dpage))
 			return page_error(c, 400, "bad parameter", "page (a positive number)");
-		dpage = x;
 	}
 	struct agg_ipq q;
 	struct agg_rrsets rr;
@@ -1666,9 +1668,8 @@ static int parse_prefix(const char *q, struct pfx *x)
 		return 0;
 	memcpy(a, q, (size_t)(sl - q));
 	a[sl - q] = '\0';
-	char *e;
-	unsigned long bits = strtoul(sl + 1, &e, 10);
-	if (!sl[1] || *e)
+	size_t bits;
+	if (!param_num(sl + 1, 0, 128, &bits))
 		return 0;
 	memset(x, 0, sizeof *x);
 	if (inet_pton(AF_INET, a, x->net) == 1 && bits <= 32)
