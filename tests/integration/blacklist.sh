@@ -244,6 +244,9 @@ cand_run() {
 		fi
 		sleep 0.1
 	done
+	# the loop may stop in the poll where the count reached WANT, after
+	# recording the count of a moment before: the last count, recorded
+	[ "$want" -gt 0 ] && echo "$(date +%s.%N) $(stat_of "$T/$name.sock" blacklist candidates_published)" >>"$T/$name.pub"
 	for k in candidates_published candidates_dropped candidates_queued; do
 		eval "${k}_$name=\$(stat_of \"\$T/\$name.sock\" blacklist \$k)"
 	done
