@@ -57,6 +57,7 @@
 #include "feedset.h"
 #include "fetch.h"
 #include "index.h"
+#include "list.h"
 #include "log.h"
 #include "modes.h"
 #include "resolver.h"
@@ -101,7 +102,7 @@ struct sa_src {
 
 /* One message handed to the worker. */
 struct sa_job {
-	struct sa_job *next;	/* in the queue */
+	struct link link;	/* on the queue */
 	uint8_t *buf;
 	size_t len;
 	uint64_t total;		/* its size in the archive (> len: cut at max-size) */
@@ -156,7 +157,7 @@ struct spamarc {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop, recon_done, busy, result;
-	struct sa_job *qhead, **qtail;	/* waiting for the worker, in archive order */
+	struct fifo q;		/* of sa_job, waiting for the worker, in archive order */
 	size_t q_bytes;
 	struct sa_job done_job;	/* the result's */
 	struct mail_msg *msg;
@@ -446,14 +447,11 @@ static void *worker(void *arg)
 	ev_async_send(a->m->d->loop, &a->wake);
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
-		while (!a->qhead && !a->stop)
+		while (fifo_empty(&a->q) && !a->stop)
 			pthread_cond_wait(&a->cv, &a->mu);
 		if (a->stop)
 			break;
-		struct sa_job *q = a->qhead, j = *q;
-		a->qhead = q->next;
-		if (!a->qhead)
-			a->qtail = &a->qhead;
+		struct sa_job *q = container_of(fifo_pop(&a->q), struct sa_job, link), j = *q;
 		a->q_bytes -= j.len;
 		free(q);
 		a->busy = 1;
@@ -550,7 +548,7 @@ static void day_end(struct spamarc *a)
 static int drained(struct spamarc *a)
 {
 	pthread_mutex_lock(&a->mu);
-	int idle = !a->qhead && !a->busy && !a->result;
+	int idle = fifo_empty(&a->q) && !a->busy && !a->result;
 	pthread_mutex_unlock(&a->mu);
 	return idle;
 }
@@ -581,7 +579,7 @@ static int hand(struct spamarc *a)
 	}
 	struct sa_job *q = malloc(sizeof *q);
 	pthread_mutex_lock(&a->mu);
-	if (!q || (a->qhead && a->q_bytes + a->ml > SA_QUEUE_BYTES)) {
+	if (!q || (!fifo_empty(&a->q) && a->q_bytes + a->ml > SA_QUEUE_BYTES)) {
 		pthread_mutex_unlock(&a->mu);
 		free(q);
 		a->next_n--;	/* not taken: the resumed fetch starts with it */
@@ -589,8 +587,7 @@ static int hand(struct spamarc *a)
 	}
 	*q = (struct sa_job){.buf = a->mb, .len = a->ml, .total = a->mtotal, .src = a->cur,
 			     .day = a->day, .n = n};
-	*a->qtail = q;
-	a->qtail = &q->next;
+	fifo_push(&a->q, &q->link);
 	a->q_bytes += a->ml;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);
@@ -1049,7 +1046,7 @@ struct spamarc *spamarc_new(struct module *m, const struct mail_opts *opts, spam
 	snprintf(a->state_dir, sizeof a->state_dir, "%s/state", m->d->conf.store_dir);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
-	a->qtail = &a->qhead;
+	fifo_init(&a->q);
 	ev_async_init(&a->wake, on_wake);
 	ev_timer_init(&a->resume, on_resume, 0., 0.);
 	a->msg = malloc(sizeof *a->msg);
@@ -1163,9 +1160,8 @@ void spamarc_free(struct spamarc *a)
 		for (size_t i = 0; i < a->n; i++)
 			cursor_save(a, &a->src[i]);
 	}
-	while (a->qhead) {
-		struct sa_job *q = a->qhead;
-		a->qhead = q->next;
+	for (struct link *l; (l = fifo_pop(&a->q));) {
+		struct sa_job *q = container_of(l, struct sa_job, link);
 		free(q->buf);
 		free(q);
 	}
