@@ -48,6 +48,7 @@
 
 #include "cdefs.h"
 #include "clock.h"
+#include "list.h"
 #include "log.h"
 #include "module.h"
 #include "peer.h"
@@ -89,7 +90,7 @@ struct share;
 
 struct sconn {
 	struct share *s;
-	struct sconn *next;
+	struct link link;	/* on share.conns */
 	ev_io io;
 	int fd;
 	char addr[64];
@@ -137,8 +138,7 @@ struct share {
 	ev_io accept_io;
 	ev_timer sweep;
 	ev_async snap_ready;
-	struct sconn *conns;
-	uint32_t n_conns;
+	struct fifo conns;	/* of sconn */
 	struct sh_snap *snap;
 	/* thread */
 	pthread_t thread;
@@ -538,12 +538,7 @@ static void sh_on_snap(struct ev_loop *loop TIP_UNUSED, ev_async *w, int revents
 static void conn_free(struct sconn *c)
 {
 	struct share *s = c->s;
-	for (struct sconn **pp = &s->conns; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	s->n_conns--;
+	(void)fifo_remove(&s->conns, &c->link);
 	ev_io_stop(s->m->d->loop, &c->io);
 	close(c->fd);
 	if (c->file_fd >= 0)
@@ -1025,10 +1020,10 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 			inet_ntop(AF_INET6, &a->sin6_addr, h, sizeof h);
 			snprintf(addr, sizeof addr, "[%s]:%u", h, ntohs(a->sin6_port));
 		}
-		if (s->n_conns >= s->max_conn) {
+		if (s->conns.n >= s->max_conn) {
 			s->refused_busy++;
-			log_warnx("share: %s: refused: %u connections already (max-conn)", addr,
-				  s->n_conns);
+			log_warnx("share: %s: refused: %zu connections already (max-conn)", addr,
+				  s->conns.n);
 			close(fd);
 			continue;
 		}
@@ -1063,9 +1058,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 			continue;
 		}
 		tls_conn_init(&c->tc, &c->sc.eng, fd);
-		c->next = s->conns;
-		s->conns = c;
-		s->n_conns++;
+		fifo_push(&s->conns, &c->link);
 		s->accepted++;
 		ev_io_init(&c->io, conn_cb, fd, EV_READ);
 		ev_io_start(loop, &c->io);
@@ -1083,8 +1076,8 @@ static void sweep_cb(struct ev_loop *loop TIP_UNUSED, ev_timer *w, int revents T
 		else
 			log_warn("share: listing thread");
 	}
-	for (struct sconn *c = s->conns, *next; c; c = next) {
-		next = c->next;
+	fifo_each_safe(l, &s->conns) {
+		struct sconn *c = container_of(l, struct sconn, link);
 		if (c->lingering) {
 			if (now - c->last > 2000000)
 				conn_free(c);
@@ -1143,6 +1136,7 @@ static int sh_init(struct module *m)
 	struct share *s = calloc(1, sizeof *s);
 	if (!s)
 		return -1;
+	fifo_init(&s->conns);
 	s->m = m;
 	s->lfd = -1;
 	s->trace = log_trace_id("share");
@@ -1203,7 +1197,7 @@ static int sh_reload(struct module *m)
 static void sh_stats(struct module *m, module_emit_fn emit, void *ctx)
 {
 	struct share *s = m->priv;
-	emit(ctx, "connections", s->n_conns);
+	emit(ctx, "connections", s->conns.n);
 	emit(ctx, "accepted", s->accepted);
 	emit(ctx, "refused_busy", s->refused_busy);
 	emit(ctx, "refused_tls", s->refused_tls);
@@ -1220,11 +1214,12 @@ static void sh_stop(struct module *m)
 	if (!s)
 		return;
 	struct ev_loop *loop = m->d->loop;
-	while (s->conns) {
-		if (s->conns->lingering || !s->conns->ready_logged)
-			conn_free(s->conns);
+	while (!fifo_empty(&s->conns)) {
+		struct sconn *c = container_of(s->conns.first, struct sconn, link);
+		if (c->lingering || !c->ready_logged)
+			conn_free(c);
 		else
-			conn_end(s->conns, "tipd stopping");
+			conn_end(c, "tipd stopping");
 	}
 	if (s->thread_started) {
 		pthread_mutex_lock(&s->mu);
