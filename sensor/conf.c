@@ -352,7 +352,8 @@ static int table_read(const struct conf *c, const struct conf_node *sec,
 		}
 		if (n->section)
 			return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
-		if (t->once && no_section(c, sec->child, n, err, errlen) < 0)
+		if (t->once && !(k->flags & CONF_F_REPEAT) &&
+		    no_section(c, sec->child, n, err, errlen) < 0)
 			return -1;
 		if (conf_key_read(c, n, k, b, err, errlen) < 0)
 			return -1;
@@ -375,7 +376,7 @@ int conf_keys_read(const struct conf *c, const struct conf_node *sec, const stru
 		   size_t nkeys, int (*skip)(const char *key), const char *where, void *base,
 		   char *err, size_t errlen)
 {
-	const struct conf_table t = {.keys = keys, .n = nkeys, .skip = skip};
+	const struct conf_table t = {.keys = keys, .n = nkeys, .skip = skip, .once = 1};
 	return table_read(c, sec, &t, where, base, err, errlen);
 }
 

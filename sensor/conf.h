@@ -139,6 +139,7 @@ enum conf_kind {
 	CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_FN, CONF_K_SECT
 };
 #define CONF_F_WHOLE 1
+#define CONF_F_REPEAT 2	/* may be given more than once (share's peer) */
 
 struct conf_key {
 	const char *key;
@@ -164,7 +165,8 @@ struct conf_table {
 	size_t ninc;
 	size_t inc_off;
 	int (*skip)(const char *key);	/* NULL: none */
-	int once;			/* 1: "'KEY' given twice (first at line N)" */
+	int once;			/* 1: "'KEY' given twice (first at line N)",
+				   but for a key with CONF_F_REPEAT */
 };
 
 #define CONF_NKEYS(a) (sizeof(a) / sizeof((a)[0]))

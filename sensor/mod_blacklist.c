@@ -260,6 +260,7 @@ static int bl_read(const struct conf *c, const struct conf_node *sec, struct bl_
 		.keys = module_keys,
 		.n = CONF_NKEYS(module_keys),
 		.skip = module_common_key,
+		.once = 1,
 	};
 	return conf_table_read(c, sec, &t, bc, err, errlen);
 }

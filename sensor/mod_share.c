@@ -259,7 +259,7 @@ static int key_peer(const struct conf *c, const struct conf_node *n, void *base,
 static const struct conf_key sh_keys[] = {
 	{"listen", CONF_K_FN, 0, 0, 0, 0, NULL, key_listen},
 	{"key", CONF_K_FN, 0, 0, 0, 0, NULL, key_key},
-	{"peer", CONF_K_FN, 0, 0, 0, 0, NULL, key_peer},
+	{"peer", CONF_K_FN, CONF_F_REPEAT, 0, 0, 0, NULL, key_peer},
 	{"max-conn", CONF_K_UINT, 0, SH_OFF(max_conn), 1, 1024, NULL, NULL},
 	{"timeout", CONF_K_DUR, 0, SH_OFF(timeout_us), 100000, 0, NULL, NULL},
 	{"session-max", CONF_K_DUR, 0, SH_OFF(session_us), 100000, 0, NULL, NULL},
@@ -278,6 +278,7 @@ static int sh_read_conf(const struct conf *c, const struct conf_node *sec, struc
 		.keys = sh_keys,
 		.n = CONF_NKEYS(sh_keys),
 		.skip = module_common_key,
+		.once = 1,
 	};
 	if (conf_table_read(c, sec, &t, s, err, errlen) < 0)
 		return -1;

@@ -787,6 +787,7 @@ static int st_read(const struct conf *c, const struct conf_node *sec, struct st_
 		.keys = st_keys,
 		.n = CONF_NKEYS(st_keys),
 		.skip = module_common_key,
+		.once = 1,
 	};
 	if (conf_table_read(c, sec, &t, sc, err, errlen) < 0)
 		return -1;

@@ -58,6 +58,19 @@ static void expect_error(const char *text, const char *want)
 		fail_msg("error \"%s\" lacks \"%s\"", err, want);
 }
 
+/* A module's key given twice is refused, as tipd.conf(5) says, in every module. */
+static void test_module_keys_given_twice(void **st)
+{
+	expect_error("module blacklist {\n candidate-rate 5\n candidate-rate 6\n}\n",
+		     "t.conf:3: 'candidate-rate' given twice (first at line 2)");
+	expect_error("module fastflux {\n timeout 1s\n tries 2\n timeout 2s\n}\n",
+		     "t.conf:4: 'timeout' given twice (first at line 2)");
+	expect_error("module spamtrap {\n settle 1s\n settle 2s\n}\n",
+		     "t.conf:3: 'settle' given twice (first at line 2)");
+	expect_error("module share {\n max-conn 4\n max-conn 5\n}\n",
+		     "t.conf:3: 'max-conn' given twice (first at line 2)");
+}
+
 static void test_blacklist_conf_refuses_mistakes(void **st)
 {
 	expect_error(SRC("  format cidr\n"), "t.conf:3: source s1: 'url' is missing");
@@ -155,6 +168,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blacklist_conf_accepts_every_key),
 		cmocka_unit_test(test_blacklist_conf_refuses_mistakes),
+		cmocka_unit_test(test_module_keys_given_twice),
 		cmocka_unit_test(test_fetch_keys_shared_by_source_and_archive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
