@@ -1262,6 +1262,23 @@ static char *dup_validator(const char *s, int *fail)
 	return dup_or_null(s, fail);
 }
 
+struct resolver *fetch_resolver_new(struct ev_loop *loop, unsigned inflight, unsigned queued,
+				    const char *who)
+{
+	struct resolver_config rc;
+	const char *why = NULL;
+	resolver_config_defaults(&rc);
+	rc.contexts = 1;
+	rc.per_ctx_inflight = inflight;
+	rc.max_inflight = inflight;
+	rc.max_queued = queued;
+	struct resolver *r = resolver_new(loop, &rc, &why);
+	if (!r)
+		log_warnx("%s: resolver: %s: only URLs with addresses or localhost will work", who,
+			  why ? why : "failed");
+	return r;
+}
+
 struct fetch *fetch_start(struct ev_loop *loop, struct resolver *res, const struct fetch_opts *o,
 			  const struct fetch_cb *cb, void *arg)
 {

@@ -167,6 +167,15 @@ struct fetch_cb {
 };
 
 /*
+ * The resolver a fetching module keeps for its URLs' host names: one
+ * context, at most `inflight` lookups at once and `queued` waiting.  NULL
+ * (logged as "WHO: resolver: ...") leaves URLs with addresses or localhost
+ * working.  Free it with resolver_free.
+ */
+struct resolver *fetch_resolver_new(struct ev_loop *loop, unsigned inflight, unsigned queued,
+				    const char *who);
+
+/*
  * Start a GET.  resolver: the daemon's (sensor/resolver.h); NULL works only
  * for IP literals, "localhost" and connect_to.  cb is copied.
  */

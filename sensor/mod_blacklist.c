@@ -738,17 +738,7 @@ static int bl_init(struct module *m)
 		return -1;
 	}
 	/* names that are not literals need the resolver; one failing leaves literals working */
-	struct resolver_config rc;
-	const char *why = NULL;
-	resolver_config_defaults(&rc);
-	rc.contexts = 1;
-	rc.per_ctx_inflight = 16;
-	rc.max_inflight = 16;
-	rc.max_queued = 64;
-	bl->res = resolver_new(m->d->loop, &rc, &why);
-	if (!bl->res)
-		log_warnx("blacklist: resolver: %s: only URLs with addresses or localhost will work",
-			  why ? why : "failed");
+	bl->res = fetch_resolver_new(m->d->loop, 16, 64, "blacklist");
 	return 0;
 }
 

@@ -1026,6 +1026,20 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 
 /* ---- life ------------------------------------------------------------------------------------ */
 
+/* What spamarc_new made before its loop parts: the sources' strings, the
+   message buffer, the lock; then a itself. */
+static void sa_free(struct spamarc *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->src[i].url);
+		free(a->src[i].ca_file);
+	}
+	free(a->msg);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+}
+
 struct spamarc *spamarc_new(struct module *m, const struct mail_opts *opts, spamarc_sink_fn sink,
 			    void *sink_arg)
 {
@@ -1093,27 +1107,10 @@ struct spamarc *spamarc_new(struct module *m, const struct mail_opts *opts, spam
 		sched_every(&a->task, 6 * 3600 * 1000000LL, 5 * 1000000LL);
 		log_info("spamtrap: archives: no blacklist module to follow: a round every 6 h");
 	}
-	struct resolver_config rc;
-	const char *why = NULL;
-	resolver_config_defaults(&rc);
-	rc.contexts = 1;
-	rc.per_ctx_inflight = 4;
-	rc.max_inflight = 4;
-	rc.max_queued = 16;
-	a->res = resolver_new(m->d->loop, &rc, &why);
-	if (!a->res)
-		log_warnx("spamtrap: archives: resolver: %s: only URLs with addresses or localhost will work",
-			  why ? why : "failed");
+	a->res = fetch_resolver_new(m->d->loop, 4, 16, "spamtrap: archives");
 	return a;
 out_free:
-	for (size_t i = 0; i < a->n; i++) {
-		free(a->src[i].url);
-		free(a->src[i].ca_file);
-	}
-	free(a->msg);
-	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
-	free(a);
+	sa_free(a);
 	errno = ENOMEM;
 	return NULL;
 }
@@ -1170,14 +1167,7 @@ void spamarc_free(struct spamarc *a)
 	ev_timer_stop(a->m->d->loop, &a->resume);
 	if (a->res)
 		resolver_free(a->res);
-	for (size_t i = 0; i < a->n; i++) {
-		free(a->src[i].url);
-		free(a->src[i].ca_file);
-	}
-	free(a->msg);
-	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
-	free(a);
+	sa_free(a);
 }
 
 void spamarc_stats(struct spamarc *a, module_emit_fn emit, void *ctx)
