@@ -16,6 +16,10 @@ int heap_reserve(struct heap *h, size_t n)
 {
 	if (n <= h->cap)
 		return 0;
+#if SIZE_MAX > UINT32_MAX
+	if (n > UINT32_MAX)
+		return -1;	/* positions are 32 bits (heap.h) */
+#endif
 	size_t cap = h->cap ? h->cap : 16;
 	while (cap < n) {
 		if (cap > SIZE_MAX / 2 / sizeof *h->v)

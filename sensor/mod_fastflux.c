@@ -64,6 +64,7 @@
 #include "fastflux.h"
 #include "list.h"
 #include "flux_score.h"
+#include "heap.h"
 #include "log.h"
 #include "module.h"
 #include "rec.h"
@@ -312,7 +313,7 @@ static int ff_check(const struct conf *c, const struct conf_node *sec, char *err
 struct ffdom {
 	struct ffdom *hnext;
 	int64_t due_us;		/* monotonic, when in the heap */
-	uint32_t heap_i;	/* FF_NOHEAP when not in the heap */
+	uint32_t heap_i;	/* FF_NOHEAP when not in the due heap */
 	uint32_t first_s;	/* wall seconds: first lookup done (0: none) */
 	uint32_t last_s;	/* last answer with A records (0: none) */
 	uint32_t looked_s;	/* last lookup done */
@@ -371,8 +372,7 @@ struct ff {
 
 	struct ffdom **tab;
 	size_t tab_cap, ndom;
-	struct ffdom **heap;
-	size_t nheap, heap_cap;
+	struct heap due;	/* of ffdom, by due_us */
 	size_t nstate[FASTFLUX__STATES];
 	unsigned busy;		/* domains with a lookup in flight */
 
@@ -446,63 +446,29 @@ static int tab_grow(struct ff *ff)
 	return 0;
 }
 
-static void heap_set(struct ff *ff, size_t i, struct ffdom *d)
+/* The due heap (heap.h): the domain due first on top. */
+static int due_before(const void *a, const void *b)
 {
-	ff->heap[i] = d;
-	d->heap_i = (uint32_t)i;
+	return ((const struct ffdom *)a)->due_us < ((const struct ffdom *)b)->due_us;
 }
 
-static void heap_up(struct ff *ff, size_t i)
+static struct ffdom *due_top(const struct ff *ff)
 {
-	struct ffdom *d = ff->heap[i];
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (ff->heap[p]->due_us <= d->due_us)
-			break;
-		heap_set(ff, i, ff->heap[p]);
-		i = p;
-	}
-	heap_set(ff, i, d);
-}
-
-static void heap_down(struct ff *ff, size_t i)
-{
-	struct ffdom *d = ff->heap[i];
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= ff->nheap)
-			break;
-		if (c + 1 < ff->nheap && ff->heap[c + 1]->due_us < ff->heap[c]->due_us)
-			c++;
-		if (ff->heap[c]->due_us >= d->due_us)
-			break;
-		heap_set(ff, i, ff->heap[c]);
-		i = c;
-	}
-	heap_set(ff, i, d);
+	return heap_top(&ff->due);
 }
 
 /* Queue d at d->due_us.  The heap has room for every domain (dom_new reserved it). */
 static void heap_push(struct ff *ff, struct ffdom *d)
 {
-	heap_set(ff, ff->nheap++, d);
-	heap_up(ff, d->heap_i);
+	heap_insert(&ff->due, d, due_before, offsetof(struct ffdom, heap_i));
 }
 
 static void heap_remove(struct ff *ff, struct ffdom *d)
 {
-	size_t i = d->heap_i;
-	if (i == FF_NOHEAP)
+	if (d->heap_i == FF_NOHEAP)
 		return;
-	struct ffdom *last = ff->heap[--ff->nheap];
+	heap_delete(&ff->due, d, due_before, offsetof(struct ffdom, heap_i));
 	d->heap_i = FF_NOHEAP;
-	if (i < ff->nheap) {
-		heap_set(ff, i, last);
-		if (i > 0 && last->due_us < ff->heap[(i - 1) / 2]->due_us)
-			heap_up(ff, i);
-		else
-			heap_down(ff, i);
-	}
 }
 
 static void set_state(struct ff *ff, struct ffdom *d, int state)
@@ -518,14 +484,8 @@ static struct ffdom *dom_new(struct ff *ff, const char *name, size_t len)
 		return NULL;
 	if (ff->ndom + 1 > ff->tab_cap && tab_grow(ff) < 0)
 		return NULL;
-	if (ff->ndom + 1 > ff->heap_cap) {
-		size_t nc = ff->heap_cap ? ff->heap_cap * 2 : 1024;
-		void *nh = realloc(ff->heap, nc * sizeof *ff->heap);
-		if (!nh)
-			return NULL;
-		ff->heap = nh;
-		ff->heap_cap = nc;
-	}
+	if (heap_reserve(&ff->due, ff->ndom + 1) < 0)
+		return NULL;
 	struct ffdom *d = calloc(1, sizeof *d + len + 1);
 	if (!d)
 		return NULL;
@@ -1191,8 +1151,8 @@ static void settle(struct ff *ff)
 static void arm(struct ff *ff)
 {
 	int64_t now = clock_mono_us(), due = INT64_MAX;
-	if (ff->nheap && ff->busy < ff->cf.lookups)
-		due = ff->heap[0]->due_us;	/* when all are busy, answers dispatch */
+	if (due_top(ff) && ff->busy < ff->cf.lookups)
+		due = due_top(ff)->due_us;	/* when all are busy, answers dispatch */
 	if (due < ff->paused_until_us)
 		due = ff->paused_until_us;
 	if (ff->settle_needed && now + FF_SETTLE_US < due)
@@ -1372,13 +1332,13 @@ static void dispatch(struct ff *ff)
 	if (!ff->res)
 		return;
 	int64_t now = clock_mono_us();
-	if (ff->nheap && ff->heap[0]->due_us <= now && writer_behind(ff, now)) {
+	if (due_top(ff) && due_top(ff)->due_us <= now && writer_behind(ff, now)) {
 		arm(ff);
 		enrich_dispatch(ff);
 		return;
 	}
-	while (ff->busy < ff->cf.lookups && ff->nheap && ff->heap[0]->due_us <= now) {
-		struct ffdom *d = ff->heap[0];
+	struct ffdom *d;
+	while (ff->busy < ff->cf.lookups && (d = due_top(ff)) && d->due_us <= now) {
 		heap_remove(ff, d);
 		if (lookup_start(ff, d) == 0)
 			continue;
@@ -1869,6 +1829,7 @@ static int ff_init(struct module *m)
 	if (!ff)
 		return -1;
 	ff->m = m;
+	heap_init(&ff->due);
 	m->priv = ff;
 	if (conf_read(&m->d->conf, m->sec, &ff->cf, err, sizeof err) < 0) {
 		log_warnx("%s", err);
@@ -2097,7 +2058,7 @@ static void ff_stop(struct module *m)
 			free(d);
 		}
 	free(ff->tab);
-	free(ff->heap);
+	heap_fini(&ff->due);
 	free(ff->wait);
 	enrich_fini(&ff->en);
 	while (ff->freejobs.head) {

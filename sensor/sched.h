@@ -90,7 +90,7 @@ struct sched_task {
 	int64_t due_us;		/* QUEUED: when (monotonic) */
 	int64_t slot_us;	/* periodic grid: the slot of the next or current run */
 	uint64_t seq;		/* ties between equal due times: first queued first */
-	size_t heap_i;
+	uint32_t heap_i;
 	int64_t last_start_us, last_end_us;	/* monotonic, 0: never */
 	int last_ok;		/* outcome of the last run: 1 ok, 0 failed */
 	uint32_t failures;	/* consecutive */

@@ -17,7 +17,7 @@
 struct item {
 	int key;
 	unsigned seq;
-	size_t pos;
+	uint32_t pos;
 	int in;
 };
 
