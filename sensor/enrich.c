@@ -60,36 +60,12 @@ static size_t slot(const struct enrich *en, uint32_t ip)
 	return (size_t)mix64(ip) & (en->tab_cap - 1);
 }
 
-static void lru_unlink(struct enrich_lru *l, struct enrich_link *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		l->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		l->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_append(struct enrich_lru *l, struct enrich_link *e)
-{
-	e->next = NULL;
-	e->prev = l->tail;
-	if (l->tail)
-		l->tail->next = e;
-	else
-		l->head = e;
-	l->tail = e;
-}
-
 /* e is used: the youngest. */
-static void lru_touch(struct enrich_lru *l, struct enrich_link *e)
+static void lru_touch(struct dlist *l, struct dlink *e)
 {
 	if (e != l->tail) {
-		lru_unlink(l, e);
-		lru_append(l, e);
+		dlist_remove(l, e);
+		dlist_push(l, e);
 	}
 }
 
@@ -112,7 +88,7 @@ static void evict(struct enrich *en, struct enrich_ip *e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
-	lru_unlink(&en->lru, &e->lru);
+	dlist_remove(&en->lru, &e->lru);
 	free(e->ptr);
 	free(e);
 	en->n--;
@@ -143,16 +119,16 @@ struct enrich_ip *enrich_get(struct enrich *en, uint32_t ip)
 	size_t s = slot(en, ip);
 	e->hnext = en->tab[s];
 	en->tab[s] = e;
-	lru_append(&en->lru, &e->lru);
+	dlist_push(&en->lru, &e->lru);
 	en->n++;
 	return e;
 }
 
 void enrich_expire_all(struct enrich *en)
 {
-	for (struct enrich_link *l = en->lru.head; l; l = l->next)
+	for (struct dlink *l = en->lru.head; l; l = l->next)
 		((struct enrich_ip *)l)->expires_s = 0;
-	for (struct enrich_link *l = en->as_lru.head; l; l = l->next)
+	for (struct dlink *l = en->as_lru.head; l; l = l->next)
 		((struct enrich_as *)l)->expires_s = 0;
 }
 
@@ -189,7 +165,7 @@ static struct enrich_as *as_get(struct enrich *en, uint32_t asn)
 	if (!en->as_tab && !(en->as_tab = calloc(ENRICH_AS_MAX, sizeof *en->as_tab)))
 		return NULL;
 	if (en->as_n >= ENRICH_AS_MAX) {
-		struct enrich_link *l = en->as_lru.head;
+		struct dlink *l = en->as_lru.head;
 		while (l && (((struct enrich_as *)l)->st == ENRICH_QUEUED ||
 			     ((struct enrich_as *)l)->st == ENRICH_BUSY))
 			l = l->next;
@@ -201,7 +177,7 @@ static struct enrich_as *as_get(struct enrich *en, uint32_t asn)
 			pp = &(*pp)->hnext;
 		if (*pp)
 			*pp = old->hnext;
-		lru_unlink(&en->as_lru, &old->lru);
+		dlist_remove(&en->as_lru, &old->lru);
 		free(old);
 		en->as_n--;
 	}
@@ -211,7 +187,7 @@ static struct enrich_as *as_get(struct enrich *en, uint32_t asn)
 	size_t s = as_slot(asn);
 	a->hnext = en->as_tab[s];
 	en->as_tab[s] = a;
-	lru_append(&en->as_lru, &a->lru);
+	dlist_push(&en->as_lru, &a->lru);
 	en->as_n++;
 	return a;
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "asn_db.h"
+#include "list.h"
 #include "resolver.h"
 
 #define ENRICH_ASN_KEEP 2	/* origin ASNs kept per address (MOAS) */
@@ -34,14 +35,6 @@
 #define ENRICH_AS_PER_S 10	/* AS-name questions handed out per second, at most */
 #define ENRICH_AS_NAME 128	/* AS name bytes kept, NUL included (CYMRU_NAME_MAX) */
 
-/* A link of an LRU list (head: oldest), embedded in what it orders. */
-struct enrich_link {
-	struct enrich_link *prev, *next;
-};
-
-struct enrich_lru {
-	struct enrich_link *head, *tail;
-};
 
 /* The state of one question about an address (asn_st, ptr_st). */
 enum { ENRICH_NONE = 0, ENRICH_QUEUED, ENRICH_BUSY, ENRICH_DONE, ENRICH_FAIL };
@@ -50,7 +43,7 @@ enum { ENRICH_NONE = 0, ENRICH_QUEUED, ENRICH_BUSY, ENRICH_DONE, ENRICH_FAIL };
 enum { ENRICH_Q_TXT, ENRICH_Q_PTR };
 
 struct enrich_ip {
-	struct enrich_link lru;		/* first: the LRU list's links are entries */
+	struct dlink lru;		/* first: the LRU list's links are entries */
 	struct enrich_ip *hnext;	/* hash chain */
 	uint32_t ip;
 	uint32_t asn[ENRICH_ASN_KEEP];	/* 0: none */
@@ -62,7 +55,7 @@ struct enrich_ip {
 };
 
 struct enrich_as {
-	struct enrich_link lru;
+	struct dlink lru;
 	struct enrich_as *hnext;
 	uint32_t asn;
 	uint32_t expires_s;	/* wall seconds: fresh until then */
@@ -79,14 +72,14 @@ struct enrich_q {
 struct enrich {
 	struct enrich_ip **tab;
 	size_t tab_cap, n, cap;
-	struct enrich_lru lru;
+	struct dlist lru;	/* head: the oldest */
 	struct enrich_q *q;
 	size_t q_head, q_n, qcap;
 	uint64_t evicted, dropped;
 
 	struct enrich_as **as_tab;	/* ENRICH_AS_MAX buckets, at the first AS */
 	size_t as_n;
-	struct enrich_lru as_lru;
+	struct dlist as_lru;
 	uint32_t as_q[ENRICH_AS_QUEUE];
 	size_t as_head, as_qn;
 	int64_t as_tokens_at_us;	/* when the tokens were last counted */
