@@ -510,14 +510,29 @@ static void chj_close(struct chj *j)
 	free(j->v);
 }
 
-/* POST with retries: 1 s, 2 s, 4 s ... between tries (capped at 30 s). */
+/* The parts an INSERT carries, asked for after a failed try (batch_arrived). */
+struct ch_sent {
+	const char *dir, *sensor;
+	const struct chpart *p;
+	size_t np;
+};
+
+static int batch_arrived(struct chx *x, const char *dir, const char *sensor,
+			 const struct chpart *p, size_t np);
+
+/*
+ * POST with retries: 1 s, 2 s, 4 s ... between tries (capped at 30 s),
+ * each try given timeout_s.  With sent (an INSERT), a try that failed on
+ * the way (no answer, a 5xx) is not repeated when ClickHouse holds its
+ * rows already.  0, or -1 (said).
+ */
 static int ch_try(struct chx *x, const char *query, const char *id, const char *body, size_t len,
-		  char *out, size_t cap)
+		  char *out, size_t cap, int timeout_s, const struct ch_sent *sent)
 {
 	char err[512];
 	unsigned wait_ms = 1000;
 	for (unsigned t = 0;; t++) {
-		int st = ch_post(&x->url, query, id, body, len, out, cap, 60, err, sizeof err);
+		int st = ch_post(&x->url, query, id, body, len, out, cap, timeout_s, err, sizeof err);
 		if (st == 200)
 			return 0;
 		if (st > 0 && st < 500) {
@@ -529,6 +544,13 @@ static int ch_try(struct chx *x, const char *query, const char *id, const char *
 		}
 		if (st > 0)
 			snprintf(err, sizeof err, "ClickHouse answered %d", st);
+		if (sent) {
+			int a = batch_arrived(x, sent->dir, sent->sensor, sent->p, sent->np);
+			if (a < 0)
+				return -1;
+			if (a == 1)
+				return 0;	/* it arrived; only its answer was lost */
+		}
 		if (t >= x->retries) {
 			fprintf(stderr, "tip export: %s; giving up after %u tries\n", err, t + 1);
 			return -1;
@@ -543,7 +565,7 @@ static int ch_try(struct chx *x, const char *query, const char *id, const char *
 static long long ch_number(struct chx *x, const char *q)
 {
 	char out[256];
-	if (ch_try(x, NULL, NULL, q, strlen(q), out, sizeof out) < 0)
+	if (ch_try(x, NULL, NULL, q, strlen(q), out, sizeof out, 60, NULL) < 0)
 		return -1;
 	char *e;
 	long long n = strtoll(out, &e, 10);
@@ -725,37 +747,12 @@ static int batch_send(struct chx *x, struct chj *j, struct chbatch *b, const cha
 	if (b->rows && chj_note(j, "%s", "") < 0)
 		return -1;
 	if (b->rows) {
-		char q[600], qid[SEG_NAME_MAX + 2 * STORE_ID_MAX + 200], out[1024], err[512];
+		char q[600], qid[SEG_NAME_MAX + 2 * STORE_ID_MAX + 200], out[1024];
 		snprintf(q, sizeof q, "INSERT INTO %s FORMAT JSONEachRow", x->table);
 		snprintf(qid, sizeof qid, "tip-%s-%s-%s#%u", x->table, sensor, b->p[0].seg, b->p[0].k);
-		unsigned wait_ms = 1000;
-		for (unsigned t = 0;; t++) {
-			int st = ch_post(&x->url, q, qid, b->buf, b->len, out, sizeof out, 300, err,
-					 sizeof err);
-			if (st == 200)
-				break;
-			if (st > 0 && st < 500) {
-				fprintf(stderr, "tip export: ClickHouse answered %d: ", st);
-				util_put_text(stderr, out, strlen(out) > 300 ? 300 : strlen(out));
-				fputc('\n', stderr);
-				return -1;
-			}
-			if (st > 0)
-				snprintf(err, sizeof err, "ClickHouse answered %d", st);
-			int a = batch_arrived(x, dir, sensor, b->p, b->np);
-			if (a < 0)
-				return -1;
-			if (a == 1)
-				break;	/* it arrived; only its answer was lost */
-			if (t >= x->retries) {
-				fprintf(stderr, "tip export: %s; giving up after %u tries\n", err, t + 1);
-				return -1;
-			}
-			fprintf(stderr, "tip export: %s; trying again in %u ms\n", err, wait_ms);
-			struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000};
-			nanosleep(&ts, NULL);
-			wait_ms = wait_ms * 2 > 30000 ? 30000 : wait_ms * 2;
-		}
+		struct ch_sent sent = {dir, sensor, b->p, b->np};
+		if (ch_try(x, q, qid, b->buf, b->len, out, sizeof out, 300, &sent) < 0)
+			return -1;
 		if (x->crash_at && ++x->sends == x->crash_at)
 			_exit(9);	/* tests: a crash between the send and the note */
 		for (size_t i = 0; i < b->np; i++)
