@@ -301,8 +301,7 @@ static void *thread_main(void *arg)
 				break;
 		}
 		struct fifo list;
-		fifo_init(&list);
-		fifo_splice(&list, &w->q);
+		fifo_take(&list, &w->q);
 		int stop = w->stop, seal_req = w->seal_req;
 		w->seal_req = 0;
 		pthread_mutex_unlock(&w->mu);
@@ -472,8 +471,7 @@ int writer_close(struct writer *w)
 		/* Never started: write what was put on this thread. */
 		writer_kick(w);
 		struct fifo list;
-		fifo_init(&list);
-		fifo_splice(&list, &w->q);
+		fifo_take(&list, &w->q);
 		int err = 0;
 		write_list(w, &list, &err);
 	}

@@ -74,6 +74,13 @@ static inline void fifo_splice(struct fifo *dst, struct fifo *src)
 	fifo_init(src);
 }
 
+/* dst (any state: overwritten) takes every member of src, which is left empty. */
+static inline void fifo_take(struct fifo *dst, struct fifo *src)
+{
+	fifo_init(dst);
+	fifo_splice(dst, src);
+}
+
 /* Walk q (the body may not take members off; see fifo_pop). */
 #define fifo_each(l, q) for (struct link *l = (q)->first; l; l = l->next)
 

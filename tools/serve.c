@@ -292,8 +292,7 @@ static void srv_on_async(struct ev_loop *loop TIP_UNUSED, ev_async *w, int reven
 	struct srv *s = container_of(w, struct srv, async);
 	pthread_mutex_lock(&s->mu);
 	struct fifo done;
-	fifo_init(&done);
-	fifo_splice(&done, &s->done);
+	fifo_take(&done, &s->done);
 	pthread_mutex_unlock(&s->mu);
 	for (struct link *l; (l = fifo_pop(&done));) {
 		struct job *j = container_of(l, struct job, link);

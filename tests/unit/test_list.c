@@ -81,6 +81,12 @@ static void test_list_splice_moves_all_in_order(void **st)
 	expect(&qa, (int[]){10, 11, 0, 1, 2, 99}, 6);
 	fifo_push(&qb, &z.link);	/* qb still works after it was emptied */
 	expect(&qb, (int[]){99}, 1);
+	struct fifo qc;
+	fifo_take(&qc, &qb);		/* into an unset fifo */
+	expect(&qc, (int[]){99}, 1);
+	expect(&qb, NULL, 0);
+	fifo_take(&qc, &qb);		/* an empty one: qc is emptied too */
+	expect(&qc, NULL, 0);
 }
 
 static void test_list_remove_anywhere(void **st)
