@@ -493,8 +493,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents TIP_UNUS
 	if (due < 0)
 		return;
 	ev_now_update(loop);
-	double after = (double)(due - clock_mono_us()) / 1e6;
-	ev_timer_set(&dm->timer, after > 0 ? after : 0, 0);
+	ev_timer_set(&dm->timer, clock_us_to_s(due - clock_mono_us()), 0);
 	ev_timer_start(loop, &dm->timer);
 }
 

@@ -604,7 +604,7 @@ static int src_init(struct blacklist *bl, struct bl_source *s, const struct conf
 	s->insecure = sc->f.insecure;
 	s->max_size = sc->f.max_size;
 	s->max_entries = sc->max_entries;
-	s->timeout = (double)sc->f.timeout_us / 1e6;
+	s->timeout = clock_us_to_s(sc->f.timeout_us);
 	if (!s->name || !s->url || (sc->f.ca_file && !s->ca_file) ||
 	    (sc->column && !s->column) || (sc->path && !s->path))
 		return -1;

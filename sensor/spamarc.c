@@ -1084,7 +1084,7 @@ struct spamarc *spamarc_new(struct module *m, const struct mail_opts *opts, spam
 		s->fmt = sc.fmt;
 		s->catchup = sc.catchup;
 		s->insecure = sc.f.insecure;
-		s->timeout = (double)sc.f.timeout_us / 1e6;
+		s->timeout = clock_us_to_s(sc.f.timeout_us);
 		s->max_bytes = sc.f.max_size;
 		if (s->insecure)
 			log_warnx("spamtrap: archive %s: insecure yes: the server's certificate is NOT checked",

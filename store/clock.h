@@ -25,6 +25,22 @@ int64_t clock_mono_us(void);		/* monotonic, for intervals */
 int clock_is_set(void);			/* 1 when the wall clock can be trusted */
 void clock_set_synced(int synced);	/* -1 back to the heuristic */
 
+/*
+ * A duration in microseconds as the seconds libev's timers take, from 0
+ * (a negative one) to INT32_MAX s.  Through 32-bit parts: converting a
+ * 64-bit integer to double is a libgcc routine on 32-bit ARM, which pulls
+ * in 2 KB of software floating point that tipd otherwise has no use for.
+ */
+static inline double clock_us_to_s(int64_t us)
+{
+	if (us <= 0)
+		return 0;
+	int64_t s = us / 1000000;
+	if (s >= INT32_MAX)
+		return INT32_MAX;
+	return (double)(int32_t)s + (double)(int32_t)(us % 1000000) / 1e6;
+}
+
 /* Tests: a fake clock, frozen at `us` (monotonic follows it). 0 = real. */
 void clock_fake(int64_t us);
 void clock_advance(int64_t us);
