@@ -655,40 +655,69 @@ int tls_client_cert_dates(struct tls_client *tc TIP_UNUSED, char *buf TIP_UNUSED
 
 /* ---- errors ------------------------------------------------------------------------ */
 
-/* BearSSL's codes, numbered in bearssl_ssl.h and bearssl_x509.h. */
-static const struct {
-	int code;
-	const char *str;
-} tls_errs[] = {
-	{1, "bad parameter"}, {2, "bad record or message from the server"},
-	{3, "protocol version not supported by the peer"}, {4, "bad record version"},
-	{5, "bad record length"}, {6, "record too large"}, {7, "bad record MAC"},
-	{8, "no random source"}, {9, "unknown record type"}, {10, "unexpected message"},
-	{12, "bad ChangeCipherSpec"}, {13, "bad alert"}, {14, "bad handshake"},
-	{15, "oversized session id"}, {16, "no common cipher suite"},
-	{17, "no common compression"}, {18, "bad fragment length"},
-	{19, "bad secure renegotiation"}, {20, "bad extension"}, {21, "bad certificate message"},
-	{22, "bad ServerKeyExchange signature"}, {23, "bad protocol name"},
-	{24, "bad server certificate key"}, {25, "bad ServerKeyExchange"},
-	{26, "bad Finished"}, {27, "server sent an unexpected record"},
-	{31, "connection error or unexpected close"},
-	{33, "invalid value in a certificate"}, {34, "truncated certificate"},
-	{35, "empty certificate chain"}, {36, "truncated certificate element"},
-	{37, "bad certificate tag class"}, {38, "bad certificate tag value"},
-	{39, "indefinite length in certificate"}, {40, "extra element in certificate"},
-	{41, "unexpected element in certificate"}, {42, "expected constructed element"},
-	{43, "expected primitive element"}, {44, "partial byte in certificate"},
-	{45, "bad boolean in certificate"}, {46, "overflow in certificate"},
-	{47, "bad distinguished name"}, {48, "bad time in certificate"},
-	{49, "unsupported certificate feature"}, {50, "certificate chain limit exceeded"},
-	{51, "wrong key type"}, {52, "bad certificate signature"},
-	{53, "time unknown: certificate validity cannot be checked"},
-	{54, "certificate expired or not yet valid"}, {55, "certificate chain DN mismatch"},
-	{56, "certificate does not match the host name"},
-	{57, "unsupported critical extension in certificate"},
-	{58, "certificate issuer is not a CA"}, {59, "forbidden key usage"},
-	{60, "weak public key"}, {62, "unknown CA: certificate not trusted"},
-};
+/*
+ * BearSSL's codes, numbered in bearssl_ssl.h and bearssl_x509.h (1-62),
+ * each written as one octal byte before its message, in one string: a
+ * table of pointers would cost a relocation an entry in a position-
+ * independent tipd, more than the messages' own bytes on amd64.
+ */
+static const char tls_errs[] =
+	"\001bad parameter\0"	/* 1 */
+	"\002bad record or message from the server\0"	/* 2 */
+	"\003protocol version not supported by the peer\0"	/* 3 */
+	"\004bad record version\0"	/* 4 */
+	"\005bad record length\0"	/* 5 */
+	"\006record too large\0"	/* 6 */
+	"\007bad record MAC\0"	/* 7 */
+	"\010no random source\0"	/* 8 */
+	"\011unknown record type\0"	/* 9 */
+	"\012unexpected message\0"	/* 10 */
+	"\014bad ChangeCipherSpec\0"	/* 12 */
+	"\015bad alert\0"	/* 13 */
+	"\016bad handshake\0"	/* 14 */
+	"\017oversized session id\0"	/* 15 */
+	"\020no common cipher suite\0"	/* 16 */
+	"\021no common compression\0"	/* 17 */
+	"\022bad fragment length\0"	/* 18 */
+	"\023bad secure renegotiation\0"	/* 19 */
+	"\024bad extension\0"	/* 20 */
+	"\025bad certificate message\0"	/* 21 */
+	"\026bad ServerKeyExchange signature\0"	/* 22 */
+	"\027bad protocol name\0"	/* 23 */
+	"\030bad server certificate key\0"	/* 24 */
+	"\031bad ServerKeyExchange\0"	/* 25 */
+	"\032bad Finished\0"	/* 26 */
+	"\033server sent an unexpected record\0"	/* 27 */
+	"\037connection error or unexpected close\0"	/* 31 */
+	"\041invalid value in a certificate\0"	/* 33 */
+	"\042truncated certificate\0"	/* 34 */
+	"\043empty certificate chain\0"	/* 35 */
+	"\044truncated certificate element\0"	/* 36 */
+	"\045bad certificate tag class\0"	/* 37 */
+	"\046bad certificate tag value\0"	/* 38 */
+	"\047indefinite length in certificate\0"	/* 39 */
+	"\050extra element in certificate\0"	/* 40 */
+	"\051unexpected element in certificate\0"	/* 41 */
+	"\052expected constructed element\0"	/* 42 */
+	"\053expected primitive element\0"	/* 43 */
+	"\054partial byte in certificate\0"	/* 44 */
+	"\055bad boolean in certificate\0"	/* 45 */
+	"\056overflow in certificate\0"	/* 46 */
+	"\057bad distinguished name\0"	/* 47 */
+	"\060bad time in certificate\0"	/* 48 */
+	"\061unsupported certificate feature\0"	/* 49 */
+	"\062certificate chain limit exceeded\0"	/* 50 */
+	"\063wrong key type\0"	/* 51 */
+	"\064bad certificate signature\0"	/* 52 */
+	"\065time unknown: certificate validity cannot be checked\0"	/* 53 */
+	"\066certificate expired or not yet valid\0"	/* 54 */
+	"\067certificate chain DN mismatch\0"	/* 55 */
+	"\070certificate does not match the host name\0"	/* 56 */
+	"\071unsupported critical extension in certificate\0"	/* 57 */
+	"\072certificate issuer is not a CA\0"	/* 58 */
+	"\073forbidden key usage\0"	/* 59 */
+	"\074weak public key\0"	/* 60 */
+	"\076unknown CA: certificate not trusted\0"	/* 62 */;
 
 const char *tls_err_str(int err)
 {
@@ -698,9 +727,9 @@ const char *tls_err_str(int err)
 		return "fatal alert sent by us";
 	if (err >= 256)
 		return "fatal alert from the server";
-	for (size_t i = 0; i < sizeof tls_errs / sizeof *tls_errs; i++)
-		if (tls_errs[i].code == err)
-			return tls_errs[i].str;
+	for (const char *p = tls_errs; *p; p += strlen(p) + 1)
+		if ((unsigned char)*p == err)
+			return p + 1;
 	return "TLS error";
 }
 

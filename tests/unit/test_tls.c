@@ -356,9 +356,41 @@ static void test_tls_peer_gone(void **state)
 	tls_anchors_fini(&a);
 }
 
+/* BearSSL's codes by their names: each listed one has its own message,
+ * the gaps and the rest say "TLS error". */
+static void test_tls_error_texts(void **state)
+{
+	(void)state;
+	assert_string_equal(tls_err_str(0), "no error");
+	assert_string_equal(tls_err_str(BR_ERR_BAD_PARAM), "bad parameter");
+	assert_string_equal(tls_err_str(BR_ERR_BAD_MAC), "bad record MAC");
+	assert_string_equal(tls_err_str(BR_ERR_BAD_CCS), "bad ChangeCipherSpec");
+	assert_string_equal(tls_err_str(BR_ERR_IO), "connection error or unexpected close");
+	assert_string_equal(tls_err_str(BR_ERR_X509_INVALID_VALUE), "invalid value in a certificate");
+	assert_string_equal(tls_err_str(BR_ERR_X509_EXPIRED), "certificate expired or not yet valid");
+	assert_string_equal(tls_err_str(BR_ERR_X509_BAD_SERVER_NAME),
+			    "certificate does not match the host name");
+	assert_string_equal(tls_err_str(BR_ERR_X509_WEAK_PUBLIC_KEY), "weak public key");
+	assert_string_equal(tls_err_str(BR_ERR_X509_NOT_TRUSTED), "unknown CA: certificate not trusted");
+	assert_string_equal(tls_err_str(11), "TLS error");
+	assert_string_equal(tls_err_str(61), "TLS error");
+	assert_string_equal(tls_err_str(63), "TLS error");
+	assert_string_equal(tls_err_str(-1), "TLS error");
+	assert_string_equal(tls_err_str(BR_ERR_RECV_FATAL_ALERT + 40), "fatal alert from the server");
+	assert_string_equal(tls_err_str(BR_ERR_SEND_FATAL_ALERT + 40), "fatal alert sent by us");
+	unsigned listed = 0;
+	for (int e = 1; e < 256; e++) {
+		const char *m = tls_err_str(e);
+		assert_true(strlen(m) >= 7);
+		listed += strcmp(m, "TLS error") != 0;
+	}
+	assert_int_equal(listed, 56);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tls_error_texts),
 		cmocka_unit_test_setup_teardown(test_tls_anchors_from_a_bundle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_anchors_refuse_broken_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_handshake_and_data, setup, teardown),
