@@ -14,6 +14,11 @@
 #                            the state set's 12 bytes an entry, not the text
 #   tipd_blacklist_module_kib  stripped tipd at -Os with the module minus
 #                            without it (Kconfig MODULE_BLACKLIST)
+#   tipd_armhf_router_blacklist_tls_bytes  the router profile with the
+#                            module and TLS, built for armhf as a router
+#                            would have it, against the 150,000-byte budget
+#                            (needs the sysroot tests/integration/ports.sh
+#                            makes under $O)
 # Files go to a scratch folder under $O.  Exit 1 only when something could
 # not run.
 set -u
@@ -119,6 +124,29 @@ size_os() {	# size_os DIR yes|no: stripped KiB of tipd built in DIR
 	cp "$1/tipd" "$1/tipd.s" && "$STRIP" "$1/tipd.s" &&
 		awk -v b="$(stat -c %s "$1/tipd.s")" 'BEGIN { printf "%.1f", b / 1024 }'
 }
+# The router's own architecture: 32-bit ARM (Thumb-2, what Debian's armhf
+# compiler emits), the router profile with the module and TLS against the
+# router profile alone, in the sysroot tests/integration/ports.sh unpacks
+# (Debian's armhf libraries, zlib among them).  Budget: 150,000 bytes.
+AT=arm-linux-gnueabihf AS=$O/ports-sysroot-armhf
+size_arm() {	# size_arm DIR yes|no: stripped bytes of the armhf router tipd
+	[ Makefile -nt "$1/tipd" ] && rm -rf "$1"
+	mkdir -p "$1"
+	cp configs/openwrt_defconfig "$1/.config"
+	[ "$2" = yes ] && sed -i 's/^# CONFIG_MODULE_BLACKLIST is not set/CONFIG_MODULE_BLACKLIST=y/;
+		s/^# CONFIG_TLS is not set/CONFIG_TLS=y/' "$1/.config"
+	make -s --no-print-directory O="$1" CROSS_COMPILE=$AT- CFLAGS=-Os CPPFLAGS="-I$AS/usr/include" \
+		LDFLAGS="-L$AS/usr/lib/$AT -Wl,-rpath-link,$AS/usr/lib/$AT -Wl,-rpath-link,$AS/lib/$AT" \
+		"$1/tipd" >"$1/build.log" 2>&1 || return 1
+	$AT-strip -o "$1/tipd.s" "$1/tipd" && stat -c %s "$1/tipd.s"
+}
+if ! command -v $AT-gcc >/dev/null 2>&1 || [ ! -f "$AS/.done" ] || ! grep -q zlib1g-dev "$AS/.done"; then
+	echo "# feeds.sh: no $AT-gcc or no $AS (tests/integration/ports.sh makes it): no armhf sizes"
+elif with=$(size_arm "$O/size-arm-bl" yes) && without=$(size_arm "$O/size-arm-router" no); then
+	echo "bench tipd_armhf_router_blacklist_tls_bytes $with B budget=150000 ratio=$(ratio "$with" 150000) (router profile alone: $without B; -Os, stripped)"
+else
+	echo "# feeds.sh: the armhf -Os builds failed (see $O/size-arm-*/build.log)"
+fi
 with=$(size_os "$O/size-os-bl" yes) && without=$(size_os "$O/size-os-nobl" no) &&
 	echo "bench tipd_blacklist_module_kib $(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.1f", a - b }') KiB without=$without ratio=$(ratio "$with" "$without") (with=$with KiB at -Os; budget for the whole tipd 150000 B = 146.5 KiB)" ||
 	echo "# feeds.sh: the -Os builds failed"
