@@ -46,6 +46,15 @@ iquote = $(or $(iquote_$(firstword $(subst /, ,$(1)))),$(iquote_tests))
 # so -Wextra shows a leftover; cmocka's test functions all take a
 # `void **state` that most of them ignore, so tests/ go without the warning.
 cflags_tests := -Wno-unused-parameter
+# libev's watcher macros (ev_init, ev_timer_set...) reach a watcher through
+# casts to its base types, which is type punning under C's aliasing rules.
+# GCC warns of it wherever ev.h is not a system header (OpenWrt's staging
+# dir, a sysroot given with -I) and may optimise on it everywhere: the
+# folders whose code uses libev are compiled without strict aliasing, as
+# the kernel is; store/ keeps it (doc/decisions.md).
+cflags_sensor := -fno-strict-aliasing
+cflags_tools := -fno-strict-aliasing
+cflags_tests += -fno-strict-aliasing
 TIP_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-pthread -MMD -MP
 TIP_LDFLAGS := -pthread
