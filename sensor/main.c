@@ -261,9 +261,9 @@ static void status_report(struct daemon *dm, struct hbuf *out)
 		}
 		hbuf_printf(out, "\n");
 	}
-	for (const struct sched_task *t = d->sched.tasks; t; t = t->next) {
+	for (const struct sched_task *t = sched_first(&d->sched); t; t = sched_next(t)) {
 		task_line(out, t, NULL, now);
-		for (const struct sched_task *c = t->child; c; c = c->next)
+		for (const struct sched_task *c = sched_first_child(t); c; c = sched_next(c))
 			task_line(out, c, t->name, now);
 	}
 	hbuf_printf(out, "sched queued=%zu dispatched=%llu\n", sched_queued(&d->sched),

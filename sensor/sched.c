@@ -5,9 +5,12 @@
  * Invariants: a task is in the heap (heap.h) iff its state is
  * SCHED_QUEUED, and then heap.v[t->heap_i] == t.  run() is only ever
  * called from sched_run, so adding, triggering, finishing and
- * cancelling never recurse into a module.  A parent in SCHED_CHILDREN has round_pending > 0 children with
- * in_round set; whoever drops a child from a round (done, cancelled,
- * deleted) decrements it and completes the parent at zero.
+ * cancelling never recurse into a module.  A parent in SCHED_CHILDREN
+ * has round_pending > 0 children with in_round set; whoever drops a child
+ * from a round (done, cancelled, deleted) decrements it and completes the
+ * parent at zero.  The first-level tasks and each parent's children are
+ * dlists (list.h) in the order they were added: a round starts children
+ * in that order and a deletion takes a task off in O(1).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -83,6 +86,7 @@ void sched_init(struct sched *s)
 {
 	*s = (struct sched){0};
 	heap_init(&s->heap);
+	dlist_init(&s->tasks);
 	s->rng = 0x9E3779B97F4A7C15ULL;
 	s->max_per_run = 1024;
 }
@@ -94,8 +98,8 @@ void sched_seed(struct sched *s, uint64_t seed)
 
 void sched_fini(struct sched *s)
 {
-	while (s->tasks)
-		sched_del(s->tasks);
+	while (s->tasks.head)
+		sched_del(sched_first(s));
 	heap_fini(&s->heap);
 }
 
@@ -204,7 +208,7 @@ static void start_round(struct sched_task *p, int64_t now)
 {
 	p->round_pending = 0;
 	p->round_failed = 0;
-	for (struct sched_task *c = p->child; c; c = c->next) {
+	for (struct sched_task *c = sched_first_child(p); c; c = sched_next(c)) {
 		if (c->state == SCHED_RUNNING || c->state == SCHED_CHILDREN) {
 			c->in_round = 1;	/* a retry in flight: this round waits for it */
 			p->round_pending++;
@@ -228,7 +232,7 @@ static void notify_after(struct sched *s, struct sched_task *done)
 	 * first-level tasks a walk per completion would dominate dispatch */
 	if (!done->dependents)
 		return;
-	for (struct sched_task *t = s->tasks; t; t = t->next)
+	for (struct sched_task *t = sched_first(s); t; t = sched_next(t))
 		if (t->after == done && t != done)
 			sched_trigger(t);
 }
@@ -275,7 +279,7 @@ static void complete(struct sched_task *t, int ok, int64_t now)
 
 static void own_done(struct sched_task *t, int ok, int64_t now)
 {
-	if (ok && t->child)
+	if (ok && t->children.head)
 		start_round(t, now);
 	else
 		complete(t, ok, now);
@@ -316,11 +320,8 @@ int sched_add(struct sched *s, struct sched_task *t)
 	t->s = s;
 	t->parent = NULL;
 	t->state = SCHED_IDLE;
-	t->next = s->tasks;
-	if (s->tasks)
-		s->tasks->pprev = &t->next;
-	s->tasks = t;
-	t->pprev = &s->tasks;
+	dlist_init(&t->children);
+	dlist_push(&s->tasks, &t->link);
 	if (t->after)
 		t->after->dependents++;
 	plan_first(t, clock_mono_us());
@@ -342,11 +343,9 @@ int sched_add_child(struct sched_task *parent, struct sched_task *child)
 	child->s = s;
 	child->parent = parent;
 	child->state = SCHED_IDLE;
-	/* Append, so a round starts children in the order they were added. */
-	child->next = NULL;
-	child->pprev = parent->child_last ? &parent->child_last->next : &parent->child;
-	*child->pprev = child;
-	parent->child_last = child;
+	dlist_init(&child->children);
+	/* At the tail, so a round starts children in the order they were added. */
+	dlist_push(&parent->children, &child->link);
 	return 0;
 }
 
@@ -363,7 +362,7 @@ void sched_cancel(struct sched_task *t)
 	/* Idle and with no round first, so cancelled children cannot complete it. */
 	t->round_pending = 0;
 	t->pending_event = 0;
-	for (struct sched_task *c = t->child; c; c = c->next)
+	for (struct sched_task *c = sched_first_child(t); c; c = sched_next(c))
 		sched_cancel(c);
 	if (was == SCHED_RUNNING && t->cancel)
 		t->cancel(t);
@@ -378,26 +377,17 @@ void sched_del(struct sched_task *t)
 	if (!s)
 		return;
 	sched_cancel(t);
-	while (t->child)
-		sched_del(t->child);
-	struct sched_task *p = t->parent;
-	if (p && p->child_last == t)
-		p->child_last = t->pprev == &p->child
-					? NULL
-					: container_of(t->pprev, struct sched_task, next);
-	*t->pprev = t->next;
-	if (t->next)
-		t->next->pprev = t->pprev;
-	t->pprev = NULL;
+	while (t->children.head)
+		sched_del(sched_first_child(t));
+	dlist_remove(t->parent ? &t->parent->children : &s->tasks, &t->link);
 	if (t->after)
 		t->after->dependents--;
 	/* Nobody keeps waiting for a task that is gone. */
-	for (struct sched_task *o = s->tasks; o && t->dependents; o = o->next)
+	for (struct sched_task *o = sched_first(s); o && t->dependents; o = sched_next(o))
 		if (o->after == t) {
 			o->after = NULL;
 			t->dependents--;
 		}
-	t->next = NULL;
 	t->parent = NULL;
 	t->s = NULL;
 	s->registered--;
@@ -441,7 +431,7 @@ void sched_trigger(struct sched_task *t)
 
 void sched_event(struct sched *s, unsigned ev)
 {
-	for (struct sched_task *t = s->tasks; t; t = t->next)
+	for (struct sched_task *t = sched_first(s); t; t = sched_next(t))
 		if (t->events & ev)
 			sched_trigger(t);
 }

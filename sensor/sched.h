@@ -40,7 +40,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cdefs.h"
 #include "heap.h"
+#include "list.h"
 
 enum sched_result {
 	SCHED_FAIL = -1,
@@ -82,9 +84,8 @@ struct sched_task {
 	/* Kept by the scheduler; read-only to others. */
 	struct sched *s;
 	struct sched_task *parent;
-	struct sched_task *child, *next;	/* children; siblings (or first-level list) */
-	struct sched_task **pprev;	/* the pointer to this task in its list: O(1) removal */
-	struct sched_task *child_last;	/* appends in O(1), keeping the children's order */
+	struct dlink link;	/* in the parent's children or the first-level tasks */
+	struct dlist children;	/* in the order they were added */
 	unsigned dependents;	/* registered tasks whose `after` is this one */
 	int state;		/* enum sched_state */
 	int64_t due_us;		/* QUEUED: when (monotonic) */
@@ -105,7 +106,7 @@ struct sched_task {
 struct sched {
 	struct heap heap;	/* of struct sched_task, by (due_us, seq) */
 	size_t registered;	/* tasks and children: the heap has room for all */
-	struct sched_task *tasks;	/* first-level tasks */
+	struct dlist tasks;	/* first-level tasks, in the order they were added */
 	uint64_t seq;
 	uint64_t rng;
 	uint64_t dispatched;
@@ -160,6 +161,32 @@ unsigned sched_run(struct sched *s);
 /* Monotonic time of the next due task, or -1 when none is queued. */
 int64_t sched_next_due(const struct sched *s);
 size_t sched_queued(const struct sched *s);
+
+/*
+ * Walking the tasks, in the order they were added (the configuration's,
+ * for the status listing): the first first-level task, the first child of
+ * p, the task after t among its siblings (or the first-level tasks);
+ * NULL at the end.  The walk's body may not delete tasks.
+ */
+static inline struct sched_task *sched_task_of(const struct dlink *l)
+{
+	return l ? container_of(l, struct sched_task, link) : NULL;
+}
+
+static inline struct sched_task *sched_first(const struct sched *s)
+{
+	return sched_task_of(s->tasks.head);
+}
+
+static inline struct sched_task *sched_first_child(const struct sched_task *p)
+{
+	return sched_task_of(p->children.head);
+}
+
+static inline struct sched_task *sched_next(const struct sched_task *t)
+{
+	return sched_task_of(t->link.next);
+}
 
 /* The backoff delay after `failures` consecutive failures. */
 int64_t sched_backoff_delay(const struct sched_task *t, uint32_t failures);

@@ -190,8 +190,10 @@ static void test_sched_event_triggers_listeners(void **state)
 	assert_int_equal(a.runs, 1);
 	assert_int_equal(b.runs, 0);
 	assert_int_equal(c.runs, 1);
+	assert_string_equal(order, "ac");	/* listeners in the order they were added */
 	sched_event(s, SCHED_EV_RELOAD);
 	sched_run(s);
+	assert_string_equal(order, "acbc");
 	assert_int_equal(b.runs, 1);
 	assert_int_equal(c.runs, 2);
 	assert_int_equal(a.runs, 1);
@@ -530,10 +532,11 @@ static void test_sched_del_keeps_lists_and_dependents(void **state)
 	sched_del(&pa.c[0].t);
 	job_init(&w, "w", SCHED_OK);
 	assert_int_equal(sched_add_child(&pa.p.t, &w.t), 0);
-	assert_ptr_equal(pa.p.t.child, &pa.c[1].t);
-	assert_ptr_equal(pa.p.t.child->next, &w.t);
-	assert_null(w.t.next);
-	assert_ptr_equal(pa.p.t.child_last, &w.t);
+	assert_ptr_equal(sched_first_child(&pa.p.t), &pa.c[1].t);
+	assert_ptr_equal(sched_next(&pa.c[1].t), &w.t);
+	assert_null(sched_next(&w.t));
+	assert_ptr_equal(pa.p.t.children.tail, &w.t.link);
+	assert_int_equal(pa.p.t.children.n, 2);
 	sched_run(s);
 	assert_string_equal(order, "Pyw");
 	/* b waits for a, set after both joined; deleting a releases b */
@@ -547,14 +550,16 @@ static void test_sched_del_keeps_lists_and_dependents(void **state)
 	sched_del(&a.t);
 	assert_null(b.t.after);
 	assert_int_equal(a.t.dependents, 0);
-	/* the first-level list is still whole: every task is reachable once */
-	int n = 0;
-	for (struct sched_task *t = s->tasks; t; t = t->next)
-		n++;
-	assert_int_equal(n, 2);	/* P and b */
+	/* the first-level list is still whole, in the order the tasks were
+	 * added (the status listing's): P, then b */
+	assert_ptr_equal(sched_first(s), &pa.p.t);
+	assert_ptr_equal(sched_next(&pa.p.t), &b.t);
+	assert_null(sched_next(&b.t));
+	assert_int_equal(s->tasks.n, 2);
 	sched_del(&b.t);
-	assert_ptr_equal(s->tasks, &pa.p.t);
-	assert_null(s->tasks->next);
+	assert_ptr_equal(sched_first(s), &pa.p.t);
+	assert_null(sched_next(&pa.p.t));
+	assert_ptr_equal(s->tasks.tail, &pa.p.t.link);
 }
 
 int main(void)

@@ -116,7 +116,7 @@ static void test_watchlist_publishes_on_start_and_change(void **state)
 	unlink(file);
 	clock_advance(10 * 1000000);
 	sched_run(&d.sched);
-	struct sched_task *t = d.sched.tasks;
+	struct sched_task *t = sched_first(&d.sched);
 	assert_non_null(t);
 	assert_int_equal(t->failures, 0);
 	write_file("back.example\n");
@@ -139,7 +139,7 @@ static void test_watchlist_publishes_on_start_and_change(void **state)
 	assert_int_equal(seen.bad, 1);
 
 	m.ops->stop(&m);
-	assert_null(d.sched.tasks);
+	assert_null(sched_first(&d.sched));
 	conf_free(&d.conf);
 	sched_fini(&d.sched);
 	unlink(file);
