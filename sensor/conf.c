@@ -32,16 +32,16 @@ void conf_init(struct conf *c)
 	c->report_ms = CONF_DEFAULT_REPORT_MS;
 }
 
-/* Paths tipd opens after it detached (and chdir'ed to /) must be absolute. */
-static int abs_path(const struct conf *c, const struct conf_node *n, int none_ok, char *err,
-		    size_t errlen)
+/* conf_arg_abspath, but for "" or "none" (no file: pidfile, socket). */
+static int abs_path_or_none(const struct conf *c, const struct conf_node *n, char *err,
+			    size_t errlen)
 {
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
 	const char *v = n->argv[0];
-	if (none_ok && (!*v || !strcmp(v, "none")))
+	if (!*v || !strcmp(v, "none"))
 		return 0;
-	if (v[0] != '/')
-		return conf_error(c, n, err, errlen, "%s: use an absolute path", n->key);
-	return 0;
+	return conf_arg_abspath(c, n, err, errlen);
 }
 
 static void node_free(struct conf_node *n)
@@ -203,6 +203,15 @@ int conf_arg1(const struct conf *c, const struct conf_node *n, char *err, size_t
 		return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
 	if (n->argc != 1)
 		return conf_error(c, n, err, errlen, "'%s' takes one value", n->key);
+	return 0;
+}
+
+int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err, size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (n->argv[0][0] != '/')
+		return conf_error(c, n, err, errlen, "%s: use an absolute path", n->key);
 	return 0;
 }
 
@@ -656,7 +665,7 @@ static int read_store(struct conf *c, const struct conf_node *sec, char *err, si
 				return -1;
 			if (!n->argv[0][0])
 				return conf_error(c, n, err, errlen, "dir: empty path");
-			if (abs_path(c, n, 0, err, errlen) < 0)
+			if (conf_arg_abspath(c, n, err, errlen) < 0)
 				return -1;
 			c->store_dir = n->argv[0];
 		} else if (!strcmp(n->key, "sensor")) {
@@ -737,7 +746,7 @@ static int read_control(struct conf *c, const struct conf_node *sec, char *err, 
 				return -1;
 			if (strlen(n->argv[0]) >= 108)	/* sun_path */
 				return conf_error(c, n, err, errlen, "socket: path too long");
-			if (abs_path(c, n, 1, err, errlen) < 0)
+			if (abs_path_or_none(c, n, err, errlen) < 0)
 				return -1;
 			c->socket = n->argv[0];
 		} else if (!strcmp(n->key, "group")) {
@@ -789,7 +798,7 @@ static int read_core(struct conf *c, char *err, size_t errlen)
 		} else if (!strcmp(n->key, "pidfile")) {
 			if (conf_arg1(c, n, err, errlen) < 0)
 				return -1;
-			if (abs_path(c, n, 1, err, errlen) < 0)
+			if (abs_path_or_none(c, n, err, errlen) < 0)
 				return -1;
 			c->pidfile = n->argv[0];
 		} else if (!strcmp(n->key, "log-level")) {

@@ -118,6 +118,8 @@ int conf_get_bool(const struct conf *c, const struct conf_node *n, int *v, char 
 		  size_t errlen);
 int conf_get_uint(const struct conf *c, const struct conf_node *n, uint64_t max, uint64_t *v,
 		  char *err, size_t errlen);
+/* A path tipd opens after it detached and chdir'ed to /: "KEY: use an absolute path". */
+int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err, size_t errlen);
 
 /*
  * A section read through a const table of its keys (the keys a module

@@ -1372,10 +1372,8 @@ static int key_url(const struct conf *c, const struct conf_node *n, void *base, 
 static int key_ca_file(const struct conf *c, const struct conf_node *n, void *base, char *err,
 		       size_t errlen)
 {
-	if (conf_arg1(c, n, err, errlen) < 0)
+	if (conf_arg_abspath(c, n, err, errlen) < 0)
 		return -1;
-	if (n->argv[0][0] != '/')
-		return conf_error(c, n, err, errlen, "ca-file: use an absolute path");
 	((struct fetch_conf *)base)->ca_file = n->argv[0];
 	return 0;
 }

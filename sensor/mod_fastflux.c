@@ -189,8 +189,8 @@ static int key_string(const struct conf *c, const struct conf_node *n, void *bas
 	const char *v = n->argv[0];
 	if (zone && (!v[0] || strlen(v) > 200))
 		return conf_error(c, n, err, errlen, "asn-zone: a DNS zone name");
-	if (!zone && v[0] != '/')
-		return conf_error(c, n, err, errlen, "%s: use an absolute path", n->key);
+	if (!zone && conf_arg_abspath(c, n, err, errlen) < 0)
+		return -1;
 	if (dup_str(zone ? &cf->asn_zone : !strcmp(n->key, "asn-db") ? &cf->asn_db
 							    : &cf->resolv_conf, v) < 0)
 		return conf_error(c, n, err, errlen, "%s: out of memory", n->key);

@@ -699,10 +699,10 @@ struct st_conf {
 static int key_maildir(const struct conf *c, const struct conf_node *n, void *base, char *err,
 		       size_t errlen)
 {
-	if (conf_arg1(c, n, err, errlen) < 0)
+	if (conf_arg_abspath(c, n, err, errlen) < 0)
 		return -1;
-	if (n->argv[0][0] != '/' || strlen(n->argv[0]) > 4000)
-		return conf_error(c, n, err, errlen, "maildir: use an absolute path");
+	if (strlen(n->argv[0]) > 4000)
+		return conf_error(c, n, err, errlen, "maildir: at most 4000 bytes");
 	((struct st_conf *)base)->maildir = n->argv[0];
 	return 0;
 }

@@ -167,6 +167,40 @@ static void test_conf_error_bad_values(void **state)
 	expect_error("user {\n}\n", 1, "'user' is not a section");
 }
 
+/* conf_arg_abspath: one value, starting with '/'; the core's paths take "" and none too. */
+static void test_conf_abspath(void **state)
+{
+	static const char text[] = "module k {\n f /var/lib/x\n g rel/x\n h /a /b\n i ./x\n}\n";
+	struct conf c;
+	char emsg[512];
+	assert_int_equal(conf_parse(&c, "t.conf", text, strlen(text), emsg, sizeof emsg), 0);
+	const struct conf_node *sec = conf_module(&c, "k");
+	static const struct {
+		const char *key, *msg;
+	} cases[] = {
+		{"f", ""},
+		{"g", "t.conf:3: g: use an absolute path"},
+		{"h", "t.conf:4: 'h' takes one value"},
+		{"i", "t.conf:5: i: use an absolute path"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		emsg[0] = 0;
+		int rc = conf_arg_abspath(&c, conf_get(sec, cases[i].key), emsg, sizeof emsg);
+		assert_int_equal(rc, cases[i].msg[0] ? -1 : 0);
+		assert_string_equal(emsg, cases[i].msg);
+	}
+	conf_free(&c);
+
+	assert_int_equal(parse(&c, "pidfile none\ncontrol {\n socket \"\"\n}\n"), 0);
+	assert_string_equal(c.pidfile, "none");
+	assert_string_equal(c.socket, "");
+	conf_free(&c);
+	expect_error("pidfile tipd.pid\n", 1, "pidfile: use an absolute path");
+	expect_error("control {\n socket t.sock\n}\n", 2, "socket: use an absolute path");
+	expect_error("store {\n dir var/tip\n}\n", 2, "dir: use an absolute path");
+	expect_error("store {\n dir none\n}\n", 2, "dir: use an absolute path");
+}
+
 static void test_conf_error_bad_bytes(void **state)
 {
 	struct conf c;
@@ -444,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_conf_error_stray_close_brace),
 		cmocka_unit_test(test_conf_error_duplicates),
 		cmocka_unit_test(test_conf_error_bad_values),
+		cmocka_unit_test(test_conf_abspath),
 		cmocka_unit_test(test_conf_error_bad_bytes),
 		cmocka_unit_test(test_conf_error_limits),
 		cmocka_unit_test(test_conf_values),
