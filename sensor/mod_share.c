@@ -214,10 +214,8 @@ static int key_key(const struct conf *c, const struct conf_node *n, void *base, 
 		   size_t errlen)
 {
 	struct share *s = base;
-	if (conf_arg1(c, n, err, errlen) < 0)
+	if (conf_arg_abspath(c, n, err, errlen) < 0)
 		return -1;
-	if (n->argv[0][0] != '/')
-		return conf_error(c, n, err, errlen, "key: use an absolute path");
 	snprintf(s->key_dir, sizeof s->key_dir, "%s", n->argv[0]);
 	return 0;
 }

@@ -52,10 +52,8 @@ static int wl_check(const struct conf *c, const struct conf_node *sec, char *err
 		if (module_common_key(n->key))
 			continue;
 		if (!strcmp(n->key, "file")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
+			if (conf_arg_abspath(c, n, err, errlen) < 0)
 				return -1;
-			if (n->argv[0][0] != '/')
-				return conf_error(c, n, err, errlen, "file: use an absolute path");
 		} else {
 			return conf_error(c, n, err, errlen, "unknown key '%s' in module watchlist",
 					  n->key);
