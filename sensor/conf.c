@@ -264,6 +264,32 @@ static int no_section(const struct conf *c, const struct conf_node *first,
 
 /* CONF_K_UINT writes uint32_t, the others unsigned: tables point both at unsigned fields */
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
+_Static_assert(sizeof(struct conf_key) <= 48, "a key table entry stays 48 bytes");
+
+/* CONF_K_CHOICE: the index of the value among the names at k->range, plus k->lo. */
+static int choice_read(const struct conf *c, const struct conf_node *n, const struct conf_key *k,
+		       int *dst, char *err, size_t errlen)
+{
+	const char *const *names = k->range;
+	char list[256];
+	size_t len = 0;
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	for (int64_t i = 0; i < k->hi; i++)
+		if (!strcmp(n->argv[0], names[i])) {
+			*dst = (int)(k->lo + i);
+			return 0;
+		}
+	list[0] = 0;
+	for (int64_t i = 0; i < k->hi && len < sizeof list; i++) {
+		int w = snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names[i]);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	return conf_error(c, n, err, errlen, "%s: unknown value '%s' (one of: %s)", n->key,
+			  n->argv[0], list);
+}
 
 static int conf_key_read(const struct conf *c, const struct conf_node *n, const struct conf_key *k,
 			 void *base, char *err, size_t errlen)
@@ -295,18 +321,22 @@ static int conf_key_read(const struct conf *c, const struct conf_node *n, const 
 			return 0;
 		}
 		if ((k->flags & CONF_F_WHOLE) && (d > k->hi || d % 1000000))
-			return conf_error(c, n, err, errlen, "%s: %s", n->key, k->range);
+			return conf_error(c, n, err, errlen, "%s: %s", n->key,
+					  (const char *)k->range);
 		*(unsigned *)dst = (unsigned)(d / 1000000);
 		return 0;
 	case CONF_K_SIZE:
 		if (conf_get_size(c, n, &v, err, errlen) < 0)
 			return -1;
 		if (v < (uint64_t)k->lo || v > (uint64_t)k->hi)
-			return conf_error(c, n, err, errlen, "%s: %s", n->key, k->range);
+			return conf_error(c, n, err, errlen, "%s: %s", n->key,
+					  (const char *)k->range);
 		*(unsigned *)dst = (unsigned)v;
 		return 0;
 	case CONF_K_BOOL:
 		return conf_get_bool(c, n, (int *)dst, err, errlen);
+	case CONF_K_CHOICE:
+		return choice_read(c, n, k, (int *)dst, err, errlen);
 	case CONF_K_FN:
 		return k->fn(c, n, base, err, errlen);
 	}

@@ -131,6 +131,9 @@ int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err,
  *                with CONF_F_WHOLE whole seconds up to hi, else cut to seconds
  *   CONF_K_SIZE  unsigned bytes; lo..hi
  *   CONF_K_BOOL  int
+ *   CONF_K_CHOICE int: one of the hi names at range, which store lo,
+ *                lo + 1, ...; else "KEY: unknown value 'X' (one of: a, b,
+ *                c)" (CONF_CHOICE below)
  *   CONF_K_FN    fn(c, n, base, err, errlen) reads the node itself
  *   CONF_K_SECT  a sub-section `KEY NAME { ... }`, read by fn; the same
  *                NAME given twice is an error
@@ -138,7 +141,8 @@ int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err,
  * CONF_F_WHOLE, not whole seconds; for a size, outside lo..hi).
  */
 enum conf_kind {
-	CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_FN, CONF_K_SECT
+	CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_CHOICE, CONF_K_FN,
+	CONF_K_SECT
 };
 #define CONF_F_WHOLE 1
 #define CONF_F_REPEAT 2	/* may be given more than once (share's peer) */
@@ -149,10 +153,21 @@ struct conf_key {
 	uint8_t flags;		/* CONF_F_* */
 	uint32_t off;		/* beside kind and flags: 48 bytes a key, not 56 */
 	int64_t lo, hi;
-	const char *range;
+	/* The range message (a string); for CONF_K_CHOICE the names (const
+	 * char *const *): one field by kind, so that a key stays 48 bytes. */
+	const void *range;
 	int (*fn)(const struct conf *c, const struct conf_node *n, void *base, char *err,
 		  size_t errlen);
 };
+
+/*
+ * A CONF_K_CHOICE key at off: the n names at `names` (a const array, or a
+ * part of one) stand for first, first + 1, ... (an enum's values).  The
+ * conditional checks that names has the type range is read back as.
+ */
+#define CONF_CHOICE(key, off, names, n, first)                                                     \
+	{ (key), CONF_K_CHOICE, 0, (off), (first), (n),                                            \
+	  (const void *)(1 ? (names) : (const char *const *)NULL), NULL }
 
 /*
  * A section's keys in full: its own table, a fragment of keys it shares

@@ -134,27 +134,6 @@ static int src_init(struct blacklist *bl, struct bl_source *s, const struct conf
 		    const struct bl_src_conf *sc);
 static void src_free(struct bl_source *s);
 
-static int key_format(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		      size_t errlen)
-{
-	if (conf_arg1(c, n, err, errlen) < 0)
-		return -1;
-	if (!(((struct bl_src_conf *)base)->format = feed_format_parse(n->argv[0])))
-		return conf_error(c, n, err, errlen,
-				  "format: one of hosts domains ips cidr csv urls json ipsum trails");
-	return 0;
-}
-
-static int key_kind(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		    size_t errlen)
-{
-	if (conf_arg1(c, n, err, errlen) < 0)
-		return -1;
-	if ((((struct bl_src_conf *)base)->kind = feed_kind_parse(n->argv[0])) < 0)
-		return conf_error(c, n, err, errlen, "kind: one of domain ip cidr url");
-	return 0;
-}
-
 /* column (csv), path (json) */
 static int key_field(const struct conf *c, const struct conf_node *n, void *base, char *err,
 		     size_t errlen)
@@ -173,8 +152,10 @@ static int key_field(const struct conf *c, const struct conf_node *n, void *base
 
 /* The keys of `source NAME { }` besides fetch_conf_keys (tipd.conf(5)). */
 static const struct conf_key source_keys[] = {
-	SC_F("format", key_format),
-	SC_F("kind", key_kind),
+	CONF_CHOICE("format", SC_OFF(format), feed_format_names + FEED_HOSTS, FEED_TRAILS,
+		    FEED_HOSTS),
+	CONF_CHOICE("kind", SC_OFF(kind), feed_kind_names + FEED_K_DOMAIN, FEED_K_URL,
+		    FEED_K_DOMAIN),
 	SC_F("column", key_field),
 	SC_F("path", key_field),
 	{"period", CONF_K_DUR, 0, SC_OFF(period_us), 0, 0, NULL, NULL},

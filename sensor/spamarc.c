@@ -249,19 +249,8 @@ struct sa_conf {
 	int64_t catchup;	/* days */
 };
 
-static int key_format(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		      size_t errlen)
-{
-	struct sa_conf *sc = base;
-	if (conf_arg1(c, n, err, errlen) < 0)
-		return -1;
-	const char *a = n->argv[0];
-	if (!strcmp(a, "auto") || !strcmp(a, "mbox") || !strcmp(a, "tar")) {
-		sc->fmt = a[0] == 'm' ? FMT_MBOX : a[0] == 't' ? FMT_TAR : FMT_AUTO;
-		return 0;
-	}
-	return conf_error(c, n, err, errlen, "format: auto, mbox or tar");
-}
+/* `format`, by FMT_* */
+static const char *const sa_formats[] = {"auto", "mbox", "tar"};
 
 static int key_catchup(const struct conf *c, const struct conf_node *n, void *base, char *err,
 		       size_t errlen)
@@ -279,7 +268,8 @@ static int key_catchup(const struct conf *c, const struct conf_node *n, void *ba
 
 /* The keys of `archive NAME { }` besides fetch_conf_keys (tipd.conf(5)). */
 static const struct conf_key sa_keys[] = {
-	{"format", CONF_K_FN, 0, 0, 0, 0, NULL, key_format},
+	CONF_CHOICE("format", offsetof(struct sa_conf, fmt), sa_formats, CONF_NKEYS(sa_formats),
+		    FMT_AUTO),
 	{"catch-up", CONF_K_FN, 0, 0, 0, 0, NULL, key_catchup},
 };
 

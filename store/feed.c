@@ -22,15 +22,15 @@
 #include "buf.h"
 #include "feed.h"
 
-static const char *const format_names[] = {
+const char *const feed_format_names[FEED_TRAILS + 1] = {
 	NULL, "hosts", "domains", "ips", "cidr", "csv", "urls", "json", "ipsum", "trails",
 };
-static const char *const kind_names[] = {"any", "domain", "ip", "cidr", "url"};
+const char *const feed_kind_names[FEED_K_URL + 1] = {"any", "domain", "ip", "cidr", "url"};
 
 int feed_format_parse(const char *name)
 {
-	for (int i = 1; i < (int)(sizeof format_names / sizeof format_names[0]); i++)
-		if (!strcmp(name, format_names[i]))
+	for (int i = FEED_HOSTS; i <= FEED_TRAILS; i++)
+		if (!strcmp(name, feed_format_names[i]))
 			return i;
 	return 0;
 }
@@ -39,20 +39,20 @@ const char *feed_format_name(int format)
 {
 	if (format < 1 || format > FEED_TRAILS)
 		return "unknown";
-	return format_names[format];
+	return feed_format_names[format];
 }
 
 int feed_kind_parse(const char *name)
 {
-	for (int i = 1; i < 5; i++)
-		if (!strcmp(name, kind_names[i]))
+	for (int i = FEED_K_DOMAIN; i <= FEED_K_URL; i++)
+		if (!strcmp(name, feed_kind_names[i]))
 			return i;
 	return -1;
 }
 
 const char *feed_kind_name(int kind)
 {
-	return kind >= 0 && kind <= 4 ? kind_names[kind] : "unknown";
+	return kind >= 0 && kind <= FEED_K_URL ? feed_kind_names[kind] : "unknown";
 }
 
 /* Byte classes for word(): blank, and the stop characters callers name. */

@@ -131,6 +131,10 @@ int feed_parser_feed(struct feed_parser *p, const void *data, size_t len);
 /* The end of the feed: the last line without a newline.  0 or -1. */
 int feed_parser_finish(struct feed_parser *p);
 
+/* The names by enum feed_format ([0] NULL) and enum feed_kind ([0] "any",
+   options only), for configuration tables (tipd's CONF_CHOICE). */
+extern const char *const feed_format_names[FEED_TRAILS + 1];
+extern const char *const feed_kind_names[FEED_K_URL + 1];
 /* "hosts" ... -> enum feed_format, or 0. */
 int feed_format_parse(const char *name);
 const char *feed_format_name(int format);

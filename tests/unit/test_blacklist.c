@@ -76,12 +76,15 @@ static void test_blacklist_conf_refuses_mistakes(void **st)
 	expect_error(SRC("  format cidr\n"), "t.conf:3: source s1: 'url' is missing");
 	expect_error(SRC("  url http://x/\n"), "'format' is missing");
 	expect_error(SRC("  url ftp://x/\n  format cidr\n"), "t.conf:4: url: http:// or https://");
-	expect_error(SRC("  url http://x/\n  format xml\n"), "t.conf:5: format: one of");
+	expect_error(SRC("  url http://x/\n  format xml\n"),
+		     "t.conf:5: format: unknown value 'xml' (one of: hosts, domains, ips, cidr, "
+		     "csv, urls, json, ipsum, trails)");
 	expect_error(SRC("  url http://x/\n  format csv\n"), "format csv needs 'column'");
 	expect_error(SRC("  url http://x/\n  format json\n"), "format json needs 'path'");
 	expect_error(SRC("  url http://x/\n  format cidr\n  column 2\n"), "column: only for format csv");
 	expect_error(SRC("  url http://x/\n  format cidr\n  colour 2\n"), "unknown key 'colour'");
-	expect_error(SRC("  url http://x/\n  format cidr\n  kind host\n"), "kind: one of");
+	expect_error(SRC("  url http://x/\n  format cidr\n  kind host\n"),
+		     "t.conf:6: kind: unknown value 'host' (one of: domain, ip, cidr, url)");
 	expect_error(SRC("  url http://x/\n  format cidr\n  timeout 10ms\n"), "timeout: at least 1s");
 	expect_error(SRC("  url http://x/\n  format cidr\n  ca-file rel.pem\n"), "absolute path");
 	expect_error(SRC("  url http://x/\n  format cidr\n  url http://y/\n"), "'url' given twice");
@@ -105,6 +108,24 @@ static void test_blacklist_conf_refuses_mistakes(void **st)
 #define TAIL " }\n}\n"
 #define ARC(body) ARC_HEAD body TAIL
 #define SRC3(body) SRC3_HEAD body TAIL
+
+/* The choice keys: every name of a source's format and kind and an archive's format. */
+static void test_choice_keys_take_their_names(void **st)
+{
+	static const char *const ok[] = {
+		SRC("  url http://x/\n  format hosts\n"), SRC("  url http://x/\n  format trails\n"),
+		SRC3("  kind domain\n"), SRC3("  kind url\n"), ARC("  format auto\n"),
+		ARC("  format mbox\n"), ARC("  format tar\n"),
+	};
+	char err[512];
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (check(ok[i], err, sizeof err) < 0)
+			fail_msg("%s: %s", ok[i], err);
+	expect_error(SRC3("  kind any\n"),
+		     "t.conf:5: kind: unknown value 'any' (one of: domain, ip, cidr, url)");
+	expect_error(ARC("  format zip\n"),
+		     "t.conf:4: format: unknown value 'zip' (one of: auto, mbox, tar)");
+}
 
 static void test_fetch_keys_shared_by_source_and_archive(void **st)
 {
@@ -169,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_blacklist_conf_accepts_every_key),
 		cmocka_unit_test(test_blacklist_conf_refuses_mistakes),
 		cmocka_unit_test(test_module_keys_given_twice),
+		cmocka_unit_test(test_choice_keys_take_their_names),
 		cmocka_unit_test(test_fetch_keys_shared_by_source_and_archive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

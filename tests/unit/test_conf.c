@@ -291,8 +291,11 @@ struct kt {
 	int64_t d;
 	unsigned secs, cut, size;
 	int b;
+	int ch, part;
 	char fn[16];
 };
+
+static const char *const kt_colours[] = {"red", "green", "blue"};
 
 static int kt_fn(const struct conf *c, const struct conf_node *n, void *base, char *emsg,
 		 size_t emsglen)
@@ -315,6 +318,8 @@ static const struct conf_key kt_keys[] = {
 	{"cut", CONF_K_SECS, 0, offsetof(struct kt, cut), 0, 0, NULL, NULL},
 	{"size", CONF_K_SIZE, 0, offsetof(struct kt, size), 0, 1 << 20, "at most 1M", NULL},
 	{"b", CONF_K_BOOL, 0, offsetof(struct kt, b), 0, 0, NULL, NULL},
+	CONF_CHOICE("ch", offsetof(struct kt, ch), kt_colours, CONF_NKEYS(kt_colours), 10),
+	CONF_CHOICE("part", offsetof(struct kt, part), kt_colours + 1, 2, 1),	/* not red */
 	{"fn", CONF_K_FN, 0, 0, 0, 0, NULL, kt_fn},
 };
 
@@ -336,14 +341,25 @@ static void test_conf_key_table(void **state)
 	struct kt v;
 	char emsg[512];
 	assert_int_equal(kt_read(" u 7\n d 1500ms\n secs 1m\n cut 2500ms\n size 64k\n b yes\n"
-				 " fn hello\n common whatever\n", &v, emsg, sizeof emsg), 0);
+				 " ch green\n part blue\n fn hello\n common whatever\n", &v, emsg,
+				 sizeof emsg), 0);
 	assert_int_equal(v.u, 7);
 	assert_int_equal(v.d, 1500000);
 	assert_int_equal(v.secs, 60);
 	assert_int_equal(v.cut, 2);
 	assert_int_equal(v.size, 65536);
 	assert_int_equal(v.b, 1);
+	assert_int_equal(v.ch, 11);
+	assert_int_equal(v.part, 2);
 	assert_string_equal(v.fn, "hello");
+	/* each name stores its own value, the first one too */
+	for (int i = 0; i < 3; i++) {
+		char body[32];
+		snprintf(body, sizeof body, " ch %s\n part green\n", kt_colours[i]);
+		assert_int_equal(kt_read(body, &v, emsg, sizeof emsg), 0);
+		assert_int_equal(v.ch, 10 + i);
+		assert_int_equal(v.part, 1);
+	}
 	static const struct {
 		const char *body, *msg;
 	} bad[] = {
@@ -354,6 +370,11 @@ static void test_conf_key_table(void **state)
 		{" secs 1500ms\n", "t.conf:2: secs: 0s to 60s"},
 		{" size 2M\n", "t.conf:2: size: at most 1M"},
 		{" b maybe\n", "t.conf:2: b: "},
+		{" b no\n ch pink\n", "t.conf:3: ch: unknown value 'pink' (one of: red, green, blue)"},
+		{" ch Red\n", "t.conf:2: ch: unknown value 'Red' (one of: red, green, blue)"},
+		{" part red\n", "t.conf:2: part: unknown value 'red' (one of: green, blue)"},
+		{" ch red blue\n", "t.conf:2: 'ch' takes one value"},
+		{" ch {\n }\n", "t.conf:2: 'ch' is not a section"},
 		{" nope 1\n", "t.conf:2: unknown key 'nope' in module k"},
 		{" u {\n }\n", "t.conf:2: 'u' is not a section"},
 	};
