@@ -71,6 +71,15 @@ static void test_module_keys_given_twice(void **st)
 		     "t.conf:3: 'max-conn' given twice (first at line 2)");
 }
 
+/* The files other modules open after tipd chdir'ed to / are absolute paths. */
+static void test_module_paths_absolute(void **st)
+{
+	expect_error("module share {\n listen 127.0.0.1:1\n key etc/tip/share\n}\n",
+		     "t.conf:3: key: use an absolute path");
+	expect_error("module watchlist {\n file watch.txt\n}\n",
+		     "t.conf:2: file: use an absolute path");
+}
+
 static void test_blacklist_conf_refuses_mistakes(void **st)
 {
 	expect_error(SRC("  format cidr\n"), "t.conf:3: source s1: 'url' is missing");
@@ -190,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_blacklist_conf_accepts_every_key),
 		cmocka_unit_test(test_blacklist_conf_refuses_mistakes),
 		cmocka_unit_test(test_module_keys_given_twice),
+		cmocka_unit_test(test_module_paths_absolute),
 		cmocka_unit_test(test_choice_keys_take_their_names),
 		cmocka_unit_test(test_fetch_keys_shared_by_source_and_archive),
 	};
