@@ -2,7 +2,9 @@
  * cymru: Team Cymru answer lines (see cymru.h).  Lines are split into
  * fields, each a buf.h cursor over the caller's bytes; nothing reads past
  * s[len) and nothing is written outside *out.  Each field parser checks
- * its whole span, so "3561x" is not AS 3561.
+ * its whole span, so "3561x" is not AS 3561.  Every field cursor points
+ * into the caller's s, so an error's offset is where that cursor starts
+ * minus s.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -14,11 +16,25 @@
 /* A field or line: a cursor over its bytes, read only through buf.h. */
 #define BLANKS " \t\r\n"
 
-static int fail(const char **why, const char *reason)
+/* -1, and *err (when given) says why and where: at, a byte of s. */
+static int fail(struct cymru_err *err, const char *reason, const char *s, const uint8_t *at)
 {
-	if (why)
-		*why = reason;
+	if (err) {
+		err->why = reason;
+		err->off = s && at ? (size_t)(at - (const uint8_t *)s) : 0;
+	}
 	return -1;
+}
+
+/* Where a cursor (a field or a line) stands, and where it ends. */
+static const uint8_t *at(struct buf_rd b)
+{
+	return b.p + b.off;
+}
+
+static const uint8_t *end(struct buf_rd b)
+{
+	return b.p + b.len;
 }
 
 static struct buf_rd span(const uint8_t *p, size_t n)
@@ -53,11 +69,22 @@ static unsigned split(struct buf_rd line, struct buf_rd *f, unsigned max)
 	}
 }
 
-static int has_byte(struct buf_rd s, uint8_t c)
+static int not_nul(int c)
+{
+	return c != '\0';
+}
+
+static int not_quote_nul(int c)
+{
+	return c != '"' && c != '\0';
+}
+
+/* The first NUL of s (and quote, with quotes), or NULL when there is none. */
+static const uint8_t *stray(struct buf_rd s, int quotes)
 {
 	size_t k;
-	buf_take_until(&s, c, &k);
-	return buf_left(&s) != 0;
+	buf_take_while(&s, quotes ? not_quote_nul : not_nul, &k);
+	return buf_left(&s) ? at(s) : NULL;
 }
 
 /*
@@ -66,26 +93,34 @@ static int has_byte(struct buf_rd s, uint8_t c)
  * lines whose last field (the name) may hold quotes ('JSC "ER-Telecom
  * Holding"'); the caller checks the other fields.
  */
-static int prepare_q(const char *s, size_t len, struct buf_rd *line, const char **why,
+static int prepare_q(const char *s, size_t len, struct buf_rd *line, struct cymru_err *err,
 		     int names_quoted)
 {
 	if (!s)
-		return fail(why, "no line");
+		return fail(err, "no line", NULL, NULL);
 	if (len > CYMRU_LINE_MAX)
-		return fail(why, "line too long");
+		return fail(err, "line too long", s, (const uint8_t *)s + CYMRU_LINE_MAX);
 	*line = trimmed((const uint8_t *)s, len);
 	size_t n = buf_left(line);
 	if (n >= 2 && buf_peek(line) == '"' && buf_peek_at(line, n - 1) == '"') {
 		*line = trimmed(line->p + line->off + 1, n - 2);
 	}
-	if ((!names_quoted && has_byte(*line, '"')) || has_byte(*line, '\0'))
-		return fail(why, "stray quote or NUL");
+	const uint8_t *bad = stray(*line, !names_quoted);
+	if (bad)
+		return fail(err, "stray quote or NUL", s, bad);
 	return 0;
 }
 
-static int prepare(const char *s, size_t len, struct buf_rd *line, const char **why)
+static int prepare(const char *s, size_t len, struct buf_rd *line, struct cymru_err *err)
 {
-	return prepare_q(s, len, line, why, 0);
+	return prepare_q(s, len, line, err, 0);
+}
+
+/* Where a line split into n fields, not the number wanted, went wrong. */
+static const uint8_t *count_at(struct buf_rd line, const struct buf_rd *f, unsigned n,
+			       unsigned max)
+{
+	return n > max ? at(f[max]) : end(line);
 }
 
 /* The whole of s is a decimal of at most 10 digits and at most max. */
@@ -241,58 +276,60 @@ static void copy_name(struct buf_rd s, struct cymru_info *out)
 	out->name_cut = n < all;
 }
 
-int cymru_parse_origin(const char *s, size_t len, struct cymru_info *out, const char **why)
+int cymru_parse_origin(const char *s, size_t len, struct cymru_info *out, struct cymru_err *err)
 {
 	struct buf_rd line, f[6];
 	memset(out, 0, sizeof *out);
-	if (prepare(s, len, &line, why) < 0)
+	if (prepare(s, len, &line, err) < 0)
 		return -1;
 	unsigned n = split(line, f, 6);
 	if (n < 2 || n > 5)
-		return fail(why, "origin: want 2 to 5 fields");
+		return fail(err, "origin: want 2 to 5 fields", s, count_at(line, f, n, 5));
 	if (parse_asns(f[0], out) < 0)
-		return fail(why, "origin: bad AS number");
+		return fail(err, "origin: bad AS number", s, at(f[0]));
 	if (parse_prefix(f[1], out) < 0)
-		return fail(why, "origin: bad prefix");
+		return fail(err, "origin: bad prefix", s, at(f[1]));
 	if (n > 2 && parse_cc(f[2], out) < 0)
-		return fail(why, "origin: bad country code");
+		return fail(err, "origin: bad country code", s, at(f[2]));
 	if (n > 3 && parse_registry(f[3], out) < 0)
-		return fail(why, "origin: bad registry");
+		return fail(err, "origin: bad registry", s, at(f[3]));
 	if (n > 4 && parse_date(f[4], out) < 0)
-		return fail(why, "origin: bad date");
+		return fail(err, "origin: bad date", s, at(f[4]));
 	return 0;
 }
 
-int cymru_parse_asname(const char *s, size_t len, struct cymru_info *out, const char **why)
+int cymru_parse_asname(const char *s, size_t len, struct cymru_info *out, struct cymru_err *err)
 {
 	struct buf_rd line, f[5];
 	memset(out, 0, sizeof *out);
-	if (prepare_q(s, len, &line, why, 1) < 0)
+	if (prepare_q(s, len, &line, err, 1) < 0)
 		return -1;
 	unsigned n = split(line, f, 5);
 	if (n != 5)
-		return fail(why, "asname: want 5 fields");
-	for (unsigned i = 0; i < 4; i++)
-		if (has_byte(f[i], '"'))
-			return fail(why, "stray quote or NUL");
+		return fail(err, "asname: want 5 fields", s, count_at(line, f, n, 5));
+	for (unsigned i = 0; i < 4; i++) {
+		const uint8_t *bad = stray(f[i], 1);
+		if (bad)
+			return fail(err, "stray quote or NUL", s, bad);
+	}
 	if (parse_u32(f[0], UINT32_MAX, &out->asn[0]) < 0)
-		return fail(why, "asname: bad AS number");
+		return fail(err, "asname: bad AS number", s, at(f[0]));
 	out->n_asn = out->n_asn_seen = 1;
 	if (parse_cc(f[1], out) < 0)
-		return fail(why, "asname: bad country code");
+		return fail(err, "asname: bad country code", s, at(f[1]));
 	if (parse_registry(f[2], out) < 0)
-		return fail(why, "asname: bad registry");
+		return fail(err, "asname: bad registry", s, at(f[2]));
 	if (parse_date(f[3], out) < 0)
-		return fail(why, "asname: bad date");
+		return fail(err, "asname: bad date", s, at(f[3]));
 	copy_name(f[4], out);
 	return 0;
 }
 
-int cymru_parse_bulk(const char *s, size_t len, struct cymru_info *out, const char **why)
+int cymru_parse_bulk(const char *s, size_t len, struct cymru_info *out, struct cymru_err *err)
 {
 	struct buf_rd line, f[7];
 	memset(out, 0, sizeof *out);
-	if (prepare(s, len, &line, why) < 0)
+	if (prepare(s, len, &line, err) < 0)
 		return -1;
 	if (buf_left(&line) == 0 || buf_peek(&line) == '#')
 		return 0;
@@ -301,24 +338,24 @@ int cymru_parse_bulk(const char *s, size_t len, struct cymru_info *out, const ch
 		return 0;
 	unsigned n = split(line, f, 7);
 	if (n != 7)
-		return fail(why, "bulk: want 7 fields");
+		return fail(err, "bulk: want 7 fields", s, count_at(line, f, n, 7));
 	if (!is_na(f[0]) && parse_asns(f[0], out) < 0)
-		return fail(why, "bulk: bad AS number");
+		return fail(err, "bulk: bad AS number", s, at(f[0]));
 	int fam = parse_ip(f[1], out->ip);
 	if (fam < 0)
-		return fail(why, "bulk: bad address");
+		return fail(err, "bulk: bad address", s, at(f[1]));
 	if (!is_na(f[2]) && parse_prefix(f[2], out) < 0)
-		return fail(why, "bulk: bad prefix");
+		return fail(err, "bulk: bad prefix", s, at(f[2]));
 	if (is_na(f[2]))
 		out->family = (uint8_t)fam;
 	if (out->family != fam)
-		return fail(why, "bulk: address and prefix families differ");
+		return fail(err, "bulk: address and prefix families differ", s, at(f[2]));
 	if (parse_cc(f[3], out) < 0)
-		return fail(why, "bulk: bad country code");
+		return fail(err, "bulk: bad country code", s, at(f[3]));
 	if (parse_registry(f[4], out) < 0)
-		return fail(why, "bulk: bad registry");
+		return fail(err, "bulk: bad registry", s, at(f[4]));
 	if (parse_date(f[5], out) < 0)
-		return fail(why, "bulk: bad date");
+		return fail(err, "bulk: bad date", s, at(f[5]));
 	copy_name(f[6], out);
 	return 1;
 }

@@ -9,9 +9,10 @@
  * an explicit length (a TXT string may hold NUL bytes), reads at most
  * CYMRU_LINE_MAX bytes, writes only into the caller's struct, accepts one
  * pair of surrounding double quotes (dig +short prints them) and trims
- * blanks around fields.  A bad line is -1 with a static reason, never a
- * partial result the caller might trust.  Empty CC, registry or date
- * fields are allowed (Cymru leaves them empty at times).  No allocation.
+ * blanks around fields.  A bad line is -1 with a static reason and the
+ * byte offset where it stopped making sense, never a partial result the
+ * caller might trust.  Empty CC, registry or date fields are allowed
+ * (Cymru leaves them empty at times).  No allocation.
  */
 #ifndef TIP_CYMRU_H
 #define TIP_CYMRU_H
@@ -44,11 +45,23 @@ struct cymru_info {
 	int name_cut;			/* 1 when the name was longer than kept */
 };
 
-/* 0 and *out filled, or -1 with a static reason in *why (why may be NULL). */
-int cymru_parse_origin(const char *s, size_t len, struct cymru_info *out, const char **why);
-int cymru_parse_asname(const char *s, size_t len, struct cymru_info *out, const char **why);
+/*
+ * Where and why a line was refused.  off is a byte offset in s[0..len):
+ * the first byte of the field at fault (after its blanks), the stray
+ * quote or NUL itself, the line's end when fields are missing, the
+ * first extra field when there are too many, and CYMRU_LINE_MAX for a
+ * line too long.
+ */
+struct cymru_err {
+	const char *why;	/* static: "origin: bad prefix", ... */
+	size_t off;
+};
+
+/* 0 and *out filled, or -1 with *err set (err may be NULL). */
+int cymru_parse_origin(const char *s, size_t len, struct cymru_info *out, struct cymru_err *err);
+int cymru_parse_asname(const char *s, size_t len, struct cymru_info *out, struct cymru_err *err);
 /* 1 a record, 0 a header, blank or comment line, -1 malformed. */
-int cymru_parse_bulk(const char *s, size_t len, struct cymru_info *out, const char **why);
+int cymru_parse_bulk(const char *s, size_t len, struct cymru_info *out, struct cymru_err *err);
 
 /*
  * The name to ask for an address or an AS number, zone NULL for the

@@ -249,17 +249,25 @@ int enrich_as_next(struct enrich *en, int64_t now_us, uint32_t *asn)
 	return 1;
 }
 
+/* The first refused string's error is kept: err is passed on until it has a why. */
+static struct cymru_err *first_err(struct cymru_err *err)
+{
+	return err && !err->why ? err : NULL;
+}
+
 int enrich_set_asname(struct enrich *en, uint32_t asn, const struct resolver_answer *a, uint32_t t,
-		      uint32_t ttl_s)
+		      uint32_t ttl_s, struct cymru_err *err)
 {
 	struct enrich_as *e = as_get(en, asn);
 	struct cymru_info ci;
 	int found = 0;
+	if (err)
+		*err = (struct cymru_err){NULL, 0};
 	if (!e)
 		return 0;
 	for (unsigned i = 0; a->outcome == RESOLVER_OK && i < a->n && !found; i++)
 		if (a->rr[i].type == RESOLVER_TXT &&
-		    cymru_parse_asname(a->rr[i].u.text, a->rr[i].len, &ci, NULL) == 0 &&
+		    cymru_parse_asname(a->rr[i].u.text, a->rr[i].len, &ci, first_err(err)) == 0 &&
 		    ci.asn[0] == asn)
 			found = 1;
 	if (!found) {
@@ -340,13 +348,16 @@ uint32_t enrich_set_db(struct enrich_ip *e, const struct asn_db *db, uint32_t t,
 }
 
 int enrich_set_txt(struct enrich_ip *e, const struct resolver_answer *a, uint32_t t,
-		   uint32_t ttl_s)
+		   uint32_t ttl_s, struct cymru_err *err)
 {
 	struct cymru_info ci;
 	int found = 0;
+	if (err)
+		*err = (struct cymru_err){NULL, 0};
 	for (unsigned i = 0; a->outcome == RESOLVER_OK && i < a->n && !found; i++)
 		if (a->rr[i].type == RESOLVER_TXT &&
-		    cymru_parse_origin(a->rr[i].u.text, a->rr[i].len, &ci, NULL) == 0 && ci.n_asn)
+		    cymru_parse_origin(a->rr[i].u.text, a->rr[i].len, &ci, first_err(err)) == 0 &&
+		    ci.n_asn)
 			found = 1;
 	if (!found) {
 		if (e->asn_st != ENRICH_DONE || !e->asn[0])

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "asn_db.h"
+#include "cymru.h"
 #include "list.h"
 #include "resolver.h"
 
@@ -109,13 +110,15 @@ void enrich_pop(struct enrich *en);
  * value stays fresh.  enrich_set_db: the offline table's ASN and country;
  * returns the ASN (0 unknown).  enrich_set_txt: the first Cymru origin
  * line of a TXT answer; 1 found, 0 not (a known ASN is kept, asked again
- * after ENRICH_NEG_TTL_S).  enrich_set_ptr: the first PTR name; 1 stored
+ * after ENRICH_NEG_TTL_S), and then *err (err may be NULL) is why the
+ * first TXT string was refused, and where in it (why NULL when the answer
+ * held no TXT string).  enrich_set_ptr: the first PTR name; 1 stored
  * (*dynamic set by enrich_ptr_dynamic), 0 none, -1 out of memory.  Each
  * sets dirty when a value changed.
  */
 uint32_t enrich_set_db(struct enrich_ip *e, const struct asn_db *db, uint32_t t, uint32_t ttl_s);
 int enrich_set_txt(struct enrich_ip *e, const struct resolver_answer *a, uint32_t t,
-		   uint32_t ttl_s);
+		   uint32_t ttl_s, struct cymru_err *err);
 int enrich_set_ptr(struct enrich_ip *e, const struct resolver_answer *a, int *dynamic);
 
 /*
@@ -126,14 +129,15 @@ int enrich_set_ptr(struct enrich_ip *e, const struct resolver_answer *a, int *dy
  * enrich_as_next: the next number to ask at monotonic now_us, 1 and *asn
  * (its state is then BUSY), or 0 when none is queued or no token is left
  * (enrich_as_waiting says whether some are queued).  enrich_set_asname:
- * the first AS-name line of a TXT answer for asn; 1 found, 0 not.
+ * the first AS-name line of a TXT answer for asn; 1 found, 0 not, with
+ * *err as for enrich_set_txt.
  * enrich_as_seed: a name already known (from the store at start).
  */
 int enrich_as_want(struct enrich *en, uint32_t asn, uint32_t t, const char **name);
 int enrich_as_next(struct enrich *en, int64_t now_us, uint32_t *asn);
 int enrich_as_waiting(const struct enrich *en);
 int enrich_set_asname(struct enrich *en, uint32_t asn, const struct resolver_answer *a, uint32_t t,
-		      uint32_t ttl_s);
+		      uint32_t ttl_s, struct cymru_err *err);
 void enrich_as_seed(struct enrich *en, uint32_t asn, const char *name, size_t len,
 		    uint32_t expires_s);
 

@@ -1001,7 +1001,7 @@ static void enrich_dispatch(struct ff *ff)
 		} else {
 			/* cannot be asked now: unknown for a while, its addresses go without */
 			struct resolver_answer none = {.outcome = RESOLVER_SERVFAIL};
-			enrich_set_asname(&ff->en, asn, &none, now_s(), 0);
+			enrich_set_asname(&ff->en, asn, &none, now_s(), 0, NULL);
 			ff->st.asname_fail++;
 			asname_settled(ff, asn);
 		}
@@ -1043,10 +1043,14 @@ static void ff_on_txt(struct resolver_query *q TIP_UNUSED, const struct resolver
 		enrich_done(ff, NULL);
 		return;
 	}
-	if (!enrich_set_txt(e, a, now_s(), (uint32_t)(ff->cf.enrich_ttl_us / 1000000))) {
+	struct cymru_err ce;
+	if (!enrich_set_txt(e, a, now_s(), (uint32_t)(ff->cf.enrich_ttl_us / 1000000), &ce)) {
 		ff->st.txt_fail++;
 		if (e->asn_st == ENRICH_FAIL)
 			ff->st.asn_unknown++;
+		if (ce.why)
+			log_trace(ff->m->trace, "fastflux: %u.%u.%u.%u TXT: %s at byte %zu", ip >> 24,
+				  (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, ce.why, ce.off);
 	}
 	enrich_done(ff, e);
 }
@@ -1062,8 +1066,14 @@ static void ff_on_asname(struct resolver_query *q TIP_UNUSED, const struct resol
 	if (a->outcome == RESOLVER_CANCELLED)
 		return;
 	ff->st.asname++;
-	if (!enrich_set_asname(&ff->en, asn, a, now_s(), (uint32_t)(ff->cf.enrich_ttl_us / 1000000)))
+	struct cymru_err ce;
+	if (!enrich_set_asname(&ff->en, asn, a, now_s(), (uint32_t)(ff->cf.enrich_ttl_us / 1000000),
+			       &ce)) {
 		ff->st.asname_fail++;
+		if (ce.why)
+			log_trace(ff->m->trace, "fastflux: AS%u TXT: %s at byte %zu", asn, ce.why,
+				  ce.off);
+	}
 	asname_settled(ff, asn);
 	enrich_done(ff, NULL);
 }

@@ -11,7 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cymru_info ci;
-	const char *why = NULL;
+	struct cymru_err err = {NULL, 0};
 	int rc;
 
 	if (size < 1)
@@ -20,17 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size - 1;
 	switch (data[0] % 3) {
 	case 0:
-		rc = cymru_parse_origin(s, n, &ci, &why);
+		rc = cymru_parse_origin(s, n, &ci, &err);
 		break;
 	case 1:
-		rc = cymru_parse_asname(s, n, &ci, &why);
+		rc = cymru_parse_asname(s, n, &ci, &err);
 		break;
 	default:
-		rc = cymru_parse_bulk(s, n, &ci, &why);
+		rc = cymru_parse_bulk(s, n, &ci, &err);
 		break;
 	}
 	if (rc < 0) {
-		FUZZ_CHECK(why != NULL);
+		/* a reason, and a place inside the text (or just past a cut line) */
+		FUZZ_CHECK(err.why != NULL);
+		FUZZ_CHECK(err.off <= n && err.off <= CYMRU_LINE_MAX);
 		return 0;
 	}
 	FUZZ_CHECK(ci.n_asn <= CYMRU_MAX_ASN && ci.n_asn <= ci.n_asn_seen);

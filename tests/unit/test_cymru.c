@@ -39,9 +39,10 @@ static FILE *open_data(const char *rel)
 static void test_cymru_origin_apnic_line(void **state)
 {
 	struct cymru_info ci;
-	const char *why = NULL;
+	struct cymru_err err = {NULL, 0};
 	(void)state;
-	assert_int_equal(cymru_parse_origin(P("\"3561 | 216.88.0.0/14 | US | arin | 1998-09-25\""), &ci, &why), 0);
+	assert_int_equal(cymru_parse_origin(P("\"3561 | 216.88.0.0/14 | US | arin | 1998-09-25\""), &ci, &err), 0);
+	assert_null(err.why);
 	assert_int_equal(ci.n_asn, 1);
 	assert_int_equal(ci.asn[0], 3561);
 	assert_int_equal(ci.family, 4);
@@ -102,9 +103,9 @@ static void test_cymru_asname_lines(void **state)
 	/* quotes belong to some names; in any other field they are an error */
 	assert_int_equal(cymru_parse_asname(P("12389 | RU | ripencc | 2001-01-02 | JSC \"ER-Telecom Holding\", RU"), &ci, NULL), 0);
 	assert_string_equal(ci.name, "JSC \"ER-Telecom Holding\", RU");
-	const char *why = NULL;
-	assert_int_equal(cymru_parse_asname(P("12389 | \"RU\" | ripencc | 2001-01-02 | X"), &ci, &why), -1);
-	assert_string_equal(why, "stray quote or NUL");
+	struct cymru_err err;
+	assert_int_equal(cymru_parse_asname(P("12389 | \"RU\" | ripencc | 2001-01-02 | X"), &ci, &err), -1);
+	assert_string_equal(err.why, "stray quote or NUL");
 	assert_int_equal(cymru_parse_origin(P("3209 | 1.2.0.0/16 | \"DE | ripencc | 2001-01-02"), &ci, NULL), -1);
 }
 
@@ -167,41 +168,65 @@ static void test_cymru_real_quoted_lines(void **state)
 	assert_int_equal(header, 1);
 }
 
-static void test_cymru_rejects_junk(void **state)
+/* Junk lines: refused, each with its reason and the offset of the field or byte at fault. */
+static void test_cymru_rejects_junk_at_its_offset(void **state)
 {
 	struct cymru_info ci;
-	const char *why = NULL;
-	static const char *const bad[] = {
-		"",
-		"\"\"",
-		"3561",
-		"3561x | 216.88.0.0/14 | US | arin | 1998-09-25",
-		"4294967296 | 216.88.0.0/14 | US | arin | 1998-09-25",
-		"3561 | 216.88.0.0 | US | arin | 1998-09-25",
-		"3561 | 216.88.0.0/33 | US | arin | 1998-09-25",
-		"3561 | 216.88.0/14 | US | arin | 1998-09-25",
-		"3561 | 216.88.0.0/14 | USA | arin | 1998-09-25",
-		"3561 | 216.88.0.0/14 | U1 | arin | 1998-09-25",
-		"3561 | 216.88.0.0/14 | US | ar in | 1998-09-25",
-		"3561 | 216.88.0.0/14 | US | arin | 1998-13-25",
-		"3561 | 216.88.0.0/14 | US | arin | 98-09-25",
-		"3561 | 216.88.0.0/14 | US | arin | 1998-09-25 | extra",
-		"\"3561 | 216.88.0.0/14 | US | \"arin | 1998-09-25\"",
-		" | 216.88.0.0/14 | US | arin | 1998-09-25",
+	struct cymru_err err;
+	static const struct {
+		int kind;	/* 0 origin, 1 AS name, 2 bulk */
+		const char *s;
+		const char *why;
+		size_t off;
+	} bad[] = {
+		{0, "", "origin: want 2 to 5 fields", 0},
+		{0, "\"\"", "origin: want 2 to 5 fields", 1},
+		{0, "3561", "origin: want 2 to 5 fields", 4},
+		{0, "3561x | 216.88.0.0/14 | US | arin | 1998-09-25", "origin: bad AS number", 0},
+		{0, "4294967296 | 216.88.0.0/14 | US | arin | 1998-09-25", "origin: bad AS number", 0},
+		{0, " | 216.88.0.0/14 | US | arin | 1998-09-25", "origin: bad AS number", 1},
+		{0, "3561 | 216.88.0.0 | US | arin | 1998-09-25", "origin: bad prefix", 7},
+		{0, "3561 | 216.88.0.0/33 | US | arin | 1998-09-25", "origin: bad prefix", 7},
+		{0, "3561 |   216.88.0/14 | US | arin | 1998-09-25", "origin: bad prefix", 9},
+		{0, "3561 | 216.88.0.0/14 | USA | arin | 1998-09-25", "origin: bad country code", 23},
+		{0, "3561 | 216.88.0.0/14 | U1 | arin | 1998-09-25", "origin: bad country code", 23},
+		{0, "3561 | 216.88.0.0/14 | US | ar in | 1998-09-25", "origin: bad registry", 28},
+		{0, "3561 | 216.88.0.0/14 | US | arin | 1998-13-25", "origin: bad date", 35},
+		{0, "3561 | 216.88.0.0/14 | US | arin | 98-09-25", "origin: bad date", 35},
+		{0, "3561 | 216.88.0.0/14 | US | arin | 1998-09-25 | extra", "origin: want 2 to 5 fields",
+		 48},
+		{0, "\"3561 | 216.88.0.0/14 | US | \"arin | 1998-09-25\"", "stray quote or NUL", 29},
+		{1, "12389 | \"RU\" | ripencc | 2001-01-02 | X", "stray quote or NUL", 8},
+		{1, "15169 | US | arin | 2000-03-30", "asname: want 5 fields", 30},
+		{1, "15169 | US | arin | 2000-3-30 | GOOGLE", "asname: bad date", 20},
+		{2, "23028 | 68.22.187.5 | 2001:db8::/32 | US | arin | 2002-03-15 | X",
+		 "bulk: address and prefix families differ", 22},
+		{2, "23028 | 68.22.187.x | 68.22.187.0/24 | US | arin | 2002-03-15 | X",
+		 "bulk: bad address", 8},
+		{2, "23028 | 68.22.187.5 | 68.22.187.0/24 | USA | arin | 2002-03-15  ",
+		 "bulk: want 7 fields", 62},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		why = NULL;
-		assert_int_equal(cymru_parse_origin(bad[i], strlen(bad[i]), &ci, &why), -1);
-		assert_non_null(why);
+		const char *s = bad[i].s;
+		err = (struct cymru_err){NULL, 12345};
+		int rc = bad[i].kind == 0   ? cymru_parse_origin(s, strlen(s), &ci, &err)
+			 : bad[i].kind == 1 ? cymru_parse_asname(s, strlen(s), &ci, &err)
+					    : cymru_parse_bulk(s, strlen(s), &ci, &err);
+		if (rc != -1 || !err.why || strcmp(err.why, bad[i].why) || err.off != bad[i].off)
+			fail_msg("\"%s\": got %d \"%s\" at %zu, want \"%s\" at %zu", s, rc,
+				 err.why ? err.why : "(none)", err.off, bad[i].why, bad[i].off);
 	}
-	assert_int_equal(cymru_parse_origin(NULL, 0, &ci, NULL), -1);
-	/* a NUL inside the TXT bytes */
-	assert_int_equal(cymru_parse_origin("3561 | 216.88.0.0/14\0 | US", 26, &ci, NULL), -1);
+	assert_int_equal(cymru_parse_origin(NULL, 0, &ci, &err), -1);
+	assert_string_equal(err.why, "no line");
+	/* a NUL inside the TXT bytes: its own offset */
+	assert_int_equal(cymru_parse_origin("3561 | 216.88.0.0/14\0 | US", 26, &ci, &err), -1);
+	assert_string_equal(err.why, "stray quote or NUL");
+	assert_int_equal(err.off, 20);
 	/* the length bounds the read: the valid line hides behind len */
-	assert_int_equal(cymru_parse_origin("3561 | 216.88.0.0/14 | US", 4, &ci, NULL), -1);
+	assert_int_equal(cymru_parse_origin("3561 | 216.88.0.0/14 | US", 4, &ci, &err), -1);
+	assert_int_equal(err.off, 4);
 	assert_int_equal(cymru_parse_asname(P("15169 | US | arin | 2000-03-30"), &ci, NULL), -1);
-	assert_int_equal(cymru_parse_bulk(P("23028 | 68.22.187.5 | 2001:db8::/32 | US | arin | 2002-03-15 | X"), &ci, NULL), -1);
 }
 
 static void test_cymru_bounds(void **state)
@@ -210,8 +235,11 @@ static void test_cymru_bounds(void **state)
 	static char big[CYMRU_LINE_MAX + 100];
 	(void)state;
 	memset(big, 'A', sizeof big);
-	/* too long to look at */
-	assert_int_equal(cymru_parse_asname(big, sizeof big, &ci, NULL), -1);
+	/* too long to look at: the first byte past the limit */
+	struct cymru_err err;
+	assert_int_equal(cymru_parse_asname(big, sizeof big, &ci, &err), -1);
+	assert_string_equal(err.why, "line too long");
+	assert_int_equal(err.off, CYMRU_LINE_MAX);
 	/* a long name is cut, NUL-terminated, flagged; control bytes masked */
 	int n = snprintf(big, sizeof big, "1 | US | arin | 2000-01-01 | ");
 	memset(big + n, 'x', 300);
@@ -253,7 +281,7 @@ int main(void)
 		cmocka_unit_test(test_cymru_asname_lines),
 		cmocka_unit_test(test_cymru_bulk_lines),
 		cmocka_unit_test(test_cymru_real_quoted_lines),
-		cmocka_unit_test(test_cymru_rejects_junk),
+		cmocka_unit_test(test_cymru_rejects_junk_at_its_offset),
 		cmocka_unit_test(test_cymru_bounds),
 		cmocka_unit_test(test_cymru_qnames),
 	};

@@ -80,7 +80,7 @@ static void test_enrich_reads_answers_into_the_entry(void **state)
 	struct enrich_ip *e = enrich_get(&en, 0x2ded4c87);
 	assert_non_null(e);
 	a = one(RESOLVER_TXT, "3209 3320 | 45.237.0.0/16 | DE | ripencc | 2001-01-02", &rr);
-	assert_int_equal(enrich_set_txt(e, &a, 1000, 3600), 1);
+	assert_int_equal(enrich_set_txt(e, &a, 1000, 3600, NULL), 1);
 	assert_int_equal(e->asn[0], 3209);
 	assert_int_equal(e->asn[1], 3320);
 	assert_memory_equal(e->cc, "DE", 2);
@@ -88,11 +88,14 @@ static void test_enrich_reads_answers_into_the_entry(void **state)
 	assert_int_equal(e->expires_s, 4600);
 	assert_int_equal(e->dirty, 1);
 	e->dirty = 0;
-	assert_int_equal(enrich_set_txt(e, &a, 2000, 3600), 1);
+	assert_int_equal(enrich_set_txt(e, &a, 2000, 3600, NULL), 1);
 	assert_int_equal(e->dirty, 0);	/* the same answer changes nothing */
 	/* a garbled answer keeps the known ASN and asks again sooner */
-	a = one(RESOLVER_TXT, "not | a | cymru line", &rr);
-	assert_int_equal(enrich_set_txt(e, &a, 3000, 3600), 0);
+	struct cymru_err ce;
+	a = one(RESOLVER_TXT, "3209 | 45.237.0/16 | DE", &rr);
+	assert_int_equal(enrich_set_txt(e, &a, 3000, 3600, &ce), 0);
+	assert_string_equal(ce.why, "origin: bad prefix");
+	assert_int_equal(ce.off, 7);
 	assert_int_equal(e->asn[0], 3209);
 	assert_int_equal(e->asn_st, ENRICH_DONE);
 	assert_int_equal(e->expires_s, 3000 + ENRICH_NEG_TTL_S);
