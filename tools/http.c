@@ -2,7 +2,8 @@
  * http: request-head parsing, target decoding and response heads for tip
  * serve (http.h).  Invariant: every byte of a request is read through the
  * buf_rd cursor (buf.h), so no index can leave [p, p+n); a head is
- * accepted only when all of it has been checked.
+ * accepted only when all of it has been checked.  Every line's cursor
+ * points into p, so an error's offset is a pointer into the head minus p.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,10 +50,18 @@ static struct buf_rd take_line(struct buf_rd *b)
 	return l;
 }
 
-static int fail(struct http_req *r, int status)
+/* HTTP_ERROR with r->status, and r->err_off: at, a byte of the head p. */
+static int fail(struct http_req *r, int status, const uint8_t *p, const uint8_t *at)
 {
 	r->status = status;
+	r->err_off = (size_t)(at - p);
 	return HTTP_ERROR;
+}
+
+/* Where a cursor stands. */
+static const uint8_t *at(const struct buf_rd *b)
+{
+	return b->p + b->off;
 }
 
 static int eq_ci(const uint8_t *s, size_t n, const char *word)
@@ -101,12 +110,13 @@ static int is_field_byte(int c)
 	return (c >= 0x20 || c == '\t') && c != 0x7f;
 }
 
-static int request_line(struct http_req *r, struct buf_rd b)
+/* The request line b of the head p. */
+static int request_line(struct http_req *r, const uint8_t *p, struct buf_rd b)
 {
 	size_t m, tl;
 	const uint8_t *s = buf_take_while(&b, is_tchar, &m);
 	if (m == 0 || !buf_take_byte(&b, ' '))
-		return fail(r, 400);
+		return fail(r, 400, p, at(&b));
 	if (m == 3 && !memcmp(s, "GET", 3))
 		r->method = HTTP_GET;
 	else if (m == 4 && !memcmp(s, "HEAD", 4))
@@ -115,45 +125,48 @@ static int request_line(struct http_req *r, struct buf_rd b)
 		r->method = HTTP_OTHER;
 	const uint8_t *t = buf_take_while(&b, is_vchar, &tl);
 	if (tl == 0 || !buf_take_byte(&b, ' '))
-		return fail(r, 400);
+		return fail(r, 400, p, at(&b));
 	if (tl > HTTP_LINE_MAX)
-		return fail(r, 414);
+		return fail(r, 414, p, t);
 	memcpy(r->target, t, tl);
 	r->target[tl] = '\0';
 	r->target_len = tl;
 	/* HTTP-version = "HTTP/" DIGIT "." DIGIT, and nothing after it */
 	if (buf_left(&b) != 8 || !buf_expect(&b, "HTTP/"))
-		return fail(r, 400);
+		return fail(r, 400, p, at(&b));
 	int major = buf_peek_at(&b, 0), minor = buf_peek_at(&b, 2);
 	if (!is_digit(major) || buf_peek_at(&b, 1) != '.' || !is_digit(minor))
-		return fail(r, 400);
+		return fail(r, 400, p, at(&b));
 	if (major != '1' || (minor != '0' && minor != '1'))
-		return fail(r, 505);
+		return fail(r, 505, p, at(&b));
 	r->minor = minor - '0';
 	r->keep_alive = r->minor == 1;
 	/* only origin-form; "*" (OPTIONS) and absolute-form are not served */
 	if (r->target[0] != '/')
-		return fail(r, r->method == HTTP_OTHER ? 405 : 400);
+		return fail(r, r->method == HTTP_OTHER ? 405 : 400, p, t);
 	return 0;
 }
 
-static int header_line(struct http_req *r, struct buf_rd b, int *seen_cl, unsigned long long *cl)
+/* A header line b of the head p. */
+static int header_line(struct http_req *r, const uint8_t *p, struct buf_rd b, int *seen_cl,
+		       unsigned long long *cl)
 {
 	size_t nl, k;
 	const uint8_t *name = buf_take_while(&b, is_tchar, &nl);
 	if (nl == 0 || !buf_take_byte(&b, ':'))	/* no name, or "Name :" */
-		return fail(r, 400);
+		return fail(r, 400, p, at(&b));
 	buf_skip_while(&b, " \t");
 	struct buf_rd v = span(b.p + b.off, buf_left(&b));
 	buf_trim(&v, " \t");
 	size_t vl = buf_left(&v);
+	const uint8_t *value = at(&v);
 	struct buf_rd t = v;
 	buf_take_while(&t, is_field_byte, &k);
 	if (k != vl)
-		return fail(r, 400);
+		return fail(r, 400, p, at(&t));
 	if (eq_ci(name, nl, "host")) {
 		if (r->has_host)
-			return fail(r, 400);
+			return fail(r, 400, p, name);
 		r->has_host = 1;
 	} else if (eq_ci(name, nl, "connection")) {
 		connection_tokens(r, v);
@@ -161,9 +174,9 @@ static int header_line(struct http_req *r, struct buf_rd b, int *seen_cl, unsign
 		uint64_t x;
 		/* at most 15 digits: no overflow, and no leading sign or blank */
 		if (vl == 0 || vl > 15 || buf_get_dec(&v, UINT64_MAX, &x) < 0 || buf_left(&v))
-			return fail(r, 400);
+			return fail(r, 400, p, value);
 		if (*seen_cl && x != *cl)
-			return fail(r, 400);
+			return fail(r, 400, p, value);
 		*seen_cl = 1;
 		*cl = x;
 		if (x)
@@ -185,30 +198,31 @@ int http_parse(struct http_req *r, const uint8_t *p, size_t n)
 	long e = line_end(&b);
 	if (e < 0) {
 		if (buf_left(&b) > HTTP_LINE_MAX + 16)
-			return fail(r, 414);
-		return n >= HTTP_HEAD_MAX ? fail(r, 431) : HTTP_MORE;
+			return fail(r, 414, p, at(&b));
+		return n >= HTTP_HEAD_MAX ? fail(r, 431, p, p + HTTP_HEAD_MAX) : HTTP_MORE;
 	}
 	if ((size_t)e - b.off > HTTP_LINE_MAX + 16)
-		return fail(r, 414);
-	if (request_line(r, take_line(&b)) < 0)
+		return fail(r, 414, p, at(&b));
+	if (request_line(r, p, take_line(&b)) < 0)
 		return HTTP_ERROR;
 	int seen_cl = 0, lines = 0;
 	unsigned long long cl = 0;
 	for (;;) {
 		if (line_end(&b) < 0)
-			return n >= HTTP_HEAD_MAX ? fail(r, 431) : HTTP_MORE;
+			return n >= HTTP_HEAD_MAX ? fail(r, 431, p, p + HTTP_HEAD_MAX) : HTTP_MORE;
+		const uint8_t *start = at(&b);
 		struct buf_rd l = take_line(&b);
 		if (!buf_left(&l))
 			break;
 		if (++lines > HTTP_HEADERS_MAX)
-			return fail(r, 431);
+			return fail(r, 431, p, start);
 		if (buf_peek(&l) == ' ' || buf_peek(&l) == '\t')	/* obs-fold */
-			return fail(r, 400);
-		if (header_line(r, l, &seen_cl, &cl) < 0)
+			return fail(r, 400, p, start);
+		if (header_line(r, p, l, &seen_cl, &cl) < 0)
 			return HTTP_ERROR;
 	}
 	if (r->minor == 1 && !r->has_host)
-		return fail(r, 400);
+		return fail(r, 400, p, at(&b));
 	r->head_len = b.off;
 	return HTTP_DONE;
 }
@@ -232,32 +246,42 @@ void http_split_target(const char *target, size_t len, const char **path, size_t
 	}
 }
 
-long http_pct_decode(char *out, size_t cap, const char *s, size_t n, int plus)
+/* -1, and *err_off (when err_off is not NULL) = off. */
+static long bad_at(size_t *err_off, size_t off)
+{
+	if (err_off)
+		*err_off = off;
+	return -1;
+}
+
+long http_pct_decode(char *out, size_t cap, const char *s, size_t n, int plus, size_t *err_off)
 {
 	struct buf_rd b = span(s, n);
 	size_t o = 0;
 	if (!cap)
-		return -1;
+		return bad_at(err_off, 0);
 	while (buf_left(&b)) {
+		size_t here = b.off;
 		int c = buf_get_u8(&b);
 		if (c == '%') {
 			int hi = buf_hexval(buf_peek_at(&b, 0)), lo = buf_hexval(buf_peek_at(&b, 1));
 			if (hi < 0 || lo < 0)
-				return -1;
+				return bad_at(err_off, here);
 			buf_skip(&b, 2);
 			c = hi << 4 | lo;
 		} else if (c == '+' && plus) {
 			c = ' ';
 		}
 		if (c == 0 || o + 1 >= cap)
-			return -1;
+			return bad_at(err_off, here);
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
 	return (long)o;
 }
 
-int http_query_get(const char *query, size_t qlen, const char *key, char *out, size_t cap)
+int http_query_get(const char *query, size_t qlen, const char *key, char *out, size_t cap,
+		   size_t *err_off)
 {
 	struct buf_rd q = span(query, qlen);
 	while (buf_left(&q)) {
@@ -273,7 +297,10 @@ int http_query_get(const char *query, size_t qlen, const char *key, char *out, s
 				vl = buf_left(&it);
 				v = buf_get_bytes(&it, vl);
 			}
-			return http_pct_decode(out, cap, (const char *)v, vl, 1) < 0 ? -1 : 1;
+			size_t off;
+			if (http_pct_decode(out, cap, (const char *)v, vl, 1, &off) < 0)
+				return (int)bad_at(err_off, (size_t)(v - (const uint8_t *)query) + off);
+			return 1;
 		}
 	}
 	return 0;

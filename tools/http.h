@@ -55,14 +55,22 @@ struct http_req {
 	int has_host;
 	int has_body;
 	size_t head_len;		/* bytes of the head, its empty line included */
-	int status;			/* after HTTP_ERROR: 400, 414, 431 or 505 */
+	int status;			/* after HTTP_ERROR: 400, 405, 414, 431 or 505 */
+	size_t err_off;			/* after HTTP_ERROR: where, a byte offset in p */
 };
 
 /*
  * Parse the head at p[0..n).  HTTP_DONE with *r filled and r->head_len
  * bytes consumed; HTTP_MORE when more bytes are needed (no limit passed
- * yet); HTTP_ERROR with r->status.  Calling it again with more bytes
- * starts over, which is cheap at these sizes.
+ * yet); HTTP_ERROR with r->status and r->err_off, the offset in p of
+ * the byte at fault: where the cursor stopped in a malformed line (the
+ * bad byte of a field value, the version after a bad method or target),
+ * the target that is too long or not origin-form, the start of a header
+ * line that is folded, repeated (Host) or one too many, the value of a
+ * bad Content-Length, the start of a request line too long,
+ * HTTP_HEAD_MAX for a head too long, the head's end when Host is
+ * missing.  Calling it again with more bytes starts over, which is cheap
+ * at these sizes.
  */
 int http_parse(struct http_req *r, const uint8_t *p, size_t n);
 
@@ -76,16 +84,20 @@ void http_split_target(const char *target, size_t len, const char **path, size_t
 /*
  * Percent-decode s[0..n) into out[0..cap) (NUL-terminated); '+' becomes a
  * space when plus is 1 (form encoding).  The length, or -1 when an escape
- * is malformed, a NUL byte would come out, or it does not fit.
+ * is malformed, a NUL byte would come out, or it does not fit; then
+ * *err_off (err_off may be NULL) is the offset in s of the escape or
+ * byte at fault.
  */
-long http_pct_decode(char *out, size_t cap, const char *s, size_t n, int plus);
+long http_pct_decode(char *out, size_t cap, const char *s, size_t n, int plus, size_t *err_off);
 
 /*
  * The first parameter named key in a query string "a=1&b=2", decoded into
  * out[0..cap).  1 found (a key without '=' gives ""), 0 absent, -1 when
- * its value does not decode or fit.
+ * its value does not decode or fit, with *err_off (err_off may be NULL)
+ * the offset in query of the escape or byte at fault.
  */
-int http_query_get(const char *query, size_t qlen, const char *key, char *out, size_t cap);
+int http_query_get(const char *query, size_t qlen, const char *key, char *out, size_t cap,
+		   size_t *err_off);
 
 /* The reason phrase of a status ("Not Found"), "" when unknown. */
 const char *http_reason(int status);

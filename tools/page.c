@@ -361,10 +361,14 @@ struct params {
 	size_t qlen;
 };
 
-/* A parameter: 1 set (non-empty), 0 absent or empty, -1 malformed. */
+/*
+ * A parameter: 1 set (non-empty), 0 absent or empty, -1 malformed.  The
+ * error pages name the parameter, which locates a bad value better for
+ * the reader than its offset in the query would.
+ */
 static int param(const struct params *p, const char *key, char *out, size_t cap)
 {
-	int r = http_query_get(p->q, p->qlen, key, out, cap);
+	int r = http_query_get(p->q, p->qlen, key, out, cap, NULL);
 	if (r == 1 && !out[0])
 		return 0;
 	return r;

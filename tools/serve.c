@@ -201,8 +201,11 @@ static void conn_answer(struct conn *c, struct job *j)
 	conn_set_timer(c, c->s->timeout_s);
 }
 
-/* An error answered by the loop itself (bad head, timeout); then close. */
-static void conn_fail(struct conn *c, int status, const char *msg)
+/*
+ * An error answered by the loop itself (bad head, timeout); then close.
+ * detail (NULL none) follows msg on the page, escaped.
+ */
+static void conn_fail(struct conn *c, int status, const char *msg, const char *detail)
 {
 	struct job *j = job_new(c->s, c);
 	c->close_after = 1;
@@ -211,7 +214,7 @@ static void conn_fail(struct conn *c, int status, const char *msg)
 		conn_close(c);
 		return;
 	}
-	page_error(&j->pj, status, msg, NULL);
+	page_error(&j->pj, status, msg, detail);
 	conn_answer(c, j);
 	job_free(j);
 }
@@ -253,8 +256,10 @@ static void conn_process(struct conn *c)
 	}
 	if (k == HTTP_ERROR) {
 		int st = j->pj.req.status;
+		char where[48];
+		snprintf(where, sizeof where, "at byte %zu", j->pj.req.err_off);
 		job_free(j);
-		conn_fail(c, st, "the request could not be served");
+		conn_fail(c, st, "the request could not be served", where);
 		return;
 	}
 	if (j->pj.req.has_body || !j->pj.req.keep_alive)
@@ -355,7 +360,7 @@ static void conn_on_timeout(struct ev_loop *loop TIP_UNUSED, ev_timer *w, int re
 {
 	struct conn *c = container_of(w, struct conn, tm);
 	if (c->st == C_READ && c->in_len)
-		conn_fail(c, 408, "the request took too long");
+		conn_fail(c, 408, "the request took too long", NULL);
 	else
 		conn_close(c);	/* idle, a stalled reader, or the end of lingering */
 }

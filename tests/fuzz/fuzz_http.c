@@ -4,6 +4,7 @@
  * (every prefix the first byte chooses, then the whole); a parsed target
  * is split, every parameter of its query decoded.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -25,10 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cut = size;
 	int rc = http_parse(&r, data, cut);
 	if (rc == HTTP_ERROR)
-		FUZZ_CHECK(r.status >= 400 && r.status < 600);
+		FUZZ_CHECK(r.status >= 400 && r.status < 600 && r.err_off <= cut);
 	rc = http_parse(&r, data, size);
 	if (rc == HTTP_ERROR) {
-		FUZZ_CHECK(r.status >= 400 && r.status < 600);
+		/* the place is inside what was given (HTTP_HEAD_MAX: where a long head was cut) */
+		FUZZ_CHECK(r.status >= 400 && r.status < 600 && r.err_off <= size);
 		(void)http_reason(r.status);
 		return 0;
 	}
@@ -41,18 +43,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_split_target(r.target, r.target_len, &path, &pl, &query, &ql);
 	FUZZ_CHECK(path >= r.target && path + pl <= r.target + r.target_len);
 	char out[HTTP_LINE_MAX + 1];
-	long n = http_pct_decode(out, sizeof out, path, pl, 0);
+	size_t off = SIZE_MAX;
+	long n = http_pct_decode(out, sizeof out, path, pl, 0, &off);
 	FUZZ_CHECK(n < (long)sizeof out);
+	FUZZ_CHECK(n >= 0 || off < pl);
 	if (query) {
 		FUZZ_CHECK(query >= r.target && query + ql <= r.target + r.target_len);
 		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-			int k = http_query_get(query, ql, keys[i], out, sizeof out);
+			off = SIZE_MAX;
+			int k = http_query_get(query, ql, keys[i], out, sizeof out, &off);
 			if (k > 0)
 				FUZZ_CHECK(memchr(out, 0, sizeof out) != NULL);
+			if (k < 0)
+				FUZZ_CHECK(off < ql);
 		}
 		char small[8];
-		http_query_get(query, ql, "q", small, sizeof small);
-		http_pct_decode(small, sizeof small, query, ql, 1);
+		off = SIZE_MAX;
+		if (http_query_get(query, ql, "q", small, sizeof small, &off) < 0)
+			FUZZ_CHECK(off < ql);
+		off = SIZE_MAX;
+		if (http_pct_decode(small, sizeof small, query, ql, 1, &off) < 0)
+			FUZZ_CHECK(off < ql);
 	}
 	return 0;
 }

@@ -453,6 +453,8 @@ def status(resp):
 name = sys.argv[2]
 if name == "status":            # status of one raw request given as a python literal
     print(status(ask(eval(sys.argv[3]))))
+elif name == "answer":          # the whole answer to one, as text
+    sys.stdout.write(ask(eval(sys.argv[3])).decode("latin-1"))
 elif name == "pipeline":        # two requests in one write: two answers, in order
     r = ask(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     print(r.count(b"HTTP/1.1 200 OK"), r.count(b"HTTP/1.1 404 Not Found"), r.find(b"200 OK") < r.find(b"404 Not"))
@@ -527,6 +529,9 @@ r=$(raw status 'b"HELLO\r\n\r\n"'); [ "$r" = 400 ]; check garbage-400 $? "got $r
 r=$(raw status 'b"GET / HTTP/1.1\r\n\r\n"'); [ "$r" = 400 ]; check no-host-400 $? "got $r"
 r=$(raw status 'b"GET /\x00 HTTP/1.1\r\nHost: a\r\n\r\n"'); [ "$r" = 400 ]; check nul-in-target-400 $? "got $r"
 r=$(raw status 'b"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n"'); [ "$r" = 400 ]; check obs-fold-400 $? "got $r"
+r=$(raw answer 'b"GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n"')
+case $r in "HTTP/1.1 400 "*"could not be served: <code>at byte 32</code>"*) true ;; *) false ;; esac
+check bad-head-page-says-where $? "$(printf '%s' "$r" | grep -o 'could not be served[^<]*<code>[^<]*' | head -1)"
 r=$(raw status 'b"GET / HTTP/2.0\r\nHost: a\r\n\r\n"'); [ "$r" = 505 ]; check http2-version-505 $? "got $r"
 r=$(raw status 'b"GET http://evil.test/ HTTP/1.1\r\nHost: a\r\n\r\n"'); [ "$r" = 400 ]; check absolute-form-400 $? "got $r"
 r=$(raw status 'b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello"'); [ "$r" = 400 ]; check two-content-lengths-400 $? "got $r"

@@ -59,32 +59,57 @@ static void test_http_incomplete_head_wants_more(void **st)
 	assert_int_equal(http_parse(&req, (const uint8_t *)s, strlen(s)), HTTP_DONE);
 }
 
-static void test_http_malformed_heads_are_400(void **st)
+/* A refused head: its status and the offset of the byte at fault. */
+struct bad_head {
+	const char *s;
+	int status;
+	size_t off;
+};
+
+static void check_bad_heads(const struct bad_head *b, size_t n)
 {
-	assert_int_equal(status_of("GET / HTTP/1.1\r\n\r\n"), 400);	/* no Host */
-	assert_int_equal(status_of("GET  / HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTP/1.1 x\r\nHost: a\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTX/1.1\r\nHost: a\r\n\r\n"), 400);
-	assert_int_equal(status_of("G(T / HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost : a\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\x7f\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
-				   "Content-Length: 2\r\n\r\n"), 400);
+	for (size_t i = 0; i < n; i++) {
+		req.err_off = 12345;
+		int st = status_of(b[i].s);
+		if (st != b[i].status || req.err_off != b[i].off)
+			fail_msg("head %zu: got %d at %zu, want %d at %zu", i, st, req.err_off,
+				 b[i].status, b[i].off);
+	}
+}
+
+static void test_http_malformed_heads_are_400_at_the_fault(void **st)
+{
+	static const struct bad_head bad[] = {
+		{"GET / HTTP/1.1\r\n\r\n", 400, 18},			/* no Host: the head's end */
+		{"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400, 4},
+		{"GET / HTTP/1.1 x\r\nHost: a\r\n\r\n", 400, 6},
+		{"GET / HTTX/1.1\r\nHost: a\r\n\r\n", 400, 6},
+		{"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, 1},
+		{"\r\n\r\nG(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, 5},	/* counted from p */
+		{"GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, 4},
+		{"GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400, 5},
+		{"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, 20},
+		{"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400, 25},
+		{"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, 25},
+		{"GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", 400, 32},
+		{"GET / HTTP/1.1\r\nHost:  a\x7f\r\n\r\n", 400, 24},
+		{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400, 41},
+		{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400,
+		 60},
+	};
+	check_bad_heads(bad, sizeof bad / sizeof bad[0]);
 }
 
 static void test_http_versions_and_methods(void **st)
 {
-	assert_int_equal(status_of("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505);
-	assert_int_equal(status_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
+	static const struct bad_head bad[] = {
+		{"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, 11},
+		{"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, 11},
+		{"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 405, 8},
+	};
+	check_bad_heads(bad, sizeof bad / sizeof bad[0]);
 	assert_int_equal(parse("DELETE / HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_DONE);
 	assert_int_equal(req.method, HTTP_OTHER);
-	assert_int_equal(status_of("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), 405);
 }
 
 static void test_http_bodies_are_flagged(void **st)
@@ -106,8 +131,10 @@ static void test_http_long_target_is_414_and_big_head_431(void **st)
 	memset(s + 5, 'a', HTTP_LINE_MAX + 100);
 	strcpy(s + 5 + HTTP_LINE_MAX + 100, " HTTP/1.1\r\nHost: a\r\n\r\n");
 	assert_int_equal(status_of(s), 414);
+	assert_int_equal(req.err_off, 0);	/* the line's start */
 	s[5 + HTTP_LINE_MAX + 100] = '\0';
 	assert_int_equal(status_of(s), 414);
+	assert_int_equal(req.err_off, 0);
 	/* a target of exactly the limit is fine */
 	strcpy(s, "GET /");
 	memset(s + 5, 'b', HTTP_LINE_MAX - 1);
@@ -120,12 +147,16 @@ static void test_http_long_target_is_414_and_big_head_431(void **st)
 	memset(s + o, 'c', HTTP_HEAD_MAX);
 	s[o + HTTP_HEAD_MAX] = '\0';
 	assert_int_equal(status_of(s), 431);
+	assert_int_equal(req.err_off, HTTP_HEAD_MAX);
 	/* too many header lines */
 	strcpy(s, "GET / HTTP/1.1\r\nHost: a\r\n");
 	for (int i = 0; i < HTTP_HEADERS_MAX + 1; i++)
 		strcat(s, "X: y\r\n");
 	strcat(s, "\r\n");
 	assert_int_equal(status_of(s), 431);
+	/* the start of header line HTTP_HEADERS_MAX + 1, Host being the first */
+	assert_int_equal(req.err_off,
+			 strlen("GET / HTTP/1.1\r\nHost: a\r\n") + (HTTP_HEADERS_MAX - 1) * 6);
 	free(s);
 }
 
@@ -146,16 +177,26 @@ static void test_http_split_target(void **st)
 static void test_http_pct_decode(void **st)
 {
 	char out[32];
-	assert_int_equal(http_pct_decode(out, sizeof out, "a%2Fb+c", 7, 1), 5);
+	assert_int_equal(http_pct_decode(out, sizeof out, "a%2Fb+c", 7, 1, NULL), 5);
 	assert_string_equal(out, "a/b c");
-	assert_int_equal(http_pct_decode(out, sizeof out, "a+b", 3, 0), 3);
+	assert_int_equal(http_pct_decode(out, sizeof out, "a+b", 3, 0, NULL), 3);
 	assert_string_equal(out, "a+b");
-	assert_int_equal(http_pct_decode(out, sizeof out, "%2e%2e", 6, 1), 2);
+	assert_int_equal(http_pct_decode(out, sizeof out, "%2e%2e", 6, 1, NULL), 2);
 	assert_string_equal(out, "..");
-	assert_int_equal(http_pct_decode(out, sizeof out, "%2", 2, 1), -1);
-	assert_int_equal(http_pct_decode(out, sizeof out, "%zz", 3, 1), -1);
-	assert_int_equal(http_pct_decode(out, sizeof out, "a%00b", 5, 1), -1);
-	assert_int_equal(http_pct_decode(out, 4, "abcd", 4, 1), -1);
+	assert_int_equal(http_pct_decode(out, sizeof out, "%2", 2, 1, NULL), -1);
+	assert_int_equal(http_pct_decode(out, sizeof out, "%zz", 3, 1, NULL), -1);
+	assert_int_equal(http_pct_decode(out, sizeof out, "a%00b", 5, 1, NULL), -1);
+	assert_int_equal(http_pct_decode(out, 4, "abcd", 4, 1, NULL), -1);
+	/* where: the escape, the NUL's escape, the byte that did not fit */
+	size_t off = 99;
+	assert_int_equal(http_pct_decode(out, sizeof out, "ab%2", 4, 1, &off), -1);
+	assert_int_equal(off, 2);
+	assert_int_equal(http_pct_decode(out, sizeof out, "a+b%zz", 6, 1, &off), -1);
+	assert_int_equal(off, 3);
+	assert_int_equal(http_pct_decode(out, sizeof out, "abc%00", 6, 1, &off), -1);
+	assert_int_equal(off, 3);
+	assert_int_equal(http_pct_decode(out, 4, "abcdef", 6, 1, &off), -1);
+	assert_int_equal(off, 3);
 }
 
 static void test_http_query_get(void **st)
@@ -163,15 +204,23 @@ static void test_http_query_get(void **st)
 	char out[64];
 	const char *q = "q=%3Cscript%3E&name=x&empty=&flag&name=second";
 	size_t n = strlen(q);
-	assert_int_equal(http_query_get(q, n, "q", out, sizeof out), 1);
+	assert_int_equal(http_query_get(q, n, "q", out, sizeof out, NULL), 1);
 	assert_string_equal(out, "<script>");
-	assert_int_equal(http_query_get(q, n, "name", out, sizeof out), 1);
+	assert_int_equal(http_query_get(q, n, "name", out, sizeof out, NULL), 1);
 	assert_string_equal(out, "x");
-	assert_int_equal(http_query_get(q, n, "empty", out, sizeof out), 1);
+	assert_int_equal(http_query_get(q, n, "empty", out, sizeof out, NULL), 1);
 	assert_string_equal(out, "");
-	assert_int_equal(http_query_get(q, n, "flag", out, sizeof out), 1);
-	assert_int_equal(http_query_get(q, n, "nam", out, sizeof out), 0);
-	assert_int_equal(http_query_get("a=%G1", 5, "a", out, sizeof out), -1);
+	assert_int_equal(http_query_get(q, n, "flag", out, sizeof out, NULL), 1);
+	assert_int_equal(http_query_get(q, n, "nam", out, sizeof out, NULL), 0);
+	assert_int_equal(http_query_get("a=%G1", 5, "a", out, sizeof out, NULL), -1);
+	/* the offset is in the whole query string, not in the value */
+	size_t off = 99;
+	const char *bad = "q=ok&name=ab%G1&x=1";
+	assert_int_equal(http_query_get(bad, strlen(bad), "name", out, sizeof out, &off), -1);
+	assert_int_equal(off, 12);
+	assert_int_equal(http_query_get(bad, strlen(bad), "q", out, sizeof out, &off), 1);
+	assert_int_equal(http_query_get(bad, strlen(bad), "x", out, 1, &off), -1);
+	assert_int_equal(off, 18);
 }
 
 static void test_http_hbuf_bounded(void **st)
@@ -223,7 +272,7 @@ int main(void)
 		cmocka_unit_test(test_http_get_with_host_is_done),
 		cmocka_unit_test(test_http_head_and_bare_lf_and_http10),
 		cmocka_unit_test(test_http_incomplete_head_wants_more),
-		cmocka_unit_test(test_http_malformed_heads_are_400),
+		cmocka_unit_test(test_http_malformed_heads_are_400_at_the_fault),
 		cmocka_unit_test(test_http_versions_and_methods),
 		cmocka_unit_test(test_http_bodies_are_flagged),
 		cmocka_unit_test(test_http_long_target_is_414_and_big_head_431),
