@@ -10,7 +10,7 @@
  * inode, size or modification time changed, the whole file is read
  * (at most WL_MAX_FILE bytes) and every valid name is published again, so
  * consumers see new entries and may refresh old ones.  A bad line is
- * counted and logged with its line number; it never stops the rest.
+ * counted and logged as FILE:LINE:COL; it never stops the rest.
  * A missing file is not a failure (the operator may create it later);
  * a file that cannot be read is, and backs off.
  *
@@ -69,8 +69,9 @@ static int wl_check(const struct conf *c, const struct conf_node *sec, char *err
 }
 
 /*
- * The names of a watch list's text, one per line: fn(ctx, name, len, line)
- * for each, with the line number; blank lines and comments are skipped.
+ * The names of a watch list's text, one per line: fn(ctx, name, len,
+ * line, col) for each, with where it starts; blank lines and comments
+ * are skipped.
  */
 static int in_word(int c)
 {
@@ -83,7 +84,8 @@ static int not_space(int c)
 }
 
 void watchlist_scan(const uint8_t *text, size_t len,
-		    void (*fn)(void *ctx, const char *name, size_t len, int line), void *ctx)
+		    void (*fn)(void *ctx, const char *name, size_t len, int line, size_t col),
+		    void *ctx)
 {
 	struct buf_rd b;
 	int line = 0;
@@ -124,7 +126,7 @@ void watchlist_scan(const uint8_t *text, size_t len,
 				}
 			}
 		}
-		fn(ctx, (const char *)p + start, end - start, line);
+		fn(ctx, (const char *)p + start, end - start, line, start + 1);
 	}
 }
 
@@ -133,7 +135,7 @@ struct wl_pass {
 	uint64_t published, bad;
 };
 
-static void wl_name(void *ctx, const char *name, size_t len, int line)
+static void wl_name(void *ctx, const char *name, size_t len, int line, size_t col)
 {
 	struct wl_pass *ps = ctx;
 	struct watchlist *w = ps->w;
@@ -142,8 +144,8 @@ static void wl_name(void *ctx, const char *name, size_t len, int line)
 	} else if (errno == EINVAL) {
 		if (ps->bad++ < WL_LOG_BAD) {
 			char esc[LOG_ESC_MAX];
-			log_warnx("watchlist: %s:%d: not a domain name: \"%s\"", w->path, line,
-				  log_esc(esc, sizeof esc, name, len));
+			log_warnx("watchlist: %s:%d:%zu: not a domain name: \"%s\"", w->path, line,
+				  col, log_esc(esc, sizeof esc, name, len));
 		}
 	} else {
 		w->publish_errors++;

@@ -267,7 +267,7 @@ else
 fi
 down hup >/dev/null
 
-printf 'bad name.flux.test\n1.2.3.4\ngood.flux.test  # a comment\n' > "$T/watch.txt"
+printf 'bad name.flux.test\n  1.2.3.4\ngood.flux.test  # a comment\n' > "$T/watch.txt"
 STORE=$T/store5 conf wl "" "" "module watchlist {
 	file $T/watch.txt
 	interval 1s
@@ -277,14 +277,14 @@ wl_read() { [ -n "$(field "$T/wl.sock" module bad_lines)" ] && [ "$(field "$T/wl
 wait_for 5 wl_read
 down wl >/dev/null
 dump=$("$TIP" dump "$T/store5" 2>&1)
-if grep -q "watchlist: $T/watch.txt:1: not a domain name: \"bad name.flux.test\"" "$T/wl.log" &&
-	grep -q "watchlist: $T/watch.txt:2: not a domain name: \"1.2.3.4\"" "$T/wl.log" &&
+if grep -q "watchlist: $T/watch.txt:1:1: not a domain name: \"bad name.flux.test\"" "$T/wl.log" &&
+	grep -q "watchlist: $T/watch.txt:2:3: not a domain name: \"1.2.3.4\"" "$T/wl.log" &&
 	echo "$dump" | grep -q 'candidate watchlist good.flux.test"' &&
 	! echo "$dump" | grep -q 'candidate watchlist bad"' &&
 	! echo "$dump" | grep -q 'candidate watchlist 1.2.3.4"'; then
-	ok "watchlist_lines_validated_with_file_line"
+	ok "watchlist_lines_validated_with_file_line_col"
 else
-	notok "watchlist_lines_validated_with_file_line" "$(grep watchlist "$T/wl.log" | head -4)"
+	notok "watchlist_lines_validated_with_file_line_col" "$(grep watchlist "$T/wl.log" | head -4)"
 fi
 
 # make install: the programs, tip(1), tipd.conf(5), tipd(8), the example

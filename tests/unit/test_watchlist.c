@@ -1,8 +1,8 @@
 /*
  * test_watchlist: the watch-list module through its ops, with a real
  * scheduler and bus and the fake clock: names published on start and on
- * change only, bad lines counted, a missing file waited for, config
- * checked with line numbers.
+ * change only, bad lines counted and logged as FILE:LINE:COL, a missing
+ * file waited for, config checked with line numbers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,24 @@ static void conf_for(struct conf *c, const char *interval)
 	assert_int_equal(module_conf_check(c, err, sizeof err), 0);
 }
 
+/* sched_run with stderr (where the log goes) captured into out[cap]. */
+static void run_logged(struct sched *s, char *out, size_t cap)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/stderr", dir);
+	fflush(stderr);
+	int saved = dup(2), fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	sched_run(s);
+	dup2(saved, 2);
+	close(saved);
+	ssize_t n = pread(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+}
+
 static struct {
 	int n;
 	uint64_t bad;
@@ -83,7 +102,7 @@ static void test_watchlist_publishes_on_start_and_change(void **state)
 	strcpy(dir, "/tmp/test_wl.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(file, sizeof file, "%s/watch", dir);
-	write_file("# watched\nExample.COM\n\n  www.example.net.  # a comment\nbad..name\n");
+	write_file("# watched\nExample.COM\n\n  www.example.net.  # a comment\n\tbad..name\n");
 
 	clock_fake(1750000000LL * 1000000);
 	sched_init(&d.sched);
@@ -97,8 +116,13 @@ static void test_watchlist_publishes_on_start_and_change(void **state)
 
 	got[0] = 0;
 	ngot = 0;
-	sched_run(&d.sched);
+	char log[1024], want[256];
+	run_logged(&d.sched, log, sizeof log);
 	assert_string_equal(got, "example.com www.example.net ");
+	/* the bad line by file, line and column (after the tab) */
+	snprintf(want, sizeof want, "watchlist: %s:5:2: not a domain name: \"bad..name\"", file);
+	if (!strstr(log, want))
+		fail_msg("log lacks '%s': %s", want, log);
 
 	/* Unchanged: nothing published again. */
 	clock_advance(10 * 1000000);
@@ -186,22 +210,23 @@ struct scan_got {
 	size_t n;
 };
 
-static void scan_one(void *ctx, const char *name, size_t len, int line)
+static void scan_one(void *ctx, const char *name, size_t len, int line, size_t col)
 {
 	struct scan_got *g = ctx;
-	g->n += (size_t)snprintf(g->s + g->n, sizeof g->s - g->n, "%d:[%.*s] ", line, (int)len, name);
+	g->n += (size_t)snprintf(g->s + g->n, sizeof g->s - g->n, "%d:%zu:[%.*s] ", line, col,
+				 (int)len, name);
 }
 
 /* Words, blanks, comments and CR LF as watchlist_scan cuts them. */
 static void test_watchlist_scan_cuts_lines(void **state)
 {
-	static const char text[] = "  a.test\n# c\n\nb.test # note\r\nbad name.test\r\nx y  # z\n"
+	static const char text[] = "  a.test\n# c\n\nb.test # note\r\nbad name.test\r\n  x y  # z\n"
 				   "w#x\nu v#w\n\tlast";
 	struct scan_got g = {"", 0};
 	(void)state;
 	watchlist_scan((const uint8_t *)text, sizeof text - 1, scan_one, &g);
-	assert_string_equal(g.s, "1:[a.test] 4:[b.test] 5:[bad name.test] 6:[x y] 7:[w] 8:[u v#w] "
-				 "9:[last] ");
+	assert_string_equal(g.s, "1:3:[a.test] 4:1:[b.test] 5:1:[bad name.test] 6:3:[x y] 7:1:[w] "
+				 "8:1:[u v#w] 9:2:[last] ");
 	g.n = 0;
 	g.s[0] = '\0';
 	watchlist_scan((const uint8_t *)"", 0, scan_one, &g);
