@@ -377,35 +377,43 @@ static uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int cmp_rrset(const void *a, const void *b)
+int agg_rrset_cmp(const struct agg_rrset *x, const struct agg_rrset *y)
 {
-	const struct agg_rrset *x = a, *y = b;
 	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
 	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
 }
 
-void agg_rrsets_finish(struct agg_rrsets *s)
+static int cmp_rrset(const void *a, const void *b)
 {
-	if (s->n < 2) {
-		s->merged = s->n;
-		return;
-	}
-	qsort(s->v, s->n, sizeof *s->v, cmp_rrset);
+	return agg_rrset_cmp(a, b);
+}
+
+size_t agg_rrset_merge(void *v, size_t n, size_t size)
+{
+	unsigned char *b = v;
+	if (n < 2)
+		return n;
+	qsort(v, n, size, cmp_rrset);
 	size_t o = 0;
-	for (size_t i = 1; i < s->n; i++) {
-		struct agg_rrset *k = &s->v[o], *r = &s->v[i];
-		if (cmp_rrset(k, r) == 0) {
+	for (size_t i = 1; i < n; i++) {
+		struct agg_rrset *k = (void *)(b + o * size), *r = (void *)(b + i * size);
+		if (agg_rrset_cmp(k, r) == 0) {
 			if (r->first_us < k->first_us)
 				k->first_us = r->first_us;
 			if (r->last_us > k->last_us)
 				k->last_us = r->last_us;
 			k->count += r->count;
 			free(r->key);
-		} else {
-			s->v[++o] = *r;
+		} else if (++o != i) {
+			memcpy(b + o * size, r, size);
 		}
 	}
-	s->n = s->merged = o + 1;
+	return o + 1;
+}
+
+void agg_rrsets_finish(struct agg_rrsets *s)
+{
+	s->n = s->merged = agg_rrset_merge(s->v, s->n, sizeof *s->v);
 }
 
 int agg_rrsets_add(struct agg_rrsets *s, const char *sensor, const struct rec *r)

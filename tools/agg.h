@@ -163,6 +163,18 @@ int agg_rrsets_add(struct agg_rrsets *s, const char *sensor, const struct rec *r
 /* Sort and merge: after it v[0..n) is in key order with unique keys. */
 void agg_rrsets_finish(struct agg_rrsets *s);
 
+/* Key order: the keys' bytes, then the shorter first. */
+int agg_rrset_cmp(const struct agg_rrset *x, const struct agg_rrset *y);
+/*
+ * The merge of agg_rrsets_finish, for rows of another kind too: v holds n
+ * rows of size bytes, each beginning with a struct agg_rrset (a caller's
+ * row embeds one as its first member; the rest of the row is moved with
+ * it).  They are sorted by key and rows of one key made one, the first
+ * of them: first and last seen widened, counts summed, the others' keys
+ * freed.  Returns the number of rows left in v[0..).
+ */
+size_t agg_rrset_merge(void *v, size_t n, size_t size);
+
 /* The parts of a group. Names and answers point into the key. */
 struct agg_rrset_view {
 	const char *sensor;

@@ -141,11 +141,8 @@ static void asn_text(char *out, size_t cap, const struct agg_ipinfo *in)
  * the order agg_rrsets sorted them.
  */
 struct cof_row {
+	struct agg_rrset set;		/* first, for agg_rrset_merge; the key is cof_key's */
 	const struct agg_rrset *r;	/* one of the merged ones, for its view */
-	uint8_t *key;
-	size_t klen;
-	int64_t first_us, last_us;
-	uint64_t count;
 };
 
 static void cof_put32(uint8_t *p, uint32_t v)
@@ -201,26 +198,16 @@ static uint8_t *cof_key(const struct agg_rrset *r, size_t *klen)
 	return key;
 }
 
-static int cof_key_cmp(const struct cof_row *x, const struct cof_row *y)
-{
-	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
-	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
-}
-
-static int cof_set_cmp(const void *a, const void *b)
-{
-	return cof_key_cmp(a, b);
-}
-
 /* By time: first seen, then last seen, then the set (a total order). */
 static int cof_time_cmp(const void *a, const void *b)
 {
-	const struct cof_row *x = a, *y = b;
+	const struct agg_rrset *x = &((const struct cof_row *)a)->set;
+	const struct agg_rrset *y = &((const struct cof_row *)b)->set;
 	if (x->first_us != y->first_us)
 		return x->first_us < y->first_us ? -1 : 1;
 	if (x->last_us != y->last_us)
 		return x->last_us < y->last_us ? -1 : 1;
-	return cof_key_cmp(x, y);
+	return agg_rrset_cmp(x, y);
 }
 
 /*
@@ -238,33 +225,15 @@ static void put_cof_n(FILE *f, const struct agg_rrsets *rr, size_t limit)
 	size_t n = 0;
 	for (size_t i = 0; rows && i < rr->n; i++) {
 		struct cof_row *c = &rows[n];
-		if (!(c->key = cof_key(&rr->v[i], &c->klen)))
+		c->set = rr->v[i];
+		if (!(c->set.key = cof_key(&rr->v[i], &c->set.klen)))
 			continue;	/* out of memory: that set is left out */
 		c->r = &rr->v[i];
-		c->first_us = rr->v[i].first_us;
-		c->last_us = rr->v[i].last_us;
-		c->count = rr->v[i].count;
 		n++;
 	}
-	if (n > 1) {
-		qsort(rows, n, sizeof *rows, cof_set_cmp);
-		size_t o = 0;
-		for (size_t i = 1; i < n; i++) {
-			struct cof_row *k = &rows[o], *r = &rows[i];
-			if (!cof_key_cmp(k, r)) {
-				if (r->first_us < k->first_us)
-					k->first_us = r->first_us;
-				if (r->last_us > k->last_us)
-					k->last_us = r->last_us;
-				k->count += r->count;
-				free(r->key);
-			} else {
-				rows[++o] = *r;
-			}
-		}
-		n = o + 1;
+	n = agg_rrset_merge(rows, n, sizeof *rows);
+	if (n > 1)
 		qsort(rows, n, sizeof *rows, cof_time_cmp);
-	}
 	for (size_t j = 0; j < n && (!limit || j < limit); j++) {
 		const struct cof_row *c = &rows[j];
 		struct agg_rrset_view v;
@@ -298,13 +267,13 @@ static void put_cof_n(FILE *f, const struct agg_rrsets *rr, size_t limit)
 			p += 1 + p[0];
 		}
 		fprintf(f, "],\"time_first\":%lld,\"time_last\":%lld,\"count\":%llu,\"sensor_id\":",
-			(long long)unix_s(c->first_us), (long long)unix_s(c->last_us),
-			(unsigned long long)c->count);
+			(long long)unix_s(c->set.first_us), (long long)unix_s(c->set.last_us),
+			(unsigned long long)c->set.count);
 		json_put_str(f, v.sensor, v.sensor_len);
 		fputs("}\n", f);
 	}
 	for (size_t j = 0; j < n; j++)
-		free(rows[j].key);
+		free(rows[j].set.key);
 	free(rows);
 }
 
