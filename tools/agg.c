@@ -184,6 +184,40 @@ void agg_on_fault(void *ctx, const char *path, uint64_t off, const char *why)
 	util_fault(stderr, path, off, 0, "%s", why ? why : "fault");
 }
 
+/* ---- record export ------------------------------------------------------- */
+
+struct export_ctx {
+	struct agg_faults *faults;	/* first: agg_on_fault reads it */
+	FILE *out;
+	int clickhouse;
+	uint8_t type;
+	int64_t since, until;
+	agg_row_fn *row;
+	uint64_t rows;
+};
+
+static int on_export_rec(void *ctx, const char *sensor, const struct store_seg *seg TIP_UNUSED,
+			 uint64_t pos TIP_UNUSED, const struct rec *r)
+{
+	struct export_ctx *x = ctx;
+	if (r->type != x->type || r->ts_us < x->since || r->ts_us > x->until)
+		return 0;
+	int stop = x->row(x->out, x->clickhouse, sensor, r);
+	x->rows++;
+	return stop;
+}
+
+uint64_t agg_export(const struct store_set *set, uint8_t type, const char *csv_header,
+		    agg_row_fn *row, FILE *out, int clickhouse, int64_t since, int64_t until,
+		    struct agg_faults *faults)
+{
+	struct export_ctx x = {faults, out, clickhouse, type, since, until, row, 0};
+	if (!clickhouse)
+		fputs(csv_header, out);
+	store_set_scan(set, on_export_rec, agg_on_fault, &x);
+	return x.rows;
+}
+
 /* ---- ip info ---------------------------------------------------------- */
 
 struct info_ctx {

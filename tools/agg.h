@@ -52,6 +52,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "asn_db.h"
 #include "flux_score.h"
@@ -107,6 +108,18 @@ struct agg_faults {
 	uint64_t n;
 };
 void agg_on_fault(void *ctx, const char *path, uint64_t off, const char *why);
+
+/*
+ * `tip export --records spam|feeds`: every record of type with its time
+ * in [since, until], handed to row, which writes it to out as a CSV line
+ * or (clickhouse 1) a JSONEachRow line and returns 0, or 1 on a write
+ * error (ferror), which ends the scan.  csv_header (CRLF-ended) comes
+ * first in CSV.  Faults go to faults.  Returns the rows written.
+ */
+typedef int agg_row_fn(FILE *out, int clickhouse, const char *sensor, const struct rec *r);
+uint64_t agg_export(const struct store_set *set, uint8_t type, const char *csv_header,
+		    agg_row_fn *row, FILE *out, int clickhouse, int64_t since, int64_t until,
+		    struct agg_faults *faults);
 
 /* ---- what is known of one IPv4 address ------------------------------- */
 

@@ -881,14 +881,6 @@ int feeds_query(const struct store_set *set, int fmt, const char *allowlist, int
 
 /* ---- export -------------------------------------------------------------- */
 
-struct fx {
-	struct agg_faults *faults;	/* first: agg_on_fault reads it */
-	FILE *out;
-	int clickhouse;
-	int64_t since, until;
-	uint64_t rows;
-};
-
 static void fx_csv(FILE *f, const char *s, size_t n)
 {
 	char buf[2 * FEED_VALUE_MAX + 64];
@@ -897,71 +889,63 @@ static void fx_csv(FILE *f, const char *s, size_t n)
 		fputs(buf, f);
 }
 
-static int on_feed_rec(void *ctx, const char *sensor, const struct store_seg *seg, uint64_t pos,
-		       const struct rec *r)
+/* One feed record as a row (agg_row_fn). */
+static int feed_row(FILE *out, int clickhouse, const char *sensor, const struct rec *r)
 {
-	struct fx *x = ctx;
 	static const char *const ops[] = {"?", "listed", "delisted", "fetch"};
 	static const char *const outcomes[] = {"ok", "not_modified", "failed"};
-	(void)seg, (void)pos;
-	if (r->type != REC_FEED || r->ts_us < x->since || r->ts_us > x->until)
-		return 0;
 	const struct rec_feed *f = &r->u.feed;
 	const char *op = ops[f->op <= 3 ? f->op : 0];
 	const char *kind = f->op == REC_FEED_FETCH ? "" : kind_names[f->kind <= 4 ? f->kind : 0];
 	const char *oc = f->op == REC_FEED_FETCH && f->outcome <= 2 ? outcomes[f->outcome] : "";
 	char t[40];
 	util_fmt_time(t, sizeof t, r->ts_us);
-	if (x->clickhouse) {
-		fputs("{\"sensor\":", x->out);
-		json_put_str(x->out, sensor, strlen(sensor));
-		fprintf(x->out, ",\"time\":%lld,\"time_us\":%lld,\"source\":",
+	if (clickhouse) {
+		fputs("{\"sensor\":", out);
+		json_put_str(out, sensor, strlen(sensor));
+		fprintf(out, ",\"time\":%lld,\"time_us\":%lld,\"source\":",
 			(long long)(r->ts_us / 1000000), (long long)r->ts_us);
-		json_put_str(x->out, f->source, f->source_len);
-		fprintf(x->out, ",\"op\":\"%s\",\"kind\":\"%s\",\"indicator\":", op, kind);
-		json_put_str(x->out, f->value, f->op == REC_FEED_FETCH ? 0 : f->value_len);
-		fputs(",\"host\":", x->out);
-		json_put_str(x->out, f->host, f->op == REC_FEED_FETCH ? 0 : f->host_len);
-		fprintf(x->out, ",\"status\":%u,\"outcome\":\"%s\",\"bytes\":%llu,\"entries\":%llu,"
+		json_put_str(out, f->source, f->source_len);
+		fprintf(out, ",\"op\":\"%s\",\"kind\":\"%s\",\"indicator\":", op, kind);
+		json_put_str(out, f->value, f->op == REC_FEED_FETCH ? 0 : f->value_len);
+		fputs(",\"host\":", out);
+		json_put_str(out, f->host, f->op == REC_FEED_FETCH ? 0 : f->host_len);
+		fprintf(out, ",\"status\":%u,\"outcome\":\"%s\",\"bytes\":%llu,\"entries\":%llu,"
 				"\"added\":%llu,\"removed\":%llu,\"bad\":%llu,\"duration_us\":%llu,"
 				"\"error\":",
 			(unsigned)f->status, oc, (unsigned long long)f->bytes,
 			(unsigned long long)f->entries, (unsigned long long)f->added,
 			(unsigned long long)f->removed, (unsigned long long)f->bad,
 			(unsigned long long)f->duration_us);
-		json_put_str(x->out, f->error, f->op == REC_FEED_FETCH ? f->error_len : 0);
-		fputs("}\n", x->out);
+		json_put_str(out, f->error, f->op == REC_FEED_FETCH ? f->error_len : 0);
+		fputs("}\n", out);
 	} else {
-		fx_csv(x->out, sensor, strlen(sensor));
-		fprintf(x->out, ",%s,", t);
-		fx_csv(x->out, f->source, f->source_len);
-		fprintf(x->out, ",%s,%s,", op, kind);
+		fx_csv(out, sensor, strlen(sensor));
+		fprintf(out, ",%s,", t);
+		fx_csv(out, f->source, f->source_len);
+		fprintf(out, ",%s,%s,", op, kind);
 		if (f->op != REC_FEED_FETCH) {
-			fx_csv(x->out, f->value, f->value_len);
-			fputc(',', x->out);
-			fx_csv(x->out, f->host, f->host_len);
-			fputs(",,,,,,,,,\r\n", x->out);
+			fx_csv(out, f->value, f->value_len);
+			fputc(',', out);
+			fx_csv(out, f->host, f->host_len);
+			fputs(",,,,,,,,,\r\n", out);
 		} else {
-			fprintf(x->out, ",,%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned)f->status, oc,
+			fprintf(out, ",,%u,%s,%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned)f->status, oc,
 				(unsigned long long)f->bytes, (unsigned long long)f->entries,
 				(unsigned long long)f->added, (unsigned long long)f->removed,
 				(unsigned long long)f->bad, (unsigned long long)f->duration_us);
-			fx_csv(x->out, f->error, f->error_len);
-			fputs("\r\n", x->out);
+			fx_csv(out, f->error, f->error_len);
+			fputs("\r\n", out);
 		}
 	}
-	x->rows++;
-	return ferror(x->out) ? 1 : 0;
+	return ferror(out) ? 1 : 0;
 }
 
 uint64_t feeds_export(const struct store_set *set, FILE *out, int clickhouse, int64_t since,
 		      int64_t until, struct agg_faults *faults)
 {
-	struct fx x = {faults, out, clickhouse, since, until, 0};
-	if (!clickhouse)
-		fputs("sensor,time,source,op,kind,indicator,host,status,outcome,bytes,entries,added,"
-		      "removed,bad,duration_us,error\r\n",
-		      out);
-	store_set_scan(set, on_feed_rec, agg_on_fault, &x);
-	return x.rows;
+	return agg_export(set, REC_FEED,
+			  "sensor,time,source,op,kind,indicator,host,status,outcome,bytes,entries,added,"
+			  "removed,bad,duration_us,error\r\n",
+			  feed_row, out, clickhouse, since, until, faults);
 }

@@ -164,14 +164,6 @@ size_t spam_key_parse(uint8_t *out, uint8_t kind, const char *text)
 
 /* ---- export (tip export --records spam) ----------------------------------------------------- */
 
-struct sx {
-	struct agg_faults *faults;	/* first: agg_on_fault reads it */
-	FILE *out;
-	int clickhouse;
-	int64_t since, until;
-	uint64_t rows;
-};
-
 static void sx_hex(FILE *f, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -266,17 +258,13 @@ static void sx_json_list(FILE *f, const char *key, const struct rec_spam *s, int
 	fputc(']', f);
 }
 
-static int on_spam_rec(void *ctx, const char *sensor, const struct store_seg *seg TIP_UNUSED,
-		       uint64_t pos TIP_UNUSED, const struct rec *r)
+/* One spam record as a row (agg_row_fn). */
+static int spam_row(FILE *f, int clickhouse, const char *sensor, const struct rec *r)
 {
-	struct sx *x = ctx;
-	if (r->type != REC_SPAM || r->ts_us < x->since || r->ts_us > x->until)
-		return 0;
 	const struct rec_spam *s = &r->u.spam;
 	const char *op = s->op == REC_SPAM_EXTRACT ? "extract" : "repeat";
 	int ex = s->op == REC_SPAM_EXTRACT;
-	FILE *f = x->out;
-	if (x->clickhouse) {
+	if (clickhouse) {
 		fputs("{\"sensor\":", f);
 		json_put_str(f, sensor, strlen(sensor));
 		fprintf(f, ",\"time\":%lld,\"time_us\":%lld,\"op\":\"%s\",\"digest\":\"",
@@ -348,18 +336,14 @@ static int on_spam_rec(void *ctx, const char *sensor, const struct store_seg *se
 			fputs("\r\n", f);
 		}
 	}
-	x->rows++;
 	return ferror(f) ? 1 : 0;
 }
 
 uint64_t spam_export(const struct store_set *set, FILE *out, int clickhouse, int64_t since,
 		     int64_t until, struct agg_faults *faults)
 {
-	struct sx x = {faults, out, clickhouse, since, until, 0};
-	if (!clickhouse)
-		fputs("sensor,time,op,digest,source,name,bytes,sender,subject,from,reply_to,"
-		      "return_path,message_id,hosts,domains,urls,urls_seen,attachments_sha256\r\n",
-		      out);
-	store_set_scan(set, on_spam_rec, agg_on_fault, &x);
-	return x.rows;
+	return agg_export(set, REC_SPAM,
+			  "sensor,time,op,digest,source,name,bytes,sender,subject,from,reply_to,"
+			  "return_path,message_id,hosts,domains,urls,urls_seen,attachments_sha256\r\n",
+			  spam_row, out, clickhouse, since, until, faults);
 }
