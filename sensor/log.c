@@ -27,7 +27,7 @@ static volatile unsigned trace_mask;
 static const char *trace_names[LOG_TRACE_MAX];
 static int trace_n;
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+const char *const log_level_names[LOG_LVL_DEBUG + 1] = {"error", "warn", "info", "debug"};
 
 void log_init(const char *ident, int stderr_on, int level)
 {
@@ -53,15 +53,15 @@ int log_get_level(void)
 
 int log_level_parse(const char *name)
 {
-	for (int i = 0; i < 4; i++)
-		if (strcmp(name, level_names[i]) == 0)
+	for (int i = 0; i <= LOG_LVL_DEBUG; i++)
+		if (strcmp(name, log_level_names[i]) == 0)
 			return i;
 	return -1;
 }
 
 const char *log_level_name(int level)
 {
-	return level >= 0 && level < 4 ? level_names[level] : "?";
+	return level >= 0 && level <= LOG_LVL_DEBUG ? log_level_names[level] : "?";
 }
 
 static void emit(int prio, const char *tag, const char *fmt, va_list ap, const char *err)

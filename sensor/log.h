@@ -36,7 +36,9 @@ void log_set_level(int level);
  */
 void log_copy_stderr(int on);
 int log_get_level(void);
-/* "error", "warn", "info", "debug" -> level, or -1. */
+/* The levels' names, by level: "error", "warn", "info", "debug". */
+extern const char *const log_level_names[LOG_LVL_DEBUG + 1];
+/* A name of log_level_names -> its level, or -1. */
 int log_level_parse(const char *name);
 const char *log_level_name(int level);
 
