@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,7 @@ static const struct conf_node *sect_before(const struct conf_node *sec, const st
 	return NULL;
 }
 
+/* where: the section's name in messages; NULL at the top level, which has none. */
 static int table_read(const struct conf *c, const struct conf_node *sec,
 		      const struct conf_table *t, const char *where, void *base, char *err,
 		      size_t errlen)
@@ -375,7 +377,8 @@ static int table_read(const struct conf *c, const struct conf_node *sec,
 				b = (char *)base + t->inc_off;
 		}
 		if (!k)
-			return conf_error(c, n, err, errlen, "unknown key '%s' in %s", n->key, where);
+			return conf_error(c, n, err, errlen, "unknown key '%s'%s%s", n->key,
+					  where ? " in " : "", where ? where : "");
 		if (k->kind == CONF_K_SECT) {
 			const struct conf_node *q;
 			if (!n->section)
@@ -679,84 +682,171 @@ static int no_section(const struct conf *c, const struct conf_node *first,
 	return 0;
 }
 
-static int read_store(struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
+/*
+ * The core's keys, read through key tables like a module's: the top
+ * level (core_keys), store { } and control { } (sections without a name,
+ * one of each).  A value goes into the struct conf being filled, which is
+ * the `base` of every reader; the kinds of conf.h take what they can,
+ * readers below the rest (strings, milliseconds, 64-bit sizes).
+ */
+#define CORE_S 1000000LL	/* a second, in microseconds */
+#define CORE_D (86400 * CORE_S)
+#define CORE_OFF(f) offsetof(struct conf, f)
+#define CORE_F(k, fn) {k, CONF_K_FN, 0, 0, 0, 0, NULL, fn}
+#define CORE_SECT(k, fn) {k, CONF_K_SECT, 0, 0, 0, 0, NULL, fn}
+
+/* A duration in lo..hi (microseconds), else "KEY: range". */
+static int dur_within(const struct conf *c, const struct conf_node *n, int64_t lo, int64_t hi,
+		      const char *range, int64_t *d, char *err, size_t errlen)
+{
+	if (conf_get_duration(c, n, d, err, errlen) < 0)
+		return -1;
+	if (*d < lo || *d > hi)
+		return conf_error(c, n, err, errlen, "%s: %s", n->key, range);
+	return 0;
+}
+
+static int key_dir(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		   size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (!n->argv[0][0])
+		return conf_error(c, n, err, errlen, "%s: empty path", n->key);
+	if (conf_arg_abspath(c, n, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->store_dir = n->argv[0];
+	return 0;
+}
+
+static int key_sensor(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->sensor = n->argv[0];
+	return 0;
+}
+
+static int key_segment_size(const struct conf *c, const struct conf_node *n, void *base,
+			    char *err, size_t errlen)
 {
 	uint64_t v;
-	int64_t d;
-	int b;
+	if (conf_get_size(c, n, &v, err, errlen) < 0)
+		return -1;
+	if (v < 4096 || v > (4ULL << 30) - 1)
+		return conf_error(c, n, err, errlen,
+				  "%s: between 4k and 4G (an index is limited to 4 GiB)", n->key);
+	((struct conf *)base)->policy.max_bytes = v;
+	return 0;
+}
 
-	if (sec->argc)
-		return conf_error(c, sec, err, errlen, "'store' takes no name");
-	for (const struct conf_node *n = sec->child; n; n = n->next) {
-		if (no_section(c, sec->child, n, err, errlen) < 0)
-			return -1;
-		if (!strcmp(n->key, "dir")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			if (!n->argv[0][0])
-				return conf_error(c, n, err, errlen, "dir: empty path");
-			if (conf_arg_abspath(c, n, err, errlen) < 0)
-				return -1;
-			c->store_dir = n->argv[0];
-		} else if (!strcmp(n->key, "sensor")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			c->sensor = n->argv[0];
-		} else if (!strcmp(n->key, "segment-size")) {
-			if (conf_get_size(c, n, &v, err, errlen) < 0)
-				return -1;
-			if (v < 4096 || v > (4ULL << 30) - 1)
-				return conf_error(c, n, err, errlen,
-						  "segment-size: between 4k and 4G (an index is "
-						  "limited to 4 GiB)");
-			c->policy.max_bytes = v;
-		} else if (!strcmp(n->key, "segment-age")) {
-			if (conf_get_duration(c, n, &d, err, errlen) < 0)
-				return -1;
-			if (d < 1000000 || d > 366 * 86400000000LL)
-				return conf_error(c, n, err, errlen,
-						  "segment-age: between 1s and 366d");
-			c->policy.max_age_s = (uint32_t)(d / 1000000);
-		} else if (!strcmp(n->key, "sync-interval")) {
-			if (conf_get_duration(c, n, &d, err, errlen) < 0)
-				return -1;
-			if (d < 1000 || d > 86400000000LL)
-				return conf_error(c, n, err, errlen,
-						  "sync-interval: between 1ms and 1d");
-			c->policy.sync_every_ms = (uint32_t)(d / 1000);
-		} else if (!strcmp(n->key, "sync-every")) {
-			if (conf_get_uint(c, n, 100000000, &v, err, errlen) < 0)
-				return -1;
-			c->policy.sync_every_n = (uint32_t)v;
-		} else if (!strcmp(n->key, "quota")) {
-			if (conf_get_size(c, n, &v, err, errlen) < 0)
-				return -1;
-			c->policy.quota_bytes = v;
-		} else if (!strcmp(n->key, "queue")) {
-			if (conf_get_uint(c, n, 1000000, &v, err, errlen) < 0)
-				return -1;
-			if (v < 16)
-				return conf_error(c, n, err, errlen, "queue: at least 16 records");
-			c->queue = (uint32_t)v;
-		} else if (!strcmp(n->key, "fsync")) {
-			if (conf_get_bool(c, n, &b, err, errlen) < 0)
-				return -1;
-			c->policy.no_fsync = !b;
-		} else if (!strcmp(n->key, "record-candidates")) {
-			if (conf_get_bool(c, n, &b, err, errlen) < 0)
-				return -1;
-			c->record_candidates = b;
-		} else {
-			return conf_error(c, n, err, errlen, "unknown key '%s' in store", n->key);
-		}
-	}
+static int key_segment_age(const struct conf *c, const struct conf_node *n, void *base,
+			   char *err, size_t errlen)
+{
+	int64_t d;
+	if (dur_within(c, n, CORE_S, 366 * CORE_D, "between 1s and 366d", &d, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->policy.max_age_s = (uint32_t)(d / CORE_S);
+	return 0;
+}
+
+static int key_sync_interval(const struct conf *c, const struct conf_node *n, void *base,
+			     char *err, size_t errlen)
+{
+	int64_t d;
+	if (dur_within(c, n, 1000, CORE_D, "between 1ms and 1d", &d, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->policy.sync_every_ms = (uint32_t)(d / 1000);
+	return 0;
+}
+
+static int key_quota(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		     size_t errlen)
+{
+	return conf_get_size(c, n, &((struct conf *)base)->policy.quota_bytes, err, errlen);
+}
+
+static int key_fsync(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		     size_t errlen)
+{
+	int b;
+	if (conf_get_bool(c, n, &b, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->policy.no_fsync = !b;
+	return 0;
+}
+
+static const struct conf_key store_keys[] = {
+	CORE_F("dir", key_dir),
+	CORE_F("sensor", key_sensor),
+	CORE_F("segment-size", key_segment_size),
+	CORE_F("segment-age", key_segment_age),
+	CORE_F("sync-interval", key_sync_interval),
+	{"sync-every", CONF_K_UINT, 0, CORE_OFF(policy.sync_every_n), 0, 100000000, NULL, NULL},
+	CORE_F("quota", key_quota),
+	{"queue", CONF_K_UINT, 0, CORE_OFF(queue), 16, 1000000, NULL, NULL},
+	CORE_F("fsync", key_fsync),
+	{"record-candidates", CONF_K_BOOL, 0, CORE_OFF(record_candidates), 0, 0, NULL, NULL},
+};
+
+static int key_socket(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (strlen(n->argv[0]) >= 108)	/* sun_path */
+		return conf_error(c, n, err, errlen, "%s: path too long", n->key);
+	if (abs_path_or_none(c, n, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->socket = n->argv[0];
+	return 0;
+}
+
+static int key_group(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		     size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->socket_group = n->argv[0];
+	return 0;
+}
+
+static const struct conf_key control_keys[] = {
+	CORE_F("socket", key_socket),
+	CORE_F("group", key_group),
+};
+
+/*
+ * store { } and control { } at the top level: the first section of its
+ * key, without a name, read through the table of its keys.
+ */
+static int sole_section(const struct conf *c, const struct conf_node *n,
+			const struct conf_key *keys, size_t nkeys, void *base, char *err,
+			size_t errlen)
+{
+	const struct conf_table t = {.keys = keys, .n = nkeys, .once = 1};
+	for (const struct conf_node *q = c->root; q && q != n; q = q->next)
+		if (q->section && !strcmp(q->key, n->key))
+			return conf_error(c, n, err, errlen, "second '%s' section", n->key);
+	if (n->argc)
+		return conf_error(c, n, err, errlen, "'%s' takes no name", n->key);
+	return conf_table_read(c, n, &t, base, err, errlen);
+}
+
+static int key_store(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		     size_t errlen)
+{
+	const struct conf *cf = base;
+	if (sole_section(c, n, store_keys, CONF_NKEYS(store_keys), base, err, errlen) < 0)
+		return -1;
 	/*
 	 * Retention never removes the active segment: a quota under two
 	 * segments would remove each segment as soon as it is sealed.
 	 */
-	const struct conf_node *q = conf_get(sec, "quota");
-	uint64_t seg = c->policy.max_bytes ? c->policy.max_bytes : 16u << 20;
-	if (q && c->policy.quota_bytes && c->policy.quota_bytes < 2 * seg)
+	const struct conf_node *q = conf_get(n, "quota");
+	uint64_t seg = cf->policy.max_bytes ? cf->policy.max_bytes : 16u << 20;
+	if (q && cf->policy.quota_bytes && cf->policy.quota_bytes < 2 * seg)
 		return conf_error(c, q, err, errlen,
 				  "quota: %s is less than two segments (segment-size %lluk): "
 				  "retention would keep no sealed segment",
@@ -764,99 +854,80 @@ static int read_store(struct conf *c, const struct conf_node *sec, char *err, si
 	return 0;
 }
 
-static int read_control(struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
+static int key_control(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		       size_t errlen)
 {
-	if (sec->argc)
-		return conf_error(c, sec, err, errlen, "'control' takes no name");
-	for (const struct conf_node *n = sec->child; n; n = n->next) {
-		if (no_section(c, sec->child, n, err, errlen) < 0)
-			return -1;
-		if (!strcmp(n->key, "socket")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			if (strlen(n->argv[0]) >= 108)	/* sun_path */
-				return conf_error(c, n, err, errlen, "socket: path too long");
-			if (abs_path_or_none(c, n, err, errlen) < 0)
-				return -1;
-			c->socket = n->argv[0];
-		} else if (!strcmp(n->key, "group")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			c->socket_group = n->argv[0];
-		} else {
-			return conf_error(c, n, err, errlen, "unknown key '%s' in control", n->key);
-		}
-	}
+	return sole_section(c, n, control_keys, CONF_NKEYS(control_keys), base, err, errlen);
+}
+
+/* module NAME { }: its keys are the module table's (module_conf_check); only its form here. */
+static int key_module(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		      size_t errlen)
+{
+	(void)base;
+	if (n->argc != 1)
+		return conf_error(c, n, err, errlen, "usage: module NAME { ... }");
+	const struct conf_node *first = conf_module(c, n->argv[0]);
+	if (first != n)
+		return conf_error(c, n, err, errlen, "module '%s' configured twice (first at line %d)",
+				  n->argv[0], first->line);
 	return 0;
 }
 
+static int key_user(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		    size_t errlen)
+{
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->user = n->argv[0];
+	return 0;
+}
+
+static int key_pidfile(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		       size_t errlen)
+{
+	if (abs_path_or_none(c, n, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->pidfile = n->argv[0];
+	return 0;
+}
+
+static int key_report_interval(const struct conf *c, const struct conf_node *n, void *base,
+			       char *err, size_t errlen)
+{
+	int64_t d;
+	if (dur_within(c, n, CORE_S, CORE_D, "between 1s and 1d", &d, err, errlen) < 0)
+		return -1;
+	((struct conf *)base)->report_ms = (uint32_t)(d / 1000);
+	return 0;
+}
+
+static int key_trace(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		     size_t errlen)
+{
+	if (n->argc < 1)
+		return conf_error(c, n, err, errlen, "%s: name at least one module", n->key);
+	((struct conf *)base)->trace = n;
+	return 0;
+}
+
+static const struct conf_key core_keys[] = {
+	CORE_SECT("module", key_module),
+	CORE_SECT("store", key_store),
+	CORE_SECT("control", key_control),
+	CORE_F("user", key_user),
+	CORE_F("pidfile", key_pidfile),
+	CONF_CHOICE("log-level", CORE_OFF(log_level), log_level_names,
+		    CONF_NKEYS(log_level_names), LOG_LVL_ERROR),
+	CORE_F("report-interval", key_report_interval),
+	CORE_F("trace", key_trace),
+};
+
 static int read_core(struct conf *c, char *err, size_t errlen)
 {
-	int seen_store = 0, seen_control = 0;
-	for (const struct conf_node *n = c->root; n; n = n->next) {
-		if (!strcmp(n->key, "module")) {
-			if (!n->section || n->argc != 1)
-				return conf_error(c, n, err, errlen,
-						  "usage: module NAME { ... }");
-			const struct conf_node *first = conf_module(c, n->argv[0]);
-			if (first != n)
-				return conf_error(c, n, err, errlen,
-						  "module '%s' configured twice (first at line %d)",
-						  n->argv[0], first->line);
-			continue;	/* checked by the module table */
-		}
-		if (!strcmp(n->key, "store") && n->section) {
-			if (seen_store++)
-				return conf_error(c, n, err, errlen, "second 'store' section");
-			if (read_store(c, n, err, errlen) < 0)
-				return -1;
-			continue;
-		}
-		if (!strcmp(n->key, "control") && n->section) {
-			if (seen_control++)
-				return conf_error(c, n, err, errlen, "second 'control' section");
-			if (read_control(c, n, err, errlen) < 0)
-				return -1;
-			continue;
-		}
-		if (no_section(c, c->root, n, err, errlen) < 0)
-			return -1;
-		if (!strcmp(n->key, "user")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			c->user = n->argv[0];
-		} else if (!strcmp(n->key, "pidfile")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			if (abs_path_or_none(c, n, err, errlen) < 0)
-				return -1;
-			c->pidfile = n->argv[0];
-		} else if (!strcmp(n->key, "log-level")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			int l = log_level_parse(n->argv[0]);
-			if (l < 0)
-				return conf_error(c, n, err, errlen,
-						  "log-level: '%s' is not error, warn, info or debug",
-						  n->argv[0]);
-			c->log_level = l;
-		} else if (!strcmp(n->key, "report-interval")) {
-			int64_t d;
-			if (conf_get_duration(c, n, &d, err, errlen) < 0)
-				return -1;
-			if (d < 1000000 || d > 86400000000LL)
-				return conf_error(c, n, err, errlen,
-						  "report-interval: between 1s and 1d");
-			c->report_ms = (uint32_t)(d / 1000);
-		} else if (!strcmp(n->key, "trace")) {
-			if (n->argc < 1)
-				return conf_error(c, n, err, errlen, "trace: name at least one module");
-			c->trace = n;
-		} else {
-			return conf_error(c, n, err, errlen, "unknown key '%s'", n->key);
-		}
-	}
-	return 0;
+	static const struct conf_table t = {.keys = core_keys, .n = CONF_NKEYS(core_keys), .once = 1};
+	const struct conf_node top = {.child = c->root};	/* the file, as a section */
+	return table_read(c, &top, &t, NULL, c, err, errlen);
 }
 
 int conf_parse(struct conf *c, const char *name, const char *text, size_t len, char *err,

@@ -159,7 +159,7 @@ static void test_conf_error_bad_values(void **state)
 	expect_error("store {\n fsync maybe\n}\n", 2, "not yes or no");
 	expect_error("store {\n queue 2\n}\n", 2, "at least 16");
 	expect_error("store {\n segment-size 8G\n}\n", 2, "between 4k and 4G");
-	expect_error("log-level loud\n", 1, "log-level: 'loud'");
+	expect_error("log-level loud\n", 1, "log-level: unknown value 'loud'");
 	expect_error("user\n", 1, "'user' takes one value");
 	expect_error("user a b\n", 1, "'user' takes one value");
 	expect_error("trace\n", 1, "trace: name at least one module");
