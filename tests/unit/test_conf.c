@@ -167,6 +167,176 @@ static void test_conf_error_bad_values(void **state)
 	expect_error("user {\n}\n", 1, "'user' is not a section");
 }
 
+/* The parse fails with exactly msg ("t.conf:LINE: message"), the struct left on defaults. */
+static void expect_exact(const char *text, const char *msg)
+{
+	struct conf c;
+	if (parse(&c, text) != -1 || strcmp(err, msg))
+		fail_msg("%s: got \"%s\", want \"%s\"", text, err, msg);
+	assert_null(c.root);
+	assert_string_equal(c.store_dir, CONF_DEFAULT_STORE);
+	conf_free(&c);
+}
+
+/* The core's tables take each key's bounds, both ends, and every level's name. */
+static void test_conf_core_tables_take_bounds(void **state)
+{
+	struct conf c;
+	assert_int_equal(parse(&c, "report-interval 1s\nstore {\n segment-size 4k\n segment-age 1s\n"
+				   " sync-interval 1ms\n queue 16\n sync-every 0\n"
+				   " record-candidates no\n sensor s1\n}\n"), 0);
+	assert_int_equal(c.report_ms, 1000);
+	assert_int_equal(c.policy.max_bytes, 4096);
+	assert_int_equal(c.policy.max_age_s, 1);
+	assert_int_equal(c.policy.sync_every_ms, 1);
+	assert_int_equal(c.queue, 16);
+	assert_int_equal(c.policy.sync_every_n, 0);
+	assert_int_equal(c.record_candidates, 0);
+	assert_int_equal(c.policy.no_fsync, 0);
+	assert_string_equal(c.sensor, "s1");
+	assert_null(c.trace);
+	conf_free(&c);
+	assert_int_equal(parse(&c, "report-interval 1d\nstore {\n segment-size 4194303k\n"
+				   " segment-age 366d\n sync-interval 1d\n queue 1000000\n"
+				   " sync-every 100000000\n quota 8G\n fsync yes\n}\n"), 0);
+	assert_int_equal(c.report_ms, 86400000);
+	assert_int_equal(c.policy.max_bytes, (4ULL << 30) - 1024);
+	assert_int_equal(c.policy.max_age_s, 366 * 86400);
+	assert_int_equal(c.policy.sync_every_ms, 86400000);
+	assert_int_equal(c.queue, 1000000);
+	assert_int_equal(c.policy.sync_every_n, 100000000);
+	assert_int_equal(c.policy.quota_bytes, 8ULL << 30);
+	assert_int_equal(c.policy.no_fsync, 0);
+	assert_int_equal(c.record_candidates, 1);
+	conf_free(&c);
+	/* a duration is cut to the unit its field keeps */
+	assert_int_equal(parse(&c, "report-interval 1500ms\nstore {\n segment-age 1500ms\n}\n"), 0);
+	assert_int_equal(c.report_ms, 1500);
+	assert_int_equal(c.policy.max_age_s, 1);
+	conf_free(&c);
+	for (int l = LOG_LVL_ERROR; l <= LOG_LVL_DEBUG; l++) {
+		char text[32];
+		snprintf(text, sizeof text, "log-level %s\n", log_level_names[l]);
+		assert_int_equal(parse(&c, text), 0);
+		assert_int_equal(c.log_level, l);
+		conf_free(&c);
+	}
+	/* an empty store or control section keeps every default */
+	assert_int_equal(parse(&c, "store {\n}\ncontrol {\n}\n"), 0);
+	assert_string_equal(c.store_dir, CONF_DEFAULT_STORE);
+	assert_string_equal(c.socket, CONF_DEFAULT_SOCKET);
+	assert_int_equal(c.queue, CONF_DEFAULT_QUEUE);
+	conf_free(&c);
+}
+
+/* Each kind of mistake in the top level, store and control, with its line and message. */
+static void test_conf_core_tables_errors(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		/* top level */
+		{"user tip\nfrob 1\n", "t.conf:2: unknown key 'frob'"},
+		{"user tip\nfrob {\n}\n", "t.conf:2: unknown key 'frob'"},
+		{"log-level loud\n",
+		 "t.conf:1: log-level: unknown value 'loud' (one of: error, warn, info, debug)"},
+		{"log-level INFO\n",
+		 "t.conf:1: log-level: unknown value 'INFO' (one of: error, warn, info, debug)"},
+		{"log-level info warn\n", "t.conf:1: 'log-level' takes one value"},
+		{"report-interval soon\n",
+		 "t.conf:1: report-interval: bad duration 'soon' (use 30s, 5m, 2h, 1d)"},
+		{"report-interval 999ms\n", "t.conf:1: report-interval: between 1s and 1d"},
+		{"report-interval 86401\n", "t.conf:1: report-interval: between 1s and 1d"},
+		{"pidfile run/tipd.pid\n", "t.conf:1: pidfile: use an absolute path"},
+		{"pidfile\n", "t.conf:1: 'pidfile' takes one value"},
+		{"trace\n", "t.conf:1: trace: name at least one module"},
+		{"log-level info\nuser a\nlog-level warn\n",
+		 "t.conf:3: 'log-level' given twice (first at line 1)"},
+		{"trace sched\nuser a\ntrace bus\n", "t.conf:3: 'trace' given twice (first at line 1)"},
+		{"pidfile {\n}\n", "t.conf:1: 'pidfile' is not a section"},
+		{"user tip\ntrace {\n}\n", "t.conf:2: 'trace' is not a section"},
+		{"user tip\nstore /var/lib/tip\n", "t.conf:2: store: a section { } is needed"},
+		{"control none\n", "t.conf:1: control: a section { } is needed"},
+		{"module w\n", "t.conf:1: module: a section { } is needed"},
+		{"module a b {\n}\n", "t.conf:1: usage: module NAME { ... }"},
+		{"module w {\n}\nmodule v {\n}\nmodule w {\n}\n",
+		 "t.conf:5: module 'w' configured twice (first at line 1)"},
+		{"store x {\n}\n", "t.conf:1: 'store' takes no name"},
+		{"control x {\n}\n", "t.conf:1: 'control' takes no name"},
+		{"store {\n}\ncontrol {\n}\nstore {\n dir /x\n}\n", "t.conf:5: second 'store' section"},
+		/* the second section is refused before what is in it */
+		{"store {\n}\nstore {\n colour 1\n}\n", "t.conf:3: second 'store' section"},
+		{"control {\n}\ncontrol {\n}\n", "t.conf:3: second 'control' section"},
+		/* store */
+		{"user tip\nstore {\n colour red\n}\n", "t.conf:3: unknown key 'colour' in store"},
+		{"store {\n colour {\n }\n}\n", "t.conf:2: unknown key 'colour' in store"},
+		{"store {\n socket /x\n}\n", "t.conf:2: unknown key 'socket' in store"},
+		{"store {\n dir {\n }\n}\n", "t.conf:2: 'dir' is not a section"},
+		{"store {\n dir \"\"\n}\n", "t.conf:2: dir: empty path"},
+		{"store {\n dir /a /b\n}\n", "t.conf:2: 'dir' takes one value"},
+		{"store {\n sensor\n}\n", "t.conf:2: 'sensor' takes one value"},
+		{"store {\n segment-size big\n}\n",
+		 "t.conf:2: segment-size: bad size 'big' (use 512k, 16M, 1G)"},
+		{"store {\n segment-size 4095\n}\n",
+		 "t.conf:2: segment-size: between 4k and 4G (an index is limited to 4 GiB)"},
+		{"store {\n segment-size 4G\n}\n",
+		 "t.conf:2: segment-size: between 4k and 4G (an index is limited to 4 GiB)"},
+		{"store {\n segment-age 999ms\n}\n", "t.conf:2: segment-age: between 1s and 366d"},
+		{"store {\n segment-age 367d\n}\n", "t.conf:2: segment-age: between 1s and 366d"},
+		{"store {\n sync-interval 0ms\n}\n", "t.conf:2: sync-interval: between 1ms and 1d"},
+		{"store {\n sync-interval 2d\n}\n", "t.conf:2: sync-interval: between 1ms and 1d"},
+		{"store {\n sync-every 100000001\n}\n",
+		 "t.conf:2: sync-every: '100000001' is not a number up to 100000000"},
+		{"store {\n sync-every -1\n}\n",
+		 "t.conf:2: sync-every: '-1' is not a number up to 100000000"},
+		{"store {\n queue 15\n}\n", "t.conf:2: queue: at least 16"},
+		{"store {\n queue 1000001\n}\n",
+		 "t.conf:2: queue: '1000001' is not a number up to 1000000"},
+		{"store {\n quota 12X\n}\n", "t.conf:2: quota: bad size '12X' (use 512k, 16M, 1G)"},
+		{"store {\n fsync maybe\n}\n", "t.conf:2: fsync: 'maybe' is not yes or no"},
+		{"store {\n record-candidates 2\n}\n",
+		 "t.conf:2: record-candidates: '2' is not yes or no"},
+		{"store {\n quota {\n }\n}\n", "t.conf:2: 'quota' is not a section"},
+		{"store {\n fsync no\n queue 20\n fsync yes\n}\n",
+		 "t.conf:4: 'fsync' given twice (first at line 2)"},
+		{"store {\n segment-size 4k\n quota 7k\n}\n",
+		 "t.conf:3: quota: 7k is less than two segments (segment-size 4k): "
+		 "retention would keep no sealed segment"},
+		/* the rule is checked after the whole section: segment-size may come after */
+		{"store {\n quota 1M\n segment-size 1M\n}\n",
+		 "t.conf:2: quota: 1M is less than two segments (segment-size 1024k): "
+		 "retention would keep no sealed segment"},
+		{"store {\n quota 31M\n}\n",
+		 "t.conf:2: quota: 31M is less than two segments (segment-size 16384k): "
+		 "retention would keep no sealed segment"},
+		/* control */
+		{"control {\n colour 1\n}\n", "t.conf:2: unknown key 'colour' in control"},
+		{"control {\n user tip\n}\n", "t.conf:2: unknown key 'user' in control"},
+		{"control {\n socket rel.sock\n}\n", "t.conf:2: socket: use an absolute path"},
+		{"control {\n group\n}\n", "t.conf:2: 'group' takes one value"},
+		{"control {\n group a\n socket none\n group b\n}\n",
+		 "t.conf:4: 'group' given twice (first at line 2)"},
+		{"control {\n socket {\n }\n}\n", "t.conf:2: 'socket' is not a section"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_exact(bad[i].text, bad[i].msg);
+	/* a quota of two segments is taken; a socket path of 107 bytes, not 108 (sun_path) */
+	struct conf c;
+	char text[256], path[128];
+	memset(path, 'x', sizeof path);
+	path[0] = '/';
+	path[107] = 0;
+	snprintf(text, sizeof text, "store {\n quota 32M\n}\ncontrol {\n socket %s\n}\n", path);
+	assert_int_equal(parse(&c, text), 0);
+	assert_int_equal(c.policy.quota_bytes, 32 << 20);
+	assert_string_equal(c.socket, path);
+	conf_free(&c);
+	path[107] = 'x';
+	path[108] = 0;
+	snprintf(text, sizeof text, "store {\n quota 32M\n}\ncontrol {\n socket %s\n}\n", path);
+	expect_exact(text, "t.conf:5: socket: path too long");
+}
+
 /* conf_arg_abspath: one value, starting with '/'; the core's paths take "" and none too. */
 static void test_conf_abspath(void **state)
 {
@@ -499,6 +669,8 @@ int main(void)
 		cmocka_unit_test(test_conf_error_stray_close_brace),
 		cmocka_unit_test(test_conf_error_duplicates),
 		cmocka_unit_test(test_conf_error_bad_values),
+		cmocka_unit_test(test_conf_core_tables_take_bounds),
+		cmocka_unit_test(test_conf_core_tables_errors),
 		cmocka_unit_test(test_conf_abspath),
 		cmocka_unit_test(test_conf_error_bad_bytes),
 		cmocka_unit_test(test_conf_error_limits),
