@@ -46,19 +46,22 @@ struct watchlist {
 	uint64_t last_names;
 };
 
+static int key_file(const struct conf *c, const struct conf_node *n, void *base TIP_UNUSED,
+		    char *err, size_t errlen)
+{
+	return conf_arg_abspath(c, n, err, errlen);
+}
+
+static const struct conf_key wl_keys[] = {
+	{"file", CONF_K_FN, 0, 0, 0, 0, NULL, key_file},
+};
+
 static int wl_check(const struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
 {
-	for (const struct conf_node *n = sec ? sec->child : NULL; n; n = n->next) {
-		if (module_common_key(n->key))
-			continue;
-		if (!strcmp(n->key, "file")) {
-			if (conf_arg_abspath(c, n, err, errlen) < 0)
-				return -1;
-		} else {
-			return conf_error(c, n, err, errlen, "unknown key '%s' in module watchlist",
-					  n->key);
-		}
-	}
+	static const struct conf_table table = {
+		.keys = wl_keys, .n = CONF_NKEYS(wl_keys), .skip = module_common_key, .once = 1};
+	if (sec && conf_table_read(c, sec, &table, NULL, err, errlen) < 0)
+		return -1;
 	int on = 1;
 	const struct conf_node *en = conf_get(sec, "enable");
 	if (en && en->argc == 1)

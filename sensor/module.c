@@ -2,6 +2,7 @@
  * module: the table of built-in modules and what all module sections of
  * the configuration have in common (module.h).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,8 +34,32 @@ const size_t module_table_len = sizeof module_table / sizeof module_table[0];
 /* Modules Kconfig knows, built in or not, for a clear error message. */
 static const char *const known[] = {"watchlist", "fastflux", "blacklist", "spamtrap", "share"};
 
-static const char *const common_keys[] = {"enable",      "interval",    "jitter",
-					  "at",          "backoff-min", "backoff-max"};
+/* The keys every module section has: when and how often it runs. */
+struct sched_keys {
+	int on, at;
+	int64_t interval, jitter, bmin, bmax;
+};
+
+static int key_at(const struct conf *c, const struct conf_node *n, void *base, char *err,
+		  size_t errlen)
+{
+	struct sched_keys *k = base;
+	if (conf_arg1(c, n, err, errlen) < 0)
+		return -1;
+	if (conf_clock_time(n->argv[0], &k->at) < 0)
+		return conf_error(c, n, err, errlen, "at: '%s' is not HH:MM (UTC)", n->argv[0]);
+	return 0;
+}
+
+#define SK_OFF(f) ((uint32_t)offsetof(struct sched_keys, f))
+static const struct conf_key common_keys[] = {
+	{"enable", CONF_K_BOOL, 0, SK_OFF(on), 0, 0, NULL, NULL},
+	{"interval", CONF_K_DUR, 0, SK_OFF(interval), 1000000, 0, NULL, NULL},
+	{"jitter", CONF_K_DUR, 0, SK_OFF(jitter), 0, 0, NULL, NULL},
+	{"at", CONF_K_FN, 0, 0, 0, 0, NULL, key_at},
+	{"backoff-min", CONF_K_DUR, 0, SK_OFF(bmin), 1000, 0, NULL, NULL},
+	{"backoff-max", CONF_K_DUR, 0, SK_OFF(bmax), 0, 0, NULL, NULL},
+};
 
 const struct module_ops *module_find(const char *name)
 {
@@ -58,10 +83,16 @@ const char *module_state_name(int state)
 
 int module_common_key(const char *key)
 {
-	for (size_t i = 0; i < sizeof common_keys / sizeof common_keys[0]; i++)
-		if (!strcmp(key, common_keys[i]))
+	for (size_t i = 0; i < CONF_NKEYS(common_keys); i++)
+		if (!strcmp(key, common_keys[i].key))
 			return 1;
 	return 0;
+}
+
+/* The module's own keys are its check's: left alone here. */
+static int own_key(const char *key)
+{
+	return !module_common_key(key);
 }
 
 int module_enabled(const struct conf *c, const struct module_ops *ops)
@@ -90,64 +121,30 @@ static int64_t next_daily(int secs)
 int module_sched_conf(const struct conf *c, const struct conf_node *sec, struct sched_task *t,
 		      int64_t def_interval_us, char *err, size_t errlen)
 {
-	int64_t interval = def_interval_us, jitter = 0;
-	int64_t bmin = SCHED_BACKOFF_MIN_US, bmax = SCHED_BACKOFF_MAX_US;
-	int at = -1, on;
+	struct sched_keys k = {.at = -1, .interval = def_interval_us,
+			       .bmin = SCHED_BACKOFF_MIN_US, .bmax = SCHED_BACKOFF_MAX_US};
+	static const struct conf_table table = {
+		.keys = common_keys, .n = CONF_NKEYS(common_keys), .skip = own_key, .once = 1};
 	const struct conf_node *n;
 
-	for (n = sec ? sec->child : NULL; n; n = n->next) {
-		if (!module_common_key(n->key))
-			continue;
-		if (n->section)
-			return conf_error(c, n, err, errlen, "'%s' is not a section", n->key);
-		for (const struct conf_node *q = sec->child; q != n; q = q->next)
-			if (!strcmp(q->key, n->key))
-				return conf_error(c, n, err, errlen,
-						  "'%s' given twice (first at line %d)", n->key,
-						  q->line);
-		if (!strcmp(n->key, "enable")) {
-			if (conf_get_bool(c, n, &on, err, errlen) < 0)
-				return -1;
-		} else if (!strcmp(n->key, "interval")) {
-			if (conf_get_duration(c, n, &interval, err, errlen) < 0)
-				return -1;
-			if (interval < 1000000)
-				return conf_error(c, n, err, errlen, "interval: at least 1s");
-		} else if (!strcmp(n->key, "jitter")) {
-			if (conf_get_duration(c, n, &jitter, err, errlen) < 0)
-				return -1;
-		} else if (!strcmp(n->key, "at")) {
-			if (conf_arg1(c, n, err, errlen) < 0)
-				return -1;
-			if (conf_clock_time(n->argv[0], &at) < 0)
-				return conf_error(c, n, err, errlen, "at: '%s' is not HH:MM (UTC)",
-						  n->argv[0]);
-		} else if (!strcmp(n->key, "backoff-min")) {
-			if (conf_get_duration(c, n, &bmin, err, errlen) < 0)
-				return -1;
-			if (bmin < 1000)
-				return conf_error(c, n, err, errlen, "backoff-min: at least 1ms");
-		} else if (!strcmp(n->key, "backoff-max")) {
-			if (conf_get_duration(c, n, &bmax, err, errlen) < 0)
-				return -1;
-		}
-	}
-	if (bmax < bmin) {
+	if (sec && conf_table_read(c, sec, &table, &k, err, errlen) < 0)
+		return -1;
+	if (k.bmax < k.bmin) {
 		n = conf_get(sec, "backoff-max");
 		return conf_error(c, n ? n : sec, err, errlen,
 				  "backoff-max is shorter than backoff-min");
 	}
-	if (at >= 0 && !conf_get(sec, "interval"))
-		interval = 86400 * 1000000LL;
-	if (interval > 0 && jitter > interval / 2) {
+	if (k.at >= 0 && !conf_get(sec, "interval"))
+		k.interval = 86400 * 1000000LL;
+	if (k.interval > 0 && k.jitter > k.interval / 2) {
 		n = conf_get(sec, "jitter");
 		return conf_error(c, n, err, errlen, "jitter: at most half the interval");
 	}
 	if (!t)
 		return 0;
-	sched_every(t, interval, jitter);
-	sched_at(t, at >= 0 ? next_daily(at) : 0);
-	sched_backoff(t, bmin, bmax);
+	sched_every(t, k.interval, k.jitter);
+	sched_at(t, k.at >= 0 ? next_daily(k.at) : 0);
+	sched_backoff(t, k.bmin, k.bmax);
 	return 0;
 }
 

@@ -69,6 +69,13 @@ static void test_module_keys_given_twice(void **st)
 		     "t.conf:3: 'settle' given twice (first at line 2)");
 	expect_error("module share {\n max-conn 4\n max-conn 5\n}\n",
 		     "t.conf:3: 'max-conn' given twice (first at line 2)");
+	expect_error("module watchlist {\n file /a\n file /b\n}\n",
+		     "t.conf:3: 'file' given twice (first at line 2)");
+	/* and the keys every module has, read by module.c's table */
+	expect_error("module watchlist {\n file /a\n interval 1s\n interval 2s\n}\n",
+		     "t.conf:4: 'interval' given twice (first at line 3)");
+	expect_error("module fastflux {\n at 03:00\n at 04:00\n}\n",
+		     "t.conf:3: 'at' given twice (first at line 2)");
 }
 
 /* The files other modules open after tipd chdir'ed to / are absolute paths. */
@@ -78,6 +85,33 @@ static void test_module_paths_absolute(void **st)
 		     "t.conf:3: key: use an absolute path");
 	expect_error("module watchlist {\n file watch.txt\n}\n",
 		     "t.conf:2: file: use an absolute path");
+}
+
+/* The keys every module has, each mistake with its line. */
+static void test_module_common_keys(void **st)
+{
+	char err[512];
+	assert_int_equal(check("module watchlist {\n file /a\n enable yes\n interval 10s\n"
+			       " jitter 5s\n backoff-min 1ms\n backoff-max 1ms\n}\n",
+			       err, sizeof err),
+			 0);
+	assert_int_equal(check("module fastflux {\n at 23:59\n jitter 12h\n}\n", err, sizeof err),
+			 0);
+	expect_error("module watchlist {\n file /a\n interval 999ms\n}\n",
+		     "t.conf:3: interval: at least 1s");
+	expect_error("module watchlist {\n file /a\n backoff-min 0s\n}\n",
+		     "t.conf:3: backoff-min: at least 1ms");
+	expect_error("module watchlist {\n file /a\n backoff-min 2s\n backoff-max 1s\n}\n",
+		     "t.conf:4: backoff-max is shorter than backoff-min");
+	expect_error("module watchlist {\n file /a\n interval 10s\n jitter 6s\n}\n",
+		     "t.conf:4: jitter: at most half the interval");
+	expect_error("module watchlist {\n file /a\n at 24:00\n}\n",
+		     "t.conf:3: at: '24:00' is not HH:MM (UTC)");
+	expect_error("module watchlist {\n file /a\n enable maybe\n}\n", "t.conf:3: enable:");
+	expect_error("module watchlist {\n file /a\n interval {\n }\n}\n",
+		     "t.conf:3: 'interval' is not a section");
+	expect_error("module watchlist {\n file /a\n colour blue\n}\n",
+		     "t.conf:3: unknown key 'colour' in module watchlist");
 }
 
 static void test_blacklist_conf_refuses_mistakes(void **st)
@@ -200,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_blacklist_conf_refuses_mistakes),
 		cmocka_unit_test(test_module_keys_given_twice),
 		cmocka_unit_test(test_module_paths_absolute),
+		cmocka_unit_test(test_module_common_keys),
 		cmocka_unit_test(test_choice_keys_take_their_names),
 		cmocka_unit_test(test_fetch_keys_shared_by_source_and_archive),
 	};
