@@ -137,7 +137,7 @@ stop_quiet() {	# stop_quiet NAME
 	write_conf 1h 1h 1h
 	kill -HUP "$PID"
 	QUIET_LINES=; QUIET_SINCE=
-	if ! wait_until 300 quiet; then
+	if ! wait_until 900 quiet; then
 		notok "$1" "tipd did not go quiet: $(status_field fastflux busy) busy"
 	fi
 	STOPS="${STOPS:+$STOPS,}$(date +%s.%N)"
