@@ -336,6 +336,15 @@ static int conf_key_read(const struct conf *c, const struct conf_node *n, const 
 		return 0;
 	case CONF_K_BOOL:
 		return conf_get_bool(c, n, (int *)dst, err, errlen);
+	case CONF_K_STR:
+		if (conf_arg1(c, n, err, errlen) < 0)
+			return -1;
+		v = strlen(n->argv[0]);
+		if (k->hi > 0 && (v < (uint64_t)k->lo || v > (uint64_t)k->hi))
+			return conf_error(c, n, err, errlen, "%s: %lld-%lld bytes", n->key,
+					  (long long)k->lo, (long long)k->hi);
+		*(const char **)dst = n->argv[0];
+		return 0;
 	case CONF_K_CHOICE:
 		return choice_read(c, n, k, (int *)dst, err, errlen);
 	case CONF_K_FN:
@@ -719,15 +728,6 @@ static int key_dir(const struct conf *c, const struct conf_node *n, void *base, 
 	return 0;
 }
 
-static int key_sensor(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		      size_t errlen)
-{
-	if (conf_arg1(c, n, err, errlen) < 0)
-		return -1;
-	((struct conf *)base)->sensor = n->argv[0];
-	return 0;
-}
-
 static int key_segment_size(const struct conf *c, const struct conf_node *n, void *base,
 			    char *err, size_t errlen)
 {
@@ -779,7 +779,7 @@ static int key_fsync(const struct conf *c, const struct conf_node *n, void *base
 
 static const struct conf_key store_keys[] = {
 	CORE_F("dir", key_dir),
-	CORE_F("sensor", key_sensor),
+	{"sensor", CONF_K_STR, 0, CORE_OFF(sensor), 0, 0, NULL, NULL},
 	CORE_F("segment-size", key_segment_size),
 	CORE_F("segment-age", key_segment_age),
 	CORE_F("sync-interval", key_sync_interval),
@@ -803,18 +803,9 @@ static int key_socket(const struct conf *c, const struct conf_node *n, void *bas
 	return 0;
 }
 
-static int key_group(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		     size_t errlen)
-{
-	if (conf_arg1(c, n, err, errlen) < 0)
-		return -1;
-	((struct conf *)base)->socket_group = n->argv[0];
-	return 0;
-}
-
 static const struct conf_key control_keys[] = {
 	CORE_F("socket", key_socket),
-	CORE_F("group", key_group),
+	{"group", CONF_K_STR, 0, CORE_OFF(socket_group), 0, 0, NULL, NULL},
 };
 
 /*
@@ -874,15 +865,6 @@ static int key_module(const struct conf *c, const struct conf_node *n, void *bas
 	return 0;
 }
 
-static int key_user(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		    size_t errlen)
-{
-	if (conf_arg1(c, n, err, errlen) < 0)
-		return -1;
-	((struct conf *)base)->user = n->argv[0];
-	return 0;
-}
-
 static int key_pidfile(const struct conf *c, const struct conf_node *n, void *base, char *err,
 		       size_t errlen)
 {
@@ -915,7 +897,7 @@ static const struct conf_key core_keys[] = {
 	CORE_SECT("module", key_module),
 	CORE_SECT("store", key_store),
 	CORE_SECT("control", key_control),
-	CORE_F("user", key_user),
+	{"user", CONF_K_STR, 0, CORE_OFF(user), 0, 0, NULL, NULL},
 	CORE_F("pidfile", key_pidfile),
 	CONF_CHOICE("log-level", CORE_OFF(log_level), log_level_names,
 		    CONF_NKEYS(log_level_names), LOG_LVL_ERROR),

@@ -131,6 +131,8 @@ int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err,
  *                with CONF_F_WHOLE whole seconds up to hi, else cut to seconds
  *   CONF_K_SIZE  unsigned bytes; lo..hi
  *   CONF_K_BOOL  int
+ *   CONF_K_STR   const char *, the one argument (the tree's, not a copy);
+ *                with hi > 0, lo..hi bytes ("KEY: LO-HI bytes")
  *   CONF_K_CHOICE int: one of the hi names at range, which store lo,
  *                lo + 1, ...; else "KEY: unknown value 'X' (one of: a, b,
  *                c)" (CONF_CHOICE below)
@@ -141,8 +143,8 @@ int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err,
  * CONF_F_WHOLE, not whole seconds; for a size, outside lo..hi).
  */
 enum conf_kind {
-	CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_CHOICE, CONF_K_FN,
-	CONF_K_SECT
+	CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_STR, CONF_K_CHOICE,
+	CONF_K_FN, CONF_K_SECT
 };
 #define CONF_F_WHOLE 1
 #define CONF_F_REPEAT 2	/* may be given more than once (share's peer) */

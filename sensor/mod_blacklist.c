@@ -134,21 +134,7 @@ static int src_init(struct blacklist *bl, struct bl_source *s, const struct conf
 		    const struct bl_src_conf *sc);
 static void src_free(struct bl_source *s);
 
-/* column (csv), path (json) */
-static int key_field(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		     size_t errlen)
-{
-	struct bl_src_conf *sc = base;
-	if (conf_arg1(c, n, err, errlen) < 0)
-		return -1;
-	if (!n->argv[0][0] || strlen(n->argv[0]) > FEED_PATH_MAX)
-		return conf_error(c, n, err, errlen, "%s: 1-%d bytes", n->key, FEED_PATH_MAX);
-	*(n->key[0] == 'c' ? &sc->column : &sc->path) = n->argv[0];
-	return 0;
-}
-
 #define SC_OFF(f) offsetof(struct bl_src_conf, f)
-#define SC_F(k, fn) {k, CONF_K_FN, 0, 0, 0, 0, NULL, fn}
 
 /* The keys of `source NAME { }` besides fetch_conf_keys (tipd.conf(5)). */
 static const struct conf_key source_keys[] = {
@@ -156,8 +142,8 @@ static const struct conf_key source_keys[] = {
 		    FEED_HOSTS),
 	CONF_CHOICE("kind", SC_OFF(kind), feed_kind_names + FEED_K_DOMAIN, FEED_K_URL,
 		    FEED_K_DOMAIN),
-	SC_F("column", key_field),
-	SC_F("path", key_field),
+	{"column", CONF_K_STR, 0, SC_OFF(column), 1, FEED_PATH_MAX, NULL, NULL},	/* csv */
+	{"path", CONF_K_STR, 0, SC_OFF(path), 1, FEED_PATH_MAX, NULL, NULL},	/* json */
 	{"period", CONF_K_DUR, 0, SC_OFF(period_us), 0, 0, NULL, NULL},
 	{"max-entries", CONF_K_UINT, 0, SC_OFF(max_entries), 0, UINT32_MAX, NULL, NULL},
 };

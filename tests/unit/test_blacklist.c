@@ -123,6 +123,13 @@ static void test_blacklist_conf_refuses_mistakes(void **st)
 		     "t.conf:5: format: unknown value 'xml' (one of: hosts, domains, ips, cidr, "
 		     "csv, urls, json, ipsum, trails)");
 	expect_error(SRC("  url http://x/\n  format csv\n"), "format csv needs 'column'");
+	expect_error(SRC("  url http://x/\n  format csv\n  column \"\"\n"),
+		     "t.conf:6: column: 1-64 bytes");
+	expect_error(SRC("  url http://x/\n  format json\n  path "
+			 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"),
+		     "t.conf:6: path: 1-64 bytes");
+	expect_error(SRC("  url http://x/\n  format json\n  path a b\n"),
+		     "t.conf:6: 'path' takes one value");
 	expect_error(SRC("  url http://x/\n  format json\n"), "format json needs 'path'");
 	expect_error(SRC("  url http://x/\n  format cidr\n  column 2\n"), "column: only for format csv");
 	expect_error(SRC("  url http://x/\n  format cidr\n  colour 2\n"), "unknown key 'colour'");
