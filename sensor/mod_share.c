@@ -518,7 +518,7 @@ static void *sh_thread(void *arg)
  */
 static void sh_on_snap(struct ev_loop *loop TIP_UNUSED, ev_async *w, int revents TIP_UNUSED)
 {
-	struct share *s = (struct share *)((char *)w - offsetof(struct share, snap_ready));
+	struct share *s = container_of(w, struct share, snap_ready);
 	pthread_mutex_lock(&s->mu);
 	struct sh_snap *sn = s->fresh;
 	s->fresh = NULL;
@@ -557,7 +557,7 @@ static const char *peer_name(const struct sconn *c)
 /* After a refusal: read and drop what the peer still sends, until it closes. */
 static void linger_cb(struct ev_loop *loop TIP_UNUSED, ev_io *w, int revents TIP_UNUSED)
 {
-	struct sconn *c = (struct sconn *)((char *)w - offsetof(struct sconn, io));
+	struct sconn *c = container_of(w, struct sconn, io);
 	uint8_t b[4096];
 	for (int i = 0; i < 16; i++) {
 		ssize_t k = recv(c->fd, b, sizeof b, 0);
@@ -917,7 +917,7 @@ static void conn_wait(struct ev_loop *loop, struct sconn *c, int ev)
  */
 static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct sconn *c = (struct sconn *)((char *)w - offsetof(struct sconn, io));
+	struct sconn *c = container_of(w, struct sconn, io);
 	c->last = clock_mono_us();
 	if (!c->greeted && (revents & EV_READ) && plain_text(c) < 0) {
 		conn_free(c);
@@ -1000,7 +1000,7 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 {
-	struct share *s = (struct share *)((char *)w - offsetof(struct share, accept_io));
+	struct share *s = container_of(w, struct share, accept_io);
 	for (int i = 0; i < 16; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
@@ -1066,7 +1066,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents TIP_UNUSED)
 
 static void sweep_cb(struct ev_loop *loop TIP_UNUSED, ev_timer *w, int revents TIP_UNUSED)
 {
-	struct share *s = (struct share *)((char *)w - offsetof(struct share, sweep));
+	struct share *s = container_of(w, struct share, sweep);
 	int64_t now = clock_mono_us();
 	if (!s->thread_started) {
 		/* started here, after tipd dropped its privileges */

@@ -52,6 +52,7 @@
 #endif
 
 #include "bus.h"
+#include "cdefs.h"
 #include "index.h"
 #include "log.h"
 #include "mail.h"
@@ -65,8 +66,6 @@
 /* after sched.h: <pthread.h> brings the system <sched.h>, whose SCHED_IDLE
  * macro would rename the scheduler's enum */
 #include <pthread.h>
-
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 #define ST_DEFAULT_INTERVAL (60 * 1000000LL)
 #define ST_MAX_TRUSTED 32

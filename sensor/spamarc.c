@@ -70,8 +70,6 @@
 /* after sched.h (through module.h): see mod_spamtrap.c */
 #include <pthread.h>
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-
 #define SA_MAX 16		/* archive sections */
 #define SA_LOG_BAD 20		/* malformed messages logged per day; the rest counted */
 #define SA_CATCHUP_DEFAULT 7

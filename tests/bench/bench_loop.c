@@ -57,13 +57,12 @@
 
 #include <ev.h>
 
+#include "cdefs.h"
 #include "log.h"
 #include "rec.h"
 #include "seg.h"
 #include "seg_writer.h"
 #include "writer.h"
-
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 #define SEG_BYTES (64ull << 20)
 #define APPROACH (1ull << 20)
