@@ -22,6 +22,7 @@
 
 #include <ev.h>
 
+#include "cdefs.h"
 #include "mail.h"
 #include "rec_spam.h"
 
@@ -103,7 +104,7 @@ static void *worker(void *arg)
 
 static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 {
-	struct probe *p = (struct probe *)((char *)w - offsetof(struct probe, wake));
+	struct probe *p = container_of(w, struct probe, wake);
 	struct rec r;
 	(void)revents;
 	memset(&r, 0, sizeof r);

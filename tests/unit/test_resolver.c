@@ -34,6 +34,7 @@
 #include <cmocka.h>
 #include <ev.h>
 
+#include "cdefs.h"
 #include "buf.h"
 #include "dnsmsg.h"
 #include "dnstcp.h"
@@ -560,7 +561,7 @@ static size_t fake_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t ca
 
 static void fake_on_delay(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct delayed *d = (struct delayed *)((char *)w - offsetof(struct delayed, t));
+	struct delayed *d = container_of(w, struct delayed, t);
 	(void)loop;
 	(void)revents;
 	sendto(d->f->udp, d->pkt, d->len, 0, (struct sockaddr *)&d->to, sizeof d->to);
@@ -570,7 +571,7 @@ static void fake_on_delay(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void fake_on_udp(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct fake *f = (struct fake *)((char *)w - offsetof(struct fake, uio));
+	struct fake *f = container_of(w, struct fake, uio);
 	uint8_t q[1024], out[4096];
 	struct sockaddr_in from;
 	(void)revents;
@@ -610,7 +611,7 @@ static void fake_on_udp(struct ev_loop *loop, ev_io *w, int revents)
 /* TCP: loopback and small messages, so read the query in one go. */
 static void fake_on_tcp(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct fake *f = (struct fake *)((char *)w - offsetof(struct fake, tio));
+	struct fake *f = container_of(w, struct fake, tio);
 	uint8_t q[1024], out[4096];
 	(void)loop;
 	(void)revents;
@@ -1203,7 +1204,7 @@ struct tcpjob {
 
 static void on_tcpjob(struct dnstcp *t, int err, const uint8_t *reply, size_t len)
 {
-	struct tcpjob *j = (struct tcpjob *)((char *)t - offsetof(struct tcpjob, t));
+	struct tcpjob *j = container_of(t, struct tcpjob, t);
 	j->g.calls++;
 	j->g.err = err;
 	j->g.len = len;
