@@ -34,8 +34,8 @@
 #include <cmocka.h>
 #include <ev.h>
 
-#include "cdefs.h"
 #include "buf.h"
+#include "cdefs.h"
 #include "dnsmsg.h"
 #include "dnstcp.h"
 #include "resolver.h"
