@@ -62,9 +62,10 @@ const char *feed_kind_name(int kind)
 #define C_SEMI 4
 #define C_COMMA 8
 #define C_PATH 16	/* ends a URL's authority: / ? # */
+#define C_NL 32		/* only fast_line's words meet it: a line holds none */
 static const uint8_t cls[256] = {
 	[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK, ['\v'] = C_BLANK, ['\f'] = C_BLANK,
-	['#'] = C_HASH | C_PATH, [';'] = C_SEMI, [','] = C_COMMA, ['/'] = C_PATH, ['?'] = C_PATH,
+	['\n'] = C_NL, ['#'] = C_HASH | C_PATH, [';'] = C_SEMI, [','] = C_COMMA, ['/'] = C_PATH, ['?'] = C_PATH,
 };
 
 /* ---- punycode (RFC 3492), encoding only ---------------------------------- */
@@ -1191,6 +1192,87 @@ none:
 	return 0;
 }
 
+/*
+ * The common line, read where it lies in the chunk d[0..avail) (the rest
+ * of it) before its end is looked for: one word that a fast path takes
+ * (dom_word, ip4_word) ending at the newline, or for the formats that read
+ * one word a line, at a blank or comment with the newline after it; for
+ * hosts "0.0.0.0 name".  The line's length with its newline when it took
+ * it, or 0, having counted nothing, for line() to take it.  Like any
+ * line, one of more than FEED_LINE_MAX bytes is line()'s.
+ */
+static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
+{
+	struct buf_rd b;
+	struct feed_entry e;
+	const char *w, *why = "not an indicator";
+	size_t wl;
+	int ok;
+	buf_rd_init(&b, d, avail);
+	switch (p->format) {
+	case FEED_HOSTS:
+		if (avail < 8 || memcmp(d, "0.0.0.0 ", 8))
+			return 0;
+		b.off = 8;
+		if (!dom_word(p, &b, C_NL, &e, &w, &wl))
+			return 0;
+		if (b.off < avail && d[b.off] == '\r')
+			b.off++;
+		if (b.off >= avail || d[b.off] != '\n')
+			return 0;	/* another name, a comment, a blank */
+		p->lines++;
+		if (is_boilerplate(w, wl))
+			p->ignored++;
+		else if (emit(p, &e, &why) == 0)
+			bad(p, why);
+		return b.off + 1;
+	case FEED_DOMAINS:
+		ok = dom_word(p, &b, C_HASH | C_NL, &e, &w, &wl);
+		break;
+	case FEED_IPS:
+	case FEED_CIDR:
+		ok = ip4_word(p, &b, C_HASH | C_SEMI | C_COMMA | C_NL, 1, 0, &e, &w, &wl);
+		break;
+	case FEED_IPSUM: {
+		if (!ip4_word(p, &b, C_HASH, 0, 0, &e, &w, &wl))
+			return 0;
+		size_t cl;
+		const char *c = word(&b, &cl, C_HASH | C_NL);
+		uint64_t v = 0;
+		if (!c || cl > 9)
+			return 0;
+		for (size_t k = 0; k < cl; k++) {
+			if (c[k] < '0' || c[k] > '9')
+				return 0;
+			v = v * 10 + (uint64_t)(c[k] - '0');
+		}
+		e.count = v;
+		ok = 1;
+		break;
+	}
+	case FEED_TRAILS:
+		ok = ip4_word(p, &b, C_HASH | C_NL, 1, 1, &e, &w, &wl) ||
+		     dom_word(p, &b, C_HASH | C_NL, &e, &w, &wl);
+		break;
+	default:
+		return 0;
+	}
+	if (!ok || b.off >= avail)
+		return 0;
+	size_t n = b.off;
+	if (d[n] != '\n') {
+		/* the rest of the line is not read: a blank or comment after the word */
+		const uint8_t *nl = memchr(d + n, '\n', avail - n);
+		if (!nl || (size_t)(nl - d) > sizeof p->buf)
+			return 0;
+		n = (size_t)(nl - d);
+	}
+	p->lines++;
+	if (emit(p, &e, &why) == 0)
+		bad(p, why);
+	return n + 1;
+}
+
 /* The first line: without a UTF-8 byte-order mark. */
 static int first_line(struct feed_parser *p, const char *s, size_t n)
 {
@@ -1209,6 +1291,15 @@ static int lines_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 {
 	const uint8_t *end = d + n;
 	while (d < end) {
+		if (!p->len && !p->overlong && p->bom_checked) {
+			size_t used = fast_line(p, d, (size_t)(end - d));
+			if (used) {
+				d += used;
+				if (p->stopped)
+					return -1;
+				continue;
+			}
+		}
 		const uint8_t *nl = memchr(d, '\n', (size_t)(end - d));
 		size_t run = nl ? (size_t)(nl - d) : (size_t)(end - d);
 		const char *s = (const char *)d;
