@@ -358,19 +358,21 @@ static size_t name_run(const uint8_t *s, size_t n, size_t back, struct name_run 
 	nr->bad = 0;
 	while (i < n) {
 		struct wmask m;
-		size_t r = n - i, k;
-		if (r >= W) {
-			w_class(s + i, &m);
-		} else if (back + i >= W - r) {
-			w_class(s + n - W, &m);
-			m.name >>= (W - r) * W_STEP;
-			m.dot >>= (W - r) * W_STEP;
-			m.upper >>= (W - r) * W_STEP;
-		} else {
-			uint8_t t[W] = {0};	/* a NUL stops the run */
+		uint8_t t[W];
+		const uint8_t *blk = s + i;
+		size_t r = n - i, k, shift = 0;
+		if (r < W && back + i >= W - r) {
+			blk = s + n - W;
+			shift = (W - r) * W_STEP;
+		} else if (r < W) {
+			memset(t, 0, sizeof t);	/* a NUL stops the run */
 			memcpy(t, s + i, r);
-			w_class(t, &m);
+			blk = t;
 		}
+		w_class(blk, &m);	/* (one call: inlined, its constants kept) */
+		m.name >>= shift;
+		m.dot >>= shift;
+		m.upper >>= shift;
 		/* (in a short block, the bytes past s + n read as none) */
 		uint64_t stop = ~m.name & W_ALL;
 		k = stop ? (size_t)__builtin_ctzll(stop) / W_STEP : W;	/* name bytes here */
