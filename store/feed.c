@@ -432,35 +432,41 @@ int feed_domain_norm(const char *in, size_t len, char *out)
 
 /* ---- addresses ----------------------------------------------------------- */
 
-/* A dotted quad (decimal, no leading zeros) that s[0..n) starts with: its length, or 0. */
+/*
+ * A dotted quad (decimal, no leading zeros) that s[0..n) starts with: its
+ * length, or 0.  It reads 15 bytes at most: from a copy, NUL-padded, when
+ * there are fewer, so no byte is checked against the end.
+ */
 static size_t ip4_prefix(const char *s0, size_t n, uint8_t addr[4])
 {
-	const char *s = s0, *e = s0 + n;
+	const uint8_t *s = (const uint8_t *)s0;
+	uint8_t t[16];
+	size_t i = 0;
+	if (n < 15) {
+		memset(t, 0, sizeof t);
+		memcpy(t, s0, n);
+		s = t;
+	}
 	for (int part = 0; part < 4; part++) {
-		if (s == e)
-			return 0;
-		unsigned v = (unsigned)(uint8_t)*s - '0';
+		unsigned v = (unsigned)s[i] - '0', d;
 		if (v > 9)
 			return 0;
-		s++;
-		if (s < e && (unsigned)(uint8_t)*s - '0' <= 9) {
-			if (v == 0)
-				return 0;	/* a leading zero */
-			v = v * 10 + ((unsigned)(uint8_t)*s++ - '0');
-			if (s < e && (unsigned)(uint8_t)*s - '0' <= 9) {
-				v = v * 10 + ((unsigned)(uint8_t)*s++ - '0');
-				if (v > 255)
-					return 0;
-			}
+		if ((d = (unsigned)s[i + 1] - '0') > 9) {
+			i += 1;
+		} else if (v == 0) {
+			return 0;	/* a leading zero */
+		} else if ((v = v * 10 + d, d = (unsigned)s[i + 2] - '0') > 9) {
+			i += 2;
+		} else if ((v = v * 10 + d) > 255) {
+			return 0;
+		} else {
+			i += 3;
 		}
 		addr[part] = (uint8_t)v;
-		if (part < 3) {
-			if (s == e || *s != '.')
-				return 0;
-			s++;
-		}
+		if (part < 3 && s[i++] != '.')
+			return 0;
 	}
-	return (size_t)(s - s0);
+	return i;
 }
 
 /* Dotted-quad IPv4: 1 or 0 (the common case, without a copy). */
