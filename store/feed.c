@@ -263,6 +263,8 @@ static int domain_norm_slow(const char *in, size_t len, char *out)
 #endif
 #endif
 
+enum { S_CTL, S_PATH };	/* scan_to's stops */
+
 struct wmask {
 	uint64_t name;	/* letters, digits, '-', '_', '.' */
 	uint64_t dot;
@@ -294,6 +296,20 @@ static void w_class(const uint8_t *s, struct wmask *m)
 	m->upper = (unsigned)_mm_movemask_epi8(_mm_and_si128(letter,
 							      _mm_cmplt_epi8(x, _mm_set1_epi8('a'))));
 }
+
+/* The stops of a URL scan (scan_to): S_CTL or S_PATH bytes. */
+static uint64_t w_stops(const uint8_t *s, int which)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s), m;
+	if (which == S_CTL)
+		m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x),
+				 _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));	/* <= 0x20, DEL */
+	else
+		m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+				 _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('?')),
+					      _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
+	return (unsigned)_mm_movemask_epi8(m);
+}
 #else
 #define W 8
 #define W_STEP 8
@@ -314,13 +330,19 @@ static uint64_t w_ge(uint64_t y, uint8_t c)
 	return y + (uint64_t)(0x80 - c) * W_ONES;
 }
 
-static void w_class(const uint8_t *s, struct wmask *m)
+static uint64_t w_load(const uint8_t *s)
 {
 	uint64_t x;
 	memcpy(&x, s, 8);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	x = __builtin_bswap64(x);
 #endif
+	return x;
+}
+
+static void w_class(const uint8_t *s, struct wmask *m)
+{
+	uint64_t x = w_load(s);
 	uint64_t y = x & ~W_HIGH, keep = ~x & W_HIGH;	/* no byte of 0x80 and over */
 	uint64_t dash = w_ge(y, '-'), slash = w_ge(y, '/'), up = w_ge(y, 'A') ^ w_ge(y, '[');
 	/* [0x2d, 0x2f) [0x30, 0x3a) [0x41, 0x5b) [0x5f, 0x60) [0x61, 0x7b) */
@@ -330,7 +352,47 @@ static void w_class(const uint8_t *s, struct wmask *m)
 	m->dot = ((w_ge(y, '.') ^ slash) & W_HIGH) >> 7;
 	m->upper = (up & W_HIGH) >> 7;
 }
+
+/* The stops of a URL scan (scan_to): S_CTL or S_PATH bytes. */
+static uint64_t w_stops(const uint8_t *s, int which)
+{
+	uint64_t x = w_load(s), y = x & ~W_HIGH, m;
+	if (which == S_CTL)
+		m = ~w_ge(y, 0x21) ^ w_ge(y, 0x7f);	/* [0, 0x21) [0x7f, 0x80) */
+	else
+		m = w_ge(y, '#') ^ w_ge(y, '$') ^ w_ge(y, '/') ^ w_ge(y, '0') ^ w_ge(y, '?') ^
+		    w_ge(y, '@');
+	return (m & ~x & W_HIGH) >> 7;
+}
 #endif
+
+/*
+ * Where the first stop of s[0..n) is, or n: S_CTL, a byte that ends or
+ * spoils a URL (0x00-0x20, DEL); S_PATH, one that ends its authority
+ * (/ ? #).  The last short block is the W bytes ending at s + n.
+ */
+static size_t scan_to(const uint8_t *s, size_t n, int which)
+{
+	size_t i = 0;
+	for (; i + W <= n; i += W) {
+		uint64_t m = w_stops(s + i, which);
+		if (m)
+			return i + (size_t)__builtin_ctzll(m) / W_STEP;
+	}
+	if (i == n)
+		return n;
+	if (n >= W) {
+		uint64_t m = w_stops(s + n - W, which) >> ((W - (n - i)) * W_STEP);
+		return m ? i + (size_t)__builtin_ctzll(m) / W_STEP : n;
+	}
+	if (which == S_CTL)
+		while (i < n && s[i] > 0x20 && s[i] != 0x7f)
+			i++;
+	else
+		while (i < n && !(cls[s[i]] & C_PATH))
+			i++;
+	return i;
+}
 
 /* The masks of bytes 0..k-1 (k < W). */
 static uint64_t w_below(size_t k)
@@ -410,7 +472,8 @@ static void name_copy(char *out, const uint8_t *s, size_t n, int upper)
 	out[n] = 0;
 }
 
-int feed_domain_norm(const char *in, size_t len, char *out)
+/* feed_domain_norm, with `back` bytes before in that may be read (name_run). */
+static int domain_norm(const char *in, size_t len, size_t back, char *out)
 {
 	const uint8_t *s = (const uint8_t *)in;
 	size_t whole = len;
@@ -419,7 +482,7 @@ int feed_domain_norm(const char *in, size_t len, char *out)
 		len--;
 	if (!len || len > FEED_NAME_MAX)
 		return len ? domain_norm_slow(in, whole, out) : -1;
-	size_t i = name_run(s, len, 0, &nr);
+	size_t i = name_run(s, len, back, &nr);
 	if (nr.bad)
 		return -1;
 	if (i < len)
@@ -428,6 +491,11 @@ int feed_domain_norm(const char *in, size_t len, char *out)
 		return -1;
 	name_copy(out, s, len, nr.upper);
 	return (int)len;
+}
+
+int feed_domain_norm(const char *in, size_t len, char *out)
+{
+	return domain_norm(in, len, 0, out);
 }
 
 /* ---- addresses ----------------------------------------------------------- */
@@ -593,20 +661,30 @@ static int set_domain(struct feed_parser *p, const char *s, size_t n, struct fee
  * A URL, with or without scheme: [scheme://][user@]host[:port][rest].
  * host_only: give the host as the entry (domains format).  1 or 0.
  */
+static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
+		    int host_only, const char **why);
+
 static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
 		   int host_only, const char **why)
 {
+	if (scan_to((const uint8_t *)s, n, S_CTL) < n) {
+		*why = "blank or control byte in a URL";
+		return 0;
+	}
+	return url_take(p, s, n, e, host_only, why);
+}
+
+/* set_url of a URL without blank or control bytes. */
+static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
+		    int host_only, const char **why)
+{
 	size_t o = 0, i = 0;
 	const char *sep = NULL;
-	for (size_t k = 0; k < n; k++) {
-		uint8_t c = (uint8_t)s[k];
-		if (c <= 0x20 || c == 0x7f) {
-			*why = "blank or control byte in a URL";
-			return 0;
+	for (const char *c = memchr(s, ':', n); c; c = memchr(c + 1, ':', (size_t)(s + n - c - 1)))
+		if (c + 2 < s + n && c[1] == '/' && c[2] == '/') {
+			sep = c;
+			break;
 		}
-		if (c == ':' && !sep && k + 2 < n && s[k + 1] == '/' && s[k + 2] == '/')
-			sep = s + k;
-	}
 	if (n > FEED_VALUE_MAX - 8) {
 		*why = "URL too long";
 		return 0;
@@ -634,8 +712,7 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
 	}
 	/* authority: up to / ? # (the last '@' ends the user part) */
 	size_t a0 = i;
-	while (i < n && !(cls[(uint8_t)s[i]] & C_PATH))
-		i++;
+	i += scan_to((const uint8_t *)s + i, n - i, S_PATH);
 	const char *auth = s + a0;
 	size_t al = i - a0;
 	const char *at = NULL;
@@ -686,7 +763,7 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
 	if (fam) {
 		hostl = ip_text(p->host, sizeof p->host, fam, addr);
 	} else {
-		int l = feed_domain_norm(hs, hl, p->host);
+		int l = domain_norm(hs, hl, (size_t)(hs - s), p->host);
 		if (l < 0) {
 			*why = "bad host in a URL";
 			return 0;
@@ -1262,6 +1339,20 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 		ok = ip4_word(p, &b, C_HASH | C_NL, 1, 1, &e, &w, &wl) ||
 		     dom_word(p, &b, C_HASH | C_NL, &e, &w, &wl);
 		break;
+	case FEED_URLS: {
+		/* a URL alone on its line: no blank or control byte before the newline */
+		size_t n = scan_to(d, avail < FEED_LINE_MAX ? avail : FEED_LINE_MAX, S_CTL);
+		if (n == 0 || n >= avail || d[n] != '\n' || d[0] == '#')
+			return 0;
+		w = (const char *)d;
+		if (!has_scheme(w, n) && !memchr(w, '/', n))
+			return 0;
+		memset(&e, 0, sizeof e);
+		p->lines++;
+		if (!url_take(p, w, n, &e, 0, &why) || emit(p, &e, &why) == 0)
+			bad(p, why);
+		return n + 1;
+	}
 	default:
 		return 0;
 	}
