@@ -967,7 +967,10 @@ static int ip4_word(struct feed_parser *p, struct buf_rd *b, unsigned stops, int
 	e->value = p->val;
 	if (pl == 32) {
 		e->kind = FEED_K_IP;
-		memcpy(p->val, s, k);
+		if (left >= 16)
+			memcpy(p->val, s, 16);	/* a fixed size: no call; the NUL ends it */
+		else
+			memcpy(p->val, s, k);
 		p->val[k] = 0;
 		e->len = k;
 	} else {
