@@ -917,7 +917,12 @@ static int dom_word(struct feed_parser *p, struct buf_rd *b, unsigned stops,
 			goto name;
 	return 0;	/* all digits: maybe an address */
 name:
-	name_copy(p->val, s, n, nr.upper);
+	if (!nr.upper && n < 32 && left >= 32) {
+		memcpy(p->val, s, 32);	/* a fixed size: no call; the NUL ends it */
+		p->val[n] = 0;
+	} else {
+		name_copy(p->val, s, n, nr.upper);
+	}
 	memset(e, 0, sizeof *e);
 	e->kind = FEED_K_DOMAIN;
 	e->value = p->val;
@@ -974,9 +979,15 @@ static int ip4_word(struct feed_parser *p, struct buf_rd *b, unsigned stops, int
 		p->val[k] = 0;
 		e->len = k;
 	} else {
+		uint8_t given[4];
+		memcpy(given, e->addr, 4);
 		for (unsigned bit = pl; bit < 32; bit++)
 			e->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-		size_t l = ip_text(p->val, sizeof p->val, 4, e->addr);
+		size_t l = k;
+		if (memcmp(given, e->addr, 4) || left < 16)
+			l = ip_text(p->val, sizeof p->val, 4, e->addr);
+		else
+			memcpy(p->val, s, 16);	/* no host bits: the text as given */
 		p->val[l++] = '/';
 		if (pl >= 10)
 			p->val[l++] = (char)('0' + pl / 10);
