@@ -1335,16 +1335,16 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 	case FEED_IPSUM: {
 		if (!ip4_word(p, &b, C_HASH, 0, 0, &e, &w, &wl))
 			return 0;
-		size_t cl;
-		const char *c = word(&b, &cl, C_HASH | C_NL);
+		/* the count: word() and line()'s digit check in one loop */
+		size_t k = b.off, c0;
 		uint64_t v = 0;
-		if (!c || cl > 9)
+		while (k < avail && (cls[d[k]] & C_BLANK))
+			k++;
+		for (c0 = k; k < avail && k - c0 < 10 && d[k] >= '0' && d[k] <= '9'; k++)
+			v = v * 10 + (uint64_t)(d[k] - '0');
+		if (k == c0 || k - c0 > 9 || k >= avail || !(cls[d[k]] & (C_HASH | C_NL | C_BLANK)))
 			return 0;
-		for (size_t k = 0; k < cl; k++) {
-			if (c[k] < '0' || c[k] > '9')
-				return 0;
-			v = v * 10 + (uint64_t)(c[k] - '0');
-		}
+		b.off = k;
 		e.count = v;
 		ok = 1;
 		break;
