@@ -295,7 +295,8 @@ static int choice_read(const struct conf *c, const struct conf_node *n, const st
 static int conf_key_read(const struct conf *c, const struct conf_node *n, const struct conf_key *k,
 			 void *base, char *err, size_t errlen)
 {
-	void *dst = (char *)base + k->off;
+	/* base may be NULL for a table whose keys all read themselves (CONF_K_FN) */
+	void *dst = base ? (char *)base + k->off : NULL;
 	uint64_t v;
 	int64_t d;
 	switch (k->kind) {

@@ -195,7 +195,8 @@ struct conf_table {
  * section ("unknown key 'K' in module blacklist", "... in source s1"), a
  * section where a value is expected and a value where a section is are
  * errors; the first error stops it with "FILE:LINE: message" in err.
- * Rules between keys are the caller's, after it.  0 or -1.
+ * Rules between keys are the caller's, after it.  base may be NULL when
+ * every key of the table reads itself (CONF_K_FN).  0 or -1.
  */
 int conf_table_read(const struct conf *c, const struct conf_node *sec, const struct conf_table *t,
 		    void *base, char *err, size_t errlen);
