@@ -338,7 +338,7 @@ static int conf_key_read(const struct conf *c, const struct conf_node *n, const 
 	case CONF_K_BOOL:
 		return conf_get_bool(c, n, (int *)dst, err, errlen);
 	case CONF_K_STR:
-		if (conf_arg1(c, n, err, errlen) < 0)
+		if ((k->flags & CONF_F_ABS ? conf_arg_abspath : conf_arg1)(c, n, err, errlen) < 0)
 			return -1;
 		v = strlen(n->argv[0]);
 		if (k->hi > 0 && (v < (uint64_t)k->lo || v > (uint64_t)k->hi))

@@ -132,7 +132,8 @@ int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err,
  *   CONF_K_SIZE  unsigned bytes; lo..hi
  *   CONF_K_BOOL  int
  *   CONF_K_STR   const char *, the one argument (the tree's, not a copy);
- *                with hi > 0, lo..hi bytes ("KEY: LO-HI bytes")
+ *                with CONF_F_ABS an absolute path (conf_arg_abspath's
+ *                message); with hi > 0, lo..hi bytes ("KEY: LO-HI bytes")
  *   CONF_K_CHOICE int: one of the hi names at range, which store lo,
  *                lo + 1, ...; else "KEY: unknown value 'X' (one of: a, b,
  *                c)" (CONF_CHOICE below)
@@ -148,6 +149,7 @@ enum conf_kind {
 };
 #define CONF_F_WHOLE 1
 #define CONF_F_REPEAT 2	/* may be given more than once (share's peer) */
+#define CONF_F_ABS 4	/* CONF_K_STR: an absolute path */
 
 struct conf_key {
 	const char *key;

@@ -1369,15 +1369,6 @@ static int key_url(const struct conf *c, const struct conf_node *n, void *base, 
 	return 0;
 }
 
-static int key_ca_file(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		       size_t errlen)
-{
-	if (conf_arg_abspath(c, n, err, errlen) < 0)
-		return -1;
-	((struct fetch_conf *)base)->ca_file = n->argv[0];
-	return 0;
-}
-
 static int key_max_size(const struct conf *c, const struct conf_node *n, void *base, char *err,
 			size_t errlen)
 {
@@ -1396,7 +1387,7 @@ static int key_max_size(const struct conf *c, const struct conf_node *n, void *b
 
 const struct conf_key fetch_conf_keys[] = {
 	{"url", CONF_K_FN, 0, 0, 0, 0, NULL, key_url},
-	{"ca-file", CONF_K_FN, 0, 0, 0, 0, NULL, key_ca_file},
+	{"ca-file", CONF_K_STR, CONF_F_ABS, FC_OFF(ca_file), 0, 0, NULL, NULL},
 	{"insecure", CONF_K_BOOL, 0, FC_OFF(insecure), 0, 0, NULL, NULL},
 	{"timeout", CONF_K_DUR, 0, FC_OFF(timeout_us), 1000000, 0, NULL, NULL},
 	{"max-size", CONF_K_FN, 0, 0, 0, 0, NULL, key_max_size},

@@ -695,17 +695,6 @@ struct st_conf {
 	uint32_t cand_rate, cand_cap, window;
 };
 
-static int key_maildir(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		       size_t errlen)
-{
-	if (conf_arg_abspath(c, n, err, errlen) < 0)
-		return -1;
-	if (strlen(n->argv[0]) > 4000)
-		return conf_error(c, n, err, errlen, "maildir: at most 4000 bytes");
-	((struct st_conf *)base)->maildir = n->argv[0];
-	return 0;
-}
-
 static int key_trusted(const struct conf *c, const struct conf_node *n, void *base, char *err,
 		       size_t errlen)
 {
@@ -759,7 +748,7 @@ static int key_archive(const struct conf *c, const struct conf_node *n, void *ba
 /* The keys of `module spamtrap` besides the module's common keys (tipd.conf(5)). */
 static const struct conf_key st_keys[] = {
 	{"archive", CONF_K_SECT, 0, 0, 0, 0, NULL, key_archive},
-	STC_F("maildir", key_maildir),
+	{"maildir", CONF_K_STR, CONF_F_ABS, STC_OFF(maildir), 1, 4000, NULL, NULL},
 	STC_F("trusted-relays", key_trusted),
 	{"max-size", CONF_K_SIZE, 0, STC_OFF(max_size), 4096, 1u << 30, "4K to 1G", NULL},
 	STC_F("settle", key_settle),

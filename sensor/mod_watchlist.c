@@ -46,27 +46,22 @@ struct watchlist {
 	uint64_t last_names;
 };
 
-static int key_file(const struct conf *c, const struct conf_node *n, void *base TIP_UNUSED,
-		    char *err, size_t errlen)
-{
-	return conf_arg_abspath(c, n, err, errlen);
-}
-
 static const struct conf_key wl_keys[] = {
-	{"file", CONF_K_FN, 0, 0, 0, 0, NULL, key_file},
+	{"file", CONF_K_STR, CONF_F_ABS, 0, 0, 0, NULL, NULL},
 };
 
 static int wl_check(const struct conf *c, const struct conf_node *sec, char *err, size_t errlen)
 {
 	static const struct conf_table table = {
 		.keys = wl_keys, .n = CONF_NKEYS(wl_keys), .skip = module_common_key, .once = 1};
-	if (sec && conf_table_read(c, sec, &table, NULL, err, errlen) < 0)
+	const char *file = NULL;	/* the key's value, checked here; read at start */
+	if (sec && conf_table_read(c, sec, &table, &file, err, errlen) < 0)
 		return -1;
 	int on = 1;
 	const struct conf_node *en = conf_get(sec, "enable");
 	if (en && en->argc == 1)
 		conf_bool(en->argv[0], &on);
-	if (sec && on && !conf_get(sec, "file"))
+	if (sec && on && !file)
 		return conf_error(c, sec, err, errlen, "module watchlist: 'file' is missing");
 	return 0;
 }
