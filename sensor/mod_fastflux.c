@@ -386,13 +386,12 @@ struct ff {
 
 	uint8_t *a4buf;
 	size_t a4cap;
-	uint8_t names[FF_NAMES_BUF];
-
 	int64_t next_log_us;
 	uint64_t logged_lookups;
 	int64_t backlog_at_us;	/* when the writer's backlog was last looked at */
 	int64_t paused_until_us;	/* no new lookup before (the writer is behind) */
 	struct ff_stats st;
+	uint8_t names[FF_NAMES_BUF];	/* last: the counters' offsets fit MODULE_FIELD */
 };
 
 static const char *const state_names[FASTFLUX__STATES] = {"new", "window", "flux", "benign"};
@@ -1952,25 +1951,157 @@ static int ff_reload(struct module *m)
 	return 0;
 }
 
+/* the keys of ff_stats, in order: ff_stat_fields0 to 3 */
+static const char ff_stat_names[] =
+	"domains\0"
+	"queued\0"
+	"window\0"
+	"flux\0"
+	"benign\0"
+	"busy\0"
+	"candidates\0"
+	"cand_known\0"
+	"cand_dropped_queue\0"
+	"cand_dropped_full\0"
+	"lookups\0"
+	"answers\0"
+	"ns_lookups\0"
+	"ns_changes\0"
+	"new_addrs\0"
+	"classified_flux\0"
+	"classified_benign\0"
+	"promoted\0"
+	"expired\0"
+	"cap_a\0"
+	"cap_asn\0"
+	"cap_ns\0"
+	"rec_dns\0"
+	"rec_enrich\0"
+	"rec_score\0"
+	"rec_dropped\0"
+	"txt\0"
+	"txt_fail\0"
+	"ptr\0"
+	"ptr_fail\0"
+	"ptr_dynamic\0"
+	"asn_unknown\0"
+	"asname\0"
+	"asname_fail\0"
+	"asname_cache\0"
+	"asname_dropped\0"
+	"asn_waiting\0"
+	"enrich_inflight\0"
+	"enrich_queued\0"
+	"enrich_dropped\0"
+	"cache\0"
+	"cache_hits\0"
+	"cache_misses\0"
+	"cache_evicted\0"
+	"submit_busy\0"
+	"writer_pauses\0"
+	"nomem\0"
+	"rebuilt_domains\0"
+	"rebuilt_records\0"
+	"rebuild_ms\0"
+	"rebuild_invalid\0"
+	"res_submitted\0"
+	"res_servers_silent\0"
+	"res_refused_full\0"
+	"res_udp_sent\0"
+	"res_udp_replies\0"
+	"res_udp_truncated\0"
+	"res_udp_bad_replies\0"
+	"res_udp_unmatched\0"
+	"res_udp_wrong_server\0"
+	"res_tcp_started\0"
+	"res_tcp_failed\0"
+	"res_reopens\0"
+	"res_inflight\0"
+	"res_queued\0";
+static const uint16_t ff_stat_fields0[] = {
+	MODULE_FIELD(struct ff, ndom),
+	MODULE_FIELD(struct ff, nstate[FASTFLUX_NEW]),
+	MODULE_FIELD(struct ff, nstate[FASTFLUX_WINDOW]),
+	MODULE_FIELD(struct ff, nstate[FASTFLUX_FLUX]),
+	MODULE_FIELD(struct ff, nstate[FASTFLUX_BENIGN]),
+	MODULE_FIELD(struct ff, busy),
+	MODULE_FIELD(struct ff, st.cand),
+	MODULE_FIELD(struct ff, st.cand_known),
+	MODULE_FIELD(struct ff, st.cand_dropped_queue),
+	MODULE_FIELD(struct ff, st.cand_dropped_full),
+	MODULE_FIELD(struct ff, st.lookups),
+	MODULE_FIELD(struct ff, st.answers),
+	MODULE_FIELD(struct ff, st.ns_lookups),
+	MODULE_FIELD(struct ff, st.ns_changes),
+	MODULE_FIELD(struct ff, st.new_addrs)
+};
+static const uint16_t ff_stat_fields1[] = {
+	MODULE_FIELD(struct ff, st.classified_flux),
+	MODULE_FIELD(struct ff, st.classified_benign),
+	MODULE_FIELD(struct ff, st.promoted),
+	MODULE_FIELD(struct ff, st.expired),
+	MODULE_FIELD(struct ff, st.cap_a),
+	MODULE_FIELD(struct ff, st.cap_asn),
+	MODULE_FIELD(struct ff, st.cap_ns),
+	MODULE_FIELD(struct ff, st.rec_dns),
+	MODULE_FIELD(struct ff, st.rec_enrich),
+	MODULE_FIELD(struct ff, st.rec_score),
+	MODULE_FIELD(struct ff, st.rec_dropped),
+	MODULE_FIELD(struct ff, st.txt),
+	MODULE_FIELD(struct ff, st.txt_fail),
+	MODULE_FIELD(struct ff, st.ptr),
+	MODULE_FIELD(struct ff, st.ptr_fail),
+	MODULE_FIELD(struct ff, st.ptr_dynamic),
+	MODULE_FIELD(struct ff, st.asn_unknown),
+	MODULE_FIELD(struct ff, st.asname),
+	MODULE_FIELD(struct ff, st.asname_fail),
+	MODULE_FIELD(struct ff, en.as_n),
+	MODULE_FIELD(struct ff, en.as_dropped),
+	MODULE_FIELD(struct ff, nwait),
+	MODULE_FIELD(struct ff, ejobs),
+	MODULE_FIELD(struct ff, en.q_n),
+	MODULE_FIELD(struct ff, en.dropped),
+	MODULE_FIELD(struct ff, en.n),
+	MODULE_FIELD(struct ff, st.cache_hits),
+	MODULE_FIELD(struct ff, st.cache_misses),
+	MODULE_FIELD(struct ff, en.evicted),
+	MODULE_FIELD(struct ff, st.submit_busy),
+	MODULE_FIELD(struct ff, st.writer_pauses),
+	MODULE_FIELD(struct ff, st.nomem),
+	MODULE_FIELD(struct ff, st.rebuilt_domains),
+	MODULE_FIELD(struct ff, st.rebuilt_records),
+	MODULE_FIELD(struct ff, st.rebuild_ms),
+	MODULE_FIELD(struct ff, st.rebuild_invalid)
+};
+static const uint16_t ff_stat_fields2[] = {
+	MODULE_FIELD(struct resolver_stats, submitted),
+	MODULE_FIELD(struct resolver_stats, silent)
+};
+static const uint16_t ff_stat_fields3[] = {
+	MODULE_FIELD(struct resolver_stats, refused_full),
+	MODULE_FIELD(struct resolver_stats, udp_sent),
+	MODULE_FIELD(struct resolver_stats, udp_replies),
+	MODULE_FIELD(struct resolver_stats, udp_truncated),
+	MODULE_FIELD(struct resolver_stats, udp_bad_replies),
+	MODULE_FIELD(struct resolver_stats, udp_unmatched),
+	MODULE_FIELD(struct resolver_stats, udp_wrong_server),
+	MODULE_FIELD(struct resolver_stats, tcp_started),
+	MODULE_FIELD(struct resolver_stats, tcp_failed),
+	MODULE_FIELD(struct resolver_stats, reopens),
+	MODULE_FIELD(struct resolver_stats, inflight),
+	MODULE_FIELD(struct resolver_stats, queued)
+};
+_Static_assert(offsetof(struct ff, names) < 1 << 15, "ff_stat_fields: offsets over 15 bits");
+#define FF_EMIT(i, base) \
+	(k = module_emit_fields(emit, ctx, base, k, ff_stat_fields##i, \
+				sizeof ff_stat_fields##i / sizeof ff_stat_fields##i[0]))
+
 static void ff_stats(struct module *m, module_emit_fn emit, void *ctx)
 {
 	struct ff *ff = m->priv;
 	struct ff_stats *s = &ff->st;
-	emit(ctx, "domains", ff->ndom);
-	emit(ctx, "queued", ff->nstate[FASTFLUX_NEW]);
-	emit(ctx, "window", ff->nstate[FASTFLUX_WINDOW]);
-	emit(ctx, "flux", ff->nstate[FASTFLUX_FLUX]);
-	emit(ctx, "benign", ff->nstate[FASTFLUX_BENIGN]);
-	emit(ctx, "busy", ff->busy);
-	emit(ctx, "candidates", s->cand);
-	emit(ctx, "cand_known", s->cand_known);
-	emit(ctx, "cand_dropped_queue", s->cand_dropped_queue);
-	emit(ctx, "cand_dropped_full", s->cand_dropped_full);
-	emit(ctx, "lookups", s->lookups);
-	emit(ctx, "answers", s->answers);
-	emit(ctx, "ns_lookups", s->ns_lookups);
-	emit(ctx, "ns_changes", s->ns_changes);
-	emit(ctx, "new_addrs", s->new_addrs);
+	const char *k = ff_stat_names;
+	FF_EMIT(0, ff);
 	for (int o = 0; o < RESOLVER__OUTCOMES; o++) {
 		char key[32];
 		if (o == RESOLVER_CANCELLED)
@@ -1978,65 +2109,18 @@ static void ff_stats(struct module *m, module_emit_fn emit, void *ctx)
 		snprintf(key, sizeof key, "dns_%s", resolver_outcome_name((enum resolver_outcome)o));
 		emit(ctx, key, s->outcome[o]);
 	}
-	emit(ctx, "classified_flux", s->classified_flux);
-	emit(ctx, "classified_benign", s->classified_benign);
-	emit(ctx, "promoted", s->promoted);
-	emit(ctx, "expired", s->expired);
-	emit(ctx, "cap_a", s->cap_a);
-	emit(ctx, "cap_asn", s->cap_asn);
-	emit(ctx, "cap_ns", s->cap_ns);
-	emit(ctx, "rec_dns", s->rec_dns);
-	emit(ctx, "rec_enrich", s->rec_enrich);
-	emit(ctx, "rec_score", s->rec_score);
-	emit(ctx, "rec_dropped", s->rec_dropped);
-	emit(ctx, "txt", s->txt);
-	emit(ctx, "txt_fail", s->txt_fail);
-	emit(ctx, "ptr", s->ptr);
-	emit(ctx, "ptr_fail", s->ptr_fail);
-	emit(ctx, "ptr_dynamic", s->ptr_dynamic);
-	emit(ctx, "asn_unknown", s->asn_unknown);
-	emit(ctx, "asname", s->asname);
-	emit(ctx, "asname_fail", s->asname_fail);
-	emit(ctx, "asname_cache", ff->en.as_n);
-	emit(ctx, "asname_dropped", ff->en.as_dropped);
-	emit(ctx, "asn_waiting", ff->nwait);
-	emit(ctx, "enrich_inflight", ff->ejobs);
-	emit(ctx, "enrich_queued", ff->en.q_n);
-	emit(ctx, "enrich_dropped", ff->en.dropped);
-	emit(ctx, "cache", ff->en.n);
-	emit(ctx, "cache_hits", s->cache_hits);
-	emit(ctx, "cache_misses", s->cache_misses);
-	emit(ctx, "cache_evicted", ff->en.evicted);
-	emit(ctx, "submit_busy", s->submit_busy);
-	emit(ctx, "writer_pauses", s->writer_pauses);
-	emit(ctx, "nomem", s->nomem);
-	emit(ctx, "rebuilt_domains", s->rebuilt_domains);
-	emit(ctx, "rebuilt_records", s->rebuilt_records);
-	emit(ctx, "rebuild_ms", s->rebuild_ms);
-	emit(ctx, "rebuild_invalid", s->rebuild_invalid);
+	FF_EMIT(1, ff);
 	if (ff->res) {
 		struct resolver_stats rs;
 		resolver_stats(ff->res, &rs);
-		emit(ctx, "res_submitted", rs.submitted);
-		emit(ctx, "res_servers_silent", rs.silent);
+		FF_EMIT(2, &rs);
 		for (int o = 0; o < RESOLVER__OUTCOMES; o++) {
 			char key[32];
 			snprintf(key, sizeof key, "res_%s",
 				 resolver_outcome_name((enum resolver_outcome)o));
 			emit(ctx, key, rs.outcome[o]);
 		}
-		emit(ctx, "res_refused_full", rs.refused_full);
-		emit(ctx, "res_udp_sent", rs.udp_sent);
-		emit(ctx, "res_udp_replies", rs.udp_replies);
-		emit(ctx, "res_udp_truncated", rs.udp_truncated);
-		emit(ctx, "res_udp_bad_replies", rs.udp_bad_replies);
-		emit(ctx, "res_udp_unmatched", rs.udp_unmatched);
-		emit(ctx, "res_udp_wrong_server", rs.udp_wrong_server);
-		emit(ctx, "res_tcp_started", rs.tcp_started);
-		emit(ctx, "res_tcp_failed", rs.tcp_failed);
-		emit(ctx, "res_reopens", rs.reopens);
-		emit(ctx, "res_inflight", rs.inflight);
-		emit(ctx, "res_queued", rs.queued);
+		FF_EMIT(3, &rs);
 	}
 }
 

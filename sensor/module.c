@@ -190,3 +190,22 @@ next:;
 	}
 	return 0;
 }
+
+const char *module_emit_fields(module_emit_fn emit, void *ctx, const void *base,
+			       const char *names, const uint16_t *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *at = (const unsigned char *)base + (fields[i] >> 1);
+		uint64_t v;
+		if (fields[i] & 1) {
+			memcpy(&v, at, sizeof v);
+		} else {
+			uint32_t w;
+			memcpy(&w, at, sizeof w);
+			v = w;
+		}
+		emit(ctx, names, v);
+		names += strlen(names) + 1;
+	}
+	return names;
+}

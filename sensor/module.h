@@ -50,6 +50,20 @@ struct module;
 
 typedef void (*module_emit_fn)(void *ctx, const char *key, uint64_t value);
 
+/* A counter of a struct for module_emit_fields: its offset and whether it is
+ * 64 bits wide (else 32: unsigned, uint32_t, or size_t on a 32-bit target).
+ * One 16-bit entry where a call per counter costs a dozen bytes of code. */
+#define MODULE_FIELD(type, member)                                                   \
+	(uint16_t)(offsetof(type, member) << 1 |                                        \
+		   ((sizeof(((type *)0)->member) == 8) +                                  \
+		    0 * sizeof(char[sizeof(((type *)0)->member) == 4 ||                   \
+				    sizeof(((type *)0)->member) == 8 ? 1 : -1])))
+/* emit(ctx, key, value) for the n counters fields[] of the struct at base,
+ * their keys packed in names ("a\0b\0", in the same order).  Returns the
+ * names past the last one used, for a following call. */
+const char *module_emit_fields(module_emit_fn emit, void *ctx, const void *base,
+			       const char *names, const uint16_t *fields, size_t n);
+
 struct module_ops {
 	const char *name;
 	int default_on;		/* enabled when the configuration has no section for it */
