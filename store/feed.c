@@ -63,9 +63,10 @@ const char *feed_kind_name(int kind)
 #define C_COMMA 8
 #define C_PATH 16	/* ends a URL's authority: / ? # */
 #define C_NL 32		/* only fast_line's words meet it: a line holds none */
+#define C_QUOTE 64	/* only jstring_fast's words meet it */
 static const uint8_t cls[256] = {
 	[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK, ['\v'] = C_BLANK, ['\f'] = C_BLANK,
-	['\n'] = C_NL, ['#'] = C_HASH | C_PATH, [';'] = C_SEMI, [','] = C_COMMA, ['/'] = C_PATH, ['?'] = C_PATH,
+	['\n'] = C_NL, ['"'] = C_QUOTE, ['#'] = C_HASH | C_PATH, [';'] = C_SEMI, [','] = C_COMMA, ['/'] = C_PATH, ['?'] = C_PATH,
 };
 
 /* ---- punycode (RFC 3492), encoding only ---------------------------------- */
@@ -1627,6 +1628,8 @@ static int in_target(const struct feed_parser *p)
 	return p->jtarget && p->jdepth == p->jtarget;
 }
 
+static int jvalue(struct feed_parser *p, const char *s, size_t n);
+
 static int jstring_done(struct feed_parser *p)
 {
 	char *s = p->buf;
@@ -1646,6 +1649,16 @@ static int jstring_done(struct feed_parser *p)
 		bad(p, "string too long");
 		return 0;
 	}
+	return jvalue(p, s, n);
+}
+
+/*
+ * A string of the target array, its bytes without escapes (p->buf, or
+ * where it lies in the chunk): blanks around it dropped, classified and
+ * emitted.  0, or -1 when stopped.
+ */
+static int jvalue(struct feed_parser *p, const char *s, size_t n)
+{
 	while (n && blank((uint8_t)s[n - 1]))
 		n--;
 	while (n && blank((uint8_t)*s))
@@ -1679,6 +1692,88 @@ static int jopen(struct feed_parser *p, char type)
 	p->jstate = J_VALUE;
 	return 0;
 }
+
+#if FEED_SSE2
+/*
+ * The common string of the target array, whose opening quote is d[i],
+ * read where it lies in the chunk d[0..n): a plain ASCII name that ends
+ * at the closing quote taken by dom_word (which may read the bytes before
+ * it), else its closing quote found a block at a time before any escape
+ * or control byte and the string given to jvalue, which classifies it as
+ * feed_classify does; nothing is copied first.  The bytes it took, from
+ * the opening quote to the closing one, or 0 for the byte-at-a-time
+ * parse: an escape, a control byte, a string that goes on past the chunk
+ * or is longer than a line.
+ */
+static size_t jstring_one(struct feed_parser *p, const uint8_t *d, size_t n, size_t i)
+{
+	struct buf_rd b;
+	struct feed_entry e;
+	const char *w, *why = NULL;
+	size_t wl, q = i + 1, max = n - q < FEED_LINE_MAX ? n : q + FEED_LINE_MAX;
+	buf_rd_init(&b, d, n);
+	b.off = q;
+	if (dom_word(p, &b, C_QUOTE, &e, &w, &wl) && b.off < n && d[b.off] == '"') {
+		p->jstate = J_AFTER;
+		p->lines++;	/* json counts array elements as lines */
+		if (emit(p, &e, &why) == 0)
+			bad(p, why);
+		return b.off + 1 - i;
+	}
+	for (;; q += 16) {
+		if (q + 16 > max)
+			return 0;
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(d + q));
+		__m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+							 _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+					    _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x));
+		unsigned m = (unsigned)_mm_movemask_epi8(stop);
+		if (m) {
+			q += (size_t)__builtin_ctz(m);
+			break;
+		}
+	}
+	if (d[q] != '"')
+		return 0;
+	p->jstate = J_AFTER;
+	p->lines++;
+	jvalue(p, (const char *)d + i + 1, q - i - 1);
+	return q + 1 - i;
+}
+
+static int jspace(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * jstring_one, then the separator and the next string of the array, as
+ * long as they come: the bytes taken from d[i] (the blanks and a comma
+ * after the last string taken with them, as the byte-at-a-time parse
+ * would take them), or 0 when the first string is not one it takes.
+ */
+static size_t jstring_fast(struct feed_parser *p, const uint8_t *d, size_t n, size_t i)
+{
+	size_t at = i, k;
+	while ((k = jstring_one(p, d, n, at)) != 0) {
+		at += k;
+		if (p->stopped)
+			break;
+		while (at < n && jspace(d[at]))
+			at++;
+		if (at >= n || d[at] != ',')
+			break;
+		at++;	/* as ',' in the byte-at-a-time parse, inside an array */
+		p->jstate = J_VALUE;
+		p->jkey_match = 0;
+		while (at < n && jspace(d[at]))
+			at++;
+		if (at >= n || d[at] != '"')
+			break;
+	}
+	return at - i;
+}
+#endif
 
 static int json_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 {
@@ -1754,6 +1849,17 @@ static int json_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 		case '"':
 			if (p->jstate != J_VALUE)
 				return jfail(p, "json: unexpected string");
+#if FEED_SSE2
+			if (in_target(p)) {
+				size_t k = jstring_fast(p, d, n, i);
+				if (k) {
+					i += k - 1;
+					if (p->stopped)
+						return -1;
+					continue;
+				}
+			}
+#endif
 			p->jin_str = 1;
 			p->len = 0;
 			p->jstr_over = 0;
