@@ -1616,6 +1616,12 @@ static const uint8_t jplain[256] = {
 	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0xff] = 1,	/* all but " and \\ */
 };
 
+/* JSON whitespace between tokens. */
+static int jspace(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static int jfail(struct feed_parser *p, const char *why)
 {
 	p->error = why;
@@ -1742,11 +1748,6 @@ static size_t jstring_one(struct feed_parser *p, const uint8_t *d, size_t n, siz
 	return q + 1 - i;
 }
 
-static int jspace(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /*
  * jstring_one, then the separator and the next string of the array, as
  * long as they come: the bytes taken from d[i] (the blanks and a comma
@@ -1841,7 +1842,7 @@ static int json_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 			}
 			continue;
 		}
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+		if (jspace(c)) {
 			if (p->jstate == J_SCALAR)
 				p->jstate = J_AFTER;
 			continue;
