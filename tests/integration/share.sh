@@ -173,7 +173,22 @@ prefix_ok() {	# prefix_ok PULLED SOURCE: the pulled store's unindexed newest seg
 }
 prefix_ok "$d/dst" "$d/src"; check pull_active_segment_is_a_prefix $?
 wait "$grow" 2>/dev/null
-sleep 0.4	# sync-interval 100ms: everything written is durable now
+# tip submit returns once tipd has the name; the writer may still be behind
+# (under load, by hundreds of records and a segment). Wait until the last
+# name is in the store and the log has not changed for 0.5 s (five
+# sync-intervals): everything written is durable then, and nothing more comes.
+settled=no
+last=
+for _ in $(seq 40); do
+	now=$(stat -c '%n %s' "$d/src/log/"* 2>/dev/null)
+	if [ "$now" = "$last" ] && "$tip" dump "$d/src" 2>/dev/null | grep -q 'grow400.example'; then
+		settled=yes
+		break
+	fi
+	last=$now
+	sleep 0.5
+done
+[ $settled = yes ]; check source_store_settles_after_growth $?
 pull "$URL" -q >"$d/p2.out" 2>&1; check pull_again_after_growth $? "$(cat "$d/p2.out")"
 # the active segment came too, up to its last durable record: the same bytes
 alast=$(ls "$d/src/log/"*.tlog | tail -1)
