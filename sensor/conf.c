@@ -265,7 +265,8 @@ static int no_section(const struct conf *c, const struct conf_node *first,
 
 /* CONF_K_UINT writes uint32_t, the others unsigned: tables point both at unsigned fields */
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
-_Static_assert(sizeof(struct conf_key) <= 48, "a key table entry stays 48 bytes");
+_Static_assert(sizeof(struct conf_key) <= (sizeof(void *) == 8 ? 40 : 24),
+	       "a key table entry stays 24 bytes, 40 on LP64");
 
 /* CONF_K_CHOICE: the index of the value among the names at k->range, plus k->lo. */
 static int choice_read(const struct conf *c, const struct conf_node *n, const struct conf_key *k,

@@ -142,6 +142,10 @@ int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err,
  *                NAME given twice is an error
  * `range` is the message after "KEY: " for a value outside hi (and, with
  * CONF_F_WHOLE, not whole seconds; for a size, outside lo..hi).
+ * The bounds are 32 bits (a duration's at most 4294s in microseconds) and
+ * off 16, so that a key is 24 bytes on a 32-bit router (it was 40, and a
+ * build has some 80 keys); a bound or an offset that does not fit is a
+ * compiler warning (-Woverflow, clang's -Wconstant-conversion).
  */
 enum conf_kind {
 	CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_STR, CONF_K_CHOICE,
@@ -155,8 +159,8 @@ struct conf_key {
 	const char *key;
 	uint8_t kind;		/* enum conf_kind */
 	uint8_t flags;		/* CONF_F_* */
-	uint32_t off;		/* beside kind and flags: 48 bytes a key, not 56 */
-	int64_t lo, hi;
+	uint16_t off;
+	uint32_t lo, hi;
 	/* The range message (a string); for CONF_K_CHOICE the names (const
 	 * char *const *): one field by kind, so that a key stays 48 bytes. */
 	const void *range;
