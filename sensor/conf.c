@@ -162,8 +162,8 @@ int conf_size(const char *s, uint64_t *bytes)
 
 int conf_bool(const char *s, int *v)
 {
-	static const char *const yes[] = {"yes", "on", "true", "1"};
-	static const char *const no[] = {"no", "off", "false", "0"};
+	static const char yes[][5] = {"yes", "on", "true", "1"};
+	static const char no[][6] = {"no", "off", "false", "0"};
 	for (int i = 0; i < 4; i++) {
 		if (!strcmp(s, yes[i])) {
 			*v = 1;

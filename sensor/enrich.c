@@ -421,8 +421,8 @@ static int alnum(char c)
 
 int enrich_ptr_dynamic(const char *name, size_t len, uint32_t ip)
 {
-	static const char *const words[] = {"dyn", "dhcp", "pool", "ppp", "dsl", "adsl", "cable",
-					    "dial", "client", "cust", "broadband"};
+	static const char words[][10] = {"dyn", "dhcp", "pool", "ppp", "dsl", "adsl", "cable",
+					  "dial", "client", "cust", "broadband"};
 	unsigned octets = 0, seen = 0;
 	for (size_t i = 0; i < len;) {
 		char tok[64];

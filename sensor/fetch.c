@@ -241,7 +241,8 @@ static void anchors_put(struct fetch *f)
 
 /* ---- ending ---------------------------------------------------------------------- */
 
-static const char *const err_names[FETCH__ERRS] = {
+/* The names in the array, not pointed to: no relocation each in a PIE (dnstype.c). */
+static const char err_names[FETCH__ERRS][12] = {
 	[FETCH_OK] = "ok", [FETCH_E_URL] = "url", [FETCH_E_DNS] = "dns",
 	[FETCH_E_CONNECT] = "connect", [FETCH_E_TLS] = "tls", [FETCH_E_CERT] = "cert",
 	[FETCH_E_CERT_TIME] = "cert-time", [FETCH_E_CLOCK] = "clock", [FETCH_E_TIMEOUT] = "timeout",
@@ -258,7 +259,7 @@ size_t fetch_mem_fixed(void)
 
 const char *fetch_err_name(int err)
 {
-	return err >= 0 && err < FETCH__ERRS && err_names[err] ? err_names[err] : "unknown";
+	return err >= 0 && err < FETCH__ERRS && err_names[err][0] ? err_names[err] : "unknown";
 }
 
 static int retryable(int err, int status)

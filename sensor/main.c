@@ -56,7 +56,7 @@ struct daemon {
 	uint64_t episodes_noted;	/* store faults written down as notes */
 };
 
-static const char *const core_trace[] = {"sched", "bus", "ctl", "writer", "conf", "resolver"};
+static const char core_trace[][9] = {"sched", "bus", "ctl", "writer", "conf", "resolver"};
 
 static void usage(void)
 {
@@ -583,7 +583,7 @@ static int path_none(const char *p)
 /* The store's directories belong to the user tipd runs as after the drop. */
 static void store_chown(const char *dir, uid_t uid, gid_t gid)
 {
-	static const char *const sub[] = {"", "/log", "/state", "/sensor.id", ("/" STORE_LOCK_NAME)};
+	static const char sub[][12] = {"", "/log", "/state", "/sensor.id", ("/" STORE_LOCK_NAME)};
 	char path[4096];
 	for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) {
 		snprintf(path, sizeof path, "%s%s", dir, sub[i]);

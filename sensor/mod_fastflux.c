@@ -394,7 +394,7 @@ struct ff {
 	uint8_t names[FF_NAMES_BUF];	/* last: the counters' offsets fit MODULE_FIELD */
 };
 
-static const char *const state_names[FASTFLUX__STATES] = {"new", "window", "flux", "benign"};
+static const char state_names[FASTFLUX__STATES][7] = {"new", "window", "flux", "benign"};
 
 /* A domain's name for a log line: escaped, as every untrusted string is (log_esc). */
 #define FF_ESC (4 * REC_NAME_MAX + 8)

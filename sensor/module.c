@@ -32,7 +32,7 @@ const struct module_ops *const module_table[] = {
 const size_t module_table_len = sizeof module_table / sizeof module_table[0];
 
 /* Modules Kconfig knows, built in or not, for a clear error message. */
-static const char *const known[] = {"watchlist", "fastflux", "blacklist", "spamtrap", "share"};
+static const char known[][10] = {"watchlist", "fastflux", "blacklist", "spamtrap", "share"};
 
 /* The keys every module section has: when and how often it runs. */
 struct sched_keys {

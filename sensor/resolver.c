@@ -172,7 +172,7 @@ static uint16_t rand16(struct resolver *r)
 
 const char *resolver_outcome_name(enum resolver_outcome o)
 {
-	static const char *const names[RESOLVER__OUTCOMES] = {
+	static const char names[RESOLVER__OUTCOMES][10] = {
 		"ok", "nxdomain", "nodata", "servfail", "refused", "timeout",
 		"malformed", "truncated", "neterr", "nomem", "cancelled",
 	};
