@@ -255,7 +255,8 @@ static int domain_norm_slow(const char *in, size_t len, char *out)
  * at bit k * W_STEP.  Loads go through memcpy or unaligned loads: any
  * alignment, and byte 0 is the first byte on every host.  FEED_SSE2=0
  * builds the word path on amd64 too (`make O=build/nosse
- * CPPFLAGS=-DFEED_SSE2=0`; no test target builds it yet).
+ * CPPFLAGS=-DFEED_SSE2=0`); the unit tests run against it as
+ * tests/test_feed_nosse.
  */
 #ifndef FEED_SSE2
 #if defined(__SSE2__)
