@@ -265,14 +265,14 @@ static int no_section(const struct conf *c, const struct conf_node *first,
 
 /* CONF_K_UINT writes uint32_t, the others unsigned: tables point both at unsigned fields */
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
-_Static_assert(sizeof(struct conf_key) <= (sizeof(void *) == 8 ? 40 : 24),
-	       "a key table entry stays 24 bytes, 40 on LP64");
+_Static_assert(sizeof(struct conf_key) <= (sizeof(void *) == 8 ? 32 : 20),
+	       "a key table entry stays 20 bytes, 32 on LP64");
 
-/* CONF_K_CHOICE: the index of the value among the names at k->range, plus k->lo. */
+/* CONF_K_CHOICE: the index of the value among the names at k->names, plus k->lo. */
 static int choice_read(const struct conf *c, const struct conf_node *n, const struct conf_key *k,
 		       int *dst, char *err, size_t errlen)
 {
-	const char *const *names = k->range;
+	const char *const *names = k->names;
 	char list[256];
 	size_t len = 0;
 	if (conf_arg1(c, n, err, errlen) < 0)
@@ -324,16 +324,14 @@ static int conf_key_read(const struct conf *c, const struct conf_node *n, const 
 			return 0;
 		}
 		if ((k->flags & CONF_F_WHOLE) && (d > k->hi || d % 1000000))
-			return conf_error(c, n, err, errlen, "%s: %s", n->key,
-					  (const char *)k->range);
+			return conf_error(c, n, err, errlen, "%s: %s", n->key, k->range);
 		*(unsigned *)dst = (unsigned)(d / 1000000);
 		return 0;
 	case CONF_K_SIZE:
 		if (conf_get_size(c, n, &v, err, errlen) < 0)
 			return -1;
 		if (v < (uint64_t)k->lo || v > (uint64_t)k->hi)
-			return conf_error(c, n, err, errlen, "%s: %s", n->key,
-					  (const char *)k->range);
+			return conf_error(c, n, err, errlen, "%s: %s", n->key, k->range);
 		*(unsigned *)dst = (unsigned)v;
 		return 0;
 	case CONF_K_BOOL:
@@ -703,8 +701,8 @@ static int no_section(const struct conf *c, const struct conf_node *first,
 #define CORE_S 1000000LL	/* a second, in microseconds */
 #define CORE_D (86400 * CORE_S)
 #define CORE_OFF(f) offsetof(struct conf, f)
-#define CORE_F(k, fn) {k, CONF_K_FN, 0, 0, 0, 0, NULL, fn}
-#define CORE_SECT(k, fn) {k, CONF_K_SECT, 0, 0, 0, 0, NULL, fn}
+#define CORE_F(k, f) {k, CONF_K_FN, 0, 0, 0, 0, .fn = f}
+#define CORE_SECT(k, f) {k, CONF_K_SECT, 0, 0, 0, 0, .fn = f}
 
 /* A duration in lo..hi (microseconds), else "KEY: range". */
 static int dur_within(const struct conf *c, const struct conf_node *n, int64_t lo, int64_t hi,
@@ -781,15 +779,15 @@ static int key_fsync(const struct conf *c, const struct conf_node *n, void *base
 
 static const struct conf_key store_keys[] = {
 	CORE_F("dir", key_dir),
-	{"sensor", CONF_K_STR, 0, CORE_OFF(sensor), 0, 0, NULL, NULL},
+	{"sensor", CONF_K_STR, 0, CORE_OFF(sensor), 0, 0, {NULL}},
 	CORE_F("segment-size", key_segment_size),
 	CORE_F("segment-age", key_segment_age),
 	CORE_F("sync-interval", key_sync_interval),
-	{"sync-every", CONF_K_UINT, 0, CORE_OFF(policy.sync_every_n), 0, 100000000, NULL, NULL},
+	{"sync-every", CONF_K_UINT, 0, CORE_OFF(policy.sync_every_n), 0, 100000000, {NULL}},
 	CORE_F("quota", key_quota),
-	{"queue", CONF_K_UINT, 0, CORE_OFF(queue), 16, 1000000, NULL, NULL},
+	{"queue", CONF_K_UINT, 0, CORE_OFF(queue), 16, 1000000, {NULL}},
 	CORE_F("fsync", key_fsync),
-	{"record-candidates", CONF_K_BOOL, 0, CORE_OFF(record_candidates), 0, 0, NULL, NULL},
+	{"record-candidates", CONF_K_BOOL, 0, CORE_OFF(record_candidates), 0, 0, {NULL}},
 };
 
 static int key_socket(const struct conf *c, const struct conf_node *n, void *base, char *err,
@@ -807,7 +805,7 @@ static int key_socket(const struct conf *c, const struct conf_node *n, void *bas
 
 static const struct conf_key control_keys[] = {
 	CORE_F("socket", key_socket),
-	{"group", CONF_K_STR, 0, CORE_OFF(socket_group), 0, 0, NULL, NULL},
+	{"group", CONF_K_STR, 0, CORE_OFF(socket_group), 0, 0, {NULL}},
 };
 
 /*
@@ -899,7 +897,7 @@ static const struct conf_key core_keys[] = {
 	CORE_SECT("module", key_module),
 	CORE_SECT("store", key_store),
 	CORE_SECT("control", key_control),
-	{"user", CONF_K_STR, 0, CORE_OFF(user), 0, 0, NULL, NULL},
+	{"user", CONF_K_STR, 0, CORE_OFF(user), 0, 0, {NULL}},
 	CORE_F("pidfile", key_pidfile),
 	CONF_CHOICE("log-level", CORE_OFF(log_level), log_level_names,
 		    CONF_NKEYS(log_level_names), LOG_LVL_ERROR),

@@ -134,7 +134,7 @@ int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err,
  *   CONF_K_STR   const char *, the one argument (the tree's, not a copy);
  *                with CONF_F_ABS an absolute path (conf_arg_abspath's
  *                message); with hi > 0, lo..hi bytes ("KEY: LO-HI bytes")
- *   CONF_K_CHOICE int: one of the hi names at range, which store lo,
+ *   CONF_K_CHOICE int: one of the hi names at `names`, which store lo,
  *                lo + 1, ...; else "KEY: unknown value 'X' (one of: a, b,
  *                c)" (CONF_CHOICE below)
  *   CONF_K_FN    fn(c, n, base, err, errlen) reads the node itself
@@ -142,10 +142,11 @@ int conf_arg_abspath(const struct conf *c, const struct conf_node *n, char *err,
  *                NAME given twice is an error
  * `range` is the message after "KEY: " for a value outside hi (and, with
  * CONF_F_WHOLE, not whole seconds; for a size, outside lo..hi).
- * The bounds are 32 bits (a duration's at most 4294s in microseconds) and
- * off 16, so that a key is 24 bytes on a 32-bit router (it was 40, and a
- * build has some 80 keys); a bound or an offset that does not fit is a
- * compiler warning (-Woverflow, clang's -Wconstant-conversion).
+ * The bounds are 32 bits (a duration's at most 4294s in microseconds),
+ * off 16, and range, names and fn share their room, so that a key is 20
+ * bytes on a 32-bit router (it was 40, and a build has some 80 keys); a
+ * bound or an offset that does not fit is a compiler warning (-Woverflow,
+ * clang's -Wconstant-conversion).
  */
 enum conf_kind {
 	CONF_K_UINT, CONF_K_DUR, CONF_K_SECS, CONF_K_SIZE, CONF_K_BOOL, CONF_K_STR, CONF_K_CHOICE,
@@ -161,21 +162,20 @@ struct conf_key {
 	uint8_t flags;		/* CONF_F_* */
 	uint16_t off;
 	uint32_t lo, hi;
-	/* The range message (a string); for CONF_K_CHOICE the names (const
-	 * char *const *): one field by kind, so that a key stays 48 bytes. */
-	const void *range;
-	int (*fn)(const struct conf *c, const struct conf_node *n, void *base, char *err,
-		  size_t errlen);
+	union {		/* the one its kind reads; {NULL} for none */
+		const char *range;	/* the range message */
+		const char *const *names;	/* CONF_K_CHOICE */
+		int (*fn)(const struct conf *c, const struct conf_node *n, void *base,
+			  char *err, size_t errlen);	/* CONF_K_FN, CONF_K_SECT */
+	};
 };
 
 /*
- * A CONF_K_CHOICE key at off: the n names at `names` (a const array, or a
- * part of one) stand for first, first + 1, ... (an enum's values).  The
- * conditional checks that names has the type range is read back as.
+ * A CONF_K_CHOICE key at off: the n names at `list` (a const array, or a
+ * part of one) stand for first, first + 1, ... (an enum's values).
  */
-#define CONF_CHOICE(key, off, names, n, first)                                                     \
-	{ (key), CONF_K_CHOICE, 0, (off), (first), (n),                                            \
-	  (const void *)(1 ? (names) : (const char *const *)NULL), NULL }
+#define CONF_CHOICE(key, off, list, n, first)                                                      \
+	{ (key), CONF_K_CHOICE, 0, (off), (first), (n), .names = (list) }
 
 /*
  * A section's keys in full: its own table, a fragment of keys it shares

@@ -1387,9 +1387,9 @@ static int key_max_size(const struct conf *c, const struct conf_node *n, void *b
 #define FC_OFF(f) offsetof(struct fetch_conf, f)
 
 const struct conf_key fetch_conf_keys[] = {
-	{"url", CONF_K_FN, 0, 0, 0, 0, NULL, key_url},
-	{"ca-file", CONF_K_STR, CONF_F_ABS, FC_OFF(ca_file), 0, 0, NULL, NULL},
-	{"insecure", CONF_K_BOOL, 0, FC_OFF(insecure), 0, 0, NULL, NULL},
-	{"timeout", CONF_K_DUR, 0, FC_OFF(timeout_us), 1000000, 0, NULL, NULL},
-	{"max-size", CONF_K_FN, 0, 0, 0, 0, NULL, key_max_size},
+	{"url", CONF_K_FN, 0, 0, 0, 0, .fn = key_url},
+	{"ca-file", CONF_K_STR, CONF_F_ABS, FC_OFF(ca_file), 0, 0, {NULL}},
+	{"insecure", CONF_K_BOOL, 0, FC_OFF(insecure), 0, 0, {NULL}},
+	{"timeout", CONF_K_DUR, 0, FC_OFF(timeout_us), 1000000, 0, {NULL}},
+	{"max-size", CONF_K_FN, 0, 0, 0, 0, .fn = key_max_size},
 };

@@ -142,10 +142,10 @@ static const struct conf_key source_keys[] = {
 		    FEED_HOSTS),
 	CONF_CHOICE("kind", SC_OFF(kind), feed_kind_names + FEED_K_DOMAIN, FEED_K_URL,
 		    FEED_K_DOMAIN),
-	{"column", CONF_K_STR, 0, SC_OFF(column), 1, FEED_PATH_MAX, NULL, NULL},	/* csv */
-	{"path", CONF_K_STR, 0, SC_OFF(path), 1, FEED_PATH_MAX, NULL, NULL},	/* json */
-	{"period", CONF_K_DUR, 0, SC_OFF(period_us), 0, 0, NULL, NULL},
-	{"max-entries", CONF_K_UINT, 0, SC_OFF(max_entries), 0, UINT32_MAX, NULL, NULL},
+	{"column", CONF_K_STR, 0, SC_OFF(column), 1, FEED_PATH_MAX, {NULL}},	/* csv */
+	{"path", CONF_K_STR, 0, SC_OFF(path), 1, FEED_PATH_MAX, {NULL}},	/* json */
+	{"period", CONF_K_DUR, 0, SC_OFF(period_us), 0, 0, {NULL}},
+	{"max-entries", CONF_K_UINT, 0, SC_OFF(max_entries), 0, UINT32_MAX, {NULL}},
 };
 
 /* Read `source NAME { }` into sc; then the rules between its keys. */
@@ -209,10 +209,10 @@ static int key_source(const struct conf *c, const struct conf_node *n, void *bas
 
 /* The keys of `module blacklist` besides the module's common keys. */
 static const struct conf_key module_keys[] = {
-	{"source", CONF_K_SECT, 0, 0, 0, 0, NULL, key_source},
-	{"candidates", CONF_K_BOOL, 0, BC_OFF(candidates), 0, 0, NULL, NULL},
-	{"candidate-rate", CONF_K_UINT, 0, BC_OFF(cand_rate), 1, 1000000, NULL, NULL},
-	{"candidate-queue", CONF_K_UINT, 0, BC_OFF(cand_cap), 1, 1000000, NULL, NULL},
+	{"source", CONF_K_SECT, 0, 0, 0, 0, .fn = key_source},
+	{"candidates", CONF_K_BOOL, 0, BC_OFF(candidates), 0, 0, {NULL}},
+	{"candidate-rate", CONF_K_UINT, 0, BC_OFF(cand_rate), 1, 1000000, {NULL}},
+	{"candidate-queue", CONF_K_UINT, 0, BC_OFF(cand_cap), 1, 1000000, {NULL}},
 };
 
 /* Read the module's section into bc (defaults first); its sources into bc->bl, if set. */

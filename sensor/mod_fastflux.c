@@ -198,10 +198,10 @@ static int key_string(const struct conf *c, const struct conf_node *n, void *bas
 }
 
 #define FF_OFF(f) offsetof(struct ff_conf, f)
-#define FF_U(k, f, lo, hi) {k, CONF_K_UINT, 0, FF_OFF(f), lo, hi, NULL, NULL}
-#define FF_D(k, f, lo) {k, CONF_K_DUR, 0, FF_OFF(f), lo, 0, NULL, NULL}
-#define FF_B(k, f) {k, CONF_K_BOOL, 0, FF_OFF(f), 0, 0, NULL, NULL}
-#define FF_F(k, fn) {k, CONF_K_FN, 0, 0, 0, 0, NULL, fn}
+#define FF_U(k, f, lo, hi) {k, CONF_K_UINT, 0, FF_OFF(f), lo, hi, {NULL}}
+#define FF_D(k, f, lo) {k, CONF_K_DUR, 0, FF_OFF(f), lo, 0, {NULL}}
+#define FF_B(k, f) {k, CONF_K_BOOL, 0, FF_OFF(f), 0, 0, {NULL}}
+#define FF_F(k, f) {k, CONF_K_FN, 0, 0, 0, 0, .fn = f}
 #define S 1000000LL
 
 /* The keys of `module fastflux` (tipd.conf(5)); the module's common keys aside. */
@@ -232,11 +232,11 @@ static const struct conf_key ff_keys[] = {
 	FF_U("enrich-cache", enrich_cache, 16, 1u << 24),
 	/* the resolver's (resolver.h) */
 	{"timeout", CONF_K_SECS, CONF_F_WHOLE, FF_OFF(rc.timeout), S, 300 * S,
-	 "whole seconds, 1s to 300s", NULL},
+	 .range = "whole seconds, 1s to 300s"},
 	{"silence", CONF_K_SECS, CONF_F_WHOLE, FF_OFF(rc.silence), 0, 3600 * S,
-	 "whole seconds, 0 (never) to 3600s", NULL},
-	{"reopen", CONF_K_SECS, 0, FF_OFF(rc.reopen_interval), 0, 0, NULL, NULL},
-	{"rcvbuf", CONF_K_SIZE, 0, FF_OFF(rc.rcvbuf), 0, 64u << 20, "at most 64M", NULL},
+	 .range = "whole seconds, 0 (never) to 3600s"},
+	{"reopen", CONF_K_SECS, 0, FF_OFF(rc.reopen_interval), 0, 0, {NULL}},
+	{"rcvbuf", CONF_K_SIZE, 0, FF_OFF(rc.rcvbuf), 0, 64u << 20, .range = "at most 64M"},
 	FF_U("tries", rc.tries, 1, 50),
 	FF_U("edns", rc.edns_size, 0, 65535),
 	FF_U("contexts", rc.contexts, 1, 64),

@@ -255,12 +255,12 @@ static int key_peer(const struct conf *c, const struct conf_node *n, void *base,
 
 /* The keys of `module share` besides the module's common keys (tipd.conf(5)). */
 static const struct conf_key sh_keys[] = {
-	{"listen", CONF_K_FN, 0, 0, 0, 0, NULL, key_listen},
-	{"key", CONF_K_FN, 0, 0, 0, 0, NULL, key_key},
-	{"peer", CONF_K_FN, CONF_F_REPEAT, 0, 0, 0, NULL, key_peer},
-	{"max-conn", CONF_K_UINT, 0, SH_OFF(max_conn), 1, 1024, NULL, NULL},
-	{"timeout", CONF_K_DUR, 0, SH_OFF(timeout_us), 100000, 0, NULL, NULL},
-	{"session-max", CONF_K_DUR, 0, SH_OFF(session_us), 100000, 0, NULL, NULL},
+	{"listen", CONF_K_FN, 0, 0, 0, 0, .fn = key_listen},
+	{"key", CONF_K_FN, 0, 0, 0, 0, .fn = key_key},
+	{"peer", CONF_K_FN, CONF_F_REPEAT, 0, 0, 0, .fn = key_peer},
+	{"max-conn", CONF_K_UINT, 0, SH_OFF(max_conn), 1, 1024, {NULL}},
+	{"timeout", CONF_K_DUR, 0, SH_OFF(timeout_us), 100000, 0, {NULL}},
+	{"session-max", CONF_K_DUR, 0, SH_OFF(session_us), 100000, 0, {NULL}},
 };
 
 /* Read the section into s's configuration (defaults first).  0 or -1 with err. */

@@ -743,19 +743,19 @@ static int key_archive(const struct conf *c, const struct conf_node *n, void *ba
 }
 
 #define STC_OFF(f) offsetof(struct st_conf, f)
-#define STC_F(k, fn) {k, CONF_K_FN, 0, 0, 0, 0, NULL, fn}
+#define STC_F(k, f) {k, CONF_K_FN, 0, 0, 0, 0, .fn = f}
 
 /* The keys of `module spamtrap` besides the module's common keys (tipd.conf(5)). */
 static const struct conf_key st_keys[] = {
-	{"archive", CONF_K_SECT, 0, 0, 0, 0, NULL, key_archive},
-	{"maildir", CONF_K_STR, CONF_F_ABS, STC_OFF(maildir), 1, 4000, NULL, NULL},
+	{"archive", CONF_K_SECT, 0, 0, 0, 0, .fn = key_archive},
+	{"maildir", CONF_K_STR, CONF_F_ABS, STC_OFF(maildir), 1, 4000, {NULL}},
 	STC_F("trusted-relays", key_trusted),
-	{"max-size", CONF_K_SIZE, 0, STC_OFF(max_size), 4096, 1u << 30, "4K to 1G", NULL},
+	{"max-size", CONF_K_SIZE, 0, STC_OFF(max_size), 4096, 1u << 30, .range = "4K to 1G"},
 	STC_F("settle", key_settle),
-	{"candidates", CONF_K_BOOL, 0, STC_OFF(candidates), 0, 0, NULL, NULL},
-	{"sender-indicators", CONF_K_BOOL, 0, STC_OFF(sender_ind), 0, 0, NULL, NULL},
-	{"candidate-rate", CONF_K_UINT, 0, STC_OFF(cand_rate), 1, 1000000, NULL, NULL},
-	{"candidate-queue", CONF_K_UINT, 0, STC_OFF(cand_cap), 1, 1000000, NULL, NULL},
+	{"candidates", CONF_K_BOOL, 0, STC_OFF(candidates), 0, 0, {NULL}},
+	{"sender-indicators", CONF_K_BOOL, 0, STC_OFF(sender_ind), 0, 0, {NULL}},
+	{"candidate-rate", CONF_K_UINT, 0, STC_OFF(cand_rate), 1, 1000000, {NULL}},
+	{"candidate-queue", CONF_K_UINT, 0, STC_OFF(cand_cap), 1, 1000000, {NULL}},
 	STC_F("repeat-window", key_window),
 };
 

@@ -47,7 +47,7 @@ struct watchlist {
 };
 
 static const struct conf_key wl_keys[] = {
-	{"file", CONF_K_STR, CONF_F_ABS, 0, 0, 0, NULL, NULL},
+	{"file", CONF_K_STR, CONF_F_ABS, 0, 0, 0, {NULL}},
 };
 
 static int wl_check(const struct conf *c, const struct conf_node *sec, char *err, size_t errlen)

@@ -53,12 +53,12 @@ static int key_at(const struct conf *c, const struct conf_node *n, void *base, c
 
 #define SK_OFF(f) ((uint32_t)offsetof(struct sched_keys, f))
 static const struct conf_key common_keys[] = {
-	{"enable", CONF_K_BOOL, 0, SK_OFF(on), 0, 0, NULL, NULL},
-	{"interval", CONF_K_DUR, 0, SK_OFF(interval), 1000000, 0, NULL, NULL},
-	{"jitter", CONF_K_DUR, 0, SK_OFF(jitter), 0, 0, NULL, NULL},
-	{"at", CONF_K_FN, 0, 0, 0, 0, NULL, key_at},
-	{"backoff-min", CONF_K_DUR, 0, SK_OFF(bmin), 1000, 0, NULL, NULL},
-	{"backoff-max", CONF_K_DUR, 0, SK_OFF(bmax), 0, 0, NULL, NULL},
+	{"enable", CONF_K_BOOL, 0, SK_OFF(on), 0, 0, {NULL}},
+	{"interval", CONF_K_DUR, 0, SK_OFF(interval), 1000000, 0, {NULL}},
+	{"jitter", CONF_K_DUR, 0, SK_OFF(jitter), 0, 0, {NULL}},
+	{"at", CONF_K_FN, 0, 0, 0, 0, .fn = key_at},
+	{"backoff-min", CONF_K_DUR, 0, SK_OFF(bmin), 1000, 0, {NULL}},
+	{"backoff-max", CONF_K_DUR, 0, SK_OFF(bmax), 0, 0, {NULL}},
 };
 
 const struct module_ops *module_find(const char *name)

@@ -268,7 +268,7 @@ static int key_catchup(const struct conf *c, const struct conf_node *n, void *ba
 static const struct conf_key sa_keys[] = {
 	CONF_CHOICE("format", offsetof(struct sa_conf, fmt), sa_formats, CONF_NKEYS(sa_formats),
 		    FMT_AUTO),
-	{"catch-up", CONF_K_FN, 0, 0, 0, 0, NULL, key_catchup},
+	{"catch-up", CONF_K_FN, 0, 0, 0, 0, .fn = key_catchup},
 };
 
 /* Read `archive NAME { }` into sc (defaults first); then the rules on its url. */

@@ -482,15 +482,16 @@ static int kt_skip(const char *key)
 }
 
 static const struct conf_key kt_keys[] = {
-	{"u", CONF_K_UINT, 0, offsetof(struct kt, u), 2, 10, NULL, NULL},
-	{"d", CONF_K_DUR, 0, offsetof(struct kt, d), 1000000, 0, NULL, NULL},
-	{"secs", CONF_K_SECS, CONF_F_WHOLE, offsetof(struct kt, secs), 0, 60000000, "0s to 60s", NULL},
-	{"cut", CONF_K_SECS, 0, offsetof(struct kt, cut), 0, 0, NULL, NULL},
-	{"size", CONF_K_SIZE, 0, offsetof(struct kt, size), 0, 1 << 20, "at most 1M", NULL},
-	{"b", CONF_K_BOOL, 0, offsetof(struct kt, b), 0, 0, NULL, NULL},
+	{"u", CONF_K_UINT, 0, offsetof(struct kt, u), 2, 10, {NULL}},
+	{"d", CONF_K_DUR, 0, offsetof(struct kt, d), 1000000, 0, {NULL}},
+	{"secs", CONF_K_SECS, CONF_F_WHOLE, offsetof(struct kt, secs), 0, 60000000,
+	 .range = "0s to 60s"},
+	{"cut", CONF_K_SECS, 0, offsetof(struct kt, cut), 0, 0, {NULL}},
+	{"size", CONF_K_SIZE, 0, offsetof(struct kt, size), 0, 1 << 20, .range = "at most 1M"},
+	{"b", CONF_K_BOOL, 0, offsetof(struct kt, b), 0, 0, {NULL}},
 	CONF_CHOICE("ch", offsetof(struct kt, ch), kt_colours, CONF_NKEYS(kt_colours), 10),
 	CONF_CHOICE("part", offsetof(struct kt, part), kt_colours + 1, 2, 1),	/* not red */
-	{"fn", CONF_K_FN, 0, 0, 0, 0, NULL, kt_fn},
+	{"fn", CONF_K_FN, 0, 0, 0, 0, .fn = kt_fn},
 };
 
 static int kt_read(const char *body, struct kt *out, char *emsg, size_t emsglen)
@@ -573,12 +574,12 @@ struct kt_full {
 };
 
 static const struct conf_key kt_frag_keys[] = {
-	{"wait", CONF_K_DUR, 0, offsetof(struct kt_frag, wait), 100000, 0, NULL, NULL},
-	{"fsize", CONF_K_SIZE, 0, offsetof(struct kt_frag, size), 1024, 4096, "1k to 4k", NULL},
+	{"wait", CONF_K_DUR, 0, offsetof(struct kt_frag, wait), 100000, 0, {NULL}},
+	{"fsize", CONF_K_SIZE, 0, offsetof(struct kt_frag, size), 1024, 4096, .range = "1k to 4k"},
 };
 
 static const struct conf_key kt_sub_keys[] = {
-	{"u", CONF_K_FN, 0, 0, 0, 0, NULL, kt_fn},
+	{"u", CONF_K_FN, 0, 0, 0, 0, .fn = kt_fn},
 };
 
 static int kt_sub(const struct conf *c, const struct conf_node *n, void *base, char *emsg,
@@ -595,8 +596,8 @@ static int kt_sub(const struct conf *c, const struct conf_node *n, void *base, c
 }
 
 static const struct conf_key kt_full_keys[] = {
-	{"u", CONF_K_UINT, 0, offsetof(struct kt_full, u), 2, 10, NULL, NULL},
-	{"sub", CONF_K_SECT, 0, 0, 0, 0, NULL, kt_sub},
+	{"u", CONF_K_UINT, 0, offsetof(struct kt_full, u), 2, 10, {NULL}},
+	{"sub", CONF_K_SECT, 0, 0, 0, 0, .fn = kt_sub},
 };
 
 static int kt_full_read(const char *body, int once, struct kt_full *out, char *emsg,
