@@ -997,6 +997,65 @@ name:
 }
 
 /*
+ * The "/len" or ":port" that s[0] ('/' or ':') starts after an address:
+ * 1 to 3 digits up to 32, or 1 to 5 up to 65535, in *v.  The bytes it
+ * takes with s[0], or 0.  It reads s[0..5], which callers pad when fewer
+ * are left.  A digit may follow what it took: the caller's check of the
+ * byte after the word refuses it.
+ */
+static inline __attribute__((always_inline)) size_t ip4_suffix(const uint8_t *s, unsigned *v)
+{
+	unsigned max = s[0] == '/' ? 3 : 5, lim = s[0] == '/' ? 32 : 65535, pv = 0, d = 0;
+	for (; d < max && s[1 + d] - 48u <= 9; d++)
+		pv = pv * 10 + (s[1 + d] - 48u);
+	if (!d || pv > lim)
+		return 0;
+	*v = pv;
+	return 1 + d;
+}
+
+/*
+ * e and p->val for the address s[0..k) (canonical, read into e->addr), its
+ * word s[0..n) and prefix pl: an IP at 32 with its text as given, else a
+ * CIDR, its host bits cleared, its text as given when it had none and its
+ * length no leading zero.  left: the bytes readable at s (20 and more: the
+ * text copied as fixed bytes, without a call).
+ */
+static inline __attribute__((always_inline)) void
+ip4_entry(struct feed_parser *p, const uint8_t *s, size_t k, size_t n, size_t left, unsigned pl,
+	  struct feed_entry *e)
+{
+	size_t l = k;
+	e->family = 4;
+	e->prefix = (uint8_t)pl;
+	e->value = p->val;
+	e->kind = pl == 32 ? FEED_K_IP : FEED_K_CIDR;
+	if (left >= 20)
+		memcpy(p->val, s, 20);	/* 18 bytes at most; the NUL below ends it */
+	else
+		memcpy(p->val, s, k);
+	if (pl < 32) {
+		uint32_t a4, host = ~(uint32_t)0 >> pl;
+		memcpy(&a4, e->addr, 4);
+		if (ntohl(a4) & host) {
+			a4 = htonl(ntohl(a4) & ~host);
+			memcpy(e->addr, &a4, 4);
+			l = ip_text(p->val, sizeof p->val, 4, e->addr);
+		} else if (left >= 20 && n - k == (pl >= 10 ? 3u : 2u)) {
+			l = n;	/* "/len" as given */
+			goto out;
+		}
+		p->val[l++] = '/';
+		if (pl >= 10)
+			p->val[l++] = (char)('0' + pl / 10);
+		p->val[l++] = (char)('0' + pl % 10);
+	}
+out:
+	p->val[l] = 0;
+	e->len = l;
+}
+
+/*
  * The fast path for an IPv4 address at the cursor, with "/len" (cidr) or
  * ":port" (port) after it when the caller allows them, read in one pass
  * where word() and parse_ip would take two.  1 with e filled, or 0 with
@@ -1015,50 +1074,24 @@ static int ip4_word(struct feed_parser *p, struct buf_rd *b, unsigned stops, int
 	size_t k = ip4_prefix((const char *)s, left, e->addr), n = k;
 	if (!k)
 		return 0;
-	unsigned pl = 32, pv = 0, d = 0;
+	unsigned pl = 32, v;
 	if (n < left && ((cidr && s[n] == '/') || (port && s[n] == ':'))) {
-		unsigned max = s[n] == '/' ? 3 : 5;
-		for (; n + 1 + d < left && d < max && s[n + 1 + d] >= '0' && s[n + 1 + d] <= '9'; d++)
-			pv = pv * 10 + (unsigned)(s[n + 1 + d] - '0');
-		if (!d || (s[n] == '/' ? pv > 32 : pv > 65535))
+		uint8_t t6[6] = {0};	/* NUL-padded when fewer than 6 bytes are left */
+		const uint8_t *x = s + n;
+		if (left - n < sizeof t6)
+			memcpy(t6, x, left - n), x = t6;
+		size_t t = ip4_suffix(x, &v);
+		if (!t)
 			return 0;
 		if (s[n] == '/')
-			pl = pv;
+			pl = v;
 		else
-			e->port = (uint16_t)pv;
-		n += 1 + d;
+			e->port = (uint16_t)v;
+		n += t;
 	}
 	if (n < left && !(cls[s[n]] & (stops | C_BLANK)))
 		return 0;
-	e->family = 4;
-	e->prefix = (uint8_t)pl;
-	e->value = p->val;
-	if (pl == 32) {
-		e->kind = FEED_K_IP;
-		if (left >= 16)
-			memcpy(p->val, s, 16);	/* a fixed size: no call; the NUL ends it */
-		else
-			memcpy(p->val, s, k);
-		p->val[k] = 0;
-		e->len = k;
-	} else {
-		uint8_t given[4];
-		memcpy(given, e->addr, 4);
-		for (unsigned bit = pl; bit < 32; bit++)
-			e->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-		size_t l = k;
-		if (memcmp(given, e->addr, 4) || left < 16)
-			l = ip_text(p->val, sizeof p->val, 4, e->addr);
-		else
-			memcpy(p->val, s, 16);	/* no host bits: the text as given */
-		p->val[l++] = '/';
-		if (pl >= 10)
-			p->val[l++] = (char)('0' + pl / 10);
-		p->val[l++] = (char)('0' + pl % 10);
-		p->val[l] = 0;
-		e->kind = FEED_K_CIDR;
-		e->len = l;
-	}
+	ip4_entry(p, s, k, n, left, pl, e);
 	*w = (const char *)s;
 	*wl = n;
 	b->off += n;
@@ -1463,8 +1496,6 @@ static size_t ip4_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 	const char *why = NULL;
 	size_t off = 0;
 	memset(&e, 0, sizeof e);
-	e.family = 4;
-	e.value = p->val;
 	while (avail - off > 20) {
 		const uint8_t *s = d + off;
 		size_t k = ip4_block(s, e.addr), n = k;
@@ -1472,20 +1503,10 @@ static size_t ip4_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 			break;
 		unsigned pl = 32;
 		if (s[n] == '/') {
-			unsigned a = s[n + 1] - 48u, b = s[n + 2] - 48u;
-			if (a > 9)
+			size_t t = ip4_suffix(s + n, &pl);	/* 6 bytes readable: n <= 15 */
+			if (!t)
 				break;
-			if (b > 9) {
-				pl = a, n += 2;
-			} else {
-				pl = a * 10 + b, n += 3;
-				if (!a || pl > 32 || s[n] - 48u <= 9)
-					break;
-			}
-			uint32_t host = pl < 32 ? ~(uint32_t)0 >> pl : 0, a4;
-			memcpy(&a4, e.addr, 4);
-			if (ntohl(a4) & host)
-				break;	/* host bits: written without them, by ip4_word */
+			n += t;
 		}
 		size_t nl = n;
 		if (s[n] != '\n') {
@@ -1496,13 +1517,7 @@ static size_t ip4_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 				break;
 			nl = (size_t)(q - s);
 		}
-		memcpy(p->val, s, 20);	/* the text as given (18 bytes at most); the NUL ends it */
-		p->val[n] = 0;
-		e.len = n;
-		e.prefix = (uint8_t)pl;
-		e.kind = pl == 32 ? FEED_K_IP : FEED_K_CIDR;
-		if (pl == 32)
-			p->val[k] = 0, e.len = k;
+		ip4_entry(p, s, k, n, avail - off, pl, &e);
 		off += nl + 1;
 		p->lines++;
 		if (emit(p, &e, &why) == 0)
