@@ -998,14 +998,16 @@ name:
 
 /*
  * The "/len" or ":port" that s[0] ('/' or ':') starts after an address:
- * 1 to 3 digits up to 32, or 1 to 5 up to 65535, in *v.  The bytes it
- * takes with s[0], or 0.  It reads s[0..5], which callers pad when fewer
- * are left.  A digit may follow what it took: the caller's check of the
- * byte after the word refuses it.
+ * 1 to max digits, their value up to lim, in *v ("/len": 3 and 32,
+ * ":port": 5 and 65535; constants, so each copy is unrolled).  The bytes
+ * it takes with s[0], or 0.  It reads s[0..max], which callers pad when
+ * fewer are left.  A digit may follow what it took: the caller's check of
+ * the byte after the word refuses it.
  */
-static inline __attribute__((always_inline)) size_t ip4_suffix(const uint8_t *s, unsigned *v)
+static inline __attribute__((always_inline)) size_t
+ip4_suffix(const uint8_t *s, unsigned max, unsigned lim, unsigned *v)
 {
-	unsigned max = s[0] == '/' ? 3 : 5, lim = s[0] == '/' ? 32 : 65535, pv = 0, d = 0;
+	unsigned pv = 0, d = 0;
 	for (; d < max && s[1 + d] - 48u <= 9; d++)
 		pv = pv * 10 + (s[1 + d] - 48u);
 	if (!d || pv > lim)
@@ -1080,7 +1082,7 @@ static int ip4_word(struct feed_parser *p, struct buf_rd *b, unsigned stops, int
 		const uint8_t *x = s + n;
 		if (left - n < sizeof t6)
 			memcpy(t6, x, left - n), x = t6;
-		size_t t = ip4_suffix(x, &v);
+		size_t t = s[n] == '/' ? ip4_suffix(x, 3, 32, &v) : ip4_suffix(x, 5, 65535, &v);
 		if (!t)
 			return 0;
 		if (s[n] == '/')
@@ -1388,6 +1390,24 @@ none:
 }
 
 /*
+ * An ipsum line's count, at d[k..avail) after its address: blanks, 1 to 9
+ * digits (in *v), then a blank, '#' or the newline.  Where it ends, or 0.
+ */
+static size_t ipsum_count(const uint8_t *d, size_t k, size_t avail, uint64_t *v)
+{
+	size_t c0;
+	uint64_t x = 0;
+	while (k < avail && (cls[d[k]] & C_BLANK))
+		k++;
+	for (c0 = k; k < avail && k - c0 < 10 && d[k] - 48u <= 9; k++)
+		x = x * 10 + (d[k] - 48u);
+	if (k == c0 || k - c0 > 9 || k >= avail || !(cls[d[k]] & (C_HASH | C_NL | C_BLANK)))
+		return 0;
+	*v = x;
+	return k;
+}
+
+/*
  * The common line, read where it lies in the chunk d[0..avail) (the rest
  * of it) before its end is looked for: one word that a fast path takes
  * (dom_word, ip4_word) ending at the newline, or for the formats that read
@@ -1432,16 +1452,10 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 		if (!ip4_word(p, &b, C_HASH, 0, 0, &e, &w, &wl))
 			return 0;
 		/* the count: word() and line()'s digit check in one loop */
-		size_t k = b.off, c0;
-		uint64_t v = 0;
-		while (k < avail && (cls[d[k]] & C_BLANK))
-			k++;
-		for (c0 = k; k < avail && k - c0 < 10 && d[k] >= '0' && d[k] <= '9'; k++)
-			v = v * 10 + (uint64_t)(d[k] - '0');
-		if (k == c0 || k - c0 > 9 || k >= avail || !(cls[d[k]] & (C_HASH | C_NL | C_BLANK)))
+		size_t k = ipsum_count(d, b.off, avail, &e.count);
+		if (!k)
 			return 0;
 		b.off = k;
-		e.count = v;
 		ok = 1;
 		break;
 	}
@@ -1482,42 +1496,76 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 	return n + 1;
 }
 
-#if FEED_SSE2
 /*
- * ips and cidr: the run of common lines at d, an IPv4 address or network
- * and the newline, or a blank or comment and then the newline, taken in
- * one loop with one entry, where fast_line would go through the word's
- * fast path and the switch for each.  What it took (whole lines), up to
- * the first line it does not take: fast_line's and line()'s.
+ * ip4_lines is left out of a portable build at -Os, a router's, where its
+ * ~1.4 KB (armhf) would take the page that tipd's size budget has left:
+ * there fast_line takes those lines one at a time.
  */
-static size_t ip4_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
+#if FEED_SSE2 || !defined(__OPTIMIZE_SIZE__)
+#define FEED_IP4_LINES 1
+#else
+#define FEED_IP4_LINES 0
+#endif
+
+#if FEED_IP4_LINES
+/*
+ * ips, cidr, ipsum and trails: the run of common lines at d, an IPv4
+ * address (with "/len" but for ipsum, ":port" for trails, an ipsum line's
+ * count) and the newline, or a blank or comment and then the newline,
+ * taken in one loop with one entry, where fast_line would go through the
+ * word's fast path and the switch for each; the address read by
+ * ip4_block with SSE2.  What it took (whole lines), up to the first line
+ * it does not take: fast_line's and line()'s.
+ */
+static inline __attribute__((always_inline)) size_t
+ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 {
 	struct feed_entry e;
 	const char *why = NULL;
 	size_t off = 0;
+	unsigned stops = fmt == FEED_IPS || fmt == FEED_CIDR ? C_HASH | C_SEMI | C_COMMA | C_BLANK
+							      : C_HASH | C_BLANK;
 	memset(&e, 0, sizeof e);
 	while (avail - off > 20) {
 		const uint8_t *s = d + off;
+		size_t left = avail - off;
+#if FEED_SSE2
 		size_t k = ip4_block(s, e.addr), n = k;
+#else
+		size_t k = ip4_prefix((const char *)s, left, e.addr), n = k;
+#endif
 		if (!k)
 			break;
-		unsigned pl = 32;
-		if (s[n] == '/') {
-			size_t t = ip4_suffix(s + n, &pl);	/* 6 bytes readable: n <= 15 */
+		unsigned pl = 32, v;
+		if (fmt == FEED_TRAILS)
+			e.port = 0;
+		/* 6 bytes readable at s + n: n <= 15 */
+		if (s[n] == '/' && fmt != FEED_IPSUM) {
+			size_t t = ip4_suffix(s + n, 3, 32, &pl);
 			if (!t)
 				break;
 			n += t;
+		} else if (s[n] == ':' && fmt == FEED_TRAILS) {
+			size_t t = ip4_suffix(s + n, 5, 65535, &v);
+			if (!t)
+				break;
+			e.port = (uint16_t)v;
+			n += t;
+		} else if (fmt == FEED_IPSUM) {
+			if (!(cls[s[n]] & C_BLANK) || !(n = ipsum_count(s, n, left, &e.count)))
+				break;
 		}
 		size_t nl = n;
+		if (fmt != FEED_IPS && n >= left)
+			break;	/* (ips: n <= 19, within the 21 bytes) */
 		if (s[n] != '\n') {
 			const uint8_t *q;
-			if (!(cls[s[n]] & (C_HASH | C_SEMI | C_COMMA | C_BLANK)) ||
-			    !(q = memchr(s + n, '\n', avail - off - n)) ||
+			if (!(cls[s[n]] & stops) || !(q = memchr(s + n, '\n', left - n)) ||
 			    (size_t)(q - s) > sizeof p->buf)
 				break;
 			nl = (size_t)(q - s);
 		}
-		ip4_entry(p, s, k, n, avail - off, pl, &e);
+		ip4_entry(p, s, k, n, left, pl, &e);
 		off += nl + 1;
 		p->lines++;
 		if (emit(p, &e, &why) == 0)
@@ -1526,6 +1574,22 @@ static size_t ip4_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 			break;
 	}
 	return off;
+}
+
+/* ip4_lines_of, its format a constant in each copy: no test of it a line. */
+static size_t ip4_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
+{
+	switch (p->format) {
+	case FEED_IPS:
+	case FEED_CIDR:
+		return ip4_lines_of(p, d, avail, FEED_IPS);
+	case FEED_IPSUM:
+		return ip4_lines_of(p, d, avail, FEED_IPSUM);
+	case FEED_TRAILS:
+		return ip4_lines_of(p, d, avail, FEED_TRAILS);
+	default:
+		return 0;
+	}
 }
 #endif
 
@@ -1549,15 +1613,13 @@ static int lines_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 	while (d < end) {
 		if (!p->len && !p->overlong && p->bom_checked) {
 			size_t used;
-#if FEED_SSE2
-			if (p->format == FEED_IPS || p->format == FEED_CIDR) {
-				used = ip4_lines(p, d, (size_t)(end - d));
-				d += used;
-				if (p->stopped)
-					return -1;
-				if (used)
-					continue;
-			}
+#if FEED_IP4_LINES
+			used = ip4_lines(p, d, (size_t)(end - d));
+			d += used;
+			if (p->stopped)
+				return -1;
+			if (used)
+				continue;
 #endif
 			used = fast_line(p, d, (size_t)(end - d));
 			if (used) {
