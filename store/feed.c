@@ -1408,6 +1408,29 @@ static size_t ipsum_count(const uint8_t *d, size_t k, size_t avail, uint64_t *v)
 }
 
 /*
+ * fast_line's URL alone on its line, d[0..avail): no blank or control byte
+ * before the newline, and for urls a scheme or a '/', for trails a scheme
+ * and no '#' (where its word would end), so that line() would give the
+ * line to set_url whole.  What it took, or 0.
+ */
+static size_t url_line(struct feed_parser *p, const uint8_t *d, size_t avail)
+{
+	struct feed_entry e;
+	const char *w = (const char *)d, *why = NULL;
+	size_t n = scan_to(d, avail < FEED_LINE_MAX ? avail : FEED_LINE_MAX, S_CTL);
+	if (n == 0 || n >= avail || d[n] != '\n' || d[0] == '#')
+		return 0;
+	if (p->format == FEED_TRAILS ? !has_scheme(w, n) || memchr(w, '#', n)
+				     : !has_scheme(w, n) && !memchr(w, '/', n))
+		return 0;
+	memset(&e, 0, sizeof e);
+	p->lines++;
+	if (!url_take(p, w, n, &e, 0, &why) || emit(p, &e, &why) == 0)
+		bad(p, why);
+	return n + 1;
+}
+
+/*
  * The common line, read where it lies in the chunk d[0..avail) (the rest
  * of it) before its end is looked for: one word that a fast path takes
  * (dom_word, ip4_word) ending at the newline, or for the formats that read
@@ -1462,21 +1485,11 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 	case FEED_TRAILS:
 		ok = ip4_word(p, &b, C_HASH | C_NL, 1, 1, &e, &w, &wl) ||
 		     dom_word(p, &b, C_HASH | C_NL, &e, &w, &wl);
+		if (!ok)
+			return url_line(p, d, avail);
 		break;
-	case FEED_URLS: {
-		/* a URL alone on its line: no blank or control byte before the newline */
-		size_t n = scan_to(d, avail < FEED_LINE_MAX ? avail : FEED_LINE_MAX, S_CTL);
-		if (n == 0 || n >= avail || d[n] != '\n' || d[0] == '#')
-			return 0;
-		w = (const char *)d;
-		if (!has_scheme(w, n) && !memchr(w, '/', n))
-			return 0;
-		memset(&e, 0, sizeof e);
-		p->lines++;
-		if (!url_take(p, w, n, &e, 0, &why) || emit(p, &e, &why) == 0)
-			bad(p, why);
-		return n + 1;
-	}
+	case FEED_URLS:
+		return url_line(p, d, avail);
 	default:
 		return 0;
 	}
@@ -1614,12 +1627,15 @@ static int lines_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 		if (!p->len && !p->overlong && p->bom_checked) {
 			size_t used;
 #if FEED_IP4_LINES
-			used = ip4_lines(p, d, (size_t)(end - d));
-			d += used;
-			if (p->stopped)
-				return -1;
-			if (used)
-				continue;
+			if (p->format == FEED_IPS || p->format == FEED_CIDR || p->format == FEED_IPSUM ||
+			    p->format == FEED_TRAILS) {
+				used = ip4_lines(p, d, (size_t)(end - d));
+				d += used;
+				if (p->stopped)
+					return -1;
+				if (used)
+					continue;
+			}
 #endif
 			used = fast_line(p, d, (size_t)(end - d));
 			if (used) {
