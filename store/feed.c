@@ -821,7 +821,8 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_
 			}
 	}
 	uint8_t addr[16];
-	int fam = parse_ip(hs, hl, addr);
+	/* a host outside brackets has no ':': an IPv4 address starts with a digit */
+	int fam = hs != auth || (hl && (uint8_t)hs[0] - 48u <= 9) ? parse_ip(hs, hl, addr) : 0;
 	size_t hostl;
 	if (fam) {
 		hostl = ip_text(p->host, sizeof p->host, fam, addr);
