@@ -259,18 +259,27 @@ tests: all $(unit_bin) $(helper_bin)
 # The feed tests again against the parser's portable word path, the one
 # routers run (FEED_SSE2=0 in store/feed.c), so an amd64 `make check-unit`
 # checks both: store/feed.c compiled a second time, linked ahead of the
-# library so that its feed.o is not taken.
+# library so that its feed.o is not taken.  test_feed_nosse_os builds it
+# at -Os as well, a router's build, which leaves the parser's line loops
+# out (FEED_IP4_LINES in store/feed.c): each path the ports take is tested.
 $(O)/store/feed-nosse.o: store/feed.c | $(cfghdr)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(TIP_CPPFLAGS) $(call iquote,$<) $(CPPFLAGS) -DFEED_SSE2=0 $(TIP_CFLAGS) \
 		$(cflags_store) $(CFLAGS) -c -o $@ $<
 
-$(O)/tests/test_feed_nosse: $(O)/tests/unit/test_feed.o $(O)/store/feed-nosse.o $(O)/libtipstore.a
+$(O)/store/feed-nosse_os.o: store/feed.c | $(cfghdr)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(TIP_CPPFLAGS) $(call iquote,$<) $(CPPFLAGS) -DFEED_SSE2=0 $(TIP_CFLAGS) \
+		$(cflags_store) $(CFLAGS) -Os -c -o $@ $<
+
+$(O)/tests/test_feed_nosse $(O)/tests/test_feed_nosse_os: $(O)/tests/test_feed_%: \
+		$(O)/tests/unit/test_feed.o $(O)/store/feed-%.o $(O)/libtipstore.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_STORE) -lm $(LDLIBS)
 
-tests: $(O)/tests/test_feed_nosse
+tests: $(O)/tests/test_feed_nosse $(O)/tests/test_feed_nosse_os
 
 # `make check` is the README's test command and all CI runs: plain unit
 # tests, the same under ASan+UBSan, integration tests with real servers,
