@@ -261,7 +261,7 @@ tests: all $(unit_bin) $(helper_bin)
 # checks both: store/feed.c compiled a second time, linked ahead of the
 # library so that its feed.o is not taken.  test_feed_nosse_os builds it
 # at -Os as well, a router's build, which leaves the parser's line loops
-# out (FEED_IP4_LINES in store/feed.c): each path the ports take is tested.
+# out (FEED_FAST in store/feed.c): each path the ports take is tested.
 $(O)/store/feed-nosse.o: store/feed.c | $(cfghdr)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)

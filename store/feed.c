@@ -266,6 +266,18 @@ static int domain_norm_slow(const char *in, size_t len, char *out)
 #endif
 #endif
 
+/*
+ * The paths that cost code for speed alone (name_head, ip4_lines) are left
+ * out of a portable build at -Os, a router's, where their ~2 KB (armhf)
+ * would take the page that tipd's size budget has left: there the general
+ * paths take those names and lines.  tests/test_feed_nosse_os is that build.
+ */
+#if FEED_SSE2 || !defined(__OPTIMIZE_SIZE__)
+#define FEED_FAST 1
+#else
+#define FEED_FAST 0
+#endif
+
 enum { S_CTL, S_PATH };	/* scan_to's stops */
 
 struct wmask {
@@ -402,6 +414,63 @@ static uint64_t w_below(size_t k)
 {
 	return ((uint64_t)1 << (k * W_STEP)) - 1;
 }
+
+#if FEED_SSE2
+/*
+ * The common name, all of it and the byte after it within the 32 bytes at
+ * s (which may be read), checked in one pass of two blocks without a loop:
+ * a dot, no empty label, a last label that is not all digits (as an
+ * address has), and a byte of stops or a blank after it.  Its length with
+ * a final dot (1 to 31), *n without, and its bytes lower-cased in out
+ * (32 bytes written; NUL-terminated at *n); 0 for no name, which the
+ * general path would find too (the same run, the same byte after it); or
+ * NAME_LONG for the general path to read a longer run.
+ */
+#define NAME_LONG ((size_t)-1)
+static inline __attribute__((always_inline)) uint32_t
+name_blk(const uint8_t *s, char *out, uint32_t *dot)
+{
+	const __m128i sp = _mm_set1_epi8(0x20);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	/* a range [lo, lo + n) of bytes as one signed compare: x - lo + 0x80 < n - 0x80 */
+#define W_IN(v, lo, n) _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - (lo)))), \
+				      _mm_set1_epi8((char)(0x80 + (n))))
+	__m128i letter = W_IN(_mm_or_si128(x, sp), 'a', 26);	/* A-Z folded on a-z */
+	__m128i ldd = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), W_IN(x, '-', 13));
+#undef W_IN
+	__m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+	__m128i name = _mm_or_si128(_mm_or_si128(letter, ldd), _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+	_mm_storeu_si128((__m128i *)(void *)out, _mm_or_si128(x, _mm_and_si128(letter, sp)));
+	*dot = (uint32_t)_mm_movemask_epi8(dt);
+	return (uint32_t)_mm_movemask_epi8(name);
+}
+
+static inline __attribute__((always_inline)) size_t
+name_head(const uint8_t *s, unsigned stops, char *out, size_t *n)
+{
+	uint32_t dot, dot1, stop = ~(name_blk(s, out, &dot) | name_blk(s + 16, out + 16, &dot1) << 16);
+	if (!stop)
+		return NAME_LONG;
+	unsigned i = (unsigned)__builtin_ctz(stop), k = i;
+	dot = (dot | dot1 << 16) & (((uint32_t)1 << i) - 1);
+	if ((dot & (dot << 1 | 1)) || !(cls[s[i]] & (stops | C_BLANK)))
+		return 0;	/* an empty label; a byte no word ends at */
+	if (k && (dot >> (k - 1) & 1))
+		dot &= ~((uint32_t)1 << --k);	/* a final dot */
+	if (!dot)
+		return 0;	/* one label */
+	unsigned j = 32 - (unsigned)__builtin_clz(dot);	/* the last label: s[j..k), not empty */
+	if (s[j] - 48u <= 9) {
+		while (j < k && s[j] - 48u <= 9)
+			j++;
+		if (j == k)
+			return 0;	/* all digits */
+	}
+	out[k] = 0;
+	*n = k;
+	return i;
+}
+#endif
 
 /* What name_run found. */
 struct name_run {
@@ -948,25 +1017,14 @@ static const char *word(struct buf_rd *b, size_t *n, unsigned stops)
 }
 
 /*
- * The fast path for a plain ASCII domain name at the cursor: checked by
- * name_run, copied into p->val and the cursor moved past it, where word()
- * and feed_domain_norm would take two passes.  1 with e filled (*w, *wl:
- * the word as it was), or 0 with the cursor after the blanks, for the
- * general path to take the word from there: a byte that is not LDH, '_' or
- * '.' before the word ends (a URL, an IP:port, non-ASCII), or a name the
- * general path might read otherwise (no dot, an all-digit last label, as
- * an IP address has, too long, empty labels).
+ * name_take's general path: any length, read by name_run.
  */
-static int dom_word(struct feed_parser *p, struct buf_rd *b, unsigned stops,
-		    struct feed_entry *e, const char **w, size_t *wl)
+static size_t name_slow(const uint8_t *s, size_t left, size_t back, unsigned stops, char *out,
+			size_t *len)
 {
-	const uint8_t *s = b->p + b->off, *end = s + buf_left(b);
-	while (s < end && (cls[*s] & C_BLANK))
-		s++;
-	b->off = (size_t)(s - b->p);
-	size_t left = (size_t)(end - s), max = left < FEED_NAME_MAX + 1 ? left : FEED_NAME_MAX + 1;
 	struct name_run nr;
-	size_t i = name_run(s, max, b->off, &nr), lab = nr.lab, dots = nr.dots;
+	size_t max = left < FEED_NAME_MAX + 1 ? left : FEED_NAME_MAX + 1;
+	size_t i = name_run(s, max, back, &nr), lab = nr.lab, dots = nr.dots;
 	if (nr.bad || (i < left && !(cls[s[i]] & (stops | C_BLANK))))
 		return 0;
 	size_t n = i;
@@ -982,11 +1040,51 @@ static int dom_word(struct feed_parser *p, struct buf_rd *b, unsigned stops,
 	return 0;	/* all digits: maybe an address */
 name:
 	if (!nr.upper && n < 32 && left >= 32) {
-		memcpy(p->val, s, 32);	/* a fixed size: no call; the NUL ends it */
-		p->val[n] = 0;
+		memcpy(out, s, 32);	/* a fixed size: no call; the NUL ends it */
+		out[n] = 0;
 	} else {
-		name_copy(p->val, s, n, nr.upper);
+		name_copy(out, s, n, nr.upper);
 	}
+	*len = n;
+	return i;
+}
+
+/*
+ * The plain ASCII domain name that s[0..left) starts with (`back` bytes
+ * before s may be read too), checked and copied into out, lower-cased
+ * and NUL-terminated: where word() and feed_domain_norm would take two
+ * passes.  Its length in s, *len the name's (without a final dot); or 0,
+ * for the general path to take the word: a byte that is not LDH, '_' or
+ * '.' before the word ends at a blank or one of stops (a URL, an IP:port,
+ * non-ASCII), or a name the general path might read otherwise (no dot, an
+ * all-digit last label, as an IP address has, too long, empty labels).
+ */
+static inline __attribute__((always_inline)) size_t
+name_take(const uint8_t *s, size_t left, size_t back, unsigned stops, char *out, size_t *len)
+{
+#if FEED_SSE2
+	size_t i;
+	if (left >= 32 && (i = name_head(s, stops, out, len)) != NAME_LONG)
+		return i;
+#endif
+	return name_slow(s, left, back, stops, out, len);
+}
+
+/*
+ * name_take at the cursor, after its blanks, into p->val and e, the cursor
+ * moved past it: 1 (*w, *wl: the word as it was), or 0 with the cursor
+ * after the blanks.
+ */
+static int dom_word(struct feed_parser *p, struct buf_rd *b, unsigned stops,
+		    struct feed_entry *e, const char **w, size_t *wl)
+{
+	const uint8_t *s = b->p + b->off, *end = s + buf_left(b);
+	while (s < end && (cls[*s] & C_BLANK))
+		s++;
+	b->off = (size_t)(s - b->p);
+	size_t n, i = name_take(s, (size_t)(end - s), b->off, stops, p->val, &n);
+	if (!i)
+		return 0;
 	memset(e, 0, sizeof *e);
 	e->kind = FEED_K_DOMAIN;
 	e->value = p->val;
@@ -1510,18 +1608,7 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 	return n + 1;
 }
 
-/*
- * ip4_lines is left out of a portable build at -Os, a router's, where its
- * ~1.4 KB (armhf) would take the page that tipd's size budget has left:
- * there fast_line takes those lines one at a time.
- */
-#if FEED_SSE2 || !defined(__OPTIMIZE_SIZE__)
-#define FEED_IP4_LINES 1
-#else
-#define FEED_IP4_LINES 0
-#endif
-
-#if FEED_IP4_LINES
+#if FEED_FAST
 /*
  * ips, cidr, ipsum and trails: the run of common lines at d, an IPv4
  * address (with "/len" but for ipsum, ":port" for trails, an ipsum line's
@@ -1590,10 +1677,61 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	return off;
 }
 
-/* ip4_lines_of, its format a constant in each copy: no test of it a line. */
-static size_t ip4_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
+/*
+ * domains and hosts: the run of lines at d that hold a name and the
+ * newline ("0.0.0.0 name" for hosts, which may end in CR LF), taken in one
+ * loop with one entry, as ip4_lines_of takes addresses; the name checked
+ * and copied by name_take.  What it took (whole lines), up to the first
+ * line it does not take (a comment, a blank, anything else).
+ */
+static inline __attribute__((always_inline)) size_t
+dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
+{
+	struct feed_entry e;
+	const char *why = NULL;
+	const size_t skip = fmt == FEED_HOSTS ? 8 : 0;	/* "0.0.0.0 " */
+	size_t off = 0;
+	memset(&e, 0, sizeof e);
+	e.kind = FEED_K_DOMAIN;
+	e.value = p->val;
+	/* a name is taken within 32 bytes, and its CR and LF read after it */
+	while (avail - off > skip + 33) {
+		const uint8_t *s = d + off + skip;
+		size_t n, i;
+		if (fmt == FEED_HOSTS && memcmp(s - skip, "0.0.0.0 ", 8))
+			break;
+		if (!(i = name_take(s, 32, off + skip, C_NL, p->val, &n)))
+			break;
+		size_t nl = i + (s[i] == '\r');
+		if (s[nl] != '\n' || (fmt != FEED_HOSTS && nl != i))
+			break;
+		e.len = n;
+		off += skip + nl + 1;
+		p->lines++;
+		if (fmt == FEED_HOSTS && is_boilerplate((const char *)s, i))
+			p->ignored++;
+		else if (emit(p, &e, &why) == 0)
+			bad(p, why);
+		if (p->stopped)
+			break;
+	}
+	return off;
+}
+
+/*
+ * The line loops, each copy's format a constant: no test of it a line.
+ * What they took, or 0 for fast_line and line().  FAST_LINES: the formats
+ * that have one.
+ */
+#define FAST_LINES (1u << FEED_HOSTS | 1u << FEED_DOMAINS | 1u << FEED_IPS | 1u << FEED_CIDR | \
+		    1u << FEED_IPSUM | 1u << FEED_TRAILS)
+static size_t fast_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 {
 	switch (p->format) {
+	case FEED_HOSTS:
+		return dom_lines_of(p, d, avail, FEED_HOSTS);
+	case FEED_DOMAINS:
+		return dom_lines_of(p, d, avail, FEED_DOMAINS);
 	case FEED_IPS:
 	case FEED_CIDR:
 		return ip4_lines_of(p, d, avail, FEED_IPS);
@@ -1627,10 +1765,9 @@ static int lines_feed(struct feed_parser *p, const uint8_t *d, size_t n)
 	while (d < end) {
 		if (!p->len && !p->overlong && p->bom_checked) {
 			size_t used;
-#if FEED_IP4_LINES
-			if (p->format == FEED_IPS || p->format == FEED_CIDR || p->format == FEED_IPSUM ||
-			    p->format == FEED_TRAILS) {
-				used = ip4_lines(p, d, (size_t)(end - d));
+#if FEED_FAST
+			if (FAST_LINES >> p->format & 1) {
+				used = fast_lines(p, d, (size_t)(end - d));
 				d += used;
 				if (p->stopped)
 					return -1;
