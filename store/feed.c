@@ -584,13 +584,11 @@ int feed_domain_norm(const char *in, size_t len, char *out)
  * each was most of the scalar parse's cost) and without a loop: the run of
  * digits and dots that s starts with ends within 16 bytes and holds three
  * dots, none first, last or beside another (four parts of digits); no run
- * of four digits, no part with a leading zero, none over 255.  A part's
- * value is read from the block's digit values stored 3 bytes on, so the 3
- * bytes before its end can always be read: the one before a part of one
- * or two digits is a dot or the zeros before the block (0), and the
- * hundreds byte counts only when the part has three digits.  0 for
- * anything else, where the scalar parse may return a length that a digit
- * or a dot follows, which every caller refuses the same.
+ * of four digits, no part with a leading zero, none over 255.  The parts'
+ * values are worked out for every byte of the block at once and read at
+ * each part's last byte.  0 for anything else, where the scalar parse may
+ * return a length that a digit or a dot follows, which every caller
+ * refuses the same.
  */
 static inline __attribute__((always_inline)) size_t ip4_block(const uint8_t *s, uint8_t addr[4])
 {
@@ -617,18 +615,27 @@ static inline __attribute__((always_inline)) size_t ip4_block(const uint8_t *s, 
 	if (((unsigned)__builtin_ctz(m) != end) | (dots & 1) | (dots & dots >> 1) |
 	    (dots >> (end - 1) & 1) | (dig & dig >> 1 & dig >> 2 & dig >> 3) | lead)
 		return 0;
-	uint8_t t[19];
-	_mm_storeu_si128((__m128i *)(void *)t, _mm_setzero_si128());
-	_mm_storeu_si128((__m128i *)(void *)(t + 3),
-			 _mm_and_si128(_mm_sub_epi8(x, _mm_set1_epi8('0')), isdig));
-	unsigned three = dig << 3 & dig << 2, e[4] = {p0, p1, p2, end}, over = 0;
-#pragma GCC unroll 4
-	for (int k = 0; k < 4; k++) {
-		unsigned q = e[k], h = 0u - (three >> q & 1);	/* the part has three digits */
-		unsigned v = t[q + 2] + 10u * t[q + 1] + 100u * (t[q] & h);
-		over |= v;
-		addr[k] = (uint8_t)v;
-	}
+	/*
+	 * Each byte's value as the last digit of a part, all 16 at once:
+	 * its digit, 10 times the one before, 100 times the one before
+	 * that when the byte between is a digit too (non-digits are 0), in
+	 * 16-bit lanes; a part's value is read at its last byte.
+	 */
+	__m128i dv = _mm_and_si128(_mm_sub_epi8(x, _mm_set1_epi8('0')), isdig);
+	__m128i d1 = _mm_slli_si128(dv, 1);
+	__m128i d2 = _mm_and_si128(_mm_slli_si128(dv, 2), _mm_slli_si128(isdig, 1));
+	__m128i t = _mm_add_epi8(dv, _mm_add_epi8(_mm_slli_epi16(d1, 3), _mm_slli_epi16(d1, 1)));
+	__m128i z = _mm_setzero_si128(), h = _mm_set1_epi16(100);	/* (t <= 99: no byte carries) */
+	uint16_t v[16];
+	_mm_storeu_si128((__m128i *)(void *)v, _mm_add_epi16(_mm_unpacklo_epi8(t, z),
+			 _mm_mullo_epi16(_mm_unpacklo_epi8(d2, z), h)));
+	_mm_storeu_si128((__m128i *)(void *)(v + 8), _mm_add_epi16(_mm_unpackhi_epi8(t, z),
+			 _mm_mullo_epi16(_mm_unpackhi_epi8(d2, z), h)));
+	unsigned over = v[p0 - 1] | v[p1 - 1] | v[p2 - 1] | v[end - 1];
+	addr[0] = (uint8_t)v[p0 - 1];
+	addr[1] = (uint8_t)v[p1 - 1];
+	addr[2] = (uint8_t)v[p2 - 1];
+	addr[3] = (uint8_t)v[end - 1];
 	return over > 255 ? 0 : end;
 }
 #endif
