@@ -774,7 +774,7 @@ static int set_ip(struct feed_parser *p, const char *s, size_t n, struct feed_en
 	e->kind = FEED_K_IP;
 	e->family = (uint8_t)fam;
 	e->prefix = fam == 4 ? 32 : 128;
-	if (fam == 4) {	/* parse_ip4 took only the canonical form */
+	if (FEED_FAST && fam == 4) {	/* parse_ip4 took only the canonical form */
 		memcpy(p->val, s, n);
 		p->val[n] = 0;
 		e->len = n;
@@ -800,8 +800,26 @@ static int set_domain(struct feed_parser *p, const char *s, size_t n, struct fee
  * A URL, with or without scheme: [scheme://][user@]host[:port][rest].
  * host_only: give the host as the entry (domains format).  1 or 0.
  */
-static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
-		    int host_only, const char **why);
+static int url_take(struct feed_parser *p, const char *s, size_t n, long sl,
+		    struct feed_entry *e, int host_only, const char **why);
+
+/*
+ * Where the "://" that ends the scheme of s[0..n) is, when a ':' of its
+ * first 17 bytes starts one (the first such ':' of all), or -1.
+ */
+static long scheme_len(const char *s, size_t n)
+{
+	size_t m = n < 17 ? n : 17;
+	for (const char *c = memchr(s, ':', m); c; c = memchr(c + 1, ':', (size_t)(s + m - c - 1)))
+		if (c + 2 < s + n && c[1] == '/' && c[2] == '/')
+			return c - s;
+	return -1;
+}
+
+static int has_scheme(const char *s, size_t n)
+{
+	return scheme_len(s, n) >= 0;
+}
 
 static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
 		   int host_only, const char **why)
@@ -810,31 +828,32 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
 		*why = "blank or control byte in a URL";
 		return 0;
 	}
-	return url_take(p, s, n, e, host_only, why);
+	return url_take(p, s, n, scheme_len(s, n), e, host_only, why);
 }
 
-/* set_url of a URL without blank or control bytes. */
-static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
-		    int host_only, const char **why)
+/*
+ * set_url of a URL without blank or control bytes, sl its scheme_len: a
+ * "://" is looked for further on only when it is -1.
+ */
+static int url_take(struct feed_parser *p, const char *s, size_t n, long sl,
+		    struct feed_entry *e, int host_only, const char **why)
 {
 	size_t o = 0, i = 0;
-	const char *sep = NULL;
-	for (const char *c = memchr(s, ':', n); c; c = memchr(c + 1, ':', (size_t)(s + n - c - 1)))
+	for (const char *c = sl < 0 ? memchr(s, ':', n) : NULL; c; c = memchr(c + 1, ':', (size_t)(s + n - c - 1)))
 		if (c + 2 < s + n && c[1] == '/' && c[2] == '/') {
-			sep = c;
+			sl = c - s;	/* a bad scheme, too long */
 			break;
 		}
 	if (n > FEED_VALUE_MAX - 8) {
 		*why = "URL too long";
 		return 0;
 	}
-	if (sep) {
-		size_t sl = (size_t)(sep - s);
+	if (sl >= 0) {
 		if (sl == 0 || sl > 16) {
 			*why = "bad URL scheme";
 			return 0;
 		}
-		for (size_t k = 0; k < sl; k++) {
+		for (size_t k = 0; k < (size_t)sl; k++) {
 			char c = s[k];
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c + 32);
@@ -847,10 +866,42 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_
 		}
 		memcpy(p->val + o, "://", 3);
 		o += 3;
-		i = sl + 3;
+		i = (size_t)sl + 3;
 	}
+	size_t a0 = i, hostl, portl = 0;
+	const char *port = NULL;
+	uint8_t addr[16];
+	int fam, same = 0;	/* same: the host's text is as it was */
+#if FEED_FAST
+	/*
+	 * The common authority, a host of name bytes alone up to / ? # or the
+	 * end: read once, by name_run, where the general path below searches
+	 * it for its end, '@' and ':' and then domain_norm reads the host
+	 * again.  A name run that ends at any other byte is the general path's.
+	 */
+	{
+		struct name_run nr;
+		const char *hs = s + i;
+		size_t max = n - i < FEED_NAME_MAX + 1 ? n - i : FEED_NAME_MAX + 1;
+		size_t hl = name_run((const uint8_t *)hs, max, i, &nr);
+		if (i + hl == n || (cls[(uint8_t)hs[hl]] & C_PATH)) {
+			size_t len = hl - (hl && hs[hl - 1] == '.');	/* without a final dot */
+			/* domain_norm's checks, on the run with its final dot */
+			fam = hl && (uint8_t)hs[0] - 48u <= 9 && parse_ip4(hs, hl, addr) ? 4 : 0;
+			if (!fam && (nr.bad || !len || len > FEED_NAME_MAX || nr.dots < 1 + (len < hl) ||
+				     (len == hl && (nr.lab == hl || hl - nr.lab > 63)))) {
+				*why = "bad host in a URL";
+				return 0;
+			}
+			name_copy(p->host, (const uint8_t *)hs, len, nr.upper);
+			hostl = len;
+			same = len == hl && !nr.upper;
+			i += hl;
+			goto host;
+		}
+	}
+#endif
 	/* authority: up to / ? # (the last '@' ends the user part) */
-	size_t a0 = i;
 	i += scan_to((const uint8_t *)s + i, n - i, S_PATH);
 	const char *auth = s + a0;
 	size_t al = i - a0;
@@ -864,7 +915,7 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_
 		al -= ul;
 		auth = at + 1;
 	}
-	const char *hs = auth, *port = NULL;
+	const char *hs = auth;
 	size_t hl = al;
 	if (al && auth[0] == '[') {
 		const char *rb = memchr(auth, ']', al);
@@ -889,18 +940,20 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_
 		}
 	}
 	if (port) {
-		size_t pl = (size_t)(auth + al - port);
-		for (size_t k = 1; k < pl; k++)
+		portl = (size_t)(auth + al - port);
+		for (size_t k = 1; k < portl; k++)
 			if (port[k] < '0' || port[k] > '9') {
 				*why = "bad port in a URL";
 				return 0;
 			}
 	}
-	uint8_t addr[16];
 	/* a host outside brackets has no ':': an IPv4 address starts with a digit */
-	int fam = hs != auth || (hl && (uint8_t)hs[0] - 48u <= 9) ? parse_ip(hs, hl, addr) : 0;
-	size_t hostl;
-	if (fam) {
+	fam = hs != auth || (hl && (uint8_t)hs[0] - 48u <= 9) ? parse_ip(hs, hl, addr) : 0;
+	if (FEED_FAST && fam == 4) {	/* parse_ip4 took only the canonical form */
+		memcpy(p->host, hs, hl);
+		p->host[hl] = 0;
+		hostl = hl;
+	} else if (fam) {
 		hostl = ip_text(p->host, sizeof p->host, fam, addr);
 	} else {
 		int l = domain_norm(hs, hl, (size_t)(hs - s), p->host);
@@ -910,6 +963,9 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_
 		}
 		hostl = (size_t)l;
 	}
+#if FEED_FAST
+host:
+#endif
 	if (host_only) {
 		memcpy(p->val, p->host, hostl + 1);
 		e->value = p->val;
@@ -924,16 +980,19 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_
 		}
 		return 1;
 	}
-	if (fam == 6)
-		p->val[o++] = '[';
-	memcpy(p->val + o, p->host, hostl);
-	o += hostl;
-	if (fam == 6)
-		p->val[o++] = ']';
-	if (port) {
-		size_t pl = (size_t)(auth + al - port);
-		memcpy(p->val + o, port, pl);
-		o += pl;
+	if (FEED_FAST && same) {
+		i = a0;	/* the authority is copied with the rest */
+	} else {
+		if (fam == 6)
+			p->val[o++] = '[';
+		memcpy(p->val + o, p->host, hostl);
+		o += hostl;
+		if (fam == 6)
+			p->val[o++] = ']';
+		if (port) {
+			memcpy(p->val + o, port, portl);
+			o += portl;
+		}
 	}
 	memcpy(p->val + o, s + i, n - i);
 	o += n - i;
@@ -948,15 +1007,6 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, struct feed_
 		memcpy(e->addr, addr, 16);
 	}
 	return 1;
-}
-
-static int has_scheme(const char *s, size_t n)
-{
-	const char *c = memchr(s, ':', n < 17 ? n : 17);
-	for (; c; c = memchr(c + 1, ':', (size_t)(s + (n < 17 ? n : 17) - c - 1)))
-		if (c + 2 < s + n && c[1] == '/' && c[2] == '/')
-			return 1;
-	return 0;
 }
 
 int feed_classify(struct feed_parser *p, const char *s, size_t n, struct feed_entry *e,
@@ -1514,26 +1564,39 @@ static size_t ipsum_count(const uint8_t *d, size_t k, size_t avail, uint64_t *v)
 }
 
 /*
- * fast_line's URL alone on its line, d[0..avail): no blank or control byte
- * before the newline, and for urls a scheme or a '/', for trails a scheme
- * and no '#' (where its word would end), so that line() would give the
- * line to set_url whole.  What it took, or 0.
+ * fast_line's URLs alone on their lines, d[0..avail): no blank or control
+ * byte before the newline, and for urls a scheme or a '/'; for trails no
+ * '#' (where its word would end) and a scheme, or with FEED_FAST a '/',
+ * no ':' and a letter first (no address, no host:port): so that line()
+ * would give the line to set_url whole.  With FEED_FAST the run of such
+ * lines is taken in one loop (for trails, after the first, those that do
+ * not start with a digit, which ip4_lines and ip4_word might take), else
+ * the first.  What it took (whole lines), or 0.
  */
-static size_t url_line(struct feed_parser *p, const uint8_t *d, size_t avail)
+static size_t url_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 {
 	struct feed_entry e;
-	const char *w = (const char *)d, *why = NULL;
-	size_t n = scan_to(d, avail < FEED_LINE_MAX ? avail : FEED_LINE_MAX, S_CTL);
-	if (n == 0 || n >= avail || d[n] != '\n' || d[0] == '#')
-		return 0;
-	if (p->format == FEED_TRAILS ? !has_scheme(w, n) || memchr(w, '#', n)
-				     : !has_scheme(w, n) && !memchr(w, '/', n))
-		return 0;
-	memset(&e, 0, sizeof e);
-	p->lines++;
-	if (!url_take(p, w, n, &e, 0, &why) || emit(p, &e, &why) == 0)
-		bad(p, why);
-	return n + 1;
+	const char *why = NULL;
+	size_t off = 0;
+	do {
+		const char *w = (const char *)d + off;
+		size_t left = avail - off;
+		size_t n = scan_to((const uint8_t *)w, left < FEED_LINE_MAX ? left : FEED_LINE_MAX, S_CTL);
+		if (n == 0 || n >= left || w[n] != '\n' || w[0] == '#')
+			break;
+		long sl = scheme_len(w, n);
+		if (p->format != FEED_TRAILS ? sl < 0 && !memchr(w, '/', n)
+		    : memchr(w, '#', n) || (sl >= 0 ? off && (uint8_t)w[0] - 48u <= 9
+					: !FEED_FAST || ((uint8_t)w[0] | 0x20) - 97u > 25 ||
+					  !memchr(w, '/', n) || memchr(w, ':', n)))
+			break;
+		memset(&e, 0, sizeof e);
+		p->lines++;
+		if (!url_take(p, w, n, sl, &e, 0, &why) || emit(p, &e, &why) == 0)
+			bad(p, why);
+		off += n + 1;
+	} while (FEED_FAST && !p->stopped);
+	return off;
 }
 
 /*
@@ -1592,10 +1655,10 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 		ok = ip4_word(p, &b, C_HASH | C_NL, 1, 1, &e, &w, &wl) ||
 		     dom_word(p, &b, C_HASH | C_NL, &e, &w, &wl);
 		if (!ok)
-			return url_line(p, d, avail);
+			return url_lines(p, d, avail);
 		break;
 	case FEED_URLS:
-		return url_line(p, d, avail);
+		return url_lines(p, d, avail);
 	default:
 		return 0;
 	}
