@@ -296,7 +296,7 @@ struct wmask {
  * Signed byte compares: a byte of 0x80 and over is negative, below every
  * bound here, so a non-ASCII byte is no name byte.
  */
-static void w_class(const uint8_t *s, struct wmask *m)
+static inline __attribute__((always_inline)) void w_class(const uint8_t *s, struct wmask *m)
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
 	__m128i f = _mm_or_si128(x, _mm_set1_epi8(0x20));	/* A-Z folded on a-z */
@@ -531,6 +531,42 @@ static size_t name_run(const uint8_t *s, size_t n, size_t back, struct name_run 
 	nr->upper = upper != 0;
 	return i;
 }
+
+#if FEED_SSE2
+/*
+ * name_run for a run that ends within the 64 bytes at s, cut at n, read a
+ * block at a time while the blocks are all name bytes and room (the bytes
+ * at s that may be read) holds the next: its length, nr filled the same
+ * but for dots, 0, 1 or 2 (for more), and no label of over 63 bytes to
+ * find; or NAME_LONG for name_run.
+ */
+static inline __attribute__((always_inline)) size_t
+name_run64(const uint8_t *s, size_t n, size_t room, struct name_run *nr)
+{
+	uint64_t name = 0, dot = 0, upper = 0;
+	for (unsigned k = 0;; k += 16) {
+		struct wmask m;
+		if (k == 64 || room < k + 16)
+			return NAME_LONG;
+		w_class(s + k, &m);
+		name |= m.name << k;
+		dot |= m.dot << k;
+		upper |= m.upper << k;
+		if (m.name != W_ALL)
+			break;
+	}
+	size_t r = (size_t)__builtin_ctzll(~name);
+	if (r > n)
+		r = n;
+	uint64_t below = ((uint64_t)1 << r) - 1;
+	dot &= below;
+	nr->bad = (dot & (dot << 1 | 1)) != 0;	/* an empty label */
+	nr->dots = dot ? 1 + ((dot & (dot - 1)) != 0) : 0;
+	nr->lab = dot ? 64 - (size_t)__builtin_clzll(dot) : 0;
+	nr->upper = (upper & below) != 0;
+	return r;
+}
+#endif
 
 /* s[0..n) of a name run into out, lower-cased when it has upper case, NUL-terminated. */
 static void name_copy(char *out, const uint8_t *s, size_t n, int upper)
@@ -800,7 +836,7 @@ static int set_domain(struct feed_parser *p, const char *s, size_t n, struct fee
  * A URL, with or without scheme: [scheme://][user@]host[:port][rest].
  * host_only: give the host as the entry (domains format).  1 or 0.
  */
-static int url_take(struct feed_parser *p, const char *s, size_t n, long sl,
+static int url_take(struct feed_parser *p, const char *s, size_t n, size_t room, long sl,
 		    struct feed_entry *e, int host_only, const char **why);
 
 /*
@@ -810,6 +846,14 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, long sl,
 static long scheme_len(const char *s, size_t n)
 {
 	size_t m = n < 17 ? n : 17;
+#if FEED_FAST
+	if (n >= 8 && !memcmp(s, "http", 4)) {	/* most of them */
+		if (!memcmp(s + 4, "://", 3))
+			return 4;
+		if (!memcmp(s + 4, "s://", 4))
+			return 5;
+	}
+#endif
 	for (const char *c = memchr(s, ':', m); c; c = memchr(c + 1, ':', (size_t)(s + m - c - 1)))
 		if (c + 2 < s + n && c[1] == '/' && c[2] == '/')
 			return c - s;
@@ -828,17 +872,19 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
 		*why = "blank or control byte in a URL";
 		return 0;
 	}
-	return url_take(p, s, n, scheme_len(s, n), e, host_only, why);
+	return url_take(p, s, n, n, scheme_len(s, n), e, host_only, why);
 }
 
 /*
  * set_url of a URL without blank or control bytes, sl its scheme_len: a
- * "://" is looked for further on only when it is -1.
+ * "://" is looked for further on only when it is -1.  room: the bytes at
+ * s that may be read, n or more.
  */
-static int url_take(struct feed_parser *p, const char *s, size_t n, long sl,
+static int url_take(struct feed_parser *p, const char *s, size_t n, size_t room, long sl,
 		    struct feed_entry *e, int host_only, const char **why)
 {
 	size_t o = 0, i = 0;
+	(void)room;	/* (read only by name_run64) */
 	for (const char *c = sl < 0 ? memchr(s, ':', n) : NULL; c; c = memchr(c + 1, ':', (size_t)(s + n - c - 1)))
 		if (c + 2 < s + n && c[1] == '/' && c[2] == '/') {
 			sl = c - s;	/* a bad scheme, too long */
@@ -853,7 +899,11 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, long sl,
 			*why = "bad URL scheme";
 			return 0;
 		}
-		for (size_t k = 0; k < (size_t)sl; k++) {
+		if (FEED_FAST && (sl == 4 || (sl == 5 && s[4] == 's')) && !memcmp(s, "http", 4)) {
+			memcpy(p->val, "https", 5);	/* (http: "://" goes over the 's') */
+			o = (size_t)sl;
+		}
+		for (size_t k = o; k < (size_t)sl; k++) {
 			char c = s[k];
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c + 32);
@@ -875,15 +925,20 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, long sl,
 #if FEED_FAST
 	/*
 	 * The common authority, a host of name bytes alone up to / ? # or the
-	 * end: read once, by name_run, where the general path below searches
-	 * it for its end, '@' and ':' and then domain_norm reads the host
-	 * again.  A name run that ends at any other byte is the general path's.
+	 * end: read once, by name_run (name_run64 with SSE2),
+	 * where the general path below searches it for its end, '@' and ':'
+	 * and then domain_norm reads the host again.  A name run that ends at
+	 * any other byte is the general path's.
 	 */
 	{
 		struct name_run nr;
 		const char *hs = s + i;
-		size_t max = n - i < FEED_NAME_MAX + 1 ? n - i : FEED_NAME_MAX + 1;
-		size_t hl = name_run((const uint8_t *)hs, max, i, &nr);
+		size_t max = n - i < FEED_NAME_MAX + 1 ? n - i : FEED_NAME_MAX + 1, hl;
+#if FEED_SSE2
+		int blk = (hl = name_run64((const uint8_t *)hs, n - i, room - i, &nr)) != NAME_LONG;
+		if (!blk)
+#endif
+			hl = name_run((const uint8_t *)hs, max, i, &nr);
 		if (i + hl == n || (cls[(uint8_t)hs[hl]] & C_PATH)) {
 			size_t len = hl - (hl && hs[hl - 1] == '.');	/* without a final dot */
 			/* domain_norm's checks, on the run with its final dot */
@@ -893,6 +948,13 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, long sl,
 				*why = "bad host in a URL";
 				return 0;
 			}
+#if FEED_SSE2
+			if (blk && !nr.upper) {	/* the blocks name_run64 read: no call */
+				for (size_t k = 0; k < len; k += 16)
+					memcpy(p->host + k, hs + k, 16);
+				p->host[len] = 0;
+			} else
+#endif
 			name_copy(p->host, (const uint8_t *)hs, len, nr.upper);
 			hostl = len;
 			same = len == hl && !nr.upper;
@@ -1592,7 +1654,7 @@ static size_t url_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 			break;
 		memset(&e, 0, sizeof e);
 		p->lines++;
-		if (!url_take(p, w, n, sl, &e, 0, &why) || emit(p, &e, &why) == 0)
+		if (!url_take(p, w, n, left, sl, &e, 0, &why) || emit(p, &e, &why) == 0)
 			bad(p, why);
 		off += n + 1;
 	} while (FEED_FAST && !p->stopped);
