@@ -430,16 +430,9 @@ static uint64_t w_below(size_t k)
 
 #if FEED_SSE2
 /*
- * The common name, all of it and the byte after it within the 32 bytes at
- * s (which may be read), checked in one pass of two blocks without a loop:
- * a dot, no empty label, a last label that is not all digits (as an
- * address has), and a byte of stops or a blank after it.  Its length with
- * a final dot (1 to 31), *n without, and its bytes lower-cased in out
- * (32 bytes written; NUL-terminated at *n); 0 for no name, which the
- * general path would find too (the same run, the same byte after it); or
- * NAME_LONG for the general path to read a longer run.
+ * One block of 16 name bytes: the mask of name bytes (letters, digits,
+ * '-', '_', '.'), *dot that of the dots, and the bytes lower-cased in out.
  */
-#define NAME_LONG ((size_t)-1)
 static inline __attribute__((always_inline)) uint32_t
 name_blk(const uint8_t *s, char *out, uint32_t *dot)
 {
@@ -458,21 +451,38 @@ name_blk(const uint8_t *s, char *out, uint32_t *dot)
 	return (uint32_t)_mm_movemask_epi8(name);
 }
 
+/*
+ * The common name, all of it and the byte after it within the 16 * blocks
+ * bytes at s (2 or 4 blocks, which may be read), checked in one pass of
+ * the blocks: a dot, no empty label, a last label that is not all digits
+ * (as an address has), and a byte of stops or a blank after it.  Its
+ * length with a final dot, *n without, and its bytes lower-cased in out
+ * (16 * blocks written; NUL-terminated at *n); 0 for no name, which the
+ * general path would find too (the same run, the same byte after it); or
+ * NAME_LONG for the general path to read a longer run.
+ */
+#define NAME_LONG ((size_t)-1)
 static inline __attribute__((always_inline)) size_t
-name_head(const uint8_t *s, unsigned stops, char *out, size_t *n)
+name_head(const uint8_t *s, unsigned stops, char *out, size_t *n, const int blocks)
 {
-	uint32_t dot, dot1, stop = ~(name_blk(s, out, &dot) | name_blk(s + 16, out + 16, &dot1) << 16);
+	uint64_t name = 0, dot = 0;
+	for (int h = 0; h < blocks; h++) {
+		uint32_t d;
+		name |= (uint64_t)name_blk(s + 16 * h, out + 16 * h, &d) << 16 * h;
+		dot |= (uint64_t)d << 16 * h;
+	}
+	uint64_t stop = ~name & (blocks == 4 ? ~(uint64_t)0 : 0xffffffffu);
 	if (!stop)
 		return NAME_LONG;
-	unsigned i = (unsigned)__builtin_ctz(stop), k = i;
-	dot = (dot | dot1 << 16) & (((uint32_t)1 << i) - 1);
+	unsigned i = (unsigned)__builtin_ctzll(stop), k = i;
+	dot &= ((uint64_t)1 << i) - 1;
 	if ((dot & (dot << 1 | 1)) || !(cls[s[i]] & (stops | C_BLANK)))
 		return 0;	/* an empty label; a byte no word ends at */
 	if (k && (dot >> (k - 1) & 1))
-		dot &= ~((uint32_t)1 << --k);	/* a final dot */
+		dot &= ~((uint64_t)1 << --k);	/* a final dot */
 	if (!dot)
 		return 0;	/* one label */
-	unsigned j = 32 - (unsigned)__builtin_clz(dot);	/* the last label: s[j..k), not empty */
+	unsigned j = 64 - (unsigned)__builtin_clzll(dot);	/* the last label: s[j..k), not empty */
 	if (s[j] - 48u <= 9) {
 		while (j < k && s[j] - 48u <= 9)
 			j++;
@@ -481,6 +491,19 @@ name_head(const uint8_t *s, unsigned stops, char *out, size_t *n)
 	}
 	out[k] = 0;
 	*n = k;
+	return i;
+}
+
+/*
+ * name_head over the 32 bytes at s, then, for a longer run, over 64 when
+ * left allows: NAME_LONG when neither finds the name's end.
+ */
+static inline __attribute__((always_inline)) size_t
+name_fast(const uint8_t *s, size_t left, unsigned stops, char *out, size_t *n)
+{
+	size_t i = NAME_LONG;
+	if (left >= 32 && (i = name_head(s, stops, out, n, 2)) == NAME_LONG && left >= 64)
+		i = name_head(s, stops, out, n, 4);
 	return i;
 }
 #endif
@@ -1195,8 +1218,8 @@ static inline __attribute__((always_inline)) size_t
 name_take(const uint8_t *s, size_t left, size_t back, unsigned stops, char *out, size_t *len)
 {
 #if FEED_SSE2
-	size_t i;
-	if (left >= 32 && (i = name_head(s, stops, out, len)) != NAME_LONG)
+	size_t i = name_fast(s, left, stops, out, len);
+	if (i != NAME_LONG)
 		return i;
 #endif
 	return name_slow(s, left, back, stops, out, len);
@@ -1839,13 +1862,13 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	memset(&e, 0, sizeof e);
 	e.kind = FEED_K_DOMAIN;
 	e.value = p->val;
-	/* a name is taken within 32 bytes, and its CR and LF read after it */
+	/* name_take's left keeps the CR and LF after the name readable */
 	while (avail - off > skip + 33) {
 		const uint8_t *s = d + off + skip;
 		size_t n, i;
 		if (fmt == FEED_HOSTS && memcmp(s - skip, "0.0.0.0 ", 8))
 			break;
-		if (!(i = name_take(s, 32, off + skip, C_NL, p->val, &n)))
+		if (!(i = name_take(s, avail - off - skip - 2, off + skip, C_NL, p->val, &n)))
 			break;
 		size_t nl = i + (s[i] == '\r');
 		if (s[nl] != '\n' || (fmt != FEED_HOSTS && nl != i))
@@ -1998,7 +2021,6 @@ static int jspace(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
-
 static int jfail(struct feed_parser *p, const char *why)
 {
 	p->error = why;
@@ -2133,8 +2155,26 @@ static size_t jstring_one(struct feed_parser *p, const uint8_t *d, size_t n, siz
  */
 static size_t jstring_fast(struct feed_parser *p, const uint8_t *d, size_t n, size_t i)
 {
-	size_t at = i, k;
-	while ((k = jstring_one(p, d, n, at)) != 0) {
+	struct feed_entry e;
+	const char *why = NULL;
+	size_t at = i, k, len;
+	memset(&e, 0, sizeof e);
+	e.kind = FEED_K_DOMAIN;
+	e.value = p->val;
+	for (;;) {
+		/* the common string, a name and its quote within 33 bytes, taken here */
+		const uint8_t *s = d + at + 1;
+		if (n - at > 34 && (k = name_fast(s, n - at - 2, C_QUOTE, p->val, &len)) != NAME_LONG &&
+		    k && s[k] == '"') {
+			p->jstate = J_AFTER;
+			p->lines++;
+			e.len = len;
+			if (emit(p, &e, &why) == 0)
+				bad(p, why);
+			k += 2;
+		} else if (!(k = jstring_one(p, d, n, at))) {
+			break;
+		}
 		at += k;
 		if (p->stopped)
 			break;
