@@ -1845,12 +1845,31 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	return off;
 }
 
+#if FEED_SSE2
+/* The newlines of the 64 bytes at s, byte k's at bit k. */
+static inline __attribute__((always_inline)) uint64_t nl_mask64(const uint8_t *s)
+{
+	uint64_t m = 0;
+	for (int h = 0; h < 4; h++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * h));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))
+		     << 16 * h;
+	}
+	return m;
+}
+#endif
+
 /*
  * domains and hosts: the run of lines at d that hold a name and the
  * newline ("0.0.0.0 name" for hosts, which may end in CR LF), taken in one
  * loop with one entry, as ip4_lines_of takes addresses; the name checked
- * and copied by name_take.  What it took (whole lines), up to the first
- * line it does not take (a comment, a blank, anything else).
+ * and copied by name_take.  With SSE2, where each line ends comes from a
+ * mask of the newlines of 64 bytes, so the next line's start does not wait
+ * for this one's checks (hosts 0.35x to 0.37x wc -l, domains 0.21x to
+ * 0.27x); a word-at-a-time mask (SWAR) cost the portable build more than
+ * it saved, so there the end is looked for after the name.  What it took
+ * (whole lines), up to the first line it does not take (a comment, a
+ * blank, anything else).
  */
 static inline __attribute__((always_inline)) size_t
 dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
@@ -1858,23 +1877,41 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	struct feed_entry e;
 	const char *why = NULL;
 	const size_t skip = fmt == FEED_HOSTS ? 8 : 0;	/* "0.0.0.0 " */
-	size_t off = 0;
+	size_t off = 0, wb = 0;
+	uint64_t nls = 0;	/* the newlines from wb on */
 	memset(&e, 0, sizeof e);
 	e.kind = FEED_K_DOMAIN;
 	e.value = p->val;
-	/* name_take's left keeps the CR and LF after the name readable */
-	while (avail - off > skip + 33) {
+	/* 64 bytes readable at off for the mask, and 2 after a name of 63 */
+	while (avail - off > skip + 66) {
 		const uint8_t *s = d + off + skip;
 		size_t n, i;
+#if FEED_SSE2
+		uint64_t m = off - wb < 64 ? nls >> (off - wb) : 0;
+		if (!m) {
+			wb = off;
+			nls = m = nl_mask64(d + off);
+			if (!m)
+				break;	/* a line of 64 bytes or more */
+		}
+		size_t len = (size_t)__builtin_ctzll(m);	/* the line's, without its newline */
+		if (fmt == FEED_HOSTS && memcmp(s - skip, "0.0.0.0 ", 8))
+			break;
+		if (!(i = name_take(s, avail - off - skip - 2, off + skip, C_NL, p->val, &n)) ||
+		    (skip + i != len && (fmt != FEED_HOSTS || skip + i + 1 != len || s[i] != '\r')))
+			break;
+#else
+		(void)wb, (void)nls;
 		if (fmt == FEED_HOSTS && memcmp(s - skip, "0.0.0.0 ", 8))
 			break;
 		if (!(i = name_take(s, avail - off - skip - 2, off + skip, C_NL, p->val, &n)))
 			break;
-		size_t nl = i + (s[i] == '\r');
-		if (s[nl] != '\n' || (fmt != FEED_HOSTS && nl != i))
+		size_t len = skip + i + (fmt == FEED_HOSTS && s[i] == '\r');
+		if (d[off + len] != '\n')
 			break;
+#endif
 		e.len = n;
-		off += skip + nl + 1;
+		off += len + 1;
 		p->lines++;
 		if (fmt == FEED_HOSTS && is_boilerplate((const char *)s, i))
 			p->ignored++;
