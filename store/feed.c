@@ -1750,6 +1750,8 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 		break;
 	}
 	case FEED_TRAILS:
+		if (d[0] == '\n' || d[0] == '#')
+			return 0;	/* (every path below refuses them) */
 		ok = ip4_word(p, &b, C_HASH | C_NL, 1, 1, &e, &w, &wl) ||
 		     dom_word(p, &b, C_HASH | C_NL, &e, &w, &wl);
 		if (!ok)
