@@ -1779,6 +1779,20 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 }
 
 #if FEED_FAST
+#if FEED_SSE2
+/* The newlines of the 64 bytes at s, byte k's at bit k. */
+static inline __attribute__((always_inline)) uint64_t nl_mask64(const uint8_t *s)
+{
+	uint64_t m = 0;
+	for (int h = 0; h < 4; h++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * h));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))
+		     << 16 * h;
+	}
+	return m;
+}
+#endif
+
 /*
  * ips, cidr, ipsum and trails: the run of common lines at d, an IPv4
  * address (with "/len" but for ipsum, ":port" for trails, an ipsum line's
@@ -1797,6 +1811,10 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	unsigned stops = fmt == FEED_IPS || fmt == FEED_CIDR ? C_HASH | C_SEMI | C_COMMA | C_BLANK
 							      : C_HASH | C_BLANK;
 	memset(&e, 0, sizeof e);
+#if FEED_SSE2
+	size_t wb = 0;
+	uint64_t nls = 0;	/* the newlines from wb on */
+#endif
 	while (avail - off > 20) {
 		const uint8_t *s = d + off;
 		size_t left = avail - off;
@@ -1831,10 +1849,29 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 			break;	/* (ips: n <= 19, within the 21 bytes) */
 		if (s[n] != '\n') {
 			const uint8_t *q;
-			if (!(cls[s[n]] & stops) || !(q = memchr(s + n, '\n', left - n)) ||
-			    (size_t)(q - s) > sizeof p->buf)
+			if (!(cls[s[n]] & stops))
 				break;
-			nl = (size_t)(q - s);
+#if FEED_SSE2
+			/*
+			 * A comment: the line's end from a mask of the newlines
+			 * of 64 bytes, kept for the lines after it, so the next
+			 * line's start does not wait for this one's word and
+			 * search (as in dom_lines_of; a line without one ends at
+			 * the word, sooner than a mask).
+			 */
+			uint64_t m = off - wb < 64 ? nls >> (off - wb) : 0;
+			if (!m && left > 64) {
+				wb = off;
+				nls = m = nl_mask64(s);
+			}
+			if (m)
+				nl = (size_t)__builtin_ctzll(m);
+			else
+#endif
+			if (!(q = memchr(s + n, '\n', left - n)) || (size_t)(q - s) > sizeof p->buf)
+				break;
+			else
+				nl = (size_t)(q - s);
 		}
 		ip4_entry(p, s, k, n, left, pl, &e);
 		off += nl + 1;
@@ -1846,20 +1883,6 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	}
 	return off;
 }
-
-#if FEED_SSE2
-/* The newlines of the 64 bytes at s, byte k's at bit k. */
-static inline __attribute__((always_inline)) uint64_t nl_mask64(const uint8_t *s)
-{
-	uint64_t m = 0;
-	for (int h = 0; h < 4; h++) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * h));
-		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))
-		     << 16 * h;
-	}
-	return m;
-}
-#endif
 
 /*
  * domains and hosts: the run of lines at d that hold a name and the
