@@ -466,6 +466,7 @@ static inline __attribute__((always_inline)) size_t
 name_head(const uint8_t *s, unsigned stops, char *out, size_t *n, const int blocks)
 {
 	uint64_t name = 0, dot = 0;
+#pragma GCC unroll 4
 	for (int h = 0; h < blocks; h++) {
 		uint32_t d;
 		name |= (uint64_t)name_blk(s + 16 * h, out + 16 * h, &d) << 16 * h;
@@ -1784,6 +1785,7 @@ static size_t fast_line(struct feed_parser *p, const uint8_t *d, size_t avail)
 static inline __attribute__((always_inline)) uint64_t nl_mask64(const uint8_t *s)
 {
 	uint64_t m = 0;
+#pragma GCC unroll 4
 	for (int h = 0; h < 4; h++) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * h));
 		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))
