@@ -274,11 +274,13 @@ static int domain_norm_slow(const char *in, size_t len, char *out)
  */
 #if FEED_SSE2 || !defined(__OPTIMIZE_SIZE__)
 #define FEED_FAST 1
+#define FAST_INLINE inline __attribute__((always_inline))
 #else
 #define FEED_FAST 0
+#define FAST_INLINE
 #endif
 
-enum { S_CTL, S_PATH };	/* scan_to's stops */
+enum { S_CTL, S_PATH, S_CTL_HASH };	/* scan_to's stops (S_CTL_HASH: FEED_FAST only) */
 
 struct wmask {
 	uint64_t name;	/* letters, digits, '-', '_', '.' */
@@ -316,10 +318,12 @@ static inline __attribute__((always_inline)) void w_class(const uint8_t *s, stru
 static uint64_t w_stops(const uint8_t *s, int which)
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s), m;
-	if (which == S_CTL)
+	if (which == S_CTL || (FEED_FAST && which == S_CTL_HASH)) {
 		m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x),
 				 _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));	/* <= 0x20, DEL */
-	else
+		if (FEED_FAST && which == S_CTL_HASH)
+			m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('#')));
+	} else
 		m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
 				 _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('?')),
 					      _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
@@ -374,6 +378,8 @@ static uint64_t w_stops(const uint8_t *s, int which)
 	uint64_t x = w_load(s), y = x & ~W_HIGH, m;
 	if (which == S_CTL)
 		m = ~w_ge(y, 0x21) ^ w_ge(y, 0x7f);	/* [0, 0x21) [0x7f, 0x80) */
+	else if (FEED_FAST && which == S_CTL_HASH)
+		m = ~w_ge(y, 0x21) ^ w_ge(y, 0x7f) ^ w_ge(y, '#') ^ w_ge(y, '$');
 	else
 		m = w_ge(y, '#') ^ w_ge(y, '$') ^ w_ge(y, '/') ^ w_ge(y, '0') ^ w_ge(y, '?') ^
 		    w_ge(y, '@');
@@ -384,7 +390,8 @@ static uint64_t w_stops(const uint8_t *s, int which)
 /*
  * Where the first stop of s[0..n) is, or n: S_CTL, a byte that ends or
  * spoils a URL (0x00-0x20, DEL); S_PATH, one that ends its authority
- * (/ ? #).  The last short block is the W bytes ending at s + n.  With
+ * (/ ? #); with FEED_FAST, S_CTL_HASH: S_CTL's and '#'.  The last short
+ * block is the W bytes ending at s + n.  With
  * FEED_FAST, url_lines' copy (scan_line) is inlined, its stops a constant.
  */
 #if FEED_FAST
@@ -406,8 +413,8 @@ static size_t scan_to(const uint8_t *s, size_t n, int which)
 		uint64_t m = w_stops(s + n - W, which) >> ((W - (n - i)) * W_STEP);
 		return m ? i + (size_t)__builtin_ctzll(m) / W_STEP : n;
 	}
-	if (which == S_CTL)
-		while (i < n && s[i] > 0x20 && s[i] != 0x7f)
+	if (which == S_CTL || (FEED_FAST && which == S_CTL_HASH))
+		while (i < n && s[i] > 0x20 && s[i] != 0x7f && (which == S_CTL || s[i] != '#'))
 			i++;
 	else
 		while (i < n && !(cls[s[i]] & C_PATH))
@@ -873,8 +880,20 @@ static int set_domain(struct feed_parser *p, const char *s, size_t n, struct fee
  * A URL, with or without scheme: [scheme://][user@]host[:port][rest].
  * host_only: give the host as the entry (domains format).  1 or 0.
  */
-static int url_take(struct feed_parser *p, const char *s, size_t n, size_t room, long sl,
-		    struct feed_entry *e, int host_only, const char **why);
+static FAST_INLINE int url_take(struct feed_parser *p, const char *s, size_t n, size_t room,
+				long sl, struct feed_entry *e, int host_only, const char **why);
+
+/* url_take out of line for set_url, whose callers (classify) it slows when inlined */
+#if FEED_FAST
+static __attribute__((noinline)) int url_take_call(struct feed_parser *p, const char *s, size_t n,
+						   size_t room, long sl, struct feed_entry *e,
+						   int host_only, const char **why)
+{
+	return url_take(p, s, n, room, sl, e, host_only, why);
+}
+#else
+#define url_take_call url_take
+#endif
 
 /*
  * Where the "://" that ends the scheme of s[0..n) is, when a ':' of its
@@ -909,7 +928,7 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
 		*why = "blank or control byte in a URL";
 		return 0;
 	}
-	return url_take(p, s, n, n, scheme_len(s, n), e, host_only, why);
+	return url_take_call(p, s, n, n, scheme_len(s, n), e, host_only, why);
 }
 
 /*
@@ -917,12 +936,13 @@ static int set_url(struct feed_parser *p, const char *s, size_t n, struct feed_e
  * "://" is looked for further on only when it is -1.  room: the bytes at
  * s that may be read, n or more.
  */
-static int url_take(struct feed_parser *p, const char *s, size_t n, size_t room, long sl,
-		    struct feed_entry *e, int host_only, const char **why)
+static FAST_INLINE int url_take(struct feed_parser *p, const char *s, size_t n, size_t room,
+				long sl, struct feed_entry *e, int host_only, const char **why)
 {
 	size_t o = 0, i = 0;
 	(void)room;	/* (read only by name_run64) */
-	for (const char *c = sl < 0 ? memchr(s, ':', n) : NULL; c; c = memchr(c + 1, ':', (size_t)(s + n - c - 1)))
+	for (const char *c = sl < 0 ? memchr(s, ':', n) : NULL; c;
+	     c = memchr(c + 1, ':', (size_t)(s + n - c - 1)))
 		if (c + 2 < s + n && c[1] == '/' && c[2] == '/') {
 			sl = c - s;	/* a bad scheme, too long */
 			break;
@@ -979,7 +999,16 @@ static int url_take(struct feed_parser *p, const char *s, size_t n, size_t room,
 		if (i + hl == n || (cls[(uint8_t)hs[hl]] & C_PATH)) {
 			size_t len = hl - (hl && hs[hl - 1] == '.');	/* without a final dot */
 			/* domain_norm's checks, on the run with its final dot */
-			fam = hl && (uint8_t)hs[0] - 48u <= 9 && parse_ip4(hs, hl, addr) ? 4 : 0;
+			fam = 0;
+			if (hl && (uint8_t)hs[0] - 48u <= 9) {
+				if (room - i >= 15) {
+					/* read where it is, not copied: the byte after it is no digit or dot */
+					memset(addr, 0, 16);
+					fam = hl - 7 <= 15 - 7 && ip4_prefix(hs, 15, addr) == hl ? 4 : 0;
+				} else {
+					fam = parse_ip4(hs, hl, addr) ? 4 : 0;
+				}
+			}
 			if (!fam && (nr.bad || !len || len > FEED_NAME_MAX || nr.dots < 1 + (len < hl) ||
 				     (len == hl && (nr.lab == hl || hl - nr.lab > 63)))) {
 				*why = "bad host in a URL";
@@ -1672,7 +1701,8 @@ static size_t ipsum_count(const uint8_t *d, size_t k, size_t avail, uint64_t *v)
  * not start with a digit, which ip4_lines and ip4_word might take), else
  * the first.  What it took (whole lines), or 0.
  */
-static size_t url_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
+static FAST_INLINE size_t url_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail,
+				       int trails)
 {
 	struct feed_entry e;
 	const char *why = NULL;
@@ -1680,12 +1710,14 @@ static size_t url_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 	do {
 		const char *w = (const char *)d + off;
 		size_t left = avail - off;
-		size_t n = scan_line((const uint8_t *)w, left < FEED_LINE_MAX ? left : FEED_LINE_MAX, S_CTL);
+		/* trails: a '#' ends the scan, and the line is refused as it is no '\n' */
+		size_t n = scan_line((const uint8_t *)w, left < FEED_LINE_MAX ? left : FEED_LINE_MAX,
+				     FEED_FAST && trails ? S_CTL_HASH : S_CTL);
 		if (n == 0 || n >= left || w[n] != '\n' || w[0] == '#')
 			break;
 		long sl = scheme_len(w, n);
-		if (p->format != FEED_TRAILS ? sl < 0 && !memchr(w, '/', n)
-		    : memchr(w, '#', n) || (sl >= 0 ? off && (uint8_t)w[0] - 48u <= 9
+		if (!trails ? sl < 0 && !memchr(w, '/', n)
+		    : (!FEED_FAST && memchr(w, '#', n)) || (sl >= 0 ? off && (uint8_t)w[0] - 48u <= 9
 					: !FEED_FAST || ((uint8_t)w[0] | 0x20) - 97u > 25 ||
 					  !memchr(w, '/', n) || memchr(w, ':', n)))
 			break;
@@ -1696,6 +1728,14 @@ static size_t url_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 		off += n + 1;
 	} while (FEED_FAST && !p->stopped);
 	return off;
+}
+
+/* url_lines_of, with FEED_FAST a copy for each format. */
+static size_t url_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
+{
+	if (FEED_FAST && p->format == FEED_TRAILS)
+		return url_lines_of(p, d, avail, 1);
+	return url_lines_of(p, d, avail, !FEED_FAST && p->format == FEED_TRAILS);
 }
 
 /*
