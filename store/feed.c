@@ -897,9 +897,16 @@ static __attribute__((noinline)) int url_take_call(struct feed_parser *p, const 
 
 /*
  * Where the "://" that ends the scheme of s[0..n) is, when a ':' of its
- * first 17 bytes starts one (the first such ':' of all), or -1.
+ * first 17 bytes starts one (the first such ':' of all), or -1.  With
+ * FEED_FAST, url_lines' copy (scheme_line) is inlined; scheme_len, out of
+ * line, is the other callers' (inlined in feed_classify, it slowed csv).
  */
+#if FEED_FAST
+static inline __attribute__((always_inline)) long scheme_line(const char *s, size_t n)
+#else
+#define scheme_line scheme_len
 static long scheme_len(const char *s, size_t n)
+#endif
 {
 	size_t m = n < 17 ? n : 17;
 #if FEED_FAST
@@ -915,6 +922,13 @@ static long scheme_len(const char *s, size_t n)
 			return c - s;
 	return -1;
 }
+
+#if FEED_FAST
+static long scheme_len(const char *s, size_t n)
+{
+	return scheme_line(s, n);
+}
+#endif
 
 static int has_scheme(const char *s, size_t n)
 {
@@ -1715,7 +1729,7 @@ static FAST_INLINE size_t url_lines_of(struct feed_parser *p, const uint8_t *d, 
 				     FEED_FAST && trails ? S_CTL_HASH : S_CTL);
 		if (n == 0 || n >= left || w[n] != '\n' || w[0] == '#')
 			break;
-		long sl = scheme_len(w, n);
+		long sl = scheme_line(w, n);
 		if (!trails ? sl < 0 && !memchr(w, '/', n)
 		    : (!FEED_FAST && memchr(w, '#', n)) || (sl >= 0 ? off && (uint8_t)w[0] - 48u <= 9
 					: !FEED_FAST || ((uint8_t)w[0] | 0x20) - 97u > 25 ||
