@@ -1897,8 +1897,15 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 			e.port = (uint16_t)v;
 			n += t;
 		} else if (fmt == FEED_IPSUM) {
-			if (!(cls[s[n]] & C_BLANK) || !(n = ipsum_count(s, n, left, &e.count)))
+			/* the common count, a tab and one or two digits, read here */
+			unsigned c1 = s[n + 1] - 48u, c2 = s[n + 2] - 48u;
+			if (s[n] == '\t' && c1 <= 9 && (s[n + 2] == '\n' || (c2 <= 9 && s[n + 3] == '\n'))) {
+				unsigned two = s[n + 2] != '\n';
+				e.count = two ? c1 * 10 + c2 : c1;
+				n += 2 + two;
+			} else if (!(cls[s[n]] & C_BLANK) || !(n = ipsum_count(s, n, left, &e.count))) {
 				break;
+			}
 		}
 		size_t nl = n;
 		if (fmt != FEED_IPS && n >= left)
