@@ -691,9 +691,11 @@ static inline __attribute__((always_inline)) size_t ip4_block(const uint8_t *s, 
 	unsigned p2 = (unsigned)__builtin_ctz(m);
 	m &= m - 1;
 	unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('0')));
-	unsigned lead = dig & ~(dig << 1) & zero & (dig >> 1);	/* a 0 that starts a part of 2 or 3 */
-	if (((unsigned)__builtin_ctz(m) != end) | (dots & 1) | (dots & dots >> 1) |
-	    (dots >> (end - 1) & 1) | (dig & dig >> 1 & dig >> 2 & dig >> 3) | lead)
+	/* the parts' first bytes, and the bytes that end them (dots, the end) */
+	unsigned first = dots << 1 | 1, ends = dots | 1u << end;
+	/* an empty part: a first byte that ends one; a 0 first in a part of 2 or 3 */
+	if (((unsigned)__builtin_ctz(m) != end) | (first & ends) | (zero & first & ~(ends >> 1)) |
+	    (dig & dig >> 1 & dig >> 2 & dig >> 3))
 		return 0;
 	/*
 	 * Each byte's value as the last digit of a part, all 16 at once:
