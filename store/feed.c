@@ -295,20 +295,26 @@ struct wmask {
 #define W_ALL 0xffffu
 
 /*
- * Signed byte compares: a byte of 0x80 and over is negative, below every
- * bound here, so a non-ASCII byte is no name byte.
+ * A block's name bytes (letters, digits, '-', '_', '.') and its letters
+ * (*letter), each byte range [lo, lo + n) one signed compare of the byte
+ * moved to the bottom of the signed range: x - lo + 0x80 < n - 0x80.  The
+ * move is one-to-one, so only the range's bytes (all ASCII) pass.
+ * w_class and name_blk both class names by it.
  */
+static inline __attribute__((always_inline)) __m128i w_name(__m128i x, __m128i *letter)
+{
+#define W_IN(v, lo, n) _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - (lo)))), \
+				      _mm_set1_epi8((char)(0x80 + (n))))
+	*letter = W_IN(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 26);	/* A-Z folded on a-z */
+	__m128i ldd = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), W_IN(x, '-', 13));
+#undef W_IN
+	return _mm_or_si128(_mm_or_si128(*letter, ldd), _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+}
+
 static inline __attribute__((always_inline)) void w_class(const uint8_t *s, struct wmask *m)
 {
-	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i f = _mm_or_si128(x, _mm_set1_epi8(0x20));	/* A-Z folded on a-z */
-	__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(f, _mm_set1_epi8('a' - 1)),
-				       _mm_cmplt_epi8(f, _mm_set1_epi8('z' + 1)));
-	__m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('-' - 1)),
-				    _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));	/* - . / 0-9 */
-	__m128i name = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), dig),
-				    _mm_or_si128(letter, _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))));
-	m->name = (unsigned)_mm_movemask_epi8(name);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s), letter;
+	m->name = (unsigned)_mm_movemask_epi8(w_name(x, &letter));
 	m->dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
 	m->upper = (unsigned)_mm_movemask_epi8(_mm_and_si128(letter,
 							      _mm_cmplt_epi8(x, _mm_set1_epi8('a'))));
@@ -443,18 +449,11 @@ static uint64_t w_below(size_t k)
 static inline __attribute__((always_inline)) uint32_t
 name_blk(const uint8_t *s, char *out, uint32_t *dot)
 {
-	const __m128i sp = _mm_set1_epi8(0x20);
-	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-	/* a range [lo, lo + n) of bytes as one signed compare: x - lo + 0x80 < n - 0x80 */
-#define W_IN(v, lo, n) _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - (lo)))), \
-				      _mm_set1_epi8((char)(0x80 + (n))))
-	__m128i letter = W_IN(_mm_or_si128(x, sp), 'a', 26);	/* A-Z folded on a-z */
-	__m128i ldd = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), W_IN(x, '-', 13));
-#undef W_IN
-	__m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
-	__m128i name = _mm_or_si128(_mm_or_si128(letter, ldd), _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
-	_mm_storeu_si128((__m128i *)(void *)out, _mm_or_si128(x, _mm_and_si128(letter, sp)));
-	*dot = (uint32_t)_mm_movemask_epi8(dt);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s), letter;
+	__m128i name = w_name(x, &letter);
+	_mm_storeu_si128((__m128i *)(void *)out,
+			 _mm_or_si128(x, _mm_and_si128(letter, _mm_set1_epi8(0x20))));
+	*dot = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
 	return (uint32_t)_mm_movemask_epi8(name);
 }
 
