@@ -1867,7 +1867,11 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	size_t off = 0;
 	unsigned stops = fmt == FEED_IPS || fmt == FEED_CIDR ? C_HASH | C_SEMI | C_COMMA | C_BLANK
 							      : C_HASH | C_BLANK;
+	struct feed_entry de;	/* trails: a name's */
 	memset(&e, 0, sizeof e);
+	memset(&de, 0, sizeof de);
+	de.kind = FEED_K_DOMAIN;
+	de.value = p->val;
 #if FEED_SSE2
 	size_t wb = 0;
 	uint64_t nls = 0;	/* the newlines from wb on */
@@ -1875,6 +1879,39 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	while (avail - off > 20) {
 		const uint8_t *s = d + off;
 		size_t left = avail - off;
+		if (fmt == FEED_TRAILS && s[0] - 48u > 9) {
+			/*
+			 * trails' other common lines: a blank line, a comment
+			 * (as line() counts them) and a name alone on its line
+			 * (as fast_line's dom_word takes it), without a return
+			 * to lines_feed for each.
+			 */
+			const uint8_t *q;
+			size_t i, dl;
+			if (s[0] == '\n') {
+				i = 0;
+			} else if (s[0] == '#') {
+				if (!(q = memchr(s, '\n', left)) || (size_t)(q - s) > sizeof p->buf)
+					break;
+				i = (size_t)(q - s);
+			} else {
+				i = name_take(s, left, off, C_HASH | C_NL, p->val, &dl);
+				if (!i || i >= left || s[i] != '\n')
+					break;	/* (a name up to the chunk's end is lines_feed's) */
+				de.len = dl;
+				p->lines++;
+				if (emit(p, &de, &why) == 0)
+					bad(p, why);
+				off += i + 1;
+				if (p->stopped)
+					break;
+				continue;
+			}
+			p->lines++;
+			p->comments++;
+			off += i + 1;
+			continue;
+		}
 #if FEED_SSE2
 		size_t k = ip4_block(s, e.addr), n = k;
 #else
