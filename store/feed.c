@@ -672,8 +672,8 @@ int feed_domain_norm(const char *in, size_t len, char *out)
 static inline __attribute__((always_inline)) size_t ip4_block(const uint8_t *s, uint8_t addr[4])
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i isdig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-				      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+	__m128i dv = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+	__m128i isdig = _mm_cmpeq_epi8(_mm_min_epu8(dv, _mm_set1_epi8(9)), dv);
 	unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
 	unsigned dig = (unsigned)_mm_movemask_epi8(isdig);
 	unsigned end = (unsigned)__builtin_ctz(~(dots | dig));	/* 16: none in the block */
@@ -690,34 +690,40 @@ static inline __attribute__((always_inline)) size_t ip4_block(const uint8_t *s, 
 	unsigned p2 = (unsigned)__builtin_ctz(m);
 	m &= m - 1;
 	unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('0')));
+	/*
+	 * Each byte's value as the last digit of a part, all 16 at once, in
+	 * bytes: t, its digit and 10 times the one before (non-digits are
+	 * 0), and h, the digit two before where the three are digits (the
+	 * last of a part of three: no run of four passes).  A part is over
+	 * 255 where h > 2, or h is 2 and t over 55; else its value h * 100 +
+	 * t fits its byte.
+	 */
+	dv = _mm_and_si128(dv, isdig);
+	__m128i d1 = _mm_slli_si128(dv, 1);
+	__m128i t = _mm_add_epi8(dv, _mm_add_epi8(_mm_slli_epi16(d1, 3), _mm_slli_epi16(d1, 1)));
+	__m128i h = _mm_and_si128(_mm_and_si128(_mm_slli_si128(dv, 2), _mm_slli_si128(isdig, 1)), isdig);
+	__m128i two = _mm_set1_epi8(2);
+	unsigned over = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpgt_epi8(h, two),
+		_mm_and_si128(_mm_cmpeq_epi8(h, two), _mm_cmpgt_epi8(t, _mm_set1_epi8(55)))));
 	/* the parts' first bytes, and the bytes that end them (dots, the end) */
 	unsigned first = dots << 1 | 1, ends = dots | 1u << end;
-	/* an empty part: a first byte that ends one; a 0 first in a part of 2 or 3 */
-	if (((unsigned)__builtin_ctz(m) != end) | (first & ends) | (zero & first & ~(ends >> 1)) |
-	    (dig & dig >> 1 & dig >> 2 & dig >> 3))
-		return 0;
 	/*
-	 * Each byte's value as the last digit of a part, all 16 at once:
-	 * its digit, 10 times the one before, 100 times the one before
-	 * that when the byte between is a digit too (non-digits are 0), in
-	 * 16-bit lanes; a part's value is read at its last byte.
+	 * An empty part: a first byte that ends one; a 0 first in a part of
+	 * 2 or 3; a run of four digits; a fourth dot; a part over 255.
 	 */
-	__m128i dv = _mm_and_si128(_mm_sub_epi8(x, _mm_set1_epi8('0')), isdig);
-	__m128i d1 = _mm_slli_si128(dv, 1);
-	__m128i d2 = _mm_and_si128(_mm_slli_si128(dv, 2), _mm_slli_si128(isdig, 1));
-	__m128i t = _mm_add_epi8(dv, _mm_add_epi8(_mm_slli_epi16(d1, 3), _mm_slli_epi16(d1, 1)));
-	__m128i z = _mm_setzero_si128(), h = _mm_set1_epi16(100);	/* (t <= 99: no byte carries) */
-	uint16_t v[16];
-	_mm_storeu_si128((__m128i *)(void *)v, _mm_add_epi16(_mm_unpacklo_epi8(t, z),
-			 _mm_mullo_epi16(_mm_unpacklo_epi8(d2, z), h)));
-	_mm_storeu_si128((__m128i *)(void *)(v + 8), _mm_add_epi16(_mm_unpackhi_epi8(t, z),
-			 _mm_mullo_epi16(_mm_unpackhi_epi8(d2, z), h)));
-	unsigned over = v[p0 - 1] | v[p1 - 1] | v[p2 - 1] | v[end - 1];
-	addr[0] = (uint8_t)v[p0 - 1];
-	addr[1] = (uint8_t)v[p1 - 1];
-	addr[2] = (uint8_t)v[p2 - 1];
-	addr[3] = (uint8_t)v[end - 1];
-	return over > 255 ? 0 : end;
+	if (((unsigned)__builtin_ctz(m) != end) | (first & ends) | (zero & first & ~(ends >> 1)) |
+	    (dig & dig >> 1 & dig >> 2 & dig >> 3) | (over & dig))
+		return 0;
+	/* (h <= 2 where it counts: 100 h in its byte, no carry into the next) */
+	__m128i v = _mm_add_epi8(t, _mm_add_epi8(_mm_add_epi8(_mm_slli_epi16(h, 6), _mm_slli_epi16(h, 5)),
+						 _mm_slli_epi16(h, 2)));
+	uint8_t b[16];
+	_mm_storeu_si128((__m128i *)(void *)b, v);
+	addr[0] = b[p0 - 1];
+	addr[1] = b[p1 - 1];
+	addr[2] = b[p2 - 1];
+	addr[3] = b[end - 1];
+	return end;
 }
 #endif
 
