@@ -262,6 +262,14 @@ tests: all $(unit_bin) $(helper_bin)
 # library so that its feed.o is not taken.  test_feed_nosse_os builds it
 # at -Os as well, a router's build, which leaves the parser's line loops
 # out (FEED_FAST in store/feed.c): each path the ports take is tested.
+# test_feed_nossse3 is the SSE2 path that an x86 CPU without SSSE3 takes
+# (FEED_SSSE3=0), where test_feed takes the SSSE3 one on a CPU that has it.
+$(O)/store/feed-nossse3.o: store/feed.c | $(cfghdr)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(TIP_CPPFLAGS) $(call iquote,$<) $(CPPFLAGS) -DFEED_SSSE3=0 $(TIP_CFLAGS) \
+		$(cflags_store) $(CFLAGS) -c -o $@ $<
+
 $(O)/store/feed-nosse.o: store/feed.c | $(cfghdr)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
@@ -274,12 +282,13 @@ $(O)/store/feed-nosse_os.o: store/feed.c | $(cfghdr)
 	$(Q)$(CC) $(TIP_CPPFLAGS) $(call iquote,$<) $(CPPFLAGS) -DFEED_SSE2=0 $(TIP_CFLAGS) \
 		$(cflags_store) $(CFLAGS) -Os -c -o $@ $<
 
-$(O)/tests/test_feed_nosse $(O)/tests/test_feed_nosse_os: $(O)/tests/test_feed_%: \
+$(O)/tests/test_feed_nosse $(O)/tests/test_feed_nosse_os $(O)/tests/test_feed_nossse3: \
+		$(O)/tests/test_feed_%: \
 		$(O)/tests/unit/test_feed.o $(O)/store/feed-%.o $(O)/libtipstore.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(TIP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_STORE) -lm $(LDLIBS)
 
-tests: $(O)/tests/test_feed_nosse $(O)/tests/test_feed_nosse_os
+tests: $(O)/tests/test_feed_nosse $(O)/tests/test_feed_nosse_os $(O)/tests/test_feed_nossse3
 
 # `make check` is the README's test command and all CI runs: plain unit
 # tests, the same under ASan+UBSan, integration tests with real servers,

@@ -727,11 +727,105 @@ static inline __attribute__((always_inline)) size_t ip4_block(const uint8_t *s, 
 }
 #endif
 
+/*
+ * With SSSE3, which x86-64's baseline lacks but nearly every x86-64 CPU
+ * has, chosen at run time (ip4_ssse3): a dotted quad's shape, where its
+ * dots and its end are, is one of 81, and a table made at start-up holds
+ * for each the shuffle that moves each part's digits to a slot of its
+ * own, right-aligned, and each part's least value (10 or 100 for 2 or 3
+ * digits: no leading zero).  Two multiply-adds give the four values at
+ * once.  The shape is found by a multiplicative hash of dots | 1 << end
+ * (IP4_HASH, found by a search over odd multipliers, gives the 81 keys 81
+ * of 256 slots) and checked whole against its key, which stands for every
+ * check of ip4_block but the values'.  About a third of ip4_block's
+ * instructions; the same lengths and addresses.
+ */
+#if FEED_SSE2 && (defined(__x86_64__) || defined(__i386__)) && !defined(FEED_SSSE3)
+#define FEED_SSSE3 1
+#endif
+#ifndef FEED_SSSE3
+#define FEED_SSSE3 0
+#endif
+#if FEED_SSSE3
+#include <tmmintrin.h>
+#define T_SSSE3 __attribute__((target("ssse3")))
+#define IP4_HASH 0xe07bdb9fu
+#define IP4_SHAPES 81
+struct ip4_shape {
+	uint8_t shuf[16];	/* part k's digits to bytes 4k..4k+2 (hundreds, tens, units); 0x80: none */
+	int16_t min[4];		/* each part's least value */
+	uint16_t key;		/* dots | 1 << end; 0 for the slots no shape has */
+};
+static struct ip4_shape ip4_shapes[IP4_SHAPES + 1];
+static uint8_t ip4_slot[256];
+static int ip4_ssse3;	/* the CPU has SSSE3 and the table is made */
+
+static unsigned ip4_hash(unsigned key)
+{
+	return (uint32_t)(key * IP4_HASH) >> 24;
+}
+
+__attribute__((constructor)) static void ip4_shapes_init(void)
+{
+	memset(ip4_slot, IP4_SHAPES, sizeof ip4_slot);
+	for (unsigned i = 0; i < IP4_SHAPES; i++) {
+		struct ip4_shape *sh = &ip4_shapes[i];
+		unsigned pos = 0, dots = 0, q = i;
+		memset(sh->shuf, 0x80, sizeof sh->shuf);
+		for (unsigned k = 0; k < 4; k++, q /= 3) {
+			unsigned len = q % 3 + 1;
+			for (unsigned j = 0; j < len; j++)
+				sh->shuf[4 * k + 3 - len + j] = (uint8_t)(pos + j);
+			sh->min[k] = (int16_t)(len == 1 ? 0 : len == 2 ? 10 : 100);
+			pos += len;
+			if (k < 3)
+				dots |= 1u << pos++;
+		}
+		sh->key = (uint16_t)(dots | 1u << pos);
+		if (ip4_slot[ip4_hash(sh->key)] != IP4_SHAPES)
+			return;	/* two shapes in a slot: ip4_block alone */
+		ip4_slot[ip4_hash(sh->key)] = (uint8_t)i;
+	}
+	__builtin_cpu_init();
+	ip4_ssse3 = __builtin_cpu_supports("ssse3");
+}
+
+static inline T_SSSE3 size_t ip4_block3(const uint8_t *s, uint8_t addr[4])
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i dv = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+	__m128i isdig = _mm_cmpeq_epi8(_mm_min_epu8(dv, _mm_set1_epi8(9)), dv);
+	unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+	unsigned end = (unsigned)__builtin_ctz(~(dots | (unsigned)_mm_movemask_epi8(isdig)));
+	if (end - 7 > 15 - 7)
+		return 0;
+	unsigned key = (dots & ((1u << end) - 1)) | 1u << end;
+	const struct ip4_shape *sh = &ip4_shapes[ip4_slot[ip4_hash(key)]];
+	if (sh->key != key)
+		return 0;
+	__m128i dg = _mm_shuffle_epi8(dv, _mm_loadu_si128((const __m128i *)(const void *)sh->shuf));
+	__m128i v = _mm_madd_epi16(_mm_maddubs_epi16(dg, _mm_set1_epi32(0x00010a64)),
+				   _mm_set1_epi16(1));	/* 100 h + 10 t + u, each part */
+	v = _mm_packs_epi32(v, v);
+	__m128i low = _mm_loadl_epi64((const __m128i *)(const void *)sh->min);
+	if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(255)),
+					   _mm_cmpgt_epi16(low, v))))
+		return 0;
+	uint32_t a = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(v, v));
+	memcpy(addr, &a, 4);
+	return end;
+}
+#endif
+
 static size_t ip4_prefix(const char *s0, size_t n, uint8_t addr[4])
 {
 	const uint8_t *s = (const uint8_t *)s0;
 	uint8_t t[16];
 	size_t i = 0;
+#if FEED_SSSE3
+	if (n >= 16 && ip4_ssse3)
+		return ip4_block3(s, addr);
+#endif
 #if FEED_SSE2
 	if (n >= 16)
 		return ip4_block(s, addr);
@@ -1866,7 +1960,7 @@ static inline __attribute__((always_inline)) uint64_t nl_mask64(const uint8_t *s
  * it does not take: fast_line's and line()'s.
  */
 static inline __attribute__((always_inline)) size_t
-ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
+ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt, int blk3)
 {
 	struct feed_entry e;
 	const char *why = NULL;
@@ -1918,9 +2012,13 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 			off += i + 1;
 			continue;
 		}
-#if FEED_SSE2
+#if FEED_SSSE3
+		size_t k = blk3 ? ip4_block3(s, e.addr) : ip4_block(s, e.addr), n = k;
+#elif FEED_SSE2
 		size_t k = ip4_block(s, e.addr), n = k;
+		(void)blk3;
 #else
+		(void)blk3;
 		size_t k = ip4_prefix((const char *)s, left, e.addr), n = k;
 #endif
 		if (!k)
@@ -2062,8 +2160,28 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
  */
 #define FAST_LINES (1u << FEED_HOSTS | 1u << FEED_DOMAINS | 1u << FEED_IPS | 1u << FEED_CIDR | \
 		    1u << FEED_IPSUM | 1u << FEED_TRAILS)
+#if FEED_SSSE3
+/* ip4_lines_of with ip4_block3, each copy compiled for SSSE3 */
+static T_SSSE3 size_t ip4_lines3(struct feed_parser *p, const uint8_t *d, size_t avail)
+{
+	switch (p->format) {
+	case FEED_IPSUM:
+		return ip4_lines_of(p, d, avail, FEED_IPSUM, 1);
+	case FEED_TRAILS:
+		return ip4_lines_of(p, d, avail, FEED_TRAILS, 1);
+	default:
+		return ip4_lines_of(p, d, avail, FEED_IPS, 1);
+	}
+}
+#endif
+
 static size_t fast_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 {
+#if FEED_SSSE3
+	if (ip4_ssse3 && (1u << FEED_IPS | 1u << FEED_CIDR | 1u << FEED_IPSUM | 1u << FEED_TRAILS) >>
+			 p->format & 1)
+		return ip4_lines3(p, d, avail);
+#endif
 	switch (p->format) {
 	case FEED_HOSTS:
 		return dom_lines_of(p, d, avail, FEED_HOSTS);
@@ -2071,11 +2189,11 @@ static size_t fast_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 		return dom_lines_of(p, d, avail, FEED_DOMAINS);
 	case FEED_IPS:
 	case FEED_CIDR:
-		return ip4_lines_of(p, d, avail, FEED_IPS);
+		return ip4_lines_of(p, d, avail, FEED_IPS, 0);
 	case FEED_IPSUM:
-		return ip4_lines_of(p, d, avail, FEED_IPSUM);
+		return ip4_lines_of(p, d, avail, FEED_IPSUM, 0);
 	case FEED_TRAILS:
-		return ip4_lines_of(p, d, avail, FEED_TRAILS);
+		return ip4_lines_of(p, d, avail, FEED_TRAILS, 0);
 	default:
 		return 0;
 	}

@@ -220,6 +220,68 @@ static void test_feed_emit_can_stop(void **st)
 	assert_int_equal(feed_parser_feed(&P, "d.com\n", 6), -1);
 }
 
+/*
+ * Every shape of a dotted quad (four parts of 1 to 3 digits), each at its
+ * least and greatest values, with leading zeros and with a part over 255:
+ * the verdicts and addresses are the rule's, worked out here, in whichever
+ * path this build takes (test_feed_nossse3, test_feed_nosse: the others).
+ */
+struct quads {
+	char want[4 * 81][16];
+	int n, seen, wrong;
+};
+
+static int quad_seen(void *arg, const struct feed_entry *e)
+{
+	struct quads *q = arg;
+	if (q->seen >= q->n || strcmp(e->value, q->want[q->seen]) || e->kind != FEED_K_IP)
+		q->wrong++;
+	q->seen++;
+	return 0;
+}
+
+static void test_feed_dotted_quad_shapes(void **st)
+{
+	static const char *part[4][3] = {
+		{"1", "10", "100"}, {"9", "99", "255"}, {"0", "05", "055"}, {"9", "99", "256"},
+	};
+	static char in[4 * 81 * 17];
+	static struct quads q;
+	size_t len = 0;
+	uint64_t bad = 0;
+	memset(&q, 0, sizeof q);
+	for (int shape = 0; shape < 81; shape++) {
+		for (int v = 0; v < 4; v++) {
+			char line[17] = "";
+			int ok = 1;
+			for (int k = 0, x = shape; k < 4; k++, x /= 3) {
+				int l = x % 3;	/* a part of l + 1 digits */
+				ok &= !((v == 2 && l > 0) || (v == 3 && l == 2));
+				strcat(line, part[v][l]);
+				strcat(line, k < 3 ? "." : "\n");
+			}
+			memcpy(in + len, line, strlen(line));
+			len += strlen(line);
+			if (ok)
+				memcpy(q.want[q.n++], line, strlen(line) - 1);
+			else
+				bad++;
+		}
+	}
+	struct feed_opts o = {.format = FEED_IPS};
+	const size_t chunks[] = {1, 7, len};
+	for (size_t c = 0; c < 3; c++) {
+		q.seen = q.wrong = 0;
+		assert_int_equal(feed_parser_init(&P, &o, quad_seen, &q), 0);
+		for (size_t i = 0; i < len; i += chunks[c])
+			assert_int_equal(feed_parser_feed(&P, in + i, i + chunks[c] > len ? len - i : chunks[c]), 0);
+		assert_int_equal(feed_parser_finish(&P), 0);
+		assert_int_equal(q.seen, q.n);
+		assert_int_equal(q.wrong, 0);
+		assert_int_equal(P.bad, bad);
+	}
+}
+
 static void test_feed_names(void **st)
 {
 	assert_int_equal(feed_format_parse("trails"), FEED_TRAILS);
@@ -245,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_feed_json_structural_errors_stop),
 		cmocka_unit_test(test_feed_overlong_line_counted_bad),
 		cmocka_unit_test(test_feed_emit_can_stop),
+		cmocka_unit_test(test_feed_dotted_quad_shapes),
 		cmocka_unit_test(test_feed_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
