@@ -320,8 +320,8 @@ static inline __attribute__((always_inline)) void w_class(const uint8_t *s, stru
 							      _mm_cmplt_epi8(x, _mm_set1_epi8('a'))));
 }
 
-/* The stops of a URL scan (scan_to): S_CTL or S_PATH bytes. */
-static uint64_t w_stops(const uint8_t *s, int which)
+/* The stops of a URL scan (scan_to): S_CTL or S_PATH bytes (inlined: which is a constant). */
+static inline __attribute__((always_inline)) uint64_t w_stops(const uint8_t *s, int which)
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s), m;
 	if (which == S_CTL || (FEED_FAST && which == S_CTL_HASH)) {
