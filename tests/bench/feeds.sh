@@ -22,6 +22,7 @@
 # Files go to a scratch folder under $O.  Exit 1 only when something could
 # not run.
 set -u
+export LC_ALL=C	# the decimal point of $EPOCHREALTIME and awk
 O=${1:-build}
 cd "$(dirname "$0")/../.." || exit 2
 F=$O/tests/feedcat
@@ -33,16 +34,32 @@ STRIP=${STRIP:-${CROSS_COMPILE:-}strip}
 tmp=$(mktemp -d "$O/bench-feeds.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
-now() { date +%s.%N; }
-# best of three wall times of a command, seconds
+# One wall time of a command, seconds.  $EPOCHREALTIME, not $(date): a
+# date process's start, about a millisecond, would fall inside every
+# timing, a third of wc -l's, and raise each ratio by as much as 0.1.
+wall() {
+	local s=$EPOCHREALTIME
+	"$@" >/dev/null 2>&1
+	awk -v s="$s" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.6f", e - s }'
+}
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? a : b }'; }
+# best of seven wall times of a command, seconds
 best() {
-	local b=999999 s e t
-	for _ in 1 2 3; do
-		s=$(now); "$@" >/dev/null 2>&1; e=$(now)
-		t=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f", e - s }')
-		b=$(awk -v a="$t" -v b="$b" 'BEGIN { print (a < b) ? a : b }')
-	done
+	local b=999999
+	for _ in 1 2 3 4 5 6 7; do b=$(min "$(wall "$@")" "$b"); done
 	echo "$b"
+}
+# against FILE CMD...: "tp tw", the best of seven wall times of CMD and of
+# `wc -l FILE`, run in turn, so that both come from the same minutes of a
+# shared machine
+against() {
+	local f=$1 bp=999999 bw=999999
+	shift
+	for _ in 1 2 3 4 5 6 7; do
+		bp=$(min "$(wall "$@")" "$bp")
+		bw=$(min "$(wall wc -l "$f")" "$bw")
+	done
+	echo "$bp $bw"
 }
 # repeat FILE OUT: OUT is FILE repeated to at least 16 MB
 repeat() {
@@ -59,8 +76,7 @@ for spec in "hosts hosts/blocklistproject-ransomware.hosts" "domains domains/bad
 	fmt=$1 f=$D/$2
 	shift 2
 	repeat "$f" "$tmp/in.$fmt"
-	tp=$(best "$F" "$fmt" "$@" -q "$tmp/in.$fmt")
-	tw=$(best wc -l "$tmp/in.$fmt")
+	read -r tp tw <<<"$(against "$tmp/in.$fmt" "$F" "$fmt" "$@" -q "$tmp/in.$fmt")"
 	p=$(mbs "$tmp/in.$fmt" "$tp") w=$(mbs "$tmp/in.$fmt" "$tw")
 	echo "bench feed_parse_${fmt}_mbs $p MB/s wc_l=$w ratio=$(ratio "$p" "$w")"
 	rm -f "$tmp/in.$fmt"
@@ -74,8 +90,7 @@ while n < 16 << 20:
     out.extend(b); n += sum(len(x) + 4 for x in b)
 json.dump({"version": 2, "blacklist": out}, open(sys.argv[2], "w"), indent=1)
 PY
-tp=$(best "$F" json -p blacklist -q "$tmp/in.json")
-tw=$(best wc -l "$tmp/in.json")
+read -r tp tw <<<"$(against "$tmp/in.json" "$F" json -p blacklist -q "$tmp/in.json")"
 p=$(mbs "$tmp/in.json" "$tp") w=$(mbs "$tmp/in.json" "$tw")
 echo "bench feed_parse_json_mbs $p MB/s wc_l=$w ratio=$(ratio "$p" "$w")"
 rm -f "$tmp/in.json"
@@ -91,8 +106,7 @@ maxrss() {	# maxrss CMD...: peak RSS of CMD in KiB (GNU time: its child is exec'
 	cat "$tmp/rss"
 }
 mklist 16 "$tmp/list16"
-s=$(now); "$TIP" import feed "$tmp/list16" --store "$tmp/st" --source b --format domains >/dev/null 2>&1; e=$(now)
-ti=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f", e - s }')
+ti=$(wall "$TIP" import feed "$tmp/list16" --store "$tmp/st" --source b --format domains)
 tw=$(best wc -l "$tmp/list16")
 echo "bench feed_import_mbs $(mbs "$tmp/list16" "$ti") MB/s wc_l=$(mbs "$tmp/list16" "$tw") ratio=$(ratio "$(mbs "$tmp/list16" "$ti")" "$(mbs "$tmp/list16" "$tw")") (parse, state set, diff, $(wc -l <"$tmp/list16") listed records)"
 rm -rf "$tmp/st"
