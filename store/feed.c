@@ -675,14 +675,20 @@ int feed_domain_norm(const char *in, size_t len, char *out)
  * return a length that a digit or a dot follows, which every caller
  * refuses the same.
  */
+static inline __attribute__((always_inline)) unsigned
+ip4_run(__m128i x, __m128i *dv, __m128i *isdig, unsigned *dots, unsigned *dig)
+{
+	*dv = _mm_sub_epi8(x, _mm_set1_epi8('0'));	/* each byte less '0' */
+	*isdig = _mm_cmpeq_epi8(_mm_min_epu8(*dv, _mm_set1_epi8(9)), *dv);
+	*dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+	*dig = (unsigned)_mm_movemask_epi8(*isdig);
+	return (unsigned)__builtin_ctz(~(*dots | *dig));	/* 16: none in the block */
+}
+
 static inline __attribute__((always_inline)) size_t ip4_block(const uint8_t *s, uint8_t addr[4])
 {
-	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i dv = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-	__m128i isdig = _mm_cmpeq_epi8(_mm_min_epu8(dv, _mm_set1_epi8(9)), dv);
-	unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-	unsigned dig = (unsigned)_mm_movemask_epi8(isdig);
-	unsigned end = (unsigned)__builtin_ctz(~(dots | dig));	/* 16: none in the block */
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s), dv, isdig;
+	unsigned dots, dig, end = ip4_run(x, &dv, &isdig, &dots, &dig);
 	if (end - 7 > 15 - 7)
 		return 0;	/* not 7 ("0.0.0.0") to 15 bytes */
 	unsigned below = (1u << end) - 1;
@@ -798,11 +804,8 @@ __attribute__((constructor)) static void ip4_shapes_init(void)
 
 static inline T_SSSE3 size_t ip4_block3(const uint8_t *s, uint8_t addr[4])
 {
-	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i dv = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-	__m128i isdig = _mm_cmpeq_epi8(_mm_min_epu8(dv, _mm_set1_epi8(9)), dv);
-	unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-	unsigned end = (unsigned)__builtin_ctz(~(dots | (unsigned)_mm_movemask_epi8(isdig)));
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s), dv, isdig;
+	unsigned dots, dig, end = ip4_run(x, &dv, &isdig, &dots, &dig);
 	if (end - 7 > 15 - 7)
 		return 0;
 	unsigned key = (dots & ((1u << end) - 1)) | 1u << end;
@@ -1125,16 +1128,11 @@ static FAST_INLINE int url_take(struct feed_parser *p, const char *s, size_t n, 
 				if (room - i >= 15) {
 					/*
 					 * read where it is, not copied: the byte after it is
-					 * no digit or dot; 16 bytes, ip4_block3, where it is
-					 * cheaper than the byte parse (ip4_block is not)
+					 * no digit or dot (16 bytes: ip4_prefix's block parse)
 					 */
-					size_t rd = 15;
-#if FEED_SSSE3
-					if (ip4_ssse3 && room - i >= 16)
-						rd = 16;
-#endif
 					memset(addr, 0, 16);
-					fam = hl - 7 <= 15 - 7 && ip4_prefix(hs, rd, addr) == hl ? 4 : 0;
+					fam = hl - 7 <= 15 - 7 &&
+					      ip4_prefix(hs, room - i >= 16 ? 16 : 15, addr) == hl ? 4 : 0;
 				} else {
 					fam = parse_ip4(hs, hl, addr) ? 4 : 0;
 				}
@@ -2002,29 +2000,25 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt, int
 			 * to lines_feed for each.
 			 */
 			const uint8_t *q;
-			size_t i, dl;
-			if (s[0] == '\n') {
-				i = 0;
-			} else if (s[0] == '#') {
+			size_t i = 0;	/* where the line's newline is */
+			int name = s[0] != '\n' && s[0] != '#';
+			if (s[0] == '#') {
 				if (!(q = memchr(s, '\n', left)) || (size_t)(q - s) > sizeof p->buf)
 					break;
 				i = (size_t)(q - s);
-			} else {
-				i = name_take(s, left, off, C_HASH | C_NL, p->val, &dl);
+			} else if (name) {
+				i = name_take(s, left, off, C_HASH | C_NL, p->val, &de.len);
 				if (!i || i >= left || s[i] != '\n')
 					break;	/* (a name up to the chunk's end is lines_feed's) */
-				de.len = dl;
-				p->lines++;
-				if (emit(p, &de, &why) == 0)
-					bad(p, why);
-				off += i + 1;
-				if (p->stopped)
-					break;
-				continue;
 			}
 			p->lines++;
-			p->comments++;
 			off += i + 1;
+			if (!name)
+				p->comments++;
+			else if (emit(p, &de, &why) == 0)
+				bad(p, why);
+			if (p->stopped)
+				break;
 			continue;
 		}
 #if FEED_SSSE3
@@ -2175,28 +2169,30 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
  */
 #define FAST_LINES (1u << FEED_HOSTS | 1u << FEED_DOMAINS | 1u << FEED_IPS | 1u << FEED_CIDR | \
 		    1u << FEED_IPSUM | 1u << FEED_TRAILS)
-#if FEED_SSSE3
-/* ip4_lines_of with ip4_block3, each copy compiled for SSSE3 */
-static T_SSSE3 size_t ip4_lines3(struct feed_parser *p, const uint8_t *d, size_t avail)
+/* ip4_lines_of for p's format (ips, cidr, ipsum, trails), a copy each */
+static inline __attribute__((always_inline)) size_t
+ip4_lines(struct feed_parser *p, const uint8_t *d, size_t avail, int blk3)
 {
 	switch (p->format) {
 	case FEED_IPSUM:
-		return ip4_lines_of(p, d, avail, FEED_IPSUM, 1);
+		return ip4_lines_of(p, d, avail, FEED_IPSUM, blk3);
 	case FEED_TRAILS:
-		return ip4_lines_of(p, d, avail, FEED_TRAILS, 1);
+		return ip4_lines_of(p, d, avail, FEED_TRAILS, blk3);
 	default:
-		return ip4_lines_of(p, d, avail, FEED_IPS, 1);
+		return ip4_lines_of(p, d, avail, FEED_IPS, blk3);
 	}
+}
+
+#if FEED_SSSE3
+/* ip4_lines with ip4_block3, its copies compiled for SSSE3 */
+static T_SSSE3 size_t ip4_lines3(struct feed_parser *p, const uint8_t *d, size_t avail)
+{
+	return ip4_lines(p, d, avail, 1);
 }
 #endif
 
 static size_t fast_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 {
-#if FEED_SSSE3
-	if (ip4_ssse3 && (1u << FEED_IPS | 1u << FEED_CIDR | 1u << FEED_IPSUM | 1u << FEED_TRAILS) >>
-			 p->format & 1)
-		return ip4_lines3(p, d, avail);
-#endif
 	switch (p->format) {
 	case FEED_HOSTS:
 		return dom_lines_of(p, d, avail, FEED_HOSTS);
@@ -2204,11 +2200,13 @@ static size_t fast_lines(struct feed_parser *p, const uint8_t *d, size_t avail)
 		return dom_lines_of(p, d, avail, FEED_DOMAINS);
 	case FEED_IPS:
 	case FEED_CIDR:
-		return ip4_lines_of(p, d, avail, FEED_IPS, 0);
 	case FEED_IPSUM:
-		return ip4_lines_of(p, d, avail, FEED_IPSUM, 0);
 	case FEED_TRAILS:
-		return ip4_lines_of(p, d, avail, FEED_TRAILS, 0);
+#if FEED_SSSE3
+		if (ip4_ssse3)
+			return ip4_lines3(p, d, avail);
+#endif
+		return ip4_lines(p, d, avail, 0);
 	default:
 		return 0;
 	}
@@ -2323,6 +2321,7 @@ static int jspace(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
+
 static int jfail(struct feed_parser *p, const char *why)
 {
 	p->error = why;
