@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -282,6 +283,65 @@ static void test_feed_dotted_quad_shapes(void **st)
 	}
 }
 
+/*
+ * trails' "IP:port" with every port length from none to 7 digits, at the
+ * least and greatest values, with leading zeros and over 65535, and each
+ * line's end a newline, a blank or a comment: the verdicts are the rule's
+ * (1 to 5 digits, at most 65535), worked out here.  The lines lie inside
+ * one chunk, where the address loop takes them, and are also fed a byte
+ * and 7 bytes at a time.
+ */
+struct ports {
+	unsigned want[256];
+	int n, seen, wrong;
+};
+
+static int port_seen(void *arg, const struct feed_entry *e)
+{
+	struct ports *q = arg;
+	if (q->seen >= q->n || e->port != q->want[q->seen] || e->kind != FEED_K_IP ||
+	    strcmp(e->value, "10.20.30.40"))
+		q->wrong++;
+	q->seen++;
+	return 0;
+}
+
+static void test_feed_trails_ports(void **st)
+{
+	static const char *text[] = {"", "0", "7", "80", "09", "443", "8080", "00080", "65535",
+				     "65536", "99999", "123456", "0000001", "4143"};
+	static const char *end[] = {"\n", " \n", "\t# c2\n", " #x\n"};
+	static char in[4096];
+	static struct ports q;
+	size_t len = 0;
+	uint64_t bad = 0;
+	memset(&q, 0, sizeof q);
+	for (size_t e = 0; e < 4; e++)
+		for (size_t t = 0; t < sizeof text / sizeof *text; t++) {
+			size_t d = strlen(text[t]);
+			unsigned long v = strtoul(text[t], NULL, 10);
+			len += (size_t)snprintf(in + len, sizeof in - len, "10.20.30.40:%s%s", text[t], end[e]);
+			if (d >= 1 && d <= 5 && v <= 65535)
+				q.want[q.n++] = (unsigned)v;
+			else
+				bad++;
+		}
+	/* a tail, so that the last port lies where 24 bytes are readable */
+	len += (size_t)snprintf(in + len, sizeof in - len, "# the end of the list, a comment\n");
+	struct feed_opts o = {.format = FEED_TRAILS};
+	const size_t chunks[] = {1, 7, len};
+	for (size_t c = 0; c < 3; c++) {
+		q.seen = q.wrong = 0;
+		assert_int_equal(feed_parser_init(&P, &o, port_seen, &q), 0);
+		for (size_t i = 0; i < len; i += chunks[c])
+			assert_int_equal(feed_parser_feed(&P, in + i, i + chunks[c] > len ? len - i : chunks[c]), 0);
+		assert_int_equal(feed_parser_finish(&P), 0);
+		assert_int_equal(q.seen, q.n);
+		assert_int_equal(q.wrong, 0);
+		assert_int_equal(P.bad, bad);
+	}
+}
+
 static void test_feed_names(void **st)
 {
 	assert_int_equal(feed_format_parse("trails"), FEED_TRAILS);
@@ -308,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_feed_overlong_line_counted_bad),
 		cmocka_unit_test(test_feed_emit_can_stop),
 		cmocka_unit_test(test_feed_dotted_quad_shapes),
+		cmocka_unit_test(test_feed_trails_ports),
 		cmocka_unit_test(test_feed_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
