@@ -135,13 +135,92 @@ int feedset_build_add(struct feedset_build *b, uint8_t kind, const char *value, 
 	return 0;
 }
 
-static int cmp_pair(const void *a, const void *b)
+/*
+ * The pairs in (hash, offset) order, in place: an introsort (quicksort,
+ * median of three, insertion sort below 16 pairs, heapsort past a depth
+ * of 2 log n) with the comparison inline.  qsort's was a call a
+ * comparison and its copies of 12-byte elements calls too (half of a
+ * first fetch's time on glibc), and glibc's qsort sorts through a copy
+ * as large as the array, which doubled the 12 bytes an entry.  The
+ * offset is in the key, so no two pairs are equal and the first of
+ * equal hashes comes first.
+ */
+static int pair_lt(const struct fs_pair *a, const struct fs_pair *b)
 {
-	uint64_t x = ((const struct fs_pair *)a)->hash, y = ((const struct fs_pair *)b)->hash;
-	uint32_t ox = ((const struct fs_pair *)a)->off, oy = ((const struct fs_pair *)b)->off;
-	if (x != y)
-		return x < y ? -1 : 1;
-	return ox < oy ? -1 : ox > oy;	/* the first occurrence wins */
+	return a->hash != b->hash ? a->hash < b->hash : a->off < b->off;
+}
+
+static void pair_swap(struct fs_pair *a, struct fs_pair *b)
+{
+	struct fs_pair t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void pair_sift(struct fs_pair *a, size_t i, size_t n)
+{
+	for (size_t c; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && pair_lt(&a[c], &a[c + 1]))
+			c++;
+		if (!pair_lt(&a[i], &a[c]))
+			break;
+		pair_swap(&a[i], &a[c]);
+	}
+}
+
+void feedset_pairs_sort(struct fs_pair *a, size_t n, unsigned depth)
+{
+	while (n > 16) {
+		if (!depth--) {
+			for (size_t i = n / 2; i-- > 0;)
+				pair_sift(a, i, n);
+			for (size_t i = n; --i > 0;) {
+				pair_swap(&a[0], &a[i]);
+				pair_sift(a, 0, i);
+			}
+			return;
+		}
+		/* the median of the first, middle and last to a[0], then a partition */
+		size_t m = n / 2;
+		if (pair_lt(&a[m], &a[0]))
+			pair_swap(&a[m], &a[0]);
+		if (pair_lt(&a[n - 1], &a[m]))
+			pair_swap(&a[n - 1], &a[m]);
+		if (pair_lt(&a[m], &a[0]))
+			pair_swap(&a[m], &a[0]);
+		pair_swap(&a[0], &a[m]);
+		size_t i = 0, j = n;
+		for (;;) {
+			while (pair_lt(&a[++i], &a[0]))
+				;
+			while (pair_lt(&a[0], &a[--j]))
+				;
+			if (i >= j)
+				break;
+			pair_swap(&a[i], &a[j]);
+		}
+		pair_swap(&a[0], &a[j]);
+		/* the smaller side by recursion (depth log n), the larger in the loop */
+		if (j < n - j - 1) {
+			feedset_pairs_sort(a, j, depth);
+			a += j + 1;
+			n -= j + 1;
+		} else {
+			feedset_pairs_sort(a + j + 1, n - j - 1, depth);
+			n = j;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && pair_lt(&a[k], &a[k - 1]); k--)
+			pair_swap(&a[k], &a[k - 1]);
+}
+
+static void pair_sort(struct fs_pair *a, size_t n)
+{
+	unsigned depth = 0;
+	for (size_t k = n; k > 1; k >>= 1)
+		depth += 2;
+	feedset_pairs_sort(a, n, depth);
 }
 
 int feedset_build_seal(struct feedset_build *b)
@@ -150,8 +229,7 @@ int feedset_build_seal(struct feedset_build *b)
 		errno = EINVAL;
 		return -1;
 	}
-	if (b->n)
-		qsort(b->pairs, b->n, sizeof *b->pairs, cmp_pair);
+	pair_sort(b->pairs, b->n);
 	size_t o = 0;
 	for (size_t i = 0; i < b->n; i++)
 		if (o == 0 || b->pairs[i].hash != b->pairs[o - 1].hash)
@@ -307,22 +385,28 @@ static int entry(const uint8_t *p, size_t n, struct feedset_change *c)
 }
 
 /*
- * The new set's entry at off, read back from its blob file.  The entries
- * come in hash order, so at random offsets: a short read first, which
- * holds nearly every entry (an indicator is rarely over 100 bytes), and
- * the longest an entry can be only when that was not enough.  Reading the
- * longest every time copied 4 KiB an entry.
+ * The new set's entry at off, from the window, which is moved to off when
+ * the longest entry could pass its end and the file has more.  The
+ * offsets come in ascending order, so a list read back whole is read
+ * once, FEEDSET_WIN bytes at a time.
  */
-#define ENTRY_SHORT 160
+#define ENTRY_MAX (1 + 10 + 4096 + 1 + 255)
 static int new_entry(struct feedset_diff *d, uint32_t off, struct feedset_change *c)
 {
-	ssize_t got = pread(d->nw->fd, d->text, ENTRY_SHORT, off);
-	if (got > 0 && entry((const uint8_t *)d->text, (size_t)got, c) == 0)
-		return 0;
-	if (got < ENTRY_SHORT)
-		return -1;	/* the file ended: no longer entry can follow */
-	got = pread(d->nw->fd, d->text, sizeof d->text, off);
-	return got > 0 && entry((const uint8_t *)d->text, (size_t)got, c) == 0 ? 0 : -1;
+	uint64_t end = d->nw->off;	/* the blob's end: the pairs' offset */
+	if (off < HDR || off >= end)
+		return -1;
+	uint64_t we = d->wo + d->wl;
+	if (off < d->wo || off >= we || (off + (uint64_t)ENTRY_MAX > we && we < end)) {
+		size_t want = end - off < sizeof d->win ? (size_t)(end - off) : sizeof d->win;
+		ssize_t got = pread(d->nw->fd, d->win, want, off);
+		if (got <= 0)
+			return -1;
+		d->wo = off;
+		d->wl = (size_t)got;
+	}
+	size_t at = (size_t)(off - d->wo);
+	return entry((const uint8_t *)d->win + at, d->wl - at, c);
 }
 
 static uint64_t old_hash(const struct feedset *s, size_t i)
@@ -335,19 +419,11 @@ int feedset_diff_next(struct feedset_diff *d, struct feedset_change *c)
 {
 	size_t on = d->old ? d->old->n : 0;
 	for (;;) {
-		int have_o = d->i < on, have_n = d->j < d->nw->n;
-		if (!have_o && !have_n)
-			return 0;
-		uint64_t ho = have_o ? old_hash(d->old, d->i) : 0;
-		uint64_t hn = have_n ? d->nw->pairs[d->j].hash : 0;
-		if (have_o && have_n && ho == hn) {
-			d->i++, d->j++, d->same++;
-			continue;
-		}
-		memset(c, 0, sizeof *c);
-		if (have_n && (!have_o || hn < ho)) {
-			uint32_t off = d->nw->pairs[d->j++].off;
-			if (new_entry(d, off, c) < 0) {
+		if (d->reading) {
+			if (d->next == d->listed)
+				return 0;
+			memset(c, 0, sizeof *c);
+			if (new_entry(d, d->nw->pairs[d->next++].off, c) < 0) {
 				errno = EIO;
 				return -1;
 			}
@@ -355,6 +431,27 @@ int feedset_diff_next(struct feedset_diff *d, struct feedset_change *c)
 			d->added++;
 			return 1;
 		}
+		int have_o = d->i < on, have_n = d->j < d->nw->n;
+		if (!have_o && !have_n) {
+			/* the walk is done: the listings in file order (by offset alone) */
+			for (size_t k = 0; k < d->listed; k++)
+				d->nw->pairs[k].hash = 0;
+			pair_sort(d->nw->pairs, d->listed);
+			d->reading = 1;
+			continue;
+		}
+		uint64_t ho = have_o ? old_hash(d->old, d->i) : 0;
+		uint64_t hn = have_n ? d->nw->pairs[d->j].hash : 0;
+		if (have_o && have_n && ho == hn) {
+			d->i++, d->j++, d->same++;
+			continue;
+		}
+		if (have_n && (!have_o || hn < ho)) {
+			/* kept for later, at the front (listed <= j: read already) */
+			d->nw->pairs[d->listed++] = d->nw->pairs[d->j++];
+			continue;
+		}
+		memset(c, 0, sizeof *c);
 		uint32_t off = buf_le32(d->old->pairs + d->i * PAIR + 8);
 		d->i++;
 		if (off < HDR || off >= d->old->blob_end ||

@@ -63,12 +63,26 @@ struct feedset_change {
 	size_t host_len;
 };
 
+/*
+ * The diff gives the delistings first, in hash order, from the old set's
+ * map, and then the listings in the order the feed gave them, read back
+ * from the new set's file through a window of FEEDSET_WIN bytes: the
+ * walk in hash order keeps the offsets of what is listed at the front of
+ * the new set's pairs, which are then sorted by offset.  Read back at
+ * the offsets of hash order, a first fetch of a million entries was a
+ * million reads.
+ */
+#define FEEDSET_WIN 16384	/* >= the longest entry, 1 + 10 + 4096 + 1 + 255 */
 struct feedset_diff {
 	const struct feedset *old;
 	struct feedset_build *nw;
 	size_t i, j;
+	size_t listed, next;	/* listings kept at nw->pairs[0..listed); the next to give */
+	int reading;		/* the walk is done: giving the listings */
+	uint64_t wo;		/* the window's offset in the new set's file */
+	size_t wl;		/* and the bytes in it */
 	uint64_t added, removed, same;
-	char text[1 + 10 + 4096 + 1 + 255 + 8];
+	char win[FEEDSET_WIN];
 };
 
 /* 1 when name is a usable source name ([A-Za-z0-9._-], 1-64, not ".x"). */
@@ -95,11 +109,20 @@ void feedset_build_abort(struct feedset_build *b);
 int feedset_open(struct feedset *s, const char *dir, const char *source);
 void feedset_close(struct feedset *s);
 
-/* old may be NULL (first fetch: everything is listed). */
+/*
+ * old may be NULL (first fetch: everything is listed).  The diff reorders
+ * nw's pairs in memory (their file is written at seal).
+ */
 void feedset_diff_init(struct feedset_diff *d, const struct feedset *old, struct feedset_build *nw);
 /* 1 with the next change, 0 at the end, -1 on a read error or damage. */
 int feedset_diff_next(struct feedset_diff *d, struct feedset_change *c);
 
 uint64_t feedset_hash(uint8_t kind, const char *value, size_t len);
+/*
+ * Sort pairs by (hash, offset) in place: quicksort to a depth of `depth`
+ * partitions, then heapsort (the set uses 2 log2 n; 0 is heapsort alone,
+ * which the unit test takes).
+ */
+void feedset_pairs_sort(struct fs_pair *a, size_t n, unsigned depth);
 
 #endif

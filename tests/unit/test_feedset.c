@@ -167,6 +167,45 @@ static void test_feedset_long_entries_read_back_whole(void **st)
 	feedset_build_abort(&b);
 }
 
+/*
+ * The pairs' sort at every depth (heapsort alone, quicksort cut short,
+ * quicksort whole) against qsort, on pairs with many equal hashes, some
+ * in order already and some reversed.
+ */
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct fs_pair *x = a, *y = b;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void test_feedset_pairs_sort(void **st)
+{
+	enum { N = 5000 };
+	static struct fs_pair a[N], want[N];
+	uint64_t x = 88172645463325252ull;
+	static const size_t ns[] = {0, 1, 2, 15, 16, 17, 100, N};
+	static const unsigned depths[] = {0, 1, 3, 100};
+	for (size_t t = 0; t < sizeof ns / sizeof *ns; t++)
+		for (int shape = 0; shape < 3; shape++)
+			for (size_t k = 0; k < sizeof depths / sizeof *depths; k++) {
+				size_t n = ns[t];
+				for (size_t i = 0; i < n; i++) {
+					x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+					a[i].hash = shape == 0 ? x % 97 : shape == 1 ? i / 3 : n - i;
+					a[i].off = (uint32_t)(shape == 0 ? x >> 40 : i);
+				}
+				memcpy(want, a, sizeof *a * n);
+				qsort(want, n, sizeof *want, ref_cmp);
+				feedset_pairs_sort(a, n, depths[k]);
+				for (size_t i = 0; i < n; i++) {
+					assert_int_equal(a[i].hash, want[i].hash);
+					assert_int_equal(a[i].off, want[i].off);
+				}
+			}
+}
+
 static void test_feedset_names(void **st)
 {
 	assert_true(feedset_name_ok("spamhaus-drop"));
@@ -186,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_feedset_abort_keeps_old_set),
 		cmocka_unit_test(test_feedset_damage_is_refused),
 		cmocka_unit_test(test_feedset_long_entries_read_back_whole),
+		cmocka_unit_test(test_feedset_pairs_sort),
 		cmocka_unit_test(test_feedset_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
