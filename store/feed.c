@@ -767,7 +767,7 @@ struct ip4_shape {
 	uint8_t shuf[16];	/* part k's digits to bytes 4k..4k+2 (hundreds, tens, units); 0x80: none */
 	int16_t min[4];		/* each part's least value */
 	uint16_t key;		/* dots | 1 << end; 0 for the slots no shape has */
-};
+} __attribute__((aligned(32)));	/* (32 bytes: a slot's entry is one shift away) */
 static struct ip4_shape ip4_shapes[IP4_SHAPES + 1];
 static uint8_t ip4_slot[256];
 static int ip4_ssse3;	/* the CPU has SSSE3 and the table is made */
