@@ -49,18 +49,6 @@ best() {
 	for _ in 1 2 3 4 5 6 7; do b=$(min "$(wall "$@")" "$b"); done
 	echo "$b"
 }
-# against FILE CMD...: "tp tw", the best of seven wall times of CMD and of
-# `wc -l FILE`, run in turn, so that both come from the same minutes of a
-# shared machine
-against() {
-	local f=$1 bp=999999 bw=999999
-	shift
-	for _ in 1 2 3 4 5 6 7; do
-		bp=$(min "$(wall "$@")" "$bp")
-		bw=$(min "$(wall wc -l "$f")" "$bw")
-	done
-	echo "$bp $bw"
-}
 # repeat FILE OUT: OUT is FILE repeated to at least 16 MB
 repeat() {
 	: >"$2"
@@ -68,18 +56,18 @@ repeat() {
 }
 mbs() { awk -v b="$(stat -c %s "$1")" -v t="$2" 'BEGIN { if (t > 0) printf "%.1f", b / 1048576 / t; else print "-" }'; }
 
-for spec in "hosts hosts/blocklistproject-ransomware.hosts" "domains domains/badd-boyz-domains.txt" \
-	"ips ips/blocklistproject-abuse.ip" "cidr spamhaus/drop.txt" \
-	"csv csv/phishtank-online-valid.csv -c url" "urls urls/openphish-feed.txt" \
-	"ipsum ips/ipsum.tsv" "trails maltrail/emotet.txt"; do
+# Every format's input is made first, and then the parses and their wc -l
+# are timed in rounds over all formats, best of fifteen each: a shared
+# machine has slow stretches of seconds, and timed one format after the
+# other a format's seven runs could all fall in one (the same build read
+# 0.24 and 0.35 for ips in two runs).
+specs=("hosts hosts/blocklistproject-ransomware.hosts" "domains domains/badd-boyz-domains.txt"
+	"ips ips/blocklistproject-abuse.ip" "cidr spamhaus/drop.txt"
+	"csv csv/phishtank-online-valid.csv -c url" "urls urls/openphish-feed.txt"
+	"ipsum ips/ipsum.tsv" "trails maltrail/emotet.txt")
+for spec in "${specs[@]}"; do
 	set -- $spec
-	fmt=$1 f=$D/$2
-	shift 2
-	repeat "$f" "$tmp/in.$fmt"
-	read -r tp tw <<<"$(against "$tmp/in.$fmt" "$F" "$fmt" "$@" -q "$tmp/in.$fmt")"
-	p=$(mbs "$tmp/in.$fmt" "$tp") w=$(mbs "$tmp/in.$fmt" "$tw")
-	echo "bench feed_parse_${fmt}_mbs $p MB/s wc_l=$w ratio=$(ratio "$p" "$w")"
-	rm -f "$tmp/in.$fmt"
+	repeat "$D/$2" "$tmp/in.$1"
 done
 # JSON: one array of the sample's entries repeated
 python3 - "$D/json/eth-phishing-detect-config.json" "$tmp/in.json" <<'PY'
@@ -90,10 +78,26 @@ while n < 16 << 20:
     out.extend(b); n += sum(len(x) + 4 for x in b)
 json.dump({"version": 2, "blacklist": out}, open(sys.argv[2], "w"), indent=1)
 PY
-read -r tp tw <<<"$(against "$tmp/in.json" "$F" json -p blacklist -q "$tmp/in.json")"
-p=$(mbs "$tmp/in.json" "$tp") w=$(mbs "$tmp/in.json" "$tw")
-echo "bench feed_parse_json_mbs $p MB/s wc_l=$w ratio=$(ratio "$p" "$w")"
-rm -f "$tmp/in.json"
+specs+=("json - -p blacklist")
+declare -A bp bw
+for _ in $(seq 15); do
+	for spec in "${specs[@]}"; do
+		set -- $spec
+		fmt=$1
+		shift 2
+		t=$(wall "$F" "$fmt" "$@" -q "$tmp/in.$fmt")
+		bp[$fmt]=$(min "$t" "${bp[$fmt]:-999999}")
+		t=$(wall wc -l "$tmp/in.$fmt")
+		bw[$fmt]=$(min "$t" "${bw[$fmt]:-999999}")
+	done
+done
+for spec in "${specs[@]}"; do
+	set -- $spec
+	fmt=$1
+	p=$(mbs "$tmp/in.$fmt" "${bp[$fmt]}") w=$(mbs "$tmp/in.$fmt" "${bw[$fmt]}")
+	echo "bench feed_parse_${fmt}_mbs $p MB/s wc_l=$w ratio=$(ratio "$p" "$w")"
+	rm -f "$tmp/in.$fmt"
+done
 
 # distinct domains: each sample name under a numbered label
 mklist() {	# mklist MB OUT
