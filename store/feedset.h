@@ -15,11 +15,13 @@
  *
  * Memory: building keeps 12 bytes an entry (hash and offset) and a 64 KiB
  * write buffer; the text goes to the file as it comes.  The old set is
- * mapped read-only.  So a list of a million entries costs about 12 MB
- * while it is diffed, whatever the length of its lines.
+ * mapped read-only; the diff reads the new one back through a 16 KiB
+ * window.  So a list of a million entries costs about 12 MB while it is
+ * diffed, whatever the length of its lines.
  *
- * The diff walks both sets in hash order and gives one change at a time,
- * so a caller can pace them (the store writer's queue is bounded).
+ * The diff walks both sets in hash order and gives one change at a time
+ * (the delistings, then the listings in the feed's order), so a caller can
+ * pace them (the store writer's queue is bounded).
  * Sets are per source and are touched by one fetch at a time.
  */
 #ifndef TIP_FEEDSET_H
