@@ -18,6 +18,11 @@
 
 #define HDR 32
 #define PAIR 12
+#ifdef __OPTIMIZE_SIZE__
+#define PAIR_LT __attribute__((noinline))
+#else
+#define PAIR_LT
+#endif
 
 uint64_t feedset_hash(uint8_t kind, const char *value, size_t len)
 {
@@ -136,16 +141,16 @@ int feedset_build_add(struct feedset_build *b, uint8_t kind, const char *value, 
 }
 
 /*
- * The pairs in (hash, offset) order, in place: an introsort (quicksort,
- * median of three, insertion sort below 16 pairs, heapsort past a depth
- * of 2 log n) with the comparison inline.  qsort's was a call a
+ * The pairs in (hash, offset) order, in place: quicksort (the middle pair
+ * the pivot) to a depth of 2 log n, then heapsort, which also takes every
+ * part of 16 pairs or fewer; the comparison inline.  qsort's was a call a
  * comparison and its copies of 12-byte elements calls too (half of a
- * first fetch's time on glibc), and glibc's qsort sorts through a copy
- * as large as the array, which doubled the 12 bytes an entry.  The
- * offset is in the key, so no two pairs are equal and the first of
- * equal hashes comes first.
+ * first fetch's time on glibc), and glibc's qsort sorts through a copy as
+ * large as the array, which doubled the 12 bytes an entry.  The offset is
+ * in the key, so no two pairs are equal and the first of equal hashes
+ * comes first; past the depth no feed's hashes can make it quadratic.
  */
-static int pair_lt(const struct fs_pair *a, const struct fs_pair *b)
+static PAIR_LT int pair_lt(const struct fs_pair *a, const struct fs_pair *b)
 {
 	return a->hash != b->hash ? a->hash < b->hash : a->off < b->off;
 }
@@ -170,49 +175,29 @@ static void pair_sift(struct fs_pair *a, size_t i, size_t n)
 
 void feedset_pairs_sort(struct fs_pair *a, size_t n, unsigned depth)
 {
-	while (n > 16) {
-		if (!depth--) {
-			for (size_t i = n / 2; i-- > 0;)
-				pair_sift(a, i, n);
-			for (size_t i = n; --i > 0;) {
-				pair_swap(&a[0], &a[i]);
-				pair_sift(a, 0, i);
-			}
-			return;
-		}
-		/* the median of the first, middle and last to a[0], then a partition */
-		size_t m = n / 2;
-		if (pair_lt(&a[m], &a[0]))
-			pair_swap(&a[m], &a[0]);
-		if (pair_lt(&a[n - 1], &a[m]))
-			pair_swap(&a[n - 1], &a[m]);
-		if (pair_lt(&a[m], &a[0]))
-			pair_swap(&a[m], &a[0]);
-		pair_swap(&a[0], &a[m]);
+	for (; n > 16 && depth; depth--) {
+		pair_swap(&a[0], &a[n / 2]);
 		size_t i = 0, j = n;
 		for (;;) {
-			while (pair_lt(&a[++i], &a[0]))
+			while (++i < n && pair_lt(&a[i], &a[0]))
 				;
 			while (pair_lt(&a[0], &a[--j]))
-				;
+				;	/* (stops at a[0] at the latest) */
 			if (i >= j)
 				break;
 			pair_swap(&a[i], &a[j]);
 		}
 		pair_swap(&a[0], &a[j]);
-		/* the smaller side by recursion (depth log n), the larger in the loop */
-		if (j < n - j - 1) {
-			feedset_pairs_sort(a, j, depth);
-			a += j + 1;
-			n -= j + 1;
-		} else {
-			feedset_pairs_sort(a + j + 1, n - j - 1, depth);
-			n = j;
-		}
+		feedset_pairs_sort(a, j, depth - 1);
+		a += j + 1;
+		n -= j + 1;
 	}
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && pair_lt(&a[k], &a[k - 1]); k--)
-			pair_swap(&a[k], &a[k - 1]);
+	for (size_t i = n / 2; i-- > 0;)
+		pair_sift(a, i, n);
+	for (size_t i = n; i-- > 1;) {
+		pair_swap(&a[0], &a[i]);
+		pair_sift(a, 0, i);
+	}
 }
 
 static void pair_sort(struct fs_pair *a, size_t n)
@@ -387,17 +372,15 @@ static int entry(const uint8_t *p, size_t n, struct feedset_change *c)
 /*
  * The new set's entry at off, from the window, which is moved to off when
  * the longest entry could pass its end and the file has more.  The
- * offsets come in ascending order, so a list read back whole is read
- * once, FEEDSET_WIN bytes at a time.
+ * offsets are the build's own (feedset_build_add's) and come in ascending
+ * order, so a list read back whole is read once, FEEDSET_WIN bytes at a
+ * time.
  */
 #define ENTRY_MAX (1 + 10 + 4096 + 1 + 255)
 static int new_entry(struct feedset_diff *d, uint32_t off, struct feedset_change *c)
 {
-	uint64_t end = d->nw->off;	/* the blob's end: the pairs' offset */
-	if (off < HDR || off >= end)
-		return -1;
-	uint64_t we = d->wo + d->wl;
-	if (off < d->wo || off >= we || (off + (uint64_t)ENTRY_MAX > we && we < end)) {
+	uint64_t end = d->nw->off, we = d->wo + d->wl;	/* end: the blob's, the pairs' offset */
+	if (off >= we || (off + (uint64_t)ENTRY_MAX > we && we < end)) {
 		size_t want = end - off < sizeof d->win ? (size_t)(end - off) : sizeof d->win;
 		ssize_t got = pread(d->nw->fd, d->win, want, off);
 		if (got <= 0)
@@ -422,7 +405,6 @@ int feedset_diff_next(struct feedset_diff *d, struct feedset_change *c)
 		if (d->reading) {
 			if (d->next == d->listed)
 				return 0;
-			memset(c, 0, sizeof *c);
 			if (new_entry(d, d->nw->pairs[d->next++].off, c) < 0) {
 				errno = EIO;
 				return -1;
@@ -433,9 +415,7 @@ int feedset_diff_next(struct feedset_diff *d, struct feedset_change *c)
 		}
 		int have_o = d->i < on, have_n = d->j < d->nw->n;
 		if (!have_o && !have_n) {
-			/* the walk is done: the listings in file order (by offset alone) */
-			for (size_t k = 0; k < d->listed; k++)
-				d->nw->pairs[k].hash = 0;
+			/* the walk is done: the listings in file order */
 			pair_sort(d->nw->pairs, d->listed);
 			d->reading = 1;
 			continue;
@@ -447,11 +427,15 @@ int feedset_diff_next(struct feedset_diff *d, struct feedset_change *c)
 			continue;
 		}
 		if (have_n && (!have_o || hn < ho)) {
-			/* kept for later, at the front (listed <= j: read already) */
-			d->nw->pairs[d->listed++] = d->nw->pairs[d->j++];
+			/*
+			 * kept for later at the front (listed <= j: read
+			 * already), its hash 0: sorted by offset alone
+			 */
+			uint32_t off = d->nw->pairs[d->j++].off;
+			d->nw->pairs[d->listed].hash = 0;
+			d->nw->pairs[d->listed++].off = off;
 			continue;
 		}
-		memset(c, 0, sizeof *c);
 		uint32_t off = buf_le32(d->old->pairs + d->i * PAIR + 8);
 		d->i++;
 		if (off < HDR || off >= d->old->blob_end ||
