@@ -748,7 +748,8 @@ static inline __attribute__((always_inline)) size_t ip4_block(const uint8_t *s, 
  * digits: no leading zero).  Two multiply-adds give the four values at
  * once.  The shape is found by a multiplicative hash of dots | 1 << end
  * (IP4_HASH, found by a search over odd multipliers, gives the 81 keys 81
- * of 256 slots) and checked whole against its key, which stands for every
+ * of 256 slots, each slot its shape or a key of 0) and checked whole
+ * against its key, which stands for every
  * check of ip4_block but the values'.  About a third of ip4_block's
  * instructions; the same lengths and addresses.
  */
@@ -768,8 +769,7 @@ struct ip4_shape {
 	int16_t min[4];		/* each part's least value */
 	uint16_t key;		/* dots | 1 << end; 0 for the slots no shape has */
 } __attribute__((aligned(32)));	/* (32 bytes: a slot's entry is one shift away) */
-static struct ip4_shape ip4_shapes[IP4_SHAPES + 1];
-static uint8_t ip4_slot[256];
+static struct ip4_shape ip4_shapes[256];	/* by slot: 8 KiB, one load from the hash */
 static int ip4_ssse3;	/* the CPU has SSSE3 and the table is made */
 
 static unsigned ip4_hash(unsigned key)
@@ -779,9 +779,8 @@ static unsigned ip4_hash(unsigned key)
 
 __attribute__((constructor)) static void ip4_shapes_init(void)
 {
-	memset(ip4_slot, IP4_SHAPES, sizeof ip4_slot);
 	for (unsigned i = 0; i < IP4_SHAPES; i++) {
-		struct ip4_shape *sh = &ip4_shapes[i];
+		struct ip4_shape t, *sh = &t;
 		unsigned pos = 0, dots = 0, q = i;
 		memset(sh->shuf, 0x80, sizeof sh->shuf);
 		for (unsigned k = 0; k < 4; k++, q /= 3) {
@@ -794,9 +793,9 @@ __attribute__((constructor)) static void ip4_shapes_init(void)
 				dots |= 1u << pos++;
 		}
 		sh->key = (uint16_t)(dots | 1u << pos);
-		if (ip4_slot[ip4_hash(sh->key)] != IP4_SHAPES)
+		if (ip4_shapes[ip4_hash(sh->key)].key)
 			return;	/* two shapes in a slot: ip4_block alone */
-		ip4_slot[ip4_hash(sh->key)] = (uint8_t)i;
+		ip4_shapes[ip4_hash(sh->key)] = t;
 	}
 	__builtin_cpu_init();
 	ip4_ssse3 = __builtin_cpu_supports("ssse3");
@@ -809,7 +808,7 @@ static inline T_SSSE3 size_t ip4_block3(const uint8_t *s, uint8_t addr[4])
 	if (end - 7 > 15 - 7)
 		return 0;
 	unsigned key = (dots & ((1u << end) - 1)) | 1u << end;
-	const struct ip4_shape *sh = &ip4_shapes[ip4_slot[ip4_hash(key)]];
+	const struct ip4_shape *sh = &ip4_shapes[ip4_hash(key)];
 	if (sh->key != key)
 		return 0;
 	__m128i dg = _mm_shuffle_epi8(dv, _mm_loadu_si128((const __m128i *)(const void *)sh->shuf));
