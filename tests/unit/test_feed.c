@@ -222,6 +222,27 @@ static void test_feed_emit_can_stop(void **st)
 }
 
 /*
+ * Parse in[0..len) fed a byte, 7 bytes and all at a time; fn counts what
+ * it was given in *seen and what was not the expected in *wrong: n seen,
+ * none wrong and `bad` bad lines each time.
+ */
+static void in_chunks(const struct feed_opts *o, const char *in, size_t len, feed_emit_fn fn,
+		      void *arg, int *seen, int *wrong, int n, uint64_t bad)
+{
+	const size_t chunks[] = {1, 7, len};
+	for (size_t c = 0; c < 3; c++) {
+		*seen = *wrong = 0;
+		assert_int_equal(feed_parser_init(&P, o, fn, arg), 0);
+		for (size_t i = 0; i < len; i += chunks[c])
+			assert_int_equal(feed_parser_feed(&P, in + i, i + chunks[c] > len ? len - i : chunks[c]), 0);
+		assert_int_equal(feed_parser_finish(&P), 0);
+		assert_int_equal(*seen, n);
+		assert_int_equal(*wrong, 0);
+		assert_int_equal(P.bad, bad);
+	}
+}
+
+/*
  * Every shape of a dotted quad (four parts of 1 to 3 digits), each at its
  * least and greatest values, with leading zeros and with a part over 255:
  * the verdicts and addresses are the rule's, worked out here, in whichever
@@ -270,17 +291,7 @@ static void test_feed_dotted_quad_shapes(void **st)
 		}
 	}
 	struct feed_opts o = {.format = FEED_IPS};
-	const size_t chunks[] = {1, 7, len};
-	for (size_t c = 0; c < 3; c++) {
-		q.seen = q.wrong = 0;
-		assert_int_equal(feed_parser_init(&P, &o, quad_seen, &q), 0);
-		for (size_t i = 0; i < len; i += chunks[c])
-			assert_int_equal(feed_parser_feed(&P, in + i, i + chunks[c] > len ? len - i : chunks[c]), 0);
-		assert_int_equal(feed_parser_finish(&P), 0);
-		assert_int_equal(q.seen, q.n);
-		assert_int_equal(q.wrong, 0);
-		assert_int_equal(P.bad, bad);
-	}
+	in_chunks(&o, in, len, quad_seen, &q, &q.seen, &q.wrong, q.n, bad);
 }
 
 /*
@@ -329,17 +340,7 @@ static void test_feed_trails_ports(void **st)
 	/* a tail, so that the last port lies where 24 bytes are readable */
 	len += (size_t)snprintf(in + len, sizeof in - len, "# the end of the list, a comment\n");
 	struct feed_opts o = {.format = FEED_TRAILS};
-	const size_t chunks[] = {1, 7, len};
-	for (size_t c = 0; c < 3; c++) {
-		q.seen = q.wrong = 0;
-		assert_int_equal(feed_parser_init(&P, &o, port_seen, &q), 0);
-		for (size_t i = 0; i < len; i += chunks[c])
-			assert_int_equal(feed_parser_feed(&P, in + i, i + chunks[c] > len ? len - i : chunks[c]), 0);
-		assert_int_equal(feed_parser_finish(&P), 0);
-		assert_int_equal(q.seen, q.n);
-		assert_int_equal(q.wrong, 0);
-		assert_int_equal(P.bad, bad);
-	}
+	in_chunks(&o, in, len, port_seen, &q, &q.seen, &q.wrong, q.n, bad);
 }
 
 static void test_feed_names(void **st)
