@@ -18,6 +18,7 @@
 
 #define HDR 32
 #define PAIR 12
+/* the pair comparison: one function at -Os (four copies inlined cost the router's page) */
 #ifdef __OPTIMIZE_SIZE__
 #define PAIR_LT __attribute__((noinline))
 #else
@@ -143,12 +144,13 @@ int feedset_build_add(struct feedset_build *b, uint8_t kind, const char *value, 
 /*
  * The pairs in (hash, offset) order, in place: quicksort (the middle pair
  * the pivot) to a depth of 2 log n, then heapsort, which also takes every
- * part of 16 pairs or fewer; the comparison inline.  qsort's was a call a
- * comparison and its copies of 12-byte elements calls too (half of a
- * first fetch's time on glibc), and glibc's qsort sorts through a copy as
- * large as the array, which doubled the 12 bytes an entry.  The offset is
- * in the key, so no two pairs are equal and the first of equal hashes
- * comes first; past the depth no feed's hashes can make it quadratic.
+ * part of 16 pairs or fewer; the comparison inline but at -Os.  qsort's
+ * was a call a comparison and its copies of 12-byte elements calls too
+ * (half of a first fetch's time on glibc), and glibc's qsort sorts through
+ * a copy as large as the array, which doubled the 12 bytes an entry.  The
+ * offset is in the key, so no two pairs are equal and the first of equal
+ * hashes comes first; past the depth no feed's hashes can make it
+ * quadratic.
  */
 static PAIR_LT int pair_lt(const struct fs_pair *a, const struct fs_pair *b)
 {
@@ -377,6 +379,7 @@ static int entry(const uint8_t *p, size_t n, struct feedset_change *c)
  * time.
  */
 #define ENTRY_MAX (1 + 10 + 4096 + 1 + 255)
+_Static_assert(FEEDSET_WIN >= ENTRY_MAX, "the window holds the longest entry");
 static int new_entry(struct feedset_diff *d, uint32_t off, struct feedset_change *c)
 {
 	uint64_t end = d->nw->off, we = d->wo + d->wl;	/* end: the blob's, the pairs' offset */
