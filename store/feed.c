@@ -64,6 +64,7 @@ const char *feed_kind_name(int kind)
 #define C_PATH 16	/* ends a URL's authority: / ? # */
 #define C_NL 32		/* only fast_line's words meet it: a line holds none */
 #define C_QUOTE 64	/* only jstring_fast's words meet it */
+#define C_AFTER_OK 128	/* a stops argument: the caller checks the byte after (name_head skips it) */
 static const uint8_t cls[256] = {
 	[' '] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK, ['\v'] = C_BLANK, ['\f'] = C_BLANK,
 	['\n'] = C_NL, ['"'] = C_QUOTE, ['#'] = C_HASH | C_PATH, [';'] = C_SEMI, [','] = C_COMMA, ['/'] = C_PATH, ['?'] = C_PATH,
@@ -489,7 +490,7 @@ name_head(const uint8_t *s, unsigned stops, char *out, size_t *n, const int bloc
 		return NAME_LONG;
 	unsigned i = (unsigned)__builtin_ctzll(stop), k = i;
 	dot &= ((uint64_t)1 << i) - 1;
-	if ((dot & (dot << 1 | 1)) || !(cls[s[i]] & (stops | C_BLANK)))
+	if ((dot & (dot << 1 | 1)) || (stops != C_AFTER_OK && !(cls[s[i]] & (stops | C_BLANK))))
 		return 0;	/* an empty label; a byte no word ends at */
 	if (k && (dot >> (k - 1) & 1))
 		dot &= ~((uint64_t)1 << --k);	/* a final dot */
@@ -1337,7 +1338,7 @@ static size_t name_slow(const uint8_t *s, size_t left, size_t back, unsigned sto
 	struct name_run nr;
 	size_t max = left < FEED_NAME_MAX + 1 ? left : FEED_NAME_MAX + 1;
 	size_t i = name_run(s, max, back, &nr), lab = nr.lab, dots = nr.dots;
-	if (nr.bad || (i < left && !(cls[s[i]] & (stops | C_BLANK))))
+	if (nr.bad || (i < left && stops != C_AFTER_OK && !(cls[s[i]] & (stops | C_BLANK))))
 		return 0;
 	size_t n = i;
 	if (n && s[n - 1] == '.')
@@ -2169,7 +2170,8 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 		size_t len = (size_t)__builtin_ctzll(m);	/* the line's, without its newline */
 		if (fmt == FEED_HOSTS && memcmp(s - skip, "0.0.0.0 ", 8))
 			break;
-		if (!(i = name_take(s, avail - off - skip - 2, off + skip, C_NL, p->val, &n)) ||
+		/* (the byte after the name: the line's end, from the mask, or CR LF) */
+		if (!(i = name_take(s, avail - off - skip - 2, off + skip, C_AFTER_OK, p->val, &n)) ||
 		    (skip + i != len && (fmt != FEED_HOSTS || skip + i + 1 != len || s[i] != '\r')))
 			break;
 #else
