@@ -2150,8 +2150,8 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 	struct feed_entry e;
 	const char *why = NULL;
 	const size_t skip = fmt == FEED_HOSTS ? 8 : 0;	/* "0.0.0.0 " */
-	size_t off = 0, wb = 0;
-	uint64_t nls = 0;	/* the newlines from wb on */
+	size_t off = 0;
+	uint64_t nls = 0;	/* the newlines from off on, as far as the last mask read */
 	memset(&e, 0, sizeof e);
 	e.kind = FEED_K_DOMAIN;
 	e.value = p->val;
@@ -2160,22 +2160,18 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 		const uint8_t *s = d + off + skip;
 		size_t n, i;
 #if FEED_SSE2
-		uint64_t m = off - wb < 64 ? nls >> (off - wb) : 0;
-		if (!m) {
-			wb = off;
-			nls = m = nl_mask64(d + off);
-			if (!m)
-				break;	/* a line of 64 bytes or more */
-		}
-		size_t len = (size_t)__builtin_ctzll(m);	/* the line's, without its newline */
+		if (!nls && !(nls = nl_mask64(d + off)))
+			break;	/* a line of 64 bytes or more */
+		size_t len = (size_t)__builtin_ctzll(nls);	/* the line's, without its newline */
 		if (fmt == FEED_HOSTS && memcmp(s - skip, "0.0.0.0 ", 8))
 			break;
 		/* (the byte after the name: the line's end, from the mask, or CR LF) */
 		if (!(i = name_take(s, avail - off - skip - 2, off + skip, C_AFTER_OK, p->val, &n)) ||
 		    (skip + i != len && (fmt != FEED_HOSTS || skip + i + 1 != len || s[i] != '\r')))
 			break;
+		nls = nls >> len >> 1;	/* (two shifts: len + 1 may be 64) */
 #else
-		(void)wb, (void)nls;
+		(void)nls;
 		if (fmt == FEED_HOSTS && memcmp(s - skip, "0.0.0.0 ", 8))
 			break;
 		if (!(i = name_take(s, avail - off - skip - 2, off + skip, C_NL, p->val, &n)))
