@@ -1299,9 +1299,18 @@ static void bad(struct feed_parser *p, const char *why)
 	p->last_bad_why = why;
 }
 
-static int emit(struct feed_parser *p, struct feed_entry *e, const char **why)
+/*
+ * Give e to the callback, want being the configured kind (p->kind): 1, 0
+ * when it is not of that kind (*why), -1 when the callback stopped the
+ * parser.  The line loops read p->kind once, before the loop, and stop on
+ * -1 rather than read p->stopped back: the callback is a call the
+ * compiler cannot see through, so each would be a load a line.
+ */
+static inline __attribute__((always_inline)) int emit_as(struct feed_parser *p,
+							 struct feed_entry *e, const char **why,
+							 int want)
 {
-	if (p->kind && e->kind != p->kind) {
+	if (want && e->kind != want) {
 		*why = "not of the configured kind";
 		return 0;
 	}
@@ -1312,6 +1321,11 @@ static int emit(struct feed_parser *p, struct feed_entry *e, const char **why)
 		return -1;
 	}
 	return 1;
+}
+
+static int emit(struct feed_parser *p, struct feed_entry *e, const char **why)
+{
+	return emit_as(p, e, why, p->kind);
 }
 
 /* Take one word of the cursor (blanks before it skipped): its bytes or NULL. */
@@ -1864,6 +1878,7 @@ static FAST_INLINE size_t url_lines_of(struct feed_parser *p, const uint8_t *d, 
 {
 	struct feed_entry e;
 	const char *why = NULL;
+	const int want = p->kind;
 	size_t off = 0;
 	do {
 		const char *w = (const char *)d + off;
@@ -1881,10 +1896,13 @@ static FAST_INLINE size_t url_lines_of(struct feed_parser *p, const uint8_t *d, 
 			break;
 		memset(&e, 0, sizeof e);
 		p->lines++;
-		if (!url_take(p, w, n, left, sl, &e, 0, &why) || emit(p, &e, &why) == 0)
+		int r = url_take(p, w, n, left, sl, &e, 0, &why) ? emit_as(p, &e, &why, want) : 0;
+		if (r == 0)
 			bad(p, why);
 		off += n + 1;
-	} while (FEED_FAST && !p->stopped);
+		if (r < 0)
+			break;
+	} while (FEED_FAST);
 	return off;
 }
 
@@ -2007,6 +2025,7 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt, int
 {
 	struct feed_entry e;
 	const char *why = NULL;
+	const int want = p->kind;
 	size_t off = 0;
 	unsigned stops = fmt == FEED_IPS || fmt == FEED_CIDR ? C_HASH | C_SEMI | C_COMMA | C_BLANK
 							      : C_HASH | C_BLANK;
@@ -2043,11 +2062,12 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt, int
 			}
 			p->lines++;
 			off += i + 1;
+			int r = 1;
 			if (!name)
 				p->comments++;
-			else if (emit(p, &de, &why) == 0)
+			else if ((r = emit_as(p, &de, &why, want)) == 0)
 				bad(p, why);
-			if (p->stopped)
+			if (r < 0)
 				break;
 			continue;
 		}
@@ -2124,9 +2144,10 @@ ip4_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt, int
 		ip4_entry(p, s, k, n, left, pl, &e);
 		off += nl + 1;
 		p->lines++;
-		if (emit(p, &e, &why) == 0)
+		int r = emit_as(p, &e, &why, want);
+		if (r == 0)
 			bad(p, why);
-		if (p->stopped)
+		else if (r < 0)
 			break;
 	}
 	return off;
@@ -2149,6 +2170,7 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 {
 	struct feed_entry e;
 	const char *why = NULL;
+	const int want = p->kind;
 	const size_t skip = fmt == FEED_HOSTS ? 8 : 0;	/* "0.0.0.0 " */
 	size_t off = 0;
 	uint64_t nls = 0;	/* the newlines from off on, as far as the last mask read */
@@ -2183,11 +2205,12 @@ dom_lines_of(struct feed_parser *p, const uint8_t *d, size_t avail, int fmt)
 		e.len = n;
 		off += len + 1;
 		p->lines++;
+		int r = 1;
 		if (fmt == FEED_HOSTS && is_boilerplate((const char *)s, i))
 			p->ignored++;
-		else if (emit(p, &e, &why) == 0)
+		else if ((r = emit_as(p, &e, &why, want)) == 0)
 			bad(p, why);
-		if (p->stopped)
+		if (r < 0)
 			break;
 	}
 	return off;
