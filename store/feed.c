@@ -1352,7 +1352,8 @@ static size_t name_slow(const uint8_t *s, size_t left, size_t back, unsigned sto
 	struct name_run nr;
 	size_t max = left < FEED_NAME_MAX + 1 ? left : FEED_NAME_MAX + 1;
 	size_t i = name_run(s, max, back, &nr), lab = nr.lab, dots = nr.dots;
-	if (nr.bad || (i < left && stops != C_AFTER_OK && !(cls[s[i]] & (stops | C_BLANK))))
+	if (nr.bad || (i < left && !(FEED_FAST && stops == C_AFTER_OK) &&
+			!(cls[s[i]] & (stops | C_BLANK))))
 		return 0;
 	size_t n = i;
 	if (n && s[n - 1] == '.')
@@ -1896,7 +1897,8 @@ static FAST_INLINE size_t url_lines_of(struct feed_parser *p, const uint8_t *d, 
 			break;
 		memset(&e, 0, sizeof e);
 		p->lines++;
-		int r = url_take(p, w, n, left, sl, &e, 0, &why) ? emit_as(p, &e, &why, want) : 0;
+		int r = !url_take(p, w, n, left, sl, &e, 0, &why) ? 0
+			: FEED_FAST ? emit_as(p, &e, &why, want) : emit(p, &e, &why);
 		if (r == 0)
 			bad(p, why);
 		off += n + 1;
