@@ -114,7 +114,8 @@ int feedset_build_add(struct feedset_build *b, uint8_t kind, const char *value, 
 {
 	uint8_t t[16];
 	struct buf_wr w;
-	if (b->sealed || len > 4096 || host_len > 255 || b->off > UINT32_MAX - 8192) {
+	if (b->sealed || len > FEEDSET_VALUE_MAX || host_len > FEEDSET_HOST_MAX ||
+	    b->off > UINT32_MAX - 8192) {
 		errno = b->sealed ? EINVAL : EFBIG;
 		return -1;
 	}
@@ -362,7 +363,7 @@ static int entry(const uint8_t *p, size_t n, struct feedset_change *c)
 	buf_rd_init(&r, p, n);
 	c->kind = buf_get_u8(&r);
 	uint64_t l = buf_get_varint(&r);
-	if (l > 4096)
+	if (l > FEEDSET_VALUE_MAX)
 		return -1;
 	c->len = (size_t)l;
 	c->value = (const char *)buf_get_bytes(&r, c->len);
@@ -378,12 +379,11 @@ static int entry(const uint8_t *p, size_t n, struct feedset_change *c)
  * order, so a list read back whole is read once, FEEDSET_WIN bytes at a
  * time.
  */
-#define ENTRY_MAX (1 + 10 + 4096 + 1 + 255)
-_Static_assert(FEEDSET_WIN >= ENTRY_MAX, "the window holds the longest entry");
+_Static_assert(FEEDSET_WIN >= FEEDSET_ENTRY_MAX, "the window holds the longest entry");
 static int new_entry(struct feedset_diff *d, uint32_t off, struct feedset_change *c)
 {
 	uint64_t end = d->nw->off, we = d->wo + d->wl;	/* end: the blob's, the pairs' offset */
-	if (off >= we || (off + (uint64_t)ENTRY_MAX > we && we < end)) {
+	if (off >= we || (off + (uint64_t)FEEDSET_ENTRY_MAX > we && we < end)) {
 		size_t want = end - off < sizeof d->win ? (size_t)(end - off) : sizeof d->win;
 		ssize_t got = pread(d->nw->fd, d->win, want, off);
 		if (got <= 0)

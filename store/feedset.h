@@ -65,16 +65,17 @@ struct feedset_change {
 	size_t host_len;
 };
 
+/* An entry's value and host at most, and the blob entry they make (kind, varint, texts) */
+#define FEEDSET_VALUE_MAX 4096
+#define FEEDSET_HOST_MAX 255
+#define FEEDSET_ENTRY_MAX (1 + 10 + FEEDSET_VALUE_MAX + 1 + FEEDSET_HOST_MAX)
 /*
- * The diff gives the delistings first, in hash order, from the old set's
- * map, and then the listings in the order the feed gave them, read back
- * from the new set's file through a window of FEEDSET_WIN bytes: the
- * walk in hash order keeps the offsets of what is listed at the front of
- * the new set's pairs, which are then sorted by offset.  Read back at
- * the offsets of hash order, a first fetch of a million entries was a
- * million reads.
+ * The diff's read-back window (order: above).  The walk in hash order
+ * keeps the offsets of what is listed at the front of the new set's
+ * pairs, then sorts them by offset: read back at the offsets of hash
+ * order, a first fetch of a million entries was a million reads.
  */
-#define FEEDSET_WIN 16384	/* >= the longest entry, 1 + 10 + 4096 + 1 + 255 */
+#define FEEDSET_WIN 16384
 struct feedset_diff {
 	const struct feedset *old;
 	struct feedset_build *nw;
